@@ -1,0 +1,58 @@
+//===- TPDialect.td - tp dialect definition ----------------*- tablegen -*-===//
+//
+// The tp dialect describes a chain of dense layers and its tensor-parallel
+// partitioning across a mesh of devices.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TP_MLIR_DIALECT_TP_IR_TPDIALECT_TD
+#define TP_MLIR_DIALECT_TP_IR_TPDIALECT_TD
+
+include "mlir/IR/OpBase.td"
+
+def TP_Dialect : Dialect {
+  let name = "tp";
+  let cppNamespace = "::mlir::tp";
+  let summary = "Tensor-parallel chains of dense layers";
+  let description = [{
+    The `tp` dialect models a chain of dense layers
+
+        y = f_n(... f_1(x)),   f_i(x) = sigma_i(x W_i^T + b_i)
+
+    and, at later levels, its tensor-parallel partitioning across a mesh of
+    devices with explicit collectives.
+
+    Layout convention: activations are batch-major (`x : tensor<B x K>`), and
+    weights use PyTorch's `nn.Linear` layout (`W : tensor<N x K>`, out x in;
+    `b : tensor<N>`), so checkpoints load unchanged.
+
+    Element types: the dialect computes in `f32`. `f16` and `bf16` operands
+    are rejected by the verifiers with a message that says so, rather than
+    being carried through IR that no backend can execute.
+
+    Dynamic dimensions: only the batch dimension `B` of an activation may be
+    dynamic (`tensor<?x784xf32>`). Feature dimensions and weights are static,
+    because partitioning decisions and weight shards depend on them. No
+    static dimension may be zero.
+
+    The device mesh is a module attribute, `tp.mesh = #tp.mesh<shape = [D]>`.
+    Weight arguments carry their checkpoint names as `tp.name` argument
+    attributes.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+  let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
+  let extraClassDeclaration = [{
+    void registerAttributes();
+
+    /// Name of the module attribute that holds the device mesh.
+    static constexpr ::llvm::StringLiteral kMeshAttrName = "tp.mesh";
+    /// Name of the argument attribute that holds a checkpoint tensor name.
+    static constexpr ::llvm::StringLiteral kNameAttrName = "tp.name";
+  }];
+}
+
+class TP_Op<string mnemonic, list<Trait> traits = []>
+    : Op<TP_Dialect, mnemonic, traits>;
+
+#endif // TP_MLIR_DIALECT_TP_IR_TPDIALECT_TD

@@ -1,0 +1,50 @@
+//===- TPEnums.td - tp dialect enums -----------------------*- tablegen -*-===//
+
+#ifndef TP_MLIR_DIALECT_TP_IR_TPENUMS_TD
+#define TP_MLIR_DIALECT_TP_IR_TPENUMS_TD
+
+include "mlir/IR/EnumAttr.td"
+include "tp-mlir/Dialect/TP/IR/TPDialect.td"
+
+def TP_ActivationKind : I32EnumAttr<"ActivationKind",
+    "the nonlinearity sigma of a layer", [
+      I32EnumAttrCase<"identity", 0>,
+      I32EnumAttrCase<"relu", 1>,
+      // Exact GELU: x * Phi(x) = 0.5 x (1 + erf(x / sqrt(2))).
+      I32EnumAttrCase<"gelu", 2>,
+      // GELU, tanh approximation (PyTorch's approximate='tanh').
+      I32EnumAttrCase<"gelu_tanh", 3>,
+      I32EnumAttrCase<"sigmoid", 4>,
+      I32EnumAttrCase<"tanh", 5>,
+      // x * sigmoid(x), also called swish.
+      I32EnumAttrCase<"silu", 6>
+    ]> {
+  let cppNamespace = "::mlir::tp";
+  let genSpecializedAttr = 0;
+}
+
+// On their own the enum attributes print as `#tp.activation<relu>`; inside
+// op syntax the `custom<EnumKeyword>` directive prints the bare keyword.
+class TP_EnumAttr<EnumAttrInfo info, string name>
+    : EnumAttr<TP_Dialect, info, name> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def TP_ActivationKindAttr : TP_EnumAttr<TP_ActivationKind, "activation">;
+
+def TP_ShardingKind : I32EnumAttr<"ShardingKind",
+    "how a linear layer's weight is split across the mesh", [
+      // Every device holds the whole layer and computes the whole output.
+      I32EnumAttrCase<"replicated", 0>,
+      // Rows of W (output features) are split; b is split with them.
+      I32EnumAttrCase<"row", 1>,
+      // Columns of W (input features) are split; partial sums are reduced.
+      I32EnumAttrCase<"column", 2>
+    ]> {
+  let cppNamespace = "::mlir::tp";
+  let genSpecializedAttr = 0;
+}
+
+def TP_ShardingKindAttr : TP_EnumAttr<TP_ShardingKind, "sharding">;
+
+#endif // TP_MLIR_DIALECT_TP_IR_TPENUMS_TD

@@ -1,0 +1,24 @@
+//===- Passes.h - tp dialect passes -----------------------------*- C++ -*-===//
+
+#ifndef TP_MLIR_DIALECT_TP_TRANSFORMS_PASSES_H
+#define TP_MLIR_DIALECT_TP_TRANSFORMS_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class RewritePatternSet;
+namespace tp {
+
+#define GEN_PASS_DECL
+#include "tp-mlir/Dialect/TP/Transforms/Passes.h.inc"
+
+/// Patterns that fuse tp.activation into a single-use producing tp.linear.
+void populateFuseActivationPatterns(RewritePatternSet &patterns);
+
+#define GEN_PASS_REGISTRATION
+#include "tp-mlir/Dialect/TP/Transforms/Passes.h.inc"
+
+} // namespace tp
+} // namespace mlir
+
+#endif // TP_MLIR_DIALECT_TP_TRANSFORMS_PASSES_H

@@ -1,0 +1,58 @@
+//===- Evaluator.h - reference evaluator for tp functions -------*- C++ -*-===//
+//
+// A deliberately simple interpreter for model-level tp functions: naive loops,
+// f32 throughout, no partitioning. It is the oracle that every partitioning
+// and backend path is checked against, so it favours obviousness over speed.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TP_MLIR_EVALUATOR_EVALUATOR_H
+#define TP_MLIR_EVALUATOR_EVALUATOR_H
+
+#include "tp-mlir/Dialect/TP/IR/TPAttrs.h"
+#include "tp-mlir/Evaluator/Tensor.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Support/LLVM.h"
+
+namespace llvm {
+class SourceMgr;
+} // namespace llvm
+
+namespace mlir {
+class MLIRContext;
+namespace tp {
+
+/// sigma(x) for one element.
+float applyActivation(ActivationKind kind, float x);
+
+/// Runs `fn` on `args` and returns its results. Argument shapes must match
+/// the function's argument types (a dynamic dim accepts any size). On
+/// failure a diagnostic naming the offending op or argument has been emitted.
+FailureOr<SmallVector<Tensor>> evaluate(FunctionOpInterface fn,
+                                        ArrayRef<Tensor> args);
+
+/// Parses and verifies the main buffer of `sourceMgr` into `context`, which
+/// must have the tp, func and arith dialects loaded or registered.
+/// Diagnostics go to the context's handler.
+OwningOpRef<ModuleOp> parseModel(MLIRContext &context,
+                                 llvm::SourceMgr &sourceMgr);
+
+/// parseModel on the .mlir file at `path`.
+OwningOpRef<ModuleOp> parseModelFile(MLIRContext &context, StringRef path);
+
+/// The function named `name` in `module`, or, when `name` is empty, its only
+/// non-private function. Emits an error and returns null when there is none.
+FunctionOpInterface lookupEntry(ModuleOp module, StringRef name);
+
+/// parseModelFile + lookupEntry + evaluate.
+FailureOr<SmallVector<Tensor>> evaluateFile(MLIRContext &context,
+                                            StringRef path, StringRef entry,
+                                            ArrayRef<Tensor> args);
+
+} // namespace tp
+} // namespace mlir
+
+#endif // TP_MLIR_EVALUATOR_EVALUATOR_H

@@ -1,0 +1,167 @@
+//===- TPOps.cpp - tp dialect operations and their verifiers --------------===//
+
+#include "tp-mlir/Dialect/TP/IR/TPOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace mlir::tp;
+
+//===----------------------------------------------------------------------===//
+// Shared checks
+//===----------------------------------------------------------------------===//
+
+/// Checks the dialect-wide tensor policy: f32 elements, no zero-sized dims.
+/// `what` names the value in the diagnostic ("input", "weight", ...).
+static LogicalResult verifyTensorPolicy(Operation *op, StringRef what,
+                                        RankedTensorType type) {
+  if (!type.getElementType().isF32())
+    return op->emitOpError()
+           << "expected f32 elements in " << what << ", found "
+           << type.getElementType()
+           << " (tp computes in f32; f16 and bf16 are not supported)";
+  for (auto [dim, size] : llvm::enumerate(type.getShape()))
+    if (size == 0)
+      return op->emitOpError() << "expected non-zero dimensions in " << what
+                               << ", found size 0 in dim " << dim << " of "
+                               << type;
+  return success();
+}
+
+static LogicalResult verifyRank(Operation *op, StringRef what,
+                                RankedTensorType type, int64_t rank,
+                                StringRef layout) {
+  if (type.getRank() != rank)
+    return op->emitOpError()
+           << "expected " << what << " to be a rank-" << rank << " tensor ("
+           << layout << "), found rank " << type.getRank() << " (" << type
+           << ")";
+  return success();
+}
+
+static LogicalResult verifyStaticDim(Operation *op, StringRef what,
+                                     RankedTensorType type, unsigned dim,
+                                     StringRef dimName) {
+  if (type.isDynamicDim(dim))
+    return op->emitOpError()
+           << "expected a static " << dimName << " dimension in " << what
+           << ", found " << type << " (only the batch dimension may be dynamic)";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// custom<EnumKeyword>: a tp enum attribute as a bare keyword
+//===----------------------------------------------------------------------===//
+
+/// Parses a bare keyword into the enum attribute `EnumAttrT`; an unknown
+/// keyword gets an error that lists the valid ones.
+template <typename EnumAttrT>
+static ParseResult parseEnumKeyword(OpAsmParser &parser, EnumAttrT &attr) {
+  using EnumT = decltype(std::declval<EnumAttrT>().getValue());
+  SMLoc loc = parser.getCurrentLocation();
+  StringRef keyword;
+  if (failed(parser.parseKeyword(&keyword)))
+    return failure();
+  if (std::optional<EnumT> value = symbolizeEnum<EnumT>(keyword)) {
+    attr = EnumAttrT::get(parser.getContext(), *value);
+    return success();
+  }
+  std::string valid;
+  for (uint32_t i = 0;; ++i) {
+    StringRef name = stringifyEnum(static_cast<EnumT>(i));
+    if (name.empty())
+      break;
+    valid += (i ? ", " : "") + name.str();
+  }
+  return parser.emitError(loc)
+         << "unknown " << EnumAttrT::getMnemonic() << " '" << keyword
+         << "'; expected one of: " << valid;
+}
+
+template <typename EnumAttrT>
+static void printEnumKeyword(OpAsmPrinter &printer, Operation *,
+                             EnumAttrT attr) {
+  printer << stringifyEnum(attr.getValue());
+}
+
+//===----------------------------------------------------------------------===//
+// LinearOp
+//===----------------------------------------------------------------------===//
+
+void LinearOp::build(OpBuilder &builder, OperationState &state, Value input,
+                     Value weight, Value bias, ActivationKind activation) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto weightType = cast<RankedTensorType>(weight.getType());
+  auto resultType = RankedTensorType::get(
+      {inputType.getDimSize(0), weightType.getDimSize(0)},
+      inputType.getElementType());
+  build(builder, state, resultType, input, weight, bias,
+        ActivationKindAttr::get(builder.getContext(), activation),
+        /*sharding=*/nullptr);
+}
+
+LogicalResult LinearOp::verify() {
+  Operation *op = getOperation();
+  auto inputType = getInput().getType();
+  auto weightType = getWeight().getType();
+  auto resultType = getResult().getType();
+  auto biasType =
+      getBias() ? cast<RankedTensorType>(getBias().getType()) : nullptr;
+
+  if (failed(verifyRank(op, "input", inputType, 2, "batch x in_features")) ||
+      failed(verifyRank(op, "weight", weightType, 2,
+                        "out_features x in_features")) ||
+      (biasType &&
+       failed(verifyRank(op, "bias", biasType, 1, "out_features"))) ||
+      failed(verifyRank(op, "result", resultType, 2, "batch x out_features")))
+    return failure();
+
+  if (failed(verifyTensorPolicy(op, "input", inputType)) ||
+      failed(verifyTensorPolicy(op, "weight", weightType)) ||
+      (biasType && failed(verifyTensorPolicy(op, "bias", biasType))) ||
+      failed(verifyTensorPolicy(op, "result", resultType)))
+    return failure();
+
+  if (failed(verifyStaticDim(op, "input", inputType, 1, "in_features")) ||
+      failed(verifyStaticDim(op, "weight", weightType, 0, "out_features")) ||
+      failed(verifyStaticDim(op, "weight", weightType, 1, "in_features")) ||
+      (biasType &&
+       failed(verifyStaticDim(op, "bias", biasType, 0, "out_features"))))
+    return failure();
+
+  int64_t k = weightType.getDimSize(1);
+  int64_t n = weightType.getDimSize(0);
+  if (inputType.getDimSize(1) != k)
+    return emitOpError() << "expected input in_features (dim 1) to match "
+                            "weight in_features ("
+                         << k << "), found " << inputType.getDimSize(1);
+  if (biasType && biasType.getDimSize(0) != n)
+    return emitOpError() << "expected bias of length " << n
+                         << " (weight out_features), found "
+                         << biasType.getDimSize(0);
+
+  auto expected = RankedTensorType::get({inputType.getDimSize(0), n},
+                                        inputType.getElementType());
+  if (resultType != expected)
+    return emitOpError() << "expected result type " << expected
+                         << " (batch of input x weight out_features), found "
+                         << resultType;
+
+  if (auto sharding = getSharding(); sharding && !lookupMesh(op))
+    return emitOpError() << "has sharding '" << stringifyShardingKind(*sharding)
+                         << "' but no enclosing module carries a '"
+                         << TPDialect::kMeshAttrName << "' attribute";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ActivationOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ActivationOp::verify() {
+  return verifyTensorPolicy(getOperation(), "input", getInput().getType());
+}
+
+#define GET_OP_CLASSES
+#include "tp-mlir/Dialect/TP/IR/TPOps.cpp.inc"

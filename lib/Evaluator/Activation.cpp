@@ -1,0 +1,34 @@
+//===- Activation.cpp - scalar definitions of the activation kinds --------===//
+//
+// The single source of truth for what each ActivationKind computes. Backends
+// are checked against these definitions through the evaluator.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tp-mlir/Evaluator/Evaluator.h"
+
+#include "llvm/Support/ErrorHandling.h"
+
+#include <cmath>
+
+float mlir::tp::applyActivation(ActivationKind kind, float x) {
+  switch (kind) {
+  case ActivationKind::identity:
+    return x;
+  case ActivationKind::relu:
+    return x > 0.0f ? x : 0.0f;
+  case ActivationKind::gelu:
+    return 0.5f * x * (1.0f + std::erf(x * static_cast<float>(M_SQRT1_2)));
+  case ActivationKind::gelu_tanh: {
+    const float k = 0.7978845608028654f; // sqrt(2 / pi)
+    return 0.5f * x * (1.0f + std::tanh(k * (x + 0.044715f * x * x * x)));
+  }
+  case ActivationKind::sigmoid:
+    return 1.0f / (1.0f + std::exp(-x));
+  case ActivationKind::tanh:
+    return std::tanh(x);
+  case ActivationKind::silu:
+    return x / (1.0f + std::exp(-x));
+  }
+  llvm_unreachable("unknown activation kind");
+}

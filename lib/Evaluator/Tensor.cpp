@@ -1,0 +1,73 @@
+//===- Tensor.cpp - dense f32 host tensor ---------------------------------===//
+
+#include "tp-mlir/Evaluator/Tensor.h"
+
+#include <cassert>
+#include <cmath>
+
+using namespace mlir::tp;
+
+int64_t mlir::tp::numElements(llvm::ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+Tensor::Tensor(llvm::ArrayRef<int64_t> shape)
+    : shape(shape.begin(), shape.end()),
+      data(static_cast<size_t>(numElements(shape)), 0.0f) {}
+
+Tensor::Tensor(llvm::ArrayRef<int64_t> shape, std::vector<float> values)
+    : shape(shape.begin(), shape.end()), data(std::move(values)) {
+  assert(static_cast<int64_t>(data.size()) == numElements(shape) &&
+         "value count does not match the shape");
+}
+
+std::string Tensor::shapeString() const {
+  if (shape.empty())
+    return "scalar";
+  std::string s;
+  for (auto [i, d] : llvm::enumerate(shape)) {
+    if (i)
+      s += 'x';
+    s += std::to_string(d);
+  }
+  return s;
+}
+
+static uint64_t splitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+float mlir::tp::randomUniform(uint64_t seed, uint64_t stream, uint64_t index) {
+  uint64_t h = splitMix64(splitMix64(splitMix64(seed) ^ stream) ^ index);
+  // 24 random bits -> [0, 1) exactly representable in f32, then [-1, 1).
+  float unit = static_cast<float>(h >> 40) * (1.0f / 16777216.0f);
+  return 2.0f * unit - 1.0f;
+}
+
+Tensor Tensor::random(llvm::ArrayRef<int64_t> shape, uint64_t seed,
+                      uint64_t stream, float scale) {
+  Tensor t(shape);
+  for (size_t i = 0; i < t.data.size(); ++i)
+    t.data[i] = scale * randomUniform(seed, stream, i);
+  return t;
+}
+
+double mlir::tp::maxRelativeError(const Tensor &a, const Tensor &b,
+                                  double floor) {
+  assert(a.shape == b.shape && "comparing tensors of different shapes");
+  double worst = 0.0;
+  for (size_t i = 0; i < a.data.size(); ++i) {
+    double denom = std::max<double>(std::fabs(b.data[i]), floor);
+    double err = std::fabs(double(a.data[i]) - double(b.data[i])) / denom;
+    if (std::isnan(err))
+      return err;
+    worst = std::max(worst, err);
+  }
+  return worst;
+}
