@@ -34,7 +34,7 @@ LogicalResult TPDialect::verifyOperationAttribute(Operation *op,
                              << op->getName() << "'";
     return success();
   }
-  return op->emitError() << "unknown tp attribute '" << attr.getName()
+  return op->emitError() << "unknown tp attribute '" << attr.getName().getValue()
                          << "' on '" << op->getName() << "'";
 }
 
@@ -44,7 +44,7 @@ LogicalResult TPDialect::verifyRegionArgAttribute(Operation *op,
                                                   NamedAttribute attr) {
   if (attr.getName() != kNameAttrName)
     return op->emitError() << "unknown tp argument attribute '"
-                           << attr.getName() << "' on argument #" << argIndex;
+                           << attr.getName().getValue() << "' on argument #" << argIndex;
   auto name = dyn_cast<StringAttr>(attr.getValue());
   if (!name || name.getValue().empty())
     return op->emitError() << "expected '" << kNameAttrName

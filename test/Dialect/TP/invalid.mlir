@@ -1,0 +1,277 @@
+// RUN: tp-opt %s -split-input-file -verify-diagnostics
+
+// Tests that the input must be a matrix.
+func.func @input_rank(%x: tensor<2x3x4xf32>, %w: tensor<5x4xf32>) {
+  // expected-error@+1 {{'tp.linear' op expected input to be a rank-2 tensor (batch x in_features), found rank 3 ('tensor<2x3x4xf32>')}}
+  %0 = tp.linear %x, %w : tensor<2x3x4xf32>, tensor<5x4xf32> -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+// Tests that the weight must be a matrix.
+func.func @weight_rank(%x: tensor<2x4xf32>, %w: tensor<4xf32>) {
+  // expected-error@+1 {{expected weight to be a rank-2 tensor (out_features x in_features), found rank 1 ('tensor<4xf32>')}}
+  %0 = tp.linear %x, %w : tensor<2x4xf32>, tensor<4xf32> -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+// Tests that the bias must be a vector.
+func.func @bias_rank(%x: tensor<2x4xf32>, %w: tensor<5x4xf32>, %b: tensor<1x5xf32>) {
+  // expected-error@+1 {{expected bias to be a rank-1 tensor (out_features), found rank 2 ('tensor<1x5xf32>')}}
+  %0 = tp.linear %x, %w, %b : tensor<2x4xf32>, tensor<5x4xf32>, tensor<1x5xf32> -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+// Tests that the result must be a matrix.
+func.func @result_rank(%x: tensor<2x4xf32>, %w: tensor<5x4xf32>) {
+  // expected-error@+1 {{expected result to be a rank-2 tensor (batch x out_features), found rank 1 ('tensor<10xf32>')}}
+  %0 = tp.linear %x, %w : tensor<2x4xf32>, tensor<5x4xf32> -> tensor<10xf32>
+  return
+}
+
+// -----
+
+// Tests that in_features must agree between input and weight.
+func.func @k_mismatch(%x: tensor<2x4xf32>, %w: tensor<5x3xf32>) {
+  // expected-error@+1 {{expected input in_features (dim 1) to match weight in_features (3), found 4}}
+  %0 = tp.linear %x, %w : tensor<2x4xf32>, tensor<5x3xf32> -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+// Tests that the bias length must equal out_features.
+func.func @bias_length(%x: tensor<2x4xf32>, %w: tensor<5x4xf32>, %b: tensor<6xf32>) {
+  // expected-error@+1 {{expected bias of length 5 (weight out_features), found 6}}
+  %0 = tp.linear %x, %w, %b : tensor<2x4xf32>, tensor<5x4xf32>, tensor<6xf32> -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+// Tests that the result shape is batch x out_features.
+func.func @result_features(%x: tensor<2x4xf32>, %w: tensor<5x4xf32>) {
+  // expected-error@+1 {{expected result type 'tensor<2x5xf32>' (batch of input x weight out_features), found 'tensor<2x6xf32>'}}
+  %0 = tp.linear %x, %w : tensor<2x4xf32>, tensor<5x4xf32> -> tensor<2x6xf32>
+  return
+}
+
+// -----
+
+// Tests that a dynamic batch stays dynamic in the result.
+func.func @result_batch(%x: tensor<?x4xf32>, %w: tensor<5x4xf32>) {
+  // expected-error@+1 {{expected result type 'tensor<?x5xf32>' (batch of input x weight out_features), found 'tensor<3x5xf32>'}}
+  %0 = tp.linear %x, %w : tensor<?x4xf32>, tensor<5x4xf32> -> tensor<3x5xf32>
+  return
+}
+
+// -----
+
+// Tests that f16 is rejected with a message that says why.
+func.func @f16_input(%x: tensor<2x4xf16>, %w: tensor<5x4xf32>) {
+  // expected-error@+1 {{expected f32 elements in input, found 'f16' (tp computes in f32; f16 and bf16 are not supported)}}
+  %0 = tp.linear %x, %w : tensor<2x4xf16>, tensor<5x4xf32> -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+// Tests that bf16 weights are rejected.
+func.func @bf16_weight(%x: tensor<2x4xf32>, %w: tensor<5x4xbf16>) {
+  // expected-error@+1 {{expected f32 elements in weight, found 'bf16'}}
+  %0 = tp.linear %x, %w : tensor<2x4xf32>, tensor<5x4xbf16> -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+// Tests that integer tensors are rejected.
+func.func @integer_bias(%x: tensor<2x4xf32>, %w: tensor<5x4xf32>, %b: tensor<5xi32>) {
+  // expected-error@+1 {{expected f32 elements in bias, found 'i32'}}
+  %0 = tp.linear %x, %w, %b : tensor<2x4xf32>, tensor<5x4xf32>, tensor<5xi32> -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+// Tests that a zero-sized batch is rejected.
+func.func @zero_batch(%x: tensor<0x4xf32>, %w: tensor<5x4xf32>) {
+  // expected-error@+1 {{expected non-zero dimensions in input, found size 0 in dim 0 of 'tensor<0x4xf32>'}}
+  %0 = tp.linear %x, %w : tensor<0x4xf32>, tensor<5x4xf32> -> tensor<0x5xf32>
+  return
+}
+
+// -----
+
+// Tests that a weight with no output features is rejected.
+func.func @zero_out_features(%x: tensor<2x4xf32>, %w: tensor<0x4xf32>) {
+  // expected-error@+1 {{expected non-zero dimensions in weight, found size 0 in dim 0 of 'tensor<0x4xf32>'}}
+  %0 = tp.linear %x, %w : tensor<2x4xf32>, tensor<0x4xf32> -> tensor<2x0xf32>
+  return
+}
+
+// -----
+
+// Tests the dynamic-dimension policy: in_features must be static.
+func.func @dynamic_k(%x: tensor<2x?xf32>, %w: tensor<5x4xf32>) {
+  // expected-error@+1 {{expected a static in_features dimension in input, found 'tensor<2x?xf32>' (only the batch dimension may be dynamic)}}
+  %0 = tp.linear %x, %w : tensor<2x?xf32>, tensor<5x4xf32> -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+// Tests the dynamic-dimension policy: weights are static.
+func.func @dynamic_weight(%x: tensor<2x4xf32>, %w: tensor<?x4xf32>) {
+  // expected-error@+1 {{expected a static out_features dimension in weight, found 'tensor<?x4xf32>'}}
+  %0 = tp.linear %x, %w : tensor<2x4xf32>, tensor<?x4xf32> -> tensor<2x?xf32>
+  return
+}
+
+// -----
+
+// Tests that an unranked operand is rejected by the type constraint.
+func.func @unranked(%x: tensor<*xf32>, %w: tensor<5x4xf32>) {
+  // expected-error@+1 {{operand #0 must be ranked tensor of any type values, but got 'tensor<*xf32>'}}
+  %0 = "tp.linear"(%x, %w) : (tensor<*xf32>, tensor<5x4xf32>) -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+// Tests that an unknown activation is a parse error listing the valid ones.
+func.func @unknown_activation(%x: tensor<2x4xf32>) {
+  // expected-error@+1 {{unknown activation 'softmax'; expected one of: identity, relu, gelu, gelu_tanh, sigmoid, tanh, silu}}
+  %0 = tp.activation softmax %x : tensor<2x4xf32>
+  return
+}
+
+// -----
+
+// Tests that an unknown fused activation is rejected too.
+func.func @unknown_fused_activation(%x: tensor<2x4xf32>, %w: tensor<5x4xf32>) {
+  // expected-error@+1 {{unknown activation 'swish'}}
+  %0 = tp.linear %x, %w activation(swish) : tensor<2x4xf32>, tensor<5x4xf32> -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+// Tests that an unknown sharding name is rejected.
+module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
+  func.func @unknown_sharding(%x: tensor<2x4xf32>, %w: tensor<5x4xf32>) {
+    // expected-error@+1 {{unknown sharding 'diagonal'; expected one of: replicated, row, column}}
+    %0 = tp.linear %x, %w sharding(diagonal) : tensor<2x4xf32>, tensor<5x4xf32> -> tensor<2x5xf32>
+    return
+  }
+}
+
+// -----
+
+// Tests that the activation's operand and result types agree.
+func.func @activation_type_mismatch(%x: tensor<2x4xf32>) {
+  // expected-error@+1 {{requires the same type for all operands and results}}
+  %0 = "tp.activation"(%x) <{kind = #tp.activation<relu>}> : (tensor<2x4xf32>) -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+// Tests that the activation follows the element-type policy.
+func.func @activation_f16(%x: tensor<2x4xf16>) {
+  // expected-error@+1 {{'tp.activation' op expected f32 elements in input, found 'f16'}}
+  %0 = tp.activation relu %x : tensor<2x4xf16>
+  return
+}
+
+// -----
+
+// Tests that the activation follows the zero-size policy.
+func.func @activation_zero(%x: tensor<2x0xf32>) {
+  // expected-error@+1 {{'tp.activation' op expected non-zero dimensions in input, found size 0 in dim 1 of 'tensor<2x0xf32>'}}
+  %0 = tp.activation relu %x : tensor<2x0xf32>
+  return
+}
+
+// -----
+
+// Tests that a sharded layer needs a mesh.
+func.func @missing_mesh(%x: tensor<2x4xf32>, %w: tensor<5x4xf32>) {
+  // expected-error@+1 {{has sharding 'row' but no enclosing module carries a 'tp.mesh' attribute}}
+  %0 = tp.linear %x, %w sharding(row) : tensor<2x4xf32>, tensor<5x4xf32> -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+// Tests that a mesh needs at least one device.
+// expected-error@+1 {{expected a positive device count on mesh axis 0, found 0}}
+module attributes {tp.mesh = #tp.mesh<shape = [0]>} {}
+
+// -----
+
+// Tests that a negative device count is rejected.
+// expected-error@+1 {{expected a positive device count on mesh axis 0, found -2}}
+module attributes {tp.mesh = #tp.mesh<shape = [-2]>} {}
+
+// -----
+
+// Tests that 2-D meshes are rejected until they are supported.
+// expected-error@+1 {{expected a 1-D mesh, found 2 axes (2-D meshes are not supported yet)}}
+module attributes {tp.mesh = #tp.mesh<shape = [2, 4]>} {}
+
+// -----
+
+// Tests that a mesh has an axis.
+// expected-error@+2 {{expected integer value}}
+// expected-error@+1 {{failed to parse TP_MeshAttr parameter 'shape'}}
+module attributes {tp.mesh = #tp.mesh<shape = []>} {}
+
+// -----
+
+// Tests that tp.mesh must hold a mesh attribute.
+// expected-error@+1 {{expected 'tp.mesh' to be a #tp.mesh attribute, found 4 : i64}}
+module attributes {tp.mesh = 4} {}
+
+// -----
+
+// Tests that tp.mesh belongs on a module.
+// expected-error@+1 {{'tp.mesh' may only be attached to a builtin.module, found on 'func.func'}}
+func.func @mesh_on_func() attributes {tp.mesh = #tp.mesh<shape = [2]>} {
+  return
+}
+
+// -----
+
+// Tests that unknown tp attributes are rejected.
+// expected-error@+1 {{unknown tp attribute 'tp.meshes' on 'builtin.module'}}
+module attributes {tp.meshes = #tp.mesh<shape = [2]>} {}
+
+// -----
+
+// Tests that checkpoint names are strings.
+// expected-error@+1 {{expected 'tp.name' of argument #1 to be a non-empty string, found 3 : i64}}
+func.func @name_not_string(%x: tensor<2x4xf32>, %w: tensor<5x4xf32> {tp.name = 3}) {
+  return
+}
+
+// -----
+
+// Tests that checkpoint names are unique within a function.
+// expected-error@+1 {{duplicate tp.name "w" on arguments #0 and #1}}
+func.func @duplicate_name(%a: tensor<5x4xf32> {tp.name = "w"}, %b: tensor<5x4xf32> {tp.name = "w"}) {
+  return
+}
+
+// -----
+
+// Tests that unknown tp argument attributes are rejected.
+// expected-error@+1 {{unknown tp argument attribute 'tp.weight' on argument #0}}
+func.func @unknown_arg_attr(%a: tensor<5x4xf32> {tp.weight = "w"}) {
+  return
+}
