@@ -10,9 +10,9 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/SourceMgr.h"
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -135,9 +135,9 @@ FailureOr<SmallVector<Tensor>> mlir::tp::evaluate(FunctionOpInterface fn,
   for (auto [index, arg] : llvm::enumerate(block.getArguments())) {
     auto type = dyn_cast<RankedTensorType>(arg.getType());
     if (!type || !type.getElementType().isF32())
-      return fn.emitError() << "argument #" << index << " has type "
-                            << arg.getType()
-                            << "; the evaluator accepts f32 tensors only";
+      return fn.emitError()
+             << "argument #" << index << " has type " << arg.getType()
+             << "; the evaluator accepts f32 tensors only";
     if (!matchesType(args[index], type))
       return fn.emitError() << "argument #" << index << ": expected a tensor "
                             << "matching " << type << ", got shape "
@@ -174,8 +174,7 @@ OwningOpRef<ModuleOp> mlir::tp::parseModelFile(MLIRContext &context,
 
 FunctionOpInterface mlir::tp::lookupEntry(ModuleOp module, StringRef name) {
   if (!name.empty()) {
-    auto fn = dyn_cast_or_null<FunctionOpInterface>(
-        module.lookupSymbol(name));
+    auto fn = dyn_cast_or_null<FunctionOpInterface>(module.lookupSymbol(name));
     if (!fn)
       module.emitError() << "no function named '" << name << "' in the module";
     return fn;

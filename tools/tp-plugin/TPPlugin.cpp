@@ -11,10 +11,9 @@ using namespace mlir;
 
 extern "C" LLVM_ATTRIBUTE_WEAK DialectPluginLibraryInfo
 mlirGetDialectPluginInfo() {
-  return {MLIR_PLUGIN_API_VERSION, "TP", LLVM_VERSION_STRING,
-          [](DialectRegistry *registry) {
-            tp::registerModelDialects(*registry);
-          }};
+  return {
+      MLIR_PLUGIN_API_VERSION, "TP", LLVM_VERSION_STRING,
+      [](DialectRegistry *registry) { tp::registerModelDialects(*registry); }};
 }
 
 extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo mlirGetPassPluginInfo() {

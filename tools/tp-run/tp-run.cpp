@@ -33,9 +33,8 @@ namespace cl = llvm::cl;
 
 static cl::OptionCategory category("tp-run options");
 
-static cl::opt<std::string>
-    modelPath(cl::Positional, cl::desc("[model.mlir]"),
-              cl::init(""), cl::cat(category));
+static cl::opt<std::string> modelPath(cl::Positional, cl::desc("[model.mlir]"),
+                                      cl::init(""), cl::cat(category));
 static cl::opt<std::string>
     entryName("entry",
               cl::desc("Function to run (default: the only public function)"),
@@ -168,8 +167,9 @@ int main(int argc, char **argv) {
   }
   for (auto [i, out] : llvm::enumerate(*results)) {
     Stats s = summarize(out);
-    fmt::print("output #{} {}: min {:.6g}  max {:.6g}  mean {:.6g}  l2 {:.6g}\n",
-               i, out.shapeString(), s.min, s.max, s.mean, s.l2);
+    fmt::print(
+        "output #{} {}: min {:.6g}  max {:.6g}  mean {:.6g}  l2 {:.6g}\n", i,
+        out.shapeString(), s.min, s.max, s.mean, s.l2);
     if (printOutput) {
       int64_t cols = out.shape.empty() ? 1 : out.shape.back();
       for (size_t j = 0; j < out.data.size(); ++j)

@@ -37,8 +37,8 @@ TEST_F(TPDialectTest, BuilderInfersResultType) {
   auto xT = RankedTensorType::get({ShapedType::kDynamic, 8}, f32);
   auto wT = RankedTensorType::get({16, 8}, f32);
   auto bT = RankedTensorType::get({16}, f32);
-  auto fn = func::FuncOp::create(
-      b, loc, "f", b.getFunctionType({xT, wT, bT}, {}));
+  auto fn =
+      func::FuncOp::create(b, loc, "f", b.getFunctionType({xT, wT, bT}, {}));
   Block *entry = fn.addEntryBlock();
   b.setInsertionPointToEnd(entry);
   auto linear =

@@ -28,8 +28,7 @@ protected:
   }
 
   /// Evaluates the only function of `source`; collects diagnostics.
-  FailureOr<SmallVector<Tensor>> run(StringRef source,
-                                     ArrayRef<Tensor> args) {
+  FailureOr<SmallVector<Tensor>> run(StringRef source, ArrayRef<Tensor> args) {
     ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
       diagnostics += diag.str() + "\n";
       return success();
@@ -93,8 +92,7 @@ TEST_F(EvaluatorTest, RejectsWrongArgumentShape) {
 TEST_F(EvaluatorTest, RejectsWrongArgumentCount) {
   auto out = run(kOneLayer, {Tensor({1, 2})});
   EXPECT_TRUE(failed(out));
-  EXPECT_NE(diagnostics.find("expected 3 arguments, got 1"),
-            std::string::npos)
+  EXPECT_NE(diagnostics.find("expected 3 arguments, got 1"), std::string::npos)
       << diagnostics;
 }
 

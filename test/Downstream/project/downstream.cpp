@@ -34,14 +34,13 @@ int main() {
   auto xT = RankedTensorType::get({1, 2}, f32);
   auto wT = RankedTensorType::get({2, 2}, f32);
   auto yT = RankedTensorType::get({1, 2}, f32);
-  auto fn = func::FuncOp::create(b, loc, "layer",
-                                 b.getFunctionType({xT, wT}, {yT}));
+  auto fn =
+      func::FuncOp::create(b, loc, "layer", b.getFunctionType({xT, wT}, {yT}));
   Block *entry = fn.addEntryBlock();
   b.setInsertionPointToEnd(entry);
   Value y = tp::LinearOp::create(b, loc, entry->getArgument(0),
                                  entry->getArgument(1), Value());
-  Value act = tp::ActivationOp::create(
-      b, loc, tp::ActivationKind::relu, y);
+  Value act = tp::ActivationOp::create(b, loc, tp::ActivationKind::relu, y);
   func::ReturnOp::create(b, loc, act);
 
   PassManager pm(&context);
@@ -51,8 +50,8 @@ int main() {
   module->print(llvm::outs());
 
   // [1, -1] x [[2, 1], [1, 3]]^T = [1, -2]; relu -> [1, 0].
-  auto out = tp::evaluate(fn, {tp::Tensor({1, 2}, {1, -1}),
-                               tp::Tensor({2, 2}, {2, 1, 1, 3})});
+  auto out = tp::evaluate(
+      fn, {tp::Tensor({1, 2}, {1, -1}), tp::Tensor({2, 2}, {2, 1, 1, 3})});
   if (failed(out))
     return 1;
   llvm::outs() << llvm::format("result: %g %g\n", (*out)[0].data[0],

@@ -2,9 +2,9 @@
 
 #include "tp-mlir/Dialect/TP/IR/TPAttrs.h"
 
-#include "tp-mlir/Dialect/TP/IR/TPDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Operation.h"
+#include "tp-mlir/Dialect/TP/IR/TPDialect.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;

@@ -24,9 +24,9 @@ LogicalResult TPDialect::verifyOperationAttribute(Operation *op,
                                                   NamedAttribute attr) {
   if (attr.getName() == kMeshAttrName) {
     if (!isa<MeshAttr>(attr.getValue()))
-      return op->emitError() << "expected '" << kMeshAttrName
-                             << "' to be a #tp.mesh attribute, found "
-                             << attr.getValue();
+      return op->emitError()
+             << "expected '" << kMeshAttrName
+             << "' to be a #tp.mesh attribute, found " << attr.getValue();
     if (!isa<ModuleOp>(op))
       return op->emitError() << "'" << kMeshAttrName
                              << "' may only be attached to a builtin.module, "
@@ -34,8 +34,9 @@ LogicalResult TPDialect::verifyOperationAttribute(Operation *op,
                              << op->getName() << "'";
     return success();
   }
-  return op->emitError() << "unknown tp attribute '" << attr.getName().getValue()
-                         << "' on '" << op->getName() << "'";
+  return op->emitError() << "unknown tp attribute '"
+                         << attr.getName().getValue() << "' on '"
+                         << op->getName() << "'";
 }
 
 LogicalResult TPDialect::verifyRegionArgAttribute(Operation *op,
@@ -44,12 +45,12 @@ LogicalResult TPDialect::verifyRegionArgAttribute(Operation *op,
                                                   NamedAttribute attr) {
   if (attr.getName() != kNameAttrName)
     return op->emitError() << "unknown tp argument attribute '"
-                           << attr.getName().getValue() << "' on argument #" << argIndex;
+                           << attr.getName().getValue() << "' on argument #"
+                           << argIndex;
   auto name = dyn_cast<StringAttr>(attr.getValue());
   if (!name || name.getValue().empty())
-    return op->emitError() << "expected '" << kNameAttrName
-                           << "' of argument #" << argIndex
-                           << " to be a non-empty string, found "
+    return op->emitError() << "expected '" << kNameAttrName << "' of argument #"
+                           << argIndex << " to be a non-empty string, found "
                            << attr.getValue();
   // Checkpoint names identify tensors in a weights file, so they must be
   // unique within a function.

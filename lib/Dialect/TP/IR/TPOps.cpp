@@ -23,9 +23,9 @@ static LogicalResult verifyTensorPolicy(Operation *op, StringRef what,
            << " (tp computes in f32; f16 and bf16 are not supported)";
   for (auto [dim, size] : llvm::enumerate(type.getShape()))
     if (size == 0)
-      return op->emitOpError() << "expected non-zero dimensions in " << what
-                               << ", found size 0 in dim " << dim << " of "
-                               << type;
+      return op->emitOpError()
+             << "expected non-zero dimensions in " << what
+             << ", found size 0 in dim " << dim << " of " << type;
   return success();
 }
 
@@ -33,10 +33,9 @@ static LogicalResult verifyRank(Operation *op, StringRef what,
                                 RankedTensorType type, int64_t rank,
                                 StringRef layout) {
   if (type.getRank() != rank)
-    return op->emitOpError()
-           << "expected " << what << " to be a rank-" << rank << " tensor ("
-           << layout << "), found rank " << type.getRank() << " (" << type
-           << ")";
+    return op->emitOpError() << "expected " << what << " to be a rank-" << rank
+                             << " tensor (" << layout << "), found rank "
+                             << type.getRank() << " (" << type << ")";
   return success();
 }
 
@@ -44,9 +43,9 @@ static LogicalResult verifyStaticDim(Operation *op, StringRef what,
                                      RankedTensorType type, unsigned dim,
                                      StringRef dimName) {
   if (type.isDynamicDim(dim))
-    return op->emitOpError()
-           << "expected a static " << dimName << " dimension in " << what
-           << ", found " << type << " (only the batch dimension may be dynamic)";
+    return op->emitOpError() << "expected a static " << dimName
+                             << " dimension in " << what << ", found " << type
+                             << " (only the batch dimension may be dynamic)";
   return success();
 }
 
@@ -74,9 +73,8 @@ static ParseResult parseEnumKeyword(OpAsmParser &parser, EnumAttrT &attr) {
       break;
     valid += (i ? ", " : "") + name.str();
   }
-  return parser.emitError(loc)
-         << "unknown " << EnumAttrT::getMnemonic() << " '" << keyword
-         << "'; expected one of: " << valid;
+  return parser.emitError(loc) << "unknown " << EnumAttrT::getMnemonic() << " '"
+                               << keyword << "'; expected one of: " << valid;
 }
 
 template <typename EnumAttrT>
@@ -93,9 +91,9 @@ void LinearOp::build(OpBuilder &builder, OperationState &state, Value input,
                      Value weight, Value bias, ActivationKind activation) {
   auto inputType = cast<RankedTensorType>(input.getType());
   auto weightType = cast<RankedTensorType>(weight.getType());
-  auto resultType = RankedTensorType::get(
-      {inputType.getDimSize(0), weightType.getDimSize(0)},
-      inputType.getElementType());
+  auto resultType =
+      RankedTensorType::get({inputType.getDimSize(0), weightType.getDimSize(0)},
+                            inputType.getElementType());
   build(builder, state, resultType, input, weight, bias,
         ActivationKindAttr::get(builder.getContext(), activation),
         /*sharding=*/nullptr);
