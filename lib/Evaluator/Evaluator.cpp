@@ -1,8 +1,16 @@
 //===- Evaluator.cpp - reference evaluator for tp functions ---------------===//
+//
+// One interpreter serves model-level functions (one rank) and partitioned
+// functions (D ranks in lockstep). Local ops run rank by rank; a collective
+// sees the operands of every rank at once. Lockstep execution is exact for
+// SPMD code, which has no control flow that differs between ranks.
+//
+//===----------------------------------------------------------------------===//
 
 #include "tp-mlir/Evaluator/Evaluator.h"
 
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
+#include "tp-mlir/Dialect/TP/IR/TPSharding.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -14,74 +22,212 @@
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/SourceMgr.h"
 
+#include <functional>
+
 using namespace mlir;
 using namespace mlir::tp;
 
-namespace {
-/// Maps SSA values to the tensors they hold while one function runs.
-class Interpreter {
-public:
-  LogicalResult bind(Value value, Tensor tensor) {
-    values[value] = std::move(tensor);
-    return success();
-  }
-  const Tensor &lookup(Value value) const {
-    auto it = values.find(value);
-    assert(it != values.end() && "value used before it was defined");
-    return it->second;
-  }
+//===----------------------------------------------------------------------===//
+// Kernels
+//===----------------------------------------------------------------------===//
 
-  LogicalResult run(Operation *op);
-  SmallVector<Tensor> results;
-
-private:
-  LogicalResult runLinear(LinearOp op);
-  LogicalResult runActivation(ActivationOp op);
-  LogicalResult runConstant(arith::ConstantOp op);
-  LogicalResult runReturn(Operation *op);
-
-  llvm::DenseMap<Value, Tensor> values;
-};
-} // namespace
-
-/// Checks a runtime tensor against a (possibly partly dynamic) tensor type.
-static bool matchesType(const Tensor &t, RankedTensorType type) {
-  if (t.getRank() != type.getRank())
-    return false;
-  for (auto [size, expected] : llvm::zip(t.shape, type.getShape()))
-    if (!ShapedType::isDynamic(expected) && size != expected)
-      return false;
-  return true;
-}
-
-LogicalResult Interpreter::runLinear(LinearOp op) {
-  const Tensor &x = lookup(op.getInput());
-  const Tensor &w = lookup(op.getWeight());
-  const Tensor *b = op.getBias() ? &lookup(op.getBias()) : nullptr;
+/// y = act(x W^T + b), accumulated in double: the oracle should be more
+/// accurate than any f32 code it judges.
+static Tensor linearKernel(const Tensor &x, const Tensor &w, const Tensor *b,
+                           ActivationKind act) {
   int64_t batch = x.shape[0], k = x.shape[1], n = w.shape[0];
-  if (w.shape[1] != k)
-    return op.emitOpError() << "at run time: input has " << k
-                            << " in_features but weight has " << w.shape[1];
   Tensor y({batch, n});
-  ActivationKind act = op.getActivation();
   for (int64_t i = 0; i < batch; ++i) {
     for (int64_t j = 0; j < n; ++j) {
-      // Accumulate in double: the oracle should be more accurate than any
-      // f32 code it judges.
       double acc = b ? b->data[j] : 0.0;
       for (int64_t kk = 0; kk < k; ++kk)
         acc += double(x.data[i * k + kk]) * double(w.data[j * k + kk]);
       y.data[i * n + j] = applyActivation(act, static_cast<float>(acc));
     }
   }
-  return bind(op.getResult(), std::move(y));
+  return y;
+}
+
+Tensor mlir::tp::sliceTensor(const Tensor &t, int64_t dim, int64_t offset,
+                             int64_t size) {
+  SmallVector<int64_t> shape(t.shape.begin(), t.shape.end());
+  shape[dim] = size;
+  Tensor out(shape);
+  // View the tensor as [outer, extent, inner] around `dim`.
+  int64_t outer = numElements(ArrayRef<int64_t>(t.shape).take_front(dim));
+  int64_t inner = numElements(ArrayRef<int64_t>(t.shape).drop_front(dim + 1));
+  int64_t extent = t.shape[dim];
+  for (int64_t o = 0; o < outer; ++o)
+    std::copy_n(t.data.begin() + (o * extent + offset) * inner, size * inner,
+                out.data.begin() + o * size * inner);
+  return out;
+}
+
+/// Concatenation of `parts` along `dim`; the callers check the other dims.
+static Tensor concatTensors(ArrayRef<const Tensor *> parts, int64_t dim) {
+  SmallVector<int64_t> shape(parts.front()->shape.begin(),
+                             parts.front()->shape.end());
+  shape[dim] = 0;
+  for (const Tensor *p : parts)
+    shape[dim] += p->shape[dim];
+  Tensor out(shape);
+  int64_t outer = numElements(ArrayRef<int64_t>(shape).take_front(dim));
+  int64_t inner = numElements(ArrayRef<int64_t>(shape).drop_front(dim + 1));
+  int64_t offset = 0;
+  for (const Tensor *p : parts) {
+    int64_t extent = p->shape[dim];
+    for (int64_t o = 0; o < outer; ++o)
+      std::copy_n(p->data.begin() + o * extent * inner, extent * inner,
+                  out.data.begin() + (o * shape[dim] + offset) * inner);
+    offset += extent;
+  }
+  return out;
+}
+
+static double reduceInit(ReductionKind kind) {
+  switch (kind) {
+  case ReductionKind::sum:
+    return 0.0;
+  case ReductionKind::prod:
+    return 1.0;
+  case ReductionKind::max:
+    return -std::numeric_limits<double>::infinity();
+  case ReductionKind::min:
+    return std::numeric_limits<double>::infinity();
+  }
+  llvm_unreachable("unknown reduction kind");
+}
+
+static double reduceStep(ReductionKind kind, double acc, double v) {
+  switch (kind) {
+  case ReductionKind::sum:
+    return acc + v;
+  case ReductionKind::prod:
+    return acc * v;
+  case ReductionKind::max:
+    return std::max(acc, v);
+  case ReductionKind::min:
+    return std::min(acc, v);
+  }
+  llvm_unreachable("unknown reduction kind");
+}
+
+//===----------------------------------------------------------------------===//
+// Interpreter
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Checks a runtime shape against a (possibly partly dynamic) tensor type.
+bool matchesType(ArrayRef<int64_t> shape, RankedTensorType type) {
+  if (static_cast<int64_t>(shape.size()) != type.getRank())
+    return false;
+  for (auto [size, expected] : llvm::zip(shape, type.getShape()))
+    if (!ShapedType::isDynamic(expected) && size != expected)
+      return false;
+  return true;
+}
+
+std::string shapeString(ArrayRef<int64_t> shape) {
+  return Tensor(shape).shapeString();
+}
+
+/// Executes one function on `numRanks` ranks in lockstep.
+class Interpreter {
+public:
+  Interpreter(int64_t numRanks)
+      : numRanks(numRanks), tensors(numRanks), indices(numRanks) {}
+
+  LogicalResult bind(Value value, int64_t rank, Tensor tensor);
+  const Tensor &get(Value value, int64_t rank) const {
+    auto it = tensors[rank].find(value);
+    assert(it != tensors[rank].end() && "value used before it was defined");
+    return it->second;
+  }
+  LogicalResult run(Operation *op);
+
+  RankTensors results;
+
+private:
+  /// Runs `fn` for every rank; stops at the first failure.
+  LogicalResult perRank(const std::function<LogicalResult(int64_t)> &fn) {
+    for (int64_t r = 0; r < numRanks; ++r)
+      if (failed(fn(r)))
+        return failure();
+    return success();
+  }
+
+  LogicalResult runLinear(Operation *op, Value x, Value w, Value b,
+                          ActivationKind act);
+  LogicalResult runBiasActivation(BiasActivationOp op);
+  LogicalResult runActivation(ActivationOp op);
+  LogicalResult runConstant(arith::ConstantOp op);
+  LogicalResult runAllGather(AllGatherOp op);
+  LogicalResult runReduce(Operation *op, Value input, ReductionKind kind,
+                          std::optional<int64_t> scatterDim);
+  LogicalResult runAllSlice(AllSliceOp op);
+
+  int64_t numRanks;
+  SmallVector<llvm::DenseMap<Value, Tensor>> tensors;
+  SmallVector<llvm::DenseMap<Value, int64_t>> indices;
+};
+} // namespace
+
+LogicalResult Interpreter::bind(Value value, int64_t rank, Tensor tensor) {
+  // Every value is checked against its static type, so that a partitioning
+  // bug that makes a shard of the wrong size is caught where it happens.
+  auto type = cast<RankedTensorType>(value.getType());
+  if (!matchesType(tensor.shape, type)) {
+    InFlightDiagnostic diag =
+        emitError(value.getLoc())
+        << "at run time on rank " << rank << ": produced a tensor of shape "
+        << tensor.shapeString() << ", but its type is " << type;
+    return diag;
+  }
+  tensors[rank][value] = std::move(tensor);
+  return success();
+}
+
+LogicalResult Interpreter::runLinear(Operation *op, Value x, Value w, Value b,
+                                     ActivationKind act) {
+  return perRank([&](int64_t r) -> LogicalResult {
+    const Tensor &xt = get(x, r), &wt = get(w, r);
+    const Tensor *bt = b ? &get(b, r) : nullptr;
+    if (xt.shape[1] != wt.shape[1])
+      return op->emitOpError()
+             << "at run time on rank " << r << ": input has " << xt.shape[1]
+             << " in_features but weight has " << wt.shape[1];
+    if (bt && bt->shape[0] != wt.shape[0])
+      return op->emitOpError()
+             << "at run time on rank " << r << ": bias has " << bt->shape[0]
+             << " elements but weight has " << wt.shape[0] << " rows";
+    return bind(op->getResult(0), r, linearKernel(xt, wt, bt, act));
+  });
+}
+
+LogicalResult Interpreter::runBiasActivation(BiasActivationOp op) {
+  return perRank([&](int64_t r) -> LogicalResult {
+    Tensor y = get(op.getInput(), r);
+    int64_t n = y.shape[1];
+    const Tensor *b = op.getBias() ? &get(op.getBias(), r) : nullptr;
+    if (b && b->shape[0] != n)
+      return op.emitOpError()
+             << "at run time on rank " << r << ": bias has " << b->shape[0]
+             << " elements for " << n << " features";
+    for (size_t i = 0; i < y.data.size(); ++i) {
+      float v = b ? y.data[i] + b->data[i % n] : y.data[i];
+      y.data[i] = applyActivation(op.getActivation(), v);
+    }
+    return bind(op.getResult(), r, std::move(y));
+  });
 }
 
 LogicalResult Interpreter::runActivation(ActivationOp op) {
-  Tensor y = lookup(op.getInput());
-  for (float &v : y.data)
-    v = applyActivation(op.getKind(), v);
-  return bind(op.getResult(), std::move(y));
+  return perRank([&](int64_t r) {
+    Tensor y = get(op.getInput(), r);
+    for (float &v : y.data)
+      v = applyActivation(op.getKind(), v);
+    return bind(op.getResult(), r, std::move(y));
+  });
 }
 
 LogicalResult Interpreter::runConstant(arith::ConstantOp op) {
@@ -96,29 +242,110 @@ LogicalResult Interpreter::runConstant(arith::ConstantOp op) {
   values.reserve(type.getNumElements());
   for (float v : dense.getValues<float>())
     values.push_back(v);
-  return bind(op.getResult(), Tensor(type.getShape(), std::move(values)));
+  Tensor t(type.getShape(), std::move(values));
+  return perRank([&](int64_t r) { return bind(op.getResult(), r, t); });
 }
 
-LogicalResult Interpreter::runReturn(Operation *op) {
-  for (Value v : op->getOperands())
-    results.push_back(lookup(v));
-  return success();
+LogicalResult Interpreter::runAllGather(AllGatherOp op) {
+  int64_t dim = op.getDim();
+  SmallVector<const Tensor *> parts;
+  for (int64_t r = 0; r < numRanks; ++r) {
+    const Tensor &t = get(op.getInput(), r);
+    for (int64_t d = 0; d < t.getRank(); ++d)
+      if (r > 0 && d != dim && t.shape[d] != parts[0]->shape[d])
+        return op.emitOpError()
+               << "at run time: rank " << r << " contributes a shard of shape "
+               << t.shapeString() << ", which does not fit rank 0's "
+               << parts[0]->shapeString() << " outside dim " << dim;
+    parts.push_back(&t);
+  }
+  Tensor full = concatTensors(parts, dim);
+  return perRank([&](int64_t r) { return bind(op.getResult(), r, full); });
+}
+
+LogicalResult Interpreter::runReduce(Operation *op, Value input,
+                                     ReductionKind kind,
+                                     std::optional<int64_t> scatterDim) {
+  const Tensor &first = get(input, 0);
+  for (int64_t r = 1; r < numRanks; ++r)
+    if (get(input, r).shape != first.shape)
+      return op->emitOpError()
+             << "at run time: rank " << r << " contributes shape "
+             << get(input, r).shapeString() << " but rank 0 contributes "
+             << first.shapeString();
+  Tensor reduced(first.shape);
+  for (size_t i = 0; i < reduced.data.size(); ++i) {
+    double acc = reduceInit(kind);
+    for (int64_t r = 0; r < numRanks; ++r)
+      acc = reduceStep(kind, acc, get(input, r).data[i]);
+    reduced.data[i] = static_cast<float>(acc);
+  }
+  return perRank([&](int64_t r) {
+    if (!scatterDim)
+      return bind(op->getResult(0), r, reduced);
+    int64_t extent = reduced.shape[*scatterDim];
+    return bind(op->getResult(0), r,
+                sliceTensor(reduced, *scatterDim,
+                            getShardOffset(extent, numRanks, r),
+                            getShardSize(extent, numRanks, r)));
+  });
+}
+
+LogicalResult Interpreter::runAllSlice(AllSliceOp op) {
+  int64_t dim = op.getDim();
+  return perRank([&](int64_t r) {
+    const Tensor &t = get(op.getInput(), r);
+    int64_t extent = t.shape[dim];
+    return bind(op.getResult(), r,
+                sliceTensor(t, dim, getShardOffset(extent, numRanks, r),
+                            getShardSize(extent, numRanks, r)));
+  });
 }
 
 LogicalResult Interpreter::run(Operation *op) {
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
-      .Case([&](LinearOp op) { return runLinear(op); })
+      .Case([&](LinearOp op) {
+        return runLinear(op, op.getInput(), op.getWeight(), op.getBias(),
+                         op.getActivation());
+      })
+      .Case([&](LocalLinearOp op) {
+        return runLinear(op, op.getInput(), op.getWeight(), op.getBias(),
+                         op.getActivation());
+      })
+      .Case([&](BiasActivationOp op) { return runBiasActivation(op); })
       .Case([&](ActivationOp op) { return runActivation(op); })
       .Case([&](arith::ConstantOp op) { return runConstant(op); })
-      .Case([&](func::ReturnOp op) { return runReturn(op); })
+      .Case([&](RankOp op) {
+        for (int64_t r = 0; r < numRanks; ++r)
+          indices[r][op.getResult()] = r;
+        return success();
+      })
+      .Case([&](AllGatherOp op) { return runAllGather(op); })
+      .Case([&](AllSliceOp op) { return runAllSlice(op); })
+      .Case([&](AllReduceOp op) {
+        return runReduce(op, op.getInput(), op.getKind(), std::nullopt);
+      })
+      .Case([&](ReduceScatterOp op) {
+        return runReduce(op, op.getInput(), op.getKind(), op.getDim());
+      })
+      .Case([&](func::ReturnOp op) {
+        for (int64_t r = 0; r < numRanks; ++r) {
+          SmallVector<Tensor> out;
+          for (Value v : op.getOperands())
+            out.push_back(get(v, r));
+          results.push_back(std::move(out));
+        }
+        return success();
+      })
       .Default([](Operation *op) {
         return op->emitOpError()
                << "is not supported by the reference evaluator";
       });
 }
 
-FailureOr<SmallVector<Tensor>> mlir::tp::evaluate(FunctionOpInterface fn,
-                                                  ArrayRef<Tensor> args) {
+/// Runs `fn` with `rankArgs.size()` ranks.
+static FailureOr<RankTensors>
+interpret(FunctionOpInterface fn, ArrayRef<SmallVector<Tensor>> rankArgs) {
   if (fn.isExternal())
     return fn.emitError() << "cannot evaluate a function without a body";
   Region &body = fn.getFunctionBody();
@@ -127,28 +354,96 @@ FailureOr<SmallVector<Tensor>> mlir::tp::evaluate(FunctionOpInterface fn,
            << "the reference evaluator needs a single-block function, found "
            << body.getBlocks().size() << " blocks";
   Block &block = body.front();
-  if (args.size() != block.getNumArguments())
-    return fn.emitError() << "expected " << block.getNumArguments()
-                          << " arguments, got " << args.size();
-
-  Interpreter interp;
-  for (auto [index, arg] : llvm::enumerate(block.getArguments())) {
-    auto type = dyn_cast<RankedTensorType>(arg.getType());
-    if (!type || !type.getElementType().isF32())
+  Interpreter interp(rankArgs.size());
+  for (auto [rank, args] : llvm::enumerate(rankArgs)) {
+    if (args.size() != block.getNumArguments())
       return fn.emitError()
-             << "argument #" << index << " has type " << arg.getType()
-             << "; the evaluator accepts f32 tensors only";
-    if (!matchesType(args[index], type))
-      return fn.emitError() << "argument #" << index << ": expected a tensor "
-                            << "matching " << type << ", got shape "
-                            << args[index].shapeString();
-    (void)interp.bind(arg, args[index]);
+             << "expected " << block.getNumArguments() << " arguments, got "
+             << args.size()
+             << (rankArgs.size() > 1 ? " for rank " + std::to_string(rank)
+                                     : std::string());
+    for (auto [index, arg] : llvm::enumerate(block.getArguments())) {
+      auto type = dyn_cast<RankedTensorType>(arg.getType());
+      if (!type || !type.getElementType().isF32())
+        return fn.emitError()
+               << "argument #" << index << " has type " << arg.getType()
+               << "; the evaluator accepts f32 tensors only";
+      if (!matchesType(args[index].shape, type))
+        return fn.emitError()
+               << "argument #" << index
+               << (rankArgs.size() > 1 ? " of rank " + std::to_string(rank)
+                                       : std::string())
+               << ": expected a tensor matching " << type << ", got shape "
+               << args[index].shapeString();
+      (void)interp.bind(arg, rank, args[index]);
+    }
   }
   for (Operation &op : block)
     if (failed(interp.run(&op)))
       return failure();
   return std::move(interp.results);
 }
+
+FailureOr<SmallVector<Tensor>> mlir::tp::evaluate(FunctionOpInterface fn,
+                                                  ArrayRef<Tensor> args) {
+  if (fn->hasAttr(TPDialect::kSPMDAttrName))
+    return fn.emitError() << "is partitioned: run it on every device with "
+                             "evaluateSPMD";
+  SmallVector<SmallVector<Tensor>> rankArgs{SmallVector<Tensor>(args)};
+  FailureOr<RankTensors> results = interpret(fn, rankArgs);
+  if (failed(results))
+    return failure();
+  return std::move(results->front());
+}
+
+FailureOr<RankTensors>
+mlir::tp::evaluateSPMD(FunctionOpInterface fn,
+                       ArrayRef<SmallVector<Tensor>> rankArgs) {
+  MeshAttr mesh = lookupMesh(fn);
+  if (!mesh)
+    return fn.emitError() << "has no enclosing module with a '"
+                          << TPDialect::kMeshAttrName << "' attribute";
+  if (static_cast<int64_t>(rankArgs.size()) != mesh.getNumDevices())
+    return fn.emitError() << "is partitioned for " << mesh.getNumDevices()
+                          << " devices, but arguments for " << rankArgs.size()
+                          << " ranks were given";
+  return interpret(fn, rankArgs);
+}
+
+FailureOr<RankTensors> mlir::tp::shardArguments(FunctionOpInterface fn,
+                                                ArrayRef<Tensor> fullArgs) {
+  MeshAttr mesh = lookupMesh(fn);
+  if (!mesh)
+    return fn.emitError() << "has no enclosing module with a '"
+                          << TPDialect::kMeshAttrName << "' attribute";
+  if (fullArgs.size() != fn.getNumArguments())
+    return fn.emitError() << "expected " << fn.getNumArguments()
+                          << " arguments, got " << fullArgs.size();
+  int64_t devices = mesh.getNumDevices();
+  RankTensors rankArgs(devices);
+  for (auto [index, full] : llvm::enumerate(fullArgs)) {
+    auto shard =
+        fn.getArgAttrOfType<ShardAttr>(index, TPDialect::kShardAttrName);
+    if (shard && ArrayRef<int64_t>(full.shape) != shard.getShape())
+      return fn.emitError()
+             << "argument #" << index << ": the manifest expects "
+             << shapeString(shard.getShape()) << ", got shape "
+             << full.shapeString();
+    for (int64_t r = 0; r < devices; ++r) {
+      if (!shard || shard.isReplicated()) {
+        rankArgs[r].push_back(full);
+        continue;
+      }
+      rankArgs[r].push_back(sliceTensor(
+          full, *shard.getDim(), shard.getOffsets()[r], shard.getSizes()[r]));
+    }
+  }
+  return rankArgs;
+}
+
+//===----------------------------------------------------------------------===//
+// Files and entry points
+//===----------------------------------------------------------------------===//
 
 OwningOpRef<ModuleOp> mlir::tp::parseModel(MLIRContext &context,
                                            llvm::SourceMgr &sourceMgr) {

@@ -28,11 +28,29 @@ namespace tp {
 /// sigma(x) for one element.
 float applyActivation(ActivationKind kind, float x);
 
-/// Runs `fn` on `args` and returns its results. Argument shapes must match
-/// the function's argument types (a dynamic dim accepts any size). On
-/// failure a diagnostic naming the offending op or argument has been emitted.
+/// Runs the model-level function `fn` on `args` and returns its results.
+/// Argument shapes must match the function's argument types (a dynamic dim
+/// accepts any size). On failure a diagnostic naming the offending op or
+/// argument has been emitted.
 FailureOr<SmallVector<Tensor>> evaluate(FunctionOpInterface fn,
                                         ArrayRef<Tensor> args);
+
+/// Per-rank tensors: element r belongs to rank r.
+using RankTensors = SmallVector<SmallVector<Tensor>>;
+
+/// Runs a partitioned (SPMD) function on D simulated devices in lockstep,
+/// collectives included; D is the mesh's device count and `rankArgs[r]` holds
+/// rank r's (local) arguments. Returns each rank's results.
+FailureOr<RankTensors> evaluateSPMD(FunctionOpInterface fn,
+                                    ArrayRef<SmallVector<Tensor>> rankArgs);
+
+/// Slices full (checkpoint) tensors into each rank's arguments, following the
+/// `tp.shard` manifest of `fn`; arguments without one are replicated.
+FailureOr<RankTensors> shardArguments(FunctionOpInterface fn,
+                                      ArrayRef<Tensor> fullArgs);
+
+/// The slice [offset, offset + size) of `t` along `dim`.
+Tensor sliceTensor(const Tensor &t, int64_t dim, int64_t offset, int64_t size);
 
 /// Parses and verifies the main buffer of `sourceMgr` into `context`, which
 /// must have the tp, func and arith dialects loaded or registered.

@@ -43,6 +43,52 @@ int64_t MeshAttr::getNumDevices() const {
   return n;
 }
 
+LogicalResult ShardAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                ArrayRef<int64_t> shape,
+                                std::optional<int64_t> dim,
+                                ArrayRef<int64_t> offsets,
+                                ArrayRef<int64_t> sizes) {
+  for (int64_t extent : shape)
+    if (extent < 1)
+      return emitError() << "expected a positive full shape, found extent "
+                         << extent;
+  if (!dim) {
+    if (!offsets.empty() || !sizes.empty())
+      return emitError() << "expected no offsets or sizes without a dim";
+    return success();
+  }
+  if (*dim < 0 || *dim >= static_cast<int64_t>(shape.size()))
+    return emitError() << "expected dim in [0, " << shape.size() << "), found "
+                       << *dim;
+  if (offsets.size() != sizes.size() || offsets.empty())
+    return emitError() << "expected one offset and one size per rank, found "
+                       << offsets.size() << " offsets and " << sizes.size()
+                       << " sizes";
+  int64_t next = 0;
+  for (auto [rank, offset, size] : llvm::enumerate(offsets, sizes)) {
+    if (size < 0)
+      return emitError() << "expected a non-negative size for rank " << rank
+                         << ", found " << size;
+    if (offset != next)
+      return emitError() << "expected slices in rank order without gaps: "
+                            "offset of rank "
+                         << rank << " should be " << next << ", found "
+                         << offset;
+    next += size;
+  }
+  if (next != shape[*dim])
+    return emitError() << "expected the slices to cover dim " << *dim
+                       << " of size " << shape[*dim] << ", they cover " << next;
+  return success();
+}
+
+SmallVector<int64_t> ShardAttr::getLocalShape(int64_t rank) const {
+  SmallVector<int64_t> local(getShape());
+  if (std::optional<int64_t> dim = getDim())
+    local[*dim] = getSizes()[rank];
+  return local;
+}
+
 MeshAttr mlir::tp::lookupMesh(Operation *op) {
   for (; op; op = op->getParentOp())
     if (auto mesh = op->getAttrOfType<MeshAttr>(TPDialect::kMeshAttrName))

@@ -22,7 +22,8 @@ void TPDialect::initialize() {
 
 LogicalResult TPDialect::verifyOperationAttribute(Operation *op,
                                                   NamedAttribute attr) {
-  if (attr.getName() == kMeshAttrName) {
+  StringRef name = attr.getName().getValue();
+  if (name == kMeshAttrName) {
     if (!isa<MeshAttr>(attr.getValue()))
       return op->emitError()
              << "expected '" << kMeshAttrName
@@ -34,19 +35,101 @@ LogicalResult TPDialect::verifyOperationAttribute(Operation *op,
                              << op->getName() << "'";
     return success();
   }
-  return op->emitError() << "unknown tp attribute '"
-                         << attr.getName().getValue() << "' on '"
+  if (name == kSPMDAttrName) {
+    if (!isa<UnitAttr>(attr.getValue()) || !isa<FunctionOpInterface>(op))
+      return op->emitError() << "expected '" << kSPMDAttrName
+                             << "' to be a unit attribute on a function";
+    if (!lookupMesh(op))
+      return op->emitError() << "a partitioned function needs an enclosing "
+                                "module with a '"
+                             << kMeshAttrName << "' attribute";
+    return success();
+  }
+  return op->emitError() << "unknown tp attribute '" << name << "' on '"
                          << op->getName() << "'";
+}
+
+/// Checks that the `tp.name`s of `fn` are unique. Called once per function,
+/// from the first named argument, so that verification stays linear in the
+/// number of arguments.
+static LogicalResult verifyUniqueNames(FunctionOpInterface fn,
+                                       unsigned argIndex) {
+  for (unsigned i = 0; i < argIndex; ++i)
+    if (fn.getArgAttr(i, TPDialect::kNameAttrName))
+      return success(); // an earlier argument runs the check
+  llvm::DenseMap<Attribute, unsigned> seen;
+  for (unsigned i = argIndex, e = fn.getNumArguments(); i < e; ++i) {
+    Attribute name = fn.getArgAttr(i, TPDialect::kNameAttrName);
+    if (!name)
+      continue;
+    auto [it, inserted] = seen.try_emplace(name, i);
+    if (!inserted)
+      return fn.emitError()
+             << "duplicate " << TPDialect::kNameAttrName << " " << name
+             << " on arguments #" << it->second << " and #" << i;
+  }
+  return success();
+}
+
+/// Checks a weight manifest entry against the argument's local type and the
+/// mesh.
+static LogicalResult verifyShardArg(FunctionOpInterface fn, unsigned argIndex,
+                                    ShardAttr shard) {
+  auto type = dyn_cast<RankedTensorType>(fn.getArgumentTypes()[argIndex]);
+  if (!type || type.getRank() != static_cast<int64_t>(shard.getShape().size()))
+    return fn.emitError() << "argument #" << argIndex << " of type "
+                          << fn.getArgumentTypes()[argIndex]
+                          << " does not match the rank of its "
+                          << TPDialect::kShardAttrName << " " << shard;
+  MeshAttr mesh = lookupMesh(fn);
+  if (!mesh)
+    return fn.emitError() << "argument #" << argIndex << " has a "
+                          << TPDialect::kShardAttrName
+                          << " but no enclosing module carries a '"
+                          << TPDialect::kMeshAttrName << "' attribute";
+  std::optional<int64_t> dim = shard.getDim();
+  if (dim &&
+      static_cast<int64_t>(shard.getSizes().size()) != mesh.getNumDevices())
+    return fn.emitError() << "argument #" << argIndex << ": expected "
+                          << mesh.getNumDevices()
+                          << " slices (one per device), found "
+                          << shard.getSizes().size();
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    int64_t local = type.getDimSize(d);
+    if (ShapedType::isDynamic(local))
+      continue;
+    bool ok = true;
+    if (dim && d == *dim) {
+      for (int64_t size : shard.getSizes())
+        ok &= size == local;
+    } else {
+      ok = local == shard.getShape()[d];
+    }
+    if (!ok)
+      return fn.emitError() << "argument #" << argIndex << " of type " << type
+                            << ": dim " << d << " does not match its "
+                            << TPDialect::kShardAttrName << " " << shard;
+  }
+  return success();
 }
 
 LogicalResult TPDialect::verifyRegionArgAttribute(Operation *op,
                                                   unsigned regionIndex,
                                                   unsigned argIndex,
                                                   NamedAttribute attr) {
-  if (attr.getName() != kNameAttrName)
-    return op->emitError() << "unknown tp argument attribute '"
-                           << attr.getName().getValue() << "' on argument #"
-                           << argIndex;
+  StringRef attrName = attr.getName().getValue();
+  auto fn = dyn_cast<FunctionOpInterface>(op);
+  if (attrName == kShardAttrName) {
+    auto shard = dyn_cast<ShardAttr>(attr.getValue());
+    if (!shard || !fn)
+      return op->emitError()
+             << "expected '" << kShardAttrName << "' of argument #" << argIndex
+             << " to be a #tp.shard on a function argument";
+    return verifyShardArg(fn, argIndex, shard);
+  }
+  if (attrName != kNameAttrName)
+    return op->emitError() << "unknown tp argument attribute '" << attrName
+                           << "' on argument #" << argIndex;
   auto name = dyn_cast<StringAttr>(attr.getValue());
   if (!name || name.getValue().empty())
     return op->emitError() << "expected '" << kNameAttrName << "' of argument #"
@@ -54,15 +137,5 @@ LogicalResult TPDialect::verifyRegionArgAttribute(Operation *op,
                            << attr.getValue();
   // Checkpoint names identify tensors in a weights file, so they must be
   // unique within a function.
-  auto fn = dyn_cast<FunctionOpInterface>(op);
-  if (!fn)
-    return success();
-  for (unsigned other = 0; other < argIndex; ++other) {
-    auto otherName = fn.getArgAttrOfType<StringAttr>(other, kNameAttrName);
-    if (otherName == name)
-      return op->emitError()
-             << "duplicate " << kNameAttrName << " " << name
-             << " on arguments #" << other << " and #" << argIndex;
-  }
-  return success();
+  return fn ? verifyUniqueNames(fn, argIndex) : success();
 }

@@ -154,11 +154,91 @@ LogicalResult LinearOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// LocalLinearOp and BiasActivationOp
+//===----------------------------------------------------------------------===//
+
+/// Checks that two possibly dynamic extents can be equal at run time.
+static LogicalResult verifyCompatible(Operation *op, int64_t a, StringRef aName,
+                                      int64_t b, StringRef bName) {
+  if (ShapedType::isStatic(a) && ShapedType::isStatic(b) && a != b)
+    return op->emitOpError() << "expected " << aName << " to match " << bName
+                             << ", found " << a << " and " << b;
+  return success();
+}
+
+LogicalResult LocalLinearOp::verify() {
+  Operation *op = getOperation();
+  auto inputType = getInput().getType();
+  auto weightType = getWeight().getType();
+  auto resultType = getResult().getType();
+  auto biasType =
+      getBias() ? cast<RankedTensorType>(getBias().getType()) : nullptr;
+
+  if (failed(verifyRank(op, "input", inputType, 2, "batch x in_features")) ||
+      failed(verifyRank(op, "weight", weightType, 2,
+                        "out_features x in_features")) ||
+      (biasType &&
+       failed(verifyRank(op, "bias", biasType, 1, "out_features"))) ||
+      failed(verifyRank(op, "result", resultType, 2, "batch x out_features")))
+    return failure();
+  if (failed(verifyTensorPolicy(op, "input", inputType)) ||
+      failed(verifyTensorPolicy(op, "weight", weightType)) ||
+      (biasType && failed(verifyTensorPolicy(op, "bias", biasType))) ||
+      failed(verifyTensorPolicy(op, "result", resultType)))
+    return failure();
+  if (failed(verifyCompatible(op, inputType.getDimSize(1), "input in_features",
+                              weightType.getDimSize(1),
+                              "weight in_features")) ||
+      (biasType && failed(verifyCompatible(
+                       op, biasType.getDimSize(0), "bias length",
+                       weightType.getDimSize(0), "weight out_features"))) ||
+      failed(verifyCompatible(op, resultType.getDimSize(0), "result batch",
+                              inputType.getDimSize(0), "input batch")) ||
+      failed(verifyCompatible(op, resultType.getDimSize(1),
+                              "result out_features", weightType.getDimSize(0),
+                              "weight out_features")))
+    return failure();
+  return success();
+}
+
+LogicalResult BiasActivationOp::verify() {
+  Operation *op = getOperation();
+  auto inputType = getInput().getType();
+  if (failed(verifyRank(op, "input", inputType, 2, "batch x features")) ||
+      failed(verifyTensorPolicy(op, "input", inputType)))
+    return failure();
+  if (!getBias())
+    return success();
+  auto biasType = cast<RankedTensorType>(getBias().getType());
+  if (failed(verifyRank(op, "bias", biasType, 1, "features")) ||
+      failed(verifyTensorPolicy(op, "bias", biasType)))
+    return failure();
+  return verifyCompatible(op, biasType.getDimSize(0), "bias length",
+                          inputType.getDimSize(1), "input features");
+}
+
+//===----------------------------------------------------------------------===//
 // ActivationOp
 //===----------------------------------------------------------------------===//
 
 LogicalResult ActivationOp::verify() {
+  // A sharding describes how a layer's weight is split; an activation has no
+  // weight, so a sharding here is a mistake the user should hear about.
+  if ((*this)->hasAttr("sharding"))
+    return emitOpError() << "cannot carry a sharding: only tp.linear layers "
+                            "are sharded";
   return verifyTensorPolicy(getOperation(), "input", getInput().getType());
+}
+
+//===----------------------------------------------------------------------===//
+// RankOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RankOp::verify() {
+  if (!lookupMesh(getOperation()))
+    return emitOpError() << "requires an enclosing module with a '"
+                         << TPDialect::kMeshAttrName << "' attribute";
+  return success();
 }
 
 #define GET_OP_CLASSES

@@ -38,4 +38,48 @@ def TP_MeshAttr : TP_Attr<"Mesh", "mesh"> {
   }];
 }
 
+def TP_ShardAttr : TP_Attr<"Shard", "shard"> {
+  let summary = "how a checkpoint tensor is sliced across the ranks";
+  let description = [{
+    The weight sharding manifest of one argument of a partitioned function.
+    `shape` is the full checkpoint tensor's shape. When `dim` is present the
+    tensor is split along it, and rank r holds the slice
+    `[offsets[r], offsets[r] + sizes[r])`; otherwise every rank holds the
+    whole tensor (replicated). A loader reads only the slice of its rank, so
+    memory per device falls as 1/D.
+
+    ```mlir
+    func.func @f(%w: tensor<?x8xf32> {tp.name = "fc.weight",
+        tp.shard = #tp.shard<shape = [10, 8], dim = 0,
+                             offsets = [0, 4, 7], sizes = [4, 3, 3]>}, ...)
+    ```
+
+    Constraints:
+    - `dim`, when present, is a dimension of `shape`;
+    - there is one offset and one size per rank of the mesh;
+    - the slices are contiguous and in rank order: `offsets[0] = 0`,
+      `offsets[r + 1] = offsets[r] + sizes[r]`, and they cover
+      `shape[dim]` exactly;
+    - the argument's (local) type has `shape` in every other dimension, and
+      in `dim` either the common size of all slices or a dynamic size.
+  }];
+  let parameters = (ins
+    ArrayRefParameter<"int64_t", "full tensor shape">:$shape,
+    OptionalParameter<"std::optional<int64_t>", "split dimension">:$dim,
+    OptionalArrayRefParameter<"int64_t", "slice offset per rank">:$offsets,
+    OptionalArrayRefParameter<"int64_t", "slice size per rank">:$sizes
+  );
+  let assemblyFormat = [{
+    `<` `shape` `=` `[` $shape `]`
+    (`,` `dim` `=` $dim^ `,` `offsets` `=` `[` $offsets `]`
+     `,` `sizes` `=` `[` $sizes `]`)? `>`
+  }];
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    bool isReplicated() const { return !getDim().has_value(); }
+    /// The shape of rank `rank`'s slice.
+    ::llvm::SmallVector<int64_t> getLocalShape(int64_t rank) const;
+  }];
+}
+
 #endif // TP_MLIR_DIALECT_TP_IR_TPATTRS_TD

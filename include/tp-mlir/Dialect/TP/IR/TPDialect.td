@@ -49,6 +49,10 @@ def TP_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral kMeshAttrName = "tp.mesh";
     /// Name of the argument attribute that holds a checkpoint tensor name.
     static constexpr ::llvm::StringLiteral kNameAttrName = "tp.name";
+    /// Name of the argument attribute that holds a weight's manifest entry.
+    static constexpr ::llvm::StringLiteral kShardAttrName = "tp.shard";
+    /// Name of the unit attribute that marks a partitioned (SPMD) function.
+    static constexpr ::llvm::StringLiteral kSPMDAttrName = "tp.spmd";
   }];
 }
 

@@ -47,4 +47,17 @@ def TP_ShardingKind : I32EnumAttr<"ShardingKind",
 
 def TP_ShardingKindAttr : TP_EnumAttr<TP_ShardingKind, "sharding">;
 
+def TP_ReductionKind : I32EnumAttr<"ReductionKind",
+    "how a collective combines the values of the devices", [
+      I32EnumAttrCase<"sum", 0>,
+      I32EnumAttrCase<"prod", 1>,
+      I32EnumAttrCase<"max", 2>,
+      I32EnumAttrCase<"min", 3>
+    ]> {
+  let cppNamespace = "::mlir::tp";
+  let genSpecializedAttr = 0;
+}
+
+def TP_ReductionKindAttr : TP_EnumAttr<TP_ReductionKind, "reduction">;
+
 #endif // TP_MLIR_DIALECT_TP_IR_TPENUMS_TD

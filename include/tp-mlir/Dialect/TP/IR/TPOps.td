@@ -111,4 +111,241 @@ def TP_ActivationOp : TP_Op<"activation", [Pure, SameOperandsAndResultType]> {
   let hasFolder = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// SPMD-level ops: what every device runs after partitioning
+//===----------------------------------------------------------------------===//
+
+def TP_RankOp : TP_Op<"rank", [Pure]> {
+  let summary = "this device's rank in the mesh";
+  let description = [{
+    The rank of the device that runs the partitioned function, in
+    `[0, D)`. Backends lower it to a query of their communicator.
+
+    ```mlir
+    %r = tp.rank : index
+    ```
+
+    Constraints:
+    - an enclosing module carries a `tp.mesh`.
+  }];
+  let results = (outs Index:$result);
+  let assemblyFormat = "attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def TP_LocalLinearOp : TP_Op<"local_linear", [Pure]> {
+  let summary = "dense layer on this device's shards: y = sigma(x W^T + b)";
+  let description = [{
+    `tp.linear` on local (per-device) shards, as the partitioner emits it.
+    The semantics are those of `tp.linear`; unlike it, any dimension may be
+    dynamic, because shard sizes differ between ranks when a width does not
+    divide by the device count.
+
+    ```mlir
+    %y = tp.local_linear %x, %w, %b activation(relu)
+        : tensor<?x784xf32>, tensor<?x784xf32>, tensor<?xf32> -> tensor<?x?xf32>
+    ```
+
+    Constraints:
+    - ranks 2 (input), 2 (weight), 1 (bias), 2 (result); f32 elements;
+    - the in_features of input and weight, the bias length and out_features,
+      and the result's dimensions agree wherever both sides are static;
+    - no static dimension is zero.
+  }];
+  let arguments = (ins
+    AnyRankedTensor:$input,
+    AnyRankedTensor:$weight,
+    Optional<AnyRankedTensor>:$bias,
+    DefaultValuedAttr<TP_ActivationKindAttr,
+                      "::mlir::tp::ActivationKind::identity">:$activation
+  );
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)?
+    (`activation` `(` custom<EnumKeyword>($activation)^ `)`)?
+    attr-dict `:` type($input) `,` type($weight) (`,` type($bias)^)?
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def TP_BiasActivationOp : TP_Op<"bias_activation",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "y = sigma(x + b), the bias broadcast over the batch";
+  let description = [{
+    Adds the optional bias `b : N` to every row of `x : B x N`, then applies
+    the activation. The partitioner emits it after the all-reduce of a
+    column-sharded layer, so that the bias is added once and sigma sees the
+    complete sums.
+
+    ```mlir
+    %y = tp.bias_activation %s, %b activation(gelu) : tensor<?x256xf32>, tensor<256xf32>
+    ```
+
+    Constraints:
+    - input rank 2, bias rank 1, f32 elements;
+    - the bias length equals dim 1 of the input where both are static;
+    - the result has the input's type.
+  }];
+  let arguments = (ins
+    AnyRankedTensor:$input,
+    Optional<AnyRankedTensor>:$bias,
+    DefaultValuedAttr<TP_ActivationKindAttr,
+                      "::mlir::tp::ActivationKind::identity">:$activation
+  );
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input (`,` $bias^)?
+    (`activation` `(` custom<EnumKeyword>($activation)^ `)`)?
+    attr-dict `:` type($input) (`,` type($bias)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Collectives
+//===----------------------------------------------------------------------===//
+
+// The collectives act on the mesh of the enclosing module. Shards follow one
+// rule everywhere: a dimension of size S over D devices gives rank r the
+// slice of size S / D + (r < S mod D ? 1 : 0), in rank order. A local
+// dimension is static (S / D) when D divides S, and dynamic otherwise.
+class TP_CollectiveOp<string mnemonic, list<Trait> traits = []>
+    : TP_Op<mnemonic, !listconcat(traits, [Pure])> {
+  let hasVerifier = 1;
+  code collectiveExtraClassDeclaration = [{
+    /// The mesh this collective runs on.
+    ::mlir::tp::MeshAttr getMesh() {
+      return ::mlir::tp::lookupMesh(getOperation());
+    }
+  }];
+  let extraClassDeclaration = collectiveExtraClassDeclaration;
+}
+
+def TP_AllGatherOp : TP_CollectiveOp<"all_gather"> {
+  let summary = "concatenate every device's shard along a dimension";
+  let description = [{
+    Every device contributes its shard and receives the concatenation of all
+    shards along `dim`, in rank order. With D = 3 and 10 features:
+
+    ```
+    device 0: [a0 a1 a2 a3]        device 0: [a0 .. a3 b0 .. b2 c0 .. c2]
+    device 1: [b0 b1 b2]     --->  device 1: [a0 .. a3 b0 .. b2 c0 .. c2]
+    device 2: [c0 c1 c2]           device 2: [a0 .. a3 b0 .. b2 c0 .. c2]
+    ```
+
+    ```mlir
+    %full = tp.all_gather %shard along 1 : tensor<8x?xf32> -> tensor<8x10xf32>
+    ```
+
+    Constraints:
+    - an enclosing module carries a `tp.mesh`;
+    - operand and result have the same rank and element type, and `dim` is
+      one of their dimensions;
+    - every other dimension is the same in operand and result;
+    - the operand's `dim` is the local size of the result's `dim` under the
+      balanced rule: static only when D divides it.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, I64Attr:$dim);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `along` $dim attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasFolder = 1;
+}
+
+def TP_AllSliceOp : TP_CollectiveOp<"all_slice"> {
+  let summary = "take this device's slice of a replicated tensor";
+  let description = [{
+    Every device holds the same tensor and keeps its own slice along `dim`
+    under the balanced rule. No data moves between devices.
+
+    ```
+    device 0: [x0 .. x9]           device 0: [x0 x1 x2 x3]
+    device 1: [x0 .. x9]     --->  device 1: [x4 x5 x6]
+    device 2: [x0 .. x9]           device 2: [x7 x8 x9]
+    ```
+
+    ```mlir
+    %shard = tp.all_slice %full along 1 : tensor<8x10xf32> -> tensor<8x?xf32>
+    ```
+
+    Constraints:
+    - an enclosing module carries a `tp.mesh`;
+    - operand and result have the same rank and element type, and `dim` is
+      one of their dimensions;
+    - every other dimension is the same in operand and result;
+    - the result's `dim` is the local size of the operand's `dim` under the
+      balanced rule: static only when D divides it.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, I64Attr:$dim);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `along` $dim attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasFolder = 1;
+}
+
+def TP_AllReduceOp : TP_CollectiveOp<"all_reduce",
+    [SameOperandsAndResultType]> {
+  let summary = "combine every device's tensor elementwise";
+  let description = [{
+    Every device contributes a tensor of the same shape and receives the
+    elementwise reduction (`sum`, `prod`, `max` or `min`) over all devices.
+    A column-sharded layer sums its partial products this way.
+
+    ```
+    device 0: [p0 q0]              device 0: [p0+p1 q0+q1]
+    device 1: [p1 q1]        --->  device 1: [p0+p1 q0+q1]
+    ```
+
+    ```mlir
+    %sum = tp.all_reduce sum %partial : tensor<8x10xf32>
+    ```
+
+    Constraints:
+    - an enclosing module carries a `tp.mesh`;
+    - operand and result have the same type.
+  }];
+  let arguments = (ins TP_ReductionKindAttr:$kind, AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    custom<EnumKeyword>($kind) $input attr-dict `:` type($input)
+  }];
+  let hasFolder = 1;
+}
+
+def TP_ReduceScatterOp : TP_CollectiveOp<"reduce_scatter"> {
+  let summary = "reduce across devices, each device keeping its slice";
+  let description = [{
+    The elementwise reduction of every device's tensor, of which each device
+    receives only its slice along `dim` (the balanced rule). It equals
+    `tp.all_slice` of `tp.all_reduce`, with 1/D of the traffic.
+
+    ```
+    device 0: [p0 q0 r0]           device 0: [p0+p1 q0+q1]
+    device 1: [p1 q1 r1]     --->  device 1: [r0+r1]
+    ```
+
+    ```mlir
+    %s = tp.reduce_scatter sum %partial along 1 : tensor<8x10xf32> -> tensor<8x?xf32>
+    ```
+
+    Constraints:
+    - an enclosing module carries a `tp.mesh`;
+    - operand and result have the same rank and element type, and `dim` is
+      one of their dimensions;
+    - every other dimension is the same in operand and result;
+    - the result's `dim` is the local size of the operand's `dim` under the
+      balanced rule.
+  }];
+  let arguments = (ins TP_ReductionKindAttr:$kind, AnyRankedTensor:$input,
+                       I64Attr:$dim);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    custom<EnumKeyword>($kind) $input `along` $dim attr-dict `:`
+    type($input) `->` type($result)
+  }];
+}
+
 #endif // TP_MLIR_DIALECT_TP_IR_TPOPS_TD

@@ -15,6 +15,9 @@ namespace tp {
 /// Patterns that fuse tp.activation into a single-use producing tp.linear.
 void populateFuseActivationPatterns(RewritePatternSet &patterns);
 
+/// The collective rewrites of tp-optimize-collectives.
+void populateOptimizeCollectivesPatterns(RewritePatternSet &patterns);
+
 #define GEN_PASS_REGISTRATION
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h.inc"
 

@@ -33,4 +33,140 @@ def FuseActivations : Pass<"tp-fuse-activations"> {
   }];
 }
 
+def SetMesh : Pass<"tp-set-mesh", "::mlir::ModuleOp"> {
+  let summary = "Attach (or replace) the module's device mesh";
+  let description = [{
+    Sets `tp.mesh = #tp.mesh<shape = [devices]>` on the module, so that a
+    model can be partitioned for a device count chosen on the command line.
+
+    ```mlir
+    // tp-opt --tp-set-mesh=devices=4
+    module attributes {tp.mesh = #tp.mesh<shape = [4]>} { ... }
+    ```
+
+    A device count below 1 is an error.
+  }];
+  let options = [
+    Option<"devices", "devices", "int64_t", /*default=*/"0",
+           "Number of devices of the 1-D mesh (at least 1)">
+  ];
+}
+
+def SetStrategy : Pass<"tp-set-strategy", "::mlir::ModuleOp"> {
+  let summary = "Give every unannotated tp.linear a sharding";
+  let description = [{
+    Sets the `sharding` of each `tp.linear` that has none, by one uniform
+    strategy. Shardings written by hand stay as they are.
+
+    - `row`: every layer splits the rows of W (output features);
+    - `column`: every layer splits the columns of W (input features);
+    - `alternate`: Megatron's pairing. A layer whose input comes from a
+      row-sharded layer (through any activations) is `column`, every other
+      layer is `row`; a chain becomes row, column, row, column, ... and each
+      pair costs one all-reduce after `tp-optimize-collectives`;
+    - `replicated`: every device computes every layer.
+
+    Before (`--tp-set-strategy=strategy=alternate`):
+
+    ```mlir
+    %h = tp.linear %x, %w0 : ...
+    %y = tp.linear %h, %w1 : ...
+    ```
+
+    After:
+
+    ```mlir
+    %h = tp.linear %x, %w0 sharding(row) : ...
+    %y = tp.linear %h, %w1 sharding(column) : ...
+    ```
+
+    The module must carry a `tp.mesh`; an unknown strategy is an error.
+  }];
+  let options = [
+    Option<"strategy", "strategy", "std::string", /*default=*/"\"alternate\"",
+           "row, column, alternate or replicated">
+  ];
+}
+
+def Partition : Pass<"tp-partition", "::mlir::ModuleOp"> {
+  let summary = "Rewrite planned functions into the SPMD form every device runs";
+  let description = [{
+    Turns each function whose `tp.linear` ops all carry a sharding into the
+    function that every device of the module's mesh runs:
+
+    - weight and bias arguments take their local (per-device) types and a
+      `tp.shard` manifest entry saying how the checkpoint tensor is sliced;
+    - a `row` layer computes its rows with `tp.local_linear` (bias and
+      activation applied locally) and all-gathers the output features;
+    - a `column` layer slices its input features (`tp.all_slice`), computes
+      a partial product, all-reduces it, and only then adds the bias and
+      applies the activation (`tp.bias_activation`), so that sigma never sees
+      a partial sum and the bias is added once;
+    - a `replicated` layer computes everything on every device.
+
+    The result is deliberately naive: every layer leaves its output
+    replicated. `tp-optimize-collectives` removes the collectives that the
+    next layer does not need. Shards follow the balanced rule (the first
+    S mod D ranks hold one more); a local dimension is dynamic when D does not
+    divide it.
+
+    Before (2 devices):
+
+    ```mlir
+    %y = tp.linear %x, %w, %b activation(relu) sharding(row)
+        : tensor<4x8xf32>, tensor<6x8xf32>, tensor<6xf32> -> tensor<4x6xf32>
+    ```
+
+    After:
+
+    ```mlir
+    func.func @f(%x: tensor<4x8xf32>,
+                 %w: tensor<3x8xf32> {tp.shard = #tp.shard<shape = [6, 8], dim = 0, offsets = [0, 3], sizes = [3, 3]>},
+                 %b: tensor<3xf32> {tp.shard = #tp.shard<shape = [6], dim = 0, offsets = [0, 3], sizes = [3, 3]>})
+        attributes {tp.spmd} {
+      %0 = tp.local_linear %x, %w, %b activation(relu) : ... -> tensor<4x3xf32>
+      %1 = tp.all_gather %0 along 1 : tensor<4x3xf32> -> tensor<4x6xf32>
+    ```
+
+    Errors: a `tp.linear` without a sharding, a module without a mesh, and a
+    weight argument that two layers would split in different ways.
+  }];
+}
+
+def OptimizeCollectives : Pass<"tp-optimize-collectives"> {
+  let summary = "Remove and cheapen the collectives of partitioned code";
+  let description = [{
+    Rewrites that each keep the program's meaning:
+
+    - `all_slice(all_gather(x, d), d)` is `x`: a row-sharded layer followed
+      by a column-sharded one needs no collective between them;
+    - `all_slice(all_reduce(x), d)` is `reduce_scatter(x, d)`;
+    - `all_slice` moves above elementwise ops (`tp.activation`, and
+      `tp.bias_activation` with the bias sliced too), so that the two rules
+      above meet their pattern through activations;
+    - an activation of an `all_gather` runs on the shards before the gather;
+    - on a one-device mesh every collective disappears;
+    - a replicated weight argument that is only ever sliced along one dim
+      (the bias of a column layer whose bias_activation now runs on slices)
+      becomes a split argument: its manifest entry says so and each device
+      loads only its slice.
+
+    Before:
+
+    ```mlir
+    %0 = tp.local_linear %x, %w0 : ... -> tensor<4x?xf32>
+    %1 = tp.all_gather %0 along 1 : tensor<4x?xf32> -> tensor<4x7xf32>
+    %2 = tp.all_slice %1 along 1 : tensor<4x7xf32> -> tensor<4x?xf32>
+    %3 = tp.local_linear %2, %w1 : ...
+    ```
+
+    After:
+
+    ```mlir
+    %0 = tp.local_linear %x, %w0 : ... -> tensor<4x?xf32>
+    %3 = tp.local_linear %0, %w1 : ...
+    ```
+  }];
+}
+
 #endif // TP_MLIR_DIALECT_TP_TRANSFORMS_PASSES_TD

@@ -1,0 +1,103 @@
+//===- TPCollectiveOps.cpp - verifiers and folds of the collectives -------===//
+
+#include "tp-mlir/Dialect/TP/IR/TPOps.h"
+#include "tp-mlir/Dialect/TP/IR/TPSharding.h"
+
+using namespace mlir;
+using namespace mlir::tp;
+
+/// The mesh of a collective, or an error naming what is missing.
+static FailureOr<MeshAttr> requireMesh(Operation *op) {
+  if (MeshAttr mesh = lookupMesh(op))
+    return mesh;
+  return op->emitOpError() << "requires an enclosing module with a '"
+                           << TPDialect::kMeshAttrName << "' attribute";
+}
+
+/// Checks a (full, local) pair of types related by the balanced split of
+/// dimension `dim`: the local dimension is the full one over the mesh, and
+/// every other dimension is unchanged.
+static LogicalResult verifySplitPair(Operation *op, RankedTensorType full,
+                                     StringRef fullName, RankedTensorType local,
+                                     StringRef localName, int64_t dim) {
+  FailureOr<MeshAttr> mesh = requireMesh(op);
+  if (failed(mesh))
+    return failure();
+  if (full.getElementType() != local.getElementType())
+    return op->emitOpError()
+           << "expected the same element type in operand and result, found "
+           << full.getElementType() << " and " << local.getElementType();
+  if (full.getRank() != local.getRank())
+    return op->emitOpError()
+           << "expected the same rank in operand and result, found "
+           << full.getRank() << " and " << local.getRank();
+  if (dim < 0 || dim >= full.getRank())
+    return op->emitOpError()
+           << "expected dim in [0, " << full.getRank() << "), found " << dim;
+  for (int64_t d = 0; d < full.getRank(); ++d) {
+    if (d == dim)
+      continue;
+    int64_t a = full.getDimSize(d), b = local.getDimSize(d);
+    if (ShapedType::isStatic(a) && ShapedType::isStatic(b) && a != b)
+      return op->emitOpError()
+             << "expected dim " << d << " to be the same in " << fullName
+             << " and " << localName << ", found " << a << " and " << b;
+  }
+  int64_t devices = mesh->getNumDevices();
+  int64_t fullSize = full.getDimSize(dim);
+  int64_t localSize = local.getDimSize(dim);
+  if (ShapedType::isDynamic(localSize))
+    return success();
+  int64_t expected = getLocalDimSize(fullSize, devices);
+  if (ShapedType::isDynamic(expected)) {
+    if (ShapedType::isDynamic(fullSize))
+      return success();
+    return op->emitOpError()
+           << "expected a dynamic dim " << dim << " in " << localName << ": "
+           << fullSize << " does not split evenly over " << devices
+           << " devices, found " << localSize;
+  }
+  if (localSize != expected)
+    return op->emitOpError()
+           << "expected dim " << dim << " of " << localName << " to be "
+           << expected << " (" << fullSize << " over " << devices
+           << " devices) or dynamic, found " << localSize;
+  return success();
+}
+
+LogicalResult AllGatherOp::verify() {
+  return verifySplitPair(*this, getResult().getType(), "the gathered result",
+                         getInput().getType(), "the local operand", getDim());
+}
+
+LogicalResult AllSliceOp::verify() {
+  return verifySplitPair(*this, getInput().getType(), "the full operand",
+                         getResult().getType(), "the local result", getDim());
+}
+
+LogicalResult ReduceScatterOp::verify() {
+  return verifySplitPair(*this, getInput().getType(), "the full operand",
+                         getResult().getType(), "the local result", getDim());
+}
+
+LogicalResult AllReduceOp::verify() { return requireMesh(*this); }
+
+/// On a one-device mesh every collective is the identity (when the types
+/// agree; a static/dynamic difference is left to the backend).
+static OpFoldResult foldOnOneDevice(Operation *op, Value input) {
+  MeshAttr mesh = lookupMesh(op);
+  if (mesh && mesh.getNumDevices() == 1 &&
+      input.getType() == op->getResult(0).getType())
+    return input;
+  return {};
+}
+
+OpFoldResult AllGatherOp::fold(FoldAdaptor) {
+  return foldOnOneDevice(*this, getInput());
+}
+OpFoldResult AllSliceOp::fold(FoldAdaptor) {
+  return foldOnOneDevice(*this, getInput());
+}
+OpFoldResult AllReduceOp::fold(FoldAdaptor) {
+  return foldOnOneDevice(*this, getInput());
+}

@@ -1,0 +1,198 @@
+//===- OptimizeCollectives.cpp - remove and cheapen collectives -----------===//
+//
+// Local rewrites on partitioned code. Every rule keeps each device's values
+// unchanged; together they find Megatron's pairing (row then column needs no
+// collective) and turn all-reduce + slice into reduce-scatter.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tp-mlir/Dialect/TP/IR/TPOps.h"
+#include "tp-mlir/Dialect/TP/IR/TPSharding.h"
+#include "tp-mlir/Dialect/TP/Transforms/Passes.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::tp {
+#define GEN_PASS_DEF_OPTIMIZECOLLECTIVES
+#include "tp-mlir/Dialect/TP/Transforms/Passes.h.inc"
+} // namespace mlir::tp
+
+using namespace mlir;
+using namespace mlir::tp;
+
+namespace {
+/// all_slice(all_gather(x, d), d) -> x. Both follow the balanced rule, so
+/// the slice a device keeps is exactly the shard it contributed.
+struct CancelGatherSlice : OpRewritePattern<AllSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AllSliceOp slice,
+                                PatternRewriter &rewriter) const override {
+    auto gather = slice.getInput().getDefiningOp<AllGatherOp>();
+    if (!gather || gather.getDim() != slice.getDim())
+      return rewriter.notifyMatchFailure(slice, "not a gather on this dim");
+    if (gather.getInput().getType() != slice.getType())
+      return rewriter.notifyMatchFailure(slice, "shard types differ");
+    rewriter.replaceOp(slice, gather.getInput());
+    return success();
+  }
+};
+
+/// all_slice(all_reduce(x), d) -> reduce_scatter(x, d).
+struct SliceOfReduceToReduceScatter : OpRewritePattern<AllSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AllSliceOp slice,
+                                PatternRewriter &rewriter) const override {
+    auto reduce = slice.getInput().getDefiningOp<AllReduceOp>();
+    if (!reduce)
+      return rewriter.notifyMatchFailure(slice, "not an all_reduce");
+    rewriter.replaceOpWithNewOp<ReduceScatterOp>(
+        slice, slice.getType(), reduce.getKindAttr(), reduce.getInput(),
+        slice.getDimAttr());
+    return success();
+  }
+};
+
+/// all_slice(activation(y), d) -> activation(all_slice(y, d)): slicing
+/// commutes with elementwise ops, and the activation then runs on 1/D of the
+/// data.
+struct SliceBeforeActivation : OpRewritePattern<AllSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AllSliceOp slice,
+                                PatternRewriter &rewriter) const override {
+    auto act = slice.getInput().getDefiningOp<ActivationOp>();
+    if (!act)
+      return rewriter.notifyMatchFailure(slice, "not an activation");
+    Value inner = AllSliceOp::create(rewriter, slice.getLoc(), slice.getType(),
+                                     act.getInput(), slice.getDimAttr());
+    rewriter.replaceOpWithNewOp<ActivationOp>(slice, act.getKindAttr(), inner);
+    return success();
+  }
+};
+
+/// all_slice(bias_activation(y, b), 1) ->
+///   bias_activation(all_slice(y, 1), all_slice(b, 0)).
+struct SliceBeforeBiasActivation : OpRewritePattern<AllSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AllSliceOp slice,
+                                PatternRewriter &rewriter) const override {
+    auto op = slice.getInput().getDefiningOp<BiasActivationOp>();
+    if (!op || slice.getDim() != 1)
+      return rewriter.notifyMatchFailure(slice, "not a feature slice of a "
+                                                "bias_activation");
+    MeshAttr mesh = slice.getMesh();
+    Location loc = slice.getLoc();
+    Value input = AllSliceOp::create(rewriter, loc, slice.getType(),
+                                     op.getInput(), slice.getDimAttr());
+    Value bias = op.getBias();
+    if (bias) {
+      auto biasType = cast<RankedTensorType>(bias.getType());
+      bias = AllSliceOp::create(rewriter, loc,
+                                getLocalType(biasType, 0, mesh.getNumDevices()),
+                                bias, rewriter.getI64IntegerAttr(0));
+    }
+    rewriter.replaceOpWithNewOp<BiasActivationOp>(slice, slice.getType(), input,
+                                                  bias, op.getActivationAttr());
+    return success();
+  }
+};
+
+/// activation(all_gather(x, d)) -> all_gather(activation(x), d) when the
+/// gather has no other user: the activation then runs on the shards.
+struct ActivationBeforeGather : OpRewritePattern<ActivationOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ActivationOp act,
+                                PatternRewriter &rewriter) const override {
+    auto gather = act.getInput().getDefiningOp<AllGatherOp>();
+    if (!gather || !gather->hasOneUse())
+      return rewriter.notifyMatchFailure(act, "not a single-use gather");
+    Value local = ActivationOp::create(rewriter, act.getLoc(),
+                                       act.getKindAttr(), gather.getInput());
+    rewriter.replaceOpWithNewOp<AllGatherOp>(act, act.getType(), local,
+                                             gather.getDimAttr());
+    return success();
+  }
+};
+
+/// A replicated weight argument that every device only ever slices along
+/// one dim is better loaded as that slice: the manifest entry becomes a split,
+/// the argument takes the local type, and the all_slice ops disappear. This
+/// is what makes the biases of column-sharded layers cost 1/D of memory once
+/// their bias_activation runs on slices.
+static void shardSlicedArguments(FunctionOpInterface fn) {
+  MeshAttr mesh = lookupMesh(fn);
+  if (!mesh || fn.isExternal())
+    return;
+  int64_t devices = mesh.getNumDevices();
+  bool changed = false;
+  for (BlockArgument arg : fn.getArguments()) {
+    auto shard = fn.getArgAttrOfType<ShardAttr>(arg.getArgNumber(),
+                                                TPDialect::kShardAttrName);
+    if (!shard || !shard.isReplicated() || arg.use_empty())
+      continue;
+    std::optional<int64_t> dim;
+    bool onlySlices = llvm::all_of(arg.getUsers(), [&](Operation *user) {
+      auto slice = dyn_cast<AllSliceOp>(user);
+      if (!slice || (dim && *dim != static_cast<int64_t>(slice.getDim())))
+        return false;
+      dim = slice.getDim();
+      return true;
+    });
+    if (!onlySlices)
+      continue;
+    auto full = cast<RankedTensorType>(arg.getType());
+    RankedTensorType local = getLocalType(full, *dim, devices);
+    if (llvm::any_of(arg.getUsers(), [&](Operation *user) {
+          return user->getResult(0).getType() != local;
+        }))
+      continue;
+    int64_t extent = full.getDimSize(*dim);
+    SmallVector<int64_t> offsets, sizes;
+    for (int64_t r = 0; r < devices; ++r) {
+      offsets.push_back(getShardOffset(extent, devices, r));
+      sizes.push_back(getShardSize(extent, devices, r));
+    }
+    fn.setArgAttr(
+        arg.getArgNumber(), TPDialect::kShardAttrName,
+        ShardAttr::get(fn.getContext(), full.getShape(), *dim, offsets, sizes));
+    arg.setType(local);
+    for (Operation *user : llvm::make_early_inc_range(arg.getUsers())) {
+      user->getResult(0).replaceAllUsesWith(arg);
+      user->erase();
+    }
+    changed = true;
+  }
+  if (!changed)
+    return;
+  SmallVector<Type> argTypes;
+  for (BlockArgument arg : fn.getArguments())
+    argTypes.push_back(arg.getType());
+  fn.setType(FunctionType::get(fn.getContext(), argTypes, fn.getResultTypes()));
+}
+
+struct OptimizeCollectivesPass
+    : tp::impl::OptimizeCollectivesBase<OptimizeCollectivesPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateOptimizeCollectivesPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+    getOperation()->walk([](FunctionOpInterface fn) {
+      if (fn->hasAttr(TPDialect::kSPMDAttrName))
+        shardSlicedArguments(fn);
+    });
+  }
+};
+} // namespace
+
+void mlir::tp::populateOptimizeCollectivesPatterns(
+    RewritePatternSet &patterns) {
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<CancelGatherSlice, SliceOfReduceToReduceScatter,
+               SliceBeforeActivation, SliceBeforeBiasActivation,
+               ActivationBeforeGather>(ctx);
+  // The greedy driver also applies the collectives' folds (the identity on
+  // a one-device mesh) and removes collectives left without users.
+}

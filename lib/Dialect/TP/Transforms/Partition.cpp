@@ -1,0 +1,241 @@
+//===- Partition.cpp - planned functions to SPMD form ---------------------===//
+//
+// Rewrites every sharded tp.linear into local compute plus explicit
+// collectives, and gives weight arguments their per-device types and
+// manifest entries. Each layer leaves its output replicated; removing the
+// collectives that the next layer does not need is tp-optimize-collectives'
+// job, which keeps this pass simple enough to be obviously right.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tp-mlir/Dialect/TP/IR/TPOps.h"
+#include "tp-mlir/Dialect/TP/IR/TPSharding.h"
+#include "tp-mlir/Dialect/TP/Transforms/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "llvm/ADT/MapVector.h"
+
+namespace mlir::tp {
+#define GEN_PASS_DEF_PARTITION
+#include "tp-mlir/Dialect/TP/Transforms/Passes.h.inc"
+} // namespace mlir::tp
+
+using namespace mlir;
+using namespace mlir::tp;
+
+/// The dimension of W split by a layer sharding, if any.
+static std::optional<int64_t> weightSplitDim(ShardingKind kind) {
+  switch (kind) {
+  case ShardingKind::row:
+    return 0;
+  case ShardingKind::column:
+    return 1;
+  case ShardingKind::replicated:
+    return std::nullopt;
+  }
+  llvm_unreachable("unknown sharding");
+}
+
+/// The dimension of b split by a layer sharding, if any: a column layer adds
+/// its whole bias once, after the reduction.
+static std::optional<int64_t> biasSplitDim(ShardingKind kind) {
+  return kind == ShardingKind::row ? std::optional<int64_t>(0) : std::nullopt;
+}
+
+static std::string describeSplit(std::optional<int64_t> dim) {
+  return dim ? "along dim " + std::to_string(*dim) : "replicated";
+}
+
+namespace {
+/// How one weight or bias argument is split, and the first layer that said so.
+struct ArgSplit {
+  std::optional<int64_t> dim;
+  LinearOp firstUser;
+};
+
+class FunctionPartitioner {
+public:
+  FunctionPartitioner(FunctionOpInterface fn, int64_t numDevices)
+      : fn(fn), numDevices(numDevices), builder(fn.getContext()) {}
+
+  LogicalResult run() {
+    SmallVector<LinearOp> layers;
+    fn.walk([&](LinearOp op) { layers.push_back(op); });
+    for (LinearOp op : layers)
+      if (!op.getSharding())
+        return op.emitOpError() << "has no sharding: annotate it or run "
+                                   "tp-set-strategy before tp-partition";
+    if (failed(collectArgSplits(layers)))
+      return failure();
+    localizeArguments();
+    for (LinearOp op : layers)
+      rewriteLayer(op);
+    SmallVector<Type> argTypes(fn.getArgumentTypes());
+    for (BlockArgument arg : fn.getArguments())
+      argTypes[arg.getArgNumber()] = arg.getType();
+    fn.setType(
+        FunctionType::get(fn.getContext(), argTypes, fn.getResultTypes()));
+    fn->setAttr(TPDialect::kSPMDAttrName, builder.getUnitAttr());
+    return success();
+  }
+
+private:
+  /// Records how each argument used as a weight or bias is split; one
+  /// checkpoint tensor can be split only one way.
+  LogicalResult collectArgSplits(ArrayRef<LinearOp> layers) {
+    for (LinearOp op : layers) {
+      ShardingKind kind = *op.getSharding();
+      std::pair<Value, std::optional<int64_t>> operands[] = {
+          {op.getWeight(), weightSplitDim(kind)},
+          {op.getBias(), biasSplitDim(kind)}};
+      for (auto [value, dim] : operands) {
+        auto arg = dyn_cast_or_null<BlockArgument>(value);
+        if (!arg || arg.getOwner() != &fn.getFunctionBody().front())
+          continue;
+        auto [it, inserted] = argSplits.insert({arg, ArgSplit{dim, op}});
+        if (!inserted && it->second.dim != dim) {
+          InFlightDiagnostic diag =
+              op.emitOpError()
+              << "splits argument #" << arg.getArgNumber() << " "
+              << describeSplit(dim) << ", but another layer splits it "
+              << describeSplit(it->second.dim)
+              << "; one checkpoint tensor can be split only one way";
+          diag.attachNote(it->second.firstUser.getLoc())
+              << "the other layer is here";
+          return diag;
+        }
+      }
+    }
+    // A split argument must not reach anything but layers, which all expect
+    // their shard.
+    for (auto &[arg, split] : argSplits) {
+      if (!split.dim)
+        continue;
+      for (OpOperand &use : arg.getUses()) {
+        auto user = dyn_cast<LinearOp>(use.getOwner());
+        if (!user || use.get() == user.getInput())
+          return use.getOwner()->emitOpError()
+                 << "uses argument #" << arg.getArgNumber()
+                 << ", which is split " << describeSplit(split.dim)
+                 << " as a weight of another layer; use a separate argument";
+      }
+    }
+    return success();
+  }
+
+  /// Gives split arguments their local types, and every weight argument its
+  /// manifest entry.
+  void localizeArguments() {
+    MLIRContext *ctx = fn.getContext();
+    for (auto &[arg, split] : argSplits) {
+      auto full = cast<RankedTensorType>(arg.getType());
+      if (!split.dim) {
+        fn.setArgAttr(
+            arg.getArgNumber(), TPDialect::kShardAttrName,
+            ShardAttr::get(ctx, full.getShape(), std::nullopt, {}, {}));
+        continue;
+      }
+      int64_t extent = full.getDimSize(*split.dim);
+      SmallVector<int64_t> offsets, sizes;
+      for (int64_t r = 0; r < numDevices; ++r) {
+        offsets.push_back(getShardOffset(extent, numDevices, r));
+        sizes.push_back(getShardSize(extent, numDevices, r));
+      }
+      fn.setArgAttr(
+          arg.getArgNumber(), TPDialect::kShardAttrName,
+          ShardAttr::get(ctx, full.getShape(), *split.dim, offsets, sizes));
+      arg.setType(getLocalType(full, *split.dim, numDevices));
+    }
+  }
+
+  /// This device's part of `value` split along `dim`: a localized argument
+  /// already is; anything else (a constant, say) is sliced at run time.
+  Value localPart(Value value, std::optional<int64_t> dim, Location loc) {
+    if (!value || !dim)
+      return value;
+    if (auto arg = dyn_cast<BlockArgument>(value); arg && argSplits.count(arg))
+      return value;
+    auto type = cast<RankedTensorType>(value.getType());
+    return AllSliceOp::create(builder, loc,
+                              getLocalType(type, *dim, numDevices), value,
+                              builder.getI64IntegerAttr(*dim));
+  }
+
+  void rewriteLayer(LinearOp op) {
+    builder.setInsertionPoint(op);
+    Location loc = op.getLoc();
+    ShardingKind kind = *op.getSharding();
+    RankedTensorType resultType = op.getType();
+    auto act = op.getActivationAttr();
+    Value weight = localPart(op.getWeight(), weightSplitDim(kind), loc);
+    Value bias = localPart(op.getBias(), biasSplitDim(kind), loc);
+    auto identity =
+        ActivationKindAttr::get(op.getContext(), ActivationKind::identity);
+    Value result;
+    switch (kind) {
+    case ShardingKind::replicated:
+      result = LocalLinearOp::create(builder, loc, resultType, op.getInput(),
+                                     weight, bias, act);
+      break;
+    case ShardingKind::row: {
+      // Each device computes its output features, bias and sigma included,
+      // then all devices exchange them.
+      Value local = LocalLinearOp::create(
+          builder, loc, getLocalType(resultType, 1, numDevices), op.getInput(),
+          weight, bias, act);
+      result = AllGatherOp::create(builder, loc, resultType, local,
+                                   builder.getI64IntegerAttr(1));
+      break;
+    }
+    case ShardingKind::column: {
+      // Each device multiplies its slice of the input features; the partial
+      // sums are reduced before the bias and sigma, which are applied once.
+      auto inputType = cast<RankedTensorType>(op.getInput().getType());
+      Value input = AllSliceOp::create(
+          builder, loc, getLocalType(inputType, 1, numDevices), op.getInput(),
+          builder.getI64IntegerAttr(1));
+      Value partial = LocalLinearOp::create(builder, loc, resultType, input,
+                                            weight, Value(), identity);
+      Value sum = AllReduceOp::create(
+          builder, loc, resultType,
+          ReductionKindAttr::get(op.getContext(), ReductionKind::sum), partial);
+      result =
+          BiasActivationOp::create(builder, loc, resultType, sum, bias, act);
+      break;
+    }
+    }
+    op.getResult().replaceAllUsesWith(result);
+    op.erase();
+  }
+
+  FunctionOpInterface fn;
+  int64_t numDevices;
+  OpBuilder builder;
+  llvm::MapVector<BlockArgument, ArgSplit> argSplits;
+};
+
+struct PartitionPass : tp::impl::PartitionBase<PartitionPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MeshAttr mesh = lookupMesh(module);
+    for (auto fn : module.getOps<FunctionOpInterface>()) {
+      if (fn.isExternal() || fn->hasAttr(TPDialect::kSPMDAttrName))
+        continue;
+      bool hasLayers = false;
+      fn.walk([&](LinearOp) { hasLayers = true; });
+      if (!hasLayers)
+        continue;
+      if (!mesh) {
+        fn.emitError() << "tp-partition needs a device mesh: add '"
+                       << TPDialect::kMeshAttrName
+                       << "' to the module or run tp-set-mesh first";
+        return signalPassFailure();
+      }
+      if (failed(FunctionPartitioner(fn, mesh.getNumDevices()).run()))
+        return signalPassFailure();
+    }
+  }
+};
+} // namespace

@@ -1,0 +1,59 @@
+//===- SetStrategy.cpp - one sharding for every unannotated layer ---------===//
+
+#include "tp-mlir/Dialect/TP/IR/TPOps.h"
+#include "tp-mlir/Dialect/TP/Transforms/Passes.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+namespace mlir::tp {
+#define GEN_PASS_DEF_SETSTRATEGY
+#include "tp-mlir/Dialect/TP/Transforms/Passes.h.inc"
+} // namespace mlir::tp
+
+using namespace mlir;
+using namespace mlir::tp;
+
+/// The tp.linear whose output reaches `value` through activations only.
+static LinearOp producingLayer(Value value) {
+  while (auto act = value.getDefiningOp<ActivationOp>())
+    value = act.getInput();
+  return value.getDefiningOp<LinearOp>();
+}
+
+namespace {
+struct SetStrategyPass : tp::impl::SetStrategyBase<SetStrategyPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (!lookupMesh(module)) {
+      module.emitError() << "tp-set-strategy needs a device mesh: add '"
+                         << TPDialect::kMeshAttrName
+                         << "' to the module or run tp-set-mesh first";
+      return signalPassFailure();
+    }
+    StringRef name = strategy.getValue();
+    bool alternate = name == "alternate";
+    std::optional<ShardingKind> uniform = symbolizeShardingKind(name);
+    if (!alternate && !uniform) {
+      module.emitError() << "tp-set-strategy: unknown strategy '" << name
+                         << "'; expected one of: row, column, alternate, "
+                            "replicated";
+      return signalPassFailure();
+    }
+    MLIRContext *ctx = &getContext();
+    // Ops are visited in order, so a layer's producer is decided first.
+    module.walk([&](LinearOp op) {
+      if (op.getSharding())
+        return;
+      ShardingKind kind = uniform ? *uniform : ShardingKind::row;
+      if (alternate) {
+        LinearOp producer = producingLayer(op.getInput());
+        if (producer && producer.getSharding() == ShardingKind::row)
+          kind = ShardingKind::column;
+      }
+      op.setShardingAttr(ShardingKindAttr::get(ctx, kind));
+    });
+  }
+};
+} // namespace
