@@ -99,14 +99,13 @@ void LinearOp::build(OpBuilder &builder, OperationState &state, Value input,
         /*sharding=*/nullptr);
 }
 
-LogicalResult LinearOp::verify() {
-  Operation *op = getOperation();
-  auto inputType = getInput().getType();
-  auto weightType = getWeight().getType();
-  auto resultType = getResult().getType();
-  auto biasType =
-      getBias() ? cast<RankedTensorType>(getBias().getType()) : nullptr;
-
+/// The rank and element-type checks shared by tp.linear and
+/// tp.local_linear.
+static LogicalResult verifyLinearOperands(Operation *op,
+                                          RankedTensorType inputType,
+                                          RankedTensorType weightType,
+                                          RankedTensorType biasType,
+                                          RankedTensorType resultType) {
   if (failed(verifyRank(op, "input", inputType, 2, "batch x in_features")) ||
       failed(verifyRank(op, "weight", weightType, 2,
                         "out_features x in_features")) ||
@@ -114,11 +113,23 @@ LogicalResult LinearOp::verify() {
        failed(verifyRank(op, "bias", biasType, 1, "out_features"))) ||
       failed(verifyRank(op, "result", resultType, 2, "batch x out_features")))
     return failure();
-
   if (failed(verifyTensorPolicy(op, "input", inputType)) ||
       failed(verifyTensorPolicy(op, "weight", weightType)) ||
       (biasType && failed(verifyTensorPolicy(op, "bias", biasType))) ||
       failed(verifyTensorPolicy(op, "result", resultType)))
+    return failure();
+  return success();
+}
+
+LogicalResult LinearOp::verify() {
+  Operation *op = getOperation();
+  auto inputType = getInput().getType();
+  auto weightType = getWeight().getType();
+  auto resultType = getResult().getType();
+  auto biasType =
+      getBias() ? cast<RankedTensorType>(getBias().getType()) : nullptr;
+  if (failed(verifyLinearOperands(op, inputType, weightType, biasType,
+                                  resultType)))
     return failure();
 
   if (failed(verifyStaticDim(op, "input", inputType, 1, "in_features")) ||
@@ -173,18 +184,8 @@ LogicalResult LocalLinearOp::verify() {
   auto resultType = getResult().getType();
   auto biasType =
       getBias() ? cast<RankedTensorType>(getBias().getType()) : nullptr;
-
-  if (failed(verifyRank(op, "input", inputType, 2, "batch x in_features")) ||
-      failed(verifyRank(op, "weight", weightType, 2,
-                        "out_features x in_features")) ||
-      (biasType &&
-       failed(verifyRank(op, "bias", biasType, 1, "out_features"))) ||
-      failed(verifyRank(op, "result", resultType, 2, "batch x out_features")))
-    return failure();
-  if (failed(verifyTensorPolicy(op, "input", inputType)) ||
-      failed(verifyTensorPolicy(op, "weight", weightType)) ||
-      (biasType && failed(verifyTensorPolicy(op, "bias", biasType))) ||
-      failed(verifyTensorPolicy(op, "result", resultType)))
+  if (failed(verifyLinearOperands(op, inputType, weightType, biasType,
+                                  resultType)))
     return failure();
   if (failed(verifyCompatible(op, inputType.getDimSize(1), "input in_features",
                               weightType.getDimSize(1),

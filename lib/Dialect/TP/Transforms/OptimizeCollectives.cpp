@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ShardedArguments.h"
+
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 #include "tp-mlir/Dialect/TP/IR/TPSharding.h"
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h"
@@ -148,28 +150,15 @@ static void shardSlicedArguments(FunctionOpInterface fn) {
           return user->getResult(0).getType() != local;
         }))
       continue;
-    int64_t extent = full.getDimSize(*dim);
-    SmallVector<int64_t> offsets, sizes;
-    for (int64_t r = 0; r < devices; ++r) {
-      offsets.push_back(getShardOffset(extent, devices, r));
-      sizes.push_back(getShardSize(extent, devices, r));
-    }
-    fn.setArgAttr(
-        arg.getArgNumber(), TPDialect::kShardAttrName,
-        ShardAttr::get(fn.getContext(), full.getShape(), *dim, offsets, sizes));
-    arg.setType(local);
+    setArgumentSplit(fn, arg, dim, devices);
     for (Operation *user : llvm::make_early_inc_range(arg.getUsers())) {
       user->getResult(0).replaceAllUsesWith(arg);
       user->erase();
     }
     changed = true;
   }
-  if (!changed)
-    return;
-  SmallVector<Type> argTypes;
-  for (BlockArgument arg : fn.getArguments())
-    argTypes.push_back(arg.getType());
-  fn.setType(FunctionType::get(fn.getContext(), argTypes, fn.getResultTypes()));
+  if (changed)
+    updateFunctionArgumentTypes(fn);
 }
 
 struct OptimizeCollectivesPass

@@ -8,6 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ShardedArguments.h"
+
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 #include "tp-mlir/Dialect/TP/IR/TPSharding.h"
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h"
@@ -72,11 +74,7 @@ public:
     localizeArguments();
     for (LinearOp op : layers)
       rewriteLayer(op);
-    SmallVector<Type> argTypes(fn.getArgumentTypes());
-    for (BlockArgument arg : fn.getArguments())
-      argTypes[arg.getArgNumber()] = arg.getType();
-    fn.setType(
-        FunctionType::get(fn.getContext(), argTypes, fn.getResultTypes()));
+    updateFunctionArgumentTypes(fn);
     fn->setAttr(TPDialect::kSPMDAttrName, builder.getUnitAttr());
     return success();
   }
@@ -128,26 +126,8 @@ private:
   /// Gives split arguments their local types, and every weight argument its
   /// manifest entry.
   void localizeArguments() {
-    MLIRContext *ctx = fn.getContext();
-    for (auto &[arg, split] : argSplits) {
-      auto full = cast<RankedTensorType>(arg.getType());
-      if (!split.dim) {
-        fn.setArgAttr(
-            arg.getArgNumber(), TPDialect::kShardAttrName,
-            ShardAttr::get(ctx, full.getShape(), std::nullopt, {}, {}));
-        continue;
-      }
-      int64_t extent = full.getDimSize(*split.dim);
-      SmallVector<int64_t> offsets, sizes;
-      for (int64_t r = 0; r < numDevices; ++r) {
-        offsets.push_back(getShardOffset(extent, numDevices, r));
-        sizes.push_back(getShardSize(extent, numDevices, r));
-      }
-      fn.setArgAttr(
-          arg.getArgNumber(), TPDialect::kShardAttrName,
-          ShardAttr::get(ctx, full.getShape(), *split.dim, offsets, sizes));
-      arg.setType(getLocalType(full, *split.dim, numDevices));
-    }
+    for (auto &[arg, split] : argSplits)
+      setArgumentSplit(fn, arg, split.dim, numDevices);
   }
 
   /// This device's part of `value` split along `dim`: a localized argument
