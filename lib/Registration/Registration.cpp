@@ -4,6 +4,7 @@
 
 #include "tp-mlir/Dialect/TP/IR/TPDialect.h"
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h"
+#include "tp-mlir/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -13,4 +14,7 @@ void mlir::tp::registerModelDialects(DialectRegistry &registry) {
   registry.insert<TPDialect, func::FuncDialect, arith::ArithDialect>();
 }
 
-void mlir::tp::registerTPPassesAndPipelines() { registerTPPasses(); }
+void mlir::tp::registerTPPassesAndPipelines() {
+  registerTPPasses();
+  registerTPPipelines();
+}

@@ -1,7 +1,9 @@
-//===- tp-run.cpp - compile, run and check a tp model ---------------------===//
+//===- tp-run.cpp - partition, run and check a tp model -------------------===//
 //
-// The driver for the main job. Today it parses and verifies a model, makes
-// its inputs, runs it with the reference evaluator and summarizes the output.
+// The driver for the main job: parse and verify a model, make its inputs,
+// partition it for D devices, run it, and compare with the unpartitioned
+// reference. Until a compiled backend exists, the D devices are simulated by
+// the reference evaluator, collectives included.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,11 +12,13 @@
 #include "tp-mlir/Dialect/TP/IR/TPDialect.h"
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 #include "tp-mlir/Evaluator/Evaluator.h"
+#include "tp-mlir/Pipelines/Pipelines.h"
 #include "tp-mlir/Registration/Registration.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -39,6 +43,26 @@ static cl::opt<std::string>
     entryName("entry",
               cl::desc("Function to run (default: the only public function)"),
               cl::value_desc("name"), cl::init(""), cl::cat(category));
+static cl::opt<int64_t>
+    devices("devices",
+            cl::desc("Number of devices D to partition across (default: the "
+                     "module's tp.mesh, or 1 without one)"),
+            cl::value_desc("D"), cl::init(0), cl::cat(category));
+static cl::opt<std::string>
+    strategy("strategy",
+             cl::desc("Sharding of layers without one: row, column, "
+                      "alternate (default) or replicated"),
+             cl::init("alternate"), cl::cat(category));
+static cl::opt<bool> check("check",
+                           cl::desc("Compare every device's output with the "
+                                    "unpartitioned reference; exit 1 on a "
+                                    "mismatch"),
+                           cl::init(false), cl::cat(category));
+static cl::opt<double>
+    tolerance("tolerance",
+              cl::desc("Largest relative error --check accepts (default "
+                       "1e-5)"),
+              cl::init(1e-5), cl::cat(category));
 static cl::opt<uint64_t>
     seed("seed", cl::desc("Seed of the random weights and input (default 0)"),
          cl::init(0), cl::cat(category));
@@ -47,11 +71,21 @@ static cl::opt<int64_t>
           cl::desc("Batch size for a model with a dynamic batch (default 8)"),
           cl::init(8), cl::cat(category));
 static cl::opt<bool>
+    printIR("print-partitioned",
+            cl::desc("Print the partitioned (SPMD) module"), cl::init(false),
+            cl::cat(category));
+static cl::opt<bool>
     printOutput("print-output",
                 cl::desc("Print every output element, not only a summary"),
                 cl::init(false), cl::cat(category));
 
 namespace {
+/// Reports a command-line error the way the rest of the tool does.
+int usageError(const std::string &message) {
+  llvm::errs() << "tp-run: error: " << message << "\n";
+  return 1;
+}
+
 /// Scale of the random values for argument `arg`: PyTorch's nn.Linear
 /// default, uniform in +-1/sqrt(in_features), for weights and biases; 1 for
 /// activations.
@@ -83,31 +117,26 @@ Stats summarize(const Tensor &t) {
   s.l2 = std::sqrt(s.l2);
   return s;
 }
-} // namespace
 
-int main(int argc, char **argv) {
-  llvm::InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions(category);
-  cl::ParseCommandLineOptions(
-      argc, argv,
-      "tp-run: run a tp model and summarize its output\n\n"
-      "With no model argument, runs the built-in example chain "
-      "(examples/mlp.mlir).\n");
+double maxAbs(const Tensor &t) {
+  double m = 0;
+  for (float v : t.data)
+    m = std::max(m, double(std::fabs(v)));
+  return m;
+}
 
-  if (batch < 1) {
-    llvm::errs() << "tp-run: error: --batch must be at least 1, got " << batch
-                 << "\n";
-    return 1;
-  }
+double millisecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now() - start)
+      .count();
+}
 
-  DialectRegistry registry;
-  registerModelDialects(registry);
-  MLIRContext context(registry);
-  context.loadAllAvailableDialects();
-
-  llvm::SourceMgr sourceMgr;
-  std::string name =
-      modelPath.empty() ? std::string(kExampleModelName) : modelPath.getValue();
+/// Loads the model named on the command line, or the built-in example.
+OwningOpRef<ModuleOp> loadModel(MLIRContext &context,
+                                llvm::SourceMgr &sourceMgr,
+                                std::string &name) {
+  name = modelPath.empty() ? std::string(kExampleModelName)
+                           : modelPath.getValue();
   if (modelPath.empty()) {
     sourceMgr.AddNewSourceBuffer(
         llvm::MemoryBuffer::getMemBuffer(kExampleModel, name), llvm::SMLoc());
@@ -115,24 +144,61 @@ int main(int argc, char **argv) {
     std::string error;
     auto buffer = openInputFile(modelPath, &error);
     if (!buffer) {
-      llvm::errs() << "tp-run: error: " << error << "\n";
-      return 1;
+      usageError(error);
+      return nullptr;
     }
     sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
   }
-  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+  return parseModel(context, sourceMgr);
+}
+} // namespace
 
-  OwningOpRef<ModuleOp> module = parseModel(context, sourceMgr);
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "tp-run: partition a tp model for D devices, run it, and check it\n\n"
+      "With no model argument, runs the built-in example chain "
+      "(examples/mlp.mlir). The D devices are simulated by the reference "
+      "evaluator.\n");
+
+  if (batch < 1)
+    return usageError(
+        fmt::format("--batch must be at least 1, got {}", batch.getValue()));
+  if (devices.getNumOccurrences() && devices < 1)
+    return usageError(fmt::format("--devices must be at least 1, got {}",
+                                  devices.getValue()));
+  if (strategy != "alternate" && !symbolizeShardingKind(strategy))
+    return usageError("unknown strategy '" + strategy +
+                      "'; expected one of: row, column, alternate, "
+                      "replicated");
+  if (!(tolerance > 0))
+    return usageError("--tolerance must be positive");
+
+  DialectRegistry registry;
+  registerModelDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+  std::string name;
+  OwningOpRef<ModuleOp> module = loadModel(context, sourceMgr, name);
   if (!module)
     return 1;
   FunctionOpInterface fn = lookupEntry(*module, entryName);
   if (!fn)
     return 1;
+  if (fn->hasAttr(TPDialect::kSPMDAttrName)) {
+    fn.emitError() << "is already partitioned; tp-run takes a model-level "
+                      "function";
+    return 1;
+  }
 
-  // Random arguments, each from its own stream of the seed.
+  // Random full-size arguments, each from its own stream of the seed.
   SmallVector<Tensor> args;
-  Block &block = fn.getFunctionBody().front();
-  for (BlockArgument arg : block.getArguments()) {
+  for (BlockArgument arg : fn.getArguments()) {
     auto type = dyn_cast<RankedTensorType>(arg.getType());
     if (!type) {
       fn.emitError() << "argument #" << arg.getArgNumber()
@@ -147,25 +213,69 @@ int main(int argc, char **argv) {
         Tensor::random(shape, seed, arg.getArgNumber(), initScale(arg)));
   }
 
+  // Partition a copy; the model stays for the reference.
+  int64_t numDevices = devices;
+  if (!numDevices) {
+    MeshAttr mesh = lookupMesh(fn);
+    numDevices = mesh ? mesh.getNumDevices() : 1;
+  }
+  OwningOpRef<ModuleOp> spmdModule = module->clone();
+  PassManager pm(&context);
+  PartitionPipelineOptions options;
+  options.devices = numDevices;
+  options.strategy = strategy;
+  addTPPartitionPipeline(pm, options);
   auto start = std::chrono::steady_clock::now();
-  FailureOr<SmallVector<Tensor>> results = evaluate(fn, args);
-  auto stop = std::chrono::steady_clock::now();
+  if (failed(pm.run(*spmdModule)))
+    return 1;
+  double partitionMs = millisecondsSince(start);
+  FunctionOpInterface spmdFn = lookupEntry(*spmdModule, fn.getName());
+  if (printIR)
+    spmdModule->print(llvm::outs());
+
+  start = std::chrono::steady_clock::now();
+  FailureOr<RankTensors> rankArgs = shardArguments(spmdFn, args);
+  if (failed(rankArgs))
+    return 1;
+  FailureOr<RankTensors> results = evaluateSPMD(spmdFn, *rankArgs);
   if (failed(results))
     return 1;
+  double runMs = millisecondsSince(start);
 
   int64_t layers = 0;
   fn.walk([&](LinearOp) { ++layers; });
+  std::map<std::string, int64_t> collectives;
+  spmdFn.walk([&](Operation *op) {
+    if (isa<AllGatherOp, AllReduceOp, ReduceScatterOp, AllSliceOp>(op))
+      ++collectives[op->getName().stripDialect().str()];
+  });
+
   fmt::print("model   {} (@{}), {} linear layer{}\n", name, fn.getName(),
              layers, layers == 1 ? "" : "s");
-  for (BlockArgument arg : block.getArguments()) {
-    auto label = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
-                                                 TPDialect::kNameAttrName);
-    fmt::print("  arg #{:<2} {:<12} {:>10}  random, seed {}\n",
-               arg.getArgNumber(),
+  for (BlockArgument arg : fn.getArguments()) {
+    unsigned i = arg.getArgNumber();
+    auto label = fn.getArgAttrOfType<StringAttr>(i, TPDialect::kNameAttrName);
+    auto shard =
+        spmdFn.getArgAttrOfType<ShardAttr>(i, TPDialect::kShardAttrName);
+    std::string split = "replicated";
+    if (shard && !shard.isReplicated())
+      split = fmt::format("split along dim {}, rank 0 holds {}",
+                          *shard.getDim(),
+                          (*rankArgs)[0][i].shapeString());
+    fmt::print("  arg #{:<2} {:<12} {:>10}  {}\n", i,
                label ? label.getValue().str() : std::string("(input)"),
-               args[arg.getArgNumber()].shapeString(), seed.getValue());
+               args[i].shapeString(), split);
   }
-  for (auto [i, out] : llvm::enumerate(*results)) {
+  fmt::print("partitioned for {} device{} ({} strategy) in {:.2f} ms:", numDevices,
+             numDevices == 1 ? "" : "s", strategy.getValue(), partitionMs);
+  if (collectives.empty())
+    fmt::print(" no collectives");
+  for (auto &[opName, count] : collectives)
+    fmt::print(" {} {}", count, opName);
+  fmt::print("\n");
+
+  const SmallVector<Tensor> &outputs = (*results)[0];
+  for (auto [i, out] : llvm::enumerate(outputs)) {
     Stats s = summarize(out);
     fmt::print(
         "output #{} {}: min {:.6g}  max {:.6g}  mean {:.6g}  l2 {:.6g}\n", i,
@@ -177,9 +287,35 @@ int main(int argc, char **argv) {
                    (int64_t(j + 1) % cols == 0) ? "\n" : " ");
     }
   }
-  double ms = std::chrono::duration<double, std::milli>(stop - start).count();
-  fmt::print("evaluated with the reference evaluator (unpartitioned) in "
-             "{:.2f} ms\n",
-             ms);
-  return 0;
+  fmt::print("ran on {} simulated device{} (reference evaluator) in {:.2f} "
+             "ms\n",
+             numDevices, numDevices == 1 ? "" : "s", runMs);
+
+  if (!check)
+    return 0;
+  FailureOr<SmallVector<Tensor>> expected = evaluate(fn, args);
+  if (failed(expected))
+    return 1;
+  // Elementwise relative error, magnitudes under 10% of the output's largest
+  // judged against that 10% (see docs/partitioning.md).
+  double worst = 0;
+  for (int64_t r = 0; r < numDevices; ++r) {
+    for (auto [i, out] : llvm::enumerate((*results)[r])) {
+      const Tensor &ref = (*expected)[i];
+      if (out.shape != ref.shape) {
+        fmt::print("check: FAILED: rank {} output #{} has shape {}, the "
+                   "reference {}\n",
+                   r, i, out.shapeString(), ref.shapeString());
+        return 1;
+      }
+      double floor = std::max(0.1 * maxAbs(ref), 1e-30);
+      worst = std::max(worst, maxRelativeError(out, ref, floor));
+    }
+  }
+  bool ok = worst < tolerance;
+  fmt::print("check: {} max relative error {:.3g} against the unpartitioned "
+             "reference on all {} ranks (tolerance {:.3g})\n",
+             ok ? "passed," : "FAILED:", worst, numDevices,
+             tolerance.getValue());
+  return ok ? 0 : 1;
 }

@@ -1,0 +1,48 @@
+//===- Pipelines.h - tp pass pipelines ---------------------------*- C++ -*-===//
+//
+// The pipelines, as C++ functions for other compilers and as registered
+// pipelines for the command line.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TP_MLIR_PIPELINES_PIPELINES_H
+#define TP_MLIR_PIPELINES_PIPELINES_H
+
+#include "mlir/Pass/PassOptions.h"
+
+#include <string>
+
+namespace mlir {
+class OpPassManager;
+namespace tp {
+
+struct PartitionPipelineOptions
+    : public PassPipelineOptions<PartitionPipelineOptions> {
+  Option<int64_t> devices{
+      *this, "devices",
+      llvm::cl::desc("Devices of the 1-D mesh; 0 keeps the module's mesh"),
+      llvm::cl::init(0)};
+  Option<std::string> strategy{
+      *this, "strategy",
+      llvm::cl::desc("Sharding of unannotated layers: row, column, "
+                     "alternate or replicated"),
+      llvm::cl::init("alternate")};
+  Option<bool> optimizeCollectives{
+      *this, "optimize-collectives",
+      llvm::cl::desc("Remove the collectives the next layer does not need"),
+      llvm::cl::init(true)};
+};
+
+/// Model level to partitioned SPMD level: set the mesh (when `devices` is
+/// not 0), fuse activations, plan every layer, partition, optimize the
+/// collectives, canonicalize.
+void addTPPartitionPipeline(OpPassManager &pm,
+                            const PartitionPipelineOptions &options);
+
+/// Registers `tp-partition-pipeline` for the command line.
+void registerTPPipelines();
+
+} // namespace tp
+} // namespace mlir
+
+#endif // TP_MLIR_PIPELINES_PIPELINES_H
