@@ -128,7 +128,7 @@ static void shardSlicedArguments(FunctionOpInterface fn) {
   if (!mesh || fn.isExternal())
     return;
   int64_t devices = mesh.getNumDevices();
-  bool changed = false;
+  SmallVector<std::pair<unsigned, ShardAttr>> manifest;
   for (BlockArgument arg : fn.getArguments()) {
     auto shard = fn.getArgAttrOfType<ShardAttr>(arg.getArgNumber(),
                                                 TPDialect::kShardAttrName);
@@ -150,15 +150,13 @@ static void shardSlicedArguments(FunctionOpInterface fn) {
           return user->getResult(0).getType() != local;
         }))
       continue;
-    setArgumentSplit(fn, arg, dim, devices);
+    manifest.push_back({arg.getArgNumber(), splitArgument(arg, dim, devices)});
     for (Operation *user : llvm::make_early_inc_range(arg.getUsers())) {
       user->getResult(0).replaceAllUsesWith(arg);
       user->erase();
     }
-    changed = true;
   }
-  if (changed)
-    updateFunctionArgumentTypes(fn);
+  setManifest(fn, manifest);
 }
 
 struct OptimizeCollectivesPass

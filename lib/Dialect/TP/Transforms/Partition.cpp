@@ -74,7 +74,6 @@ public:
     localizeArguments();
     for (LinearOp op : layers)
       rewriteLayer(op);
-    updateFunctionArgumentTypes(fn);
     fn->setAttr(TPDialect::kSPMDAttrName, builder.getUnitAttr());
     return success();
   }
@@ -126,8 +125,11 @@ private:
   /// Gives split arguments their local types, and every weight argument its
   /// manifest entry.
   void localizeArguments() {
+    SmallVector<std::pair<unsigned, ShardAttr>> manifest;
     for (auto &[arg, split] : argSplits)
-      setArgumentSplit(fn, arg, split.dim, numDevices);
+      manifest.push_back(
+          {arg.getArgNumber(), splitArgument(arg, split.dim, numDevices)});
+    setManifest(fn, manifest);
   }
 
   /// This device's part of `value` split along `dim`: a localized argument

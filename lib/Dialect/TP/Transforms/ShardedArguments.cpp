@@ -11,9 +11,8 @@
 using namespace mlir;
 using namespace mlir::tp;
 
-void mlir::tp::setArgumentSplit(FunctionOpInterface fn, BlockArgument arg,
-                                std::optional<int64_t> dim,
-                                int64_t numDevices) {
+ShardAttr mlir::tp::splitArgument(BlockArgument arg, std::optional<int64_t> dim,
+                                  int64_t numDevices) {
   auto full = cast<RankedTensorType>(arg.getType());
   SmallVector<int64_t> offsets, sizes;
   if (dim) {
@@ -24,12 +23,24 @@ void mlir::tp::setArgumentSplit(FunctionOpInterface fn, BlockArgument arg,
     }
     arg.setType(getLocalType(full, *dim, numDevices));
   }
-  fn.setArgAttr(
-      arg.getArgNumber(), TPDialect::kShardAttrName,
-      ShardAttr::get(fn.getContext(), full.getShape(), dim, offsets, sizes));
+  return ShardAttr::get(arg.getContext(), full.getShape(), dim, offsets, sizes);
 }
 
-void mlir::tp::updateFunctionArgumentTypes(FunctionOpInterface fn) {
+void mlir::tp::setManifest(FunctionOpInterface fn,
+                           ArrayRef<std::pair<unsigned, ShardAttr>> entries) {
+  if (entries.empty())
+    return;
+  MLIRContext *ctx = fn.getContext();
+  SmallVector<Attribute> argAttrs;
+  if (ArrayAttr all = fn.getAllArgAttrs())
+    argAttrs.assign(all.begin(), all.end());
+  argAttrs.resize(fn.getNumArguments(), DictionaryAttr::get(ctx));
+  for (auto [index, shard] : entries) {
+    NamedAttrList attrs(cast<DictionaryAttr>(argAttrs[index]));
+    attrs.set(TPDialect::kShardAttrName, shard);
+    argAttrs[index] = attrs.getDictionary(ctx);
+  }
+  fn.setAllArgAttrs(argAttrs);
   SmallVector<Type> argTypes;
   for (BlockArgument arg : fn.getArguments())
     argTypes.push_back(arg.getType());
