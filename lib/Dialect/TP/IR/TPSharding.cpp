@@ -1,19 +1,8 @@
-//===- TPSharding.cpp - the balanced split rule ---------------------------===//
+//===- TPSharding.cpp - shards in IR types --------------------------------===//
 
 #include "tp-mlir/Dialect/TP/IR/TPSharding.h"
 
-#include <algorithm>
-
 using namespace mlir;
-
-int64_t mlir::tp::getShardSize(int64_t size, int64_t numDevices, int64_t rank) {
-  return size / numDevices + (rank < size % numDevices ? 1 : 0);
-}
-
-int64_t mlir::tp::getShardOffset(int64_t size, int64_t numDevices,
-                                 int64_t rank) {
-  return rank * (size / numDevices) + std::min(rank, size % numDevices);
-}
 
 int64_t mlir::tp::getLocalDimSize(int64_t size, int64_t numDevices) {
   if (ShapedType::isDynamic(size) || size % numDevices != 0)

@@ -1,0 +1,200 @@
+//===- RuntimeABI.cpp - what compiled tp code calls -----------------------===//
+
+#include "tp-mlir/Runtime/RuntimeABI.h"
+
+#include "tp-mlir/Runtime/Communicator.h"
+
+#include <cblas.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+using namespace mlir::tp::rt;
+
+namespace {
+thread_local Profile *currentProfile = nullptr;
+thread_local std::vector<std::chrono::steady_clock::time_point> timerStarts;
+
+/// Compiled code that runs a collective needs a communicator; calling it
+/// outside one is a programming error of the host, reported plainly.
+Communicator &requireCommunicator(const char *op) {
+  Communicator *comm = currentCommunicator();
+  if (!comm) {
+    std::fprintf(stderr,
+                 "tp runtime: %s called on a thread without a communicator; "
+                 "run compiled code through a ThreadGroup (or set one)\n",
+                 op);
+    std::abort();
+  }
+  return *comm;
+}
+
+/// A memref as a contiguous row-major buffer viewed as [outer x extent x
+/// inner] around `dim`. A strided memref is packed into (and, for an
+/// output, unpacked from) a temporary.
+class View {
+public:
+  View(UnrankedMemRefType<float> *memref, int64_t dim, bool isOutput)
+      : ref(*memref), isOutput(isOutput) {
+    outer = inner = 1;
+    extent = ref.rank ? ref.sizes[dim] : 1;
+    for (int64_t d = 0; d < ref.rank; ++d) {
+      if (d < dim)
+        outer *= ref.sizes[d];
+      if (d > dim)
+        inner *= ref.sizes[d];
+    }
+    if (isContiguous()) {
+      data = ref.data + ref.offset;
+      return;
+    }
+    packed.resize(outer * extent * inner);
+    data = packed.data();
+    if (!isOutput)
+      copy(/*pack=*/true);
+  }
+  ~View() {
+    if (isOutput && !packed.empty())
+      copy(/*pack=*/false);
+  }
+
+  float *data;
+  int64_t outer, extent, inner;
+
+private:
+  bool isContiguous() const {
+    int64_t expected = 1;
+    for (int64_t d = ref.rank - 1; d >= 0; --d) {
+      if (ref.sizes[d] != 1 && ref.strides[d] != expected)
+        return false;
+      expected *= ref.sizes[d];
+    }
+    return true;
+  }
+  /// Walks the elements in row-major order.
+  void copy(bool pack) {
+    std::vector<int64_t> index(ref.rank, 0);
+    for (size_t i = 0; i < packed.size(); ++i) {
+      int64_t offset = ref.offset;
+      for (int64_t d = 0; d < ref.rank; ++d)
+        offset += index[d] * ref.strides[d];
+      if (pack)
+        packed[i] = ref.data[offset];
+      else
+        ref.data[offset] = packed[i];
+      for (int64_t d = ref.rank - 1; d >= 0; --d) {
+        if (++index[d] < ref.sizes[d])
+          break;
+        index[d] = 0;
+      }
+    }
+  }
+
+  DynamicMemRefType<float> ref;
+  bool isOutput;
+  std::vector<float> packed;
+};
+} // namespace
+
+void mlir::tp::rt::setCurrentProfile(Profile *profile) {
+  currentProfile = profile;
+}
+
+extern "C" {
+int64_t tp_rt_rank() { return requireCommunicator("tp.rank").rank(); }
+
+int64_t tp_rt_num_devices() {
+  return requireCommunicator("tp.num_devices").size();
+}
+
+void _mlir_ciface_tp_rt_all_gather(UnrankedMemRefType<float> *in,
+                                   UnrankedMemRefType<float> *out,
+                                   int64_t dim) {
+  Communicator &comm = requireCommunicator("tp.all_gather");
+  View src(in, dim, /*isOutput=*/false);
+  View dst(out, dim, /*isOutput=*/true);
+  comm.allGather(src.data, dst.data, src.outer, src.extent, src.inner);
+}
+
+void _mlir_ciface_tp_rt_all_reduce(UnrankedMemRefType<float> *in,
+                                   UnrankedMemRefType<float> *out,
+                                   int32_t reduction) {
+  Communicator &comm = requireCommunicator("tp.all_reduce");
+  View src(in, 0, /*isOutput=*/false);
+  View dst(out, 0, /*isOutput=*/true);
+  comm.allReduce(src.data, dst.data, src.outer * src.extent * src.inner,
+                 static_cast<Reduction>(reduction));
+}
+
+void _mlir_ciface_tp_rt_reduce_scatter(UnrankedMemRefType<float> *in,
+                                       UnrankedMemRefType<float> *out,
+                                       int64_t dim, int32_t reduction) {
+  Communicator &comm = requireCommunicator("tp.reduce_scatter");
+  View src(in, dim, /*isOutput=*/false);
+  View dst(out, dim, /*isOutput=*/true);
+  comm.reduceScatter(src.data, dst.data, src.outer, src.extent, src.inner,
+                     static_cast<Reduction>(reduction));
+}
+
+void _mlir_ciface_tp_rt_matmul_nt(StridedMemRefType<float, 2> *x,
+                                  StridedMemRefType<float, 2> *w,
+                                  StridedMemRefType<float, 2> *y) {
+  int64_t m = x->sizes[0], k = x->sizes[1], n = w->sizes[0];
+  if (m == 0 || n == 0)
+    return;
+  // sgemm needs unit stride along rows; tp's buffers have it (a slice along
+  // dim 1 keeps it, with a row stride larger than its width).
+  auto ld = [](StridedMemRefType<float, 2> *a) {
+    return std::max<int64_t>(a->strides[0], std::max<int64_t>(a->sizes[1], 1));
+  };
+  if (x->strides[1] != 1 || w->strides[1] != 1 || y->strides[1] != 1) {
+    std::fprintf(stderr, "tp runtime: matmul operands need unit stride along "
+                         "rows\n");
+    std::abort();
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f,
+              x->data + x->offset, ld(x), w->data + w->offset, ld(w), 1.0f,
+              y->data + y->offset, ld(y));
+}
+
+void tp_rt_timer_begin(int64_t id) {
+  if (!currentProfile)
+    return;
+  if (static_cast<int64_t>(timerStarts.size()) <= id)
+    timerStarts.resize(id + 1);
+  timerStarts[id] = std::chrono::steady_clock::now();
+}
+
+void tp_rt_timer_end(int64_t id) {
+  if (!currentProfile)
+    return;
+  Profile &p = *currentProfile;
+  if (static_cast<int64_t>(p.seconds.size()) <= id) {
+    p.seconds.resize(id + 1, 0.0);
+    p.counts.resize(id + 1, 0);
+  }
+  p.seconds[id] += std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - timerStarts[id])
+                       .count();
+  ++p.counts[id];
+}
+}
+
+std::vector<std::pair<std::string, void *>> mlir::tp::rt::getRuntimeSymbols() {
+  return {
+      {"tp_rt_rank", reinterpret_cast<void *>(&tp_rt_rank)},
+      {"tp_rt_num_devices", reinterpret_cast<void *>(&tp_rt_num_devices)},
+      {"_mlir_ciface_tp_rt_all_gather",
+       reinterpret_cast<void *>(&_mlir_ciface_tp_rt_all_gather)},
+      {"_mlir_ciface_tp_rt_all_reduce",
+       reinterpret_cast<void *>(&_mlir_ciface_tp_rt_all_reduce)},
+      {"_mlir_ciface_tp_rt_reduce_scatter",
+       reinterpret_cast<void *>(&_mlir_ciface_tp_rt_reduce_scatter)},
+      {"_mlir_ciface_tp_rt_matmul_nt",
+       reinterpret_cast<void *>(&_mlir_ciface_tp_rt_matmul_nt)},
+      {"tp_rt_timer_begin", reinterpret_cast<void *>(&tp_rt_timer_begin)},
+      {"tp_rt_timer_end", reinterpret_cast<void *>(&tp_rt_timer_end)},
+  };
+}
