@@ -58,6 +58,25 @@ Tensor Tensor::random(llvm::ArrayRef<int64_t> shape, uint64_t seed,
   return t;
 }
 
+Tensor Tensor::randomSlice(llvm::ArrayRef<int64_t> fullShape, int64_t dim,
+                           int64_t offset, int64_t size, uint64_t seed,
+                           uint64_t stream, float scale) {
+  llvm::SmallVector<int64_t> shape(fullShape.begin(), fullShape.end());
+  shape[dim] = size;
+  Tensor t(shape);
+  int64_t inner = numElements(fullShape.drop_front(dim + 1));
+  int64_t extent = fullShape[dim];
+  int64_t outer = numElements(fullShape.take_front(dim));
+  size_t i = 0;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t j = 0; j < size; ++j)
+      for (int64_t k = 0; k < inner; ++k, ++i)
+        t.data[i] =
+            scale *
+            randomUniform(seed, stream, (o * extent + offset + j) * inner + k);
+  return t;
+}
+
 double mlir::tp::maxRelativeError(const Tensor &a, const Tensor &b,
                                   double floor) {
   assert(a.shape == b.shape && "comparing tensors of different shapes");

@@ -2,6 +2,7 @@
 
 #include "tp-mlir/Registration/Registration.h"
 
+#include "tp-mlir/Conversion/Passes.h"
 #include "tp-mlir/Dialect/TP/IR/TPDialect.h"
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h"
 #include "tp-mlir/Pipelines/Pipelines.h"
@@ -16,5 +17,6 @@ void mlir::tp::registerModelDialects(DialectRegistry &registry) {
 
 void mlir::tp::registerTPPassesAndPipelines() {
   registerTPPasses();
+  registerTPConversionPasses();
   registerTPPipelines();
 }

@@ -9,6 +9,7 @@
 
 #include "ExampleModel.h"
 
+#include "tp-mlir/Backend/CPUBackend.h"
 #include "tp-mlir/Dialect/TP/IR/TPDialect.h"
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 #include "tp-mlir/Evaluator/Evaluator.h"
@@ -53,6 +54,26 @@ static cl::opt<std::string>
              cl::desc("Sharding of layers without one: row, column, "
                       "alternate (default) or replicated"),
              cl::init("alternate"), cl::cat(category));
+static cl::opt<std::string>
+    backend("backend",
+            cl::desc("Where the D devices run: threads (compiled code, one "
+                     "thread per device; default) or evaluator (the "
+                     "reference evaluator simulates them)"),
+            cl::init("threads"), cl::cat(category));
+static cl::opt<std::string>
+    matmul("matmul",
+           cl::desc("Local matmuls of compiled code: blas (OpenBLAS sgemm; "
+                    "default) or codegen (MLIR-generated loops)"),
+           cl::init("blas"), cl::cat(category));
+static cl::opt<int64_t>
+    iterations("iterations",
+               cl::desc("Timed runs of the model (default 1); the time and "
+                        "the per-layer table are averages over them"),
+               cl::init(1), cl::cat(category));
+static cl::opt<int64_t> warmup("warmup",
+                               cl::desc("Untimed runs before the timed ones "
+                                        "(default 0)"),
+                               cl::init(0), cl::cat(category));
 static cl::opt<bool> check("check",
                            cl::desc("Compare every device's output with the "
                                     "unpartitioned reference; exit 1 on a "
@@ -70,10 +91,9 @@ static cl::opt<int64_t>
     batch("batch",
           cl::desc("Batch size for a model with a dynamic batch (default 8)"),
           cl::init(8), cl::cat(category));
-static cl::opt<bool>
-    printIR("print-partitioned",
-            cl::desc("Print the partitioned (SPMD) module"), cl::init(false),
-            cl::cat(category));
+static cl::opt<bool> printIR("print-partitioned",
+                             cl::desc("Print the partitioned (SPMD) module"),
+                             cl::init(false), cl::cat(category));
 static cl::opt<bool>
     printOutput("print-output",
                 cl::desc("Print every output element, not only a summary"),
@@ -131,12 +151,46 @@ double millisecondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
+/// Prints compute and communication time per layer (the slowest rank of
+/// each, averaged over the iterations), grouped by the layer's location.
+void printProfile(ArrayRef<std::string> names,
+                  const std::vector<rt::Profile> &profiles,
+                  int64_t iterations) {
+  if (names.empty() || profiles.empty())
+    return;
+  struct Row {
+    std::string layer;
+    double compute = 0, comm = 0;
+  };
+  std::vector<Row> rows;
+  double totalCompute = 0, totalComm = 0;
+  for (auto [id, name] : llvm::enumerate(names)) {
+    double worst = 0;
+    for (const rt::Profile &p : profiles)
+      if (id < p.seconds.size())
+        worst = std::max(worst, p.seconds[id]);
+    worst = worst * 1e3 / iterations;
+    StringRef text(name);
+    auto [kind, layer] = text.split(' ');
+    if (rows.empty() || rows.back().layer != layer)
+      rows.push_back(Row{layer.str()});
+    (kind == "communication" ? rows.back().comm : rows.back().compute) += worst;
+    (kind == "communication" ? totalComm : totalCompute) += worst;
+  }
+  fmt::print("  {:<40} {:>12} {:>12}\n", "layer (source)", "compute ms",
+             "comm ms");
+  for (const Row &row : rows)
+    fmt::print("  {:<40} {:>12.3f} {:>12.3f}\n", row.layer, row.compute,
+               row.comm);
+  fmt::print("  {:<40} {:>12.3f} {:>12.3f}\n", "total", totalCompute,
+             totalComm);
+}
+
 /// Loads the model named on the command line, or the built-in example.
 OwningOpRef<ModuleOp> loadModel(MLIRContext &context,
-                                llvm::SourceMgr &sourceMgr,
-                                std::string &name) {
-  name = modelPath.empty() ? std::string(kExampleModelName)
-                           : modelPath.getValue();
+                                llvm::SourceMgr &sourceMgr, std::string &name) {
+  name =
+      modelPath.empty() ? std::string(kExampleModelName) : modelPath.getValue();
   if (modelPath.empty()) {
     sourceMgr.AddNewSourceBuffer(
         llvm::MemoryBuffer::getMemBuffer(kExampleModel, name), llvm::SMLoc());
@@ -175,6 +229,18 @@ int main(int argc, char **argv) {
                       "replicated");
   if (!(tolerance > 0))
     return usageError("--tolerance must be positive");
+  if (backend != "threads" && backend != "evaluator")
+    return usageError("unknown backend '" + backend +
+                      "'; expected threads or evaluator");
+  if (matmul != "blas" && matmul != "codegen")
+    return usageError("unknown matmul '" + matmul +
+                      "'; expected blas or codegen");
+  if (iterations < 1)
+    return usageError(fmt::format("--iterations must be at least 1, got {}",
+                                  iterations.getValue()));
+  if (warmup < 0)
+    return usageError(fmt::format("--warmup must not be negative, got {}",
+                                  warmup.getValue()));
 
   DialectRegistry registry;
   registerModelDialects(registry);
@@ -196,8 +262,8 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  // Random full-size arguments, each from its own stream of the seed.
-  SmallVector<Tensor> args;
+  // Full argument shapes (a dynamic batch takes --batch).
+  SmallVector<SmallVector<int64_t>> fullShapes;
   for (BlockArgument arg : fn.getArguments()) {
     auto type = dyn_cast<RankedTensorType>(arg.getType());
     if (!type) {
@@ -209,8 +275,7 @@ int main(int argc, char **argv) {
     for (int64_t &d : shape)
       if (ShapedType::isDynamic(d))
         d = batch;
-    args.push_back(
-        Tensor::random(shape, seed, arg.getArgNumber(), initScale(arg)));
+    fullShapes.push_back(shape);
   }
 
   // Partition a copy; the model stays for the reference.
@@ -233,14 +298,66 @@ int main(int argc, char **argv) {
   if (printIR)
     spmdModule->print(llvm::outs());
 
-  start = std::chrono::steady_clock::now();
-  FailureOr<RankTensors> rankArgs = shardArguments(spmdFn, args);
-  if (failed(rankArgs))
-    return 1;
-  FailureOr<RankTensors> results = evaluateSPMD(spmdFn, *rankArgs);
-  if (failed(results))
-    return 1;
-  double runMs = millisecondsSince(start);
+  // Each rank makes only its own shard of each weight: random values are a
+  // function of the element's index in the full tensor.
+  RankTensors rankArgs(numDevices);
+  for (BlockArgument arg : fn.getArguments()) {
+    unsigned i = arg.getArgNumber();
+    auto shard =
+        spmdFn.getArgAttrOfType<ShardAttr>(i, TPDialect::kShardAttrName);
+    for (int64_t r = 0; r < numDevices; ++r) {
+      if (shard && !shard.isReplicated())
+        rankArgs[r].push_back(Tensor::randomSlice(
+            fullShapes[i], *shard.getDim(), shard.getOffsets()[r],
+            shard.getSizes()[r], seed, i, initScale(arg)));
+      else
+        rankArgs[r].push_back(
+            Tensor::random(fullShapes[i], seed, i, initScale(arg)));
+    }
+  }
+
+  std::unique_ptr<CPUModel> compiled;
+  double compileMs = 0;
+  if (backend == "threads") {
+    start = std::chrono::steady_clock::now();
+    CPUCompileOptions compileOptions;
+    compileOptions.matmul = matmul;
+    compileOptions.profile = true;
+    auto model = CPUModel::compile(*spmdModule, fn.getName(), compileOptions);
+    if (failed(model))
+      return 1;
+    compiled = std::move(*model);
+    compileMs = millisecondsSince(start);
+  }
+
+  FailureOr<RankTensors> results = failure();
+  std::vector<rt::Profile> profiles, total;
+  double runMs = 0;
+  for (int64_t it = 0; it < warmup + iterations; ++it) {
+    start = std::chrono::steady_clock::now();
+    if (compiled) {
+      std::string error;
+      results = compiled->run(rankArgs, &profiles, error);
+      if (failed(results)) {
+        llvm::errs() << "tp-run: error: " << error << "\n";
+        return 1;
+      }
+    } else {
+      results = evaluateSPMD(spmdFn, rankArgs);
+      if (failed(results))
+        return 1;
+    }
+    if (it < warmup)
+      continue;
+    runMs += millisecondsSince(start);
+    if (total.empty())
+      total = profiles;
+    else
+      for (auto [t, p] : llvm::zip(total, profiles))
+        for (size_t k = 0; k < p.seconds.size(); ++k)
+          t.seconds[k] += p.seconds[k];
+  }
+  runMs /= iterations;
 
   int64_t layers = 0;
   fn.walk([&](LinearOp) { ++layers; });
@@ -260,14 +377,14 @@ int main(int argc, char **argv) {
     std::string split = "replicated";
     if (shard && !shard.isReplicated())
       split = fmt::format("split along dim {}, rank 0 holds {}",
-                          *shard.getDim(),
-                          (*rankArgs)[0][i].shapeString());
+                          *shard.getDim(), rankArgs[0][i].shapeString());
     fmt::print("  arg #{:<2} {:<12} {:>10}  {}\n", i,
                label ? label.getValue().str() : std::string("(input)"),
-               args[i].shapeString(), split);
+               Tensor(fullShapes[i]).shapeString(), split);
   }
-  fmt::print("partitioned for {} device{} ({} strategy) in {:.2f} ms:", numDevices,
-             numDevices == 1 ? "" : "s", strategy.getValue(), partitionMs);
+  fmt::print(
+      "partitioned for {} device{} ({} strategy) in {:.2f} ms:", numDevices,
+      numDevices == 1 ? "" : "s", strategy.getValue(), partitionMs);
   if (collectives.empty())
     fmt::print(" no collectives");
   for (auto &[opName, count] : collectives)
@@ -287,12 +404,27 @@ int main(int argc, char **argv) {
                    (int64_t(j + 1) % cols == 0) ? "\n" : " ");
     }
   }
-  fmt::print("ran on {} simulated device{} (reference evaluator) in {:.2f} "
-             "ms\n",
-             numDevices, numDevices == 1 ? "" : "s", runMs);
+  if (compiled) {
+    fmt::print("compiled for CPU threads ({} matmul) in {:.1f} ms\n",
+               matmul.getValue(), compileMs);
+    printProfile(compiled->getProfileNames(), total, iterations);
+    fmt::print("ran on {} thread{} in {:.3f} ms per iteration ({} "
+               "iteration{}, {} warm-up)\n",
+               numDevices, numDevices == 1 ? "" : "s", runMs,
+               iterations.getValue(), iterations == 1 ? "" : "s",
+               warmup.getValue());
+  } else {
+    fmt::print("ran on {} simulated device{} (reference evaluator) in {:.2f} "
+               "ms per iteration\n",
+               numDevices, numDevices == 1 ? "" : "s", runMs);
+  }
 
   if (!check)
     return 0;
+  SmallVector<Tensor> args;
+  for (BlockArgument arg : fn.getArguments())
+    args.push_back(Tensor::random(fullShapes[arg.getArgNumber()], seed,
+                                  arg.getArgNumber(), initScale(arg)));
   FailureOr<SmallVector<Tensor>> expected = evaluate(fn, args);
   if (failed(expected))
     return 1;

@@ -28,6 +28,18 @@ TEST(TensorTest, RandomIsAPureFunctionOfSeedStreamAndIndex) {
   EXPECT_NE(a.data, Tensor::random({8, 8}, 7, 3, 1.0f).data);
 }
 
+TEST(TensorTest, RandomSliceEqualsSliceOfRandom) {
+  Tensor full = Tensor::random({5, 7}, 3, 9, 0.5f);
+  for (int64_t dim : {0, 1}) {
+    Tensor slice = Tensor::randomSlice({5, 7}, dim, 2, 3, 3, 9, 0.5f);
+    for (int64_t i = 0; i < slice.shape[0]; ++i)
+      for (int64_t j = 0; j < slice.shape[1]; ++j) {
+        int64_t fi = dim == 0 ? i + 2 : i, fj = dim == 1 ? j + 2 : j;
+        EXPECT_EQ(slice.data[i * slice.shape[1] + j], full.data[fi * 7 + fj]);
+      }
+  }
+}
+
 TEST(TensorTest, RandomIsUniformInRange) {
   Tensor t = Tensor::random({100000}, 1, 0, 0.5f);
   double sum = 0;

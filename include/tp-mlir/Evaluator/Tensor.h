@@ -36,6 +36,12 @@ struct Tensor {
   /// without producing the rest of the tensor.
   static Tensor random(llvm::ArrayRef<int64_t> shape, uint64_t seed,
                        uint64_t stream, float scale);
+
+  /// The slice [offset, offset + size) along `dim` of
+  /// random(fullShape, seed, stream, scale), made without the rest.
+  static Tensor randomSlice(llvm::ArrayRef<int64_t> fullShape, int64_t dim,
+                            int64_t offset, int64_t size, uint64_t seed,
+                            uint64_t stream, float scale);
 };
 
 /// Element `index` of the counter-based uniform stream (seed, stream), in

@@ -1,4 +1,5 @@
-//===- Pipelines.h - tp pass pipelines ---------------------------*- C++ -*-===//
+//===- Pipelines.h - tp pass pipelines ---------------------------*- C++
+//-*-===//
 //
 // The pipelines, as C++ functions for other compilers and as registered
 // pipelines for the command line.
@@ -39,7 +40,26 @@ struct PartitionPipelineOptions
 void addTPPartitionPipeline(OpPassManager &pm,
                             const PartitionPipelineOptions &options);
 
-/// Registers `tp-partition-pipeline` for the command line.
+struct TPToLLVMOptions : public PassPipelineOptions<TPToLLVMOptions> {
+  Option<std::string> matmul{
+      *this, "matmul",
+      llvm::cl::desc("Local matmuls: blas (sgemm of the runtime's BLAS) or "
+                     "codegen (MLIR loops)"),
+      llvm::cl::init("blas")};
+  Option<bool> profile{
+      *this, "profile",
+      llvm::cl::desc("Time every compute op and collective (tp.profile)"),
+      llvm::cl::init(false)};
+};
+
+/// Partitioned SPMD level to the LLVM dialect for the CPU: tp compute ops to
+/// linalg, collectives to runtime calls, one-shot bufferization, matmuls to
+/// BLAS (or loops), buffer deallocation, and the standard lowerings to LLVM.
+/// Public partitioned functions get a C interface (`_mlir_ciface_<name>`).
+void addTPToLLVMPipeline(OpPassManager &pm, const TPToLLVMOptions &options);
+
+/// Registers `tp-partition-pipeline` and `tp-to-llvm-pipeline` for the
+/// command line.
 void registerTPPipelines();
 
 } // namespace tp

@@ -102,10 +102,11 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
 
 // -----
 
-// Tests that a function without layers, and one already partitioned, are
-// left alone.
+// Tests that a function without layers is partitioned trivially (every
+// device runs it as it is), and that one already partitioned is left alone.
 // D2-LABEL: func @no_layers
-// D2-NOT: tp.spmd
+// D2-SAME: attributes {tp.spmd}
+// D2-NEXT: return
 // D2-LABEL: func @done
 // D2-NEXT: tp.local_linear
 module attributes {tp.mesh = #tp.mesh<shape = [2]>} {

@@ -45,6 +45,14 @@ LogicalResult TPDialect::verifyOperationAttribute(Operation *op,
                              << kMeshAttrName << "' attribute";
     return success();
   }
+  if (name == kProfileAttrName) {
+    auto names = dyn_cast<ArrayAttr>(attr.getValue());
+    if (!names || !llvm::all_of(names, llvm::IsaPred<StringAttr>) ||
+        !isa<FunctionOpInterface>(op))
+      return op->emitError() << "expected '" << kProfileAttrName
+                             << "' to be an array of strings on a function";
+    return success();
+  }
   return op->emitError() << "unknown tp attribute '" << name << "' on '"
                          << op->getName() << "'";
 }
@@ -75,8 +83,14 @@ static LogicalResult verifyUniqueNames(FunctionOpInterface fn,
 /// mesh.
 static LogicalResult verifyShardArg(FunctionOpInterface fn, unsigned argIndex,
                                     ShardAttr shard) {
-  auto type = dyn_cast<RankedTensorType>(fn.getArgumentTypes()[argIndex]);
-  if (!type || type.getRank() != static_cast<int64_t>(shard.getShape().size()))
+  // The entry describes a tensor or, after bufferization, a memref; once
+  // lowered past memrefs (LLVM pointers) it is only a record.
+  Type argType = fn.getArgumentTypes()[argIndex];
+  if (!isa<TensorType, BaseMemRefType>(argType))
+    return success();
+  auto type = dyn_cast<ShapedType>(argType);
+  if (!type.hasRank() ||
+      type.getRank() != static_cast<int64_t>(shard.getShape().size()))
     return fn.emitError() << "argument #" << argIndex << " of type "
                           << fn.getArgumentTypes()[argIndex]
                           << " does not match the rank of its "

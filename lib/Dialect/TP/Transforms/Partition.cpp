@@ -205,10 +205,6 @@ struct PartitionPass : tp::impl::PartitionBase<PartitionPass> {
     for (auto fn : module.getOps<FunctionOpInterface>()) {
       if (fn.isExternal() || fn->hasAttr(TPDialect::kSPMDAttrName))
         continue;
-      bool hasLayers = false;
-      fn.walk([&](LinearOp) { hasLayers = true; });
-      if (!hasLayers)
-        continue;
       if (!mesh) {
         fn.emitError() << "tp-partition needs a device mesh: add '"
                        << TPDialect::kMeshAttrName

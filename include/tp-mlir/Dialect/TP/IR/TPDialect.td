@@ -53,6 +53,8 @@ def TP_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral kShardAttrName = "tp.shard";
     /// Name of the unit attribute that marks a partitioned (SPMD) function.
     static constexpr ::llvm::StringLiteral kSPMDAttrName = "tp.spmd";
+    /// Name of the function attribute that names its profiled regions.
+    static constexpr ::llvm::StringLiteral kProfileAttrName = "tp.profile";
   }];
 }
 

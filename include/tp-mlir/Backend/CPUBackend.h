@@ -1,0 +1,77 @@
+//===- CPUBackend.h - compile partitioned tp IR and run it on threads -*- C++
+//-*-===//
+//
+// Lowers a partitioned (SPMD) module to native code with the
+// tp-to-llvm-pipeline and MLIR's ExecutionEngine, and runs the entry
+// function on D threads, one per rank, each with its own shards.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TP_MLIR_BACKEND_CPUBACKEND_H
+#define TP_MLIR_BACKEND_CPUBACKEND_H
+
+#include "tp-mlir/Evaluator/Evaluator.h"
+#include "tp-mlir/Runtime/RuntimeABI.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class DialectRegistry;
+class ExecutionEngine;
+namespace tp {
+
+/// The dialects and interfaces the CPU lowering needs in the context: the
+/// bufferization models of arith, linalg, tensor and func, and the LLVM IR
+/// translations. Call before creating the context's IR.
+void registerCPUBackendDialects(DialectRegistry &registry);
+
+struct CPUCompileOptions {
+  /// "blas" (sgemm of the runtime's BLAS) or "codegen" (MLIR loops).
+  std::string matmul = "blas";
+  /// Time every compute op and collective.
+  bool profile = false;
+  /// LLVM optimization level of the generated code.
+  unsigned optLevel = 3;
+};
+
+class CPUModel {
+public:
+  /// Compiles function `entry` of the partitioned `spmdModule` (which is
+  /// left unchanged). The function must return exactly one tensor.
+  static FailureOr<std::unique_ptr<CPUModel>>
+  compile(ModuleOp spmdModule, StringRef entry,
+          const CPUCompileOptions &options);
+  ~CPUModel();
+
+  int64_t getNumDevices() const { return numDevices; }
+  /// Names of the profiled regions ("compute <loc>", "communication <loc>").
+  ArrayRef<std::string> getProfileNames() const { return profileNames; }
+
+  /// Runs every rank on its own thread with `rankArgs[r]` and returns each
+  /// rank's result. `profiles`, when given, receives one profile per rank.
+  /// A runtime error (a collective that failed) is returned in `error`.
+  FailureOr<RankTensors> run(ArrayRef<SmallVector<Tensor>> rankArgs,
+                             std::vector<rt::Profile> *profiles,
+                             std::string &error);
+
+  /// Writes the compiled code as an object file.
+  void writeObjectFile(StringRef path);
+
+private:
+  CPUModel() = default;
+  std::unique_ptr<ExecutionEngine> engine;
+  void (*function)(void **) = nullptr;
+  int64_t numDevices = 1;
+  unsigned numArgs = 0;
+  int64_t resultRank = 0;
+  std::vector<std::string> profileNames;
+};
+
+} // namespace tp
+} // namespace mlir
+
+#endif // TP_MLIR_BACKEND_CPUBACKEND_H

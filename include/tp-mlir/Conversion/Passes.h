@@ -1,0 +1,36 @@
+//===- Passes.h - tp conversion passes --------------------------*- C++ -*-===//
+
+#ifndef TP_MLIR_CONVERSION_PASSES_H
+#define TP_MLIR_CONVERSION_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+#include "tp-mlir/Dialect/TP/IR/TPAttrs.h"
+
+namespace mlir {
+class RewritePatternSet;
+namespace tp {
+
+#define GEN_PASS_DECL
+#include "tp-mlir/Conversion/Passes.h.inc"
+
+/// Patterns of convert-tp-to-linalg.
+void populateTPToLinalgPatterns(RewritePatternSet &patterns);
+
+/// The body of one activation kind on a scalar, in arith and math ops.
+Value buildActivation(OpBuilder &builder, Location loc, ActivationKind kind,
+                      Value x);
+
+#define GEN_PASS_REGISTRATION
+#include "tp-mlir/Conversion/Passes.h.inc"
+
+} // namespace tp
+} // namespace mlir
+
+#endif // TP_MLIR_CONVERSION_PASSES_H

@@ -1,0 +1,223 @@
+//===- CPUBackend.cpp - compile partitioned tp IR and run it on threads ---===//
+
+#include "tp-mlir/Backend/CPUBackend.h"
+
+#include "tp-mlir/Dialect/TP/IR/TPOps.h"
+#include "tp-mlir/Pipelines/Pipelines.h"
+#include "tp-mlir/Runtime/Communicator.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Index/IR/IndexDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <cstdlib>
+#include <mutex>
+
+using namespace mlir;
+using namespace mlir::tp;
+
+void mlir::tp::registerCPUBackendDialects(DialectRegistry &registry) {
+  registry.insert<affine::AffineDialect, arith::ArithDialect,
+                  bufferization::BufferizationDialect, cf::ControlFlowDialect,
+                  func::FuncDialect, index::IndexDialect, linalg::LinalgDialect,
+                  LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect,
+                  scf::SCFDialect, tensor::TensorDialect>();
+  arith::registerBufferizableOpInterfaceExternalModels(registry);
+  bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
+      registry);
+  linalg::registerBufferizableOpInterfaceExternalModels(registry);
+  tensor::registerBufferizableOpInterfaceExternalModels(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+}
+
+CPUModel::~CPUModel() = default;
+
+namespace {
+/// A C-interface memref descriptor of any rank:
+/// {allocated, aligned, offset, sizes[rank], strides[rank]}.
+class Descriptor {
+public:
+  Descriptor(int64_t rank) : words(3 + 2 * rank, 0), rank(rank) {}
+  /// Describes the row-major data of `t` (not copied; `t` must outlive it).
+  explicit Descriptor(const Tensor &t) : Descriptor(t.getRank()) {
+    auto *data = const_cast<float *>(t.data.data());
+    words[0] = reinterpret_cast<int64_t>(data);
+    words[1] = reinterpret_cast<int64_t>(data);
+    int64_t stride = 1;
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      words[3 + d] = t.shape[d];
+      words[3 + rank + d] = stride;
+      stride *= t.shape[d];
+    }
+  }
+  void *get() { return words.data(); }
+
+  /// Copies the described data into a tensor and frees its allocation,
+  /// which compiled code made with malloc and handed to the caller.
+  Tensor takeTensor() {
+    SmallVector<int64_t> shape(words.begin() + 3, words.begin() + 3 + rank);
+    Tensor t(shape);
+    auto *base = reinterpret_cast<float *>(words[1]) + words[2];
+    SmallVector<int64_t> index(rank, 0);
+    for (size_t i = 0; i < t.data.size(); ++i) {
+      int64_t offset = 0;
+      for (int64_t d = 0; d < rank; ++d)
+        offset += index[d] * words[3 + rank + d];
+      t.data[i] = base[offset];
+      for (int64_t d = rank - 1; d >= 0; --d) {
+        if (++index[d] < shape[d])
+          break;
+        index[d] = 0;
+      }
+    }
+    std::free(reinterpret_cast<void *>(words[0]));
+    return t;
+  }
+
+private:
+  std::vector<int64_t> words;
+  int64_t rank;
+};
+} // namespace
+
+FailureOr<std::unique_ptr<CPUModel>>
+CPUModel::compile(ModuleOp spmdModule, StringRef entry,
+                  const CPUCompileOptions &options) {
+  static std::once_flag initTarget;
+  std::call_once(initTarget, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+
+  auto fn =
+      dyn_cast_or_null<FunctionOpInterface>(spmdModule.lookupSymbol(entry));
+  if (!fn)
+    return spmdModule.emitError()
+           << "no function named '" << entry << "' to compile";
+  if (!fn->hasAttr(TPDialect::kSPMDAttrName))
+    return fn.emitError() << "is not partitioned; run tp-partition first";
+  if (fn.getNumResults() != 1 || !isa<RankedTensorType>(fn.getResultTypes()[0]))
+    return fn.emitError() << "compiled functions return exactly one tensor, "
+                             "found "
+                          << fn.getNumResults() << " results";
+
+  auto model = std::unique_ptr<CPUModel>(new CPUModel());
+  model->numDevices = lookupMesh(fn).getNumDevices();
+  model->numArgs = fn.getNumArguments();
+  model->resultRank = cast<RankedTensorType>(fn.getResultTypes()[0]).getRank();
+
+  MLIRContext *ctx = spmdModule.getContext();
+  DialectRegistry registry;
+  registerCPUBackendDialects(registry);
+  ctx->appendDialectRegistry(registry);
+  OwningOpRef<ModuleOp> module = spmdModule.clone();
+  PassManager pm(ctx);
+  TPToLLVMOptions lowering;
+  lowering.matmul = options.matmul;
+  lowering.profile = options.profile;
+  addTPToLLVMPipeline(pm, lowering);
+  if (failed(pm.run(*module)))
+    return failure();
+  // The profile names survive lowering on the function.
+  module->walk([&](Operation *op) {
+    if (auto names = op->getAttrOfType<ArrayAttr>(TPDialect::kProfileAttrName))
+      if (SymbolTable::getSymbolName(op) == entry)
+        for (Attribute name : names)
+          model->profileNames.push_back(cast<StringAttr>(name).str());
+  });
+
+  auto transformer = makeOptimizingTransformer(options.optLevel, 0, nullptr);
+  ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = transformer;
+  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  engineOptions.enableObjectDump = true;
+  auto engine = ExecutionEngine::create(*module, engineOptions);
+  if (!engine)
+    return fn.emitError() << "JIT compilation failed: "
+                          << llvm::toString(engine.takeError());
+  model->engine = std::move(*engine);
+  model->engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    for (auto &[name, address] : rt::getRuntimeSymbols())
+      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                                 llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
+  model->engine->initialize();
+  auto function = model->engine->lookupPacked(("_mlir_ciface_" + entry).str());
+  if (!function)
+    return fn.emitError() << "cannot find the compiled entry point: "
+                          << llvm::toString(function.takeError());
+  model->function = *function;
+  return model;
+}
+
+FailureOr<RankTensors> CPUModel::run(ArrayRef<SmallVector<Tensor>> rankArgs,
+                                     std::vector<rt::Profile> *profiles,
+                                     std::string &error) {
+  if (static_cast<int64_t>(rankArgs.size()) != numDevices) {
+    error = "the model is compiled for " + std::to_string(numDevices) +
+            " devices, but arguments for " + std::to_string(rankArgs.size()) +
+            " ranks were given";
+    return failure();
+  }
+  for (auto [r, args] : llvm::enumerate(rankArgs))
+    if (args.size() != numArgs) {
+      error = "rank " + std::to_string(r) + " has " +
+              std::to_string(args.size()) + " arguments, expected " +
+              std::to_string(numArgs);
+      return failure();
+    }
+  if (profiles)
+    profiles->assign(numDevices, rt::Profile());
+  RankTensors results(numDevices);
+  auto group = rt::ThreadGroup::create(numDevices);
+  group->run([&](rt::Communicator &comm) {
+    int64_t r = comm.rank();
+    rt::setCurrentProfile(profiles ? &(*profiles)[r] : nullptr);
+    Descriptor result(resultRank);
+    void *resultPtr = result.get();
+    std::vector<Descriptor> descriptors;
+    descriptors.reserve(numArgs);
+    for (const Tensor &t : rankArgs[r])
+      descriptors.emplace_back(t);
+    std::vector<void *> pointers;
+    for (Descriptor &d : descriptors)
+      pointers.push_back(d.get());
+    std::vector<void *> packed{&resultPtr};
+    for (void *&p : pointers)
+      packed.push_back(&p);
+    function(packed.data());
+    results[r].push_back(result.takeTensor());
+    rt::setCurrentProfile(nullptr);
+  });
+  if (group->communicator(0).failed()) {
+    error = group->communicator(0).error();
+    return failure();
+  }
+  return results;
+}
+
+void CPUModel::writeObjectFile(StringRef path) {
+  engine->dumpToObjectFile(path);
+}

@@ -1,0 +1,30 @@
+//===- RuntimeCalls.h - declaring tp runtime functions in IR ----*- C++ -*-===//
+
+#ifndef TP_MLIR_LIB_CONVERSION_RUNTIMECALLS_H
+#define TP_MLIR_LIB_CONVERSION_RUNTIMECALLS_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+
+namespace mlir::tp {
+
+/// The private declaration of runtime function `name` in `module`, created
+/// on first use. `cInterface` marks functions that take memrefs through
+/// MLIR's C-interface descriptors (`_mlir_ciface_<name>`).
+inline func::FuncOp getOrInsertRuntimeFunc(OpBuilder &builder, ModuleOp module,
+                                           StringRef name, FunctionType type,
+                                           bool cInterface) {
+  if (auto fn = module.lookupSymbol<func::FuncOp>(name))
+    return fn;
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(module.getBody());
+  auto fn = func::FuncOp::create(builder, module.getLoc(), name, type);
+  fn.setPrivate();
+  if (cInterface)
+    fn->setAttr("llvm.emit_c_interface", builder.getUnitAttr());
+  return fn;
+}
+
+} // namespace mlir::tp
+
+#endif // TP_MLIR_LIB_CONVERSION_RUNTIMECALLS_H

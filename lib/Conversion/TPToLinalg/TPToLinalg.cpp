@@ -1,0 +1,200 @@
+//===- TPToLinalg.cpp - tp compute ops to linalg on tensors ---------------===//
+
+#include "tp-mlir/Conversion/Passes.h"
+#include "tp-mlir/Dialect/TP/IR/TPOps.h"
+
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace mlir::tp {
+#define GEN_PASS_DEF_CONVERTTPTOLINALG
+#include "tp-mlir/Conversion/Passes.h.inc"
+} // namespace mlir::tp
+
+using namespace mlir;
+using namespace mlir::tp;
+
+Value mlir::tp::buildActivation(OpBuilder &b, Location loc, ActivationKind kind,
+                                Value x) {
+  Type f32 = b.getF32Type();
+  auto constant = [&](double v) -> Value {
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(f32, v));
+  };
+  // 1 / (1 + exp(-x))
+  auto sigmoid = [&](Value v) -> Value {
+    Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, v));
+    return arith::DivFOp::create(
+        b, loc, constant(1.0), arith::AddFOp::create(b, loc, constant(1.0), e));
+  };
+  switch (kind) {
+  case ActivationKind::identity:
+    return x;
+  case ActivationKind::relu:
+    return arith::MaximumFOp::create(b, loc, x, constant(0.0));
+  case ActivationKind::gelu: {
+    // 0.5 x (1 + erf(x / sqrt 2))
+    Value scaled = arith::MulFOp::create(b, loc, x, constant(M_SQRT1_2));
+    Value erf = math::ErfOp::create(b, loc, scaled);
+    Value onePlus = arith::AddFOp::create(b, loc, constant(1.0), erf);
+    Value half = arith::MulFOp::create(b, loc, constant(0.5), x);
+    return arith::MulFOp::create(b, loc, half, onePlus);
+  }
+  case ActivationKind::gelu_tanh: {
+    // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+    Value x3 =
+        arith::MulFOp::create(b, loc, x, arith::MulFOp::create(b, loc, x, x));
+    Value inner = arith::AddFOp::create(
+        b, loc, x, arith::MulFOp::create(b, loc, constant(0.044715), x3));
+    Value t = math::TanhOp::create(
+        b, loc,
+        arith::MulFOp::create(b, loc, constant(0.7978845608028654), inner));
+    Value onePlus = arith::AddFOp::create(b, loc, constant(1.0), t);
+    Value half = arith::MulFOp::create(b, loc, constant(0.5), x);
+    return arith::MulFOp::create(b, loc, half, onePlus);
+  }
+  case ActivationKind::sigmoid:
+    return sigmoid(x);
+  case ActivationKind::tanh:
+    return math::TanhOp::create(b, loc, x);
+  case ActivationKind::silu:
+    return arith::MulFOp::create(b, loc, x, sigmoid(x));
+  }
+  llvm_unreachable("unknown activation kind");
+}
+
+/// sigma(y + b) elementwise over the rank-2 `y`, with the optional `bias`
+/// broadcast over rows; writes into `y`'s buffer after bufferization.
+static Value buildEpilogue(OpBuilder &b, Location loc, Value y, Value bias,
+                           ActivationKind act) {
+  if (!bias && act == ActivationKind::identity)
+    return y;
+  MLIRContext *ctx = b.getContext();
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(2, ctx);
+  SmallVector<Value> inputs{y};
+  SmallVector<AffineMap> maps{identity};
+  if (bias) {
+    inputs.push_back(bias);
+    maps.push_back(AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx));
+  }
+  maps.push_back(identity);
+  SmallVector<utils::IteratorType> iterators(2, utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, y.getType(), inputs, ValueRange{y}, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value v = args[0];
+        if (bias)
+          v = arith::AddFOp::create(nb, nloc, v, args[1]);
+        linalg::YieldOp::create(nb, nloc, buildActivation(nb, nloc, act, v));
+      });
+  return generic.getResult(0);
+}
+
+/// The extent of dimension `dim` of `value` as an index value.
+static Value dimOf(OpBuilder &b, Location loc, Value value, int64_t dim) {
+  return tensor::DimOp::create(b, loc, value, dim);
+}
+
+namespace {
+/// tp.linear and tp.local_linear: fill, transposed-B matmul, epilogue.
+template <typename LinearLikeOp>
+struct LinearToLinalg : OpConversionPattern<LinearLikeOp> {
+  using OpConversionPattern<LinearLikeOp>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(LinearLikeOp op, typename LinearLikeOp::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    SmallVector<Value> dynamicSizes;
+    if (resultType.isDynamicDim(0))
+      dynamicSizes.push_back(dimOf(rewriter, loc, adaptor.getInput(), 0));
+    if (resultType.isDynamicDim(1))
+      dynamicSizes.push_back(dimOf(rewriter, loc, adaptor.getWeight(), 0));
+    Value empty =
+        tensor::EmptyOp::create(rewriter, loc, resultType, dynamicSizes);
+    Value zero = arith::ConstantOp::create(
+        rewriter, loc, rewriter.getZeroAttr(resultType.getElementType()));
+    Value filled =
+        linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+    Value product = linalg::MatmulTransposeBOp::create(
+                        rewriter, loc, TypeRange{resultType},
+                        ValueRange{adaptor.getInput(), adaptor.getWeight()},
+                        ValueRange{filled})
+                        .getResult(0);
+    rewriter.replaceOp(op,
+                       buildEpilogue(rewriter, loc, product, adaptor.getBias(),
+                                     op.getActivation()));
+    return success();
+  }
+};
+
+struct BiasActivationToLinalg : OpConversionPattern<BiasActivationOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(BiasActivationOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op,
+                       buildEpilogue(rewriter, op.getLoc(), adaptor.getInput(),
+                                     adaptor.getBias(), op.getActivation()));
+    return success();
+  }
+};
+
+struct ActivationToLinalg : OpConversionPattern<ActivationOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ActivationOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    if (op.getKind() == ActivationKind::identity) {
+      rewriter.replaceOp(op, adaptor.getInput());
+      return success();
+    }
+    AffineMap identity =
+        AffineMap::getMultiDimIdentityMap(type.getRank(), getContext());
+    SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                               utils::IteratorType::parallel);
+    // A fresh destination: the operand may have other users.
+    SmallVector<Value> dynamicSizes;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      if (type.isDynamicDim(d))
+        dynamicSizes.push_back(
+            dimOf(rewriter, op.getLoc(), adaptor.getInput(), d));
+    Value empty =
+        tensor::EmptyOp::create(rewriter, op.getLoc(), type, dynamicSizes);
+    ActivationKind kind = op.getKind();
+    auto generic = linalg::GenericOp::create(
+        rewriter, op.getLoc(), type, ValueRange{adaptor.getInput()},
+        ValueRange{empty}, ArrayRef<AffineMap>{identity, identity}, iterators,
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          linalg::YieldOp::create(nb, nloc,
+                                  buildActivation(nb, nloc, kind, args[0]));
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+struct ConvertTPToLinalgPass
+    : tp::impl::ConvertTPToLinalgBase<ConvertTPToLinalgPass> {
+  void runOnOperation() override {
+    ConversionTarget target(getContext());
+    // Only the compute ops are this pass's job; collectives and tp.rank are
+    // lowered by convert-tp-to-runtime.
+    target.addIllegalOp<LinearOp, LocalLinearOp, BiasActivationOp,
+                        ActivationOp>();
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    RewritePatternSet patterns(&getContext());
+    populateTPToLinalgPatterns(patterns);
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace
+
+void mlir::tp::populateTPToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<LinearToLinalg<LinearOp>, LinearToLinalg<LocalLinearOp>,
+               BiasActivationToLinalg, ActivationToLinalg>(
+      patterns.getContext());
+}

@@ -1,0 +1,68 @@
+//===- ProfileTimers.cpp - time each tp op of partitioned code ------------===//
+
+#include "../RuntimeCalls.h"
+
+#include "tp-mlir/Conversion/Passes.h"
+#include "tp-mlir/Dialect/TP/IR/TPOps.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+namespace mlir::tp {
+#define GEN_PASS_DEF_INSERTPROFILETIMERS
+#include "tp-mlir/Conversion/Passes.h.inc"
+} // namespace mlir::tp
+
+using namespace mlir;
+using namespace mlir::tp;
+
+namespace {
+/// "file:line" of a location, or its full text when it has no file.
+std::string describeLocation(Location loc) {
+  if (auto file = dyn_cast<FileLineColLoc>(loc))
+    return (file.getFilename().getValue() + ":" + Twine(file.getLine())).str();
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  loc.print(os);
+  return text;
+}
+
+struct InsertProfileTimersPass
+    : tp::impl::InsertProfileTimersBase<InsertProfileTimersPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    OpBuilder builder(&getContext());
+    auto timerType = builder.getFunctionType({builder.getI64Type()}, {});
+    for (auto fn : module.getOps<func::FuncOp>()) {
+      if (!fn->hasAttr(TPDialect::kSPMDAttrName) || fn.isExternal())
+        continue;
+      SmallVector<Operation *> ops;
+      fn.walk([&](Operation *op) {
+        if (isa<LocalLinearOp, BiasActivationOp, ActivationOp>(op) ||
+            isa<AllGatherOp, AllReduceOp, ReduceScatterOp>(op))
+          ops.push_back(op);
+      });
+      if (ops.empty())
+        continue;
+      func::FuncOp begin = getOrInsertRuntimeFunc(
+          builder, module, "tp_rt_timer_begin", timerType, false);
+      func::FuncOp end = getOrInsertRuntimeFunc(
+          builder, module, "tp_rt_timer_end", timerType, false);
+      SmallVector<Attribute> names;
+      for (auto [id, op] : llvm::enumerate(ops)) {
+        bool comm = isa<AllGatherOp, AllReduceOp, ReduceScatterOp>(op);
+        names.push_back(
+            builder.getStringAttr((comm ? "communication " : "compute ") +
+                                  describeLocation(op->getLoc())));
+        Location loc = op->getLoc();
+        builder.setInsertionPoint(op);
+        Value idValue = arith::ConstantIntOp::create(
+            builder, loc, builder.getI64Type(), static_cast<int64_t>(id));
+        func::CallOp::create(builder, loc, begin, idValue);
+        builder.setInsertionPointAfter(op);
+        func::CallOp::create(builder, loc, end, idValue);
+      }
+      fn->setAttr(TPDialect::kProfileAttrName, builder.getArrayAttr(names));
+    }
+  }
+};
+} // namespace

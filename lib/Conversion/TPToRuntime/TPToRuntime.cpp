@@ -1,0 +1,264 @@
+//===- TPToRuntime.cpp - collectives to tp runtime calls ------------------===//
+//
+// Collectives are lowered before bufferization, to calls on buffers wrapped
+// in to_buffer / to_tensor(restrict), so that one-shot bufferization needs
+// no interface implementation for tp ops and handles everything else.
+//
+//===----------------------------------------------------------------------===//
+
+#include "../RuntimeCalls.h"
+
+#include "tp-mlir/Conversion/Passes.h"
+#include "tp-mlir/Dialect/TP/IR/TPOps.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace mlir::tp {
+#define GEN_PASS_DEF_CONVERTTPTORUNTIME
+#include "tp-mlir/Conversion/Passes.h.inc"
+} // namespace mlir::tp
+
+using namespace mlir;
+using namespace mlir::tp;
+
+namespace {
+Value indexConstant(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+/// This rank's (offset, size) of an extent split by the balanced rule.
+std::pair<Value, Value> balancedShard(OpBuilder &b, Location loc, Value extent,
+                                      int64_t devices, Value rank) {
+  Value d = indexConstant(b, loc, devices);
+  Value q = arith::DivUIOp::create(b, loc, extent, d);
+  Value rem = arith::RemUIOp::create(b, loc, extent, d);
+  Value hasExtra =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, rank, rem);
+  Value size = arith::AddIOp::create(
+      b, loc, q,
+      arith::SelectOp::create(b, loc, hasExtra, indexConstant(b, loc, 1),
+                              indexConstant(b, loc, 0)));
+  Value offset =
+      arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, rank, q),
+                            arith::MinUIOp::create(b, loc, rank, rem));
+  return {offset, size};
+}
+
+/// The extent of dimension `dim` of a tensor value, as an index value.
+Value extentOf(OpBuilder &b, Location loc, Value tensor, int64_t dim) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  if (type.isDynamicDim(dim))
+    return tensor::DimOp::create(b, loc, tensor, dim);
+  return indexConstant(b, loc, type.getDimSize(dim));
+}
+
+Type unrankedF32(MLIRContext *ctx) {
+  return UnrankedMemRefType::get(Float32Type::get(ctx), 0);
+}
+
+/// A read-only view of `tensor` as an unranked memref.
+Value readBuffer(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  SmallVector<int64_t> strides(type.getRank(), ShapedType::kDynamic);
+  auto layout =
+      StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic, strides);
+  auto memrefType =
+      MemRefType::get(type.getShape(), type.getElementType(), layout);
+  Value buffer = bufferization::ToBufferOp::create(b, loc, memrefType, tensor,
+                                                   /*read_only=*/true);
+  return memref::CastOp::create(b, loc, unrankedF32(b.getContext()), buffer);
+}
+
+/// Allocates the result of a collective, calls `callee` with (input, output,
+/// extra...), and returns the result as a tensor.
+Value callCollective(ConversionPatternRewriter &rewriter, Operation *op,
+                     StringRef callee, Value input,
+                     ArrayRef<Value> dynamicSizes, ArrayRef<Value> extra) {
+  Location loc = op->getLoc();
+  auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+  auto bufferType =
+      MemRefType::get(resultType.getShape(), resultType.getElementType());
+  Value out = memref::AllocOp::create(rewriter, loc, bufferType, dynamicSizes);
+  Type unranked = unrankedF32(rewriter.getContext());
+  SmallVector<Value> args{readBuffer(rewriter, loc, input),
+                          memref::CastOp::create(rewriter, loc, unranked, out)};
+  SmallVector<Type> argTypes{unranked, unranked};
+  for (Value v : extra) {
+    args.push_back(v);
+    argTypes.push_back(v.getType());
+  }
+  auto module = op->getParentOfType<ModuleOp>();
+  func::FuncOp fn = getOrInsertRuntimeFunc(
+      rewriter, module, callee, rewriter.getFunctionType(argTypes, {}),
+      /*cInterface=*/true);
+  func::CallOp::create(rewriter, loc, fn, args);
+  return bufferization::ToTensorOp::create(rewriter, loc, resultType, out,
+                                           /*restrict=*/true,
+                                           /*writable=*/true);
+}
+
+/// The dynamic sizes of a collective's result: every dynamic dim other than
+/// `dim` has the operand's extent; `dim` itself is given.
+SmallVector<Value> resultSizes(OpBuilder &b, Location loc, Value input,
+                               RankedTensorType resultType,
+                               std::optional<int64_t> dim, Value dimSize) {
+  SmallVector<Value> sizes;
+  for (int64_t d = 0; d < resultType.getRank(); ++d) {
+    if (!resultType.isDynamicDim(d))
+      continue;
+    sizes.push_back(dim && d == *dim ? dimSize : extentOf(b, loc, input, d));
+  }
+  return sizes;
+}
+
+int64_t meshDevices(Operation *op) { return lookupMesh(op).getNumDevices(); }
+
+Value i64Constant(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIntOp::create(b, loc, b.getI64Type(), v);
+}
+Value i32Constant(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v);
+}
+
+struct RankToCall : OpConversionPattern<RankOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RankOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto module = op->getParentOfType<ModuleOp>();
+    func::FuncOp fn = getOrInsertRuntimeFunc(
+        rewriter, module, "tp_rt_rank",
+        rewriter.getFunctionType({}, {rewriter.getI64Type()}),
+        /*cInterface=*/false);
+    Value rank = func::CallOp::create(rewriter, op.getLoc(), fn, ValueRange{})
+                     .getResult(0);
+    rewriter.replaceOpWithNewOp<arith::IndexCastOp>(op, rewriter.getIndexType(),
+                                                    rank);
+    return success();
+  }
+};
+
+struct AllSliceToExtractSlice : OpConversionPattern<AllSliceOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(AllSliceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    int64_t dim = op.getDim();
+    Value rank = RankOp::create(rewriter, loc);
+    auto [offset, size] =
+        balancedShard(rewriter, loc, extentOf(rewriter, loc, input, dim),
+                      meshDevices(op), rank);
+    SmallVector<OpFoldResult> offsets, sizes,
+        strides(inputType.getRank(), rewriter.getIndexAttr(1));
+    for (int64_t d = 0; d < inputType.getRank(); ++d) {
+      if (d == dim) {
+        offsets.push_back(offset);
+        int64_t staticSize = op.getType().getDimSize(d);
+        sizes.push_back(ShapedType::isDynamic(staticSize)
+                            ? OpFoldResult(size)
+                            : rewriter.getIndexAttr(staticSize));
+        continue;
+      }
+      offsets.push_back(rewriter.getIndexAttr(0));
+      sizes.push_back(inputType.isDynamicDim(d)
+                          ? OpFoldResult(extentOf(rewriter, loc, input, d))
+                          : rewriter.getIndexAttr(inputType.getDimSize(d)));
+    }
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+        op, op.getType(), input, offsets, sizes, strides);
+    return success();
+  }
+};
+
+struct AllGatherToCall : OpConversionPattern<AllGatherOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(AllGatherOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    int64_t dim = op.getDim();
+    if (op.getType().isDynamicDim(dim))
+      return rewriter.notifyMatchFailure(
+          op, "the gathered extent must be static to allocate the result");
+    Location loc = op.getLoc();
+    SmallVector<Value> sizes = resultSizes(rewriter, loc, adaptor.getInput(),
+                                           op.getType(), std::nullopt, {});
+    rewriter.replaceOp(op, callCollective(rewriter, op, "tp_rt_all_gather",
+                                          adaptor.getInput(), sizes,
+                                          {i64Constant(rewriter, loc, dim)}));
+    return success();
+  }
+};
+
+struct AllReduceToCall : OpConversionPattern<AllReduceOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(AllReduceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    SmallVector<Value> sizes = resultSizes(rewriter, loc, adaptor.getInput(),
+                                           op.getType(), std::nullopt, {});
+    Value kind = i32Constant(rewriter, loc, static_cast<int>(op.getKind()));
+    rewriter.replaceOp(op, callCollective(rewriter, op, "tp_rt_all_reduce",
+                                          adaptor.getInput(), sizes, {kind}));
+    return success();
+  }
+};
+
+struct ReduceScatterToCall : OpConversionPattern<ReduceScatterOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ReduceScatterOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    int64_t dim = op.getDim();
+    Value input = adaptor.getInput();
+    Value size;
+    if (op.getType().isDynamicDim(dim)) {
+      Value rank = RankOp::create(rewriter, loc);
+      size = balancedShard(rewriter, loc, extentOf(rewriter, loc, input, dim),
+                           meshDevices(op), rank)
+                 .second;
+    }
+    SmallVector<Value> sizes =
+        resultSizes(rewriter, loc, input, op.getType(), dim, size);
+    Value kind = i32Constant(rewriter, loc, static_cast<int>(op.getKind()));
+    rewriter.replaceOp(
+        op, callCollective(rewriter, op, "tp_rt_reduce_scatter", input, sizes,
+                           {i64Constant(rewriter, loc, dim), kind}));
+    return success();
+  }
+};
+
+struct ConvertTPToRuntimePass
+    : tp::impl::ConvertTPToRuntimeBase<ConvertTPToRuntimePass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    ConversionTarget target(getContext());
+    target.addIllegalOp<RankOp, AllSliceOp, AllGatherOp, AllReduceOp,
+                        ReduceScatterOp>();
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    RewritePatternSet patterns(&getContext());
+    patterns.add<RankToCall, AllSliceToExtractSlice, AllGatherToCall,
+                 AllReduceToCall, ReduceScatterToCall>(&getContext());
+    if (failed(applyPartialConversion(module, target, std::move(patterns))))
+      return signalPassFailure();
+    for (auto fn : module.getOps<func::FuncOp>()) {
+      if (!fn->hasAttr(TPDialect::kSPMDAttrName))
+        continue;
+      // Hosts call public partitioned functions through the C interface.
+      if (fn.isPublic())
+        fn->setAttr("llvm.emit_c_interface", UnitAttr::get(&getContext()));
+      // Checkpoint names and manifest entries are the host's business; hosts
+      // read them before lowering, and LLVM has no use for them.
+      for (unsigned i = 0, e = fn.getNumArguments(); i < e; ++i) {
+        fn.removeArgAttr(i, TPDialect::kNameAttrName);
+        fn.removeArgAttr(i, TPDialect::kShardAttrName);
+      }
+    }
+  }
+};
+} // namespace
