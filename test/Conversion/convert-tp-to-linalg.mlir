@@ -1,0 +1,82 @@
+// RUN: tp-opt %s -split-input-file --convert-tp-to-linalg | FileCheck %s
+
+// Tests a local layer with a bias and silu: a zero fill, a transposed-B
+// matmul, and one epilogue that adds the bias and applies x * sigmoid(x);
+// dynamic sizes come from the operands.
+// CHECK-DAG: #[[A:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[B:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-DAG: #[[C:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func @local
+// CHECK-SAME: (%[[X:.*]]: tensor<?x10xf32>, %[[W:.*]]: tensor<?x10xf32>, %[[BIAS:.*]]: tensor<?xf32>)
+// CHECK: %[[M:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x10xf32>
+// CHECK: %[[N:.*]] = tensor.dim %[[W]], %{{.*}} : tensor<?x10xf32>
+// CHECK: %[[E:.*]] = tensor.empty(%[[M]], %[[N]]) : tensor<?x?xf32>
+// CHECK: %[[Z:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[E]] : tensor<?x?xf32>)
+// CHECK: %[[P:.*]] = linalg.matmul indexing_maps = [#[[A]], #[[B]], #[[C]]] ins(%[[X]], %[[W]] : tensor<?x10xf32>, tensor<?x10xf32>) outs(%[[Z]] : tensor<?x?xf32>)
+// CHECK: %[[Y:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%[[P]], %[[BIAS]] : tensor<?x?xf32>, tensor<?xf32>) outs(%[[P]] : tensor<?x?xf32>)
+// CHECK: %[[S:.*]] = arith.addf
+// CHECK: arith.negf %[[S]]
+// CHECK: math.exp
+// CHECK: arith.divf
+// CHECK: arith.mulf %[[S]]
+// CHECK: return %[[Y]]
+module attributes {tp.mesh = #tp.mesh<shape = [3]>} {
+  func.func @local(%x: tensor<?x10xf32>, %w: tensor<?x10xf32>, %b: tensor<?xf32>) -> tensor<?x?xf32> attributes {tp.spmd} {
+    %0 = tp.local_linear %x, %w, %b activation(silu) : tensor<?x10xf32>, tensor<?x10xf32>, tensor<?xf32> -> tensor<?x?xf32>
+    return %0 : tensor<?x?xf32>
+  }
+}
+
+// -----
+
+// Tests that a layer without bias or activation needs no epilogue, and that
+// the model-level op lowers the same way.
+// CHECK-LABEL: func @plain
+// CHECK: linalg.matmul
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @plain(%x: tensor<4x3xf32>, %w: tensor<5x3xf32>) -> tensor<4x5xf32> {
+  %0 = tp.linear %x, %w : tensor<4x3xf32>, tensor<5x3xf32> -> tensor<4x5xf32>
+  return %0 : tensor<4x5xf32>
+}
+
+// -----
+
+// Tests each activation body.
+// CHECK-LABEL: func @activations
+// CHECK: linalg.generic
+// CHECK: arith.maximumf
+// CHECK: linalg.generic
+// CHECK: math.erf
+// CHECK: linalg.generic
+// CHECK: math.tanh
+// CHECK: linalg.generic
+// CHECK: math.tanh
+// CHECK: linalg.generic
+// CHECK: math.exp
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @activations(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %0 = tp.activation relu %x : tensor<2x3xf32>
+  %1 = tp.activation gelu %0 : tensor<2x3xf32>
+  %2 = tp.activation gelu_tanh %1 : tensor<2x3xf32>
+  %3 = tp.activation tanh %2 : tensor<2x3xf32>
+  %4 = tp.activation sigmoid %3 : tensor<2x3xf32>
+  %5 = tp.activation identity %4 : tensor<2x3xf32>
+  return %5 : tensor<2x3xf32>
+}
+
+// -----
+
+// Tests the bias and activation a column layer applies after its reduction.
+// CHECK-LABEL: func @bias_activation
+// CHECK: %[[Y:.*]] = linalg.generic {{.*}} ins(%arg0, %arg1 : tensor<4x6xf32>, tensor<6xf32>) outs(%arg0 : tensor<4x6xf32>)
+// CHECK: arith.addf
+// CHECK: math.tanh
+// CHECK: return %[[Y]]
+func.func @bias_activation(%y: tensor<4x6xf32>, %b: tensor<6xf32>) -> tensor<4x6xf32> {
+  %0 = tp.bias_activation %y, %b activation(gelu_tanh) : tensor<4x6xf32>, tensor<6xf32>
+  return %0 : tensor<4x6xf32>
+}
