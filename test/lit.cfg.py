@@ -1,5 +1,6 @@
 # -*- Python -*-
 import os
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -28,3 +29,4 @@ llvm_config.with_environment("PATH", config.tp_tools_dir, append_path=True)
 tools = ["tp-opt", "tp-run", "mlir-opt"]
 llvm_config.add_tool_substitutions(tools, [config.tp_tools_dir,
                                            config.llvm_tools_dir])
+config.substitutions.append(("%python", sys.executable))

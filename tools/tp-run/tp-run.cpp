@@ -13,6 +13,7 @@
 #include "tp-mlir/Dialect/TP/IR/TPDialect.h"
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 #include "tp-mlir/Evaluator/Evaluator.h"
+#include "tp-mlir/IO/SafeTensors.h"
 #include "tp-mlir/Pipelines/Pipelines.h"
 #include "tp-mlir/Registration/Registration.h"
 
@@ -54,6 +55,25 @@ static cl::opt<std::string>
              cl::desc("Sharding of layers without one: row, column, "
                       "alternate (default) or replicated"),
              cl::init("alternate"), cl::cat(category));
+static cl::opt<std::string>
+    weightsPath("weights",
+                cl::desc("Weights from a .safetensors file, by the tp.name "
+                         "of each argument (default: random from --seed); "
+                         "each device reads only its shard"),
+                cl::value_desc("file"), cl::init(""), cl::cat(category));
+static cl::opt<std::string>
+    inputPath("input",
+              cl::desc("The model input from a float32 .npy file (default: "
+                       "random from --seed); its batch overrides --batch"),
+              cl::value_desc("file"), cl::init(""), cl::cat(category));
+static cl::opt<std::string>
+    outputPath("output", cl::desc("Write the output to a float32 .npy file"),
+               cl::value_desc("file"), cl::init(""), cl::cat(category));
+static cl::opt<std::string> saveWeightsPath(
+    "save-weights",
+    cl::desc("Write the random weights to a .safetensors file, to reuse "
+             "with --weights"),
+    cl::value_desc("file"), cl::init(""), cl::cat(category));
 static cl::opt<std::string>
     backend("backend",
             cl::desc("Where the D devices run: threads (compiled code, one "
@@ -262,7 +282,30 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  // Full argument shapes (a dynamic batch takes --batch).
+  // The model's inputs are its arguments without a checkpoint name.
+  auto isWeight = [&](unsigned i) {
+    return bool(fn.getArgAttr(i, TPDialect::kNameAttrName));
+  };
+  std::optional<Tensor> input;
+  if (!inputPath.empty()) {
+    unsigned inputs = 0;
+    for (unsigned i = 0; i < fn.getNumArguments(); ++i)
+      inputs += !isWeight(i);
+    if (inputs != 1)
+      return usageError(fmt::format(
+          "--input gives one tensor, but @{} has {} arguments without a "
+          "tp.name",
+          fn.getName().str(), inputs));
+    auto loaded = readNpy(inputPath);
+    if (!loaded)
+      return usageError(llvm::toString(loaded.takeError()));
+    input = std::move(*loaded);
+  }
+  if (!weightsPath.empty() && !saveWeightsPath.empty())
+    return usageError("--save-weights writes random weights; it cannot be "
+                      "combined with --weights");
+
+  // Full argument shapes; a dynamic batch takes the input's or --batch.
   SmallVector<SmallVector<int64_t>> fullShapes;
   for (BlockArgument arg : fn.getArguments()) {
     auto type = dyn_cast<RankedTensorType>(arg.getType());
@@ -272,11 +315,51 @@ int main(int argc, char **argv) {
       return 1;
     }
     SmallVector<int64_t> shape(type.getShape());
+    bool fromInput = input && !isWeight(arg.getArgNumber());
+    if (fromInput) {
+      bool fits = input->getRank() == type.getRank();
+      for (int64_t d = 0; fits && d < type.getRank(); ++d)
+        fits = type.isDynamicDim(d) || type.getDimSize(d) == input->shape[d];
+      if (!fits) {
+        std::string expected;
+        llvm::raw_string_ostream os(expected);
+        os << type;
+        return usageError(fmt::format("{} has shape {}, but the model's "
+                                      "input is {}",
+                                      inputPath.getValue(),
+                                      input->shapeString(), expected));
+      }
+      shape.assign(input->shape.begin(), input->shape.end());
+    }
     for (int64_t &d : shape)
       if (ShapedType::isDynamic(d))
         d = batch;
     fullShapes.push_back(shape);
   }
+
+  std::unique_ptr<SafeTensorsFile> weightsFile;
+  if (!weightsPath.empty()) {
+    auto opened = SafeTensorsFile::open(weightsPath);
+    if (!opened)
+      return usageError(llvm::toString(opened.takeError()));
+    weightsFile = std::move(*opened);
+  }
+  // Argument i whole, or its slice [offset, offset + size) along `dim`.
+  auto argument = [&](unsigned i, std::optional<int64_t> dim, int64_t offset,
+                      int64_t size) -> llvm::Expected<Tensor> {
+    BlockArgument arg = fn.getArgument(i);
+    if (isWeight(i) && weightsFile)
+      return weightsFile->read(
+          fn.getArgAttrOfType<StringAttr>(i, TPDialect::kNameAttrName)
+              .getValue(),
+          fullShapes[i], dim, offset, size);
+    if (!isWeight(i) && input)
+      return dim ? sliceTensor(*input, *dim, offset, size) : *input;
+    if (dim)
+      return Tensor::randomSlice(fullShapes[i], *dim, offset, size, seed, i,
+                                 initScale(arg));
+    return Tensor::random(fullShapes[i], seed, i, initScale(arg));
+  };
 
   // Partition a copy; the model stays for the reference.
   int64_t numDevices = devices;
@@ -298,22 +381,43 @@ int main(int argc, char **argv) {
   if (printIR)
     spmdModule->print(llvm::outs());
 
-  // Each rank makes only its own shard of each weight: random values are a
-  // function of the element's index in the full tensor.
+  // Each rank reads (or makes) only its own shard of each weight: random
+  // values are a function of the element's index in the full tensor.
   RankTensors rankArgs(numDevices);
   for (BlockArgument arg : fn.getArguments()) {
     unsigned i = arg.getArgNumber();
     auto shard =
         spmdFn.getArgAttrOfType<ShardAttr>(i, TPDialect::kShardAttrName);
     for (int64_t r = 0; r < numDevices; ++r) {
-      if (shard && !shard.isReplicated())
-        rankArgs[r].push_back(Tensor::randomSlice(
-            fullShapes[i], *shard.getDim(), shard.getOffsets()[r],
-            shard.getSizes()[r], seed, i, initScale(arg)));
-      else
-        rankArgs[r].push_back(
-            Tensor::random(fullShapes[i], seed, i, initScale(arg)));
+      bool split = shard && !shard.isReplicated();
+      auto t = split ? argument(i, shard.getDim(), shard.getOffsets()[r],
+                                shard.getSizes()[r])
+                     : argument(i, std::nullopt, 0, 0);
+      if (!t)
+        return usageError(llvm::toString(t.takeError()));
+      rankArgs[r].push_back(std::move(*t));
     }
+  }
+
+  // The full arguments, for --check and --save-weights only.
+  SmallVector<Tensor> args;
+  if (check || !saveWeightsPath.empty()) {
+    for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
+      auto t = argument(i, std::nullopt, 0, 0);
+      if (!t)
+        return usageError(llvm::toString(t.takeError()));
+      args.push_back(std::move(*t));
+    }
+  }
+  if (!saveWeightsPath.empty()) {
+    std::vector<std::pair<std::string, const Tensor *>> named;
+    for (unsigned i = 0; i < fn.getNumArguments(); ++i)
+      if (isWeight(i))
+        named.push_back(
+            {fn.getArgAttrOfType<StringAttr>(i, TPDialect::kNameAttrName).str(),
+             &args[i]});
+    if (llvm::Error error = SafeTensorsFile::write(saveWeightsPath, named))
+      return usageError(llvm::toString(std::move(error)));
   }
 
   std::unique_ptr<CPUModel> compiled;
@@ -419,12 +523,15 @@ int main(int argc, char **argv) {
                numDevices, numDevices == 1 ? "" : "s", runMs);
   }
 
+  if (!outputPath.empty()) {
+    if (outputs.size() != 1)
+      return usageError("--output writes one tensor, the model returns " +
+                        std::to_string(outputs.size()));
+    if (llvm::Error error = writeNpy(outputPath, outputs[0]))
+      return usageError(llvm::toString(std::move(error)));
+  }
   if (!check)
     return 0;
-  SmallVector<Tensor> args;
-  for (BlockArgument arg : fn.getArguments())
-    args.push_back(Tensor::random(fullShapes[arg.getArgNumber()], seed,
-                                  arg.getArgNumber(), initScale(arg)));
   FailureOr<SmallVector<Tensor>> expected = evaluate(fn, args);
   if (failed(expected))
     return 1;

@@ -1,0 +1,69 @@
+//===- SafeTensors.h - reading and writing .safetensors files ---*- C++ -*-===//
+//
+// The safetensors format: an 8-byte little-endian header length, a JSON
+// header mapping tensor names to {dtype, shape, data_offsets}, then the
+// data. The file is memory-mapped and a tensor, or one slice of it along a
+// dimension, is copied out on demand, so each rank reads only its shard.
+// Every inconsistency (a truncated file, a header or data offset past the
+// end, a missing name, a wrong dtype or shape) is an error naming the file
+// and the tensor.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TP_MLIR_IO_SAFETENSORS_H
+#define TP_MLIR_IO_SAFETENSORS_H
+
+#include "tp-mlir/Evaluator/Tensor.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace mlir::tp {
+
+class SafeTensorsFile {
+public:
+  struct Entry {
+    std::string dtype;
+    llvm::SmallVector<int64_t> shape;
+    uint64_t begin = 0, end = 0; // byte offsets into the data section
+  };
+
+  /// Maps `path` and checks the whole header against the file size.
+  static llvm::Expected<std::unique_ptr<SafeTensorsFile>>
+  open(llvm::StringRef path);
+
+  /// The F32 tensor `name`, which must have shape `expectedShape`; when
+  /// `dim` is given, only the slice [offset, offset + size) along it.
+  llvm::Expected<Tensor> read(llvm::StringRef name,
+                              llvm::ArrayRef<int64_t> expectedShape,
+                              std::optional<int64_t> dim = std::nullopt,
+                              int64_t offset = 0, int64_t size = 0) const;
+
+  const llvm::StringMap<Entry> &entries() const { return tensors; }
+
+  /// Writes `tensors` (name, tensor) as F32 in the given order.
+  static llvm::Error
+  write(llvm::StringRef path,
+        llvm::ArrayRef<std::pair<std::string, const Tensor *>> tensors);
+
+private:
+  std::string path;
+  std::unique_ptr<llvm::MemoryBuffer> buffer;
+  const char *data = nullptr; // start of the data section
+  uint64_t dataSize = 0;
+  llvm::StringMap<Entry> tensors;
+};
+
+/// Reads a little-endian float32 .npy file (C order, format 1.0 to 3.0).
+llvm::Expected<Tensor> readNpy(llvm::StringRef path);
+/// Writes `t` as a float32 .npy file (format 1.0).
+llvm::Error writeNpy(llvm::StringRef path, const Tensor &t);
+
+} // namespace mlir::tp
+
+#endif // TP_MLIR_IO_SAFETENSORS_H

@@ -1,0 +1,167 @@
+//===- SafeTensors.cpp - reading and writing .safetensors files -----------===//
+
+#include "tp-mlir/IO/SafeTensors.h"
+
+#include "llvm/Support/Endian.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstring>
+
+using namespace mlir::tp;
+using llvm::createStringError;
+
+static std::string shapeString(llvm::ArrayRef<int64_t> shape) {
+  return Tensor(shape).shapeString();
+}
+
+llvm::Expected<std::unique_ptr<SafeTensorsFile>>
+SafeTensorsFile::open(llvm::StringRef path) {
+  auto file = std::make_unique<SafeTensorsFile>();
+  file->path = path.str();
+  auto fail = [&](const llvm::Twine &message) {
+    return createStringError(std::errc::invalid_argument, "%s: %s",
+                             path.str().c_str(), message.str().c_str());
+  };
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return fail("cannot open: " + buffer.getError().message());
+  file->buffer = std::move(*buffer);
+  llvm::StringRef bytes = file->buffer->getBuffer();
+  if (bytes.size() < 8)
+    return fail("truncated: " + llvm::Twine(bytes.size()) +
+                " bytes, too short for the 8-byte header length");
+  uint64_t headerSize = llvm::support::endian::read64le(bytes.data());
+  if (headerSize > bytes.size() - 8)
+    return fail("the header length " + llvm::Twine(headerSize) +
+                " reaches past the end of the file (" +
+                llvm::Twine(bytes.size()) + " bytes)");
+  llvm::StringRef header = bytes.substr(8, headerSize);
+  file->data = bytes.data() + 8 + headerSize;
+  file->dataSize = bytes.size() - 8 - headerSize;
+
+  llvm::Expected<llvm::json::Value> json = llvm::json::parse(header);
+  if (!json)
+    return fail("malformed JSON header: " + llvm::toString(json.takeError()));
+  const llvm::json::Object *root = json->getAsObject();
+  if (!root)
+    return fail("the header is not a JSON object");
+  for (const auto &[key, value] : *root) {
+    llvm::StringRef name = key;
+    if (name == "__metadata__")
+      continue;
+    auto bad = [&](const llvm::Twine &what) {
+      return fail("tensor '" + name + "': " + what);
+    };
+    const llvm::json::Object *obj = value.getAsObject();
+    if (!obj)
+      return bad("the entry is not an object");
+    Entry entry;
+    std::optional<llvm::StringRef> dtype = obj->getString("dtype");
+    const llvm::json::Array *shape = obj->getArray("shape");
+    const llvm::json::Array *offsets = obj->getArray("data_offsets");
+    if (!dtype || !shape || !offsets || offsets->size() != 2)
+      return bad("expected 'dtype', 'shape' and two 'data_offsets'");
+    entry.dtype = dtype->str();
+    for (const llvm::json::Value &d : *shape) {
+      std::optional<int64_t> extent = d.getAsInteger();
+      if (!extent || *extent < 0)
+        return bad("the shape holds a value that is not a size");
+      entry.shape.push_back(*extent);
+    }
+    std::optional<int64_t> begin = (*offsets)[0].getAsInteger();
+    std::optional<int64_t> end = (*offsets)[1].getAsInteger();
+    if (!begin || !end || *begin < 0 || *end < *begin)
+      return bad("invalid data_offsets");
+    entry.begin = *begin;
+    entry.end = *end;
+    if (entry.end > file->dataSize)
+      return bad("data_offsets [" + llvm::Twine(entry.begin) + ", " +
+                 llvm::Twine(entry.end) + ") reach past the end of the data (" +
+                 llvm::Twine(file->dataSize) + " bytes)");
+    if (entry.dtype == "F32" &&
+        entry.end - entry.begin !=
+            4 * static_cast<uint64_t>(numElements(entry.shape)))
+      return bad("shape " + shapeString(entry.shape) + " needs " +
+                 llvm::Twine(4 * numElements(entry.shape)) +
+                 " bytes of F32, data_offsets hold " +
+                 llvm::Twine(entry.end - entry.begin));
+    file->tensors[name] = std::move(entry);
+  }
+  return file;
+}
+
+llvm::Expected<Tensor> SafeTensorsFile::read(
+    llvm::StringRef name, llvm::ArrayRef<int64_t> expectedShape,
+    std::optional<int64_t> dim, int64_t offset, int64_t size) const {
+  auto fail = [&](const llvm::Twine &message) {
+    return createStringError(std::errc::invalid_argument, "%s: %s",
+                             path.c_str(), message.str().c_str());
+  };
+  auto it = tensors.find(name);
+  if (it == tensors.end())
+    return fail("no tensor named '" + name + "'");
+  const Entry &entry = it->second;
+  if (entry.dtype != "F32")
+    return fail("tensor '" + name + "' has dtype " + entry.dtype +
+                "; tp-mlir reads F32 weights");
+  if (llvm::ArrayRef<int64_t>(entry.shape) != expectedShape)
+    return fail("tensor '" + name + "' has shape " + shapeString(entry.shape) +
+                ", the model expects " + shapeString(expectedShape));
+  const char *base = data + entry.begin;
+  if (!dim) {
+    Tensor t(entry.shape);
+    std::memcpy(t.data.data(), base, 4 * t.data.size());
+    return t;
+  }
+  // Copy the slice only: rows of `inner` contiguous elements.
+  llvm::SmallVector<int64_t> shape(entry.shape);
+  int64_t extent = shape[*dim];
+  shape[*dim] = size;
+  Tensor t(shape);
+  int64_t inner =
+      numElements(llvm::ArrayRef<int64_t>(entry.shape).drop_front(*dim + 1));
+  int64_t outer =
+      numElements(llvm::ArrayRef<int64_t>(entry.shape).take_front(*dim));
+  for (int64_t o = 0; o < outer; ++o)
+    std::memcpy(t.data.data() + o * size * inner,
+                base + 4 * (o * extent + offset) * inner, 4 * size * inner);
+  return t;
+}
+
+llvm::Error SafeTensorsFile::write(
+    llvm::StringRef path,
+    llvm::ArrayRef<std::pair<std::string, const Tensor *>> tensors) {
+  llvm::json::Object header;
+  uint64_t offset = 0;
+  for (const auto &[name, t] : tensors) {
+    llvm::json::Array shape;
+    for (int64_t d : t->shape)
+      shape.push_back(d);
+    uint64_t bytes = 4 * t->data.size();
+    header[name] = llvm::json::Object{
+        {"dtype", "F32"},
+        {"shape", std::move(shape)},
+        {"data_offsets", llvm::json::Array{offset, offset + bytes}}};
+    offset += bytes;
+  }
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::json::Value(std::move(header));
+  while ((8 + text.size()) % 8)
+    text.push_back(' ');
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return createStringError(ec, "%s: cannot write: %s", path.str().c_str(),
+                             ec.message().c_str());
+  char length[8];
+  llvm::support::endian::write64le(length, text.size());
+  os.write(length, 8);
+  os << text;
+  for (const auto &[name, t] : tensors)
+    os.write(reinterpret_cast<const char *>(t->data.data()),
+             4 * t->data.size());
+  return llvm::Error::success();
+}

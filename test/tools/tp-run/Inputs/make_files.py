@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Writes the weight and input files of the tp-run I/O tests into a folder.
+
+Only the standard library: the files are built byte by byte, so the tests
+do not depend on numpy or on tp-run's own writers.
+
+Usage: make_files.py OUT_DIR
+"""
+import json
+import os
+import struct
+import sys
+
+
+def safetensors(path, tensors, header_extra=None, data_override=None):
+    """tensors: list of (name, dtype, shape, list of floats)."""
+    header, data = {}, b""
+    for name, dtype, shape, values in tensors:
+        raw = struct.pack("<%df" % len(values), *values)
+        header[name] = {"dtype": dtype, "shape": shape,
+                        "data_offsets": [len(data), len(data) + len(raw)]}
+        data += raw
+    if header_extra:
+        header.update(header_extra)
+    text = json.dumps(header).encode()
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text)
+        f.write(data if data_override is None else data_override)
+
+
+def npy(path, shape, values):
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % (
+        "".join("%d, " % d for d in shape))
+    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)))
+        f.write(header.encode())
+        f.write(struct.pack("<%df" % len(values), *values))
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    p = lambda name: os.path.join(out, name)
+    # The weights of Inputs/small.mlir: 4 -> 3 -> 2, with values chosen so
+    # the output can be worked out by hand.
+    w0 = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1]  # 3x4
+    b0 = [0.5, -10, 0]
+    w1 = [1, 1, 1, 0, 0, 2]                      # 2x3
+    good = [("l0.weight", "F32", [3, 4], w0), ("l0.bias", "F32", [3], b0),
+            ("l1.weight", "F32", [2, 3], w1)]
+    safetensors(p("good.safetensors"), good)
+    safetensors(p("missing.safetensors"), good[:2])
+    safetensors(p("shape.safetensors"),
+                [good[0], good[1], ("l1.weight", "F32", [3, 2], w1)])
+    safetensors(p("dtype.safetensors"),
+                [good[0], good[1], ("l1.weight", "F16", [2, 3], w1[:3])])
+    # Offsets past the end of the data.
+    safetensors(p("offsets.safetensors"), good,
+                data_override=struct.pack("<4f", 1, 2, 3, 4))
+    # Truncated: only part of the header-length field.
+    with open(p("truncated.safetensors"), "wb") as f:
+        f.write(b"\x10\x00\x00")
+    # A header length far past the end of the file.
+    with open(p("header.safetensors"), "wb") as f:
+        f.write(struct.pack("<Q", 1 << 40) + b"{}")
+    # Not JSON.
+    with open(p("json.safetensors"), "wb") as f:
+        f.write(struct.pack("<Q", 5) + b"{oops")
+    # Inputs: a batch of two rows, and one of the wrong width.
+    npy(p("x.npy"), [2, 4], [1, 2, 3, 4, -1, -2, -3, -4])
+    npy(p("x-wide.npy"), [2, 5], [0] * 10)
+
+
+if __name__ == "__main__":
+    main()
