@@ -21,12 +21,13 @@ config.substitutions.append(("%mlir_dir", config.mlir_dir))
 config.substitutions.append(("%cmake_generator", config.cmake_generator))
 config.substitutions.append(("%cmake", config.cmake_command))
 config.substitutions.append(("%cxx", config.cxx_compiler))
+config.substitutions.append(("%cc", config.c_compiler))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.tp_tools_dir, append_path=True)
 
-tools = ["tp-opt", "tp-run", "mlir-opt"]
+tools = ["tp-opt", "tp-run", "tp-compile", "mlir-opt"]
 llvm_config.add_tool_substitutions(tools, [config.tp_tools_dir,
                                            config.llvm_tools_dir])
 config.substitutions.append(("%python", sys.executable))

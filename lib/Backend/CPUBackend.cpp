@@ -26,6 +26,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Support/TargetSelect.h"
 
@@ -151,7 +152,22 @@ CPUModel::compile(ModuleOp spmdModule, StringRef entry,
   engineOptions.transformer = transformer;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   engineOptions.enableObjectDump = true;
-  auto engine = ExecutionEngine::create(*module, engineOptions);
+  std::unique_ptr<llvm::TargetMachine> targetMachine;
+  if (options.forLinking) {
+    auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+    if (!builder)
+      return fn.emitError() << "cannot target this host: "
+                            << llvm::toString(builder.takeError());
+    builder->setRelocationModel(llvm::Reloc::PIC_);
+    builder->setCodeModel(llvm::CodeModel::Small);
+    auto tm = builder->createTargetMachine();
+    if (!tm)
+      return fn.emitError() << "cannot create a target machine: "
+                            << llvm::toString(tm.takeError());
+    targetMachine = std::move(*tm);
+  }
+  auto engine =
+      ExecutionEngine::create(*module, engineOptions, std::move(targetMachine));
   if (!engine)
     return fn.emitError() << "JIT compilation failed: "
                           << llvm::toString(engine.takeError());

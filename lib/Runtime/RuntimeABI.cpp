@@ -159,6 +159,22 @@ void _mlir_ciface_tp_rt_matmul_nt(StridedMemRefType<float, 2> *x,
               y->data + y->offset, ld(y));
 }
 
+int tp_rt_run_on_threads(int64_t numRanks,
+                         void (*body)(int64_t rank, void *user), void *user,
+                         char *error, size_t errorSize) {
+  if (numRanks < 1) {
+    std::snprintf(error, errorSize, "tp runtime: %lld ranks requested",
+                  static_cast<long long>(numRanks));
+    return 1;
+  }
+  auto group = ThreadGroup::create(numRanks);
+  group->run([&](Communicator &comm) { body(comm.rank(), user); });
+  if (!group->communicator(0).failed())
+    return 0;
+  std::snprintf(error, errorSize, "%s", group->communicator(0).error().c_str());
+  return 1;
+}
+
 void tp_rt_timer_begin(int64_t id) {
   if (!currentProfile)
     return;

@@ -14,6 +14,7 @@
 #include "tp-mlir/Runtime/RuntimeABI.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 #include <memory>
 #include <string>
@@ -36,6 +37,10 @@ struct CPUCompileOptions {
   bool profile = false;
   /// LLVM optimization level of the generated code.
   unsigned optLevel = 3;
+  /// Position-independent code with the small code model, for an object
+  /// file that an application links (writeObjectFile); JIT code does not
+  /// need it.
+  bool forLinking = false;
 };
 
 class CPUModel {
@@ -70,6 +75,12 @@ private:
   int64_t resultRank = 0;
   std::vector<std::string> profileNames;
 };
+
+/// The C header of an ahead-of-time compiled model: the entry point
+/// `_mlir_ciface_<entry>`, the memref descriptor types, the device count,
+/// and the manifest of every argument (name, full shape, split dim, and the
+/// offset and size of each rank's slice).
+std::string emitCHeader(FunctionOpInterface spmdFn, StringRef source);
 
 } // namespace tp
 } // namespace mlir

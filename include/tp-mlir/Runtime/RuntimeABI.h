@@ -39,6 +39,14 @@ void _mlir_ciface_tp_rt_matmul_nt(StridedMemRefType<float, 2> *x,
 /// Brackets region `id` of the profile (see below).
 void tp_rt_timer_begin(int64_t id);
 void tp_rt_timer_end(int64_t id);
+
+/// For C hosts of ahead-of-time compiled models: runs `body(rank, user)` on
+/// `numRanks` threads, each with its communicator set, and joins them.
+/// Returns 0, or 1 after writing the runtime's error (a failed collective,
+/// naming the rank and the op) into `error` (at most `errorSize` bytes).
+int tp_rt_run_on_threads(int64_t numRanks,
+                         void (*body)(int64_t rank, void *user), void *user,
+                         char *error, size_t errorSize);
 }
 
 namespace mlir::tp::rt {

@@ -1,0 +1,109 @@
+//===- CHeader.cpp - the C header of an ahead-of-time compiled model ------===//
+
+#include "tp-mlir/Backend/CPUBackend.h"
+
+#include "tp-mlir/Dialect/TP/IR/TPOps.h"
+
+#include "llvm/ADT/StringExtras.h"
+
+#include <fmt/format.h>
+
+using namespace mlir;
+using namespace mlir::tp;
+
+/// A C identifier made from `name` ("fc0.weight" -> "fc0_weight").
+static std::string identifier(StringRef name) {
+  std::string id;
+  for (char c : name)
+    id.push_back(llvm::isAlnum(c) ? c : '_');
+  if (id.empty() || llvm::isDigit(id[0]))
+    id.insert(0, "arg_");
+  return id;
+}
+
+static std::string joined(ArrayRef<int64_t> values) {
+  std::string text;
+  for (auto [i, v] : llvm::enumerate(values))
+    text += (i ? ", " : "") + std::to_string(ShapedType::isDynamic(v) ? -1 : v);
+  return text;
+}
+
+std::string mlir::tp::emitCHeader(FunctionOpInterface fn, StringRef source) {
+  std::string entry = fn.getName().str();
+  std::string upper = StringRef(identifier(entry)).upper();
+  std::string lower = identifier(entry);
+  int64_t devices = lookupMesh(fn).getNumDevices();
+  int64_t maxRank = 1;
+  for (Type t : fn.getArgumentTypes())
+    maxRank = std::max<int64_t>(maxRank, cast<RankedTensorType>(t).getRank());
+
+  std::string h;
+  h += fmt::format(
+      "/* {0}.h: the model @{0} of {1}, compiled ahead of time by tp-compile\n"
+      "   for {2} device(s). Generated; do not edit.\n\n"
+      "   Every rank runs _mlir_ciface_{0} on its own thread (start them with\n"
+      "   tp_rt_run_on_threads) with its own shards, cut from the full\n"
+      "   tensors as tp_{3}_args says. The result is allocated with malloc;\n"
+      "   the caller frees result->allocated. Link the object with\n"
+      "   libTPMLIRRuntime.a, OpenBLAS, libstdc++, libm and pthreads. */\n"
+      "#ifndef TP_MODEL_{4}_H\n#define TP_MODEL_{4}_H\n\n"
+      "#include <stddef.h>\n#include <stdint.h>\n\n"
+      "#ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n",
+      entry, source.str(), devices, lower, upper);
+  h += "#ifndef TP_RUNTIME_C_API\n#define TP_RUNTIME_C_API\n"
+       "/* MLIR's C-interface memref descriptors. */\n";
+  for (int64_t r = 1; r <= 2; ++r)
+    h += fmt::format("typedef struct {{\n  float *allocated;\n  float "
+                     "*aligned;\n  int64_t offset;\n  int64_t sizes[{0}];\n"
+                     "  int64_t strides[{0}];\n}} tp_memref_{0}d;\n",
+                     r);
+  h += "/* Runs body(rank, user) on num_ranks threads; 0, or 1 with the\n"
+       "   runtime's error (naming the rank and the op) in error. */\n"
+       "int tp_rt_run_on_threads(int64_t num_ranks,\n"
+       "                         void (*body)(int64_t rank, void *user),\n"
+       "                         void *user, char *error, size_t "
+       "error_size);\n#endif\n\n";
+  h += fmt::format("#define TP_{0}_NUM_DEVICES {1}\n#define TP_{0}_NUM_ARGS "
+                   "{2}\n\n",
+                   upper, devices, fn.getNumArguments());
+  h += fmt::format(
+      "/* How argument i of rank r is cut from the full tensor: along\n"
+      "   split_dim (-1: not split, every rank gets it whole), the slice\n"
+      "   [offsets[r], offsets[r] + sizes[r]). A -1 in shape is the dynamic\n"
+      "   batch. */\ntypedef struct {{\n  const char *name;\n  int rank;\n"
+      "  int64_t shape[{0}];\n  int split_dim;\n  int64_t offsets[{1}];\n"
+      "  int64_t sizes[{1}];\n}} tp_{2}_arg_info;\n\n",
+      maxRank, devices, lower);
+  h += fmt::format("static const tp_{0}_arg_info tp_{0}_args[{1}] = {{\n",
+                   lower, fn.getNumArguments());
+  std::vector<std::string> params;
+  for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
+    auto type = cast<RankedTensorType>(fn.getArgumentTypes()[i]);
+    auto name = fn.getArgAttrOfType<StringAttr>(i, TPDialect::kNameAttrName);
+    auto shard = fn.getArgAttrOfType<ShardAttr>(i, TPDialect::kShardAttrName);
+    SmallVector<int64_t> shape = shard ? SmallVector<int64_t>(shard.getShape())
+                                       : SmallVector<int64_t>(type.getShape());
+    SmallVector<int64_t> offsets(devices, 0), sizes(devices, 0);
+    int splitDim = -1;
+    if (shard && !shard.isReplicated()) {
+      splitDim = *shard.getDim();
+      offsets.assign(shard.getOffsets().begin(), shard.getOffsets().end());
+      sizes.assign(shard.getSizes().begin(), shard.getSizes().end());
+    }
+    std::string label = name ? name.str() : "(input)";
+    h += fmt::format("    {{\"{}\", {}, {{{}}}, {}, {{{}}}, {{{}}}}},\n", label,
+                     type.getRank(), joined(shape), splitDim, joined(offsets),
+                     joined(sizes));
+    params.push_back(fmt::format("tp_memref_{}d *{}", type.getRank(),
+                                 name ? identifier(name.getValue())
+                                      : "arg" + std::to_string(i)));
+  }
+  h += "};\n\n";
+  auto resultType = cast<RankedTensorType>(fn.getResultTypes()[0]);
+  h += fmt::format("void _mlir_ciface_{}(tp_memref_{}d *result", entry,
+                   resultType.getRank());
+  for (const std::string &p : params)
+    h += ",\n    " + p;
+  h += ");\n\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
+  return h;
+}
