@@ -11,6 +11,8 @@ packages=(
   g++ cmake ninja-build python3
   # Libraries: formatting, unit tests.
   libfmt-dev libgtest-dev
+  # BLAS for the local matmuls of compiled code (the runtime calls sgemm).
+  libopenblas-dev
 )
 
 missing=()

@@ -7,6 +7,7 @@
 #include <cblas.h>
 
 #include <chrono>
+#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -144,6 +145,10 @@ void _mlir_ciface_tp_rt_matmul_nt(StridedMemRefType<float, 2> *x,
   int64_t m = x->sizes[0], k = x->sizes[1], n = w->sizes[0];
   if (m == 0 || n == 0)
     return;
+  // Each rank is one thread: parallelism comes from the ranks, so BLAS must
+  // not start threads of its own inside every rank.
+  static std::once_flag singleThreaded;
+  std::call_once(singleThreaded, [] { openblas_set_num_threads(1); });
   // sgemm needs unit stride along rows; tp's buffers have it (a slice along
   // dim 1 keeps it, with a row stride larger than its width).
   auto ld = [](StridedMemRefType<float, 2> *a) {

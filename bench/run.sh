@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The benchmark command: builds tp-mlir with bench/ and runs, in one go,
+#   - the local GEMM against OpenBLAS cblas_sgemm at 1 thread;
+#   - the two chains (4 x 4096 at batch 1024, 8 x 1024 at batch 256, bias and
+#     ReLU) on tp-mlir D = 1 and 2 (every strategy), OpenBLAS, oneDNN,
+#     PyTorch (Debian's python3-torch) and JAX/XLA (PyPI, in bench/.venv)
+#     at 1 and 2 threads;
+#   - threads all_reduce and all_gather bandwidth on 16 MiB against memcpy.
+# OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE pin OpenBLAS to a slow kernel on some
+# machines; they are unset for every run here, and only here.
+#
+# Usage (as root, from the repository root): bash bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
+
+bash scripts/install-deps.sh
+missing=()
+for p in libdnnl-dev python3-torch python3-venv; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [[ ! -x bench/.venv/bin/python ]]; then
+  python3 -m venv bench/.venv
+  bench/.venv/bin/pip install -q "jax[cpu]" numpy
+fi
+
+bash scripts/build.sh >/dev/null
+cmake -DTP_BUILD_BENCH=ON build >/dev/null
+cmake --build build --target tp-bench >/dev/null
+
+echo "# tp-mlir benchmarks"
+echo
+echo "date: $(date -u +%Y-%m-%d), machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo
+build/bin/tp-bench gemm
+echo
+for t in 1 2; do
+  OMP_NUM_THREADS=$t build/bin/tp-bench chain --threads "$t"
+  /usr/bin/python3 bench/peers.py torch "$t"
+  bench/.venv/bin/python bench/peers.py jax "$t"
+  echo
+done
+build/bin/tp-bench collectives
