@@ -5,9 +5,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "tp-mlir/Backend/CPUBackend.h"
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h"
 #include "tp-mlir/Evaluator/Evaluator.h"
+#include "tp-mlir/Pipelines/Pipelines.h"
 #include "tp-mlir/Registration/Registration.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -23,12 +25,14 @@ using namespace mlir;
 int main() {
   DialectRegistry registry;
   tp::registerModelDialects(registry);
+  tp::registerCPUBackendDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
 
   OpBuilder b(&context);
   Location loc = b.getUnknownLoc();
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  (*module)->setAttr("tp.mesh", tp::MeshAttr::get(&context, {2}));
   b.setInsertionPointToEnd(module->getBody());
   auto f32 = b.getF32Type();
   auto xT = RankedTensorType::get({1, 2}, f32);
@@ -56,5 +60,27 @@ int main() {
     return 1;
   llvm::outs() << llvm::format("result: %g %g\n", (*out)[0].data[0],
                                (*out)[0].data[1]);
+
+  // The same layer split over 2 devices, compiled and run on 2 threads.
+  PassManager partition(&context);
+  tp::PartitionPipelineOptions options;
+  options.devices = 2;
+  options.strategy = "row";
+  tp::addTPPartitionPipeline(partition, options);
+  if (failed(partition.run(*module)))
+    return 1;
+  auto compiled = tp::CPUModel::compile(*module, "layer", {});
+  if (failed(compiled))
+    return 1;
+  tp::RankTensors rankArgs = {
+      {tp::Tensor({1, 2}, {1, -1}), tp::Tensor({1, 2}, {2, 1})},
+      {tp::Tensor({1, 2}, {1, -1}), tp::Tensor({1, 2}, {1, 3})}};
+  std::string error;
+  auto ranks = (*compiled)->run(rankArgs, nullptr, error);
+  if (failed(ranks))
+    return 1;
+  for (auto &rank : *ranks)
+    llvm::outs() << llvm::format("compiled rank: %g %g\n", rank[0].data[0],
+                                 rank[0].data[1]);
   return 0;
 }
