@@ -79,6 +79,9 @@ int main(int argc, char **argv) {
   registerCPUBackendDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  // A diagnostic points at the source line; a dump of the op in generic
+  // form after it helps compiler developers, not users of the tool.
+  context.printOpOnDiagnostic(false);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
   std::string error;
