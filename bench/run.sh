@@ -6,13 +6,18 @@
 #     PyTorch (Debian's python3-torch) and JAX/XLA (PyPI, in bench/.venv)
 #     at 1 and 2 threads;
 #   - threads all_reduce and all_gather bandwidth on 16 MiB against memcpy.
+#   - D=2 against D=1 and against oneDNN at 2 threads, interleaved round by
+#     round in one process so that outside load hits all alike.
 # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE pin OpenBLAS to a slow kernel on some
-# machines; they are unset for every run here, and only here.
+# machines; they are unset for every run here, and only here. oneDNN's OpenMP
+# threads would otherwise keep spinning after each inner product and steal a
+# core from tp-mlir's ranks: OMP_WAIT_POLICY=passive.
 #
 # Usage (as root, from the repository root): bash bench/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
+export OMP_WAIT_POLICY=passive
 
 bash scripts/install-deps.sh
 missing=()
@@ -44,4 +49,6 @@ for t in 1 2; do
   bench/.venv/bin/python bench/peers.py jax "$t"
   echo
 done
+build/bin/tp-bench ratios
+echo
 build/bin/tp-bench collectives

@@ -2,6 +2,7 @@
 //
 //   tp-bench gemm                 local GEMM GFLOP/s at 1 thread
 //   tp-bench chain --threads T    the two benchmark chains at T threads/devices
+//   tp-bench ratios               D=2 / D=1 and D=2 / oneDNN, interleaved
 //   tp-bench collectives          threads all_reduce / all_gather vs memcpy
 //
 // Every figure is the median of several timed runs after a warm-up, and
@@ -29,6 +30,8 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <omp.h>
 
 using namespace mlir;
@@ -91,10 +94,11 @@ struct Chain {
   }
 };
 
-/// tp-mlir: partition, compile, and time the chain on `devices` threads.
-double timeTP(MLIRContext &context, const Chain &c, int devices,
-              const std::string &strategy, const std::string &matmul,
-              int reps) {
+/// tp-mlir: partition and compile the chain for `devices` threads; returns
+/// one run of it (null on failure).
+std::function<void()> prepareTP(MLIRContext &context, const Chain &c,
+                                int devices, const std::string &strategy,
+                                const std::string &matmul) {
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(
       chainSource(c.layers, c.width, c.batch, c.biasRelu), &context);
   PassManager pm(&context);
@@ -103,23 +107,30 @@ double timeTP(MLIRContext &context, const Chain &c, int devices,
   options.strategy = strategy;
   addTPPartitionPipeline(pm, options);
   if (!module || failed(pm.run(*module)))
-    return -1;
+    return nullptr;
   CPUCompileOptions compile;
   compile.matmul = matmul;
   auto model = CPUModel::compile(*module, "chain", compile);
   if (failed(model))
-    return -1;
+    return nullptr;
   auto fn = cast<FunctionOpInterface>(module->lookupSymbol("chain"));
   auto rankArgs = shardArguments(fn, c.args());
   if (failed(rankArgs))
-    return -1;
-  std::string error;
-  return medianSeconds(
-      [&] {
-        if (failed((*model)->run(*rankArgs, nullptr, error)))
-          fmt::print(stderr, "tp-bench: {}\n", error);
-      },
-      reps);
+    return nullptr;
+  std::shared_ptr<CPUModel> shared = std::move(*model);
+  auto args = std::make_shared<RankTensors>(std::move(*rankArgs));
+  return [shared, args] {
+    std::string error;
+    if (failed(shared->run(*args, nullptr, error)))
+      fmt::print(stderr, "tp-bench: {}\n", error);
+  };
+}
+
+double timeTP(MLIRContext &context, const Chain &c, int devices,
+              const std::string &strategy, const std::string &matmul,
+              int reps) {
+  std::function<void()> run = prepareTP(context, c, devices, strategy, matmul);
+  return run ? medianSeconds(run, reps) : -1;
 }
 
 /// y = relu(x W^T + b) for each layer with cblas_sgemm and a plain loop.
@@ -151,13 +162,21 @@ double timeOpenBLAS(const Chain &c, int threads, int reps) {
 }
 
 /// oneDNN inner products with bias and a ReLU post-op; weights reordered
-/// once, outside the timing, into oneDNN's preferred layout.
-double timeOneDNN(const Chain &c, int threads, int reps) {
-  omp_set_num_threads(threads);
+/// once, outside the timing, into oneDNN's preferred layout. Returns one
+/// forward pass.
+std::function<void()> prepareOneDNN(const Chain &c) {
   using namespace dnnl;
-  engine eng(engine::kind::cpu, 0);
-  stream st(eng);
-  SmallVector<Tensor> a = c.args();
+  struct State {
+    engine eng{engine::kind::cpu, 0};
+    stream st{eng};
+    SmallVector<Tensor> a;
+    std::vector<memory> weights, biases;
+    std::vector<float> zeros, x, y;
+    std::optional<inner_product_forward> prim;
+    std::optional<memory> xm, ym;
+  };
+  auto s = std::make_shared<State>();
+  s->a = c.args();
   using tag = memory::format_tag;
   auto f32 = memory::data_type::f32;
   memory::dims xd{c.batch, c.width}, wd{c.width, c.width}, bd{c.width};
@@ -171,33 +190,38 @@ double timeOneDNN(const Chain &c, int threads, int reps) {
   auto pd = inner_product_forward::primitive_desc(
       inner_product_forward::desc(prop_kind::forward_inference, src, wAny,
                                   bias, dst),
-      attr, eng);
-  inner_product_forward prim(pd);
-  std::vector<memory> weights, biases;
-  std::vector<float> zeros(c.width, 0.0f);
+      attr, s->eng);
+  s->prim.emplace(pd);
+  s->zeros.assign(c.width, 0.0f);
   int stride = c.biasRelu ? 2 : 1;
   for (int l = 0; l < c.layers; ++l) {
-    memory user({wd, f32, tag::oi}, eng, a[1 + stride * l].data.data());
-    memory w(pd.weights_desc(), eng);
-    reorder(user, w).execute(st, user, w);
-    weights.push_back(w);
-    biases.emplace_back(
-        memory::desc(bd, f32, tag::x), eng,
-        c.biasRelu ? a[2 + stride * l].data.data() : zeros.data());
+    memory user({wd, f32, tag::oi}, s->eng, s->a[1 + stride * l].data.data());
+    memory w(pd.weights_desc(), s->eng);
+    reorder(user, w).execute(s->st, user, w);
+    s->weights.push_back(w);
+    s->biases.emplace_back(
+        memory::desc(bd, f32, tag::x), s->eng,
+        c.biasRelu ? s->a[2 + stride * l].data.data() : s->zeros.data());
   }
-  st.wait();
-  std::vector<float> x(a[0].data), y(x.size());
-  memory xm(src, eng, x.data()), ym(dst, eng, y.data());
-  return medianSeconds(
-      [&] {
-        for (int l = 0; l < c.layers; ++l)
-          prim.execute(st, {{DNNL_ARG_SRC, l % 2 ? ym : xm},
-                            {DNNL_ARG_WEIGHTS, weights[l]},
-                            {DNNL_ARG_BIAS, biases[l]},
-                            {DNNL_ARG_DST, l % 2 ? xm : ym}});
-        st.wait();
-      },
-      reps);
+  s->st.wait();
+  s->x = s->a[0].data;
+  s->y.resize(s->x.size());
+  s->xm.emplace(src, s->eng, s->x.data());
+  s->ym.emplace(dst, s->eng, s->y.data());
+  int layers = c.layers;
+  return [s, layers] {
+    for (int l = 0; l < layers; ++l)
+      s->prim->execute(s->st, {{DNNL_ARG_SRC, l % 2 ? *s->ym : *s->xm},
+                               {DNNL_ARG_WEIGHTS, s->weights[l]},
+                               {DNNL_ARG_BIAS, s->biases[l]},
+                               {DNNL_ARG_DST, l % 2 ? *s->xm : *s->ym}});
+    s->st.wait();
+  };
+}
+
+double timeOneDNN(const Chain &c, int threads, int reps) {
+  omp_set_num_threads(threads);
+  return medianSeconds(prepareOneDNN(c), reps);
 }
 
 void gemm(MLIRContext &context) {
@@ -246,6 +270,56 @@ void chains(MLIRContext &context, int threads) {
   }
 }
 
+/// D=2 against D=1 and against oneDNN at 2 threads, interleaved: every
+/// round times each implementation once, so that load from elsewhere on a
+/// shared machine hits all of them alike; the medians over the rounds give
+/// the ratios.
+void ratios(MLIRContext &context) {
+  Chain list[] = {{4, 4096, 1024, true}, {8, 1024, 256, true}};
+  fmt::print("## Scaling and oneDNN, interleaved\n\n| chain | strategy | "
+             "tp-mlir D=1 ms | tp-mlir D=2 ms | D=2 / D=1 speedup | oneDNN 2 "
+             "threads ms | D=2 / oneDNN |\n|---|---|---|---|---|---|---|\n");
+  for (const Chain &c : list) {
+    int rounds = c.width == 4096 ? 5 : 15;
+    for (const char *strategy : {"alternate", "column"}) {
+      double d1 = 0, d2 = 0, dnnl = 0;
+      std::vector<double> t1, t2, t3;
+      std::function<void()> run1 = prepareTP(context, c, 1, strategy, "blas");
+      std::function<void()> run2 = prepareTP(context, c, 2, strategy, "blas");
+      omp_set_num_threads(2);
+      std::function<void()> run3 = prepareOneDNN(c);
+      if (!run1 || !run2)
+        continue;
+      run1();
+      run2();
+      run3();
+      auto once = [](const std::function<void()> &fn) {
+        auto start = std::chrono::steady_clock::now();
+        fn();
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                             start)
+            .count();
+      };
+      for (int r = 0; r < rounds; ++r) {
+        t1.push_back(once(run1));
+        t2.push_back(once(run2));
+        t3.push_back(once(run3));
+      }
+      auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+      };
+      d1 = median(t1);
+      d2 = median(t2);
+      dnnl = median(t3);
+      fmt::print("| {}x{} batch {} | {} | {:.2f} | {:.2f} | {:.3f} | {:.2f} | "
+                 "{:.3f} |\n",
+                 c.layers, c.width, c.batch, strategy, d1 * 1e3, d2 * 1e3,
+                 d1 / d2, dnnl * 1e3, dnnl / d2);
+    }
+  }
+}
+
 void collectives() {
   const int64_t bytes = 16 << 20, count = bytes / 4;
   const int reps = 20;
@@ -288,10 +362,12 @@ int main(int argc, char **argv) {
   } else if (what == "chain" && argc == 4 &&
              std::string(argv[2]) == "--threads") {
     chains(context, std::atoi(argv[3]));
+  } else if (what == "ratios") {
+    ratios(context);
   } else if (what == "collectives") {
     collectives();
   } else {
-    fmt::print(stderr, "usage: tp-bench gemm | chain --threads T | "
+    fmt::print(stderr, "usage: tp-bench gemm | chain --threads T | ratios | "
                        "collectives\n");
     return 1;
   }
