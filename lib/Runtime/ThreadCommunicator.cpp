@@ -258,8 +258,6 @@ public:
                        missing);
       }
     }
-    // Leave the count consistent for an error path that never completes
-    // this generation.
     return errorMessage.empty();
   }
 
