@@ -31,8 +31,8 @@
 #include <cstring>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <omp.h>
+#include <optional>
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -45,9 +45,9 @@ double medianSeconds(const std::function<void()> &fn, int reps) {
   for (int i = 0; i < reps; ++i) {
     auto start = std::chrono::steady_clock::now();
     fn();
-    times.push_back(std::chrono::duration<double>(
-                        std::chrono::steady_clock::now() - start)
-                        .count());
+    times.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count());
   }
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
@@ -72,8 +72,9 @@ std::string chainSource(int layers, int width, int batch, bool biasRelu) {
                         biasRelu ? ", " + b : "");
     value = fmt::format("%h{}", i);
   }
-  return fmt::format("func.func @chain({}) -> {} {{\n{}    return {} : {}\n}}\n",
-                     args, t, body, value, t);
+  return fmt::format(
+      "func.func @chain({}) -> {} {{\n{}    return {} : {}\n}}\n", args, t,
+      body, value, t);
 }
 
 struct Chain {
@@ -143,8 +144,8 @@ double timeOpenBLAS(const Chain &c, int threads, int reps) {
       [&] {
         std::copy(a[0].data.begin(), a[0].data.end(), x.begin());
         for (int l = 0; l < c.layers; ++l) {
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c.batch,
-                      c.width, c.width, 1.0f, x.data(), c.width,
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c.batch, c.width,
+                      c.width, 1.0f, x.data(), c.width,
                       a[1 + stride * l].data.data(), c.width, 0.0f, y.data(),
                       c.width);
           if (c.biasRelu) {
@@ -188,8 +189,8 @@ std::function<void()> prepareOneDNN(const Chain &c) {
   primitive_attr attr;
   attr.set_post_ops(po);
   auto pd = inner_product_forward::primitive_desc(
-      inner_product_forward::desc(prop_kind::forward_inference, src, wAny,
-                                  bias, dst),
+      inner_product_forward::desc(prop_kind::forward_inference, src, wAny, bias,
+                                  dst),
       attr, s->eng);
   s->prim.emplace(pd);
   s->zeros.assign(c.width, 0.0f);
@@ -199,9 +200,9 @@ std::function<void()> prepareOneDNN(const Chain &c) {
     memory w(pd.weights_desc(), s->eng);
     reorder(user, w).execute(s->st, user, w);
     s->weights.push_back(w);
-    s->biases.emplace_back(
-        memory::desc(bd, f32, tag::x), s->eng,
-        c.biasRelu ? s->a[2 + stride * l].data.data() : s->zeros.data());
+    s->biases.emplace_back(memory::desc(bd, f32, tag::x), s->eng,
+                           c.biasRelu ? s->a[2 + stride * l].data.data()
+                                      : s->zeros.data());
   }
   s->st.wait();
   s->x = s->a[0].data;
@@ -324,8 +325,8 @@ void collectives() {
   const int64_t bytes = 16 << 20, count = bytes / 4;
   const int reps = 20;
   std::vector<float> src(count, 1.0f), dst(count);
-  double memcpyS = medianSeconds(
-      [&] { std::memcpy(dst.data(), src.data(), bytes); }, reps);
+  double memcpyS =
+      medianSeconds([&] { std::memcpy(dst.data(), src.data(), bytes); }, reps);
   fmt::print("## Collectives, 16 MiB, threads backend, D = 2\n\n| op | GB/s "
              "| ratio to memcpy |\n|---|---|---|\n");
   fmt::print("| memcpy 16 MiB | {:.2f} | 1.000 |\n", bytes / memcpyS / 1e9);

@@ -7,10 +7,10 @@
 #include <cblas.h>
 
 #include <chrono>
-#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 using namespace mlir::tp::rt;
 
