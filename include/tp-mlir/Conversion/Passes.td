@@ -91,4 +91,35 @@ def MatmulToBLAS : Pass<"tp-matmul-to-blas", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect"];
 }
 
+def TileMatmuls : Pass<"tp-tile-matmuls", "::mlir::ModuleOp"> {
+  let summary = "Tile and vectorize the local matmuls for code generation";
+  let description = [{
+    For `matmul=codegen`, before bufferization: each transposed-B
+    `linalg.matmul` (`y = x W^T`) becomes a `linalg.transpose` of W (K x N,
+    a copy of 1/batch of the matmul's work) and a plain matmul, which a
+    transform-dialect schedule tiles for the caches (64 x 256 x 256) and for
+    the registers (4 x 16 x 1: eight 8-wide AVX2 accumulators), and
+    vectorizes, with masks for partial and dynamic tiles.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::transform::TransformDialect"
+  ];
+}
+
+def LowerMatmulVectors : Pass<"tp-lower-matmul-vectors", "::mlir::ModuleOp"> {
+  let summary = "After bufferization, keep matmul accumulators in registers";
+  let description = [{
+    Folds memref aliases, canonicalizes and CSEs, hoists the redundant
+    accumulator reads and writes out of the reduction loop, and lowers the
+    vector ops (contractions to outer products, transfers to loads and
+    stores), so that the register tile stays in registers across K.
+  }];
+  let dependentDialects = [
+    "::mlir::vector::VectorDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::transform::TransformDialect"
+  ];
+}
+
 #endif // TP_MLIR_CONVERSION_PASSES_TD
