@@ -89,8 +89,8 @@ LogicalResult runSchedule(ModuleOp payload, const char *source) {
       payload, *schedule, "__transform_main");
   if (!entry)
     return failure();
-  return transform::applyTransformNamedSequence(
-      payload, entry, *schedule, transform::TransformOptions());
+  return transform::applyTransformNamedSequence(payload, entry, *schedule,
+                                                transform::TransformOptions());
 }
 
 /// y = x W^T becomes WT = transpose(W); y = x WT, so that the register tile
@@ -115,14 +115,14 @@ void transposeWeights(ModuleOp module) {
         wType.isDynamicDim(0)
             ? OpFoldResult(tensor::DimOp::create(rewriter, loc, w, 0))
             : rewriter.getIndexAttr(wType.getDimSize(0))};
-    Value empty = tensor::EmptyOp::create(rewriter, loc, sizes,
-                                          wType.getElementType());
+    Value empty =
+        tensor::EmptyOp::create(rewriter, loc, sizes, wType.getElementType());
     Value wt = linalg::TransposeOp::create(rewriter, loc, w, empty,
                                            ArrayRef<int64_t>{1, 0})
                    .getResult()[0];
-    auto plain = linalg::MatmulOp::create(
-        rewriter, loc, op.getResultTypes(),
-        ValueRange{op.getDpsInputs()[0], wt}, op.getDpsInits());
+    auto plain = linalg::MatmulOp::create(rewriter, loc, op.getResultTypes(),
+                                          ValueRange{op.getDpsInputs()[0], wt},
+                                          op.getDpsInits());
     rewriter.replaceOp(op, plain.getResults());
   }
 }
