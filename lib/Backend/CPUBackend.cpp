@@ -135,7 +135,8 @@ CPUModel::compile(ModuleOp spmdModule, StringRef entry,
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = transformer;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  engineOptions.enableObjectDump = true;
+  // Only an object meant for linking needs to be kept for dumping.
+  engineOptions.enableObjectDump = options.forLinking;
   std::unique_ptr<llvm::TargetMachine> targetMachine;
   if (options.forLinking) {
     auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();

@@ -134,8 +134,7 @@ std::string shapeString(ArrayRef<int64_t> shape) {
 /// Executes one function on `numRanks` ranks in lockstep.
 class Interpreter {
 public:
-  Interpreter(int64_t numRanks)
-      : numRanks(numRanks), tensors(numRanks), indices(numRanks) {}
+  Interpreter(int64_t numRanks) : numRanks(numRanks), tensors(numRanks) {}
 
   LogicalResult bind(Value value, int64_t rank, Tensor tensor);
   const Tensor &get(Value value, int64_t rank) const {
@@ -168,7 +167,6 @@ private:
 
   int64_t numRanks;
   SmallVector<llvm::DenseMap<Value, Tensor>> tensors;
-  SmallVector<llvm::DenseMap<Value, int64_t>> indices;
 };
 } // namespace
 
@@ -315,9 +313,13 @@ LogicalResult Interpreter::run(Operation *op) {
       .Case([&](BiasActivationOp op) { return runBiasActivation(op); })
       .Case([&](ActivationOp op) { return runActivation(op); })
       .Case([&](arith::ConstantOp op) { return runConstant(op); })
-      .Case([&](RankOp op) {
-        for (int64_t r = 0; r < numRanks; ++r)
-          indices[r][op.getResult()] = r;
+      .Case([&](RankOp op) -> LogicalResult {
+        // The evaluator holds tensors only; partitioned code derives every
+        // rank-dependent size itself, so a used rank means code it cannot
+        // run.
+        if (!op->use_empty())
+          return op.emitOpError()
+                 << "has uses; the reference evaluator runs tensor code only";
         return success();
       })
       .Case([&](AllGatherOp op) { return runAllGather(op); })

@@ -90,3 +90,10 @@ double mlir::tp::maxRelativeError(const Tensor &a, const Tensor &b,
   }
   return worst;
 }
+
+double mlir::tp::outputRelativeError(const Tensor &out, const Tensor &ref) {
+  double scale = 0.0;
+  for (float v : ref.data)
+    scale = std::max(scale, double(std::fabs(v)));
+  return maxRelativeError(out, ref, std::max(0.1 * scale, 1e-30));
+}

@@ -106,10 +106,6 @@ void mlir::tp::rt::setCurrentProfile(Profile *profile) {
 extern "C" {
 int64_t tp_rt_rank() { return requireCommunicator("tp.rank").rank(); }
 
-int64_t tp_rt_num_devices() {
-  return requireCommunicator("tp.num_devices").size();
-}
-
 void _mlir_ciface_tp_rt_all_gather(UnrankedMemRefType<float> *in,
                                    UnrankedMemRefType<float> *out,
                                    int64_t dim) {
@@ -206,7 +202,6 @@ void tp_rt_timer_end(int64_t id) {
 std::vector<std::pair<std::string, void *>> mlir::tp::rt::getRuntimeSymbols() {
   return {
       {"tp_rt_rank", reinterpret_cast<void *>(&tp_rt_rank)},
-      {"tp_rt_num_devices", reinterpret_cast<void *>(&tp_rt_num_devices)},
       {"_mlir_ciface_tp_rt_all_gather",
        reinterpret_cast<void *>(&_mlir_ciface_tp_rt_all_gather)},
       {"_mlir_ciface_tp_rt_all_reduce",

@@ -80,7 +80,7 @@ protected:
       if (out.shape != (*expected)[0].shape)
         return "rank " + std::to_string(r) + " returned shape " +
                out.shapeString();
-      double err = test::relativeError(out, (*expected)[0]);
+      double err = outputRelativeError(out, (*expected)[0]);
       maxError = std::max(maxError, err);
       if (!(err < 1e-5))
         return "rank " + std::to_string(r) + ": max relative error " +

@@ -12,6 +12,9 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+
 #include <gtest/gtest.h>
 
 using namespace mlir;
@@ -105,6 +108,39 @@ TEST_F(EvaluatorTest, RejectsUnsupportedOps) {
                  {Tensor(ArrayRef<int64_t>{2})});
   EXPECT_TRUE(failed(out));
   EXPECT_NE(diagnostics.find("is not supported by the reference evaluator"),
+            std::string::npos)
+      << diagnostics;
+}
+
+TEST_F(EvaluatorTest, EvaluatesAFileByPath) {
+  llvm::SmallString<128> path;
+  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("model", "mlir", path));
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    os << kOneLayer;
+  }
+  Tensor x({1, 2}, {2, 1});
+  Tensor w({3, 2}, {1, 1, 2, 0, 0, 3});
+  Tensor b({3}, {1, 1, 1});
+  auto out = evaluateFile(context, path, "f", {x, w, b});
+  llvm::sys::fs::remove(path);
+  ASSERT_TRUE(succeeded(out));
+  EXPECT_EQ((*out)[0].data, (std::vector<float>{4, 5, 4}));
+}
+
+TEST_F(EvaluatorTest, RejectsAUsedRank) {
+  auto out = run(R"mlir(
+    module attributes {tp.mesh = #tp.mesh<shape = [1]>} {
+      func.func @f(%a: tensor<2xf32>) -> index {
+        %r = tp.rank : index
+        return %r : index
+      }
+    })mlir",
+                 {Tensor(ArrayRef<int64_t>{2})});
+  EXPECT_TRUE(failed(out));
+  EXPECT_NE(diagnostics.find("'tp.rank' op has uses; the reference evaluator "
+                             "runs tensor code only"),
             std::string::npos)
       << diagnostics;
 }

@@ -131,10 +131,3 @@ SmallVector<Tensor> mlir::tp::test::makeArguments(FunctionOpInterface fn,
   }
   return args;
 }
-
-double mlir::tp::test::relativeError(const Tensor &out, const Tensor &ref) {
-  double scale = 0;
-  for (float v : ref.data)
-    scale = std::max(scale, double(std::fabs(v)));
-  return maxRelativeError(out, ref, std::max(0.1 * scale, 1e-30));
-}

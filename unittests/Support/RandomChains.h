@@ -38,10 +38,6 @@ Case makeCase(uint64_t seed);
 /// Full-size random arguments for the model function `fn` of case `c`.
 SmallVector<Tensor> makeArguments(FunctionOpInterface fn, const Case &c);
 
-/// Largest elementwise relative error of `out` against `ref`, magnitudes
-/// under 10% of `ref`'s largest judged against that 10%.
-double relativeError(const Tensor &out, const Tensor &ref);
-
 } // namespace mlir::tp::test
 
 #endif // TP_MLIR_UNITTESTS_SUPPORT_RANDOMCHAINS_H

@@ -86,7 +86,7 @@ protected:
         return "rank " + std::to_string(r) + " returned shape " +
                out.shapeString() + ", expected " + ref.shapeString();
       // See docs/partitioning.md for the error measure.
-      double err = test::relativeError(out, ref);
+      double err = outputRelativeError(out, ref);
       maxError = std::max(maxError, err);
       if (!(err < 1e-5)) {
         std::string ir;

@@ -63,7 +63,7 @@ public:
                              std::vector<rt::Profile> *profiles,
                              std::string &error);
 
-  /// Writes the compiled code as an object file.
+  /// Writes the compiled code as an object file (compiled with forLinking).
   void writeObjectFile(StringRef path);
 
 private:

@@ -55,6 +55,11 @@ int64_t numElements(llvm::ArrayRef<int64_t> shape);
 /// the same shape. The floor keeps near-zero references from dominating.
 double maxRelativeError(const Tensor &a, const Tensor &b, double floor = 1.0);
 
+/// The error measure of every equivalence check (docs/partitioning.md):
+/// maxRelativeError with the floor at 10% of `ref`'s largest magnitude, so
+/// that f32 sums cancelling near zero do not read as large relative errors.
+double outputRelativeError(const Tensor &out, const Tensor &ref);
+
 } // namespace mlir::tp
 
 #endif // TP_MLIR_EVALUATOR_TENSOR_H

@@ -18,9 +18,8 @@
 #include <vector>
 
 extern "C" {
-/// This thread's rank and the number of ranks.
+/// This thread's rank.
 int64_t tp_rt_rank();
-int64_t tp_rt_num_devices();
 
 void _mlir_ciface_tp_rt_all_gather(UnrankedMemRefType<float> *in,
                                    UnrankedMemRefType<float> *out, int64_t dim);
