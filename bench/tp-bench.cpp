@@ -4,6 +4,13 @@
 //   tp-bench chain --threads T    the two benchmark chains at T threads/devices
 //   tp-bench ratios               D=2 / D=1 and D=2 / oneDNN, interleaved
 //   tp-bench collectives          threads all_reduce / all_gather vs memcpy
+//   mpirun -np 2 tp-bench mpi-chains
+//                                 the chains on MPI D=2 against threads D=2
+//                                 and D=1, interleaved
+//   mpirun -np 2 tp-bench mpi-collectives
+//                                 the MPI backend's all_reduce / all_gather
+//                                 against MPI_Allreduce / MPI_Allgather
+//                                 called directly, and memcpy
 //
 // Every figure is the median of several timed runs after a warm-up, and
 // baselines run in the same process, so ratios are comparable even on a
@@ -12,11 +19,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "tp-mlir/Backend/CPUBackend.h"
-#include "tp-mlir/Dialect/TP/IR/TPOps.h"
-#include "tp-mlir/Pipelines/Pipelines.h"
-#include "tp-mlir/Registration/Registration.h"
-#include "tp-mlir/Runtime/Communicator.h"
+#include "tp-mlir/Driver/Driver.h"
+#include "tp-mlir/Runtime/MPIGroup.h"
+#include "tp-mlir/Runtime/ThreadGroup.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -24,6 +29,7 @@
 
 #include <cblas.h>
 #include <dnnl.hpp>
+#include <mpi.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -95,43 +101,91 @@ struct Chain {
   }
 };
 
-/// tp-mlir: partition and compile the chain for `devices` threads; returns
-/// one run of it (null on failure).
-std::function<void()> prepareTP(MLIRContext &context, const Chain &c,
-                                int devices, const std::string &strategy,
-                                const std::string &matmul) {
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(
-      chainSource(c.layers, c.width, c.batch, c.biasRelu), &context);
-  PassManager pm(&context);
-  PartitionPipelineOptions options;
-  options.devices = devices;
-  options.strategy = strategy;
-  addTPPartitionPipeline(pm, options);
-  if (!module || failed(pm.run(*module)))
-    return nullptr;
-  CPUCompileOptions compile;
-  compile.matmul = matmul;
-  auto model = CPUModel::compile(*module, "chain", compile);
+/// One forward pass of tp-mlir, prepared: each call runs it once on every
+/// rank of the executor and returns the slowest rank's seconds.
+struct PreparedTP {
+  std::unique_ptr<Model> model;
+  std::unique_ptr<PartitionedModel> program;
+  std::unique_ptr<ArgumentSource> arguments;
+  std::unique_ptr<CPUModel> compiled;
+  std::unique_ptr<Session> session;
+  rt::Executor *executor = nullptr;
+  std::unique_ptr<rt::Executor> ownedExecutor;
+
+  double operator()() {
+    std::string error;
+    RunOptions options;
+    FailureOr<RunResult> result = session->run(*executor, options, error);
+    if (failed(result)) {
+      fmt::print(stderr, "tp-bench: {}\n", error);
+      std::exit(1);
+    }
+    return result->msPerIteration / 1e3;
+  }
+};
+
+/// tp-mlir: partition and compile the chain for `devices` ranks of
+/// `executor` (threads of this process when null) through the driver.
+std::shared_ptr<PreparedTP> prepareTP(MLIRContext &context, const Chain &c,
+                                      int devices, PartitionStrategy strategy,
+                                      MatmulLowering matmul,
+                                      rt::Executor *executor = nullptr) {
+  auto tp = std::make_shared<PreparedTP>();
+  FailureOr<Model> model = Model::adopt(
+      parseSourceString<ModuleOp>(
+          chainSource(c.layers, c.width, c.batch, c.biasRelu), &context),
+      "chain", "chain");
   if (failed(model))
     return nullptr;
-  auto fn = cast<FunctionOpInterface>(module->lookupSymbol("chain"));
-  auto rankArgs = shardArguments(fn, c.args());
-  if (failed(rankArgs))
+  tp->model = std::make_unique<Model>(std::move(*model));
+  FailureOr<PartitionedModel> program =
+      PartitionedModel::create(*tp->model, devices, strategy);
+  if (failed(program))
     return nullptr;
-  std::shared_ptr<CPUModel> shared = std::move(*model);
-  auto args = std::make_shared<RankTensors>(std::move(*rankArgs));
-  return [shared, args] {
-    std::string error;
-    if (failed(shared->run(*args, nullptr, error)))
-      fmt::print(stderr, "tp-bench: {}\n", error);
-  };
+  tp->program = std::make_unique<PartitionedModel>(std::move(*program));
+  ArgumentOptions argumentOptions;
+  argumentOptions.seed = 1;
+  argumentOptions.batch = c.batch;
+  llvm::Expected<ArgumentSource> arguments =
+      ArgumentSource::create(*tp->model, argumentOptions);
+  if (!arguments) {
+    llvm::consumeError(arguments.takeError());
+    return nullptr;
+  }
+  tp->arguments = std::make_unique<ArgumentSource>(std::move(*arguments));
+  CompileOptions compileOptions;
+  compileOptions.matmul = matmul;
+  compileOptions.profile = false;
+  auto compiled = compileForCPU(*tp->program, compileOptions);
+  if (failed(compiled))
+    return nullptr;
+  tp->compiled = std::move(*compiled);
+  tp->session = std::make_unique<Session>(*tp->model, *tp->program,
+                                          *tp->arguments, tp->compiled.get());
+  if (!executor) {
+    tp->ownedExecutor = rt::ThreadGroup::create(devices);
+    executor = tp->ownedExecutor.get();
+  }
+  tp->executor = executor;
+  return tp;
+}
+
+/// Median seconds of `reps` runs of a prepared tp-mlir pass, after one
+/// warm-up run (which also makes the arguments).
+double medianTP(PreparedTP &tp, int reps) {
+  tp();
+  std::vector<double> times;
+  for (int i = 0; i < reps; ++i)
+    times.push_back(tp());
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
 }
 
 double timeTP(MLIRContext &context, const Chain &c, int devices,
-              const std::string &strategy, const std::string &matmul,
-              int reps) {
-  std::function<void()> run = prepareTP(context, c, devices, strategy, matmul);
-  return run ? medianSeconds(run, reps) : -1;
+              PartitionStrategy strategy, MatmulLowering matmul, int reps) {
+  std::shared_ptr<PreparedTP> tp =
+      prepareTP(context, c, devices, strategy, matmul);
+  return tp ? medianTP(*tp, reps) : -1;
 }
 
 /// y = relu(x W^T + b) for each layer with cblas_sgemm and a plain loop.
@@ -236,8 +290,10 @@ void gemm(MLIRContext &context) {
       Chain c{1, kn, m, false};
       int reps = kn == 4096 ? 3 : 7;
       double blas = c.gflop() / timeOpenBLAS(c, 1, reps);
-      double tp = c.gflop() / timeTP(context, c, 1, "row", "blas", reps);
-      double g = c.gflop() / timeTP(context, c, 1, "row", "codegen", reps);
+      double tp = c.gflop() / timeTP(context, c, 1, PartitionStrategy::row,
+                                     MatmulLowering::blas, reps);
+      double g = c.gflop() / timeTP(context, c, 1, PartitionStrategy::row,
+                                    MatmulLowering::codegen, reps);
       std::string codegen = fmt::format("{:.1f}", g);
       std::string ratio = fmt::format("{:.3f}", g / blas);
       fmt::print("| {} | {} | {:.1f} | {:.1f} | {:.3f} | {} | {} |\n", m, kn,
@@ -262,9 +318,12 @@ void chains(MLIRContext &context, int threads) {
         timeOpenBLAS(c, threads, reps));
     row(fmt::format("oneDNN, {} thread(s)", threads),
         timeOneDNN(c, threads, reps));
-    for (const char *s : {"alternate", "row", "column", "replicated"})
-      row(fmt::format("tp-mlir D={} {}", threads, s),
-          timeTP(context, c, threads, s, "blas", reps));
+    for (PartitionStrategy s :
+         {PartitionStrategy::alternate, PartitionStrategy::row,
+          PartitionStrategy::column, PartitionStrategy::replicated})
+      row(fmt::format("tp-mlir D={} {}", threads,
+                      stringifyPartitionStrategy(s).str()),
+          timeTP(context, c, threads, s, MatmulLowering::blas, reps));
   }
 }
 
@@ -279,17 +338,20 @@ void ratios(MLIRContext &context) {
              "threads ms | D=2 / oneDNN |\n|---|---|---|---|---|---|---|\n");
   for (const Chain &c : list) {
     int rounds = c.width == 4096 ? 5 : 15;
-    for (const char *strategy : {"alternate", "column"}) {
+    for (PartitionStrategy strategy :
+         {PartitionStrategy::alternate, PartitionStrategy::column}) {
       double d1 = 0, d2 = 0, dnnl = 0;
       std::vector<double> t1, t2, t3;
-      std::function<void()> run1 = prepareTP(context, c, 1, strategy, "blas");
-      std::function<void()> run2 = prepareTP(context, c, 2, strategy, "blas");
+      auto run1 =
+          prepareTP(context, c, 1, strategy, MatmulLowering::blas);
+      auto run2 =
+          prepareTP(context, c, 2, strategy, MatmulLowering::blas);
       omp_set_num_threads(2);
       std::function<void()> run3 = prepareOneDNN(c);
       if (!run1 || !run2)
         continue;
-      run1();
-      run2();
+      (*run1)();
+      (*run2)();
       run3();
       auto once = [](const std::function<void()> &fn) {
         auto start = std::chrono::steady_clock::now();
@@ -299,8 +361,8 @@ void ratios(MLIRContext &context) {
             .count();
       };
       for (int r = 0; r < rounds; ++r) {
-        t1.push_back(once(run1));
-        t2.push_back(once(run2));
+        t1.push_back((*run1)());
+        t2.push_back((*run2)());
         t3.push_back(once(run3));
       }
       auto median = [](std::vector<double> v) {
@@ -312,7 +374,8 @@ void ratios(MLIRContext &context) {
       dnnl = median(t3);
       fmt::print("| {}x{} batch {} | {} | {:.2f} | {:.2f} | {:.3f} | {:.2f} | "
                  "{:.3f} |\n",
-                 c.layers, c.width, c.batch, strategy, d1 * 1e3, d2 * 1e3,
+                 c.layers, c.width, c.batch,
+                 stringifyPartitionStrategy(strategy).str(), d1 * 1e3, d2 * 1e3,
                  d1 / d2, dnnl * 1e3, dnnl / d2);
     }
   }
@@ -346,12 +409,152 @@ void collectives() {
                bytes / s / 1e9, memcpyS / s);
   }
 }
+/// This process's rank of the MPI job that runs the MPI benchmarks.
+rt::MPIGroup &mpiGroup() {
+  static std::unique_ptr<rt::MPIGroup> group = [] {
+    std::string error;
+    auto created = rt::MPIGroup::create(error);
+    if (!created) {
+      fmt::print(stderr, "tp-bench: {}\n", error);
+      std::exit(1);
+    }
+    return created;
+  }();
+  return *group;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+/// The chains on MPI D=2 (one rank per process) against threads D=2 and
+/// D=1, which rank 0 runs while rank 1 waits; interleaved round by round.
+void mpiChains(MLIRContext &context) {
+  rt::MPIGroup &group = mpiGroup();
+  if (group.size() != 2) {
+    fmt::print(stderr, "tp-bench: run mpi-chains with mpirun -np 2\n");
+    std::exit(1);
+  }
+  bool root = group.rank() == 0;
+  Chain list[] = {{4, 4096, 1024, true}, {8, 1024, 256, true}};
+  if (root)
+    fmt::print("## MPI D=2 against threads, interleaved ({})\n\n| chain | "
+               "MPI D=2 ms | threads D=2 ms | threads D=1 ms | MPI / threads "
+               "D=2 | speedup MPI D=2 / D=1 |\n|---|---|---|---|---|---|\n",
+               rt::getMPILibraryVersion());
+  for (const Chain &c : list) {
+    int rounds = c.width == 4096 ? 5 : 15;
+    auto mpi = prepareTP(context, c, 2, PartitionStrategy::alternate,
+                         MatmulLowering::blas, &group);
+    std::shared_ptr<PreparedTP> threads2, threads1;
+    if (root) {
+      threads2 = prepareTP(context, c, 2, PartitionStrategy::alternate,
+                           MatmulLowering::blas);
+      threads1 = prepareTP(context, c, 1, PartitionStrategy::alternate,
+                           MatmulLowering::blas);
+    }
+    std::vector<double> tm, t2, t1;
+    (*mpi)();
+    if (root) {
+      (*threads2)();
+      (*threads1)();
+    }
+    for (int r = 0; r < rounds; ++r) {
+      tm.push_back((*mpi)());
+      if (root) {
+        t2.push_back((*threads2)());
+        t1.push_back((*threads1)());
+      }
+    }
+    if (root) {
+      double m = median(tm), d2 = median(t2), d1 = median(t1);
+      fmt::print("| {}x{} batch {} | {:.2f} | {:.2f} | {:.2f} | {:.3f} | "
+                 "{:.3f} |\n",
+                 c.layers, c.width, c.batch, m * 1e3, d2 * 1e3, d1 * 1e3,
+                 d2 / m, d1 / m);
+    }
+  }
+}
+
+/// The MPI backend's collectives against MPI's own, called directly in the
+/// same job, at 16 MiB and at 4 KiB, interleaved; and memcpy.
+void mpiCollectives() {
+  rt::MPIGroup &group = mpiGroup();
+  int64_t ranks = group.size();
+  bool root = group.rank() == 0;
+  const int reps = 15;
+  if (root)
+    fmt::print("## Collectives, MPI backend, D = {} ({})\n\n| op | size | "
+               "tp-mlir GB/s | MPI direct GB/s | tp-mlir / MPI | tp-mlir / "
+               "memcpy |\n|---|---|---|---|---|---|\n",
+               ranks, rt::getMPILibraryVersion());
+  group.run([&](rt::Communicator &comm) {
+    for (int64_t bytes : {int64_t(16) << 20, int64_t(4) << 10}) {
+      int64_t count = bytes / 4;
+      std::vector<float> src(count, 1.0f), dst(count);
+      double memcpyS = medianSeconds(
+          [&] { std::memcpy(dst.data(), src.data(), bytes); }, reps);
+      std::string size = bytes >= (1 << 20)
+                             ? fmt::format("{} MiB", bytes >> 20)
+                             : fmt::format("{} KiB", bytes >> 10);
+      for (const char *op : {"all_reduce", "all_gather"}) {
+        bool reduce = std::string(op) == "all_reduce";
+        int64_t part = count / ranks;
+        std::vector<float> in(count, 1.0f + comm.rank()), out(count);
+        auto ours = [&] {
+          if (reduce)
+            comm.allReduce(in.data(), out.data(), count, rt::Reduction::Sum);
+          else
+            comm.allGather(in.data(), out.data(), 1, part, 1);
+        };
+        auto direct = [&] {
+          if (reduce)
+            MPI_Allreduce(in.data(), out.data(), count, MPI_FLOAT, MPI_SUM,
+                          MPI_COMM_WORLD);
+          else
+            MPI_Allgather(in.data(), part, MPI_FLOAT, out.data(), part,
+                          MPI_FLOAT, MPI_COMM_WORLD);
+        };
+        // Each round times both; the slowest rank's time counts.
+        auto timed = [&](const std::function<void()> &fn) {
+          MPI_Barrier(MPI_COMM_WORLD);
+          auto start = std::chrono::steady_clock::now();
+          fn();
+          double s = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+          MPI_Allreduce(MPI_IN_PLACE, &s, 1, MPI_DOUBLE, MPI_MAX,
+                        MPI_COMM_WORLD);
+          return s;
+        };
+        ours();
+        direct();
+        int rounds = bytes >= (1 << 20) ? reps : 200;
+        std::vector<double> a, b;
+        for (int r = 0; r < rounds; ++r) {
+          a.push_back(timed(ours));
+          b.push_back(timed(direct));
+        }
+        double sa = median(a), sb = median(b);
+        if (root)
+          fmt::print("| {} | {} | {:.2f} | {:.2f} | {:.3f} | {:.3f} |\n", op,
+                     size, bytes / sa / 1e9, bytes / sb / 1e9, sb / sa,
+                     memcpyS / sa);
+        if (root && bytes < (1 << 20))
+          fmt::print("| {} latency | {} | {:.1f} us | {:.1f} us | | |\n", op,
+                     size, sa * 1e6, sb * 1e6);
+      }
+    }
+  });
+  if (!group.error().empty())
+    fmt::print(stderr, "tp-bench: {}\n", group.error());
+}
 } // namespace
 
 int main(int argc, char **argv) {
   DialectRegistry registry;
-  registerModelDialects(registry);
-  registerCPUBackendDialects(registry);
+  registerDriverDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   std::string what = argc > 1 ? argv[1] : "";
@@ -364,9 +567,13 @@ int main(int argc, char **argv) {
     ratios(context);
   } else if (what == "collectives") {
     collectives();
+  } else if (what == "mpi-chains") {
+    mpiChains(context);
+  } else if (what == "mpi-collectives") {
+    mpiCollectives();
   } else {
     fmt::print(stderr, "usage: tp-bench gemm | chain --threads T | ratios | "
-                       "collectives\n");
+                       "collectives | mpi-chains | mpi-collectives\n");
     return 1;
   }
   return 0;

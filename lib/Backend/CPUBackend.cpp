@@ -4,7 +4,7 @@
 
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 #include "tp-mlir/Pipelines/Pipelines.h"
-#include "tp-mlir/Runtime/Communicator.h"
+#include "tp-mlir/Runtime/BLASKernels.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -110,6 +110,8 @@ CPUModel::compile(ModuleOp spmdModule, StringRef entry,
   model->numDevices = lookupMesh(fn).getNumDevices();
   model->numArgs = fn.getNumArguments();
   model->resultRank = cast<RankedTensorType>(fn.getResultTypes()[0]).getRank();
+  for (Type t : fn.getArgumentTypes())
+    model->argRanks.push_back(cast<RankedTensorType>(t).getRank());
 
   MLIRContext *ctx = spmdModule.getContext();
   DialectRegistry registry;
@@ -159,9 +161,10 @@ CPUModel::compile(ModuleOp spmdModule, StringRef entry,
   model->engine = std::move(*engine);
   model->engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
-    for (auto &[name, address] : rt::getRuntimeSymbols())
-      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
-                                 llvm::JITSymbolFlags::Exported};
+    for (auto symbolSet : {rt::getRuntimeSymbols(), rt::getBLASRuntimeSymbols()})
+      for (auto &[name, address] : symbolSet)
+        symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                                   llvm::JITSymbolFlags::Exported};
     return symbols;
   });
   model->engine->initialize();
@@ -173,50 +176,34 @@ CPUModel::compile(ModuleOp spmdModule, StringRef entry,
   return model;
 }
 
-FailureOr<RankTensors> CPUModel::run(ArrayRef<SmallVector<Tensor>> rankArgs,
-                                     std::vector<rt::Profile> *profiles,
-                                     std::string &error) {
-  if (static_cast<int64_t>(rankArgs.size()) != numDevices) {
-    error = "the model is compiled for " + std::to_string(numDevices) +
-            " devices, but arguments for " + std::to_string(rankArgs.size()) +
-            " ranks were given";
+FailureOr<Tensor> CPUModel::invoke(ArrayRef<Tensor> args,
+                                   std::string &error) const {
+  if (args.size() != numArgs) {
+    error = "the compiled function takes " + std::to_string(numArgs) +
+            " arguments, " + std::to_string(args.size()) + " were given";
     return failure();
   }
-  for (auto [r, args] : llvm::enumerate(rankArgs))
-    if (args.size() != numArgs) {
-      error = "rank " + std::to_string(r) + " has " +
-              std::to_string(args.size()) + " arguments, expected " +
-              std::to_string(numArgs);
+  for (auto [i, t] : llvm::enumerate(args))
+    if (static_cast<unsigned>(t.getRank()) != argRanks[i]) {
+      error = "argument #" + std::to_string(i) + " has rank " +
+              std::to_string(t.getRank()) + ", the compiled function takes " +
+              std::to_string(argRanks[i]);
       return failure();
     }
-  if (profiles)
-    profiles->assign(numDevices, rt::Profile());
-  RankTensors results(numDevices);
-  auto group = rt::ThreadGroup::create(numDevices);
-  group->run([&](rt::Communicator &comm) {
-    int64_t r = comm.rank();
-    rt::setCurrentProfile(profiles ? &(*profiles)[r] : nullptr);
-    Descriptor result(resultRank);
-    void *resultPtr = result.get();
-    std::vector<Descriptor> descriptors;
-    descriptors.reserve(numArgs);
-    for (const Tensor &t : rankArgs[r])
-      descriptors.emplace_back(t);
-    std::vector<void *> pointers;
-    for (Descriptor &d : descriptors)
-      pointers.push_back(d.get());
-    std::vector<void *> packed{&resultPtr};
-    for (void *&p : pointers)
-      packed.push_back(&p);
-    function(packed.data());
-    results[r].push_back(result.takeTensor());
-    rt::setCurrentProfile(nullptr);
-  });
-  if (group->communicator(0).failed()) {
-    error = group->communicator(0).error();
-    return failure();
-  }
-  return results;
+  Descriptor result(resultRank);
+  void *resultPtr = result.get();
+  std::vector<Descriptor> descriptors;
+  descriptors.reserve(numArgs);
+  for (const Tensor &t : args)
+    descriptors.emplace_back(t);
+  std::vector<void *> pointers;
+  for (Descriptor &d : descriptors)
+    pointers.push_back(d.get());
+  std::vector<void *> packed{&resultPtr};
+  for (void *&p : pointers)
+    packed.push_back(&p);
+  function(packed.data());
+  return result.takeTensor();
 }
 
 void CPUModel::writeObjectFile(StringRef path) {

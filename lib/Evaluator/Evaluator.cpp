@@ -143,6 +143,12 @@ public:
     return it->second;
   }
   LogicalResult run(Operation *op);
+  /// Forgets `value` on every rank.
+  void drop(Value value) {
+    for (auto &map : tensors)
+      map.erase(value);
+  }
+  bool isBound(Value value) const { return tensors[0].count(value); }
 
   RankTensors results;
 
@@ -345,9 +351,32 @@ LogicalResult Interpreter::run(Operation *op) {
       });
 }
 
-/// Runs `fn` with `rankArgs.size()` ranks.
+/// Checks that argument `index` of `fn` can take `t` on `rank` (of
+/// `numRanks`).
+static LogicalResult checkArgument(FunctionOpInterface fn, BlockArgument arg,
+                                   const Tensor &t, int64_t rank,
+                                   int64_t numRanks) {
+  unsigned index = arg.getArgNumber();
+  auto type = dyn_cast<RankedTensorType>(arg.getType());
+  if (!type || !type.getElementType().isF32())
+    return fn.emitError() << "argument #" << index << " has type "
+                          << arg.getType()
+                          << "; the evaluator accepts f32 tensors only";
+  if (!matchesType(t.shape, type))
+    return fn.emitError() << "argument #" << index
+                          << (numRanks > 1 ? " of rank " + std::to_string(rank)
+                                           : std::string())
+                          << ": expected a tensor matching " << type
+                          << ", got shape " << t.shapeString();
+  return success();
+}
+
+/// Runs `fn` with `rankArgs.size()` ranks, or, with `load`, on one rank
+/// whose arguments are loaded when first used. Every value is dropped after
+/// its last use.
 static FailureOr<RankTensors>
-interpret(FunctionOpInterface fn, ArrayRef<SmallVector<Tensor>> rankArgs) {
+interpret(FunctionOpInterface fn, ArrayRef<SmallVector<Tensor>> rankArgs,
+          ArgumentLoader load = nullptr) {
   if (fn.isExternal())
     return fn.emitError() << "cannot evaluate a function without a body";
   Region &body = fn.getFunctionBody();
@@ -356,33 +385,49 @@ interpret(FunctionOpInterface fn, ArrayRef<SmallVector<Tensor>> rankArgs) {
            << "the reference evaluator needs a single-block function, found "
            << body.getBlocks().size() << " blocks";
   Block &block = body.front();
-  Interpreter interp(rankArgs.size());
-  for (auto [rank, args] : llvm::enumerate(rankArgs)) {
-    if (args.size() != block.getNumArguments())
-      return fn.emitError()
-             << "expected " << block.getNumArguments() << " arguments, got "
-             << args.size()
-             << (rankArgs.size() > 1 ? " for rank " + std::to_string(rank)
-                                     : std::string());
-    for (auto [index, arg] : llvm::enumerate(block.getArguments())) {
-      auto type = dyn_cast<RankedTensorType>(arg.getType());
-      if (!type || !type.getElementType().isF32())
+  int64_t numRanks = load ? 1 : rankArgs.size();
+  Interpreter interp(numRanks);
+  if (!load) {
+    for (auto [rank, args] : llvm::enumerate(rankArgs)) {
+      if (args.size() != block.getNumArguments())
         return fn.emitError()
-               << "argument #" << index << " has type " << arg.getType()
-               << "; the evaluator accepts f32 tensors only";
-      if (!matchesType(args[index].shape, type))
-        return fn.emitError()
-               << "argument #" << index
-               << (rankArgs.size() > 1 ? " of rank " + std::to_string(rank)
-                                       : std::string())
-               << ": expected a tensor matching " << type << ", got shape "
-               << args[index].shapeString();
-      (void)interp.bind(arg, rank, args[index]);
+               << "expected " << block.getNumArguments() << " arguments, got "
+               << args.size()
+               << (rankArgs.size() > 1 ? " for rank " + std::to_string(rank)
+                                       : std::string());
+      for (auto [index, arg] : llvm::enumerate(block.getArguments())) {
+        if (failed(checkArgument(fn, arg, args[index], rank, numRanks)))
+          return failure();
+        (void)interp.bind(arg, rank, args[index]);
+      }
     }
   }
+  // The last op of the block that uses each value.
+  llvm::DenseMap<Value, Operation *> lastUse;
   for (Operation &op : block)
+    for (Value operand : op.getOperands())
+      lastUse[operand] = &op;
+  for (Operation &op : block) {
+    if (load) {
+      for (Value operand : op.getOperands()) {
+        auto arg = dyn_cast<BlockArgument>(operand);
+        if (!arg || arg.getOwner() != &block || interp.isBound(arg))
+          continue;
+        llvm::Expected<Tensor> t = load(arg.getArgNumber());
+        if (!t)
+          return fn.emitError() << "argument #" << arg.getArgNumber() << ": "
+                                << llvm::toString(t.takeError());
+        if (failed(checkArgument(fn, arg, *t, 0, 1)))
+          return failure();
+        (void)interp.bind(arg, 0, std::move(*t));
+      }
+    }
     if (failed(interp.run(&op)))
       return failure();
+    for (Value operand : op.getOperands())
+      if (lastUse.lookup(operand) == &op)
+        interp.drop(operand);
+  }
   return std::move(interp.results);
 }
 
@@ -393,6 +438,17 @@ FailureOr<SmallVector<Tensor>> mlir::tp::evaluate(FunctionOpInterface fn,
                              "evaluateSPMD";
   SmallVector<SmallVector<Tensor>> rankArgs{SmallVector<Tensor>(args)};
   FailureOr<RankTensors> results = interpret(fn, rankArgs);
+  if (failed(results))
+    return failure();
+  return std::move(results->front());
+}
+
+FailureOr<SmallVector<Tensor>>
+mlir::tp::evaluateStreaming(FunctionOpInterface fn, ArgumentLoader load) {
+  if (fn->hasAttr(TPDialect::kSPMDAttrName))
+    return fn.emitError() << "is partitioned: run it on every device with "
+                             "evaluateSPMD";
+  FailureOr<RankTensors> results = interpret(fn, {}, load);
   if (failed(results))
     return failure();
   return std::move(results->front());

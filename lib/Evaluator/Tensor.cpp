@@ -4,6 +4,7 @@
 
 #include <cassert>
 #include <cmath>
+#include <limits>
 
 using namespace mlir::tp;
 
@@ -92,8 +93,24 @@ double mlir::tp::maxRelativeError(const Tensor &a, const Tensor &b,
 }
 
 double mlir::tp::outputRelativeError(const Tensor &out, const Tensor &ref) {
+  assert(out.shape == ref.shape && "comparing tensors of different shapes");
   double scale = 0.0;
   for (float v : ref.data)
-    scale = std::max(scale, double(std::fabs(v)));
-  return maxRelativeError(out, ref, std::max(0.1 * scale, 1e-30));
+    if (std::isfinite(v))
+      scale = std::max(scale, double(std::fabs(v)));
+  double floor = std::max(0.1 * scale, 1e-30);
+  double worst = 0.0;
+  for (size_t i = 0; i < out.data.size(); ++i) {
+    float a = out.data[i], b = ref.data[i];
+    if (!std::isfinite(a) || !std::isfinite(b)) {
+      // A NaN or infinity agrees only with the same one.
+      bool same = (std::isnan(a) && std::isnan(b)) || a == b;
+      if (!same)
+        return std::numeric_limits<double>::infinity();
+      continue;
+    }
+    double denom = std::max<double>(std::fabs(b), floor);
+    worst = std::max(worst, std::fabs(double(a) - double(b)) / denom);
+  }
+  return worst;
 }

@@ -39,7 +39,7 @@ void mlir::tp::addTPToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertTPToRuntime());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  bool codegen = options.matmul == "codegen";
+  bool codegen = options.matmul == MatmulLowering::codegen;
   if (codegen)
     pm.addPass(createTileMatmuls());
 

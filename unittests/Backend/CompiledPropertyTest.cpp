@@ -1,8 +1,10 @@
 //===- CompiledPropertyTest.cpp - compiled SPMD code == reference ---------===//
 //
-// Random chains are partitioned, compiled for CPU threads (BLAS and codegen
-// matmuls alternately) and run on D threads; every rank's output must match
-// the unpartitioned reference evaluator.
+// Random chains are partitioned, compiled for the CPU (BLAS and codegen
+// matmuls alternately) and run through the driver on D ranks; every rank's
+// output must match the unpartitioned reference evaluator. On threads D
+// comes from the case (1 to 8); under mpirun (TP_TEST_BACKEND=mpi) it is
+// the job's size and every process checks its own rank.
 //
 // Replay one case: TP_COMPILED_SEED=<seed> TPBackendTests
 // More cases:      TP_COMPILED_CASES=<n> TPBackendTests
@@ -10,15 +12,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "../Support/RandomChains.h"
+#include "../Support/TestExecutor.h"
 
-#include "tp-mlir/Backend/CPUBackend.h"
-#include "tp-mlir/Pipelines/Pipelines.h"
-#include "tp-mlir/Registration/Registration.h"
+#include "tp-mlir/Driver/Driver.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
-#include "mlir/Pass/PassManager.h"
 
 #include <gtest/gtest.h>
 
@@ -33,58 +33,58 @@ class CompiledPropertyTest : public ::testing::Test {
 protected:
   CompiledPropertyTest() {
     DialectRegistry registry;
-    registerModelDialects(registry);
-    registerCPUBackendDialects(registry);
+    registerDriverDialects(registry);
     context.appendDialectRegistry(registry);
     context.loadAllAvailableDialects();
   }
 
-  std::string check(const Case &c, const std::string &matmul) {
+  std::string check(const Case &c, MatmulLowering matmul) {
     std::string diagnostics;
     ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
       diagnostics += diag.str() + "\n";
       return success();
     });
-    OwningOpRef<ModuleOp> model =
-        parseSourceString<ModuleOp>(c.source, &context);
-    if (!model)
+    int64_t devices = test::getFixedDevices();
+    if (!devices)
+      devices = c.devices;
+    FailureOr<Model> model = Model::adopt(
+        parseSourceString<ModuleOp>(c.source, &context), "case", "chain");
+    if (failed(model))
       return "the generated model does not parse:\n" + diagnostics;
-    OwningOpRef<ModuleOp> spmd = model->clone();
-    PassManager pm(&context);
-    PartitionPipelineOptions options;
-    options.strategy = c.strategyOption();
-    options.optimizeCollectives = c.optimize;
-    addTPPartitionPipeline(pm, options);
-    if (failed(pm.run(*spmd)))
+    FailureOr<PartitionedModel> program = PartitionedModel::create(
+        *model, devices, c.strategyOption(), c.optimize);
+    if (failed(program))
       return "partitioning failed:\n" + diagnostics;
-
-    FunctionOpInterface modelFn = lookupEntry(*model, "chain");
-    FunctionOpInterface spmdFn = lookupEntry(*spmd, "chain");
-    SmallVector<Tensor> args = test::makeArguments(modelFn, c);
-    FailureOr<SmallVector<Tensor>> expected = evaluate(modelFn, args);
-    FailureOr<RankTensors> rankArgs = shardArguments(spmdFn, args);
-    if (failed(expected) || failed(rankArgs))
-      return "the reference failed:\n" + diagnostics;
-
-    CPUCompileOptions compileOptions;
+    ArgumentOptions argumentOptions;
+    argumentOptions.seed = c.seed;
+    argumentOptions.batch = c.batch;
+    llvm::Expected<ArgumentSource> arguments =
+        ArgumentSource::create(*model, argumentOptions);
+    if (!arguments)
+      return llvm::toString(arguments.takeError());
+    CompileOptions compileOptions;
     compileOptions.matmul = matmul;
-    auto compiled = CPUModel::compile(*spmd, "chain", compileOptions);
+    auto compiled = compileForCPU(*program, compileOptions);
     if (failed(compiled))
       return "compilation failed:\n" + diagnostics;
+
+    Session session(*model, *program, *arguments, compiled->get());
+    RunOptions runOptions;
+    runOptions.check = true;
     std::string error;
-    FailureOr<RankTensors> actual = (*compiled)->run(*rankArgs, nullptr, error);
-    if (failed(actual))
-      return "the compiled program failed: " + error;
-    for (int64_t r = 0; r < c.devices; ++r) {
-      const Tensor &out = (*actual)[r][0];
-      if (out.shape != (*expected)[0].shape)
-        return "rank " + std::to_string(r) + " returned shape " +
-               out.shapeString();
-      double err = outputRelativeError(out, (*expected)[0]);
-      maxError = std::max(maxError, err);
-      if (!(err < 1e-5))
-        return "rank " + std::to_string(r) + ": max relative error " +
-               std::to_string(err);
+    FailureOr<RunResult> result =
+        session.run(test::getTestExecutor(devices), runOptions, error);
+    if (failed(result))
+      return "the compiled program failed: " + error + "\n" + diagnostics;
+    maxError = std::max(maxError, *result->maxError);
+    if (!(*result->maxError < 1e-5))
+      return "max relative error over the ranks " +
+             std::to_string(*result->maxError);
+    for (const auto &[rank, outputs] : result->outputs) {
+      SmallVector<int64_t> expected = arguments->getResultShapes()[0];
+      if (ArrayRef<int64_t>(outputs[0].shape) != ArrayRef<int64_t>(expected))
+        return "rank " + std::to_string(rank) + " returned shape " +
+               outputs[0].shapeString();
     }
     return "";
   }
@@ -96,9 +96,11 @@ protected:
 TEST_F(CompiledPropertyTest, CompiledEqualsReference) {
   if (const char *replay = std::getenv("TP_COMPILED_SEED")) {
     Case c = test::makeCase(std::strtoull(replay, nullptr, 10));
-    for (const char *matmul : {"blas", "codegen"}) {
+    for (MatmulLowering matmul : {MatmulLowering::blas, MatmulLowering::codegen}) {
       std::string failure = check(c, matmul);
-      EXPECT_TRUE(failure.empty()) << matmul << "\n" << c.describe() << failure;
+      EXPECT_TRUE(failure.empty())
+          << stringifyMatmulLowering(matmul).str() << "\n"
+          << c.describe() << failure;
     }
     return;
   }
@@ -110,12 +112,13 @@ TEST_F(CompiledPropertyTest, CompiledEqualsReference) {
     // Different seeds from the partitioning property test.
     uint64_t seed = 7919ULL * (i + 1) + 13;
     Case c = test::makeCase(seed);
-    const char *matmul = i % 2 ? "codegen" : "blas";
+    MatmulLowering matmul =
+        i % 2 ? MatmulLowering::codegen : MatmulLowering::blas;
     std::string failure = check(c, matmul);
     if (!failure.empty()) {
       ++failures;
-      ADD_FAILURE() << "replay with TP_COMPILED_SEED=" << seed << " (" << matmul
-                    << ")\n"
+      ADD_FAILURE() << "replay with TP_COMPILED_SEED=" << seed << " ("
+                    << stringifyMatmulLowering(matmul).str() << ")\n"
                     << c.describe() << failure;
     }
   }

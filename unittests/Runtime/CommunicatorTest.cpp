@@ -1,13 +1,22 @@
-//===- CommunicatorTest.cpp - the threads backend's collectives -----------===//
+//===- CommunicatorTest.cpp - the collectives of every backend ------------===//
 //
-// Every collective for D = 1 to 16 (more ranks than this machine has cores),
-// with sizes 0, 1 and uneven, against values computed directly; and misuse
-// (mismatched ops or sizes, a rank that stops early, a rank that is late)
-// reported with the rank and the op instead of a hang.
+// Every collective with sizes 0, 1 and uneven, against values computed
+// directly; each rank checks its own result. On threads D runs over 1 to 16
+// (more ranks than this machine has cores); under mpirun
+// (TP_TEST_BACKEND=mpi) D is the job's size. The expected values are
+// reduced left to right in rank order, and compared exactly: every backend
+// must give the same bits.
+//
+// Then misuse (mismatched ops or sizes, a rank that stops early or fails, a
+// rank that is late), reported with the rank and the op instead of a hang,
+// on each backend.
 //
 //===----------------------------------------------------------------------===//
 
+#include "../Support/TestExecutor.h"
+
 #include "tp-mlir/Runtime/Communicator.h"
+#include "tp-mlir/Runtime/ThreadGroup.h"
 #include "tp-mlir/Support/BalancedSplit.h"
 
 #include <gtest/gtest.h>
@@ -22,41 +31,77 @@ namespace {
 /// A value that differs between ranks and elements.
 float valueOf(int64_t rank, int64_t i) { return rank * 1000.0f + i; }
 
+/// The rank counts to test: every size on threads, the job's under MPI.
+std::vector<int64_t> rankCounts() {
+  if (int64_t fixed = test::getFixedDevices())
+    return {fixed};
+  return {1, 2, 3, 5, 8, 16};
+}
+
+bool onThreads() { return test::getTestBackend() == mlir::tp::Backend::threads; }
+
+/// Runs `body` on every rank of a `size`-rank executor and expects success.
+void runRanks(int64_t size, const std::function<void(Communicator &)> &body) {
+  Executor &executor = test::getTestExecutor(size);
+  bool ok = executor.run(body);
+  ASSERT_TRUE(ok) << executor.error();
+}
+
 class CollectiveTest : public ::testing::TestWithParam<int64_t> {};
 
 TEST_P(CollectiveTest, AllGatherUnevenShards) {
   int64_t size = GetParam();
   for (int64_t total : {0, 1, 7, 37}) {
-    const int64_t outer = 3, inner = 2;
-    auto group = ThreadGroup::create(size);
-    std::vector<std::vector<float>> outs(size);
-    group->run([&](Communicator &comm) {
-      int64_t r = comm.rank();
-      int64_t extent = getShardSize(total, size, r);
-      std::vector<float> in(outer * extent * inner);
-      for (size_t i = 0; i < in.size(); ++i)
-        in[i] = valueOf(r, i);
-      outs[r].assign(outer * total * inner, -1.0f);
-      comm.allGather(in.data(), outs[r].data(), outer, extent, inner);
-    });
-    ASSERT_FALSE(group->communicator(0).failed())
-        << group->communicator(0).error();
-    // Element (o, j, i) of the result comes from the rank owning j.
-    for (int64_t r = 0; r < size; ++r)
-      for (int64_t o = 0; o < outer; ++o)
-        for (int64_t j = 0; j < total; ++j)
-          for (int64_t i = 0; i < inner; ++i) {
-            int64_t owner = 0;
-            while (j >= getShardOffset(total, size, owner) +
-                            getShardSize(total, size, owner))
-              ++owner;
-            int64_t local = j - getShardOffset(total, size, owner);
-            int64_t extent = getShardSize(total, size, owner);
-            float expected = valueOf(owner, (o * extent + local) * inner + i);
-            ASSERT_EQ(outs[r][(o * total + j) * inner + i], expected)
-                << "rank " << r << " total " << total;
-          }
+    for (int64_t outer : {1, 3}) {
+      const int64_t inner = 2;
+      runRanks(size, [&](Communicator &comm) {
+        int64_t r = comm.rank();
+        int64_t extent = getShardSize(total, size, r);
+        std::vector<float> in(outer * extent * inner);
+        for (size_t i = 0; i < in.size(); ++i)
+          in[i] = valueOf(r, i);
+        std::vector<float> out(outer * total * inner, -1.0f);
+        comm.allGather(in.data(), out.data(), outer, extent, inner);
+        // Element (o, j, i) of the result comes from the rank owning j.
+        for (int64_t o = 0; o < outer; ++o)
+          for (int64_t j = 0; j < total; ++j)
+            for (int64_t i = 0; i < inner; ++i) {
+              int64_t owner = 0;
+              while (j >= getShardOffset(total, size, owner) +
+                              getShardSize(total, size, owner))
+                ++owner;
+              int64_t local = j - getShardOffset(total, size, owner);
+              int64_t ext = getShardSize(total, size, owner);
+              float expected = valueOf(owner, (o * ext + local) * inner + i);
+              ASSERT_EQ(out[(o * total + j) * inner + i], expected)
+                  << "rank " << r << " total " << total << " outer " << outer;
+            }
+      });
+    }
   }
+}
+
+/// op over ranks 0..size-1 of `v(q)`, left to right.
+float reduceInOrder(Reduction op, int64_t size,
+                    const std::function<float(int64_t)> &v) {
+  float acc = v(0);
+  for (int64_t q = 1; q < size; ++q) {
+    switch (op) {
+    case Reduction::Sum:
+      acc += v(q);
+      break;
+    case Reduction::Prod:
+      acc *= v(q);
+      break;
+    case Reduction::Max:
+      acc = std::max(acc, v(q));
+      break;
+    case Reduction::Min:
+      acc = std::min(acc, v(q));
+      break;
+    }
+  }
+  return acc;
 }
 
 TEST_P(CollectiveTest, AllReduceEveryKind) {
@@ -64,87 +109,66 @@ TEST_P(CollectiveTest, AllReduceEveryKind) {
   for (int64_t count : {0, 1, 5, 10007}) {
     for (Reduction op :
          {Reduction::Sum, Reduction::Prod, Reduction::Max, Reduction::Min}) {
-      auto group = ThreadGroup::create(size);
-      std::vector<std::vector<float>> outs(size);
-      group->run([&](Communicator &comm) {
+      // Values whose sums round differently in different orders.
+      auto value = [](int64_t q, int64_t i) {
+        return (i % 3 == 0 ? -1.0f : 1.0f) * (1.0f + 0.001f * q) +
+               1e-7f * float(i % 11) * q;
+      };
+      runRanks(size, [&](Communicator &comm) {
         int64_t r = comm.rank();
-        std::vector<float> in(count);
+        std::vector<float> in(count), out(count, 0.0f);
         for (int64_t i = 0; i < count; ++i)
-          in[i] = (i % 3 == 0 ? -1.0f : 1.0f) * (1.0f + 0.001f * r);
-        outs[r].assign(count, 0.0f);
-        comm.allReduce(in.data(), outs[r].data(), count, op);
+          in[i] = value(r, i);
+        comm.allReduce(in.data(), out.data(), count, op);
+        for (int64_t i = 0; i < count; ++i)
+          ASSERT_EQ(out[i], reduceInOrder(op, size, [&](int64_t q) {
+                      return value(q, i);
+                    })) << stringifyReduction(op)
+                        << " count " << count << " i " << i << " rank " << r;
       });
-      ASSERT_FALSE(group->communicator(0).failed());
-      for (int64_t i = 0; i < count; ++i) {
-        float sign = i % 3 == 0 ? -1.0f : 1.0f;
-        float expected = sign * 1.0f;
-        for (int64_t q = 1; q < size; ++q) {
-          float v = sign * (1.0f + 0.001f * q);
-          switch (op) {
-          case Reduction::Sum:
-            expected += v;
-            break;
-          case Reduction::Prod:
-            expected *= v;
-            break;
-          case Reduction::Max:
-            expected = std::max(expected, v);
-            break;
-          case Reduction::Min:
-            expected = std::min(expected, v);
-            break;
-          }
-        }
-        for (int64_t r = 0; r < size; ++r)
-          ASSERT_EQ(outs[r][i], expected)
-              << stringifyReduction(op) << " count " << count << " i " << i;
-      }
     }
   }
 }
 
 TEST_P(CollectiveTest, AllReduceInPlace) {
   int64_t size = GetParam();
-  auto group = ThreadGroup::create(size);
-  std::vector<std::vector<float>> bufs(size);
-  group->run([&](Communicator &comm) {
-    bufs[comm.rank()].assign(100, float(comm.rank() + 1));
-    comm.allReduce(bufs[comm.rank()].data(), bufs[comm.rank()].data(), 100,
-                   Reduction::Sum);
-  });
-  for (auto &b : bufs)
-    for (float v : b)
+  runRanks(size, [&](Communicator &comm) {
+    std::vector<float> buf(100, float(comm.rank() + 1));
+    comm.allReduce(buf.data(), buf.data(), 100, Reduction::Sum);
+    for (float v : buf)
       ASSERT_EQ(v, size * (size + 1) / 2.0f);
+  });
 }
 
 TEST_P(CollectiveTest, ReduceScatterUneven) {
   int64_t size = GetParam();
   for (int64_t total : {0, 1, 3, 29}) {
-    const int64_t outer = 2, inner = 3;
-    auto group = ThreadGroup::create(size);
-    std::vector<std::vector<float>> outs(size);
-    group->run([&](Communicator &comm) {
-      int64_t r = comm.rank();
-      std::vector<float> in(outer * total * inner);
-      for (size_t i = 0; i < in.size(); ++i)
-        in[i] = valueOf(r, i);
-      outs[r].assign(outer * getShardSize(total, size, r) * inner, -1.0f);
-      comm.reduceScatter(in.data(), outs[r].data(), outer, total, inner,
-                         Reduction::Sum);
-    });
-    ASSERT_FALSE(group->communicator(0).failed());
-    for (int64_t r = 0; r < size; ++r) {
-      int64_t offset = getShardOffset(total, size, r);
-      int64_t extent = getShardSize(total, size, r);
-      for (int64_t o = 0; o < outer; ++o)
-        for (int64_t j = 0; j < extent; ++j)
-          for (int64_t i = 0; i < inner; ++i) {
-            int64_t flat = (o * total + offset + j) * inner + i;
-            float expected = 0;
-            for (int64_t q = 0; q < size; ++q)
-              expected += valueOf(q, flat);
-            ASSERT_EQ(outs[r][(o * extent + j) * inner + i], expected);
-          }
+    for (int64_t outer : {1, 2}) {
+      const int64_t inner = 3;
+      auto value = [](int64_t q, int64_t i) {
+        return valueOf(q, i) + 1e-3f * float(q % 3);
+      };
+      runRanks(size, [&](Communicator &comm) {
+        int64_t r = comm.rank();
+        std::vector<float> in(outer * total * inner);
+        for (size_t i = 0; i < in.size(); ++i)
+          in[i] = value(r, i);
+        int64_t offset = getShardOffset(total, size, r);
+        int64_t extent = getShardSize(total, size, r);
+        std::vector<float> out(outer * extent * inner, -1.0f);
+        comm.reduceScatter(in.data(), out.data(), outer, total, inner,
+                           Reduction::Sum);
+        for (int64_t o = 0; o < outer; ++o)
+          for (int64_t j = 0; j < extent; ++j)
+            for (int64_t i = 0; i < inner; ++i) {
+              int64_t flat = (o * total + offset + j) * inner + i;
+              float expected = reduceInOrder(
+                  Reduction::Sum, size,
+                  [&](int64_t q) { return value(q, flat); });
+              ASSERT_EQ(out[(o * extent + j) * inner + i], expected)
+                  << "rank " << r << " total " << total << " outer " << outer;
+            }
+      });
     }
   }
 }
@@ -152,65 +176,106 @@ TEST_P(CollectiveTest, ReduceScatterUneven) {
 TEST_P(CollectiveTest, BroadcastAndBarrier) {
   int64_t size = GetParam();
   int64_t root = size - 1;
-  auto group = ThreadGroup::create(size);
-  std::vector<std::vector<float>> bufs(size);
-  group->run([&](Communicator &comm) {
-    int64_t r = comm.rank();
-    bufs[r].assign(33, float(r));
+  runRanks(size, [&](Communicator &comm) {
+    std::vector<float> buf(33, float(comm.rank()));
     comm.barrier();
-    comm.broadcast(bufs[r].data(), 33, root);
-    comm.barrier();
-  });
-  ASSERT_FALSE(group->communicator(0).failed());
-  for (auto &b : bufs)
-    for (float v : b)
+    comm.broadcast(buf.data(), 33, root);
+    comm.synchronize();
+    for (float v : buf)
       ASSERT_EQ(v, float(root));
+  });
+}
+
+TEST_P(CollectiveTest, RunsAgainAfterAnError) {
+  int64_t size = GetParam();
+  if (size < 2)
+    GTEST_SKIP() << "a mismatch needs two ranks";
+  Executor &executor = test::getTestExecutor(size);
+  bool ok = executor.run([&](Communicator &comm) {
+    std::vector<float> a(4, 1.0f);
+    comm.allReduce(a.data(), a.data(), comm.rank() == 0 ? 4 : 3,
+                   Reduction::Sum);
+  });
+  EXPECT_FALSE(ok);
+  EXPECT_NE(executor.error().find("collective mismatch"), std::string::npos)
+      << executor.error();
+  // A new run starts afresh: call numbers and the error are forgotten.
+  runRanks(size, [&](Communicator &comm) {
+    std::vector<float> a(4, 1.0f);
+    comm.allReduce(a.data(), a.data(), 4, Reduction::Sum);
+    ASSERT_EQ(a[0], float(size));
+  });
 }
 
 INSTANTIATE_TEST_SUITE_P(Ranks, CollectiveTest,
-                         ::testing::Values(1, 2, 3, 5, 8, 16));
+                         ::testing::ValuesIn(rankCounts()));
+
+//===----------------------------------------------------------------------===//
+// Misuse, on the test's backend (two or more ranks)
+//===----------------------------------------------------------------------===//
+
+/// The ranks of misuse tests: 2 on threads, the job's size under MPI.
+int64_t misuseRanks() {
+  int64_t fixed = test::getFixedDevices();
+  return fixed ? fixed : 2;
+}
 
 TEST(CommunicatorMisuse, MismatchedOpsNameRankAndOp) {
-  auto group = ThreadGroup::create(2);
-  group->run([&](Communicator &comm) {
-    std::vector<float> a(4, 1.0f), b(8, 0.0f);
-    if (comm.rank() == 0)
-      comm.allReduce(a.data(), b.data(), 4, Reduction::Sum);
-    else
+  int64_t size = misuseRanks();
+  if (size < 2)
+    GTEST_SKIP();
+  Executor &executor = test::getTestExecutor(size);
+  std::vector<std::string> seen(size);
+  executor.run([&](Communicator &comm) {
+    std::vector<float> a(4, 1.0f), b(4 * size, 0.0f);
+    if (comm.rank() == size - 1)
       comm.allGather(a.data(), b.data(), 1, 4, 1);
+    else
+      comm.allReduce(a.data(), b.data(), 4, Reduction::Sum);
     // A later call fails at once instead of waiting.
     comm.barrier();
+    seen[comm.rank()] = comm.error();
   });
-  std::string error = group->communicator(1).error();
-  EXPECT_EQ(error, "collective mismatch: rank 0 called all_reduce (call #1, "
-                   "4 elements, sum) but rank 1 called all_gather (call #1, "
-                   "shard 1x4x1)");
+  std::string expected = "collective mismatch: rank 0 called all_reduce "
+                         "(call #1, 4 elements, sum) but rank " +
+                         std::to_string(size - 1) +
+                         " called all_gather (call #1, shard 1x4x1)";
+  for (int64_t r : executor.localRanks())
+    EXPECT_EQ(seen[r], expected) << "rank " << r;
 }
 
 TEST(CommunicatorMisuse, MismatchedSizes) {
-  auto group = ThreadGroup::create(3);
-  group->run([&](Communicator &comm) {
+  int64_t size = misuseRanks();
+  if (size < 2)
+    GTEST_SKIP();
+  Executor &executor = test::getTestExecutor(size);
+  executor.run([&](Communicator &comm) {
     std::vector<float> a(8, 1.0f);
-    comm.allReduce(a.data(), a.data(), comm.rank() == 2 ? 7 : 8,
+    comm.allReduce(a.data(), a.data(), comm.rank() == 1 ? 7 : 8,
                    Reduction::Max);
   });
-  EXPECT_EQ(group->communicator(0).error(),
+  EXPECT_EQ(executor.error(),
             "collective mismatch: rank 0 called all_reduce (call #1, 8 "
-            "elements, max) but rank 2 called all_reduce (call #1, 7 "
+            "elements, max) but rank 1 called all_reduce (call #1, 7 "
             "elements, max)");
 }
 
 TEST(CommunicatorMisuse, RankThatStopsEarlyIsReportedNotAwaited) {
-  auto group = ThreadGroup::create(3, std::chrono::milliseconds(600000));
+  int64_t size = misuseRanks();
+  if (size < 2)
+    GTEST_SKIP();
+  Executor &executor = test::getTestExecutor(size);
   auto start = std::chrono::steady_clock::now();
-  group->run([&](Communicator &comm) {
+  executor.run([&](Communicator &comm) {
     comm.barrier();
     if (comm.rank() != 1)
       comm.barrier(); // rank 1 returns after one call
   });
   auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_LT(elapsed, std::chrono::seconds(10));
-  std::string error = group->communicator(0).error();
+  if (executor.localRanks().front() == 1 && executor.localRanks().size() == 1)
+    return; // the rank that stopped has nothing to report
+  std::string error = executor.error();
   EXPECT_NE(error.find("rank 1 finished after 1 collective calls while rank"),
             std::string::npos)
       << error;
@@ -218,7 +283,30 @@ TEST(CommunicatorMisuse, RankThatStopsEarlyIsReportedNotAwaited) {
       << error;
 }
 
-TEST(CommunicatorMisuse, LateRankTimesOut) {
+TEST(CommunicatorMisuse, RankThatFailsIsNamedWithItsReason) {
+  int64_t size = misuseRanks();
+  if (size < 2)
+    GTEST_SKIP();
+  Executor &executor = test::getTestExecutor(size);
+  executor.run([&](Communicator &comm) {
+    if (comm.rank() == 1)
+      return comm.abort("cannot read its shard of w.safetensors");
+    std::vector<float> a(2, 1.0f);
+    comm.synchronize();
+    comm.allReduce(a.data(), a.data(), 2, Reduction::Sum);
+  });
+  EXPECT_EQ(executor.error(),
+            "rank 1 failed: cannot read its shard of w.safetensors");
+}
+
+//===----------------------------------------------------------------------===//
+// Threads only: timeouts (under MPI a timeout ends the job; a lit test
+// covers it)
+//===----------------------------------------------------------------------===//
+
+TEST(ThreadsMisuse, LateRankTimesOut) {
+  if (!onThreads())
+    GTEST_SKIP();
   auto group = ThreadGroup::create(2, std::chrono::milliseconds(100));
   group->run([&](Communicator &comm) {
     if (comm.rank() == 1)
@@ -229,5 +317,17 @@ TEST(CommunicatorMisuse, LateRankTimesOut) {
   EXPECT_EQ(group->communicator(1).error(),
             "rank 0 timed out after 100 ms in all_reduce (call #1, 2 "
             "elements, sum) waiting for rank(s) 1");
+}
+
+TEST(ThreadsMisuse, SynchronizeHasNoTimeLimit) {
+  if (!onThreads())
+    GTEST_SKIP();
+  auto group = ThreadGroup::create(2, std::chrono::milliseconds(50));
+  bool ok = group->run([&](Communicator &comm) {
+    if (comm.rank() == 1)
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    comm.synchronize();
+  });
+  EXPECT_TRUE(ok) << group->error();
 }
 } // namespace

@@ -10,6 +10,7 @@
 #define TP_MLIR_UNITTESTS_SUPPORT_RANDOMCHAINS_H
 
 #include "tp-mlir/Evaluator/Tensor.h"
+#include "tp-mlir/Support/OptionEnums.h"
 
 #include "mlir/Interfaces/FunctionInterfaces.h"
 
@@ -27,9 +28,11 @@ struct Case {
 
   /// One line of parameters, then the model.
   std::string describe() const;
-  /// The tp-set-strategy name for this case ("mixed" fills with alternate).
-  std::string strategyOption() const {
-    return strategy == "mixed" ? "alternate" : strategy;
+  /// The tp-set-strategy option for this case ("mixed" fills with
+  /// alternate).
+  PartitionStrategy strategyOption() const {
+    return strategy == "mixed" ? PartitionStrategy::alternate
+                               : *symbolizePartitionStrategy(strategy);
   }
 };
 

@@ -57,7 +57,7 @@ TEST_P(ManifestTest, ManifestMatchesShapes) {
   PassManager pm(&context);
   PartitionPipelineOptions options;
   options.devices = devices;
-  options.strategy = strategy;
+  options.strategy = *symbolizePartitionStrategy(strategy);
   options.optimizeCollectives = optimize;
   addTPPartitionPipeline(pm, options);
   ASSERT_TRUE(succeeded(pm.run(*spmd)));

@@ -1,9 +1,10 @@
-//===- CPUBackend.h - compile partitioned tp IR and run it on threads -*- C++
-//-*-===//
+//===- CPUBackend.h - compile partitioned tp IR for the CPU ------*- C++ -*-===//
 //
 // Lowers a partitioned (SPMD) module to native code with the
-// tp-to-llvm-pipeline and MLIR's ExecutionEngine, and runs the entry
-// function on D threads, one per rank, each with its own shards.
+// tp-to-llvm-pipeline and MLIR's ExecutionEngine. Compiling is separate from
+// running: the compiled entry runs one rank on the calling thread, and the
+// collectives it calls go to that thread's communicator, so an executor
+// (threads or MPI, Communicator.h) decides where the ranks run.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +13,7 @@
 
 #include "tp-mlir/Evaluator/Evaluator.h"
 #include "tp-mlir/Runtime/RuntimeABI.h"
+#include "tp-mlir/Support/OptionEnums.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
@@ -31,8 +33,8 @@ namespace tp {
 void registerCPUBackendDialects(DialectRegistry &registry);
 
 struct CPUCompileOptions {
-  /// "blas" (sgemm of the runtime's BLAS) or "codegen" (MLIR loops).
-  std::string matmul = "blas";
+  /// sgemm of the runtime's BLAS, or MLIR-generated loops.
+  MatmulLowering matmul = MatmulLowering::blas;
   /// Time every compute op and collective.
   bool profile = false;
   /// LLVM optimization level of the generated code.
@@ -56,12 +58,13 @@ public:
   /// Names of the profiled regions ("compute <loc>", "communication <loc>").
   ArrayRef<std::string> getProfileNames() const { return profileNames; }
 
-  /// Runs every rank on its own thread with `rankArgs[r]` and returns each
-  /// rank's result. `profiles`, when given, receives one profile per rank.
-  /// A runtime error (a collective that failed) is returned in `error`.
-  FailureOr<RankTensors> run(ArrayRef<SmallVector<Tensor>> rankArgs,
-                             std::vector<rt::Profile> *profiles,
-                             std::string &error);
+  /// Runs the calling thread's rank with its local arguments `args` and
+  /// returns its result. The thread's current communicator (set by an
+  /// executor) answers the collectives; when one fails, the result is
+  /// meaningless and the communicator holds the error. Timers write to the
+  /// thread's current profile, if any. Fails, with `error` set, when the
+  /// arguments do not fit the compiled function.
+  FailureOr<Tensor> invoke(ArrayRef<Tensor> args, std::string &error) const;
 
   /// Writes the compiled code as an object file (compiled with forLinking).
   void writeObjectFile(StringRef path);
@@ -72,6 +75,7 @@ private:
   void (*function)(void **) = nullptr;
   int64_t numDevices = 1;
   unsigned numArgs = 0;
+  SmallVector<unsigned> argRanks;
   int64_t resultRank = 0;
   std::vector<std::string> profileNames;
 };

@@ -16,6 +16,8 @@
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Support/LLVM.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/Support/Error.h"
 
 namespace llvm {
 class SourceMgr;
@@ -34,6 +36,16 @@ float applyActivation(ActivationKind kind, float x);
 /// argument has been emitted.
 FailureOr<SmallVector<Tensor>> evaluate(FunctionOpInterface fn,
                                         ArrayRef<Tensor> args);
+
+/// Supplies argument `index` of a function on demand.
+using ArgumentLoader =
+    llvm::function_ref<llvm::Expected<Tensor>(unsigned index)>;
+
+/// evaluate(), with each argument loaded when its first user runs and every
+/// value dropped after its last use: a chain holds one layer's weights at a
+/// time, so the reference of a model too large to hold whole still runs.
+FailureOr<SmallVector<Tensor>> evaluateStreaming(FunctionOpInterface fn,
+                                                 ArgumentLoader load);
 
 /// Per-rank tensors: element r belongs to rank r.
 using RankTensors = SmallVector<SmallVector<Tensor>>;

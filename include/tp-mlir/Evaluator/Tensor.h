@@ -56,8 +56,10 @@ int64_t numElements(llvm::ArrayRef<int64_t> shape);
 double maxRelativeError(const Tensor &a, const Tensor &b, double floor = 1.0);
 
 /// The error measure of every equivalence check (docs/partitioning.md):
-/// maxRelativeError with the floor at 10% of `ref`'s largest magnitude, so
-/// that f32 sums cancelling near zero do not read as large relative errors.
+/// maxRelativeError with the floor at 10% of `ref`'s largest finite
+/// magnitude, so that f32 sums cancelling near zero do not read as large
+/// relative errors. A NaN or infinity agrees only with the same one in
+/// `ref`; any other makes the error infinite.
 double outputRelativeError(const Tensor &out, const Tensor &ref);
 
 } // namespace mlir::tp

@@ -9,9 +9,9 @@
 #ifndef TP_MLIR_PIPELINES_PIPELINES_H
 #define TP_MLIR_PIPELINES_PIPELINES_H
 
-#include "mlir/Pass/PassOptions.h"
+#include "tp-mlir/Support/OptionEnums.h"
 
-#include <string>
+#include "mlir/Pass/PassOptions.h"
 
 namespace mlir {
 class OpPassManager;
@@ -23,11 +23,11 @@ struct PartitionPipelineOptions
       *this, "devices",
       llvm::cl::desc("Devices of the 1-D mesh; 0 keeps the module's mesh"),
       llvm::cl::init(0)};
-  Option<std::string> strategy{
+  Option<PartitionStrategy> strategy{
       *this, "strategy",
       llvm::cl::desc("Sharding of unannotated layers: row, column, "
                      "alternate or replicated"),
-      llvm::cl::init("alternate")};
+      llvm::cl::init(PartitionStrategy::alternate)};
   Option<bool> optimizeCollectives{
       *this, "optimize-collectives",
       llvm::cl::desc("Remove the collectives the next layer does not need"),
@@ -41,11 +41,11 @@ void addTPPartitionPipeline(OpPassManager &pm,
                             const PartitionPipelineOptions &options);
 
 struct TPToLLVMOptions : public PassPipelineOptions<TPToLLVMOptions> {
-  Option<std::string> matmul{
+  Option<MatmulLowering> matmul{
       *this, "matmul",
       llvm::cl::desc("Local matmuls: blas (sgemm of the runtime's BLAS) or "
                      "codegen (MLIR loops)"),
-      llvm::cl::init("blas")};
+      llvm::cl::init(MatmulLowering::blas)};
   Option<bool> profile{
       *this, "profile",
       llvm::cl::desc("Time every compute op and collective (tp.profile)"),

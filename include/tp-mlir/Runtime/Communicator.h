@@ -1,15 +1,20 @@
-//===- Communicator.h - the tp runtime's collectives ------------*- C++ -*-===//
+//===- Communicator.h - the tp runtime's collectives and executors -*- C++ -*-===//
 //
-// One communicator interface for every backend (threads today; MPI and NCCL
-// later), so that the same compiled SPMD code runs on each. Collectives act
-// on row-major f32 tensors viewed around one dimension as
-// [outer x extent x inner]; shards along that dimension follow the balanced
-// rule of TPSharding.h.
+// One communicator interface for every backend (threads, MPI; NCCL later),
+// so that the same compiled SPMD code runs on each, and one executor
+// interface for what starts the ranks. Collectives act on row-major f32
+// tensors viewed around one dimension as [outer x extent x inner]; shards
+// along that dimension follow the balanced rule of BalancedSplit.h.
 //
 // Every rank must make the same sequence of calls with compatible sizes. A
-// mismatch, a rank that finishes while others wait, or a wait longer than
-// the timeout is an error that names the rank and the op; the communicator
-// then fails every later call at once instead of hanging.
+// mismatch, a rank that finishes or fails while others wait, or a wait longer
+// than the timeout is an error that names the rank and the op; the
+// communicator then fails every later call at once instead of hanging.
+//
+// This library (TPMLIRRuntimeCore) holds the interfaces and the C ABI that
+// compiled code calls; the backends are libraries of their own
+// (TPMLIRRuntimeThreads, TPMLIRRuntimeMPI), so that an application links
+// only the one it uses.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace mlir::tp::rt {
 
@@ -51,37 +57,59 @@ public:
   /// Copies `count` elements of `root`'s buffer into every rank's buffer.
   virtual void broadcast(float *buffer, int64_t count, int64_t root) = 0;
   virtual void barrier() = 0;
+  /// A barrier without the time limit, for hosts whose ranks do uneven work
+  /// between collectives (loading weights, computing a reference). A rank
+  /// that finishes or fails still releases it at once.
+  virtual void synchronize() = 0;
 
   /// Tells the others that this rank makes no more calls, so that a rank
   /// still waiting for it fails at once instead of timing out.
   virtual void finish() = 0;
+  /// Tells the others that this rank failed (`message` says why) and makes
+  /// no more calls; a rank waiting for it fails at once with an error that
+  /// names this rank and quotes the message.
+  virtual void abort(const std::string &message) = 0;
 
   /// Whether a collective failed; the first error, naming rank and op.
   virtual bool failed() const = 0;
   virtual std::string error() const = 0;
 };
 
-/// D ranks as D threads of one process, with shared-memory collectives.
-class ThreadGroup {
+/// What starts the ranks of a job: D threads of this process
+/// (ThreadGroup.h), or this process as one of D MPI processes (MPIGroup.h).
+class Executor {
 public:
-  /// `timeout` bounds every wait for the other ranks.
-  static std::unique_ptr<ThreadGroup>
-  create(int64_t size, std::chrono::milliseconds timeout = defaultTimeout());
-  virtual ~ThreadGroup();
+  virtual ~Executor();
 
-  /// The communicator of `rank`, owned by the group; one thread each.
-  virtual Communicator &communicator(int64_t rank) = 0;
+  /// The number of ranks of the job.
+  virtual int64_t size() const = 0;
+  /// The ranks that run in this process, in increasing order.
+  virtual std::vector<int64_t> localRanks() const = 0;
+  /// "threads" or "MPI", for messages.
+  virtual const char *name() const = 0;
 
-  /// Runs `body` on `size` threads, one per rank, and joins them. Calls
-  /// finish() on each rank's communicator when its body returns.
-  void run(const std::function<void(Communicator &)> &body);
+  /// Runs `body` once for every local rank (on a thread of its own, or on
+  /// the calling thread when there is one local rank), with that rank's
+  /// communicator current on the thread, calls finish() on it when the body
+  /// returns, and returns when every local rank is done. Each run starts
+  /// afresh: call numbers and errors of an earlier run are forgotten.
+  /// Returns false when a collective failed; error() says why.
+  virtual bool run(const std::function<void(Communicator &)> &body) = 0;
+  /// The first error of the last run as this process saw it; empty if none.
+  virtual std::string error() const = 0;
 
-  /// 60 s, or TP_RT_TIMEOUT_MS from the environment.
-  static std::chrono::milliseconds defaultTimeout();
+  /// Tells every other rank that this process failed before or outside a
+  /// run (`message` says why), so that none waits for it.
+  virtual void abort(const std::string &message) = 0;
 };
 
+/// The bound on every wait for other ranks: 60 s, or TP_RT_TIMEOUT_MS from
+/// the environment.
+std::chrono::milliseconds defaultTimeout();
+
 /// The communicator the calling thread's compiled code uses (null when none
-/// is set). Generated code reaches its communicator through this.
+/// is set). Generated code reaches its communicator through this; executors
+/// set it for each rank's thread.
 Communicator *currentCommunicator();
 void setCurrentCommunicator(Communicator *comm);
 

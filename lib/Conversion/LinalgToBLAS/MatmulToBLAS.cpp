@@ -3,6 +3,7 @@
 #include "../RuntimeCalls.h"
 
 #include "tp-mlir/Conversion/Passes.h"
+#include "tp-mlir/Runtime/EntryPoints.h"
 
 #include "mlir/IR/BuiltinTypes.h"
 
@@ -37,7 +38,7 @@ struct MatmulToBLASPass : tp::impl::MatmulToBLASBase<MatmulToBLASPass> {
     if (matmuls.empty())
       return;
     func::FuncOp callee = getOrInsertRuntimeFunc(
-        builder, module, "tp_rt_matmul_nt",
+        builder, module, rt::entry::kMatmulNT,
         builder.getFunctionType({strided, strided, strided}, {}),
         /*cInterface=*/true);
     for (linalg::MatmulOp op : matmuls) {

@@ -4,6 +4,7 @@
 
 #include "tp-mlir/Conversion/Passes.h"
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
+#include "tp-mlir/Runtime/EntryPoints.h"
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -44,9 +45,9 @@ struct InsertProfileTimersPass
       if (ops.empty())
         continue;
       func::FuncOp begin = getOrInsertRuntimeFunc(
-          builder, module, "tp_rt_timer_begin", timerType, false);
+          builder, module, rt::entry::kTimerBegin, timerType, false);
       func::FuncOp end = getOrInsertRuntimeFunc(
-          builder, module, "tp_rt_timer_end", timerType, false);
+          builder, module, rt::entry::kTimerEnd, timerType, false);
       SmallVector<Attribute> names;
       for (auto [id, op] : llvm::enumerate(ops)) {
         bool comm = isa<AllGatherOp, AllReduceOp, ReduceScatterOp>(op);

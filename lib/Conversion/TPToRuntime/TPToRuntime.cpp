@@ -2,14 +2,18 @@
 //
 // Collectives are lowered before bufferization, to calls on buffers wrapped
 // in to_buffer / to_tensor(restrict), so that one-shot bufferization needs
-// no interface implementation for tp ops and handles everything else.
+// no interface implementation for tp ops and handles everything else. The
+// callees come from a CollectiveABI, so the same patterns serve every
+// runtime.
 //
 //===----------------------------------------------------------------------===//
 
 #include "../RuntimeCalls.h"
 
 #include "tp-mlir/Conversion/Passes.h"
+#include "tp-mlir/Conversion/TPToRuntime/TPToRuntime.h"
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
+#include "tp-mlir/Runtime/EntryPoints.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -53,35 +57,36 @@ Value extentOf(OpBuilder &b, Location loc, Value tensor, int64_t dim) {
   return indexConstant(b, loc, type.getDimSize(dim));
 }
 
-Type unrankedF32(MLIRContext *ctx) {
-  return UnrankedMemRefType::get(Float32Type::get(ctx), 0);
-}
-
-/// A read-only view of `tensor` as an unranked memref.
-Value readBuffer(OpBuilder &b, Location loc, Value tensor) {
+/// A read-only view of `tensor` as an unranked memref in `memorySpace`.
+Value readBuffer(OpBuilder &b, Location loc, Value tensor,
+                 Attribute memorySpace) {
   auto type = cast<RankedTensorType>(tensor.getType());
   SmallVector<int64_t> strides(type.getRank(), ShapedType::kDynamic);
   auto layout =
       StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic, strides);
-  auto memrefType =
-      MemRefType::get(type.getShape(), type.getElementType(), layout);
+  auto memrefType = MemRefType::get(type.getShape(), type.getElementType(),
+                                    layout, memorySpace);
   Value buffer = bufferization::ToBufferOp::create(b, loc, memrefType, tensor,
                                                    /*read_only=*/true);
-  return memref::CastOp::create(b, loc, unrankedF32(b.getContext()), buffer);
+  return memref::CastOp::create(
+      b, loc, UnrankedMemRefType::get(type.getElementType(), memorySpace),
+      buffer);
 }
 
 /// Allocates the result of a collective, calls `callee` with (input, output,
 /// extra...), and returns the result as a tensor.
 Value callCollective(ConversionPatternRewriter &rewriter, Operation *op,
-                     StringRef callee, Value input,
+                     const CollectiveABI &abi, StringRef callee, Value input,
                      ArrayRef<Value> dynamicSizes, ArrayRef<Value> extra) {
   Location loc = op->getLoc();
   auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
   auto bufferType =
-      MemRefType::get(resultType.getShape(), resultType.getElementType());
+      MemRefType::get(resultType.getShape(), resultType.getElementType(),
+                      MemRefLayoutAttrInterface(), abi.memorySpace);
   Value out = memref::AllocOp::create(rewriter, loc, bufferType, dynamicSizes);
-  Type unranked = unrankedF32(rewriter.getContext());
-  SmallVector<Value> args{readBuffer(rewriter, loc, input),
+  Type unranked =
+      UnrankedMemRefType::get(resultType.getElementType(), abi.memorySpace);
+  SmallVector<Value> args{readBuffer(rewriter, loc, input, abi.memorySpace),
                           memref::CastOp::create(rewriter, loc, unranked, out)};
   SmallVector<Type> argTypes{unranked, unranked};
   for (Value v : extra) {
@@ -121,14 +126,35 @@ Value i32Constant(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v);
 }
 
-struct RankToCall : OpConversionPattern<RankOp> {
-  using OpConversionPattern::OpConversionPattern;
+/// A pattern that calls into the runtime described by an ABI.
+template <typename Op>
+struct RuntimePattern : OpConversionPattern<Op> {
+  RuntimePattern(MLIRContext *ctx, const CollectiveABI &abi)
+      : OpConversionPattern<Op>(ctx), abi(abi) {}
+
+  /// Whether the runtime implements collectives on `op`'s element type.
+  LogicalResult checkElementType(Op op,
+                                 ConversionPatternRewriter &rewriter) const {
+    Type element = cast<RankedTensorType>(op.getType()).getElementType();
+    if (abi.supportsElementType && abi.supportsElementType(element))
+      return success();
+    return rewriter.notifyMatchFailure(op, [&](Diagnostic &diag) {
+      diag << "the " << abi.name << " runtime has no collectives on "
+           << element;
+    });
+  }
+
+  CollectiveABI abi;
+};
+
+struct RankToCall : RuntimePattern<RankOp> {
+  using RuntimePattern::RuntimePattern;
   LogicalResult
   matchAndRewrite(RankOp op, OpAdaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto module = op->getParentOfType<ModuleOp>();
     func::FuncOp fn = getOrInsertRuntimeFunc(
-        rewriter, module, "tp_rt_rank",
+        rewriter, module, abi.rank,
         rewriter.getFunctionType({}, {rewriter.getI64Type()}),
         /*cInterface=*/false);
     Value rank = func::CallOp::create(rewriter, op.getLoc(), fn, ValueRange{})
@@ -174,11 +200,13 @@ struct AllSliceToExtractSlice : OpConversionPattern<AllSliceOp> {
   }
 };
 
-struct AllGatherToCall : OpConversionPattern<AllGatherOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct AllGatherToCall : RuntimePattern<AllGatherOp> {
+  using RuntimePattern::RuntimePattern;
   LogicalResult
   matchAndRewrite(AllGatherOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    if (failed(checkElementType(op, rewriter)))
+      return failure();
     int64_t dim = op.getDim();
     if (op.getType().isDynamicDim(dim))
       return rewriter.notifyMatchFailure(
@@ -186,33 +214,37 @@ struct AllGatherToCall : OpConversionPattern<AllGatherOp> {
     Location loc = op.getLoc();
     SmallVector<Value> sizes = resultSizes(rewriter, loc, adaptor.getInput(),
                                            op.getType(), std::nullopt, {});
-    rewriter.replaceOp(op, callCollective(rewriter, op, "tp_rt_all_gather",
+    rewriter.replaceOp(op, callCollective(rewriter, op, abi, abi.allGather,
                                           adaptor.getInput(), sizes,
                                           {i64Constant(rewriter, loc, dim)}));
     return success();
   }
 };
 
-struct AllReduceToCall : OpConversionPattern<AllReduceOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct AllReduceToCall : RuntimePattern<AllReduceOp> {
+  using RuntimePattern::RuntimePattern;
   LogicalResult
   matchAndRewrite(AllReduceOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    if (failed(checkElementType(op, rewriter)))
+      return failure();
     Location loc = op.getLoc();
     SmallVector<Value> sizes = resultSizes(rewriter, loc, adaptor.getInput(),
                                            op.getType(), std::nullopt, {});
     Value kind = i32Constant(rewriter, loc, static_cast<int>(op.getKind()));
-    rewriter.replaceOp(op, callCollective(rewriter, op, "tp_rt_all_reduce",
+    rewriter.replaceOp(op, callCollective(rewriter, op, abi, abi.allReduce,
                                           adaptor.getInput(), sizes, {kind}));
     return success();
   }
 };
 
-struct ReduceScatterToCall : OpConversionPattern<ReduceScatterOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct ReduceScatterToCall : RuntimePattern<ReduceScatterOp> {
+  using RuntimePattern::RuntimePattern;
   LogicalResult
   matchAndRewrite(ReduceScatterOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    if (failed(checkElementType(op, rewriter)))
+      return failure();
     Location loc = op.getLoc();
     int64_t dim = op.getDim();
     Value input = adaptor.getInput();
@@ -227,7 +259,7 @@ struct ReduceScatterToCall : OpConversionPattern<ReduceScatterOp> {
         resultSizes(rewriter, loc, input, op.getType(), dim, size);
     Value kind = i32Constant(rewriter, loc, static_cast<int>(op.getKind()));
     rewriter.replaceOp(
-        op, callCollective(rewriter, op, "tp_rt_reduce_scatter", input, sizes,
+        op, callCollective(rewriter, op, abi, abi.reduceScatter, input, sizes,
                            {i64Constant(rewriter, loc, dim), kind}));
     return success();
   }
@@ -237,13 +269,26 @@ struct ConvertTPToRuntimePass
     : tp::impl::ConvertTPToRuntimeBase<ConvertTPToRuntimePass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    const CollectiveABI &abi = getHostCollectiveABI();
+    // A collective the runtime cannot run is the user's error, said plainly,
+    // rather than a failure to legalize.
+    WalkResult unsupported = module.walk([&](Operation *op) {
+      if (!isa<AllGatherOp, AllReduceOp, ReduceScatterOp>(op))
+        return WalkResult::advance();
+      Type element =
+          cast<RankedTensorType>(op->getResult(0).getType()).getElementType();
+      if (abi.supportsElementType(element))
+        return WalkResult::advance();
+      op->emitOpError() << "on " << element << " has no lowering: the "
+                        << abi.name << " runtime implements f32 collectives";
+      return WalkResult::interrupt();
+    });
+    if (unsupported.wasInterrupted())
+      return signalPassFailure();
     ConversionTarget target(getContext());
-    target.addIllegalOp<RankOp, AllSliceOp, AllGatherOp, AllReduceOp,
-                        ReduceScatterOp>();
-    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    configureTPToRuntimeTarget(target);
     RewritePatternSet patterns(&getContext());
-    patterns.add<RankToCall, AllSliceToExtractSlice, AllGatherToCall,
-                 AllReduceToCall, ReduceScatterToCall>(&getContext());
+    populateTPToRuntimePatterns(patterns, abi);
     if (failed(applyPartialConversion(module, target, std::move(patterns))))
       return signalPassFailure();
     for (auto fn : module.getOps<func::FuncOp>()) {
@@ -262,3 +307,31 @@ struct ConvertTPToRuntimePass
   }
 };
 } // namespace
+
+const CollectiveABI &mlir::tp::getHostCollectiveABI() {
+  static const CollectiveABI abi{
+      "host",
+      rt::entry::kRank,
+      rt::entry::kAllGather,
+      rt::entry::kAllReduce,
+      rt::entry::kReduceScatter,
+      [](Type t) { return t.isF32(); },
+      Attribute()};
+  return abi;
+}
+
+void mlir::tp::populateTPToRuntimePatterns(RewritePatternSet &patterns,
+                                           const CollectiveABI &abi) {
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<AllSliceToExtractSlice>(ctx);
+  patterns.add<RankToCall, AllGatherToCall, AllReduceToCall,
+               ReduceScatterToCall>(ctx, abi);
+}
+
+void mlir::tp::configureTPToRuntimeTarget(ConversionTarget &target) {
+  target.addIllegalOp<RankOp, AllSliceOp, AllGatherOp, AllReduceOp,
+                      ReduceScatterOp>();
+  // Everything else (the local compute, already in linalg, and the buffer
+  // casts and calls these patterns create) stays as it is.
+  target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+}

@@ -1,13 +1,10 @@
-// RUN: tp-opt %s -split-input-file --tp-set-strategy=strategy=diagonal -verify-diagnostics
+// RUN: tp-opt %s -split-input-file --tp-set-strategy=strategy=row -verify-diagnostics
+// RUN: not tp-opt %s --tp-set-strategy=strategy=diagonal 2>&1 | FileCheck %s --check-prefix=NAME
 
-// Tests that an unknown strategy name is an error.
-// expected-error@+1 {{tp-set-strategy: unknown strategy 'diagonal'; expected one of: row, column, alternate, replicated}}
-module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
-}
+// Tests that an unknown strategy name is an error that lists the valid ones.
+// NAME: tp-opt: for the --strategy option: unknown value 'diagonal'; expected one of: row, column, alternate, replicated
 
-// -----
-
-// Tests that a strategy needs a mesh (checked before the name).
+// Tests that a strategy needs a mesh.
 // expected-error@+1 {{tp-set-strategy needs a device mesh: add 'tp.mesh' to the module or run tp-set-mesh first}}
 module {
 }

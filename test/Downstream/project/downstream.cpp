@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tp-mlir/Backend/CPUBackend.h"
+#include "tp-mlir/Runtime/ThreadGroup.h"
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h"
 #include "tp-mlir/Evaluator/Evaluator.h"
@@ -65,7 +66,7 @@ int main() {
   PassManager partition(&context);
   tp::PartitionPipelineOptions options;
   options.devices = 2;
-  options.strategy = "row";
+  options.strategy = mlir::tp::PartitionStrategy::row;
   tp::addTPPartitionPipeline(partition, options);
   if (failed(partition.run(*module)))
     return 1;
@@ -75,12 +76,23 @@ int main() {
   tp::RankTensors rankArgs = {
       {tp::Tensor({1, 2}, {1, -1}), tp::Tensor({1, 2}, {2, 1})},
       {tp::Tensor({1, 2}, {1, -1}), tp::Tensor({1, 2}, {1, 3})}};
-  std::string error;
-  auto ranks = (*compiled)->run(rankArgs, nullptr, error);
-  if (failed(ranks))
+  // Each rank runs on a thread of its own; the compiled code's collectives
+  // go to the thread's communicator.
+  auto group = tp::rt::ThreadGroup::create(2);
+  std::vector<tp::Tensor> outputs(2);
+  bool ran = group->run([&](tp::rt::Communicator &comm) {
+    std::string error;
+    auto out = (*compiled)->invoke(rankArgs[comm.rank()], error);
+    if (failed(out))
+      return comm.abort(error);
+    outputs[comm.rank()] = std::move(*out);
+  });
+  if (!ran) {
+    llvm::errs() << group->error() << "\n";
     return 1;
-  for (auto &rank : *ranks)
-    llvm::outs() << llvm::format("compiled rank: %g %g\n", rank[0].data[0],
-                                 rank[0].data[1]);
+  }
+  for (const tp::Tensor &out : outputs)
+    llvm::outs() << llvm::format("compiled rank: %g %g\n", out.data[0],
+                                 out.data[1]);
   return 0;
 }

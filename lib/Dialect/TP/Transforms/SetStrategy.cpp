@@ -32,21 +32,18 @@ struct SetStrategyPass : tp::impl::SetStrategyBase<SetStrategyPass> {
                          << "' to the module or run tp-set-mesh first";
       return signalPassFailure();
     }
-    StringRef name = strategy.getValue();
-    bool alternate = name == "alternate";
-    std::optional<ShardingKind> uniform = symbolizeShardingKind(name);
-    if (!alternate && !uniform) {
-      module.emitError() << "tp-set-strategy: unknown strategy '" << name
-                         << "'; expected one of: row, column, alternate, "
-                            "replicated";
-      return signalPassFailure();
-    }
+    bool alternate = strategy == PartitionStrategy::alternate;
+    ShardingKind uniform = ShardingKind::row;
+    if (strategy == PartitionStrategy::column)
+      uniform = ShardingKind::column;
+    else if (strategy == PartitionStrategy::replicated)
+      uniform = ShardingKind::replicated;
     MLIRContext *ctx = &getContext();
     // Ops are visited in order, so a layer's producer is decided first.
     module.walk([&](LinearOp op) {
       if (op.getSharding())
         return;
-      ShardingKind kind = uniform ? *uniform : ShardingKind::row;
+      ShardingKind kind = uniform;
       if (alternate) {
         LinearOp producer = producingLayer(op.getInput());
         if (producer && producer.getSharding() == ShardingKind::row)

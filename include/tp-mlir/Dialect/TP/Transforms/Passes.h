@@ -3,6 +3,8 @@
 #ifndef TP_MLIR_DIALECT_TP_TRANSFORMS_PASSES_H
 #define TP_MLIR_DIALECT_TP_TRANSFORMS_PASSES_H
 
+#include "tp-mlir/Support/OptionEnums.h"
+
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {

@@ -80,10 +80,12 @@ def SetStrategy : Pass<"tp-set-strategy", "::mlir::ModuleOp"> {
     %y = tp.linear %h, %w1 sharding(column) : ...
     ```
 
-    The module must carry a `tp.mesh`; an unknown strategy is an error.
+    The module must carry a `tp.mesh`. An unknown strategy is an error that
+    lists the valid ones.
   }];
   let options = [
-    Option<"strategy", "strategy", "std::string", /*default=*/"\"alternate\"",
+    Option<"strategy", "strategy", "::mlir::tp::PartitionStrategy",
+           /*default=*/"::mlir::tp::PartitionStrategy::alternate",
            "row, column, alternate or replicated">
   ];
 }

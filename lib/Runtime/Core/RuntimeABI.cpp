@@ -3,14 +3,12 @@
 #include "tp-mlir/Runtime/RuntimeABI.h"
 
 #include "tp-mlir/Runtime/Communicator.h"
-
-#include <cblas.h>
+#include "tp-mlir/Runtime/EntryPoints.h"
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 
 using namespace mlir::tp::rt;
 
@@ -25,7 +23,7 @@ Communicator &requireCommunicator(const char *op) {
   if (!comm) {
     std::fprintf(stderr,
                  "tp runtime: %s called on a thread without a communicator; "
-                 "run compiled code through a ThreadGroup (or set one)\n",
+                 "run compiled code through an executor (or set one)\n",
                  op);
     std::abort();
   }
@@ -135,47 +133,6 @@ void _mlir_ciface_tp_rt_reduce_scatter(UnrankedMemRefType<float> *in,
                      static_cast<Reduction>(reduction));
 }
 
-void _mlir_ciface_tp_rt_matmul_nt(StridedMemRefType<float, 2> *x,
-                                  StridedMemRefType<float, 2> *w,
-                                  StridedMemRefType<float, 2> *y) {
-  int64_t m = x->sizes[0], k = x->sizes[1], n = w->sizes[0];
-  if (m == 0 || n == 0)
-    return;
-  // Each rank is one thread: parallelism comes from the ranks, so BLAS must
-  // not start threads of its own inside every rank.
-  static std::once_flag singleThreaded;
-  std::call_once(singleThreaded, [] { openblas_set_num_threads(1); });
-  // sgemm needs unit stride along rows; tp's buffers have it (a slice along
-  // dim 1 keeps it, with a row stride larger than its width).
-  auto ld = [](StridedMemRefType<float, 2> *a) {
-    return std::max<int64_t>(a->strides[0], std::max<int64_t>(a->sizes[1], 1));
-  };
-  if (x->strides[1] != 1 || w->strides[1] != 1 || y->strides[1] != 1) {
-    std::fprintf(stderr, "tp runtime: matmul operands need unit stride along "
-                         "rows\n");
-    std::abort();
-  }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f,
-              x->data + x->offset, ld(x), w->data + w->offset, ld(w), 1.0f,
-              y->data + y->offset, ld(y));
-}
-
-int tp_rt_run_on_threads(int64_t numRanks,
-                         void (*body)(int64_t rank, void *user), void *user,
-                         char *error, size_t errorSize) {
-  if (numRanks < 1) {
-    std::snprintf(error, errorSize, "tp runtime: %lld ranks requested",
-                  static_cast<long long>(numRanks));
-    return 1;
-  }
-  auto group = ThreadGroup::create(numRanks);
-  group->run([&](Communicator &comm) { body(comm.rank(), user); });
-  if (!group->communicator(0).failed())
-    return 0;
-  std::snprintf(error, errorSize, "%s", group->communicator(0).error().c_str());
-  return 1;
-}
-
 void tp_rt_timer_begin(int64_t id) {
   if (!currentProfile)
     return;
@@ -199,18 +156,17 @@ void tp_rt_timer_end(int64_t id) {
 }
 }
 
-std::vector<std::pair<std::string, void *>> mlir::tp::rt::getRuntimeSymbols() {
+std::vector<RuntimeSymbol> mlir::tp::rt::getRuntimeSymbols() {
+  std::string ciface = entry::kCInterfacePrefix;
   return {
-      {"tp_rt_rank", reinterpret_cast<void *>(&tp_rt_rank)},
-      {"_mlir_ciface_tp_rt_all_gather",
+      {entry::kRank, reinterpret_cast<void *>(&tp_rt_rank)},
+      {ciface + entry::kAllGather,
        reinterpret_cast<void *>(&_mlir_ciface_tp_rt_all_gather)},
-      {"_mlir_ciface_tp_rt_all_reduce",
+      {ciface + entry::kAllReduce,
        reinterpret_cast<void *>(&_mlir_ciface_tp_rt_all_reduce)},
-      {"_mlir_ciface_tp_rt_reduce_scatter",
+      {ciface + entry::kReduceScatter,
        reinterpret_cast<void *>(&_mlir_ciface_tp_rt_reduce_scatter)},
-      {"_mlir_ciface_tp_rt_matmul_nt",
-       reinterpret_cast<void *>(&_mlir_ciface_tp_rt_matmul_nt)},
-      {"tp_rt_timer_begin", reinterpret_cast<void *>(&tp_rt_timer_begin)},
-      {"tp_rt_timer_end", reinterpret_cast<void *>(&tp_rt_timer_end)},
+      {entry::kTimerBegin, reinterpret_cast<void *>(&tp_rt_timer_begin)},
+      {entry::kTimerEnd, reinterpret_cast<void *>(&tp_rt_timer_end)},
   };
 }

@@ -1,4 +1,4 @@
-//===- ThreadCommunicator.cpp - D ranks as D threads ----------------------===//
+//===- ThreadGroup.cpp - D ranks as D threads -----------------------------===//
 //
 // Each collective is two phases separated by barriers. Every rank first
 // publishes its buffers and sizes in its slot; the last rank to arrive at the
@@ -8,170 +8,41 @@
 // buffer alive until all ranks are done with it.
 //
 // A barrier waits on a condition variable, so D may exceed the number of
-// cores. It fails at once when a rank it waits for has finished, and after
-// the timeout otherwise; an error is sticky and fails every later call.
+// cores. It fails at once when a rank it waits for has finished or failed,
+// and after the timeout otherwise; an error is sticky and fails every later
+// call.
 //
 //===----------------------------------------------------------------------===//
 
-#include "tp-mlir/Runtime/Communicator.h"
+#include "tp-mlir/Runtime/ThreadGroup.h"
+
+#include "../CollectiveCall.h"
 
 #include "tp-mlir/Support/BalancedSplit.h"
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <mutex>
-#include <sstream>
 #include <thread>
 #include <vector>
 
 using namespace mlir::tp;
 using namespace mlir::tp::rt;
 
-const char *mlir::tp::rt::stringifyReduction(Reduction op) {
-  switch (op) {
-  case Reduction::Sum:
-    return "sum";
-  case Reduction::Prod:
-    return "prod";
-  case Reduction::Max:
-    return "max";
-  case Reduction::Min:
-    return "min";
-  }
-  return "unknown";
-}
-
-Communicator::~Communicator() = default;
-ThreadGroup::~ThreadGroup() = default;
-
-static thread_local Communicator *current = nullptr;
-Communicator *mlir::tp::rt::currentCommunicator() { return current; }
-void mlir::tp::rt::setCurrentCommunicator(Communicator *comm) {
-  current = comm;
-}
-
-std::chrono::milliseconds ThreadGroup::defaultTimeout() {
-  if (const char *env = std::getenv("TP_RT_TIMEOUT_MS")) {
-    long long ms = std::atoll(env);
-    if (ms > 0)
-      return std::chrono::milliseconds(ms);
-  }
-  return std::chrono::milliseconds(60000);
-}
-
 namespace {
-enum class Op { AllGather, AllReduce, ReduceScatter, Broadcast, Barrier };
-
-const char *opName(Op op) {
-  switch (op) {
-  case Op::AllGather:
-    return "all_gather";
-  case Op::AllReduce:
-    return "all_reduce";
-  case Op::ReduceScatter:
-    return "reduce_scatter";
-  case Op::Broadcast:
-    return "broadcast";
-  case Op::Barrier:
-    return "barrier";
-  }
-  return "?";
-}
+using Op = CollectiveOp;
 
 /// What one rank published for its current call.
-struct Slot {
-  Op op = Op::Barrier;
-  uint64_t call = 0; // 1-based number of this rank's collective calls
-  int64_t a = 0, b = 0, c = 0;
-  int32_t reduction = 0;
+struct Slot : CollectiveCall {
   const float *in = nullptr;
   float *out = nullptr;
   uint64_t arrivedGeneration = 0;
   bool finished = false;
-
-  std::string describe() const {
-    std::ostringstream os;
-    os << opName(op) << " (call #" << call;
-    switch (op) {
-    case Op::AllGather:
-      os << ", shard " << a << "x" << b << "x" << c;
-      break;
-    case Op::AllReduce:
-      os << ", " << a << " elements, "
-         << stringifyReduction(static_cast<Reduction>(reduction));
-      break;
-    case Op::ReduceScatter:
-      os << ", " << a << "x" << b << "x" << c << ", "
-         << stringifyReduction(static_cast<Reduction>(reduction));
-      break;
-    case Op::Broadcast:
-      os << ", " << a << " elements from rank " << b;
-      break;
-    case Op::Barrier:
-      break;
-    }
-    os << ")";
-    return os.str();
-  }
-
-  /// Whether another rank's call is the same collective with sizes that fit.
-  bool matches(const Slot &o) const {
-    if (op != o.op || call != o.call)
-      return false;
-    switch (op) {
-    case Op::AllGather:
-      return a == o.a && c == o.c; // extents may differ
-    case Op::AllReduce:
-      return a == o.a && reduction == o.reduction;
-    case Op::ReduceScatter:
-      return a == o.a && b == o.b && c == o.c && reduction == o.reduction;
-    case Op::Broadcast:
-      return a == o.a && b == o.b;
-    case Op::Barrier:
-      return true;
-    }
-    return false;
-  }
 };
-
-float combine(Reduction op, float x, float y) {
-  switch (op) {
-  case Reduction::Sum:
-    return x + y;
-  case Reduction::Prod:
-    return x * y;
-  case Reduction::Max:
-    return std::max(x, y);
-  case Reduction::Min:
-    return std::min(x, y);
-  }
-  return x;
-}
-
-/// acc[i] = op(acc[i], src[i]); written as plain loops so they vectorize.
-void combineInto(Reduction op, float *acc, const float *src, int64_t n) {
-  switch (op) {
-  case Reduction::Sum:
-    for (int64_t i = 0; i < n; ++i)
-      acc[i] += src[i];
-    return;
-  case Reduction::Prod:
-    for (int64_t i = 0; i < n; ++i)
-      acc[i] *= src[i];
-    return;
-  case Reduction::Max:
-    for (int64_t i = 0; i < n; ++i)
-      acc[i] = std::max(acc[i], src[i]);
-    return;
-  case Reduction::Min:
-    for (int64_t i = 0; i < n; ++i)
-      acc[i] = std::min(acc[i], src[i]);
-    return;
-  }
-}
 
 class ThreadGroupImpl;
 
@@ -190,17 +61,21 @@ public:
                      int64_t inner, Reduction op) override;
   void broadcast(float *buffer, int64_t count, int64_t root) override;
   void barrier() override;
+  void synchronize() override;
   void finish() override;
+  void abort(const std::string &message) override;
   bool failed() const override;
   std::string error() const override;
 
 private:
-  /// Publishes this rank's call and waits for all ranks; false on error.
+  /// Publishes this rank's call and waits for all ranks (without a time
+  /// limit when `bounded` is false); false on error.
   bool enter(Op op, int64_t a, int64_t b, int64_t c, Reduction red,
-             const float *in, float *out);
+             const float *in, float *out, bool bounded = true);
   /// The second barrier of a collective.
   void leave();
 
+  friend class ThreadGroupImpl;
   ThreadGroupImpl &group;
   int64_t myRank;
   uint64_t calls = 0;
@@ -215,10 +90,29 @@ public:
   }
 
   Communicator &communicator(int64_t rank) override { return *comms[rank]; }
+  int64_t size() const override { return numRanks; }
+  std::vector<int64_t> localRanks() const override {
+    std::vector<int64_t> ranks(numRanks);
+    for (int64_t r = 0; r < numRanks; ++r)
+      ranks[r] = r;
+    return ranks;
+  }
+  const char *name() const override { return "threads"; }
+  bool run(const std::function<void(Communicator &)> &body) override;
+  std::string error() const override {
+    std::lock_guard<std::mutex> lock(mutex);
+    return errorMessage;
+  }
+  /// Every rank lives in this process; there is nobody else to tell.
+  void abort(const std::string &message) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    setErrorLocked(message);
+  }
 
-  /// Waits until every rank has arrived. The last to arrive runs
-  /// `validate` (under the lock) before releasing the others.
-  bool arrive(int64_t rank, bool validate) {
+  /// Waits until every rank has arrived, for at most the timeout when
+  /// `bounded`. The last to arrive runs `validate` (under the lock) before
+  /// releasing the others.
+  bool arrive(int64_t rank, bool validate, bool bounded = true) {
     std::unique_lock<std::mutex> lock(mutex);
     if (!errorMessage.empty())
       return false;
@@ -232,30 +126,30 @@ public:
       cv.notify_all();
       return errorMessage.empty();
     }
-    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto deadline = bounded ? std::chrono::steady_clock::now() + timeout
+                            : std::chrono::steady_clock::time_point::max();
     while (currentGeneration == generation && errorMessage.empty()) {
       for (int64_t q = 0; q < numRanks; ++q) {
         const Slot &s = slots[q];
         if (s.finished && s.arrivedGeneration != generation + 1) {
-          setErrorLocked("rank " + std::to_string(q) + " finished after " +
-                         std::to_string(s.call) + " collective calls while " +
-                         "rank " + std::to_string(rank) + " waits in " +
-                         slots[rank].describe());
+          setErrorLocked(
+              finishedWhileWaiting(q, s.call, rank, slots[rank]));
           break;
         }
       }
       if (!errorMessage.empty())
         break;
+      if (!bounded) {
+        cv.wait(lock);
+        continue;
+      }
       if (cv.wait_until(lock, deadline) == std::cv_status::timeout &&
           currentGeneration == generation && errorMessage.empty()) {
         std::string missing;
         for (int64_t q = 0; q < numRanks; ++q)
           if (slots[q].arrivedGeneration != generation + 1)
             missing += (missing.empty() ? "" : ", ") + std::to_string(q);
-        setErrorLocked("rank " + std::to_string(rank) + " timed out after " +
-                       std::to_string(timeout.count()) + " ms in " +
-                       slots[rank].describe() + " waiting for rank(s) " +
-                       missing);
+        setErrorLocked(timedOut(rank, timeout, slots[rank], missing));
       }
     }
     return errorMessage.empty();
@@ -267,13 +161,27 @@ public:
     cv.notify_all();
   }
 
+  void fail(int64_t rank, const std::string &message) {
+    std::lock_guard<std::mutex> lock(mutex);
+    setErrorLocked("rank " + std::to_string(rank) + " failed: " + message);
+    slots[rank].finished = true;
+  }
+
   bool failed() const {
     std::lock_guard<std::mutex> lock(mutex);
     return !errorMessage.empty();
   }
-  std::string error() const {
+
+  /// Forgets the calls, arrivals and error of an earlier run.
+  void reset() {
     std::lock_guard<std::mutex> lock(mutex);
-    return errorMessage;
+    for (Slot &s : slots)
+      s = Slot();
+    for (auto &comm : comms)
+      comm->calls = 0;
+    waiting = 0;
+    currentGeneration = 0;
+    errorMessage.clear();
   }
 
   const int64_t numRanks;
@@ -282,14 +190,10 @@ public:
 
 private:
   void validateLocked() {
-    for (int64_t q = 1; q < numRanks; ++q) {
-      if (!slots[q].matches(slots[0])) {
-        setErrorLocked("collective mismatch: rank 0 called " +
-                       slots[0].describe() + " but rank " + std::to_string(q) +
-                       " called " + slots[q].describe());
-        return;
-      }
-    }
+    std::string mismatch = checkCollectiveCalls(
+        numRanks, [&](int64_t q) -> const CollectiveCall & { return slots[q]; });
+    if (!mismatch.empty())
+      setErrorLocked(std::move(mismatch));
   }
   void setErrorLocked(std::string message) {
     if (errorMessage.empty())
@@ -308,7 +212,8 @@ private:
 int64_t ThreadCommunicator::size() const { return group.numRanks; }
 
 bool ThreadCommunicator::enter(Op op, int64_t a, int64_t b, int64_t c,
-                               Reduction red, const float *in, float *out) {
+                               Reduction red, const float *in, float *out,
+                               bool bounded) {
   Slot &s = group.slots[myRank];
   s.op = op;
   s.call = ++calls;
@@ -318,7 +223,7 @@ bool ThreadCommunicator::enter(Op op, int64_t a, int64_t b, int64_t c,
   s.reduction = static_cast<int32_t>(red);
   s.in = in;
   s.out = out;
-  return group.arrive(myRank, /*validate=*/true);
+  return group.arrive(myRank, /*validate=*/true, bounded);
 }
 
 void ThreadCommunicator::leave() { group.arrive(myRank, /*validate=*/false); }
@@ -401,7 +306,15 @@ void ThreadCommunicator::barrier() {
   enter(Op::Barrier, 0, 0, 0, Reduction::Sum, nullptr, nullptr);
 }
 
+void ThreadCommunicator::synchronize() {
+  enter(Op::Barrier, 0, 0, 0, Reduction::Sum, nullptr, nullptr,
+        /*bounded=*/false);
+}
+
 void ThreadCommunicator::finish() { group.finish(myRank); }
+void ThreadCommunicator::abort(const std::string &message) {
+  group.fail(myRank, message);
+}
 bool ThreadCommunicator::failed() const { return group.failed(); }
 std::string ThreadCommunicator::error() const { return group.error(); }
 } // namespace
@@ -411,17 +324,40 @@ ThreadGroup::create(int64_t size, std::chrono::milliseconds timeout) {
   return std::make_unique<ThreadGroupImpl>(size, timeout);
 }
 
-void ThreadGroup::run(const std::function<void(Communicator &)> &body) {
-  auto &impl = static_cast<ThreadGroupImpl &>(*this);
-  std::vector<std::thread> threads;
-  for (int64_t r = 0; r < impl.numRanks; ++r)
-    threads.emplace_back([&, r] {
-      Communicator &comm = communicator(r);
-      setCurrentCommunicator(&comm);
-      body(comm);
-      comm.finish();
-      setCurrentCommunicator(nullptr);
-    });
-  for (std::thread &t : threads)
-    t.join();
+bool ThreadGroupImpl::run(const std::function<void(Communicator &)> &body) {
+  reset();
+  auto runRank = [&](int64_t r) {
+    Communicator &comm = communicator(r);
+    Communicator *previous = currentCommunicator();
+    setCurrentCommunicator(&comm);
+    body(comm);
+    comm.finish();
+    setCurrentCommunicator(previous);
+  };
+  if (numRanks == 1) {
+    runRank(0);
+  } else {
+    std::vector<std::thread> threads;
+    for (int64_t r = 0; r < numRanks; ++r)
+      threads.emplace_back(runRank, r);
+    for (std::thread &t : threads)
+      t.join();
+  }
+  return !failed();
+}
+
+extern "C" int tp_rt_run_on_threads(int64_t numRanks,
+                                    void (*body)(int64_t rank, void *user),
+                                    void *user, char *error,
+                                    size_t errorSize) {
+  if (numRanks < 1) {
+    std::snprintf(error, errorSize, "tp runtime: %lld ranks requested",
+                  static_cast<long long>(numRanks));
+    return 1;
+  }
+  auto group = ThreadGroup::create(numRanks);
+  if (group->run([&](Communicator &comm) { body(comm.rank(), user); }))
+    return 0;
+  std::snprintf(error, errorSize, "%s", group->error().c_str());
+  return 1;
 }

@@ -1,0 +1,60 @@
+//===- TPToRuntime.h - collectives to runtime calls, per backend -*- C++ -*-===//
+//
+// One set of patterns lowers tp.rank and the collectives to calls into a
+// runtime; what differs between runtimes is described by a CollectiveABI:
+// the entry points, the element types it implements, and where result
+// buffers live. The host runtimes (threads and MPI) share one ABI, because
+// the communicator that answers a call is chosen at run time, per thread:
+// one compiled object runs on both. A device runtime (NCCL) gives its own.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TP_MLIR_CONVERSION_TPTORUNTIME_TPTORUNTIME_H
+#define TP_MLIR_CONVERSION_TPTORUNTIME_TPTORUNTIME_H
+
+#include "mlir/IR/Attributes.h"
+#include "mlir/IR/Types.h"
+
+#include <functional>
+#include <string>
+
+namespace mlir {
+class ConversionTarget;
+class RewritePatternSet;
+namespace tp {
+
+/// How compiled code reaches a runtime's collectives.
+struct CollectiveABI {
+  /// The runtime, for diagnostics ("host").
+  std::string name;
+  /// Entry points (see tp-mlir/Runtime/EntryPoints.h for the host's):
+  /// `rank` takes nothing and returns i64; each collective takes its input
+  /// and its freshly allocated output as unranked memrefs, then the split
+  /// dim (i64, gather and scatter) and the reduction kind (i32, reductions),
+  /// through MLIR's C interface (`_mlir_ciface_<name>`).
+  std::string rank, allGather, allReduce, reduceScatter;
+  /// The element types whose collectives the runtime implements.
+  std::function<bool(Type)> supportsElementType;
+  /// The memory space of the result buffers (null: the default, host
+  /// memory).
+  Attribute memorySpace;
+};
+
+/// The ABI of the threads and MPI runtimes: host buffers, f32.
+const CollectiveABI &getHostCollectiveABI();
+
+/// Lowers tp.rank, tp.all_slice (a slice at the rank's balanced offset, no
+/// call), tp.all_gather, tp.all_reduce and tp.reduce_scatter into calls of
+/// `abi`, on buffers wrapped in to_buffer / to_tensor so that one-shot
+/// bufferization handles the rest. A collective on an element type the ABI
+/// lacks does not match.
+void populateTPToRuntimePatterns(RewritePatternSet &patterns,
+                                 const CollectiveABI &abi);
+
+/// Marks what those patterns lower illegal; everything else stays legal.
+void configureTPToRuntimeTarget(ConversionTarget &target);
+
+} // namespace tp
+} // namespace mlir
+
+#endif // TP_MLIR_CONVERSION_TPTORUNTIME_TPTORUNTIME_H

@@ -1,0 +1,346 @@
+//===- Driver.h - load, partition, compile, run and check a model -*- C++ -*-===//
+//
+// The library behind tp-run and tp-compile, and what benchmarks, tests and
+// other drivers use to take a model from a .mlir file to checked results:
+//
+//   Model::load              parse and verify; find the entry function
+//   PartitionedModel::create plan (a strategy for unannotated layers) and
+//                            partition for D devices
+//   compileForCPU            lower and compile, once; nothing runs
+//   ArgumentSource           each rank's arguments, holding only its own
+//                            shards, from a safetensors file, an .npy input
+//                            or the seed
+//   Session::run             run on an executor (threads, or this process
+//                            as one MPI rank), time it, check every rank
+//                            against the unpartitioned reference
+//   printReport              the summary and the per-layer table
+//
+// Nothing here depends on the backend but the executor handed to run().
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TP_MLIR_DRIVER_DRIVER_H
+#define TP_MLIR_DRIVER_DRIVER_H
+
+#include "tp-mlir/Backend/CPUBackend.h"
+#include "tp-mlir/Dialect/TP/IR/TPOps.h"
+#include "tp-mlir/Evaluator/Evaluator.h"
+#include "tp-mlir/IO/SafeTensors.h"
+#include "tp-mlir/Runtime/Communicator.h"
+#include "tp-mlir/Support/OptionEnums.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "llvm/Support/Error.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace llvm {
+class SourceMgr;
+class raw_ostream;
+} // namespace llvm
+
+namespace mlir {
+class DialectRegistry;
+namespace tp {
+
+/// Everything the driver's steps need in the context: the model dialects and
+/// the CPU backend's.
+void registerDriverDialects(DialectRegistry &registry);
+
+//===----------------------------------------------------------------------===//
+// Model
+//===----------------------------------------------------------------------===//
+
+/// A model-level module, parsed and verified, and its entry function.
+class Model {
+public:
+  /// Parses and verifies the main buffer of `sourceMgr` and finds function
+  /// `entry` (empty: the only public one). Diagnostics go to the context's
+  /// handler.
+  static FailureOr<Model> load(MLIRContext &context, llvm::SourceMgr &sourceMgr,
+                               StringRef sourceName, StringRef entry);
+  /// Adopts a module built elsewhere (verified here).
+  static FailureOr<Model> adopt(OwningOpRef<ModuleOp> module,
+                                StringRef sourceName, StringRef entry);
+
+  ModuleOp getModule() const { return module.get(); }
+  FunctionOpInterface getEntry() const { return entry; }
+  StringRef getSourceName() const { return sourceName; }
+
+  unsigned getNumArguments() const { return entry.getNumArguments(); }
+  /// Weights carry a checkpoint name (`tp.name`); other arguments are
+  /// inputs.
+  bool isWeight(unsigned index) const;
+  std::optional<StringRef> getCheckpointName(unsigned index) const;
+  unsigned getNumInputs() const;
+  int64_t getNumLayers() const;
+  /// The device count of the module's mesh, or 0 without one.
+  int64_t getMeshDevices() const;
+
+private:
+  Model() = default;
+  OwningOpRef<ModuleOp> module;
+  // Op handles are not const-correct; a const Model still reads its IR.
+  mutable FunctionOpInterface entry;
+  std::string sourceName;
+};
+
+//===----------------------------------------------------------------------===//
+// Partitioning
+//===----------------------------------------------------------------------===//
+
+/// The SPMD program of a model for D devices, and its weight manifest.
+class PartitionedModel {
+public:
+  /// Runs the partition pipeline on a copy of `model`'s module.
+  static FailureOr<PartitionedModel> create(const Model &model, int64_t devices,
+                                            PartitionStrategy strategy,
+                                            bool optimizeCollectives = true);
+
+  ModuleOp getModule() const { return module.get(); }
+  FunctionOpInterface getEntry() const { return entry; }
+  int64_t getNumDevices() const { return devices; }
+  PartitionStrategy getStrategy() const { return strategy; }
+  double getMilliseconds() const { return milliseconds; }
+
+  /// How argument `index` is cut for each rank; null when replicated.
+  ShardAttr getShard(unsigned index) const;
+  /// How many of each collective the program runs ("all_reduce" -> 2).
+  std::map<std::string, int64_t> countCollectives() const;
+
+private:
+  PartitionedModel() = default;
+  OwningOpRef<ModuleOp> module;
+  mutable FunctionOpInterface entry;
+  int64_t devices = 1;
+  PartitionStrategy strategy = PartitionStrategy::alternate;
+  double milliseconds = 0;
+};
+
+//===----------------------------------------------------------------------===//
+// Arguments
+//===----------------------------------------------------------------------===//
+
+struct ArgumentOptions {
+  /// Weights by checkpoint name from this .safetensors file (default:
+  /// random from the seed).
+  std::string weightsPath;
+  /// The model's one input from this float32 .npy file (default: random);
+  /// its batch overrides `batch`.
+  std::string inputPath;
+  uint64_t seed = 0;
+  /// The size of dynamic (batch) dimensions.
+  int64_t batch = 8;
+};
+
+/// Where each argument's full tensor comes from. Any slice of any argument
+/// can be made on its own, so each rank reads or makes only its shards: the
+/// weights file is memory-mapped and only the slice is copied; random values
+/// are a pure function of the element's index. Safe to use from several
+/// threads at once.
+class ArgumentSource {
+public:
+  static llvm::Expected<ArgumentSource> create(const Model &model,
+                                               const ArgumentOptions &options);
+
+  /// The full shape of argument `index`, dynamic dimensions resolved.
+  ArrayRef<int64_t> getFullShape(unsigned index) const {
+    return fullShapes[index];
+  }
+  /// The full shape of each result of the model, dynamic dims resolved.
+  SmallVector<SmallVector<int64_t>> getResultShapes() const;
+
+  /// Argument `index` whole.
+  llvm::Expected<Tensor> getFull(unsigned index) const;
+  /// Rank `rank`'s local arguments of `program`: its shard of each split
+  /// argument, the others whole.
+  llvm::Expected<SmallVector<Tensor>>
+  getRankArguments(const PartitionedModel &program, int64_t rank) const;
+
+private:
+  ArgumentSource() = default;
+  llvm::Expected<Tensor> get(unsigned index, std::optional<int64_t> dim,
+                             int64_t offset, int64_t size) const;
+
+  const Model *model = nullptr;
+  ArgumentOptions options;
+  SmallVector<SmallVector<int64_t>> fullShapes;
+  std::shared_ptr<SafeTensorsFile> weights;
+  std::shared_ptr<Tensor> input;
+};
+
+//===----------------------------------------------------------------------===//
+// Compiling
+//===----------------------------------------------------------------------===//
+
+struct CompileOptions {
+  MatmulLowering matmul = MatmulLowering::blas;
+  /// Time every compute op and collective, for the per-layer table.
+  bool profile = true;
+};
+
+/// Compiles `program` for the CPU; the result runs on any host executor.
+FailureOr<std::unique_ptr<CPUModel>>
+compileForCPU(const PartitionedModel &program, const CompileOptions &options);
+
+//===----------------------------------------------------------------------===//
+// Running
+//===----------------------------------------------------------------------===//
+
+/// Starts the ranks for `backend`: D threads, or this process as one rank of
+/// the MPI job (which must have D processes; D = 0 takes the job's size).
+/// Null, with `error` set, when that is impossible: an unknown or absent
+/// backend, or a process count that does not match.
+std::unique_ptr<rt::Executor> createExecutor(Backend backend, int64_t devices,
+                                             std::string &error);
+
+struct RunOptions {
+  int64_t iterations = 1, warmup = 0;
+  /// Compare every rank's output with the unpartitioned reference.
+  bool check = false;
+  double tolerance = 1e-5;
+};
+
+/// What a run measured. Outputs are kept for the ranks of this process.
+struct RunResult {
+  /// The outputs of each local rank (rank, outputs).
+  std::vector<std::pair<int64_t, SmallVector<Tensor>>> outputs;
+  /// Wall time per iteration, milliseconds, the slowest rank's.
+  double msPerIteration = 0;
+  /// Seconds per profiled region over all iterations, the slowest rank's.
+  std::vector<double> profileSeconds;
+  /// Peak resident memory of each rank's process, MiB.
+  std::vector<double> peakMiB;
+  /// With RunOptions::check: the largest error over all ranks and outputs
+  /// (infinite when a shape or a NaN disagrees).
+  std::optional<double> maxError;
+
+  /// Rank `rank`'s outputs, when it ran in this process.
+  const SmallVector<Tensor> *getOutputs(int64_t rank) const;
+};
+
+/// A partitioned model, its arguments and its compiled form, ready to run
+/// any number of times. Each local rank's arguments are made on its first
+/// run and kept; the reference of a check is computed once, by rank 0, one
+/// layer's weights at a time.
+class Session {
+public:
+  /// `compiled` is null for the evaluator backend, which simulates the D
+  /// devices in this process and needs no executor.
+  Session(const Model &model, const PartitionedModel &program,
+          const ArgumentSource &arguments, const CPUModel *compiled)
+      : model(model), program(program), arguments(arguments),
+        compiled(compiled) {}
+
+  /// Runs every rank of `executor` that lives in this process; the ranks of
+  /// other processes run the same call there. Fails, with `error` set, when
+  /// a rank's arguments cannot be made or a collective fails; every rank
+  /// then fails with an error that names the rank.
+  FailureOr<RunResult> run(rt::Executor &executor, const RunOptions &options,
+                           std::string &error);
+  /// The evaluator backend: every rank simulated in this process.
+  FailureOr<RunResult> simulate(const RunOptions &options, std::string &error);
+
+private:
+  /// The model's outputs on full arguments, one weight in memory at a time.
+  llvm::Expected<SmallVector<Tensor>> computeReference() const;
+  /// The worst error of `outputs` against `reference`.
+  double compare(ArrayRef<Tensor> outputs, ArrayRef<Tensor> reference) const;
+
+  /// This rank's arguments, made on first use; null with `error` set.
+  SmallVector<Tensor> *getRankArguments(int64_t rank, std::string &error);
+
+  const Model &model;
+  const PartitionedModel &program;
+  const ArgumentSource &arguments;
+  const CPUModel *compiled;
+  std::mutex mutex; // guards the two caches below
+  std::map<int64_t, SmallVector<Tensor>> rankArguments;
+  std::optional<SmallVector<Tensor>> reference;
+};
+
+//===----------------------------------------------------------------------===//
+// Reporting
+//===----------------------------------------------------------------------===//
+
+struct ReportOptions {
+  /// Print every output element, not only a summary.
+  bool printOutput = false;
+  /// "compiled for the CPU (blas matmul) in 80.1 ms"; empty to leave out.
+  std::string compiledLine;
+  /// How the ranks ran: "2 threads", "2 MPI processes", "2 simulated
+  /// devices (reference evaluator)".
+  std::string ranLine;
+  int64_t iterations = 1, warmup = 0;
+  double tolerance = 1e-5;
+};
+
+/// The summary tp-run prints: the model and its arguments' splits, the
+/// collectives, the outputs, the per-layer table, the timing, the memory and
+/// the check.
+void printReport(llvm::raw_ostream &os, const Model &model,
+                 const PartitionedModel &program,
+                 const ArgumentSource &arguments, const RunResult &result,
+                 ArrayRef<std::string> profileNames,
+                 const ReportOptions &options);
+
+/// Peak resident memory of this process, MiB.
+double getPeakResidentMiB();
+
+//===----------------------------------------------------------------------===//
+// Tools
+//===----------------------------------------------------------------------===//
+
+/// tp-run's job, every step above in order.
+struct DriverOptions {
+  /// Prefix of messages ("tp-run").
+  std::string toolName = "tp-run";
+  std::string entry;
+  /// 0: the module's mesh, else the MPI job's size, else 1.
+  int64_t devices = 0;
+  PartitionStrategy strategy = PartitionStrategy::alternate;
+  Backend backend = Backend::threads;
+  MatmulLowering matmul = MatmulLowering::blas;
+  ArgumentOptions arguments;
+  RunOptions run;
+  /// Write the output (.npy), from the process of rank 0.
+  std::string outputPath;
+  /// Write the random weights (.safetensors), from the process of rank 0.
+  std::string saveWeightsPath;
+  bool printPartitioned = false;
+  bool printOutput = false;
+};
+
+/// Runs the model in the main buffer of `sourceMgr` (named `sourceName`) as
+/// `options` say and prints the report (from the process of rank 0 only,
+/// under MPI). Errors are printed with the tool's name, and under MPI
+/// reach every rank. Returns the exit status.
+int runDriver(MLIRContext &context, llvm::SourceMgr &sourceMgr,
+              StringRef sourceName, const DriverOptions &options);
+
+/// tp-compile's job: partition and compile the model for linking, then
+/// write the object file and the C header. Output paths are checked before
+/// the work. Returns the exit status.
+struct CompileAheadOfTimeOptions {
+  std::string toolName = "tp-compile";
+  std::string entry;
+  int64_t devices = 0;
+  PartitionStrategy strategy = PartitionStrategy::alternate;
+  MatmulLowering matmul = MatmulLowering::blas;
+  std::string objectPath, headerPath;
+};
+int compileAheadOfTime(MLIRContext &context, llvm::SourceMgr &sourceMgr,
+                       StringRef sourceName,
+                       const CompileAheadOfTimeOptions &options);
+
+} // namespace tp
+} // namespace mlir
+
+#endif // TP_MLIR_DRIVER_DRIVER_H

@@ -1,0 +1,37 @@
+//===- EntryPoints.h - names of the runtime functions compiled code calls -*- C++ -*-===//
+//
+// The one list of the tp runtime's entry points. The lowering
+// (TPToRuntime.h's CollectiveABI, the BLAS matmul and the profile timers)
+// declares calls to these names; the runtime libraries define them and
+// register them with the JIT under the same names. Functions that take
+// memrefs are called through MLIR's C interface: their symbol is the name
+// with kCInterfacePrefix in front.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TP_MLIR_RUNTIME_ENTRYPOINTS_H
+#define TP_MLIR_RUNTIME_ENTRYPOINTS_H
+
+namespace mlir::tp::rt::entry {
+
+inline constexpr const char kCInterfacePrefix[] = "_mlir_ciface_";
+
+/// int64_t (): the calling thread's rank.
+inline constexpr const char kRank[] = "tp_rt_rank";
+/// (in, out: unranked f32 memrefs, dim: i64).
+inline constexpr const char kAllGather[] = "tp_rt_all_gather";
+/// (in, out: unranked f32 memrefs, reduction: i32).
+inline constexpr const char kAllReduce[] = "tp_rt_all_reduce";
+/// (in, out: unranked f32 memrefs, dim: i64, reduction: i32).
+inline constexpr const char kReduceScatter[] = "tp_rt_reduce_scatter";
+
+/// (x, w, y: strided 2-D f32 memrefs): y += x w^T with BLAS sgemm.
+inline constexpr const char kMatmulNT[] = "tp_rt_matmul_nt";
+
+/// (id: i64): bracket profiled region `id`.
+inline constexpr const char kTimerBegin[] = "tp_rt_timer_begin";
+inline constexpr const char kTimerEnd[] = "tp_rt_timer_end";
+
+} // namespace mlir::tp::rt::entry
+
+#endif // TP_MLIR_RUNTIME_ENTRYPOINTS_H

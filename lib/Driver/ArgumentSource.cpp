@@ -1,0 +1,150 @@
+//===- ArgumentSource.cpp - each rank's arguments, only its shards --------===//
+
+#include "tp-mlir/Driver/Driver.h"
+
+#include "tp-mlir/Dialect/TP/IR/TPDialect.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::tp;
+
+static llvm::Error makeError(const std::string &message) {
+  return llvm::createStringError(std::errc::invalid_argument, "%s",
+                                 message.c_str());
+}
+
+/// Scale of the random values for argument `arg`: PyTorch's nn.Linear
+/// default, uniform in +-1/sqrt(in_features), for weights and biases; 1 for
+/// activations.
+static float initScale(BlockArgument arg) {
+  for (Operation *user : arg.getUsers()) {
+    auto linear = dyn_cast<LinearOp>(user);
+    if (linear && (linear.getWeight() == arg || linear.getBias() == arg))
+      return 1.0f / std::sqrt(static_cast<float>(linear.getInFeatures()));
+  }
+  return 1.0f;
+}
+
+static std::string typeString(Type type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << type;
+  return text;
+}
+
+llvm::Expected<ArgumentSource>
+ArgumentSource::create(const Model &model, const ArgumentOptions &options) {
+  if (options.batch < 1)
+    return makeError(
+        fmt::format("the batch must be at least 1, got {}", options.batch));
+  ArgumentSource source;
+  source.model = &model;
+  source.options = options;
+  FunctionOpInterface fn = model.getEntry();
+
+  if (!options.inputPath.empty()) {
+    unsigned inputs = model.getNumInputs();
+    if (inputs != 1)
+      return makeError(fmt::format(
+          "--input gives one tensor, but @{} has {} arguments without a "
+          "tp.name",
+          fn.getName().str(), inputs));
+    llvm::Expected<Tensor> loaded = readNpy(options.inputPath);
+    if (!loaded)
+      return loaded.takeError();
+    source.input = std::make_shared<Tensor>(std::move(*loaded));
+  }
+  if (!options.weightsPath.empty()) {
+    auto opened = SafeTensorsFile::open(options.weightsPath);
+    if (!opened)
+      return opened.takeError();
+    source.weights = std::move(*opened);
+  }
+
+  // Full argument shapes; a dynamic batch takes the input's or the option's.
+  for (BlockArgument arg : fn.getArguments()) {
+    auto type = cast<RankedTensorType>(arg.getType());
+    SmallVector<int64_t> shape(type.getShape());
+    if (source.input && !model.isWeight(arg.getArgNumber())) {
+      const Tensor &in = *source.input;
+      bool fits = in.getRank() == type.getRank();
+      for (int64_t d = 0; fits && d < type.getRank(); ++d)
+        fits = type.isDynamicDim(d) || type.getDimSize(d) == in.shape[d];
+      if (!fits)
+        return makeError(fmt::format(
+            "{} has shape {}, but the model's input is {}", options.inputPath,
+            in.shapeString(), typeString(type)));
+      shape.assign(in.shape.begin(), in.shape.end());
+    }
+    for (int64_t &d : shape)
+      if (ShapedType::isDynamic(d))
+        d = options.batch;
+    source.fullShapes.push_back(shape);
+  }
+  return source;
+}
+
+SmallVector<SmallVector<int64_t>> ArgumentSource::getResultShapes() const {
+  // Only the batch may be dynamic: it is the batch of the model's input, or
+  // the option's when the model has no dynamic input.
+  int64_t batch = options.batch;
+  FunctionOpInterface fn = model->getEntry();
+  for (BlockArgument arg : fn.getArguments()) {
+    auto type = cast<RankedTensorType>(arg.getType());
+    if (!model->isWeight(arg.getArgNumber()) && type.getRank() > 0 &&
+        type.isDynamicDim(0))
+      batch = fullShapes[arg.getArgNumber()][0];
+  }
+  SmallVector<SmallVector<int64_t>> shapes;
+  for (Type t : fn.getResultTypes()) {
+    auto type = cast<RankedTensorType>(t);
+    SmallVector<int64_t> shape(type.getShape());
+    for (int64_t &d : shape)
+      if (ShapedType::isDynamic(d))
+        d = batch;
+    shapes.push_back(shape);
+  }
+  return shapes;
+}
+
+llvm::Expected<Tensor> ArgumentSource::get(unsigned index,
+                                           std::optional<int64_t> dim,
+                                           int64_t offset, int64_t size) const {
+  FunctionOpInterface fn = model->getEntry();
+  BlockArgument arg = fn.getArgument(index);
+  bool weight = model->isWeight(index);
+  if (weight && weights)
+    return weights->read(*model->getCheckpointName(index), fullShapes[index],
+                         dim, offset, size);
+  if (!weight && input)
+    return dim ? sliceTensor(*input, *dim, offset, size) : *input;
+  if (dim)
+    return Tensor::randomSlice(fullShapes[index], *dim, offset, size,
+                               options.seed, index, initScale(arg));
+  return Tensor::random(fullShapes[index], options.seed, index,
+                        initScale(arg));
+}
+
+llvm::Expected<Tensor> ArgumentSource::getFull(unsigned index) const {
+  return get(index, std::nullopt, 0, 0);
+}
+
+llvm::Expected<SmallVector<Tensor>>
+ArgumentSource::getRankArguments(const PartitionedModel &program,
+                                 int64_t rank) const {
+  SmallVector<Tensor> args;
+  for (unsigned i = 0; i < model->getNumArguments(); ++i) {
+    ShardAttr shard = program.getShard(i);
+    llvm::Expected<Tensor> t =
+        shard ? get(i, shard.getDim(), shard.getOffsets()[rank],
+                    shard.getSizes()[rank])
+              : getFull(i);
+    if (!t)
+      return t.takeError();
+    args.push_back(std::move(*t));
+  }
+  return args;
+}

@@ -1,0 +1,51 @@
+//===- Executors.cpp - the executor of each backend -----------------------===//
+
+#include "tp-mlir/Driver/Driver.h"
+
+#include "tp-mlir/Runtime/ThreadGroup.h"
+#ifdef TP_ENABLE_MPI
+#include "tp-mlir/Runtime/MPIGroup.h"
+#endif
+
+#include <fmt/format.h>
+
+using namespace mlir;
+using namespace mlir::tp;
+
+std::unique_ptr<rt::Executor> mlir::tp::createExecutor(Backend backend,
+                                                       int64_t devices,
+                                                       std::string &error) {
+  switch (backend) {
+  case Backend::threads:
+    if (devices < 1) {
+      error = fmt::format("the threads backend needs at least 1 rank, got {}",
+                          devices);
+      return nullptr;
+    }
+    return rt::ThreadGroup::create(devices);
+  case Backend::mpi: {
+#ifdef TP_ENABLE_MPI
+    std::unique_ptr<rt::MPIGroup> group = rt::MPIGroup::create(error);
+    if (!group)
+      return nullptr;
+    if (devices && group->size() != devices) {
+      error = fmt::format("the model is partitioned for {} device{}, but this "
+                          "MPI job has {} process{}; run it with mpirun -np {}",
+                          devices, devices == 1 ? "" : "s", group->size(),
+                          group->size() == 1 ? "" : "es", devices);
+      return nullptr;
+    }
+    return group;
+#else
+    error = "this tp-mlir was built without MPI (install libopenmpi-dev and "
+            "rebuild)";
+    return nullptr;
+#endif
+  }
+  case Backend::evaluator:
+    error = "the evaluator backend simulates its devices and has no executor";
+    return nullptr;
+  }
+  error = "unknown backend";
+  return nullptr;
+}

@@ -1,0 +1,78 @@
+//===- Model.cpp - a verified model-level module and its entry ------------===//
+
+#include "tp-mlir/Driver/Driver.h"
+
+#include "tp-mlir/Dialect/TP/IR/TPDialect.h"
+#include "tp-mlir/Registration/Registration.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/Verifier.h"
+
+using namespace mlir;
+using namespace mlir::tp;
+
+void mlir::tp::registerDriverDialects(DialectRegistry &registry) {
+  registerModelDialects(registry);
+  registerCPUBackendDialects(registry);
+}
+
+FailureOr<Model> Model::load(MLIRContext &context, llvm::SourceMgr &sourceMgr,
+                             StringRef sourceName, StringRef entry) {
+  OwningOpRef<ModuleOp> module = parseModel(context, sourceMgr);
+  if (!module)
+    return failure();
+  return adopt(std::move(module), sourceName, entry);
+}
+
+FailureOr<Model> Model::adopt(OwningOpRef<ModuleOp> module,
+                              StringRef sourceName, StringRef entry) {
+  if (!module || failed(verify(*module)))
+    return failure();
+  FunctionOpInterface fn = lookupEntry(*module, entry);
+  if (!fn)
+    return failure();
+  if (fn.isExternal())
+    return fn.emitError() << "is a declaration; the entry function needs a "
+                             "body";
+  if (fn->hasAttr(TPDialect::kSPMDAttrName))
+    return fn.emitError() << "is already partitioned; the driver takes a "
+                             "model-level function";
+  for (BlockArgument arg : fn.getArguments())
+    if (!isa<RankedTensorType>(arg.getType()))
+      return fn.emitError() << "argument #" << arg.getArgNumber()
+                            << " is not a ranked tensor: " << arg.getType();
+  Model model;
+  model.module = std::move(module);
+  model.entry = fn;
+  model.sourceName = sourceName.str();
+  return model;
+}
+
+bool Model::isWeight(unsigned index) const {
+  return bool(entry.getArgAttr(index, TPDialect::kNameAttrName));
+}
+
+std::optional<StringRef> Model::getCheckpointName(unsigned index) const {
+  if (auto name =
+          entry.getArgAttrOfType<StringAttr>(index, TPDialect::kNameAttrName))
+    return name.getValue();
+  return std::nullopt;
+}
+
+unsigned Model::getNumInputs() const {
+  unsigned inputs = 0;
+  for (unsigned i = 0; i < getNumArguments(); ++i)
+    inputs += !isWeight(i);
+  return inputs;
+}
+
+int64_t Model::getNumLayers() const {
+  int64_t layers = 0;
+  entry.walk([&](LinearOp) { ++layers; });
+  return layers;
+}
+
+int64_t Model::getMeshDevices() const {
+  MeshAttr mesh = lookupMesh(entry);
+  return mesh ? mesh.getNumDevices() : 0;
+}

@@ -1,0 +1,53 @@
+//===- PartitionedModel.cpp - the SPMD program of a model -----------------===//
+
+#include "tp-mlir/Driver/Driver.h"
+
+#include "tp-mlir/Pipelines/Pipelines.h"
+
+#include "mlir/Pass/PassManager.h"
+
+#include <chrono>
+
+using namespace mlir;
+using namespace mlir::tp;
+
+FailureOr<PartitionedModel>
+PartitionedModel::create(const Model &model, int64_t devices,
+                         PartitionStrategy strategy,
+                         bool optimizeCollectives) {
+  PartitionedModel program;
+  program.module = model.getModule().clone();
+  PassManager pm(model.getModule().getContext());
+  PartitionPipelineOptions options;
+  options.devices = devices;
+  options.strategy = strategy;
+  options.optimizeCollectives = optimizeCollectives;
+  addTPPartitionPipeline(pm, options);
+  auto start = std::chrono::steady_clock::now();
+  if (failed(pm.run(*program.module)))
+    return failure();
+  program.milliseconds = std::chrono::duration<double, std::milli>(
+                             std::chrono::steady_clock::now() - start)
+                             .count();
+  program.entry = lookupEntry(*program.module, model.getEntry().getName());
+  if (!program.entry)
+    return failure();
+  program.devices = lookupMesh(program.entry).getNumDevices();
+  program.strategy = strategy;
+  return program;
+}
+
+ShardAttr PartitionedModel::getShard(unsigned index) const {
+  auto shard =
+      entry.getArgAttrOfType<ShardAttr>(index, TPDialect::kShardAttrName);
+  return shard && !shard.isReplicated() ? shard : ShardAttr();
+}
+
+std::map<std::string, int64_t> PartitionedModel::countCollectives() const {
+  std::map<std::string, int64_t> counts;
+  entry.walk([&](Operation *op) {
+    if (isa<AllGatherOp, AllReduceOp, ReduceScatterOp, AllSliceOp>(op))
+      ++counts[op->getName().stripDialect().str()];
+  });
+  return counts;
+}

@@ -1,0 +1,164 @@
+//===- Report.cpp - what tp-run prints after a run ------------------------===//
+
+#include "tp-mlir/Driver/Driver.h"
+
+#include <fmt/format.h>
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::tp;
+
+namespace {
+struct Stats {
+  float min = std::numeric_limits<float>::infinity();
+  float max = -std::numeric_limits<float>::infinity();
+  double mean = 0, l2 = 0;
+  int64_t nonFinite = 0;
+};
+
+Stats summarize(const Tensor &t) {
+  Stats s;
+  int64_t finite = 0;
+  for (float v : t.data) {
+    if (!std::isfinite(v)) {
+      ++s.nonFinite;
+      continue;
+    }
+    ++finite;
+    s.min = std::min(s.min, v);
+    s.max = std::max(s.max, v);
+    s.mean += v;
+    s.l2 += double(v) * v;
+  }
+  if (finite)
+    s.mean /= finite;
+  s.l2 = std::sqrt(s.l2);
+  return s;
+}
+
+/// Prints compute and communication time per layer (the slowest rank of
+/// each region, averaged over the iterations), grouped by the layer's
+/// source location.
+void printProfile(llvm::raw_ostream &os, ArrayRef<std::string> names,
+                  ArrayRef<double> seconds, int64_t iterations) {
+  if (names.empty() || seconds.empty())
+    return;
+  struct Row {
+    std::string layer;
+    double compute = 0, comm = 0;
+  };
+  std::vector<Row> rows;
+  double totalCompute = 0, totalComm = 0;
+  for (auto [id, name] : llvm::enumerate(names)) {
+    double ms = id < seconds.size() ? seconds[id] * 1e3 / iterations : 0.0;
+    auto [kind, layer] = StringRef(name).split(' ');
+    if (rows.empty() || rows.back().layer != layer)
+      rows.push_back(Row{layer.str()});
+    bool comm = kind == "communication";
+    (comm ? rows.back().comm : rows.back().compute) += ms;
+    (comm ? totalComm : totalCompute) += ms;
+  }
+  os << fmt::format("  {:<40} {:>12} {:>12}\n", "layer (source)",
+                    "compute ms", "comm ms");
+  for (const Row &row : rows)
+    os << fmt::format("  {:<40} {:>12.3f} {:>12.3f}\n", row.layer,
+                      row.compute, row.comm);
+  os << fmt::format("  {:<40} {:>12.3f} {:>12.3f}\n", "total", totalCompute,
+                    totalComm);
+}
+} // namespace
+
+void mlir::tp::printReport(llvm::raw_ostream &os, const Model &model,
+                           const PartitionedModel &program,
+                           const ArgumentSource &arguments,
+                           const RunResult &result,
+                           ArrayRef<std::string> profileNames,
+                           const ReportOptions &options) {
+  FunctionOpInterface fn = model.getEntry();
+  int64_t layers = model.getNumLayers();
+  os << fmt::format("model   {} (@{}), {} linear layer{}\n",
+                    model.getSourceName().str(), fn.getName().str(), layers,
+                    layers == 1 ? "" : "s");
+  for (unsigned i = 0; i < model.getNumArguments(); ++i) {
+    std::optional<StringRef> label = model.getCheckpointName(i);
+    ShardAttr shard = program.getShard(i);
+    std::string split = "replicated";
+    if (shard) {
+      SmallVector<int64_t> local(arguments.getFullShape(i));
+      local[*shard.getDim()] = shard.getSizes()[0];
+      split = fmt::format("split along dim {}, rank 0 holds {}",
+                          *shard.getDim(), Tensor(local).shapeString());
+    }
+    os << fmt::format("  arg #{:<2} {:<12} {:>10}  {}\n", i,
+                      label ? label->str() : std::string("(input)"),
+                      Tensor(arguments.getFullShape(i)).shapeString(), split);
+  }
+  int64_t devices = program.getNumDevices();
+  os << fmt::format(
+      "partitioned for {} device{} ({} strategy) in {:.2f} ms:", devices,
+      devices == 1 ? "" : "s",
+      stringifyPartitionStrategy(program.getStrategy()).str(),
+      program.getMilliseconds());
+  std::map<std::string, int64_t> collectives = program.countCollectives();
+  if (collectives.empty())
+    os << " no collectives";
+  for (auto &[name, count] : collectives)
+    os << fmt::format(" {} {}", count, name);
+  os << "\n";
+
+  if (const SmallVector<Tensor> *outputs = result.getOutputs(0)) {
+    for (auto [i, out] : llvm::enumerate(*outputs)) {
+      Stats s = summarize(out);
+      os << fmt::format("output #{} {}: ", i, out.shapeString());
+      if (out.data.empty())
+        os << "empty";
+      else
+        os << fmt::format("min {:.6g}  max {:.6g}  mean {:.6g}  l2 {:.6g}",
+                          s.min, s.max, s.mean, s.l2);
+      if (s.nonFinite)
+        os << fmt::format("  ({} NaN or infinite)", s.nonFinite);
+      os << "\n";
+      if (options.printOutput) {
+        int64_t cols = out.shape.empty() ? 1 : out.shape.back();
+        for (size_t j = 0; j < out.data.size(); ++j)
+          os << fmt::format("{:.6g}{}", out.data[j],
+                            (int64_t(j + 1) % cols == 0) ? "\n" : " ");
+      }
+    }
+  }
+  if (!options.compiledLine.empty()) {
+    os << options.compiledLine << "\n";
+    printProfile(os, profileNames, result.profileSeconds, options.iterations);
+  }
+  os << fmt::format("ran on {} in {:.3f} ms per iteration ({} iteration{}, {} "
+                    "warm-up)\n",
+                    options.ranLine, result.msPerIteration, options.iterations,
+                    options.iterations == 1 ? "" : "s", options.warmup);
+  if (result.peakMiB.size() == 1) {
+    os << fmt::format("peak memory: {:.1f} MiB resident (one process)\n",
+                      result.peakMiB[0]);
+  } else if (!result.peakMiB.empty()) {
+    os << "peak memory: resident per process:";
+    for (auto [r, mib] : llvm::enumerate(result.peakMiB))
+      os << fmt::format(" rank {} {:.1f} MiB{}", r, mib,
+                        r + 1 < result.peakMiB.size() ? "," : "");
+    os << "\n";
+  }
+  if (result.maxError) {
+    double worst = *result.maxError;
+    bool ok = worst < options.tolerance;
+    std::string error = std::isinf(worst)
+                            ? std::string("infinite (a NaN, an infinity or a "
+                                          "shape disagrees)")
+                            : fmt::format("{:.3g}", worst);
+    os << fmt::format("check: {} max relative error {} against the "
+                      "unpartitioned reference on all {} ranks (tolerance "
+                      "{:.3g})\n",
+                      ok ? "passed," : "FAILED:", error, devices,
+                      options.tolerance);
+  }
+}

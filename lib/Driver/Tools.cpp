@@ -1,0 +1,324 @@
+//===- Tools.cpp - the jobs of tp-run and tp-compile ----------------------===//
+//
+// Each tool's main parses its command line into these options and calls one
+// function; everything a second driver would otherwise copy is here.
+//
+// Under MPI every process runs the same job. The executor starts first, so
+// that an error of any one rank (a missing file on one host, a model that
+// does not parse) reaches the others as an abort notice that names the rank,
+// instead of leaving them waiting.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tp-mlir/Driver/Driver.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+using namespace mlir;
+using namespace mlir::tp;
+
+namespace {
+/// Prints a tool's errors and, under MPI, tells the other ranks.
+class ErrorReporter {
+public:
+  ErrorReporter(MLIRContext &context, std::string toolName)
+      : prefix(toolName + ": "),
+        recorder(&context, [this](Diagnostic &diag) {
+          // Remember the first error for the other ranks, then let the
+          // tool's handler print it.
+          if (diag.getSeverity() == DiagnosticSeverity::Error &&
+              firstDiagnostic.empty()) {
+            std::string loc;
+            llvm::raw_string_ostream os(loc);
+            diag.getLocation().print(os);
+            firstDiagnostic = loc + ": " + diag.str();
+          }
+          return failure();
+        }) {}
+
+  /// From now on errors also go to the other ranks of `executor`.
+  void setExecutor(rt::Executor *exec) {
+    executor = exec;
+    if (exec && exec->size() > 1)
+      prefix += fmt::format("rank {}: ", exec->localRanks().front());
+  }
+
+  /// Prints `message` as this tool's error and tells the other ranks.
+  int fail(const std::string &message) {
+    llvm::errs() << prefix << "error: " << message << "\n";
+    tellOthers(message);
+    return 1;
+  }
+  /// An error that MLIR diagnostics have printed already.
+  int failDiagnosed() {
+    tellOthers(firstDiagnostic.empty() ? "see its diagnostics"
+                                       : firstDiagnostic);
+    return 1;
+  }
+  /// An error that every rank saw (a failed run): print it only.
+  int failEverywhere(const std::string &message) {
+    llvm::errs() << prefix << "error: " << message << "\n";
+    return 1;
+  }
+
+private:
+  void tellOthers(const std::string &message) {
+    if (executor && executor->size() > 1)
+      executor->abort(message);
+  }
+
+  std::string prefix;
+  std::string firstDiagnostic;
+  ScopedDiagnosticHandler recorder;
+  rt::Executor *executor = nullptr;
+};
+
+/// "" when the options make sense, else what is wrong.
+std::string validate(const DriverOptions &options) {
+  if (options.devices < 0)
+    return fmt::format("--devices must be at least 1, got {}",
+                       options.devices);
+  if (options.arguments.batch < 1)
+    return fmt::format("--batch must be at least 1, got {}",
+                       options.arguments.batch);
+  if (!(options.run.tolerance > 0))
+    return "--tolerance must be positive";
+  if (options.run.iterations < 1)
+    return fmt::format("--iterations must be at least 1, got {}",
+                       options.run.iterations);
+  if (options.run.warmup < 0)
+    return fmt::format("--warmup must not be negative, got {}",
+                       options.run.warmup);
+  if (!options.arguments.weightsPath.empty() &&
+      !options.saveWeightsPath.empty())
+    return "--save-weights writes random weights; it cannot be combined "
+           "with --weights";
+  return "";
+}
+
+/// The device count: as asked, else the model's mesh, else `fallback`.
+int64_t chooseDevices(int64_t requested, const Model &model,
+                      int64_t fallback) {
+  if (requested)
+    return requested;
+  if (int64_t mesh = model.getMeshDevices())
+    return mesh;
+  return fallback;
+}
+
+double millisecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+/// Writes every weight of `model` whole, as `arguments` makes it.
+llvm::Error saveWeights(const Model &model, const ArgumentSource &arguments,
+                        StringRef path) {
+  std::vector<Tensor> tensors;
+  std::vector<std::pair<std::string, const Tensor *>> named;
+  tensors.reserve(model.getNumArguments());
+  for (unsigned i = 0; i < model.getNumArguments(); ++i) {
+    if (!model.isWeight(i))
+      continue;
+    llvm::Expected<Tensor> t = arguments.getFull(i);
+    if (!t)
+      return t.takeError();
+    tensors.push_back(std::move(*t));
+    named.push_back({model.getCheckpointName(i)->str(), &tensors.back()});
+  }
+  return SafeTensorsFile::write(path, named);
+}
+} // namespace
+
+int mlir::tp::runDriver(MLIRContext &context, llvm::SourceMgr &sourceMgr,
+                        StringRef sourceName, const DriverOptions &options) {
+  ErrorReporter errors(context, options.toolName);
+  std::string error;
+  std::unique_ptr<rt::Executor> executor;
+  if (options.backend == Backend::mpi) {
+    executor = createExecutor(Backend::mpi, /*devices=*/0, error);
+    if (!executor)
+      return errors.fail(error);
+    errors.setExecutor(executor.get());
+  }
+  // The process that hosts rank 0 reports and writes the files.
+  bool reporting = !executor || executor->localRanks().front() == 0;
+
+  if (std::string message = validate(options); !message.empty())
+    return errors.fail(message);
+  FailureOr<Model> model =
+      Model::load(context, sourceMgr, sourceName, options.entry);
+  if (failed(model))
+    return errors.failDiagnosed();
+
+  int64_t devices =
+      chooseDevices(options.devices, *model, executor ? executor->size() : 1);
+  if (executor && executor->size() != devices)
+    return errors.fail(fmt::format(
+        "the model is partitioned for {} device{}, but this MPI job has {} "
+        "process{}; run it with mpirun -np {}",
+        devices, devices == 1 ? "" : "s", executor->size(),
+        executor->size() == 1 ? "" : "es", devices));
+
+  FailureOr<PartitionedModel> program =
+      PartitionedModel::create(*model, devices, options.strategy);
+  if (failed(program))
+    return errors.failDiagnosed();
+  if (options.printPartitioned && reporting)
+    program->getModule().print(llvm::outs());
+
+  llvm::Expected<ArgumentSource> arguments =
+      ArgumentSource::create(*model, options.arguments);
+  if (!arguments)
+    return errors.fail(llvm::toString(arguments.takeError()));
+  if (!options.saveWeightsPath.empty() && reporting)
+    if (llvm::Error e = saveWeights(*model, *arguments, options.saveWeightsPath))
+      return errors.fail(llvm::toString(std::move(e)));
+
+  ReportOptions report;
+  report.printOutput = options.printOutput;
+  report.iterations = options.run.iterations;
+  report.warmup = options.run.warmup;
+  report.tolerance = options.run.tolerance;
+  std::unique_ptr<CPUModel> compiled;
+  if (options.backend != Backend::evaluator) {
+    auto start = std::chrono::steady_clock::now();
+    CompileOptions compileOptions;
+    compileOptions.matmul = options.matmul;
+    FailureOr<std::unique_ptr<CPUModel>> result =
+        compileForCPU(*program, compileOptions);
+    if (failed(result))
+      return errors.failDiagnosed();
+    compiled = std::move(*result);
+    report.compiledLine =
+        fmt::format("compiled for the CPU ({} matmul) in {:.1f} ms",
+                    stringifyMatmulLowering(options.matmul).str(),
+                    millisecondsSince(start));
+  }
+
+  Session session(*model, *program, *arguments, compiled.get());
+  FailureOr<RunResult> result = failure();
+  std::string plural = devices == 1 ? "" : "s";
+  switch (options.backend) {
+  case Backend::evaluator:
+    report.ranLine = fmt::format("{} simulated device{} (reference evaluator)",
+                                 devices, plural);
+    result = session.simulate(options.run, error);
+    if (failed(result))
+      return errors.fail(error);
+    break;
+  case Backend::threads:
+    executor = createExecutor(Backend::threads, devices, error);
+    if (!executor)
+      return errors.fail(error);
+    report.ranLine = fmt::format("{} thread{}", devices, plural);
+    result = session.run(*executor, options.run, error);
+    if (failed(result))
+      return errors.failEverywhere(error);
+    break;
+  case Backend::mpi:
+    report.ranLine =
+        fmt::format("{} MPI process{}", devices, devices == 1 ? "" : "es");
+    result = session.run(*executor, options.run, error);
+    if (failed(result))
+      return errors.failEverywhere(error);
+    break;
+  }
+
+  if (reporting) {
+    printReport(llvm::outs(), *model, *program, *arguments, *result,
+                compiled ? compiled->getProfileNames() : ArrayRef<std::string>(),
+                report);
+    llvm::outs().flush();
+    if (!options.outputPath.empty()) {
+      const SmallVector<Tensor> &outputs = *result->getOutputs(0);
+      if (outputs.size() != 1)
+        return errors.failEverywhere(
+            fmt::format("--output writes one tensor, the model returns {}",
+                        outputs.size()));
+      if (llvm::Error e = writeNpy(options.outputPath, outputs[0]))
+        return errors.failEverywhere(llvm::toString(std::move(e)));
+    }
+  }
+  if (result->maxError && !(*result->maxError < options.run.tolerance))
+    return 1;
+  return 0;
+}
+
+FailureOr<std::unique_ptr<CPUModel>>
+mlir::tp::compileForCPU(const PartitionedModel &program,
+                        const CompileOptions &options) {
+  CPUCompileOptions cpu;
+  cpu.matmul = options.matmul;
+  cpu.profile = options.profile;
+  return CPUModel::compile(program.getModule(), program.getEntry().getName(),
+                           cpu);
+}
+
+int mlir::tp::compileAheadOfTime(MLIRContext &context,
+                                 llvm::SourceMgr &sourceMgr,
+                                 StringRef sourceName,
+                                 const CompileAheadOfTimeOptions &options) {
+  ErrorReporter errors(context, options.toolName);
+  if (options.devices < 0)
+    return errors.fail(fmt::format("--devices must be at least 1, got {}",
+                                   options.devices));
+  // The outputs must be writable before any work is done.
+  if (options.objectPath == options.headerPath)
+    return errors.fail("the object file and the header are both '" +
+                       options.objectPath + "'; give two paths");
+  std::string error;
+  std::unique_ptr<llvm::ToolOutputFile> object =
+      openOutputFile(options.objectPath, &error);
+  if (!object)
+    return errors.fail(error);
+  std::unique_ptr<llvm::ToolOutputFile> header =
+      openOutputFile(options.headerPath, &error);
+  if (!header)
+    return errors.fail(error);
+
+  FailureOr<Model> model =
+      Model::load(context, sourceMgr, sourceName, options.entry);
+  if (failed(model))
+    return errors.failDiagnosed();
+  int64_t devices = chooseDevices(options.devices, *model, 1);
+  FailureOr<PartitionedModel> program =
+      PartitionedModel::create(*model, devices, options.strategy);
+  if (failed(program))
+    return errors.failDiagnosed();
+  CPUCompileOptions cpu;
+  cpu.matmul = options.matmul;
+  cpu.forLinking = true;
+  FailureOr<std::unique_ptr<CPUModel>> compiled = CPUModel::compile(
+      program->getModule(), program->getEntry().getName(), cpu);
+  if (failed(compiled))
+    return errors.failDiagnosed();
+
+  // The JIT writes the object itself; its stream is closed first so that the
+  // file it makes is the one kept.
+  object.reset();
+  (*compiled)->writeObjectFile(options.objectPath);
+  uint64_t size = 0;
+  if (llvm::sys::fs::file_size(options.objectPath, size) || size == 0)
+    return errors.fail("could not write the object file '" +
+                       options.objectPath + "'");
+  header->os() << emitCHeader(program->getEntry(), sourceName);
+  header->os().flush();
+  if (header->os().has_error()) {
+    std::string message = header->os().error().message();
+    header->os().clear_error();
+    return errors.fail("could not write the header '" + options.headerPath +
+                       "': " + message);
+  }
+  header->keep();
+  return 0;
+}

@@ -1,0 +1,44 @@
+//===- BLASKernels.cpp - local matmuls through BLAS -----------------------===//
+
+#include "tp-mlir/Runtime/BLASKernels.h"
+
+#include "tp-mlir/Runtime/EntryPoints.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+
+extern "C" void _mlir_ciface_tp_rt_matmul_nt(StridedMemRefType<float, 2> *x,
+                                             StridedMemRefType<float, 2> *w,
+                                             StridedMemRefType<float, 2> *y) {
+  int64_t m = x->sizes[0], k = x->sizes[1], n = w->sizes[0];
+  if (m == 0 || n == 0)
+    return;
+  // Each rank is one thread (or process): parallelism comes from the ranks,
+  // so BLAS must not start threads of its own inside every rank.
+  static std::once_flag singleThreaded;
+  std::call_once(singleThreaded, [] { openblas_set_num_threads(1); });
+  // sgemm needs unit stride along rows; tp's buffers have it (a slice along
+  // dim 1 keeps it, with a row stride larger than its width).
+  auto ld = [](StridedMemRefType<float, 2> *a) {
+    return std::max<int64_t>(a->strides[0], std::max<int64_t>(a->sizes[1], 1));
+  };
+  if (x->strides[1] != 1 || w->strides[1] != 1 || y->strides[1] != 1) {
+    std::fprintf(stderr, "tp runtime: matmul operands need unit stride along "
+                         "rows\n");
+    std::abort();
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f,
+              x->data + x->offset, ld(x), w->data + w->offset, ld(w), 1.0f,
+              y->data + y->offset, ld(y));
+}
+
+std::vector<mlir::tp::rt::RuntimeSymbol>
+mlir::tp::rt::getBLASRuntimeSymbols() {
+  using namespace mlir::tp::rt::entry;
+  return {{std::string(kCInterfacePrefix) + kMatmulNT,
+           reinterpret_cast<void *>(&_mlir_ciface_tp_rt_matmul_nt)}};
+}

@@ -1,0 +1,160 @@
+//===- CollectiveCall.h - one rank's collective call, for checking -*- C++ -*-===//
+//
+// What each backend records of a rank's call so that it can check that all
+// ranks made the same one, and the words its errors use, so that the threads
+// and MPI backends report misuse identically. Private to the runtime.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TP_MLIR_LIB_RUNTIME_COLLECTIVECALL_H
+#define TP_MLIR_LIB_RUNTIME_COLLECTIVECALL_H
+
+#include "tp-mlir/Runtime/Communicator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <sstream>
+#include <string>
+
+namespace mlir::tp::rt {
+
+enum class CollectiveOp : int64_t {
+  AllGather,
+  AllReduce,
+  ReduceScatter,
+  Broadcast,
+  Barrier
+};
+
+inline const char *stringifyCollectiveOp(CollectiveOp op) {
+  switch (op) {
+  case CollectiveOp::AllGather:
+    return "all_gather";
+  case CollectiveOp::AllReduce:
+    return "all_reduce";
+  case CollectiveOp::ReduceScatter:
+    return "reduce_scatter";
+  case CollectiveOp::Broadcast:
+    return "broadcast";
+  case CollectiveOp::Barrier:
+    return "barrier";
+  }
+  return "?";
+}
+
+/// One call: the op, its 1-based number among this rank's calls, and its
+/// sizes (all_gather: outer, extent, inner; all_reduce: count;
+/// reduce_scatter: outer, total, inner; broadcast: count, root).
+struct CollectiveCall {
+  CollectiveOp op = CollectiveOp::Barrier;
+  uint64_t call = 0;
+  int64_t a = 0, b = 0, c = 0;
+  int32_t reduction = 0;
+
+  /// "all_reduce (call #3, 4096 elements, sum)".
+  std::string describe() const {
+    std::ostringstream os;
+    os << stringifyCollectiveOp(op) << " (call #" << call;
+    switch (op) {
+    case CollectiveOp::AllGather:
+      os << ", shard " << a << "x" << b << "x" << c;
+      break;
+    case CollectiveOp::AllReduce:
+      os << ", " << a << " elements, "
+         << stringifyReduction(static_cast<Reduction>(reduction));
+      break;
+    case CollectiveOp::ReduceScatter:
+      os << ", " << a << "x" << b << "x" << c << ", "
+         << stringifyReduction(static_cast<Reduction>(reduction));
+      break;
+    case CollectiveOp::Broadcast:
+      os << ", " << a << " elements from rank " << b;
+      break;
+    case CollectiveOp::Barrier:
+      break;
+    }
+    os << ")";
+    return os.str();
+  }
+
+  /// Whether another rank's call is the same collective with sizes that fit.
+  bool matches(const CollectiveCall &o) const {
+    if (op != o.op || call != o.call)
+      return false;
+    switch (op) {
+    case CollectiveOp::AllGather:
+      return a == o.a && c == o.c; // extents may differ
+    case CollectiveOp::AllReduce:
+      return a == o.a && reduction == o.reduction;
+    case CollectiveOp::ReduceScatter:
+      return a == o.a && b == o.b && c == o.c && reduction == o.reduction;
+    case CollectiveOp::Broadcast:
+      return a == o.a && b == o.b;
+    case CollectiveOp::Barrier:
+      return true;
+    }
+    return false;
+  }
+};
+
+/// acc[i] = op(acc[i], src[i]); written as plain loops so they vectorize.
+/// Every backend reduces with this, left to right in rank order, so their
+/// results agree bit for bit.
+inline void combineInto(Reduction op, float *acc, const float *src,
+                        int64_t n) {
+  switch (op) {
+  case Reduction::Sum:
+    for (int64_t i = 0; i < n; ++i)
+      acc[i] += src[i];
+    return;
+  case Reduction::Prod:
+    for (int64_t i = 0; i < n; ++i)
+      acc[i] *= src[i];
+    return;
+  case Reduction::Max:
+    for (int64_t i = 0; i < n; ++i)
+      acc[i] = std::max(acc[i], src[i]);
+    return;
+  case Reduction::Min:
+    for (int64_t i = 0; i < n; ++i)
+      acc[i] = std::min(acc[i], src[i]);
+    return;
+  }
+}
+
+/// The error for calls `calls(0) .. calls(size - 1)` of one collective step,
+/// or "" when they all match rank 0's. Every rank that sees the same calls
+/// words it the same way.
+template <typename CallOf>
+std::string checkCollectiveCalls(int64_t size, CallOf calls) {
+  const CollectiveCall &first = calls(0);
+  for (int64_t q = 1; q < size; ++q)
+    if (!calls(q).matches(first))
+      return "collective mismatch: rank 0 called " + first.describe() +
+             " but rank " + std::to_string(q) + " called " +
+             calls(q).describe();
+  return "";
+}
+
+/// "rank 1 finished after 3 collective calls while rank 0 waits in ...".
+inline std::string finishedWhileWaiting(int64_t finishedRank, uint64_t calls,
+                                        int64_t waitingRank,
+                                        const CollectiveCall &waitingIn) {
+  return "rank " + std::to_string(finishedRank) + " finished after " +
+         std::to_string(calls) + " collective calls while rank " +
+         std::to_string(waitingRank) + " waits in " + waitingIn.describe();
+}
+
+/// "rank 0 timed out after 100 ms in ... waiting for rank(s) 1".
+inline std::string timedOut(int64_t rank, std::chrono::milliseconds timeout,
+                            const CollectiveCall &in,
+                            const std::string &missing) {
+  return "rank " + std::to_string(rank) + " timed out after " +
+         std::to_string(timeout.count()) + " ms in " + in.describe() +
+         " waiting for rank(s) " + missing;
+}
+
+} // namespace mlir::tp::rt
+
+#endif // TP_MLIR_LIB_RUNTIME_COLLECTIVECALL_H

@@ -1,0 +1,680 @@
+//===- MPIGroup.cpp - this process as one rank of an MPI job --------------===//
+//
+// Two communicators are duplicated from MPI_COMM_WORLD: `data` carries the
+// collectives, `control` the headers and notices. Every rank keeps one
+// receive posted on `control` for each peer; MPI delivers the messages of
+// one sender in the order they were sent, so the next message from peer q is
+// always q's next header, or its finish or abort notice.
+//
+// A collective sends this rank's header to every peer and waits, with a
+// deadline, until it holds every peer's header for the same call. All ranks
+// then hold the same headers, so all reach the same verdict: each reports
+// the same mismatch, or all move the data with MPI's collective, whose
+// sizes (uneven extents included) come from the headers.
+//
+// Notices carry the run's epoch, so that a finish notice of an earlier run
+// that nobody waited for is recognized and skipped. An abort notice is never
+// stale: it means the process failed.
+//
+// A timeout is different from the other errors: the late rank may still
+// arrive, find every header, and enter the data transfer, where nothing could
+// release it. So a timeout prints its error and ends the job with MPI_Abort.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tp-mlir/Runtime/MPIGroup.h"
+
+#include "../CollectiveCall.h"
+#include "tp-mlir/Support/BalancedSplit.h"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <sched.h>
+#include <thread>
+#include <vector>
+
+using namespace mlir::tp;
+using namespace mlir::tp::rt;
+
+namespace {
+/// What travels on the control communicator.
+enum class Kind : int64_t { Call = 0, Finish = 1, Abort = 2 };
+
+struct Message {
+  int64_t kind = 0;
+  int64_t epoch = 0;
+  int64_t op = 0;
+  int64_t call = 0;
+  int64_t a = 0, b = 0, c = 0;
+  int64_t reduction = 0;
+  char text[448] = {0}; // the reason of an abort
+
+  CollectiveCall asCall() const {
+    CollectiveCall result;
+    result.op = static_cast<CollectiveOp>(op);
+    result.call = static_cast<uint64_t>(call);
+    result.a = a;
+    result.b = b;
+    result.c = c;
+    result.reduction = static_cast<int32_t>(reduction);
+    return result;
+  }
+};
+static_assert(sizeof(Message) == 512, "control messages have a fixed size");
+
+constexpr int kControlTag = 7;
+
+std::string mpiErrorString(int code) {
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  return std::string(text, length);
+}
+
+MPI_Op toMPI(Reduction op) {
+  switch (op) {
+  case Reduction::Sum:
+    return MPI_SUM;
+  case Reduction::Prod:
+    return MPI_PROD;
+  case Reduction::Max:
+    return MPI_MAX;
+  case Reduction::Min:
+    return MPI_MIN;
+  }
+  return MPI_SUM;
+}
+
+/// Spins briefly, then yields, then sleeps: waits cost little latency when
+/// the others are close, and little CPU when ranks outnumber cores.
+class Backoff {
+public:
+  void pause() {
+    ++rounds;
+    if (rounds < 200)
+      return;
+    if (rounds < 2000) {
+      sched_yield();
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+
+private:
+  int64_t rounds = 0;
+};
+
+/// MPI is initialized once per process and finalized at exit, unless the
+/// application manages it.
+std::once_flag mpiInit;
+std::string mpiInitError;
+
+void finalizeAtExit() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized)
+    MPI_Finalize();
+}
+
+void initializeMPI() {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (initialized)
+    return;
+  int provided = 0;
+  int rc = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  if (rc != MPI_SUCCESS) {
+    mpiInitError = "MPI_Init_thread failed: " + mpiErrorString(rc);
+    return;
+  }
+  std::atexit(finalizeAtExit);
+}
+
+class MPICommunicator final : public Communicator {
+public:
+  MPICommunicator(std::chrono::milliseconds timeout) : timeout(timeout) {
+    MPI_Comm_dup(MPI_COMM_WORLD, &data);
+    MPI_Comm_dup(MPI_COMM_WORLD, &control);
+    MPI_Comm_set_errhandler(data, MPI_ERRORS_RETURN);
+    MPI_Comm_set_errhandler(control, MPI_ERRORS_RETURN);
+    int r = 0, n = 0;
+    MPI_Comm_rank(data, &r);
+    MPI_Comm_size(data, &n);
+    myRank = r;
+    numRanks = n;
+    inbox.resize(numRanks);
+    receives.assign(numRanks, MPI_REQUEST_NULL);
+    for (int64_t q = 0; q < numRanks; ++q)
+      if (q != myRank)
+        postReceive(q);
+  }
+
+  ~MPICommunicator() override {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (finalized)
+      return;
+    for (MPI_Request &request : receives)
+      if (request != MPI_REQUEST_NULL) {
+        MPI_Cancel(&request);
+        MPI_Wait(&request, MPI_STATUS_IGNORE);
+      }
+    completeSends();
+    MPI_Comm_free(&data);
+    MPI_Comm_free(&control);
+  }
+
+  int64_t rank() const override { return myRank; }
+  int64_t size() const override { return numRanks; }
+
+  void allGather(const float *in, float *out, int64_t outer, int64_t extent,
+                 int64_t inner) override;
+  void allReduce(const float *in, float *out, int64_t count,
+                 Reduction op) override;
+  void reduceScatter(const float *in, float *out, int64_t outer, int64_t total,
+                     int64_t inner, Reduction op) override;
+  void broadcast(float *buffer, int64_t count, int64_t root) override;
+  void barrier() override {
+    enter(CollectiveOp::Barrier, 0, 0, 0, Reduction::Sum, /*bounded=*/true);
+  }
+  void synchronize() override {
+    enter(CollectiveOp::Barrier, 0, 0, 0, Reduction::Sum, /*bounded=*/false);
+  }
+
+  void finish() override {
+    Message m;
+    m.kind = static_cast<int64_t>(Kind::Finish);
+    m.call = static_cast<int64_t>(calls);
+    sendToAll(m);
+    completeSends();
+  }
+
+  void abort(const std::string &message) override {
+    Message m;
+    m.kind = static_cast<int64_t>(Kind::Abort);
+    m.call = static_cast<int64_t>(calls);
+    std::snprintf(m.text, sizeof(m.text), "%s", message.c_str());
+    sendToAll(m);
+    completeSends();
+    setError("rank " + std::to_string(myRank) + " failed: " + message);
+  }
+
+  bool failed() const override { return !errorMessage.empty(); }
+  std::string error() const override { return errorMessage; }
+
+  /// A new run: call numbers start again and the error is forgotten.
+  void beginRun() {
+    ++epoch;
+    calls = 0;
+    errorMessage.clear();
+  }
+
+private:
+  void postReceive(int64_t q) {
+    MPI_Irecv(&inbox[q], sizeof(Message), MPI_BYTE, static_cast<int>(q),
+              kControlTag, control, &receives[q]);
+  }
+
+  void sendToAll(Message m) {
+    m.epoch = epoch;
+    for (int64_t q = 0; q < numRanks; ++q) {
+      if (q == myRank)
+        continue;
+      outbox.push_back(std::make_unique<Message>(m));
+      MPI_Request request;
+      MPI_Isend(outbox.back().get(), sizeof(Message), MPI_BYTE,
+                static_cast<int>(q), kControlTag, control, &request);
+      sends.push_back(request);
+    }
+  }
+
+  /// Small messages go out eagerly, so this returns at once unless a peer's
+  /// inbox is full; it is bounded by the timeout all the same.
+  void completeSends() {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    Backoff backoff;
+    while (!sends.empty()) {
+      int done = 0;
+      MPI_Testall(static_cast<int>(sends.size()), sends.data(), &done,
+                  MPI_STATUSES_IGNORE);
+      if (done)
+        break;
+      if (std::chrono::steady_clock::now() > deadline)
+        return; // leave them; MPI_Finalize does not wait for them
+      backoff.pause();
+    }
+    sends.clear();
+    outbox.clear();
+  }
+
+  /// Drops the send buffers whose sends have completed.
+  void reapSends() {
+    if (sends.size() < 64)
+      return;
+    int done = 0;
+    MPI_Testall(static_cast<int>(sends.size()), sends.data(), &done,
+                MPI_STATUSES_IGNORE);
+    if (done) {
+      sends.clear();
+      outbox.clear();
+    }
+  }
+
+  void setError(std::string message) {
+    if (errorMessage.empty())
+      errorMessage = std::move(message);
+  }
+
+  /// Exchanges this call's header with every peer; true when every rank
+  /// made the same call. `calls` then holds every rank's header.
+  bool enter(CollectiveOp op, int64_t a, int64_t b, int64_t c, Reduction red,
+             bool bounded);
+
+  /// Records an MPI error of the data transfer of `what`.
+  bool check(int rc, const CollectiveCall &what) {
+    if (rc == MPI_SUCCESS)
+      return true;
+    setError("rank " + std::to_string(myRank) + ": MPI failed in " +
+             what.describe() + ": " + mpiErrorString(rc));
+    return false;
+  }
+
+  /// This rank's balanced share of the reduction of `count` elements,
+  /// combined left to right in rank order like the threads backend does.
+  bool reduceInRankOrder(const float *in, float *share, int64_t count,
+                         Reduction op, const CollectiveCall &what);
+
+  /// Whether `count` elements fit MPI's int counts; an error otherwise.
+  bool fitsInt(int64_t count, const CollectiveCall &what) {
+    if (count <= INT_MAX)
+      return true;
+    setError(what.describe() + " moves " + std::to_string(count) +
+             " elements in one piece; MPI counts are limited to " +
+             std::to_string(INT_MAX));
+    return false;
+  }
+
+  MPI_Comm data = MPI_COMM_NULL, control = MPI_COMM_NULL;
+  int64_t myRank = 0, numRanks = 1;
+  std::chrono::milliseconds timeout;
+  int64_t epoch = 0;
+  uint64_t calls = 0;
+  std::string errorMessage;
+  /// The message being received from each peer, and its request.
+  std::vector<Message> inbox;
+  std::vector<MPI_Request> receives;
+  /// Messages on their way to peers, kept alive until sent.
+  std::vector<std::unique_ptr<Message>> outbox;
+  std::vector<MPI_Request> sends;
+  /// Every rank's header of the current call (this rank's included).
+  std::vector<CollectiveCall> current;
+};
+
+bool MPICommunicator::enter(CollectiveOp op, int64_t a, int64_t b, int64_t c,
+                            Reduction red, bool bounded) {
+  if (failed())
+    return false;
+  CollectiveCall mine;
+  mine.op = op;
+  mine.call = ++calls;
+  mine.a = a;
+  mine.b = b;
+  mine.c = c;
+  mine.reduction = static_cast<int32_t>(red);
+  reapSends();
+  Message m;
+  m.kind = static_cast<int64_t>(Kind::Call);
+  m.op = static_cast<int64_t>(op);
+  m.call = static_cast<int64_t>(mine.call);
+  m.a = a;
+  m.b = b;
+  m.c = c;
+  m.reduction = mine.reduction;
+  sendToAll(m);
+
+  current.assign(numRanks, CollectiveCall());
+  current[myRank] = mine;
+  std::vector<bool> arrived(numRanks, false);
+  arrived[myRank] = true;
+  int64_t missing = numRanks - 1;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  Backoff backoff;
+  while (missing > 0) {
+    bool progress = false;
+    for (int64_t q = 0; q < numRanks; ++q) {
+      if (arrived[q])
+        continue;
+      int done = 0;
+      MPI_Test(&receives[q], &done, MPI_STATUS_IGNORE);
+      if (!done)
+        continue;
+      progress = true;
+      Message got = inbox[q];
+      postReceive(q);
+      auto kind = static_cast<Kind>(got.kind);
+      if (kind == Kind::Abort) {
+        setError("rank " + std::to_string(q) + " failed: " + got.text);
+        return false;
+      }
+      if (got.epoch < epoch)
+        continue; // a notice of an earlier run
+      if (kind == Kind::Finish) {
+        setError(finishedWhileWaiting(q, static_cast<uint64_t>(got.call),
+                                      myRank, mine));
+        return false;
+      }
+      current[q] = got.asCall();
+      arrived[q] = true;
+      --missing;
+    }
+    if (missing == 0)
+      break;
+    if (!progress && bounded && std::chrono::steady_clock::now() > deadline) {
+      std::string late;
+      for (int64_t q = 0; q < numRanks; ++q)
+        if (!arrived[q])
+          late += (late.empty() ? "" : ", ") + std::to_string(q);
+      setError(timedOut(myRank, timeout, mine, late));
+      // See the file comment: a late rank could otherwise be left inside
+      // the data transfer for ever.
+      std::fprintf(stderr,
+                   "tp runtime: %s; ending the MPI job, since the late rank "
+                   "could not be released otherwise\n",
+                   errorMessage.c_str());
+      std::fflush(stderr);
+      MPI_Abort(MPI_COMM_WORLD, 1);
+      return false;
+    }
+    if (!progress)
+      backoff.pause();
+  }
+  std::string mismatch = checkCollectiveCalls(
+      numRanks, [&](int64_t q) -> const CollectiveCall & { return current[q]; });
+  if (!mismatch.empty()) {
+    setError(std::move(mismatch));
+    return false;
+  }
+  return true;
+}
+
+void MPICommunicator::allGather(const float *in, float *out, int64_t outer,
+                                int64_t extent, int64_t inner) {
+  if (!enter(CollectiveOp::AllGather, outer, extent, inner, Reduction::Sum,
+             true))
+    return;
+  const CollectiveCall &what = current[myRank];
+  // Every rank's extent came with its header.
+  std::vector<int> counts(numRanks), displs(numRanks);
+  int64_t total = 0;
+  for (int64_t q = 0; q < numRanks; ++q)
+    total += current[q].b;
+  if (!fitsInt(total * std::max<int64_t>(inner, 1), what) ||
+      !fitsInt(outer * inner, what))
+    return;
+  if (outer == 0 || inner == 0 || total == 0)
+    return;
+  if (outer == 1) {
+    int64_t offset = 0;
+    for (int64_t q = 0; q < numRanks; ++q) {
+      counts[q] = static_cast<int>(current[q].b * inner);
+      displs[q] = static_cast<int>(offset * inner);
+      offset += current[q].b;
+    }
+    check(MPI_Allgatherv(in, counts[myRank], MPI_FLOAT, out, counts.data(),
+                         displs.data(), MPI_FLOAT, data),
+          what);
+    return;
+  }
+  // [outer x extent x inner] into the middle of [outer x total x inner]
+  // without staging: one element of `column` is a slab of `inner` values
+  // in every one of the `outer` rows, and its extent is `inner` values, so
+  // rank q's extent_q elements land at column offset_q of every row. The
+  // sender walks its buffer in the same (column, row) order.
+  MPI_Datatype column, columnType, slab, slabType;
+  MPI_Type_vector(static_cast<int>(outer), static_cast<int>(inner),
+                  static_cast<int>(total * inner), MPI_FLOAT, &column);
+  MPI_Type_create_resized(column, 0, inner * sizeof(float), &columnType);
+  MPI_Type_commit(&columnType);
+  MPI_Type_vector(static_cast<int>(outer), static_cast<int>(inner),
+                  static_cast<int>(extent * inner), MPI_FLOAT, &slab);
+  MPI_Type_create_resized(slab, 0, inner * sizeof(float), &slabType);
+  MPI_Type_commit(&slabType);
+  int64_t offset = 0;
+  for (int64_t q = 0; q < numRanks; ++q) {
+    counts[q] = static_cast<int>(current[q].b);
+    displs[q] = static_cast<int>(offset);
+    offset += current[q].b;
+  }
+  check(MPI_Allgatherv(in, static_cast<int>(extent), slabType, out,
+                       counts.data(), displs.data(), columnType, data),
+        what);
+  MPI_Type_free(&columnType);
+  MPI_Type_free(&column);
+  MPI_Type_free(&slabType);
+  MPI_Type_free(&slab);
+}
+
+bool MPICommunicator::reduceInRankOrder(const float *in, float *share,
+                                        int64_t count, Reduction op,
+                                        const CollectiveCall &what) {
+  if (!fitsInt(count, what))
+    return false;
+  int64_t mine = getShardSize(count, numRanks, myRank);
+  std::vector<int> sendCounts(numRanks), sendDispls(numRanks),
+      recvCounts(numRanks), recvDispls(numRanks);
+  for (int64_t q = 0; q < numRanks; ++q) {
+    sendCounts[q] = static_cast<int>(getShardSize(count, numRanks, q));
+    sendDispls[q] = static_cast<int>(getShardOffset(count, numRanks, q));
+    recvCounts[q] = static_cast<int>(mine);
+    recvDispls[q] = static_cast<int>(q * mine);
+  }
+  // Every rank's values of this rank's share, in rank order.
+  std::vector<float> columns(numRanks * mine);
+  if (!check(MPI_Alltoallv(in, sendCounts.data(), sendDispls.data(),
+                           MPI_FLOAT, columns.data(), recvCounts.data(),
+                           recvDispls.data(), MPI_FLOAT, data),
+             what))
+    return false;
+  if (mine)
+    std::memcpy(share, columns.data(), sizeof(float) * mine);
+  for (int64_t q = 1; q < numRanks; ++q)
+    combineInto(op, share, columns.data() + q * mine, mine);
+  return true;
+}
+
+/// Whether MPI's own reduction of `op` over `ranks` ranks gives the bits of
+/// a left-to-right reduction in rank order: max and min are exact in any
+/// order, and a sum or product of two values does not depend on theirs.
+static bool orderDoesNotMatter(Reduction op, int64_t ranks) {
+  return op == Reduction::Max || op == Reduction::Min || ranks <= 2;
+}
+
+void MPICommunicator::allReduce(const float *in, float *out, int64_t count,
+                                Reduction op) {
+  if (!enter(CollectiveOp::AllReduce, count, 0, 0, op, true))
+    return;
+  const CollectiveCall &what = current[myRank];
+  if (count == 0 || !fitsInt(count, what))
+    return;
+  if (orderDoesNotMatter(op, numRanks)) {
+    const void *send = in == out ? MPI_IN_PLACE : in;
+    check(MPI_Allreduce(send, out, static_cast<int>(count), MPI_FLOAT,
+                        toMPI(op), data),
+          what);
+    return;
+  }
+  // Reduce-scatter in rank order, then all-gather the shares: the
+  // bandwidth-optimal schedule, and the one the threads backend runs.
+  int64_t mine = getShardSize(count, numRanks, myRank);
+  std::vector<float> share(mine);
+  if (!reduceInRankOrder(in, share.data(), count, op, what))
+    return;
+  std::vector<int> counts(numRanks), displs(numRanks);
+  for (int64_t q = 0; q < numRanks; ++q) {
+    counts[q] = static_cast<int>(getShardSize(count, numRanks, q));
+    displs[q] = static_cast<int>(getShardOffset(count, numRanks, q));
+  }
+  check(MPI_Allgatherv(share.data(), static_cast<int>(mine), MPI_FLOAT, out,
+                       counts.data(), displs.data(), MPI_FLOAT, data),
+        what);
+}
+
+void MPICommunicator::reduceScatter(const float *in, float *out, int64_t outer,
+                                    int64_t total, int64_t inner,
+                                    Reduction op) {
+  if (!enter(CollectiveOp::ReduceScatter, outer, total, inner, op, true))
+    return;
+  const CollectiveCall &what = current[myRank];
+  int64_t count = outer * total * inner;
+  if (count == 0 || !fitsInt(count, what))
+    return;
+  const float *send = in;
+  std::vector<float> packed;
+  if (outer > 1) {
+    // Both schedules below split the elements into rank-major blocks: rank
+    // q's [outer x extent_q x inner] must be contiguous, so the columns are
+    // regrouped by rank once.
+    packed.resize(count);
+    float *dst = packed.data();
+    for (int64_t q = 0; q < numRanks; ++q) {
+      int64_t offset = getShardOffset(total, numRanks, q);
+      int64_t extent = getShardSize(total, numRanks, q);
+      for (int64_t o = 0; o < outer; ++o) {
+        if (extent * inner)
+          std::memcpy(dst, in + (o * total + offset) * inner,
+                      sizeof(float) * extent * inner);
+        dst += extent * inner;
+      }
+    }
+    send = packed.data();
+  }
+  std::vector<int> counts(numRanks);
+  for (int64_t q = 0; q < numRanks; ++q)
+    counts[q] =
+        static_cast<int>(outer * getShardSize(total, numRanks, q) * inner);
+  if (orderDoesNotMatter(op, numRanks)) {
+    check(MPI_Reduce_scatter(send, out, counts.data(), MPI_FLOAT, toMPI(op),
+                             data),
+          what);
+    return;
+  }
+  // The rank-major blocks are the balanced shares of the flattened
+  // elements only when every block has the balanced size; in general they
+  // are not, so the shares are exchanged block by block.
+  std::vector<int> sendDispls(numRanks), recvCounts(numRanks),
+      recvDispls(numRanks);
+  int64_t mine = counts[myRank];
+  for (int64_t q = 0, offset = 0; q < numRanks; ++q) {
+    sendDispls[q] = static_cast<int>(offset);
+    offset += counts[q];
+    recvCounts[q] = static_cast<int>(mine);
+    recvDispls[q] = static_cast<int>(q * mine);
+  }
+  std::vector<float> columns(numRanks * mine);
+  if (!check(MPI_Alltoallv(send, counts.data(), sendDispls.data(), MPI_FLOAT,
+                           columns.data(), recvCounts.data(),
+                           recvDispls.data(), MPI_FLOAT, data),
+             what))
+    return;
+  if (mine)
+    std::memcpy(out, columns.data(), sizeof(float) * mine);
+  for (int64_t q = 1; q < numRanks; ++q)
+    combineInto(op, out, columns.data() + q * mine, mine);
+}
+
+void MPICommunicator::broadcast(float *buffer, int64_t count, int64_t root) {
+  if (!enter(CollectiveOp::Broadcast, count, root, 0, Reduction::Sum, true))
+    return;
+  const CollectiveCall &what = current[myRank];
+  if (root < 0 || root >= numRanks) {
+    setError(what.describe() + ": there is no rank " + std::to_string(root) +
+             " in a job of " + std::to_string(numRanks));
+    return;
+  }
+  if (count == 0 || !fitsInt(count, what))
+    return;
+  check(MPI_Bcast(buffer, static_cast<int>(count), MPI_FLOAT,
+                  static_cast<int>(root), data),
+        what);
+}
+
+class MPIGroupImpl final : public MPIGroup {
+public:
+  MPIGroupImpl(std::chrono::milliseconds timeout) : comm(timeout) {}
+
+  int64_t size() const override { return comm.size(); }
+  std::vector<int64_t> localRanks() const override { return {comm.rank()}; }
+  const char *name() const override { return "MPI"; }
+  int64_t rank() const override { return comm.rank(); }
+  Communicator &communicator() override { return comm; }
+
+  bool run(const std::function<void(Communicator &)> &body) override {
+    comm.beginRun();
+    Communicator *previous = currentCommunicator();
+    setCurrentCommunicator(&comm);
+    body(comm);
+    comm.finish();
+    setCurrentCommunicator(previous);
+    return !comm.failed();
+  }
+  std::string error() const override { return comm.error(); }
+  void abort(const std::string &message) override { comm.abort(message); }
+
+private:
+  MPICommunicator comm;
+};
+} // namespace
+
+std::unique_ptr<MPIGroup>
+MPIGroup::create(std::string &error, std::chrono::milliseconds timeout) {
+  std::call_once(mpiInit, initializeMPI);
+  if (!mpiInitError.empty()) {
+    error = mpiInitError;
+    return nullptr;
+  }
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (finalized) {
+    error = "MPI has been finalized in this process";
+    return nullptr;
+  }
+  return std::make_unique<MPIGroupImpl>(timeout);
+}
+
+std::string mlir::tp::rt::getMPILibraryVersion() {
+  char text[MPI_MAX_LIBRARY_VERSION_STRING];
+  int length = 0;
+  MPI_Get_library_version(text, &length);
+  std::string version(text, length);
+  return version.substr(0, version.find_first_of("\n,"));
+}
+
+extern "C" int tp_rt_run_on_mpi(int64_t numRanks,
+                                void (*body)(int64_t rank, void *user),
+                                void *user, char *error, size_t errorSize) {
+  std::string message;
+  std::unique_ptr<MPIGroup> group = MPIGroup::create(message);
+  if (!group) {
+    std::snprintf(error, errorSize, "tp runtime: %s", message.c_str());
+    return 1;
+  }
+  if (group->size() != numRanks) {
+    std::snprintf(error, errorSize,
+                  "tp runtime: the model is compiled for %lld ranks, but this "
+                  "MPI job has %lld processes; run it with mpirun -np %lld",
+                  static_cast<long long>(numRanks),
+                  static_cast<long long>(group->size()),
+                  static_cast<long long>(numRanks));
+    return 1;
+  }
+  if (group->run([&](Communicator &comm) { body(comm.rank(), user); }))
+    return 0;
+  std::snprintf(error, errorSize, "%s", group->error().c_str());
+  return 1;
+}
