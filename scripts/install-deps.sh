@@ -13,6 +13,10 @@ packages=(
   libfmt-dev libgtest-dev
   # BLAS for the local matmuls of compiled code (the runtime calls sgemm).
   libopenblas-dev
+  # The MPI backend (ranks as processes) and mpirun for its tests.
+  libopenmpi-dev openmpi-bin
+  # Network namespaces, for the tests that simulate several hosts.
+  iproute2
 )
 
 missing=()

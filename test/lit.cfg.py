@@ -31,3 +31,49 @@ tools = ["tp-opt", "tp-run", "tp-compile", "mlir-opt"]
 llvm_config.add_tool_substitutions(tools, [config.tp_tools_dir,
                                            config.llvm_tools_dir])
 config.substitutions.append(("%python", sys.executable))
+
+# The runtime libraries an application links, threads or MPI.
+config.substitutions.append(("%tp_runtime_threads",
+    " ".join(os.path.join(config.tp_lib_dir, "libTPMLIR%s.a" % l) for l in
+             ["RuntimeThreads", "RuntimeBLAS", "RuntimeCore"]) +
+    " -lopenblas -lstdc++ -lm -lpthread"))
+
+# MPI: tests that start ranks as processes. CI runs as root, which OpenMPI
+# refuses unless told; more ranks than cores is normal here.
+if config.tp_enable_mpi.upper() in ("ON", "1", "TRUE", "YES") and \
+        config.tp_mpiexec and os.path.exists(config.tp_mpiexec):
+    config.available_features.add("mpi")
+    config.environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+    config.environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+    config.environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
+    # A killed rank takes the job down at once rather than after 1 s.
+    config.environment["OMPI_MCA_odls_base_sigkill_timeout"] = "0"
+    config.substitutions.append(("%mpirun", config.tp_mpiexec))
+    mpi_libs = " ".join(config.tp_mpi_libraries.split(";"))
+    mpi_includes = " ".join("-I" + d for d in
+                            config.tp_mpi_include_dirs.split(";") if d)
+    config.substitutions.append(("%tp_runtime_mpi",
+        " ".join(os.path.join(config.tp_lib_dir, "libTPMLIR%s.a" % l) for l in
+                 ["RuntimeMPI", "RuntimeBLAS", "RuntimeCore"]) +
+        " " + mpi_libs + " -lopenblas -lstdc++ -lm -lpthread"))
+    config.substitutions.append(("%mpi_cflags", mpi_includes))
+
+# Several hosts on this machine: network namespaces joined by a bridge,
+# which needs root and a kernel that lets us make them.
+def can_make_netns():
+    import subprocess
+    if os.geteuid() != 0 or not shutil.which("ip") or \
+            not shutil.which("unshare"):
+        return False
+    name = "tplitprobe%d" % os.getpid()
+    ok = subprocess.call(["ip", "netns", "add", name],
+                         stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL) == 0
+    if ok:
+        subprocess.call(["ip", "netns", "del", name],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return ok
+
+import shutil
+if "mpi" in config.available_features and can_make_netns():
+    config.available_features.add("netns")

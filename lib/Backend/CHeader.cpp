@@ -41,11 +41,14 @@ std::string mlir::tp::emitCHeader(FunctionOpInterface fn, StringRef source) {
   h += fmt::format(
       "/* {0}.h: the model @{0} of {1}, compiled ahead of time by tp-compile\n"
       "   for {2} device(s). Generated; do not edit.\n\n"
-      "   Every rank runs _mlir_ciface_{0} on its own thread (start them with\n"
-      "   tp_rt_run_on_threads) with its own shards, cut from the full\n"
-      "   tensors as tp_{3}_args says. The result is allocated with malloc;\n"
+      "   Every rank runs _mlir_ciface_{0} with its own shards, cut from the\n"
+      "   full tensors as tp_{3}_args says: on a thread of its own (start\n"
+      "   them with tp_rt_run_on_threads), or in a process of its own under\n"
+      "   mpirun (tp_rt_run_on_mpi). The result is allocated with malloc;\n"
       "   the caller frees result->allocated. Link the object with\n"
-      "   libTPMLIRRuntime.a, OpenBLAS, libstdc++, libm and pthreads. */\n"
+      "   libTPMLIRRuntimeThreads.a (or libTPMLIRRuntimeMPI.a and MPI),\n"
+      "   libTPMLIRRuntimeBLAS.a, libTPMLIRRuntimeCore.a, OpenBLAS,\n"
+      "   libstdc++, libm and pthreads. */\n"
       "#ifndef TP_MODEL_{4}_H\n#define TP_MODEL_{4}_H\n\n"
       "#include <stddef.h>\n#include <stdint.h>\n\n"
       "#ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n",
@@ -62,7 +65,14 @@ std::string mlir::tp::emitCHeader(FunctionOpInterface fn, StringRef source) {
        "int tp_rt_run_on_threads(int64_t num_ranks,\n"
        "                         void (*body)(int64_t rank, void *user),\n"
        "                         void *user, char *error, size_t "
-       "error_size);\n#endif\n\n";
+       "error_size);\n"
+       "/* Runs body(rank, user) for this process's rank of an MPI job of\n"
+       "   num_ranks processes (mpirun -np num_ranks); 0, or 1 with the\n"
+       "   error in error. */\n"
+       "int tp_rt_run_on_mpi(int64_t num_ranks,\n"
+       "                     void (*body)(int64_t rank, void *user),\n"
+       "                     void *user, char *error, size_t error_size);\n"
+       "#endif\n\n";
   h += fmt::format("#define TP_{0}_NUM_DEVICES {1}\n#define TP_{0}_NUM_ARGS "
                    "{2}\n\n",
                    upper, devices, fn.getNumArguments());

@@ -53,7 +53,7 @@ public:
 
   /// Prints `message` as this tool's error and tells the other ranks.
   int fail(const std::string &message) {
-    llvm::errs() << prefix << "error: " << message << "\n";
+    print(message);
     tellOthers(message);
     return 1;
   }
@@ -65,11 +65,16 @@ public:
   }
   /// An error that every rank saw (a failed run): print it only.
   int failEverywhere(const std::string &message) {
-    llvm::errs() << prefix << "error: " << message << "\n";
+    print(message);
     return 1;
   }
 
 private:
+  /// One write, so that the lines of several ranks never interleave.
+  void print(const std::string &message) {
+    llvm::errs() << (prefix + "error: " + message + "\n");
+  }
+
   void tellOthers(const std::string &message) {
     if (executor && executor->size() > 1)
       executor->abort(message);
@@ -220,14 +225,13 @@ int mlir::tp::runDriver(MLIRContext &context, llvm::SourceMgr &sourceMgr,
     executor = createExecutor(Backend::threads, devices, error);
     if (!executor)
       return errors.fail(error);
-    report.ranLine = fmt::format("{} thread{}", devices, plural);
+    report.ranLine = executor->describe();
     result = session.run(*executor, options.run, error);
     if (failed(result))
       return errors.failEverywhere(error);
     break;
   case Backend::mpi:
-    report.ranLine =
-        fmt::format("{} MPI process{}", devices, devices == 1 ? "" : "es");
+    report.ranLine = executor->describe();
     result = session.run(*executor, options.run, error);
     if (failed(result))
       return errors.failEverywhere(error);

@@ -87,6 +87,9 @@ public:
   virtual std::vector<int64_t> localRanks() const = 0;
   /// "threads" or "MPI", for messages.
   virtual const char *name() const = 0;
+  /// Where the ranks run, for reports: "2 threads", "4 MPI processes on 2
+  /// hosts (a: ranks 0, 2; b: ranks 1, 3)".
+  virtual std::string describe() const = 0;
 
   /// Runs `body` once for every local rank (on a thread of its own, or on
   /// the calling thread when there is one local rank), with that rank's

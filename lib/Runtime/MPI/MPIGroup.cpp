@@ -606,7 +606,40 @@ void MPICommunicator::broadcast(float *buffer, int64_t count, int64_t root) {
 
 class MPIGroupImpl final : public MPIGroup {
 public:
-  MPIGroupImpl(std::chrono::milliseconds timeout) : comm(timeout) {}
+  MPIGroupImpl(std::chrono::milliseconds timeout) : comm(timeout) {
+    // Which host each rank runs on, once, for reports.
+    char name[MPI_MAX_PROCESSOR_NAME] = {0};
+    int length = 0;
+    MPI_Get_processor_name(name, &length);
+    std::vector<char> names(comm.size() * MPI_MAX_PROCESSOR_NAME);
+    MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, names.data(),
+                  MPI_MAX_PROCESSOR_NAME, MPI_CHAR, MPI_COMM_WORLD);
+    for (int64_t q = 0; q < comm.size(); ++q)
+      hosts.emplace_back(names.data() + q * MPI_MAX_PROCESSOR_NAME);
+  }
+
+  std::string describe() const override {
+    int64_t n = comm.size();
+    std::vector<std::pair<std::string, std::string>> byHost;
+    for (int64_t q = 0; q < n; ++q) {
+      auto it = std::find_if(byHost.begin(), byHost.end(),
+                             [&](const auto &h) { return h.first == hosts[q]; });
+      if (it == byHost.end()) {
+        byHost.push_back({hosts[q], "rank " + std::to_string(q)});
+        continue;
+      }
+      if (it->second.rfind("rank ", 0) == 0)
+        it->second.replace(0, 5, "ranks ");
+      it->second += ", " + std::to_string(q);
+    }
+    std::string text = std::to_string(n) +
+                       (n == 1 ? " MPI process on " : " MPI processes on ") +
+                       std::to_string(byHost.size()) +
+                       (byHost.size() == 1 ? " host (" : " hosts (");
+    for (size_t i = 0; i < byHost.size(); ++i)
+      text += (i ? "; " : "") + byHost[i].first + ": " + byHost[i].second;
+    return text + ")";
+  }
 
   int64_t size() const override { return comm.size(); }
   std::vector<int64_t> localRanks() const override { return {comm.rank()}; }
@@ -628,6 +661,7 @@ public:
 
 private:
   MPICommunicator comm;
+  std::vector<std::string> hosts;
 };
 } // namespace
 

@@ -98,6 +98,9 @@ public:
     return ranks;
   }
   const char *name() const override { return "threads"; }
+  std::string describe() const override {
+    return std::to_string(numRanks) + (numRanks == 1 ? " thread" : " threads");
+  }
   bool run(const std::function<void(Communicator &)> &body) override;
   std::string error() const override {
     std::lock_guard<std::mutex> lock(mutex);
