@@ -7,7 +7,10 @@
 #     at 1 and 2 threads;
 #   - threads all_reduce and all_gather bandwidth on 16 MiB against memcpy.
 #   - D=2 against D=1 and against oneDNN at 2 threads, interleaved round by
-#     round in one process so that outside load hits all alike.
+#     round in one process so that outside load hits all alike;
+#   - the MPI backend (bench/mpi.sh): both chains on MPI D = 2 against
+#     threads D = 2 and D = 1, its collectives against MPI's called
+#     directly, and peak memory per process at D = 1, 2 and 4.
 # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE pin OpenBLAS to a slow kernel on some
 # machines; they are unset for every run here, and only here. oneDNN's OpenMP
 # threads would otherwise keep spinning after each inner product and steal a
@@ -52,3 +55,5 @@ done
 build/bin/tp-bench ratios
 echo
 build/bin/tp-bench collectives
+echo
+bash bench/mpi.sh

@@ -7,7 +7,10 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cstring>
+#include <sys/mman.h>
+#include <unistd.h>
 
 using namespace mlir::tp;
 using llvm::createStringError;
@@ -111,24 +114,58 @@ llvm::Expected<Tensor> SafeTensorsFile::read(
     return fail("tensor '" + name + "' has shape " + shapeString(entry.shape) +
                 ", the model expects " + shapeString(expectedShape));
   const char *base = data + entry.begin;
-  if (!dim) {
-    Tensor t(entry.shape);
-    std::memcpy(t.data.data(), base, 4 * t.data.size());
-    return t;
-  }
-  // Copy the slice only: rows of `inner` contiguous elements.
+  // The slice is `outer` runs of `size * inner` contiguous elements; the
+  // whole tensor is one run.
   llvm::SmallVector<int64_t> shape(entry.shape);
-  int64_t extent = shape[*dim];
-  shape[*dim] = size;
+  int64_t extent = 1, inner = 1, outer = 1;
+  if (dim) {
+    extent = shape[*dim];
+    shape[*dim] = size;
+    inner =
+        numElements(llvm::ArrayRef<int64_t>(entry.shape).drop_front(*dim + 1));
+    outer = numElements(llvm::ArrayRef<int64_t>(entry.shape).take_front(*dim));
+  } else {
+    size = extent = numElements(entry.shape);
+    offset = 0;
+  }
   Tensor t(shape);
-  int64_t inner =
-      numElements(llvm::ArrayRef<int64_t>(entry.shape).drop_front(*dim + 1));
-  int64_t outer =
-      numElements(llvm::ArrayRef<int64_t>(entry.shape).take_front(*dim));
-  for (int64_t o = 0; o < outer; ++o)
-    std::memcpy(t.data.data() + o * size * inner,
-                base + 4 * (o * extent + offset) * inner, 4 * size * inner);
+  // Copy the slice only, and give the mapped pages back as it goes: the
+  // kernel maps the neighbours of every page read (fault-around), so a
+  // column shard would otherwise keep the whole weight resident in every
+  // process, and a whole tensor would stay resident twice.
+  constexpr int64_t kReleaseBytes = 1 << 20;
+  char *dst = reinterpret_cast<char *>(t.data.data());
+  int64_t runBytes = 4 * size * inner;
+  const char *unreleased = nullptr;
+  for (int64_t o = 0; o < outer; ++o) {
+    const char *src = base + 4 * (o * extent + offset) * inner;
+    for (int64_t done = 0; done < runBytes; done += kReleaseBytes) {
+      int64_t piece = std::min(kReleaseBytes, runBytes - done);
+      std::memcpy(dst, src + done, piece);
+      dst += piece;
+      if (!unreleased)
+        unreleased = src + done;
+      if (src + done + piece - unreleased >= kReleaseBytes) {
+        release(unreleased, src + done + piece);
+        unreleased = nullptr;
+      }
+    }
+    if (o + 1 == outer && unreleased)
+      release(unreleased, src + runBytes);
+  }
   return t;
+}
+
+void SafeTensorsFile::release(const char *begin, const char *end) const {
+  // Only pages of a file mapping come back from the page cache when read
+  // again; dropping those of a malloc'd buffer would lose the data.
+  if (buffer->getBufferKind() != llvm::MemoryBuffer::MemoryBuffer_MMap)
+    return;
+  static const uintptr_t page = sysconf(_SC_PAGESIZE);
+  uintptr_t lo = reinterpret_cast<uintptr_t>(begin) & ~(page - 1);
+  uintptr_t hi = (reinterpret_cast<uintptr_t>(end) + page - 1) & ~(page - 1);
+  if (hi > lo)
+    madvise(reinterpret_cast<void *>(lo), hi - lo, MADV_DONTNEED);
 }
 
 llvm::Error SafeTensorsFile::write(

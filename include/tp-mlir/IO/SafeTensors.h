@@ -52,6 +52,10 @@ public:
         llvm::ArrayRef<std::pair<std::string, const Tensor *>> tensors);
 
 private:
+  /// Drops the pages of [begin, end) of the mapping from this process's
+  /// resident memory (they stay in the page cache).
+  void release(const char *begin, const char *end) const;
+
   std::string path;
   std::unique_ptr<llvm::MemoryBuffer> buffer;
   const char *data = nullptr; // start of the data section
