@@ -20,8 +20,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "tp-mlir/Driver/Driver.h"
-#include "tp-mlir/Runtime/MPIGroup.h"
 #include "tp-mlir/Runtime/ThreadGroup.h"
+#ifdef TP_ENABLE_MPI
+#include "tp-mlir/Runtime/MPIGroup.h"
+#endif
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -29,7 +31,9 @@
 
 #include <cblas.h>
 #include <dnnl.hpp>
+#ifdef TP_ENABLE_MPI
 #include <mpi.h>
+#endif
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -409,6 +413,12 @@ void collectives() {
                bytes / s / 1e9, memcpyS / s);
   }
 }
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+#ifdef TP_ENABLE_MPI
 /// This process's rank of the MPI job that runs the MPI benchmarks.
 rt::MPIGroup &mpiGroup() {
   static std::unique_ptr<rt::MPIGroup> group = [] {
@@ -421,11 +431,6 @@ rt::MPIGroup &mpiGroup() {
     return created;
   }();
   return *group;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 /// The chains on MPI D=2 (one rank per process) against threads D=2 and
@@ -453,6 +458,12 @@ void mpiChains(MLIRContext &context) {
                            MatmulLowering::blas);
       threads1 = prepareTP(context, c, 1, PartitionStrategy::alternate,
                            MatmulLowering::blas);
+    }
+    if (!mpi || (root && (!threads2 || !threads1))) {
+      fmt::print(stderr, "tp-bench: the {}x{} chain does not compile\n",
+                 c.layers, c.width);
+      group.abort("the chain does not compile");
+      std::exit(1);
     }
     std::vector<double> tm, t2, t1;
     (*mpi)();
@@ -550,6 +561,7 @@ void mpiCollectives() {
   if (!group.error().empty())
     fmt::print(stderr, "tp-bench: {}\n", group.error());
 }
+#endif // TP_ENABLE_MPI
 } // namespace
 
 int main(int argc, char **argv) {
@@ -567,10 +579,12 @@ int main(int argc, char **argv) {
     ratios(context);
   } else if (what == "collectives") {
     collectives();
+#ifdef TP_ENABLE_MPI
   } else if (what == "mpi-chains") {
     mpiChains(context);
   } else if (what == "mpi-collectives") {
     mpiCollectives();
+#endif
   } else {
     fmt::print(stderr, "usage: tp-bench gemm | chain --threads T | ratios | "
                        "collectives | mpi-chains | mpi-collectives\n");

@@ -111,7 +111,8 @@ CPUModel::compile(ModuleOp spmdModule, StringRef entry,
   model->numArgs = fn.getNumArguments();
   model->resultRank = cast<RankedTensorType>(fn.getResultTypes()[0]).getRank();
   for (Type t : fn.getArgumentTypes())
-    model->argRanks.push_back(cast<RankedTensorType>(t).getRank());
+    model->argShapes.push_back(
+        SmallVector<int64_t>(cast<RankedTensorType>(t).getShape()));
 
   MLIRContext *ctx = spmdModule.getContext();
   DialectRegistry registry;
@@ -183,13 +184,25 @@ FailureOr<Tensor> CPUModel::invoke(ArrayRef<Tensor> args,
             " arguments, " + std::to_string(args.size()) + " were given";
     return failure();
   }
-  for (auto [i, t] : llvm::enumerate(args))
-    if (static_cast<unsigned>(t.getRank()) != argRanks[i]) {
-      error = "argument #" + std::to_string(i) + " has rank " +
-              std::to_string(t.getRank()) + ", the compiled function takes " +
-              std::to_string(argRanks[i]);
+  for (auto [i, t] : llvm::enumerate(args)) {
+    ArrayRef<int64_t> expected = argShapes[i];
+    bool fits = static_cast<size_t>(t.getRank()) == expected.size();
+    for (size_t d = 0; fits && d < expected.size(); ++d)
+      fits = ShapedType::isDynamic(expected[d]) || expected[d] == t.shape[d];
+    if (!fits) {
+      std::string type;
+      llvm::raw_string_ostream os(type);
+      llvm::interleave(expected, os, [&](int64_t d) {
+        if (ShapedType::isDynamic(d))
+          os << "?";
+        else
+          os << d;
+      }, "x");
+      error = "argument #" + std::to_string(i) + " has shape " +
+              t.shapeString() + ", the compiled function takes " + type;
       return failure();
     }
+  }
   Descriptor result(resultRank);
   void *resultPtr = result.get();
   std::vector<Descriptor> descriptors;

@@ -155,10 +155,11 @@ void mlir::tp::printReport(llvm::raw_ostream &os, const Model &model,
                             ? std::string("infinite (a NaN, an infinity or a "
                                           "shape disagrees)")
                             : fmt::format("{:.3g}", worst);
+    std::string ranks = devices == 1 ? std::string("its one rank")
+                                     : fmt::format("all {} ranks", devices);
     os << fmt::format("check: {} max relative error {} against the "
-                      "unpartitioned reference on all {} ranks (tolerance "
-                      "{:.3g})\n",
-                      ok ? "passed," : "FAILED:", error, devices,
+                      "unpartitioned reference on {} (tolerance {:.3g})\n",
+                      ok ? "passed," : "FAILED:", error, ranks,
                       options.tolerance);
   }
 }

@@ -95,6 +95,12 @@ FailureOr<RunResult> Session::run(rt::Executor &executor,
                                   const RunOptions &options,
                                   std::string &error) {
   int64_t devices = program.getNumDevices();
+  if (options.iterations < 1 || options.warmup < 0) {
+    error = fmt::format("a run needs at least 1 iteration and no negative "
+                        "warm-up, got {} and {}",
+                        options.iterations, options.warmup);
+    return failure();
+  }
   if (!compiled) {
     error = "nothing is compiled; the evaluator backend runs through "
             "simulate()";
@@ -213,6 +219,12 @@ FailureOr<RunResult> Session::run(rt::Executor &executor,
 FailureOr<RunResult> Session::simulate(const RunOptions &options,
                                        std::string &error) {
   int64_t devices = program.getNumDevices();
+  if (options.iterations < 1 || options.warmup < 0) {
+    error = fmt::format("a run needs at least 1 iteration and no negative "
+                        "warm-up, got {} and {}",
+                        options.iterations, options.warmup);
+    return failure();
+  }
   RankTensors rankArgs;
   for (int64_t r = 0; r < devices; ++r) {
     llvm::Expected<SmallVector<Tensor>> args =

@@ -15,6 +15,8 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -109,6 +111,16 @@ std::string validate(const DriverOptions &options) {
   return "";
 }
 
+/// Reads `path` into `sourceMgr`; "" or the error.
+std::string addSourceFile(llvm::SourceMgr &sourceMgr, StringRef path) {
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> buffer = openInputFile(path, &error);
+  if (!buffer)
+    return error;
+  sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
+  return "";
+}
+
 /// The device count: as asked, else the model's mesh, else `fallback`.
 int64_t chooseDevices(int64_t requested, const Model &model,
                       int64_t fallback) {
@@ -144,8 +156,12 @@ llvm::Error saveWeights(const Model &model, const ArgumentSource &arguments,
 }
 } // namespace
 
-int mlir::tp::runDriver(MLIRContext &context, llvm::SourceMgr &sourceMgr,
-                        StringRef sourceName, const DriverOptions &options) {
+int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
+                        StringRef builtinName, StringRef builtinText) {
+  // Diagnostics point at the source line; the reporter, made after this
+  // handler, sees each error first and passes it on.
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler printer(sourceMgr, &context);
   ErrorReporter errors(context, options.toolName);
   std::string error;
   std::unique_ptr<rt::Executor> executor;
@@ -160,6 +176,18 @@ int mlir::tp::runDriver(MLIRContext &context, llvm::SourceMgr &sourceMgr,
 
   if (std::string message = validate(options); !message.empty())
     return errors.fail(message);
+  std::string sourceName = options.modelPath;
+  if (sourceName.empty()) {
+    if (builtinText.empty())
+      return errors.fail("no model given");
+    sourceName = builtinName.str();
+    sourceMgr.AddNewSourceBuffer(
+        llvm::MemoryBuffer::getMemBuffer(builtinText, builtinName),
+        llvm::SMLoc());
+  } else if (std::string error = addSourceFile(sourceMgr, sourceName);
+             !error.empty()) {
+    return errors.fail(error);
+  }
   FailureOr<Model> model =
       Model::load(context, sourceMgr, sourceName, options.entry);
   if (failed(model))
@@ -269,9 +297,9 @@ mlir::tp::compileForCPU(const PartitionedModel &program,
 }
 
 int mlir::tp::compileAheadOfTime(MLIRContext &context,
-                                 llvm::SourceMgr &sourceMgr,
-                                 StringRef sourceName,
                                  const CompileAheadOfTimeOptions &options) {
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler printer(sourceMgr, &context);
   ErrorReporter errors(context, options.toolName);
   if (options.devices < 0)
     return errors.fail(fmt::format("--devices must be at least 1, got {}",
@@ -290,8 +318,11 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
   if (!header)
     return errors.fail(error);
 
+  if (std::string message = addSourceFile(sourceMgr, options.modelPath);
+      !message.empty())
+    return errors.fail(message);
   FailureOr<Model> model =
-      Model::load(context, sourceMgr, sourceName, options.entry);
+      Model::load(context, sourceMgr, options.modelPath, options.entry);
   if (failed(model))
     return errors.failDiagnosed();
   int64_t devices = chooseDevices(options.devices, *model, 1);
@@ -315,7 +346,7 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
   if (llvm::sys::fs::file_size(options.objectPath, size) || size == 0)
     return errors.fail("could not write the object file '" +
                        options.objectPath + "'");
-  header->os() << emitCHeader(program->getEntry(), sourceName);
+  header->os() << emitCHeader(program->getEntry(), options.modelPath);
   header->os().flush();
   if (header->os().has_error()) {
     std::string message = header->os().error().message();

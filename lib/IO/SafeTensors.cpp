@@ -161,9 +161,10 @@ void SafeTensorsFile::release(const char *begin, const char *end) const {
   // again; dropping those of a malloc'd buffer would lose the data.
   if (buffer->getBufferKind() != llvm::MemoryBuffer::MemoryBuffer_MMap)
     return;
+  // Whole pages inside the range only, so that nothing else is touched.
   static const uintptr_t page = sysconf(_SC_PAGESIZE);
-  uintptr_t lo = reinterpret_cast<uintptr_t>(begin) & ~(page - 1);
-  uintptr_t hi = (reinterpret_cast<uintptr_t>(end) + page - 1) & ~(page - 1);
+  uintptr_t lo = (reinterpret_cast<uintptr_t>(begin) + page - 1) & ~(page - 1);
+  uintptr_t hi = reinterpret_cast<uintptr_t>(end) & ~(page - 1);
   if (hi > lo)
     madvise(reinterpret_cast<void *>(lo), hi - lo, MADV_DONTNEED);
 }

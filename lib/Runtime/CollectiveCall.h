@@ -124,8 +124,8 @@ inline void combineInto(Reduction op, float *acc, const float *src,
 }
 
 /// The error for calls `calls(0) .. calls(size - 1)` of one collective step,
-/// or "" when they all match rank 0's. Every rank that sees the same calls
-/// words it the same way.
+/// or "" when they all match rank 0's and make sense in a job of `size`.
+/// Every rank that sees the same calls words it the same way.
 template <typename CallOf>
 std::string checkCollectiveCalls(int64_t size, CallOf calls) {
   const CollectiveCall &first = calls(0);
@@ -134,6 +134,9 @@ std::string checkCollectiveCalls(int64_t size, CallOf calls) {
       return "collective mismatch: rank 0 called " + first.describe() +
              " but rank " + std::to_string(q) + " called " +
              calls(q).describe();
+  if (first.op == CollectiveOp::Broadcast && (first.b < 0 || first.b >= size))
+    return first.describe() + ": there is no rank " + std::to_string(first.b) +
+           " in a job of " + std::to_string(size);
   return "";
 }
 

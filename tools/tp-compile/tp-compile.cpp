@@ -8,12 +8,9 @@
 
 #include "tp-mlir/Driver/Driver.h"
 
-#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/SourceMgr.h"
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -68,19 +65,12 @@ int main(int argc, char **argv) {
   options.objectPath = objectPath;
   options.headerPath = headerPath;
 
+  options.modelPath = modelPath;
+
   DialectRegistry registry;
   registerDriverDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   context.printOpOnDiagnostic(false);
-  llvm::SourceMgr sourceMgr;
-  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
-  std::string error;
-  auto buffer = openInputFile(modelPath, &error);
-  if (!buffer) {
-    llvm::errs() << "tp-compile: error: " << error << "\n";
-    return 1;
-  }
-  sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
-  return compileAheadOfTime(context, sourceMgr, modelPath, options);
+  return compileAheadOfTime(context, options);
 }

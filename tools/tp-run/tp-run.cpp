@@ -11,14 +11,10 @@
 
 #include "tp-mlir/Driver/Driver.h"
 
-#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/SourceMgr.h"
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -140,6 +136,8 @@ int main(int argc, char **argv) {
   options.printPartitioned = printIR;
   options.printOutput = printOutput;
 
+  options.modelPath = modelPath;
+
   DialectRegistry registry;
   registerDriverDialects(registry);
   MLIRContext context(registry);
@@ -147,21 +145,5 @@ int main(int argc, char **argv) {
   // A diagnostic points at the source line; a dump of the op in generic
   // form after it helps compiler developers, not users of the tool.
   context.printOpOnDiagnostic(false);
-  llvm::SourceMgr sourceMgr;
-  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
-
-  std::string name =
-      modelPath.empty() ? std::string(kExampleModelName) : modelPath.getValue();
-  if (modelPath.empty()) {
-    sourceMgr.AddNewSourceBuffer(
-        llvm::MemoryBuffer::getMemBuffer(kExampleModel, name), llvm::SMLoc());
-  } else {
-    std::string error;
-    auto buffer = openInputFile(modelPath, &error);
-    if (!buffer)
-      // The file is missing for every rank alike, so no rank waits.
-      return llvm::errs() << "tp-run: error: " << error << "\n", 1;
-    sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
-  }
-  return runDriver(context, sourceMgr, name, options);
+  return runDriver(context, options, kExampleModelName, kExampleModel);
 }

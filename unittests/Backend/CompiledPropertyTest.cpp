@@ -76,16 +76,13 @@ protected:
         session.run(test::getTestExecutor(devices), runOptions, error);
     if (failed(result))
       return "the compiled program failed: " + error + "\n" + diagnostics;
+    // Every rank judged its own output (a wrong shape counts as an infinite
+    // error) and all agree on the worst, so under MPI every process takes
+    // the same branch here and the ranks stay in step.
     maxError = std::max(maxError, *result->maxError);
     if (!(*result->maxError < 1e-5))
       return "max relative error over the ranks " +
              std::to_string(*result->maxError);
-    for (const auto &[rank, outputs] : result->outputs) {
-      SmallVector<int64_t> expected = arguments->getResultShapes()[0];
-      if (ArrayRef<int64_t>(outputs[0].shape) != ArrayRef<int64_t>(expected))
-        return "rank " + std::to_string(rank) + " returned shape " +
-               outputs[0].shapeString();
-    }
     return "";
   }
 

@@ -260,6 +260,22 @@ TEST(CommunicatorMisuse, MismatchedSizes) {
             "elements, max)");
 }
 
+TEST(CommunicatorMisuse, BroadcastFromARankOutsideTheJob) {
+  int64_t size = misuseRanks();
+  if (size < 2)
+    GTEST_SKIP();
+  Executor &executor = test::getTestExecutor(size);
+  executor.run([&](Communicator &comm) {
+    std::vector<float> a(3, float(comm.rank()));
+    comm.broadcast(a.data(), 3, size);
+  });
+  EXPECT_EQ(executor.error(), "broadcast (call #1, 3 elements from rank " +
+                                  std::to_string(size) +
+                                  "): there is no rank " +
+                                  std::to_string(size) + " in a job of " +
+                                  std::to_string(size));
+}
+
 TEST(CommunicatorMisuse, RankThatStopsEarlyIsReportedNotAwaited) {
   int64_t size = misuseRanks();
   if (size < 2)

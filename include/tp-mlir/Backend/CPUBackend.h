@@ -75,7 +75,7 @@ private:
   void (*function)(void **) = nullptr;
   int64_t numDevices = 1;
   unsigned numArgs = 0;
-  SmallVector<unsigned> argRanks;
+  SmallVector<SmallVector<int64_t>> argShapes;
   int64_t resultRank = 0;
   std::vector<std::string> profileNames;
 };

@@ -302,6 +302,9 @@ double getPeakResidentMiB();
 struct DriverOptions {
   /// Prefix of messages ("tp-run").
   std::string toolName = "tp-run";
+  /// The model's .mlir file; empty for the built-in model given to
+  /// runDriver.
+  std::string modelPath;
   std::string entry;
   /// 0: the module's mesh, else the MPI job's size, else 1.
   int64_t devices = 0;
@@ -318,26 +321,27 @@ struct DriverOptions {
   bool printOutput = false;
 };
 
-/// Runs the model in the main buffer of `sourceMgr` (named `sourceName`) as
-/// `options` say and prints the report (from the process of rank 0 only,
-/// under MPI). Errors are printed with the tool's name, and under MPI
-/// reach every rank. Returns the exit status.
-int runDriver(MLIRContext &context, llvm::SourceMgr &sourceMgr,
-              StringRef sourceName, const DriverOptions &options);
+/// Runs the model of `options.modelPath` (or, without one, `builtinText`,
+/// named `builtinName`) as `options` say and prints the report (from the
+/// process of rank 0 only, under MPI). Errors and diagnostics are printed
+/// with the tool's name, and under MPI reach every rank, even a missing
+/// file on one host. Returns the exit status.
+int runDriver(MLIRContext &context, const DriverOptions &options,
+              StringRef builtinName = "", StringRef builtinText = "");
 
 /// tp-compile's job: partition and compile the model for linking, then
 /// write the object file and the C header. Output paths are checked before
 /// the work. Returns the exit status.
 struct CompileAheadOfTimeOptions {
   std::string toolName = "tp-compile";
+  std::string modelPath;
   std::string entry;
   int64_t devices = 0;
   PartitionStrategy strategy = PartitionStrategy::alternate;
   MatmulLowering matmul = MatmulLowering::blas;
   std::string objectPath, headerPath;
 };
-int compileAheadOfTime(MLIRContext &context, llvm::SourceMgr &sourceMgr,
-                       StringRef sourceName,
+int compileAheadOfTime(MLIRContext &context,
                        const CompileAheadOfTimeOptions &options);
 
 } // namespace tp

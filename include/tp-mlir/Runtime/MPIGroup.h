@@ -28,7 +28,10 @@ public:
   /// Initializes MPI (once per process, MPI_Init_thread with
   /// MPI_THREAD_FUNNELED; finalized at exit) unless the application did, and
   /// returns this process's rank of MPI_COMM_WORLD as an executor with one
-  /// local rank. Null, with `error` set, when MPI cannot start.
+  /// local rank. Null, with `error` set, when MPI cannot start. Making a
+  /// group is collective (every process makes its groups in the same
+  /// order), and a process should keep one for its life; every run must be
+  /// made on every rank, from the thread that initialized MPI.
   static std::unique_ptr<MPIGroup>
   create(std::string &error,
          std::chrono::milliseconds timeout = defaultTimeout());

@@ -12,9 +12,10 @@
 // the same mismatch, or all move the data with MPI's collective, whose
 // sizes (uneven extents included) come from the headers.
 //
-// Notices carry the run's epoch, so that a finish notice of an earlier run
-// that nobody waited for is recognized and skipped. An abort notice is never
-// stale: it means the process failed.
+// Messages carry the run's epoch, so that a header or notice of an earlier
+// run that nobody waited for is recognized and skipped. An abort sent
+// between runs carries the epoch of the run to come, which is the one the
+// others are in or will enter.
 //
 // A timeout is different from the other errors: the late rank may still
 // arrive, find every header, and enter the data transfer, where nothing could
@@ -166,6 +167,10 @@ public:
         MPI_Wait(&request, MPI_STATUS_IGNORE);
       }
     completeSends();
+    // A send still pending (a peer that stopped reading) keeps its buffer:
+    // MPI may still read it.
+    for (std::unique_ptr<Message> &m : outbox)
+      (void)m.release();
     MPI_Comm_free(&data);
     MPI_Comm_free(&control);
   }
@@ -200,7 +205,7 @@ public:
     m.kind = static_cast<int64_t>(Kind::Abort);
     m.call = static_cast<int64_t>(calls);
     std::snprintf(m.text, sizeof(m.text), "%s", message.c_str());
-    sendToAll(m);
+    sendToAll(m, inRun ? epoch : epoch + 1);
     completeSends();
     setError("rank " + std::to_string(myRank) + " failed: " + message);
   }
@@ -213,7 +218,9 @@ public:
     ++epoch;
     calls = 0;
     errorMessage.clear();
+    inRun = true;
   }
+  void endRun() { inRun = false; }
 
 private:
   void postReceive(int64_t q) {
@@ -221,8 +228,9 @@ private:
               kControlTag, control, &receives[q]);
   }
 
-  void sendToAll(Message m) {
-    m.epoch = epoch;
+  void sendToAll(Message m) { sendToAll(m, epoch); }
+  void sendToAll(Message m, int64_t messageEpoch) {
+    m.epoch = messageEpoch;
     for (int64_t q = 0; q < numRanks; ++q) {
       if (q == myRank)
         continue;
@@ -280,8 +288,10 @@ private:
   bool check(int rc, const CollectiveCall &what) {
     if (rc == MPI_SUCCESS)
       return true;
-    setError("rank " + std::to_string(myRank) + ": MPI failed in " +
-             what.describe() + ": " + mpiErrorString(rc));
+    std::string message =
+        "MPI failed in " + what.describe() + ": " + mpiErrorString(rc);
+    // The others may already wait for this rank's next call.
+    abort(message);
     return false;
   }
 
@@ -304,6 +314,7 @@ private:
   int64_t myRank = 0, numRanks = 1;
   std::chrono::milliseconds timeout;
   int64_t epoch = 0;
+  bool inRun = false;
   uint64_t calls = 0;
   std::string errorMessage;
   /// The message being received from each peer, and its request.
@@ -358,12 +369,19 @@ bool MPICommunicator::enter(CollectiveOp op, int64_t a, int64_t b, int64_t c,
       Message got = inbox[q];
       postReceive(q);
       auto kind = static_cast<Kind>(got.kind);
+      if (got.epoch < epoch)
+        continue; // a message of an earlier run
+      if (got.epoch > epoch) {
+        setError("rank " + std::to_string(q) + " is in run #" +
+                 std::to_string(got.epoch) + " while rank " +
+                 std::to_string(myRank) + " is in run #" +
+                 std::to_string(epoch) + "; every rank must run as often");
+        return false;
+      }
       if (kind == Kind::Abort) {
         setError("rank " + std::to_string(q) + " failed: " + got.text);
         return false;
       }
-      if (got.epoch < epoch)
-        continue; // a notice of an earlier run
       if (kind == Kind::Finish) {
         setError(finishedWhileWaiting(q, static_cast<uint64_t>(got.call),
                                       myRank, mine));
@@ -466,6 +484,8 @@ bool MPICommunicator::reduceInRankOrder(const float *in, float *share,
   if (!fitsInt(count, what))
     return false;
   int64_t mine = getShardSize(count, numRanks, myRank);
+  if (!fitsInt(numRanks * mine, what))
+    return false;
   std::vector<int> sendCounts(numRanks), sendDispls(numRanks),
       recvCounts(numRanks), recvDispls(numRanks);
   for (int64_t q = 0; q < numRanks; ++q) {
@@ -570,6 +590,8 @@ void MPICommunicator::reduceScatter(const float *in, float *out, int64_t outer,
   std::vector<int> sendDispls(numRanks), recvCounts(numRanks),
       recvDispls(numRanks);
   int64_t mine = counts[myRank];
+  if (!fitsInt(numRanks * mine, what))
+    return;
   for (int64_t q = 0, offset = 0; q < numRanks; ++q) {
     sendDispls[q] = static_cast<int>(offset);
     offset += counts[q];
@@ -653,6 +675,7 @@ public:
     setCurrentCommunicator(&comm);
     body(comm);
     comm.finish();
+    comm.endRun();
     setCurrentCommunicator(previous);
     return !comm.failed();
   }
@@ -678,6 +701,17 @@ MPIGroup::create(std::string &error, std::chrono::milliseconds timeout) {
     error = "MPI has been finalized in this process";
     return nullptr;
   }
+  // MPI is initialized for one thread (MPI_THREAD_FUNNELED) unless the
+  // application asked for more: every call must come from the thread that
+  // initialized it.
+  int provided = 0, isMain = 0;
+  MPI_Query_thread(&provided);
+  MPI_Is_thread_main(&isMain);
+  if (!isMain && provided < MPI_THREAD_MULTIPLE) {
+    error = "the MPI backend runs on the thread that initialized MPI; this "
+            "is another thread";
+    return nullptr;
+  }
   return std::make_unique<MPIGroupImpl>(timeout);
 }
 
@@ -692,8 +726,11 @@ std::string mlir::tp::rt::getMPILibraryVersion() {
 extern "C" int tp_rt_run_on_mpi(int64_t numRanks,
                                 void (*body)(int64_t rank, void *user),
                                 void *user, char *error, size_t errorSize) {
-  std::string message;
-  std::unique_ptr<MPIGroup> group = MPIGroup::create(message);
+  // One group for the process: making one is collective, and a group that
+  // is freed while a slow peer's last notice is on its way could pass that
+  // notice to the next.
+  static std::string message;
+  static std::unique_ptr<MPIGroup> group = MPIGroup::create(message);
   if (!group) {
     std::snprintf(error, errorSize, "tp runtime: %s", message.c_str());
     return 1;

@@ -158,6 +158,21 @@ public:
     return errorMessage.empty();
   }
 
+  /// Waits until every rank has arrived, whatever else happens: the second
+  /// barrier of a collective, which every rank has entered.
+  void arriveAll(int64_t rank) {
+    std::unique_lock<std::mutex> lock(mutex);
+    uint64_t generation = currentGeneration;
+    slots[rank].arrivedGeneration = generation + 1;
+    if (++waiting == numRanks) {
+      waiting = 0;
+      ++currentGeneration;
+      cv.notify_all();
+      return;
+    }
+    cv.wait(lock, [&] { return currentGeneration != generation; });
+  }
+
   void finish(int64_t rank) {
     std::lock_guard<std::mutex> lock(mutex);
     slots[rank].finished = true;
@@ -229,7 +244,10 @@ bool ThreadCommunicator::enter(Op op, int64_t a, int64_t b, int64_t c,
   return group.arrive(myRank, /*validate=*/true, bounded);
 }
 
-void ThreadCommunicator::leave() { group.arrive(myRank, /*validate=*/false); }
+// Every rank is inside the collective by now; the wait is only for the
+// others to finish reading this rank's buffers, so it has no time limit:
+// returning early would let a buffer be freed while another rank reads it.
+void ThreadCommunicator::leave() { group.arriveAll(myRank); }
 
 void ThreadCommunicator::allGather(const float *in, float *out, int64_t outer,
                                    int64_t extent, int64_t inner) {
@@ -294,12 +312,9 @@ void ThreadCommunicator::reduceScatter(const float *in, float *out,
 }
 
 void ThreadCommunicator::broadcast(float *buffer, int64_t count, int64_t root) {
+  // enter() rejects a root outside the job on every rank.
   if (!enter(Op::Broadcast, count, root, 0, Reduction::Sum, buffer, buffer))
     return;
-  if (root < 0 || root >= group.numRanks) {
-    leave();
-    return;
-  }
   if (myRank != root && count)
     std::memcpy(buffer, group.slots[root].in, sizeof(float) * count);
   leave();
