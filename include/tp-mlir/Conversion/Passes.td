@@ -56,8 +56,11 @@ def ConvertTPToRuntime : Pass<"convert-tp-to-runtime", "::mlir::ModuleOp"> {
     host (tp-run, or a program linking the AOT object) calls them, and lose
     their `tp.name` and `tp.shard` argument attributes: hosts read the names
     and the manifest before lowering, and LLVM has no use for them. The same
-    calls serve every runtime backend; which communicator answers is the
-    host's choice.
+    calls serve the threads and MPI backends; which communicator answers is
+    the host's choice. The pass uses the host runtimes' ABI; other compilers
+    and device runtimes call `populateTPToRuntimePatterns` with a
+    `CollectiveABI` of their own. A collective on an element type the
+    runtime lacks (anything but f32) is an error naming the op.
   }];
   let dependentDialects = [
     "::mlir::func::FuncDialect", "::mlir::bufferization::BufferizationDialect",
