@@ -76,7 +76,9 @@ func.func @activations(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
 // CHECK: arith.addf
 // CHECK: math.tanh
 // CHECK: return %[[Y]]
-func.func @bias_activation(%y: tensor<4x6xf32>, %b: tensor<6xf32>) -> tensor<4x6xf32> {
-  %0 = tp.bias_activation %y, %b activation(gelu_tanh) : tensor<4x6xf32>, tensor<6xf32>
-  return %0 : tensor<4x6xf32>
+module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
+  func.func @bias_activation(%y: tensor<4x6xf32>, %b: tensor<6xf32>) -> tensor<4x6xf32> attributes {tp.spmd} {
+    %0 = tp.bias_activation %y, %b activation(gelu_tanh) : tensor<4x6xf32>, tensor<6xf32>
+    return %0 : tensor<4x6xf32>
+  }
 }

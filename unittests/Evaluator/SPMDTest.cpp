@@ -52,6 +52,22 @@ Tensor row(std::vector<float> values) {
   return Tensor({1, n}, std::move(values));
 }
 
+TEST_F(SPMDTest, RejectsAUsedRank) {
+  auto out = run(R"mlir(
+    module attributes {tp.mesh = #tp.mesh<shape = [1]>} {
+      func.func @f(%a: tensor<2xf32>) -> index attributes {tp.spmd} {
+        %r = tp.rank : index
+        return %r : index
+      }
+    })mlir",
+                 {{Tensor(ArrayRef<int64_t>{2})}});
+  EXPECT_TRUE(failed(out));
+  EXPECT_NE(diagnostics.find("'tp.rank' op has uses; the reference evaluator "
+                             "runs tensor code only"),
+            std::string::npos)
+      << diagnostics;
+}
+
 TEST(ShardingRuleTest, FirstRanksTakeTheRemainder) {
   // 10 over 3: 4, 3, 3 at offsets 0, 4, 7.
   EXPECT_EQ(getShardSize(10, 3, 0), 4);

@@ -59,8 +59,7 @@ def ConvertTPToRuntime : Pass<"convert-tp-to-runtime", "::mlir::ModuleOp"> {
     calls serve the threads and MPI backends; which communicator answers is
     the host's choice. The pass uses the host runtimes' ABI; other compilers
     and device runtimes call `populateTPToRuntimePatterns` with a
-    `CollectiveABI` of their own. A collective on an element type the
-    runtime lacks (anything but f32) is an error naming the op.
+    `CollectiveABI` of their own.
   }];
   let dependentDialects = [
     "::mlir::func::FuncDialect", "::mlir::bufferization::BufferizationDialect",

@@ -270,21 +270,6 @@ struct ConvertTPToRuntimePass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     const CollectiveABI &abi = getHostCollectiveABI();
-    // A collective the runtime cannot run is the user's error, said plainly,
-    // rather than a failure to legalize.
-    WalkResult unsupported = module.walk([&](Operation *op) {
-      if (!isa<AllGatherOp, AllReduceOp, ReduceScatterOp>(op))
-        return WalkResult::advance();
-      Type element =
-          cast<RankedTensorType>(op->getResult(0).getType()).getElementType();
-      if (abi.supportsElementType(element))
-        return WalkResult::advance();
-      op->emitOpError() << "on " << element << " has no lowering: the "
-                        << abi.name << " runtime implements f32 collectives";
-      return WalkResult::interrupt();
-    });
-    if (unsupported.wasInterrupted())
-      return signalPassFailure();
     ConversionTarget target(getContext());
     configureTPToRuntimeTarget(target);
     RewritePatternSet patterns(&getContext());

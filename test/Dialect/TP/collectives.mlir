@@ -20,7 +20,7 @@
 // CHECK: tp.bias_activation %{{.*}} : tensor<4x10xf32>
 module attributes {tp.mesh = #tp.mesh<shape = [3]>} {
   func.func @spmd_ops(%a: tensor<4x10xf32>, %c: tensor<4x12xf32>, %d: tensor<6x12xf32>,
-                      %w: tensor<?x?xf32>, %b: tensor<?xf32>, %bf: tensor<10xf32>) {
+                      %w: tensor<?x?xf32>, %b: tensor<?xf32>, %bf: tensor<10xf32>) attributes {tp.spmd} {
     %r = tp.rank : index
     %s = tp.all_slice %a along 1 : tensor<4x10xf32> -> tensor<4x?xf32>
     %s2 = tp.all_slice %c along 1 : tensor<4x12xf32> -> tensor<4x4xf32>

@@ -2,6 +2,8 @@
 
 #include "tp-mlir/Dialect/TP/IR/TPAttrs.h"
 
+#include "tp-mlir/Support/Limits.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Operation.h"
 #include "tp-mlir/Dialect/TP/IR/TPDialect.h"
@@ -29,10 +31,15 @@ LogicalResult MeshAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (shape.size() != 1)
     return emitError() << "expected a 1-D mesh, found " << shape.size()
                        << " axes (2-D meshes are not supported yet)";
-  for (auto [axis, devices] : llvm::enumerate(shape))
+  for (auto [axis, devices] : llvm::enumerate(shape)) {
     if (devices < 1)
       return emitError() << "expected a positive device count on mesh axis "
                          << axis << ", found " << devices;
+    if (devices > kMaxDevices)
+      return emitError() << "expected at most " << kMaxDevices
+                         << " devices on mesh axis " << axis
+                         << " (tp-mlir's limit), found " << devices;
+  }
   return success();
 }
 
@@ -52,6 +59,10 @@ LogicalResult ShardAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     if (extent < 1)
       return emitError() << "expected a positive full shape, found extent "
                          << extent;
+  if (!getCheckedNumElements(shape))
+    return emitError() << "expected a full shape of at most "
+                       << kMaxTensorElements
+                       << " elements (tp-mlir's limit)";
   if (!dim) {
     if (!offsets.empty() || !sizes.empty())
       return emitError() << "expected no offsets or sizes without a dim";
@@ -64,11 +75,15 @@ LogicalResult ShardAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "expected one offset and one size per rank, found "
                        << offsets.size() << " offsets and " << sizes.size()
                        << " sizes";
+  if (static_cast<int64_t>(sizes.size()) > kMaxDevices)
+    return emitError() << "expected at most " << kMaxDevices
+                       << " slices (tp-mlir's device limit), found "
+                       << sizes.size();
   int64_t next = 0;
   for (auto [rank, offset, size] : llvm::enumerate(offsets, sizes)) {
-    if (size < 0)
-      return emitError() << "expected a non-negative size for rank " << rank
-                         << ", found " << size;
+    if (size < 0 || size > shape[*dim])
+      return emitError() << "expected a size from 0 to " << shape[*dim]
+                         << " for rank " << rank << ", found " << size;
     if (offset != next)
       return emitError() << "expected slices in rank order without gaps: "
                             "offset of rank "

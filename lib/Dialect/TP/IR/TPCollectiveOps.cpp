@@ -21,7 +21,8 @@ static LogicalResult verifySplitPair(Operation *op, RankedTensorType full,
                                      StringRef fullName, RankedTensorType local,
                                      StringRef localName, int64_t dim) {
   FailureOr<MeshAttr> mesh = requireMesh(op);
-  if (failed(mesh))
+  if (failed(mesh) || failed(verifyTensorPolicy(op, fullName, full)) ||
+      failed(verifyTensorPolicy(op, localName, local)))
     return failure();
   if (full.getElementType() != local.getElementType())
     return op->emitOpError()
@@ -80,7 +81,11 @@ LogicalResult ReduceScatterOp::verify() {
                          getResult().getType(), "the local result", getDim());
 }
 
-LogicalResult AllReduceOp::verify() { return requireMesh(*this); }
+LogicalResult AllReduceOp::verify() {
+  if (failed(requireMesh(*this)))
+    return failure();
+  return verifyTensorPolicy(*this, "the operand", getInput().getType());
+}
 
 /// On a one-device mesh every collective is the identity (when the types
 /// agree; a static/dynamic difference is left to the backend).

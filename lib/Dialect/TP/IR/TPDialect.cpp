@@ -83,11 +83,19 @@ static LogicalResult verifyUniqueNames(FunctionOpInterface fn,
 /// mesh.
 static LogicalResult verifyShardArg(FunctionOpInterface fn, unsigned argIndex,
                                     ShardAttr shard) {
-  // The entry describes a tensor or, after bufferization, a memref; once
-  // lowered past memrefs (LLVM pointers) it is only a record.
+  // The entry describes a tensor or, after bufferization, a memref: how the
+  // checkpoint tensor is cut for this argument of a partitioned function.
   Type argType = fn.getArgumentTypes()[argIndex];
   if (!isa<TensorType, BaseMemRefType>(argType))
-    return success();
+    return fn.emitError() << "argument #" << argIndex << " of type " << argType
+                          << " has a " << TPDialect::kShardAttrName
+                          << ", which describes tensors only";
+  if (!fn->hasAttr(TPDialect::kSPMDAttrName))
+    return fn.emitError() << "argument #" << argIndex << " has a "
+                          << TPDialect::kShardAttrName
+                          << ", the manifest of a partitioned function, but '"
+                          << fn.getName() << "' is not marked '"
+                          << TPDialect::kSPMDAttrName << "'";
   auto type = dyn_cast<ShapedType>(argType);
   if (!type.hasRank() ||
       type.getRank() != static_cast<int64_t>(shard.getShape().size()))
@@ -125,6 +133,17 @@ static LogicalResult verifyShardArg(FunctionOpInterface fn, unsigned argIndex,
                             << TPDialect::kShardAttrName << " " << shard;
   }
   return success();
+}
+
+LogicalResult TPDialect::verifyRegionResultAttribute(Operation *op,
+                                                     unsigned regionIndex,
+                                                     unsigned resultIndex,
+                                                     NamedAttribute attr) {
+  // Names and manifests describe inputs; nothing of tp applies to results.
+  return op->emitError() << "unknown tp result attribute '"
+                         << attr.getName().getValue() << "' on result #"
+                         << resultIndex
+                         << " (tp attributes apply to arguments only)";
 }
 
 LogicalResult TPDialect::verifyRegionArgAttribute(Operation *op,

@@ -4,6 +4,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "tp-mlir/Support/Limits.h"
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -12,10 +13,8 @@ using namespace mlir::tp;
 // Shared checks
 //===----------------------------------------------------------------------===//
 
-/// Checks the dialect-wide tensor policy: f32 elements, no zero-sized dims.
-/// `what` names the value in the diagnostic ("input", "weight", ...).
-static LogicalResult verifyTensorPolicy(Operation *op, StringRef what,
-                                        RankedTensorType type) {
+LogicalResult mlir::tp::verifyTensorPolicy(Operation *op, StringRef what,
+                                           RankedTensorType type) {
   if (!type.getElementType().isF32())
     return op->emitOpError()
            << "expected f32 elements in " << what << ", found "
@@ -26,7 +25,27 @@ static LogicalResult verifyTensorPolicy(Operation *op, StringRef what,
       return op->emitOpError()
              << "expected non-zero dimensions in " << what
              << ", found size 0 in dim " << dim << " of " << type;
+  SmallVector<int64_t> staticDims;
+  for (int64_t size : type.getShape())
+    if (!ShapedType::isDynamic(size))
+      staticDims.push_back(size);
+  if (!getCheckedNumElements(staticDims))
+    return op->emitOpError()
+           << "expected at most " << kMaxTensorElements << " elements in "
+           << what << " (tp-mlir's limit), found " << type;
   return success();
+}
+
+LogicalResult mlir::tp::verifySPMDOnly(Operation *op) {
+  auto fn = op->getParentOfType<FunctionOpInterface>();
+  if (fn && fn->hasAttr(TPDialect::kSPMDAttrName))
+    return success();
+  return op->emitOpError()
+         << "runs per device and belongs in a partitioned function (one "
+            "marked '"
+         << TPDialect::kSPMDAttrName
+         << "', as tp-partition makes); in a model it would compute "
+            "rank-dependent results";
 }
 
 static LogicalResult verifyRank(Operation *op, StringRef what,

@@ -115,7 +115,14 @@ def TP_ActivationOp : TP_Op<"activation", [Pure, SameOperandsAndResultType]> {
 // SPMD-level ops: what every device runs after partitioning
 //===----------------------------------------------------------------------===//
 
-def TP_RankOp : TP_Op<"rank", [Pure]> {
+// Ops that run per device: they belong in a partitioned function (one marked
+// `tp.spmd`), never in a model, where they would compute D-times or
+// rank-dependent results.
+def TP_SPMDOnly : NativeOpTrait<"SPMDOnly"> {
+  let cppNamespace = "::mlir::tp";
+}
+
+def TP_RankOp : TP_Op<"rank", [Pure, TP_SPMDOnly]> {
   let summary = "this device's rank in the mesh";
   let description = [{
     The rank of the device that runs the partitioned function, in
@@ -126,14 +133,15 @@ def TP_RankOp : TP_Op<"rank", [Pure]> {
     ```
 
     Constraints:
-    - an enclosing module carries a `tp.mesh`.
+    - an enclosing module carries a `tp.mesh`;
+    - it is in a partitioned (`tp.spmd`) function.
   }];
   let results = (outs Index:$result);
   let assemblyFormat = "attr-dict `:` type($result)";
   let hasVerifier = 1;
 }
 
-def TP_LocalLinearOp : TP_Op<"local_linear", [Pure]> {
+def TP_LocalLinearOp : TP_Op<"local_linear", [Pure, TP_SPMDOnly]> {
   let summary = "dense layer on this device's shards: y = sigma(x W^T + b)";
   let description = [{
     `tp.linear` on local (per-device) shards, as the partitioner emits it.
@@ -150,7 +158,8 @@ def TP_LocalLinearOp : TP_Op<"local_linear", [Pure]> {
     - ranks 2 (input), 2 (weight), 1 (bias), 2 (result); f32 elements;
     - the in_features of input and weight, the bias length and out_features,
       and the result's dimensions agree wherever both sides are static;
-    - no static dimension is zero.
+    - no static dimension is zero;
+    - it is in a partitioned (`tp.spmd`) function.
   }];
   let arguments = (ins
     AnyRankedTensor:$input,
@@ -170,7 +179,7 @@ def TP_LocalLinearOp : TP_Op<"local_linear", [Pure]> {
 }
 
 def TP_BiasActivationOp : TP_Op<"bias_activation",
-    [Pure, AllTypesMatch<["input", "result"]>]> {
+    [Pure, TP_SPMDOnly, AllTypesMatch<["input", "result"]>]> {
   let summary = "y = sigma(x + b), the bias broadcast over the batch";
   let description = [{
     Adds the optional bias `b : N` to every row of `x : B x N`, then applies
@@ -185,7 +194,8 @@ def TP_BiasActivationOp : TP_Op<"bias_activation",
     Constraints:
     - input rank 2, bias rank 1, f32 elements;
     - the bias length equals dim 1 of the input where both are static;
-    - the result has the input's type.
+    - the result has the input's type;
+    - it is in a partitioned (`tp.spmd`) function.
   }];
   let arguments = (ins
     AnyRankedTensor:$input,
@@ -211,7 +221,7 @@ def TP_BiasActivationOp : TP_Op<"bias_activation",
 // slice of size S / D + (r < S mod D ? 1 : 0), in rank order. A local
 // dimension is static (S / D) when D divides S, and dynamic otherwise.
 class TP_CollectiveOp<string mnemonic, list<Trait> traits = []>
-    : TP_Op<mnemonic, !listconcat(traits, [Pure])> {
+    : TP_Op<mnemonic, !listconcat(traits, [Pure, TP_SPMDOnly])> {
   let hasVerifier = 1;
   code collectiveExtraClassDeclaration = [{
     /// The mesh this collective runs on.
