@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 #include "tp-mlir/Dialect/TP/IR/TPAttrs.h"
+#include "tp-mlir/Dialect/TP/IR/TPDialect.h"
 
 namespace mlir {
 class RewritePatternSet;

@@ -62,6 +62,7 @@ def ConvertTPToRuntime : Pass<"convert-tp-to-runtime", "::mlir::ModuleOp"> {
     `CollectiveABI` of their own.
   }];
   let dependentDialects = [
+    "::mlir::tp::TPDialect",
     "::mlir::func::FuncDialect", "::mlir::bufferization::BufferizationDialect",
     "::mlir::memref::MemRefDialect", "::mlir::tensor::TensorDialect",
     "::mlir::arith::ArithDialect"

@@ -3,7 +3,10 @@
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h"
 
+#include "OptionErrors.h"
+
 #include "mlir/IR/BuiltinOps.h"
+#include "tp-mlir/Support/Limits.h"
 
 namespace mlir::tp {
 #define GEN_PASS_DEF_SETMESH
@@ -17,12 +20,21 @@ namespace {
 struct SetMeshPass : tp::impl::SetMeshBase<SetMeshPass> {
   using Base::Base;
 
+  LogicalResult initializeOptions(
+      StringRef options,
+      function_ref<LogicalResult(const Twine &)> errorHandler) override {
+    return initializeOptionsWithContext(
+        *this, options, errorHandler,
+        [&](StringRef o, function_ref<LogicalResult(const Twine &)> e) {
+          return Base::initializeOptions(o, e);
+        });
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (devices < 1) {
-      module.emitError() << "tp-set-mesh: expected a positive device count, "
-                            "found "
-                         << devices.getValue();
+    if (devices < 1 || devices > kMaxDevices) {
+      module.emitError() << "tp-set-mesh: expected a device count from 1 to "
+                         << kMaxDevices << ", found " << devices.getValue();
       return signalPassFailure();
     }
     module->setAttr(TPDialect::kMeshAttrName,

@@ -3,6 +3,8 @@
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h"
 
+#include "OptionErrors.h"
+
 #include "mlir/IR/BuiltinOps.h"
 
 namespace mlir::tp {
@@ -23,6 +25,16 @@ static LinearOp producingLayer(Value value) {
 namespace {
 struct SetStrategyPass : tp::impl::SetStrategyBase<SetStrategyPass> {
   using Base::Base;
+
+  LogicalResult initializeOptions(
+      StringRef options,
+      function_ref<LogicalResult(const Twine &)> errorHandler) override {
+    return initializeOptionsWithContext(
+        *this, options, errorHandler,
+        [&](StringRef o, function_ref<LogicalResult(const Twine &)> e) {
+          return Base::initializeOptions(o, e);
+        });
+  }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();

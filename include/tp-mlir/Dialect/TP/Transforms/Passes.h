@@ -3,6 +3,7 @@
 #ifndef TP_MLIR_DIALECT_TP_TRANSFORMS_PASSES_H
 #define TP_MLIR_DIALECT_TP_TRANSFORMS_PASSES_H
 
+#include "tp-mlir/Dialect/TP/IR/TPDialect.h"
 #include "tp-mlir/Support/OptionEnums.h"
 
 #include "mlir/Pass/Pass.h"

@@ -7,6 +7,7 @@ include "mlir/Pass/PassBase.td"
 
 def FuseActivations : Pass<"tp-fuse-activations"> {
   let summary = "Fuse tp.activation into the tp.linear that produces it";
+  let dependentDialects = ["::mlir::tp::TPDialect"];
   let description = [{
     Rewrites a `tp.activation` whose operand is the only use of a
     `tp.linear` without an activation into one `tp.linear` with the
@@ -35,6 +36,7 @@ def FuseActivations : Pass<"tp-fuse-activations"> {
 
 def SetMesh : Pass<"tp-set-mesh", "::mlir::ModuleOp"> {
   let summary = "Attach (or replace) the module's device mesh";
+  let dependentDialects = ["::mlir::tp::TPDialect"];
   let description = [{
     Sets `tp.mesh = #tp.mesh<shape = [devices]>` on the module, so that a
     model can be partitioned for a device count chosen on the command line.
@@ -54,6 +56,7 @@ def SetMesh : Pass<"tp-set-mesh", "::mlir::ModuleOp"> {
 
 def SetStrategy : Pass<"tp-set-strategy", "::mlir::ModuleOp"> {
   let summary = "Give every unannotated tp.linear a sharding";
+  let dependentDialects = ["::mlir::tp::TPDialect"];
   let description = [{
     Sets the `sharding` of each `tp.linear` that has none, by one uniform
     strategy. Shardings written by hand stay as they are.
@@ -92,6 +95,7 @@ def SetStrategy : Pass<"tp-set-strategy", "::mlir::ModuleOp"> {
 
 def Partition : Pass<"tp-partition", "::mlir::ModuleOp"> {
   let summary = "Rewrite planned functions into the SPMD form every device runs";
+  let dependentDialects = ["::mlir::tp::TPDialect"];
   let description = [{
     Turns each function whose `tp.linear` ops all carry a sharding into the
     function that every device of the module's mesh runs:
@@ -137,6 +141,7 @@ def Partition : Pass<"tp-partition", "::mlir::ModuleOp"> {
 
 def OptimizeCollectives : Pass<"tp-optimize-collectives"> {
   let summary = "Remove and cheapen the collectives of partitioned code";
+  let dependentDialects = ["::mlir::tp::TPDialect"];
   let description = [{
     Rewrites that each keep the program's meaning:
 
