@@ -3,6 +3,7 @@
 #include "tp-mlir/Driver/Driver.h"
 
 #include "tp-mlir/Dialect/TP/IR/TPDialect.h"
+#include "tp-mlir/Dialect/TP/Transforms/Passes.h"
 #include "tp-mlir/Registration/Registration.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -37,10 +38,10 @@ FailureOr<Model> Model::adopt(OwningOpRef<ModuleOp> module,
   if (fn->hasAttr(TPDialect::kSPMDAttrName))
     return fn.emitError() << "is already partitioned; the driver takes a "
                              "model-level function";
-  for (BlockArgument arg : fn.getArguments())
-    if (!isa<RankedTensorType>(arg.getType()))
-      return fn.emitError() << "argument #" << arg.getArgNumber()
-                            << " is not a ranked tensor: " << arg.getType();
+  // What cannot be partitioned and compiled is said here, at the front,
+  // rather than deep in bufferization.
+  if (failed(verifyModelFunction(fn)))
+    return failure();
   Model model;
   model.module = std::move(module);
   model.entry = fn;

@@ -91,11 +91,11 @@ void mlir::tp::printReport(llvm::raw_ostream &os, const Model &model,
       SmallVector<int64_t> local(arguments.getFullShape(i));
       local[*shard.getDim()] = shard.getSizes()[0];
       split = fmt::format("split along dim {}, rank 0 holds {}",
-                          *shard.getDim(), Tensor(local).shapeString());
+                          *shard.getDim(), formatShape(local));
     }
     os << fmt::format("  arg #{:<2} {:<12} {:>10}  {}\n", i,
                       label ? label->str() : std::string("(input)"),
-                      Tensor(arguments.getFullShape(i)).shapeString(), split);
+                      formatShape(arguments.getFullShape(i)), split);
   }
   int64_t devices = program.getNumDevices();
   os << fmt::format(

@@ -183,7 +183,7 @@ FailureOr<RunResult> Session::run(rt::Executor &executor,
         if (r == 0 && ArrayRef<int64_t>(t.shape) != ArrayRef<int64_t>(shape))
           return comm.abort(fmt::format(
               "the reference's output #{} has shape {}, expected {}", k,
-              t.shapeString(), Tensor(shape).shapeString()));
+              t.shapeString(), formatShape(shape)));
         comm.broadcast(t.data.data(), t.getNumElements(), 0);
         ref.push_back(std::move(t));
       }

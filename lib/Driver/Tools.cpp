@@ -12,6 +12,9 @@
 
 #include "tp-mlir/Driver/Driver.h"
 
+#include "tp-mlir/Support/InputGuards.h"
+#include "tp-mlir/Support/Limits.h"
+
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/FileSystem.h"
@@ -111,13 +114,17 @@ std::string validate(const DriverOptions &options) {
   return "";
 }
 
-/// Reads `path` into `sourceMgr`; "" or the error.
+/// Reads the regular file `path` into `sourceMgr`, if its brackets nest
+/// within the parser's limit; "" or the error.
 std::string addSourceFile(llvm::SourceMgr &sourceMgr, StringRef path) {
-  std::string error;
-  std::unique_ptr<llvm::MemoryBuffer> buffer = openInputFile(path, &error);
+  auto buffer = openRegularFile(path, /*isText=*/true);
   if (!buffer)
-    return error;
-  sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
+    return "cannot open input file '" + path.str() +
+           "': " + llvm::toString(buffer.takeError());
+  if (std::string error = checkNestingDepth((*buffer)->getBuffer());
+      !error.empty())
+    return path.str() + ": " + error;
+  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
   return "";
 }
 

@@ -128,7 +128,7 @@ bool matchesType(ArrayRef<int64_t> shape, RankedTensorType type) {
 }
 
 std::string shapeString(ArrayRef<int64_t> shape) {
-  return Tensor(shape).shapeString();
+  return formatShape(shape);
 }
 
 /// Executes one function on `numRanks` ranks in lockstep.

@@ -25,7 +25,7 @@ Tensor::Tensor(llvm::ArrayRef<int64_t> shape, std::vector<float> values)
          "value count does not match the shape");
 }
 
-std::string Tensor::shapeString() const {
+std::string mlir::tp::formatShape(llvm::ArrayRef<int64_t> shape) {
   if (shape.empty())
     return "scalar";
   std::string s;
@@ -36,6 +36,8 @@ std::string Tensor::shapeString() const {
   }
   return s;
 }
+
+std::string Tensor::shapeString() const { return formatShape(shape); }
 
 static uint64_t splitMix64(uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;

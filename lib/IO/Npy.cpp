@@ -8,6 +8,8 @@
 
 #include "tp-mlir/IO/SafeTensors.h"
 
+#include "tp-mlir/Support/Limits.h"
+
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
@@ -32,10 +34,9 @@ llvm::Expected<Tensor> mlir::tp::readNpy(llvm::StringRef path) {
     return llvm::createStringError(std::errc::invalid_argument, "%s: %s",
                                    path.str().c_str(), message.str().c_str());
   };
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
+  auto buffer = openRegularFile(path, /*isText=*/false);
   if (!buffer)
-    return fail("cannot open: " + buffer.getError().message());
+    return fail("cannot open: " + llvm::toString(buffer.takeError()));
   llvm::StringRef bytes = (*buffer)->getBuffer();
   if (!bytes.starts_with("\x93NUMPY") || bytes.size() < 10)
     return fail("not a .npy file (bad magic)");
@@ -62,7 +63,8 @@ llvm::Expected<Tensor> mlir::tp::readNpy(llvm::StringRef path) {
     return fail("expected little-endian float32 data ('<f4'), found " +
                 descr.take_until([](char c) { return c == ','; }));
   if (dictValue(header, "fortran_order").starts_with("True"))
-    return fail("Fortran-ordered arrays are not supported");
+    return fail("the array is in Fortran (column-major) order; save it in C "
+                "order: np.save(path, np.ascontiguousarray(x))");
   llvm::StringRef shapeText = dictValue(header, "shape");
   if (!shapeText.consume_front("("))
     return fail("malformed shape in the header");
@@ -79,10 +81,15 @@ llvm::Expected<Tensor> mlir::tp::readNpy(llvm::StringRef path) {
       return fail("malformed shape in the header");
     shape.push_back(extent);
   }
-  uint64_t need = 4 * static_cast<uint64_t>(numElements(shape));
+  std::optional<int64_t> count = getCheckedNumElements(shape);
+  if (!count)
+    return fail("shape " + formatShape(shape) + " has more than " +
+                llvm::Twine(kMaxTensorElements) +
+                " elements (tp-mlir's limit)");
+  uint64_t need = 4 * static_cast<uint64_t>(*count);
   uint64_t have = bytes.size() - start - headerSize;
   if (have < need)
-    return fail("shape " + Tensor(shape).shapeString() + " needs " +
+    return fail("shape " + formatShape(shape) + " needs " +
                 llvm::Twine(need) + " bytes of data, the file holds " +
                 llvm::Twine(have));
   Tensor t(shape);
@@ -116,5 +123,13 @@ llvm::Error mlir::tp::writeNpy(llvm::StringRef path, const Tensor &t) {
   os.write(length, 2);
   os << header;
   os.write(reinterpret_cast<const char *>(t.data.data()), 4 * t.data.size());
+  os.close();
+  if (os.has_error()) {
+    std::error_code error = os.error();
+    os.clear_error();
+    return llvm::createStringError(error, "%s: cannot write: %s",
+                                   path.str().c_str(),
+                                   error.message().c_str());
+  }
   return llvm::Error::success();
 }

@@ -2,6 +2,8 @@
 
 #include "tp-mlir/IO/SafeTensors.h"
 
+#include "tp-mlir/Support/Limits.h"
+
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
@@ -15,8 +17,29 @@
 using namespace mlir::tp;
 using llvm::createStringError;
 
-static std::string shapeString(llvm::ArrayRef<int64_t> shape) {
-  return Tensor(shape).shapeString();
+
+llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
+mlir::tp::openRegularFile(llvm::StringRef path, bool isText) {
+  llvm::sys::fs::file_status status;
+  if (std::error_code ec = llvm::sys::fs::status(path, status))
+    return llvm::createStringError(ec, "%s", ec.message().c_str());
+  if (status.type() != llvm::sys::fs::file_type::regular_file)
+    return llvm::createStringError(
+        std::errc::invalid_argument,
+        "it is not a regular file (a directory, a device or a pipe)");
+  auto buffer = llvm::MemoryBuffer::getFile(path, isText,
+                                            /*RequiresNullTerminator=*/isText);
+  if (!buffer)
+    return llvm::createStringError(buffer.getError(), "%s",
+                                   buffer.getError().message().c_str());
+  return std::move(*buffer);
+}
+
+/// Whether `bytes` start like a PyTorch checkpoint (torch.save): a zip
+/// archive, or a pickle stream of the older format.
+static bool looksLikeTorchSave(llvm::StringRef bytes) {
+  return bytes.starts_with("PK\x03\x04") || bytes.starts_with("\x80\x02") ||
+         bytes.starts_with("\x80\x04") || bytes.starts_with("\x80\x05");
 }
 
 llvm::Expected<std::unique_ptr<SafeTensorsFile>>
@@ -27,12 +50,17 @@ SafeTensorsFile::open(llvm::StringRef path) {
     return createStringError(std::errc::invalid_argument, "%s: %s",
                              path.str().c_str(), message.str().c_str());
   };
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
+  auto buffer = openRegularFile(path, /*isText=*/false);
   if (!buffer)
-    return fail("cannot open: " + buffer.getError().message());
+    return fail("cannot open: " + llvm::toString(buffer.takeError()));
   file->buffer = std::move(*buffer);
   llvm::StringRef bytes = file->buffer->getBuffer();
+  if (looksLikeTorchSave(bytes))
+    return fail("this is a PyTorch checkpoint (torch.save), not a "
+                "safetensors file; convert it with: python3 -c \"import "
+                "torch; from safetensors.torch import save_file; "
+                "save_file({k: v.contiguous() for k, v in "
+                "torch.load('model.pt').items()}, 'model.safetensors')\"");
   if (bytes.size() < 8)
     return fail("truncated: " + llvm::Twine(bytes.size()) +
                 " bytes, too short for the 8-byte header length");
@@ -74,6 +102,11 @@ SafeTensorsFile::open(llvm::StringRef path) {
         return bad("the shape holds a value that is not a size");
       entry.shape.push_back(*extent);
     }
+    std::optional<int64_t> count = getCheckedNumElements(entry.shape);
+    if (!count)
+      return bad("shape " + formatShape(entry.shape) + " has more than " +
+                 llvm::Twine(kMaxTensorElements) +
+                 " elements (tp-mlir's limit)");
     std::optional<int64_t> begin = (*offsets)[0].getAsInteger();
     std::optional<int64_t> end = (*offsets)[1].getAsInteger();
     if (!begin || !end || *begin < 0 || *end < *begin)
@@ -85,15 +118,43 @@ SafeTensorsFile::open(llvm::StringRef path) {
                  llvm::Twine(entry.end) + ") reach past the end of the data (" +
                  llvm::Twine(file->dataSize) + " bytes)");
     if (entry.dtype == "F32" &&
-        entry.end - entry.begin !=
-            4 * static_cast<uint64_t>(numElements(entry.shape)))
-      return bad("shape " + shapeString(entry.shape) + " needs " +
-                 llvm::Twine(4 * numElements(entry.shape)) +
-                 " bytes of F32, data_offsets hold " +
+        entry.end - entry.begin != 4 * static_cast<uint64_t>(*count))
+      return bad("shape " + formatShape(entry.shape) + " needs " +
+                 llvm::Twine(4 * *count) + " bytes of F32, data_offsets hold " +
                  llvm::Twine(entry.end - entry.begin));
     file->tensors[name] = std::move(entry);
   }
   return file;
+}
+
+std::string SafeTensorsFile::describeNames(llvm::StringRef missing) const {
+  if (tensors.empty())
+    return "; the file holds no tensors";
+  // The closest name first, then the file's names in order, a few of them.
+  std::vector<std::string> names;
+  for (const auto &entry : tensors)
+    names.push_back(entry.getKey().str());
+  llvm::sort(names);
+  std::string closest;
+  unsigned best = ~0u;
+  for (const std::string &n : names) {
+    unsigned d = llvm::StringRef(n).edit_distance(missing);
+    if (d < best) {
+      best = d;
+      closest = n;
+    }
+  }
+  std::string text;
+  if (best <= std::max<size_t>(3, missing.size() / 3))
+    text += "; did you mean '" + closest + "'?";
+  text += " The file holds " + std::to_string(names.size()) + " tensor" +
+          (names.size() == 1 ? "" : "s") + ": ";
+  constexpr size_t kListed = 8;
+  for (size_t i = 0; i < names.size() && i < kListed; ++i)
+    text += (i ? ", " : "") + names[i];
+  if (names.size() > kListed)
+    text += ", ...";
+  return text;
 }
 
 llvm::Expected<Tensor> SafeTensorsFile::read(
@@ -105,14 +166,14 @@ llvm::Expected<Tensor> SafeTensorsFile::read(
   };
   auto it = tensors.find(name);
   if (it == tensors.end())
-    return fail("no tensor named '" + name + "'");
+    return fail("no tensor named '" + name + "'" + describeNames(name));
   const Entry &entry = it->second;
   if (entry.dtype != "F32")
     return fail("tensor '" + name + "' has dtype " + entry.dtype +
                 "; tp-mlir reads F32 weights");
   if (llvm::ArrayRef<int64_t>(entry.shape) != expectedShape)
-    return fail("tensor '" + name + "' has shape " + shapeString(entry.shape) +
-                ", the model expects " + shapeString(expectedShape));
+    return fail("tensor '" + name + "' has shape " + formatShape(entry.shape) +
+                ", the model expects " + formatShape(expectedShape));
   const char *base = data + entry.begin;
   // The slice is `outer` runs of `size * inner` contiguous elements; the
   // whole tensor is one run.
@@ -201,5 +262,12 @@ llvm::Error SafeTensorsFile::write(
   for (const auto &[name, t] : tensors)
     os.write(reinterpret_cast<const char *>(t->data.data()),
              4 * t->data.size());
+  os.close();
+  if (os.has_error()) {
+    std::error_code error = os.error();
+    os.clear_error();
+    return createStringError(error, "%s: cannot write: %s", path.str().c_str(),
+                             error.message().c_str());
+  }
   return llvm::Error::success();
 }

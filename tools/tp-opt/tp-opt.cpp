@@ -1,12 +1,22 @@
 //===- tp-opt.cpp - the tp-mlir optimizer driver --------------------------===//
+//
+// mlir-opt with tp registered, and one guard in front: the input must be a
+// regular file (or stdin) whose brackets nest at most kMaxNestingDepth deep,
+// so that no input hangs reading or overflows the parser's stack.
+//
+//===----------------------------------------------------------------------===//
 
+#include "tp-mlir/IO/SafeTensors.h"
 #include "tp-mlir/Registration/Registration.h"
+#include "tp-mlir/Support/InputGuards.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "llvm/Support/ToolOutputFile.h"
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
@@ -17,6 +27,42 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::tp::registerModelDialects(registry);
   mlir::tp::registerTPPassesAndPipelines();
-  return mlir::asMainReturnCode(
-      mlir::MlirOptMain(argc, argv, "tp-mlir optimizer driver\n", registry));
+  auto [input, output] = mlir::registerAndParseCLIOptions(
+      argc, argv, "tp-mlir optimizer driver\n", registry);
+  mlir::MlirOptMainConfig config =
+      mlir::MlirOptMainConfig::createFromCLOptions();
+  // Listing dialects or passes reads no input.
+  if (config.shouldShowDialects() || config.shouldListPasses())
+    return mlir::asMainReturnCode(
+        mlir::MlirOptMain(argc, argv, input, output, registry));
+
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> buffer;
+  if (input == "-") {
+    buffer = mlir::openInputFile(input, &error);
+  } else {
+    auto file = mlir::tp::openRegularFile(input, /*isText=*/true);
+    if (file)
+      buffer = std::move(*file);
+    else
+      error = "cannot open input file '" + input +
+              "': " + llvm::toString(file.takeError());
+  }
+  if (buffer)
+    error = mlir::tp::checkNestingDepth(buffer->getBuffer());
+  if (!buffer || !error.empty()) {
+    llvm::errs() << "tp-opt: error: "
+                 << (buffer ? input + ": " + error : error) << "\n";
+    return EXIT_FAILURE;
+  }
+  auto out = mlir::openOutputFile(output, &error);
+  if (!out) {
+    llvm::errs() << "tp-opt: error: " << error << "\n";
+    return EXIT_FAILURE;
+  }
+  if (mlir::failed(mlir::MlirOptMain(out->os(), std::move(buffer), registry,
+                                     config)))
+    return EXIT_FAILURE;
+  out->keep();
+  return EXIT_SUCCESS;
 }

@@ -48,8 +48,12 @@ struct Tensor {
 /// [-1, 1). SplitMix64 finalizer over the three words.
 float randomUniform(uint64_t seed, uint64_t stream, uint64_t index);
 
-/// Product of the dims; 1 for rank 0.
+/// Product of the dims; 1 for rank 0. For shapes already checked against
+/// the limits (Support/Limits.h); getCheckedNumElements checks.
 int64_t numElements(llvm::ArrayRef<int64_t> shape);
+
+/// "4x16" ("scalar" for rank 0), without making a tensor of that shape.
+std::string formatShape(llvm::ArrayRef<int64_t> shape);
 
 /// Largest |a - b| / max(|b|, floor) over all elements; `a` and `b` must have
 /// the same shape. The floor keeps near-zero references from dominating.

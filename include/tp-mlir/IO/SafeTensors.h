@@ -52,6 +52,8 @@ public:
         llvm::ArrayRef<std::pair<std::string, const Tensor *>> tensors);
 
 private:
+  /// "; did you mean 'x'? The file holds ...": the names near `missing`.
+  std::string describeNames(llvm::StringRef missing) const;
   /// Drops the pages of [begin, end) of the mapping from this process's
   /// resident memory (they stay in the page cache).
   void release(const char *begin, const char *end) const;
@@ -62,6 +64,13 @@ private:
   uint64_t dataSize = 0;
   llvm::StringMap<Entry> tensors;
 };
+
+/// Maps (or reads) the regular file `path`. A directory, a device such as
+/// /dev/zero or a pipe is refused: it has no size, and reading it to its end
+/// may never finish. The error says only why, for the caller to name the
+/// file its own way.
+llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
+openRegularFile(llvm::StringRef path, bool isText);
 
 /// Reads a little-endian float32 .npy file (C order, format 1.0 to 3.0).
 llvm::Expected<Tensor> readNpy(llvm::StringRef path);

@@ -200,15 +200,6 @@ func.func @activation_zero(%x: tensor<2x0xf32>) {
 
 // -----
 
-// Tests that a sharded layer needs a mesh.
-func.func @missing_mesh(%x: tensor<2x4xf32>, %w: tensor<5x4xf32>) {
-  // expected-error@+1 {{has sharding 'row' but no enclosing module carries a 'tp.mesh' attribute}}
-  %0 = tp.linear %x, %w sharding(row) : tensor<2x4xf32>, tensor<5x4xf32> -> tensor<2x5xf32>
-  return
-}
-
-// -----
-
 // Tests that a mesh needs at least one device.
 // expected-error@+1 {{expected a positive device count on mesh axis 0, found 0}}
 module attributes {tp.mesh = #tp.mesh<shape = [0]>} {}

@@ -99,22 +99,3 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
     return %2, %3 : tensor<4x2xf32>, tensor<4x1xf32>
   }
 }
-
-// -----
-
-// Tests that a function without layers is partitioned trivially (every
-// device runs it as it is), and that one already partitioned is left alone.
-// D2-LABEL: func @no_layers
-// D2-SAME: attributes {tp.spmd}
-// D2-NEXT: return
-// D2-LABEL: func @done
-// D2-NEXT: tp.local_linear
-module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
-  func.func @no_layers(%x: tensor<4x3xf32>) -> tensor<4x3xf32> {
-    return %x : tensor<4x3xf32>
-  }
-  func.func @done(%x: tensor<4x3xf32>, %w: tensor<3x3xf32>) -> tensor<4x3xf32> attributes {tp.spmd} {
-    %0 = tp.local_linear %x, %w : tensor<4x3xf32>, tensor<3x3xf32> -> tensor<4x3xf32>
-    return %0 : tensor<4x3xf32>
-  }
-}

@@ -8,8 +8,8 @@
 // that an impossible device count is an error.
 // CHECK: module attributes {tp.mesh = #tp.mesh<shape = [4]>}
 // ONE: module attributes {tp.mesh = #tp.mesh<shape = [1]>}
-// ZERO: error: tp-set-mesh: expected a positive device count, found 0
-// NEGATIVE: error: tp-set-mesh: expected a positive device count, found -2
+// ZERO: error: tp-set-mesh: expected a device count from 1 to 65536, found 0
+// NEGATIVE: error: tp-set-mesh: expected a device count from 1 to 65536, found -2
 module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
   func.func @f(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
     return %x : tensor<4x8xf32>

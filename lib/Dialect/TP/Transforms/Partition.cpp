@@ -14,6 +14,9 @@
 #include "tp-mlir/Dialect/TP/IR/TPSharding.h"
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
@@ -198,6 +201,54 @@ private:
   llvm::MapVector<BlockArgument, ArgSplit> argSplits;
 };
 
+} // namespace
+
+/// What a model may hold, for messages.
+static constexpr const char *kSupportedModel =
+    "tp-mlir partitions chains of tp.linear and tp.activation on f32 "
+    "tensors, with arith.constant and func.return, in one block";
+
+static bool isF32Tensor(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  return tensor && tensor.getElementType().isF32();
+}
+
+LogicalResult mlir::tp::verifyModelFunction(FunctionOpInterface fn) {
+  if (fn.isExternal())
+    return success();
+  if (fn->hasAttr(TPDialect::kSPMDAttrName))
+    return fn.emitError() << "is already partitioned (marked '"
+                          << TPDialect::kSPMDAttrName
+                          << "'); partition the model-level function instead";
+  Region &body = fn.getFunctionBody();
+  if (!body.hasOneBlock())
+    return fn.emitError() << "has " << body.getBlocks().size()
+                          << " blocks; " << kSupportedModel;
+  for (BlockArgument arg : body.getArguments())
+    if (!isF32Tensor(arg.getType()))
+      return fn.emitError() << "argument #" << arg.getArgNumber()
+                            << " has type " << arg.getType() << "; "
+                            << kSupportedModel;
+  for (Operation &op : body.front()) {
+    if (!isa<LinearOp, ActivationOp, arith::ConstantOp, func::ReturnOp>(op))
+      return op.emitOpError() << "is not supported in a model: "
+                              << kSupportedModel;
+    if (op.getNumRegions())
+      return op.emitOpError() << "has regions; " << kSupportedModel;
+    for (Type type : op.getResultTypes())
+      if (!isF32Tensor(type))
+        return op.emitOpError() << "produces " << type << "; "
+                                << kSupportedModel;
+    if (isa<func::ReturnOp>(op))
+      for (Type type : op.getOperandTypes())
+        if (!isF32Tensor(type))
+          return op.emitOpError() << "returns " << type << "; "
+                                  << kSupportedModel;
+  }
+  return success();
+}
+
+namespace {
 struct PartitionPass : tp::impl::PartitionBase<PartitionPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -211,6 +262,8 @@ struct PartitionPass : tp::impl::PartitionBase<PartitionPass> {
                        << "' to the module or run tp-set-mesh first";
         return signalPassFailure();
       }
+      if (failed(verifyModelFunction(fn)))
+        return signalPassFailure();
       if (failed(FunctionPartitioner(fn, mesh.getNumDevices()).run()))
         return signalPassFailure();
     }

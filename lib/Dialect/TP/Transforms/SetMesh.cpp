@@ -6,6 +6,7 @@
 #include "OptionErrors.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "tp-mlir/Support/Limits.h"
 
 namespace mlir::tp {
@@ -37,6 +38,19 @@ struct SetMeshPass : tp::impl::SetMeshBase<SetMeshPass> {
                          << kMaxDevices << ", found " << devices.getValue();
       return signalPassFailure();
     }
+    // Partitioned functions hold manifests for their mesh; a new device
+    // count would contradict them.
+    for (auto fn : module.getOps<FunctionOpInterface>())
+      if (fn->hasAttr(TPDialect::kSPMDAttrName)) {
+        MeshAttr mesh = lookupMesh(module);
+        fn.emitError() << "is already partitioned"
+                       << (mesh ? " for " + std::to_string(mesh.getNumDevices()) +
+                                      " devices"
+                                : std::string())
+                       << "; tp-set-mesh changes the device count of a "
+                          "model-level module only";
+        return signalPassFailure();
+      }
     module->setAttr(TPDialect::kMeshAttrName,
                     MeshAttr::get(&getContext(), {devices.getValue()}));
   }

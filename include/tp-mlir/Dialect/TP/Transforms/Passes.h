@@ -6,6 +6,7 @@
 #include "tp-mlir/Dialect/TP/IR/TPDialect.h"
 #include "tp-mlir/Support/OptionEnums.h"
 
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {
@@ -14,6 +15,12 @@ namespace tp {
 
 #define GEN_PASS_DECL
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h.inc"
+
+/// Checks that `fn` is a model tp-mlir can partition and compile: one
+/// block of tp.linear, tp.activation, f32 arith.constant and func.return,
+/// on ranked f32 tensors. The error names the first op or value that is
+/// not, and says what is supported.
+LogicalResult verifyModelFunction(FunctionOpInterface fn);
 
 /// Patterns that fuse tp.activation into a single-use producing tp.linear.
 void populateFuseActivationPatterns(RewritePatternSet &patterns);

@@ -1,0 +1,25 @@
+//===- InputGuards.h - checks on IR text before it is parsed ----*- C++ -*-===//
+//
+// MLIR's parser recurses once per level of brackets, so a file of a few
+// hundred thousand nested `[` overflows the stack. The tools measure the
+// nesting first (a linear scan that skips strings and comments) and refuse
+// a file past kMaxNestingDepth with an error naming the line.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TP_MLIR_SUPPORT_INPUTGUARDS_H
+#define TP_MLIR_SUPPORT_INPUTGUARDS_H
+
+#include "llvm/ADT/StringRef.h"
+
+#include <string>
+
+namespace mlir::tp {
+
+/// "" when `text` nests brackets ((, [, {, <) at most kMaxNestingDepth deep;
+/// otherwise an error that names the line where the limit is passed.
+std::string checkNestingDepth(llvm::StringRef text);
+
+} // namespace mlir::tp
+
+#endif // TP_MLIR_SUPPORT_INPUTGUARDS_H
