@@ -3,6 +3,7 @@
 #include "tp-mlir/Driver/Driver.h"
 
 #include "tp-mlir/Dialect/TP/IR/TPDialect.h"
+#include "tp-mlir/Support/Limits.h"
 
 #include <fmt/format.h>
 
@@ -70,6 +71,14 @@ ArgumentSource::create(const Model &model, const ArgumentOptions &options) {
     SmallVector<int64_t> shape(type.getShape());
     if (source.input && !model.isWeight(arg.getArgNumber())) {
       const Tensor &in = *source.input;
+      // A single example without its batch dimension is a common slip.
+      if (in.getRank() + 1 == type.getRank() &&
+          llvm::equal(ArrayRef<int64_t>(in.shape),
+                      type.getShape().drop_front()))
+        return makeError(fmt::format(
+            "{} has shape {}, but the model's input is {}: add the batch "
+            "dimension (x[None, :] or x.reshape(1, -1) in NumPy)",
+            options.inputPath, in.shapeString(), typeString(type)));
       bool fits = in.getRank() == type.getRank();
       for (int64_t d = 0; fits && d < type.getRank(); ++d)
         fits = type.isDynamicDim(d) || type.getDimSize(d) == in.shape[d];
@@ -82,6 +91,11 @@ ArgumentSource::create(const Model &model, const ArgumentOptions &options) {
     for (int64_t &d : shape)
       if (ShapedType::isDynamic(d))
         d = options.batch;
+    if (!getCheckedNumElements(shape))
+      return makeError(fmt::format(
+          "argument #{} would have shape {}, more than {} elements "
+          "(tp-mlir's limit); use a smaller batch",
+          arg.getArgNumber(), formatShape(shape), kMaxTensorElements));
     source.fullShapes.push_back(shape);
   }
   return source;
@@ -126,6 +140,42 @@ llvm::Expected<Tensor> ArgumentSource::get(unsigned index,
                                options.seed, index, initScale(arg));
   return Tensor::random(fullShapes[index], options.seed, index,
                         initScale(arg));
+}
+
+bool ArgumentSource::hasDynamicBatch() const {
+  for (BlockArgument arg : model->getEntry().getArguments()) {
+    auto type = cast<RankedTensorType>(arg.getType());
+    if (!model->isWeight(arg.getArgNumber()) && type.getNumDynamicDims())
+      return true;
+  }
+  return false;
+}
+
+uint64_t ArgumentSource::estimateRankBytes(const PartitionedModel &program,
+                                           int64_t rank) const {
+  uint64_t bytes = 0;
+  for (unsigned i = 0; i < model->getNumArguments(); ++i) {
+    SmallVector<int64_t> shape(fullShapes[i]);
+    if (ShardAttr shard = program.getShard(i))
+      shape[*shard.getDim()] = shard.getSizes()[rank];
+    bytes += 4 * static_cast<uint64_t>(numElements(shape));
+  }
+  // A layer's input and output are alive together; the widest layer at the
+  // full batch bounds them.
+  uint64_t widest = 0;
+  int64_t batch = getResultShapes().empty() || getResultShapes()[0].empty()
+                      ? options.batch
+                      : getResultShapes()[0][0];
+  model->getEntry().walk([&](Operation *op) {
+    for (Type t : op->getResultTypes())
+      if (auto type = dyn_cast<RankedTensorType>(t)) {
+        uint64_t n = 1;
+        for (int64_t d : type.getShape())
+          n *= ShapedType::isDynamic(d) ? batch : d;
+        widest = std::max(widest, n);
+      }
+  });
+  return bytes + 2 * 4 * widest;
 }
 
 llvm::Expected<Tensor> ArgumentSource::getFull(unsigned index) const {

@@ -7,6 +7,8 @@
 #include "tp-mlir/Runtime/MPIGroup.h"
 #endif
 
+#include "tp-mlir/Support/Limits.h"
+
 #include <fmt/format.h>
 
 using namespace mlir;
@@ -15,11 +17,15 @@ using namespace mlir::tp;
 std::unique_ptr<rt::Executor> mlir::tp::createExecutor(Backend backend,
                                                        int64_t devices,
                                                        std::string &error) {
+  error = rt::checkTimeoutEnvironment();
+  if (!error.empty())
+    return nullptr;
   switch (backend) {
   case Backend::threads:
-    if (devices < 1) {
-      error = fmt::format("the threads backend needs at least 1 rank, got {}",
-                          devices);
+    if (devices < 1 || devices > kMaxThreadRanks) {
+      error = fmt::format("the threads backend runs 1 to {} ranks, got {}; "
+                          "use --backend mpi for more",
+                          kMaxThreadRanks, devices);
       return nullptr;
     }
     return rt::ThreadGroup::create(devices);

@@ -70,7 +70,66 @@ void printProfile(llvm::raw_ostream &os, ArrayRef<std::string> names,
   os << fmt::format("  {:<40} {:>12.3f} {:>12.3f}\n", "total", totalCompute,
                     totalComm);
 }
+/// "[3, 7]": element `flat` of a tensor of `shape`.
+std::string elementIndex(ArrayRef<int64_t> shape, int64_t flat) {
+  SmallVector<int64_t> index(shape.size());
+  for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
+    index[d] = shape[d] ? flat % shape[d] : 0;
+    flat = shape[d] ? flat / shape[d] : 0;
+  }
+  std::string text = "[";
+  for (auto [i, v] : llvm::enumerate(index))
+    text += (i ? ", " : "") + std::to_string(v);
+  return text + "]";
+}
 } // namespace
+
+std::string mlir::tp::describeCheck(const CheckResult &check,
+                                    ArrayRef<int64_t> outputShape,
+                                    int64_t devices) {
+  std::string ranks = devices == 1 ? std::string("its one rank")
+                                   : fmt::format("all {} ranks", devices);
+  std::string where =
+      check.element < 0
+          ? fmt::format("output #{} has the wrong shape", check.output)
+          : fmt::format("output #{} {} is {:.7g}, the unpartitioned reference "
+                        "{:.7g}",
+                        check.output,
+                        elementIndex(outputShape, check.element), check.found,
+                        check.expected);
+  double error = std::fabs(double(check.found) - double(check.expected));
+  std::string bound =
+      fmt::format("reductions of up to {} terms at u = 2^-24, propagated "
+                  "through the layers",
+                  check.longestReduction);
+  if (check.passed()) {
+    if (check.tolerance)
+      return fmt::format("check: passed on {}: max relative error {:.3g} "
+                         "(tolerance {:.3g}; worst: {})",
+                         ranks, check.ratio * *check.tolerance,
+                         *check.tolerance, where);
+    return fmt::format("check: passed on {}: every element within its f32 "
+                       "rounding bound, the worst at {:.1f}% of it ({}: "
+                       "error {:.3g}, bound {:.3g}; {})",
+                       ranks, 100 * check.ratio, where, error, check.allowed,
+                       bound);
+  }
+  if (check.element < 0)
+    return fmt::format("check: FAILED on rank {}: {}", check.rank, where);
+  if (check.tolerance)
+    return fmt::format("check: FAILED on rank {}: {}: relative error {:.3g} "
+                       "exceeds the tolerance {:.3g}",
+                       check.rank, where, check.ratio * *check.tolerance,
+                       *check.tolerance);
+  if (std::isinf(check.ratio))
+    return fmt::format("check: FAILED on rank {}: {}: a NaN or an infinity "
+                       "that the reference does not have",
+                       check.rank, where);
+  return fmt::format("check: FAILED on rank {}: {}: error {:.3g} is {:.3g} "
+                     "times its f32 rounding bound {:.3g} ({})",
+                     check.rank, where, error, check.ratio, check.allowed,
+                     bound);
+}
 
 void mlir::tp::printReport(llvm::raw_ostream &os, const Model &model,
                            const PartitionedModel &program,
@@ -97,6 +156,12 @@ void mlir::tp::printReport(llvm::raw_ostream &os, const Model &model,
                       label ? label->str() : std::string("(input)"),
                       formatShape(arguments.getFullShape(i)), split);
   }
+  bool hasWeights = false;
+  for (unsigned i = 0; i < model.getNumArguments(); ++i)
+    hasWeights |= model.isWeight(i);
+  if (hasWeights && arguments.hasRandomWeights())
+    os << "  weights: random from the seed (--weights FILE reads a "
+          "checkpoint)\n";
   int64_t devices = program.getNumDevices();
   os << fmt::format(
       "partitioned for {} device{} ({} strategy) in {:.2f} ms:", devices,
@@ -148,18 +213,9 @@ void mlir::tp::printReport(llvm::raw_ostream &os, const Model &model,
                         r + 1 < result.peakMiB.size() ? "," : "");
     os << "\n";
   }
-  if (result.maxError) {
-    double worst = *result.maxError;
-    bool ok = worst < options.tolerance;
-    std::string error = std::isinf(worst)
-                            ? std::string("infinite (a NaN, an infinity or a "
-                                          "shape disagrees)")
-                            : fmt::format("{:.3g}", worst);
-    std::string ranks = devices == 1 ? std::string("its one rank")
-                                     : fmt::format("all {} ranks", devices);
-    os << fmt::format("check: {} max relative error {} against the "
-                      "unpartitioned reference on {} (tolerance {:.3g})\n",
-                      ok ? "passed," : "FAILED:", error, ranks,
-                      options.tolerance);
-  }
+  if (result.check)
+    os << describeCheck(*result.check,
+                        arguments.getResultShapes()[result.check->output],
+                        devices)
+       << "\n";
 }

@@ -43,7 +43,7 @@ static double secondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-llvm::Expected<SmallVector<Tensor>> Session::computeReference() const {
+llvm::Expected<BoundedResults> Session::computeReference() const {
   std::string diagnostics;
   ScopedDiagnosticHandler handler(
       model.getModule().getContext(), [&](Diagnostic &diag) {
@@ -51,7 +51,7 @@ llvm::Expected<SmallVector<Tensor>> Session::computeReference() const {
           diagnostics += (diagnostics.empty() ? "" : "; ") + diag.str();
         return failure(); // and let the tool's handler print it
       });
-  FailureOr<SmallVector<Tensor>> reference = evaluateStreaming(
+  FailureOr<BoundedResults> reference = evaluateWithBounds(
       model.getEntry(), [&](unsigned i) { return arguments.getFull(i); });
   if (failed(reference))
     return llvm::createStringError(std::errc::invalid_argument,
@@ -60,17 +60,34 @@ llvm::Expected<SmallVector<Tensor>> Session::computeReference() const {
   return std::move(*reference);
 }
 
-double Session::compare(ArrayRef<Tensor> outputs,
-                        ArrayRef<Tensor> reference) const {
-  if (outputs.size() != reference.size())
-    return std::numeric_limits<double>::infinity();
-  double worst = 0;
-  for (auto [out, ref] : llvm::zip(outputs, reference)) {
-    if (out.shape != ref.shape)
-      return std::numeric_limits<double>::infinity();
-    worst = std::max(worst, outputRelativeError(out, ref));
-  }
-  return worst;
+/// A verdict as floats, to all-gather: ratio, rank, output, element (in
+/// two 24-bit halves, exact in f32), found, expected, allowed.
+static constexpr int64_t kPackedCheck = 8;
+
+static void packCheck(const CheckResult &c, float *out) {
+  int64_t element = c.element < 0 ? -1 : c.element;
+  out[0] = static_cast<float>(c.ratio);
+  out[1] = static_cast<float>(c.rank);
+  out[2] = static_cast<float>(c.output);
+  out[3] = element < 0 ? -1.0f : static_cast<float>(element >> 24);
+  out[4] = element < 0 ? -1.0f : static_cast<float>(element & 0xffffff);
+  out[5] = c.found;
+  out[6] = c.expected;
+  out[7] = static_cast<float>(c.allowed);
+}
+
+static CheckResult unpackCheck(const float *in, const CheckResult &like) {
+  CheckResult c = like;
+  c.ratio = in[0];
+  c.rank = static_cast<int64_t>(in[1]);
+  c.output = static_cast<int64_t>(in[2]);
+  c.element = in[3] < 0 ? -1
+                        : (static_cast<int64_t>(in[3]) << 24) +
+                              static_cast<int64_t>(in[4]);
+  c.found = in[5];
+  c.expected = in[6];
+  c.allowed = in[7];
+  return c;
 }
 
 SmallVector<Tensor> *Session::getRankArguments(int64_t rank,
@@ -123,7 +140,7 @@ FailureOr<RunResult> Session::run(rt::Executor &executor,
     if (!args)
       return comm.abort(argumentError);
     if (options.check && r == 0 && !reference) {
-      llvm::Expected<SmallVector<Tensor>> ref = computeReference();
+      llvm::Expected<BoundedResults> ref = computeReference();
       if (!ref)
         return comm.abort(llvm::toString(ref.takeError()));
       reference = std::move(*ref);
@@ -174,21 +191,39 @@ FailureOr<RunResult> Session::run(rt::Executor &executor,
     comm.allGather(&peak, peaks.data(), 1, 1, 1);
 
     SmallVector<Tensor> outputs{std::move(*out)};
-    float worst = 0;
+    std::optional<CheckResult> verdict;
     if (options.check) {
-      // Rank 0 sends the reference; every rank judges its own output.
-      SmallVector<Tensor> ref;
+      // Rank 0 sends the reference and its bounds; every rank judges its
+      // own output; all agree on the worst element.
+      SmallVector<Tensor> expected, bounds;
       for (auto [k, shape] : llvm::enumerate(resultShapes)) {
-        Tensor t = r == 0 ? (*reference)[k] : Tensor(shape);
-        if (r == 0 && ArrayRef<int64_t>(t.shape) != ArrayRef<int64_t>(shape))
+        Tensor value = r == 0 ? reference->values[k] : Tensor(shape);
+        Tensor bound = r == 0 ? reference->bounds[k] : Tensor(shape);
+        if (r == 0 && ArrayRef<int64_t>(value.shape) != ArrayRef<int64_t>(shape))
           return comm.abort(fmt::format(
               "the reference's output #{} has shape {}, expected {}", k,
-              t.shapeString(), formatShape(shape)));
-        comm.broadcast(t.data.data(), t.getNumElements(), 0);
-        ref.push_back(std::move(t));
+              value.shapeString(), formatShape(shape)));
+        comm.broadcast(value.data.data(), value.getNumElements(), 0);
+        comm.broadcast(bound.data.data(), bound.getNumElements(), 0);
+        expected.push_back(std::move(value));
+        bounds.push_back(std::move(bound));
       }
-      worst = compare(outputs, ref);
-      comm.allReduce(&worst, &worst, 1, rt::Reduction::Max);
+      float longest = r == 0 ? reference->longestReduction : 0;
+      comm.broadcast(&longest, 1, 0);
+      CheckResult mine =
+          checkOutputs(outputs, expected, bounds, options.tolerance, r);
+      mine.longestReduction = static_cast<int64_t>(longest);
+      std::vector<float> packed(kPackedCheck * devices);
+      std::vector<float> own(kPackedCheck);
+      packCheck(mine, own.data());
+      comm.allGather(own.data(), packed.data(), 1, kPackedCheck, 1);
+      CheckResult worst = unpackCheck(packed.data(), mine);
+      for (int64_t q = 1; q < devices; ++q) {
+        CheckResult other = unpackCheck(packed.data() + q * kPackedCheck, mine);
+        if (other.ratio > worst.ratio)
+          worst = other;
+      }
+      verdict = worst;
     }
     if (comm.failed())
       return;
@@ -203,8 +238,7 @@ FailureOr<RunResult> Session::run(rt::Executor &executor,
         result.peakMiB = {peaks[0]};
       else
         result.peakMiB.assign(peaks.begin(), peaks.end());
-      if (options.check)
-        result.maxError = worst;
+      result.check = verdict;
     }
   });
   if (!ok) {
@@ -235,9 +269,9 @@ FailureOr<RunResult> Session::simulate(const RunOptions &options,
     }
     rankArgs.push_back(std::move(*args));
   }
-  SmallVector<Tensor> expected;
+  BoundedResults expected;
   if (options.check) {
-    llvm::Expected<SmallVector<Tensor>> ref = computeReference();
+    llvm::Expected<BoundedResults> ref = computeReference();
     if (!ref) {
       error = llvm::toString(ref.takeError());
       return failure();
@@ -259,13 +293,16 @@ FailureOr<RunResult> Session::simulate(const RunOptions &options,
   RunResult result;
   result.msPerIteration = 1e3 * seconds / options.iterations;
   result.peakMiB = {getPeakResidentMiB()};
-  double worst = 0;
   for (int64_t r = 0; r < devices; ++r) {
-    if (options.check)
-      worst = std::max(worst, compare((*outputs)[r], expected));
+    if (options.check) {
+      CheckResult verdict =
+          checkOutputs((*outputs)[r], expected.values, expected.bounds,
+                       options.tolerance, r);
+      verdict.longestReduction = expected.longestReduction;
+      if (!result.check || verdict.ratio > result.check->ratio)
+        result.check = verdict;
+    }
     result.outputs.emplace_back(r, std::move((*outputs)[r]));
   }
-  if (options.check)
-    result.maxError = worst;
   return result;
 }

@@ -18,6 +18,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -26,6 +27,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <unistd.h>
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -91,27 +93,89 @@ private:
   rt::Executor *executor = nullptr;
 };
 
+/// "" when `path` can be written (a file that exists and is writable, or a
+/// new file in a writable directory), else why not. Checked before the work,
+/// so that a run does not end by failing to save what it computed.
+std::string checkWritable(StringRef path, StringRef what) {
+  namespace fs = llvm::sys::fs;
+  if (fs::is_directory(path))
+    return fmt::format("{} '{}' is a directory", what.str(), path.str());
+  if (fs::exists(path)) {
+    if (fs::access(path, fs::AccessMode::Write))
+      return fmt::format("{} '{}' is not writable", what.str(), path.str());
+    return "";
+  }
+  SmallString<128> dir(path);
+  llvm::sys::path::remove_filename(dir);
+  if (dir.empty())
+    dir = ".";
+  if (!fs::is_directory(dir))
+    return fmt::format("{} '{}': the directory '{}' does not exist",
+                       what.str(), path.str(), dir.str().str());
+  if (fs::access(dir, fs::AccessMode::Write))
+    return fmt::format("{} '{}': the directory '{}' is not writable",
+                       what.str(), path.str(), dir.str().str());
+  return "";
+}
+
+/// "" unless `output` names the same file as one of `inputs`.
+std::string checkDistinct(StringRef output, StringRef what,
+                          ArrayRef<std::pair<StringRef, StringRef>> inputs) {
+  for (auto [path, name] : inputs) {
+    bool same = false;
+    if (!path.empty() &&
+        (path == output ||
+         (!llvm::sys::fs::equivalent(path, output, same) && same)))
+      return fmt::format("{} '{}' is also the {}; it would be overwritten",
+                         what.str(), output.str(), name.str());
+  }
+  return "";
+}
+
+/// This machine's memory, bytes.
+uint64_t getPhysicalMemory() {
+  return static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) *
+         static_cast<uint64_t>(sysconf(_SC_PAGE_SIZE));
+}
+
 /// "" when the options make sense, else what is wrong.
 std::string validate(const DriverOptions &options) {
-  if (options.devices < 0)
-    return fmt::format("--devices must be at least 1, got {}",
+  if (options.devices < 0 || options.devices > kMaxDevices)
+    return fmt::format("--devices must be from 1 to {}, got {}", kMaxDevices,
                        options.devices);
   if (options.arguments.batch < 1)
     return fmt::format("--batch must be at least 1, got {}",
                        options.arguments.batch);
-  if (!(options.run.tolerance > 0))
+  if (options.run.tolerance && !(*options.run.tolerance > 0))
     return "--tolerance must be positive";
-  if (options.run.iterations < 1)
-    return fmt::format("--iterations must be at least 1, got {}",
-                       options.run.iterations);
-  if (options.run.warmup < 0)
-    return fmt::format("--warmup must not be negative, got {}",
-                       options.run.warmup);
+  if (options.run.iterations < 1 || options.run.iterations > kMaxIterations)
+    return fmt::format("--iterations must be from 1 to {}, got {}",
+                       kMaxIterations, options.run.iterations);
+  if (options.run.warmup < 0 || options.run.warmup > kMaxIterations)
+    return fmt::format("--warmup must be from 0 to {}, got {}",
+                       kMaxIterations, options.run.warmup);
   if (!options.arguments.weightsPath.empty() &&
       !options.saveWeightsPath.empty())
     return "--save-weights writes random weights; it cannot be combined "
            "with --weights";
-  return "";
+  std::pair<StringRef, StringRef> inputs[] = {
+      {options.modelPath, "model"},
+      {options.arguments.weightsPath, "--weights file"},
+      {options.arguments.inputPath, "--input file"}};
+  for (auto [path, what] :
+       {std::pair<StringRef, StringRef>{options.outputPath, "--output"},
+        {options.saveWeightsPath, "--save-weights"}}) {
+    if (path.empty())
+      continue;
+    if (std::string error = checkWritable(path, what); !error.empty())
+      return error;
+    if (std::string error = checkDistinct(path, what, inputs); !error.empty())
+      return error;
+  }
+  if (!options.outputPath.empty() &&
+      options.outputPath == options.saveWeightsPath)
+    return "--output and --save-weights name the same file";
+  return rt::checkTimeoutEnvironment();
 }
 
 /// Reads the regular file `path` into `sourceMgr`, if its brackets nest
@@ -220,6 +284,33 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
       ArgumentSource::create(*model, options.arguments);
   if (!arguments)
     return errors.fail(llvm::toString(arguments.takeError()));
+  if (options.batchGiven && reporting &&
+      (!arguments->hasDynamicBatch() || !options.arguments.inputPath.empty()))
+    llvm::errs() << fmt::format(
+        "{}: warning: --batch {} is ignored: {}\n", options.toolName,
+        options.arguments.batch,
+        options.arguments.inputPath.empty()
+            ? "the model's batch is static"
+            : "the batch comes from --input");
+  // The memory this process's ranks need, checked before any is taken.
+  uint64_t need = 0;
+  std::vector<int64_t> localRanks;
+  if (executor)
+    localRanks = executor->localRanks();
+  else
+    for (int64_t r = 0; r < devices; ++r)
+      localRanks.push_back(r);
+  for (int64_t r : localRanks)
+    need += arguments->estimateRankBytes(*program, r);
+  if (uint64_t have = getPhysicalMemory(); need > have)
+    return errors.fail(fmt::format(
+        "the {} in this process need{} at least {:.1f} GiB (shards of the "
+        "arguments and the widest activations), more than this machine's "
+        "{:.1f} GiB of memory; use a smaller batch or more devices",
+        localRanks.size() == 1 ? std::string("rank")
+                               : fmt::format("{} ranks", localRanks.size()),
+        localRanks.size() == 1 ? "s" : "", need / 1073741824.0,
+        have / 1073741824.0));
   if (!options.saveWeightsPath.empty() && reporting)
     if (llvm::Error e = saveWeights(*model, *arguments, options.saveWeightsPath))
       return errors.fail(llvm::toString(std::move(e)));
@@ -228,7 +319,6 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   report.printOutput = options.printOutput;
   report.iterations = options.run.iterations;
   report.warmup = options.run.warmup;
-  report.tolerance = options.run.tolerance;
   std::unique_ptr<CPUModel> compiled;
   if (options.backend != Backend::evaluator) {
     auto start = std::chrono::steady_clock::now();
@@ -288,7 +378,7 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
         return errors.failEverywhere(llvm::toString(std::move(e)));
     }
   }
-  if (result->maxError && !(*result->maxError < options.run.tolerance))
+  if (result->check && !result->check->passed())
     return 1;
   return 0;
 }

@@ -32,3 +32,24 @@ float mlir::tp::applyActivation(ActivationKind kind, float x) {
   }
   llvm_unreachable("unknown activation kind");
 }
+
+mlir::tp::ActivationErrorModel
+mlir::tp::getActivationErrorModel(ActivationKind kind) {
+  // Lipschitz constants: the largest |sigma'|; GELU's is 1.129 (at x =
+  // 2.45), SiLU's 1.0998 (at x = 2.40).
+  switch (kind) {
+  case ActivationKind::identity:
+  case ActivationKind::relu:
+    return {1.0, 0.0}; // exact in f32
+  case ActivationKind::gelu:
+  case ActivationKind::gelu_tanh:
+    return {1.13, 16.0};
+  case ActivationKind::sigmoid:
+    return {0.25, 16.0};
+  case ActivationKind::tanh:
+    return {1.0, 16.0};
+  case ActivationKind::silu:
+    return {1.1, 16.0};
+  }
+  llvm_unreachable("unknown activation kind");
+}

@@ -48,6 +48,68 @@ static Tensor linearKernel(const Tensor &x, const Tensor &w, const Tensor *b,
   return y;
 }
 
+// Error bounds (see BoundedResults). Each value carries, element by element,
+// s = sqrt(sum of b_i^2) over every rounding error i that reaches it, where
+// b_i bounds that error (after propagation to this element). Under the
+// standard model of independent, mean-zero rounding errors (Higham and
+// Mary, "A new approach to probabilistic rounding error analysis", SIAM J.
+// Sci. Comput. 41(5), 2019), Hoeffding's inequality bounds their sum by
+// lambda * s except with probability 2 exp(-lambda^2 / 2).
+
+/// s^2 contributed by an activation: the input's, scaled by the Lipschitz
+/// constant, plus the allowance of the compiled activation and of the
+/// reference's, and the reference's roundings of its argument and result.
+static double activationVariance(ActivationKind act, double inputVariance,
+                                 double x, double sigma) {
+  const double u = kF32UnitRoundoff;
+  ActivationErrorModel m = getActivationErrorModel(act);
+  double allowance = m.ulps * u * (std::fabs(sigma) + std::fabs(x));
+  double argument = m.lipschitz * u * std::fabs(x);
+  double result = u * std::fabs(sigma);
+  return m.lipschitz * m.lipschitz * inputVariance + 2 * allowance * allowance +
+         argument * argument + result * result;
+}
+
+/// linearKernel, and s of each element given s of the input (`sx`, null:
+/// exact). A dot product of K terms plus a bias, summed in f32 in any order,
+/// rounds K products (each by at most u |x_k w_k|) and makes K additions
+/// (each by at most u times a partial sum, which is at most the sum of the
+/// magnitudes); an input error reaches the element scaled by |w_k|.
+static std::pair<Tensor, Tensor> linearWithBounds(const Tensor &x,
+                                                  const Tensor *sx,
+                                                  const Tensor &w,
+                                                  const Tensor *b,
+                                                  ActivationKind act) {
+  int64_t batch = x.shape[0], k = x.shape[1], n = w.shape[0];
+  const double u = kF32UnitRoundoff;
+  Tensor y({batch, n}), s({batch, n});
+  for (int64_t i = 0; i < batch; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = b ? b->data[j] : 0.0;
+      double magnitude = b ? std::fabs(b->data[j]) : 0.0;
+      double products = 0.0, propagated = 0.0;
+      for (int64_t kk = 0; kk < k; ++kk) {
+        double xv = x.data[i * k + kk], wv = w.data[j * k + kk];
+        double p = xv * wv;
+        acc += p;
+        magnitude += std::fabs(p);
+        products += p * p;
+        if (sx) {
+          double e = double(sx->data[i * k + kk]) * wv;
+          propagated += e * e;
+        }
+      }
+      float sigma = applyActivation(act, static_cast<float>(acc));
+      y.data[i * n + j] = sigma;
+      double rounding =
+          u * u * (products + static_cast<double>(k) * magnitude * magnitude);
+      s.data[i * n + j] = static_cast<float>(std::sqrt(
+          activationVariance(act, propagated + rounding, acc, sigma)));
+    }
+  }
+  return {std::move(y), std::move(s)};
+}
+
 Tensor mlir::tp::sliceTensor(const Tensor &t, int64_t dim, int64_t offset,
                              int64_t size) {
   SmallVector<int64_t> shape(t.shape.begin(), t.shape.end());
@@ -147,7 +209,13 @@ public:
   void drop(Value value) {
     for (auto &map : tensors)
       map.erase(value);
+    bounds.erase(value);
   }
+
+  /// Also bound the error of every value (one rank, model ops only).
+  bool withBounds = false;
+  SmallVector<Tensor> resultBounds;
+  int64_t longestReduction = 0;
   bool isBound(Value value) const { return tensors[0].count(value); }
 
   RankTensors results;
@@ -171,8 +239,16 @@ private:
                           std::optional<int64_t> scatterDim);
   LogicalResult runAllSlice(AllSliceOp op);
 
+  /// The bound of `value`; null for an exact one (an argument, a
+  /// constant).
+  const Tensor *getBound(Value value) const {
+    auto it = bounds.find(value);
+    return it == bounds.end() ? nullptr : &it->second;
+  }
+
   int64_t numRanks;
   SmallVector<llvm::DenseMap<Value, Tensor>> tensors;
+  llvm::DenseMap<Value, Tensor> bounds;
 };
 } // namespace
 
@@ -204,6 +280,12 @@ LogicalResult Interpreter::runLinear(Operation *op, Value x, Value w, Value b,
       return op->emitOpError()
              << "at run time on rank " << r << ": bias has " << bt->shape[0]
              << " elements but weight has " << wt.shape[0] << " rows";
+    if (withBounds) {
+      longestReduction = std::max(longestReduction, xt.shape[1] + 1);
+      auto [y, e] = linearWithBounds(xt, getBound(x), wt, bt, act);
+      bounds[op->getResult(0)] = std::move(e);
+      return bind(op->getResult(0), r, std::move(y));
+    }
     return bind(op->getResult(0), r, linearKernel(xt, wt, bt, act));
   });
 }
@@ -227,9 +309,20 @@ LogicalResult Interpreter::runBiasActivation(BiasActivationOp op) {
 
 LogicalResult Interpreter::runActivation(ActivationOp op) {
   return perRank([&](int64_t r) {
-    Tensor y = get(op.getInput(), r);
+    const Tensor &x = get(op.getInput(), r);
+    Tensor y = x;
     for (float &v : y.data)
       v = applyActivation(op.getKind(), v);
+    if (withBounds) {
+      const Tensor *sx = getBound(op.getInput());
+      Tensor e(y.shape);
+      for (size_t i = 0; i < e.data.size(); ++i) {
+        double in = sx ? double(sx->data[i]) : 0.0;
+        e.data[i] = static_cast<float>(std::sqrt(activationVariance(
+            op.getKind(), in * in, x.data[i], y.data[i])));
+      }
+      bounds[op.getResult()] = std::move(e);
+    }
     return bind(op.getResult(), r, std::move(y));
   });
 }
@@ -343,6 +436,15 @@ LogicalResult Interpreter::run(Operation *op) {
             out.push_back(get(v, r));
           results.push_back(std::move(out));
         }
+        if (withBounds)
+          for (Value v : op.getOperands()) {
+            const Tensor *e = getBound(v);
+            Tensor bound = e ? *e : Tensor(get(v, 0).shape);
+            for (float &b : bound.data)
+              b = static_cast<float>(kBoundConfidence * b * (1 + 0x1p-20)) +
+                  std::numeric_limits<float>::denorm_min();
+            resultBounds.push_back(std::move(bound));
+          }
         return success();
       })
       .Default([](Operation *op) {
@@ -376,7 +478,7 @@ static LogicalResult checkArgument(FunctionOpInterface fn, BlockArgument arg,
 /// its last use.
 static FailureOr<RankTensors>
 interpret(FunctionOpInterface fn, ArrayRef<SmallVector<Tensor>> rankArgs,
-          ArgumentLoader load = nullptr) {
+          ArgumentLoader load = nullptr, BoundedResults *bounded = nullptr) {
   if (fn.isExternal())
     return fn.emitError() << "cannot evaluate a function without a body";
   Region &body = fn.getFunctionBody();
@@ -387,6 +489,7 @@ interpret(FunctionOpInterface fn, ArrayRef<SmallVector<Tensor>> rankArgs,
   Block &block = body.front();
   int64_t numRanks = load ? 1 : rankArgs.size();
   Interpreter interp(numRanks);
+  interp.withBounds = bounded != nullptr;
   if (!load) {
     for (auto [rank, args] : llvm::enumerate(rankArgs)) {
       if (args.size() != block.getNumArguments())
@@ -428,6 +531,10 @@ interpret(FunctionOpInterface fn, ArrayRef<SmallVector<Tensor>> rankArgs,
       if (lastUse.lookup(operand) == &op)
         interp.drop(operand);
   }
+  if (bounded) {
+    bounded->bounds = std::move(interp.resultBounds);
+    bounded->longestReduction = interp.longestReduction;
+  }
   return std::move(interp.results);
 }
 
@@ -452,6 +559,19 @@ mlir::tp::evaluateStreaming(FunctionOpInterface fn, ArgumentLoader load) {
   if (failed(results))
     return failure();
   return std::move(results->front());
+}
+
+FailureOr<BoundedResults>
+mlir::tp::evaluateWithBounds(FunctionOpInterface fn, ArgumentLoader load) {
+  if (fn->hasAttr(TPDialect::kSPMDAttrName))
+    return fn.emitError() << "is partitioned: run it on every device with "
+                             "evaluateSPMD";
+  BoundedResults bounded;
+  FailureOr<RankTensors> results = interpret(fn, {}, load, &bounded);
+  if (failed(results))
+    return failure();
+  bounded.values = std::move(results->front());
+  return bounded;
 }
 
 FailureOr<RankTensors>

@@ -186,8 +186,21 @@ TEST_P(CollectiveTest, BroadcastAndBarrier) {
   });
 }
 
-TEST_P(CollectiveTest, RunsAgainAfterAnError) {
-  int64_t size = GetParam();
+INSTANTIATE_TEST_SUITE_P(Ranks, CollectiveTest,
+                         ::testing::ValuesIn(rankCounts()));
+
+//===----------------------------------------------------------------------===//
+// Misuse, on the test's backend (two or more ranks)
+//===----------------------------------------------------------------------===//
+
+/// The ranks of misuse tests: 2 on threads, the job's size under MPI.
+int64_t misuseRanks() {
+  int64_t fixed = test::getFixedDevices();
+  return fixed ? fixed : 2;
+}
+
+TEST(CommunicatorMisuse, RunsAgainAfterAnError) {
+  int64_t size = misuseRanks();
   if (size < 2)
     GTEST_SKIP() << "a mismatch needs two ranks";
   Executor &executor = test::getTestExecutor(size);
@@ -205,19 +218,6 @@ TEST_P(CollectiveTest, RunsAgainAfterAnError) {
     comm.allReduce(a.data(), a.data(), 4, Reduction::Sum);
     ASSERT_EQ(a[0], float(size));
   });
-}
-
-INSTANTIATE_TEST_SUITE_P(Ranks, CollectiveTest,
-                         ::testing::ValuesIn(rankCounts()));
-
-//===----------------------------------------------------------------------===//
-// Misuse, on the test's backend (two or more ranks)
-//===----------------------------------------------------------------------===//
-
-/// The ranks of misuse tests: 2 on threads, the job's size under MPI.
-int64_t misuseRanks() {
-  int64_t fixed = test::getFixedDevices();
-  return fixed ? fixed : 2;
 }
 
 TEST(CommunicatorMisuse, MismatchedOpsNameRankAndOp) {

@@ -159,6 +159,15 @@ public:
 
   /// Argument `index` whole.
   llvm::Expected<Tensor> getFull(unsigned index) const;
+  /// Whether the model's input has a dynamic (batch) dimension, which the
+  /// batch option sizes.
+  bool hasDynamicBatch() const;
+  /// Whether weights come from the seed rather than a file.
+  bool hasRandomWeights() const { return !weights; }
+  /// At least the bytes rank `rank` of `program` holds: its shards of the
+  /// arguments and two of the widest activations.
+  uint64_t estimateRankBytes(const PartitionedModel &program,
+                             int64_t rank) const;
   /// Rank `rank`'s local arguments of `program`: its shard of each split
   /// argument, the others whole.
   llvm::Expected<SmallVector<Tensor>>
@@ -205,7 +214,31 @@ struct RunOptions {
   int64_t iterations = 1, warmup = 0;
   /// Compare every rank's output with the unpartitioned reference.
   bool check = false;
-  double tolerance = 1e-5;
+  /// Without a tolerance, each element must be within its own f32 rounding
+  /// bound (BoundedResults): a bound that follows from the arithmetic, so a
+  /// correct program always passes. With one, the relative error (against
+  /// max(|expected|, 10% of the output's largest)) must be below it.
+  std::optional<double> tolerance;
+};
+
+/// The verdict of a check: the element farthest outside (or nearest to)
+/// what it is allowed, over every rank and output.
+struct CheckResult {
+  /// |found - expected| over what the element is allowed: at most 1
+  /// passes. Infinite when a NaN, an infinity or a shape disagrees.
+  double ratio = 0;
+  int64_t rank = 0, output = 0;
+  /// The element, row-major; -1 when the output's shape is wrong.
+  int64_t element = 0;
+  float found = 0, expected = 0;
+  /// What the element was allowed: its bound, or the tolerance times its
+  /// scale.
+  double allowed = 0;
+  /// The tolerance, when one was given.
+  std::optional<double> tolerance;
+  /// The longest reduction the bounds account for.
+  int64_t longestReduction = 0;
+  bool passed() const { return ratio <= 1; }
 };
 
 /// What a run measured. Outputs are kept for the ranks of this process.
@@ -218,9 +251,8 @@ struct RunResult {
   std::vector<double> profileSeconds;
   /// Peak resident memory of each rank's process, MiB.
   std::vector<double> peakMiB;
-  /// With RunOptions::check: the largest error over all ranks and outputs
-  /// (infinite when a shape or a NaN disagrees).
-  std::optional<double> maxError;
+  /// With RunOptions::check: the verdict over all ranks and outputs.
+  std::optional<CheckResult> check;
 
   /// Rank `rank`'s outputs, when it ran in this process.
   const SmallVector<Tensor> *getOutputs(int64_t rank) const;
@@ -249,10 +281,9 @@ public:
   FailureOr<RunResult> simulate(const RunOptions &options, std::string &error);
 
 private:
-  /// The model's outputs on full arguments, one weight in memory at a time.
-  llvm::Expected<SmallVector<Tensor>> computeReference() const;
-  /// The worst error of `outputs` against `reference`.
-  double compare(ArrayRef<Tensor> outputs, ArrayRef<Tensor> reference) const;
+  /// The model's outputs on full arguments and their bounds, one weight in
+  /// memory at a time.
+  llvm::Expected<BoundedResults> computeReference() const;
 
   /// This rank's arguments, made on first use; null with `error` set.
   SmallVector<Tensor> *getRankArguments(int64_t rank, std::string &error);
@@ -263,8 +294,14 @@ private:
   const CPUModel *compiled;
   std::mutex mutex; // guards the two caches below
   std::map<int64_t, SmallVector<Tensor>> rankArguments;
-  std::optional<SmallVector<Tensor>> reference;
+  std::optional<BoundedResults> reference;
 };
+
+/// Rank `rank`'s verdict on its `outputs` against the reference `expected`
+/// and its `bounds` (see RunOptions::tolerance).
+CheckResult checkOutputs(ArrayRef<Tensor> outputs, ArrayRef<Tensor> expected,
+                         ArrayRef<Tensor> bounds,
+                         std::optional<double> tolerance, int64_t rank);
 
 //===----------------------------------------------------------------------===//
 // Reporting
@@ -279,7 +316,6 @@ struct ReportOptions {
   /// devices (reference evaluator)".
   std::string ranLine;
   int64_t iterations = 1, warmup = 0;
-  double tolerance = 1e-5;
 };
 
 /// The summary tp-run prints: the model and its arguments' splits, the
@@ -290,6 +326,12 @@ void printReport(llvm::raw_ostream &os, const Model &model,
                  const ArgumentSource &arguments, const RunResult &result,
                  ArrayRef<std::string> profileNames,
                  const ReportOptions &options);
+
+/// The line that reports a check: passed or failed, where the worst
+/// element is (its index in an output of `outputShape`), what was found and
+/// expected, and the bound or tolerance.
+std::string describeCheck(const CheckResult &check,
+                          ArrayRef<int64_t> outputShape, int64_t devices);
 
 /// Peak resident memory of this process, MiB.
 double getPeakResidentMiB();
@@ -317,6 +359,9 @@ struct DriverOptions {
   std::string outputPath;
   /// Write the random weights (.safetensors), from the process of rank 0.
   std::string saveWeightsPath;
+  /// Whether the batch was given (a static batch then ignores it: a
+  /// warning).
+  bool batchGiven = false;
   bool printPartitioned = false;
   bool printOutput = false;
 };

@@ -30,6 +30,19 @@ namespace tp {
 /// sigma(x) for one element.
 float applyActivation(ActivationKind kind, float x);
 
+/// The unit roundoff of f32: 2^-24.
+inline constexpr double kF32UnitRoundoff = 0x1p-24;
+
+/// How far an f32 implementation of an activation may be from the exact
+/// function: its Lipschitz constant, and an error allowance in units of f32
+/// rounding, relative to |sigma(x)| + |x|, that covers the math library
+/// (erff, tanhf, expf: at most 2 ulp) and the few roundings of the formula.
+struct ActivationErrorModel {
+  double lipschitz;
+  double ulps;
+};
+ActivationErrorModel getActivationErrorModel(ActivationKind kind);
+
 /// Runs the model-level function `fn` on `args` and returns its results.
 /// Argument shapes must match the function's argument types (a dynamic dim
 /// accepts any size). On failure a diagnostic naming the offending op or
@@ -46,6 +59,35 @@ using ArgumentLoader =
 /// time, so the reference of a model too large to hold whole still runs.
 FailureOr<SmallVector<Tensor>> evaluateStreaming(FunctionOpInterface fn,
                                                  ArgumentLoader load);
+
+/// The confidence factor lambda of the bounds: a correct program exceeds an
+/// element's bound with probability below 2 exp(-lambda^2 / 2) = 4e-22
+/// under the standard model of independent rounding errors.
+inline constexpr double kBoundConfidence = 10.0;
+
+/// A model's outputs and, element by element, a bound on how far any f32
+/// implementation of the model may be from them, whatever the order of its
+/// sums: lambda times the root of the sum of squares of every rounding
+/// error's worst case (each product and each addition of every reduction,
+/// every activation's allowance, the reference's own f32 roundings),
+/// carried through the following layers by the weights and the
+/// activations' Lipschitz constants. This is Higham and Mary's
+/// probabilistic rounding error analysis (2019), which gives sqrt(K) u
+/// where the worst case gives K u; the worst case is too loose to catch a
+/// wrong program. Partitioning only regroups sums, so a correct partitioned
+/// program stays within the bound; a wrong one (a missing term, a bias added
+/// twice) does not.
+struct BoundedResults {
+  SmallVector<Tensor> values;
+  SmallVector<Tensor> bounds;
+  /// The longest reduction of the model: its largest in_features, plus one
+  /// for the bias.
+  int64_t longestReduction = 0;
+};
+
+/// evaluateStreaming, with the bounds.
+FailureOr<BoundedResults> evaluateWithBounds(FunctionOpInterface fn,
+                                             ArgumentLoader load);
 
 /// Per-rank tensors: element r belongs to rank r.
 using RankTensors = SmallVector<SmallVector<Tensor>>;

@@ -107,8 +107,14 @@ public:
 };
 
 /// The bound on every wait for other ranks: 60 s, or TP_RT_TIMEOUT_MS from
-/// the environment.
+/// the environment when that is valid.
 std::chrono::milliseconds defaultTimeout();
+
+/// "" when TP_RT_TIMEOUT_MS is unset or a whole number of milliseconds from
+/// 1 to kMaxTimeoutMs (7 days); otherwise the error, quoting the value and
+/// the range. Hosts call it before starting ranks, so that a bad value is an
+/// error rather than a timeout that ends a valid run at once or never.
+std::string checkTimeoutEnvironment();
 
 /// The communicator the calling thread's compiled code uses (null when none
 /// is set). Generated code reaches its communicator through this; executors

@@ -1,5 +1,7 @@
 //===- Limits.h - the largest numbers tp-mlir honours -----------*- C++ -*-===//
 //
+// Header-only and free of LLVM, so that the runtime can use it too.
+//
 // Every number a user gives (in IR, on the command line, in a file header or
 // in the environment) is checked against these before it sizes anything, so
 // that a number too large is a clear error that names the limit, never an
@@ -10,8 +12,6 @@
 
 #ifndef TP_MLIR_SUPPORT_LIMITS_H
 #define TP_MLIR_SUPPORT_LIMITS_H
-
-#include "llvm/ADT/ArrayRef.h"
 
 #include <cstdint>
 #include <optional>
@@ -42,10 +42,12 @@ inline constexpr int64_t kMaxTimeoutMs = int64_t(7) * 24 * 3600 * 1000;
 /// file from overflowing the stack.
 inline constexpr int64_t kMaxNestingDepth = 256;
 
-/// The number of elements of `shape`, or nullopt when a dimension is
-/// negative or the product exceeds kMaxTensorElements (checked without
-/// overflowing).
-inline std::optional<int64_t> getCheckedNumElements(llvm::ArrayRef<int64_t> shape) {
+/// The number of elements of `shape` (any range of int64_t), or nullopt
+/// when a dimension is negative or the product exceeds kMaxTensorElements
+/// (checked without overflowing). Free of LLVM, like the runtime that uses
+/// these limits.
+template <typename Shape>
+std::optional<int64_t> getCheckedNumElements(const Shape &shape) {
   int64_t n = 1;
   for (int64_t d : shape) {
     if (d < 0)

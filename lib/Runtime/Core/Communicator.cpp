@@ -3,6 +3,9 @@
 #include "tp-mlir/Runtime/Communicator.h"
 
 #include <cstdlib>
+#include <optional>
+
+#include "tp-mlir/Support/Limits.h"
 
 using namespace mlir::tp::rt;
 
@@ -29,11 +32,35 @@ void mlir::tp::rt::setCurrentCommunicator(Communicator *comm) {
   current = comm;
 }
 
-std::chrono::milliseconds mlir::tp::rt::defaultTimeout() {
-  if (const char *env = std::getenv("TP_RT_TIMEOUT_MS")) {
-    long long ms = std::atoll(env);
-    if (ms > 0)
-      return std::chrono::milliseconds(ms);
+/// TP_RT_TIMEOUT_MS as milliseconds, or nullopt when it is not a whole
+/// number in range.
+static std::optional<int64_t> parseTimeout(const char *text) {
+  if (!*text)
+    return std::nullopt;
+  int64_t ms = 0;
+  for (const char *c = text; *c; ++c) {
+    if (*c < '0' || *c > '9')
+      return std::nullopt;
+    ms = ms * 10 + (*c - '0');
+    if (ms > mlir::tp::kMaxTimeoutMs)
+      return std::nullopt;
   }
+  if (ms < 1)
+    return std::nullopt;
+  return ms;
+}
+
+std::chrono::milliseconds mlir::tp::rt::defaultTimeout() {
+  if (const char *env = std::getenv("TP_RT_TIMEOUT_MS"))
+    if (std::optional<int64_t> ms = parseTimeout(env))
+      return std::chrono::milliseconds(*ms);
   return std::chrono::milliseconds(60000);
+}
+
+std::string mlir::tp::rt::checkTimeoutEnvironment() {
+  const char *env = std::getenv("TP_RT_TIMEOUT_MS");
+  if (!env || parseTimeout(env))
+    return "";
+  return "TP_RT_TIMEOUT_MS must be a whole number of milliseconds from 1 to " +
+         std::to_string(mlir::tp::kMaxTimeoutMs) + " (7 days), got '" + env + "'";
 }

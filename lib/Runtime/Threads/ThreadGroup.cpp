@@ -17,6 +17,7 @@
 #include "tp-mlir/Runtime/ThreadGroup.h"
 
 #include "../CollectiveCall.h"
+#include "tp-mlir/Support/Limits.h"
 
 #include "tp-mlir/Support/BalancedSplit.h"
 
@@ -27,7 +28,7 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
-#include <thread>
+#include <pthread.h>
 #include <vector>
 
 using namespace mlir::tp;
@@ -354,13 +355,39 @@ bool ThreadGroupImpl::run(const std::function<void(Communicator &)> &body) {
   };
   if (numRanks == 1) {
     runRank(0);
-  } else {
-    std::vector<std::thread> threads;
-    for (int64_t r = 0; r < numRanks; ++r)
-      threads.emplace_back(runRank, r);
-    for (std::thread &t : threads)
-      t.join();
+    return !failed();
   }
+  // pthreads rather than std::thread: a thread that cannot be made (too many
+  // threads, too little memory) is an error of this run, not a terminate.
+  struct Start {
+    const std::function<void(int64_t)> *run;
+    int64_t rank;
+  };
+  std::function<void(int64_t)> run = runRank;
+  std::vector<Start> starts(numRanks);
+  std::vector<pthread_t> threads;
+  threads.reserve(numRanks);
+  for (int64_t r = 0; r < numRanks; ++r) {
+    starts[r] = {&run, r};
+    pthread_t thread;
+    int rc = pthread_create(
+        &thread, nullptr,
+        [](void *arg) -> void * {
+          auto *start = static_cast<Start *>(arg);
+          (*start->run)(start->rank);
+          return nullptr;
+        },
+        &starts[r]);
+    if (rc != 0) {
+      // The ranks that did start fail at their first wait.
+      abort("cannot start a thread for rank " + std::to_string(r) + ": " +
+            std::strerror(rc));
+      break;
+    }
+    threads.push_back(thread);
+  }
+  for (pthread_t thread : threads)
+    pthread_join(thread, nullptr);
   return !failed();
 }
 
@@ -368,9 +395,15 @@ extern "C" int tp_rt_run_on_threads(int64_t numRanks,
                                     void (*body)(int64_t rank, void *user),
                                     void *user, char *error,
                                     size_t errorSize) {
-  if (numRanks < 1) {
-    std::snprintf(error, errorSize, "tp runtime: %lld ranks requested",
-                  static_cast<long long>(numRanks));
+  if (numRanks < 1 || numRanks > kMaxThreadRanks) {
+    std::snprintf(error, errorSize,
+                  "tp runtime: %lld ranks requested; threads run 1 to %lld",
+                  static_cast<long long>(numRanks),
+                  static_cast<long long>(kMaxThreadRanks));
+    return 1;
+  }
+  if (std::string bad = checkTimeoutEnvironment(); !bad.empty()) {
+    std::snprintf(error, errorSize, "tp runtime: %s", bad.c_str());
     return 1;
   }
   auto group = ThreadGroup::create(numRanks);

@@ -1,0 +1,66 @@
+//===- Check.cpp - judging outputs against the reference ------------------===//
+
+#include "tp-mlir/Driver/Driver.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::tp;
+
+CheckResult mlir::tp::checkOutputs(ArrayRef<Tensor> outputs,
+                                   ArrayRef<Tensor> expected,
+                                   ArrayRef<Tensor> bounds,
+                                   std::optional<double> tolerance,
+                                   int64_t rank) {
+  CheckResult worst;
+  worst.rank = rank;
+  worst.tolerance = tolerance;
+  worst.ratio = -1;
+  auto consider = [&](double ratio, int64_t output, int64_t element,
+                      float found, float want, double allowed) {
+    if (!(ratio <= worst.ratio) || worst.ratio < 0) {
+      worst.ratio = ratio;
+      worst.output = output;
+      worst.element = element;
+      worst.found = found;
+      worst.expected = want;
+      worst.allowed = allowed;
+    }
+  };
+  const double infinity = std::numeric_limits<double>::infinity();
+  if (outputs.size() != expected.size()) {
+    consider(infinity, 0, -1, 0, 0, 0);
+    return worst;
+  }
+  for (auto [k, pair] : llvm::enumerate(llvm::zip(outputs, expected))) {
+    auto [out, ref] = pair;
+    if (out.shape != ref.shape) {
+      consider(infinity, k, -1, 0, 0, 0);
+      continue;
+    }
+    double scale = 0;
+    if (tolerance)
+      for (float v : ref.data)
+        if (std::isfinite(v))
+          scale = std::max(scale, double(std::fabs(v)));
+    for (size_t i = 0; i < out.data.size(); ++i) {
+      float a = out.data[i], b = ref.data[i];
+      double allowed =
+          tolerance ? *tolerance * std::max<double>(std::fabs(b), 0.1 * scale)
+                    : double(bounds[k].data[i]);
+      if (!std::isfinite(a) || !std::isfinite(b)) {
+        // A NaN or infinity agrees only with the same one.
+        bool same = (std::isnan(a) && std::isnan(b)) || a == b;
+        consider(same ? 0.0 : infinity, k, i, a, b, allowed);
+        continue;
+      }
+      double diff = std::fabs(double(a) - double(b));
+      double ratio = diff == 0 ? 0.0 : allowed > 0 ? diff / allowed : infinity;
+      consider(ratio, k, i, a, b, allowed);
+    }
+  }
+  if (worst.ratio < 0)
+    worst.ratio = 0; // nothing to compare: empty outputs
+  return worst;
+}
