@@ -16,7 +16,11 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstdlib>
 #include <mutex>
@@ -219,6 +223,31 @@ FailureOr<Tensor> CPUModel::invoke(ArrayRef<Tensor> args,
   return result.takeTensor();
 }
 
-void CPUModel::writeObjectFile(StringRef path) {
-  engine->dumpToObjectFile(path);
+llvm::Error CPUModel::writeObjectFile(StringRef path) {
+  // The engine dumps its object through a stream that aborts the process on
+  // a write error (a full disk, /dev/full); it writes to a temporary file,
+  // and the copy to `path` checks every write.
+  SmallString<128> temporary;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("tp-compile", "o", temporary))
+    return llvm::createStringError(ec, "cannot make a temporary file: %s",
+                                   ec.message().c_str());
+  llvm::FileRemover remover(temporary);
+  engine->dumpToObjectFile(temporary);
+  auto object = llvm::MemoryBuffer::getFile(temporary, /*IsText=*/false);
+  if (!object || (*object)->getBufferSize() == 0)
+    return llvm::createStringError(std::errc::io_error,
+                                   "the JIT wrote no object code");
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return llvm::createStringError(ec, "%s", ec.message().c_str());
+  os << (*object)->getBuffer();
+  os.close();
+  if (os.has_error()) {
+    ec = os.error();
+    os.clear_error();
+    return llvm::createStringError(ec, "%s", ec.message().c_str());
+  }
+  return llvm::Error::success();
 }

@@ -33,8 +33,8 @@ FailureOr<Model> Model::adopt(OwningOpRef<ModuleOp> module,
   if (!fn)
     return failure();
   if (fn.isExternal())
-    return fn.emitError() << "is a declaration; the entry function needs a "
-                             "body";
+    return fn.emitError() << "the entry @" << fn.getName()
+                          << " is a declaration; it needs a body";
   if (fn->hasAttr(TPDialect::kSPMDAttrName))
     return fn.emitError() << "is already partitioned; the driver takes a "
                              "model-level function";

@@ -435,14 +435,7 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
   if (failed(compiled))
     return errors.failDiagnosed();
 
-  // The JIT writes the object itself; its stream is closed first so that the
-  // file it makes is the one kept.
-  object.reset();
-  (*compiled)->writeObjectFile(options.objectPath);
-  uint64_t size = 0;
-  if (llvm::sys::fs::file_size(options.objectPath, size) || size == 0)
-    return errors.fail("could not write the object file '" +
-                       options.objectPath + "'");
+  // The header first: when either write fails, neither file is left.
   header->os() << emitCHeader(program->getEntry(), options.modelPath);
   header->os().flush();
   if (header->os().has_error()) {
@@ -450,6 +443,14 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
     header->os().clear_error();
     return errors.fail("could not write the header '" + options.headerPath +
                        "': " + message);
+  }
+  // The object is written by path, so its own stream is closed first.
+  object.reset();
+  if (llvm::Error e = (*compiled)->writeObjectFile(options.objectPath)) {
+    llvm::sys::fs::remove(options.objectPath);
+    return errors.fail("could not write the object file '" +
+                       options.objectPath +
+                       "': " + llvm::toString(std::move(e)));
   }
   header->keep();
   return 0;

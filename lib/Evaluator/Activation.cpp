@@ -16,7 +16,8 @@ float mlir::tp::applyActivation(ActivationKind kind, float x) {
   case ActivationKind::identity:
     return x;
   case ActivationKind::relu:
-    return x > 0.0f ? x : 0.0f;
+    // NaN stays NaN, as in PyTorch and as arith.maximumf computes it.
+    return std::isnan(x) || x > 0.0f ? x : 0.0f;
   case ActivationKind::gelu:
     return 0.5f * x * (1.0f + std::erf(x * static_cast<float>(M_SQRT1_2)));
   case ActivationKind::gelu_tanh: {

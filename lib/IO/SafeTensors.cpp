@@ -135,12 +135,20 @@ std::string SafeTensorsFile::describeNames(llvm::StringRef missing) const {
   for (const auto &entry : tensors)
     names.push_back(entry.getKey().str());
   llvm::sort(names);
+  // The fewest edits; among equals, the longest common prefix
+  // ("l1.weights" over "l0.weight" for "l1.weight").
   std::string closest;
   unsigned best = ~0u;
+  size_t bestPrefix = 0;
   for (const std::string &n : names) {
     unsigned d = llvm::StringRef(n).edit_distance(missing);
-    if (d < best) {
+    size_t prefix = 0;
+    while (prefix < n.size() && prefix < missing.size() &&
+           n[prefix] == missing[prefix])
+      ++prefix;
+    if (d < best || (d == best && prefix > bestPrefix)) {
       best = d;
+      bestPrefix = prefix;
       closest = n;
     }
   }

@@ -17,6 +17,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
+#include "llvm/Support/Error.h"
 
 #include <memory>
 #include <string>
@@ -67,7 +68,8 @@ public:
   FailureOr<Tensor> invoke(ArrayRef<Tensor> args, std::string &error) const;
 
   /// Writes the compiled code as an object file (compiled with forLinking).
-  void writeObjectFile(StringRef path);
+  /// Fails, saying why, when the file cannot be written.
+  llvm::Error writeObjectFile(StringRef path);
 
 private:
   CPUModel() = default;

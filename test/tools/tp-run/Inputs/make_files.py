@@ -28,9 +28,9 @@ def safetensors(path, tensors, header_extra=None, data_override=None):
         f.write(data if data_override is None else data_override)
 
 
-def npy(path, shape, values):
-    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % (
-        "".join("%d, " % d for d in shape))
+def npy(path, shape, values, fortran=False):
+    header = "{'descr': '<f4', 'fortran_order': %s, 'shape': (%s), }" % (
+        "True" if fortran else "False", "".join("%d, " % d for d in shape))
     header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
     with open(path, "wb") as f:
         f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)))
@@ -70,6 +70,24 @@ def main():
     # Inputs: a batch of two rows, and one of the wrong width.
     npy(p("x.npy"), [2, 4], [1, 2, 3, 4, -1, -2, -3, -4])
     npy(p("x-wide.npy"), [2, 5], [0] * 10)
+    # Hostile or unusual files.
+    # One example without its batch dimension; a Fortran-ordered array.
+    npy(p("x-1d.npy"), [4], [1, 2, 3, 4])
+    npy(p("x-fortran.npy"), [2, 4], [1, 2, 3, 4, -1, -2, -3, -4], fortran=True)
+    # A NaN in the input: the output holds NaN, on both sides of a check.
+    npy(p("x-nan.npy"), [2, 4], [1, float("nan"), 3, 4, -1, -2, -3, -4])
+    # Shapes whose element count overflows int64, or is far past the data.
+    npy(p("x-overflow.npy"), [1 << 40, 1 << 40], [])
+    npy(p("x-huge.npy"), [1 << 20, 4], [0] * 8)
+    safetensors(p("overflow.safetensors"), good, header_extra={
+        "big": {"dtype": "F32", "shape": [1 << 40, 1 << 40],
+                "data_offsets": [0, 16]}})
+    # A close name: l1.weights for l1.weight.
+    safetensors(p("typo.safetensors"),
+                [good[0], good[1], ("l1.weights", "F32", [2, 3], w1)])
+    # What torch.save writes: a zip archive.
+    with open(p("model.pt"), "wb") as f:
+        f.write(b"PK\x03\x04" + b"\x00" * 60)
 
 
 if __name__ == "__main__":

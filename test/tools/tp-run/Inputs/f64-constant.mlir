@@ -1,0 +1,5 @@
+// A model whose result is an f64 constant: not f32, so not a model.
+func.func @f() -> tensor<2xf64> {
+  %c = arith.constant dense<[1.0, 2.0]> : tensor<2xf64>
+  return %c : tensor<2xf64>
+}
