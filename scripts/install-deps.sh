@@ -17,6 +17,9 @@ packages=(
   libopenmpi-dev openmpi-bin
   # Network namespaces, for the tests that simulate several hosts.
   iproute2
+  # clang 22 and its runtimes: the sanitizer build (ASan + UBSan) that the
+  # suite also runs, and the libFuzzer targets.
+  clang-22 libclang-rt-22-dev
 )
 
 missing=()

@@ -21,7 +21,34 @@ config.substitutions.append(("%mlir_dir", config.mlir_dir))
 config.substitutions.append(("%cmake_generator", config.cmake_generator))
 config.substitutions.append(("%cmake", config.cmake_command))
 config.substitutions.append(("%cxx", config.cxx_compiler))
-config.substitutions.append(("%cc", config.c_compiler))
+def is_on(value):
+    return value.upper() in ("ON", "1", "TRUE", "YES")
+
+# In the sanitizer tree, programs the tests compile link the sanitized
+# runtime libraries, so they are sanitized too.
+sanitizer_flags = ""
+if is_on(config.tp_sanitize):
+    config.available_features.add("asan")
+    # What cannot run sanitized runs in the Release tree only: Debian's
+    # mlir-opt cannot load a sanitized plugin, the downstream project is
+    # built without sanitizers, and thread stacks cannot be limited under
+    # ASan's address-space reservations.
+    config.excludes += ["Plugin", "Downstream", "resources.test"]
+    sanitizer_flags = " -fsanitize=address,undefined"
+    # LLVM's and OpenMPI's own allocations that live until exit are not
+    # tp-mlir's leaks.
+    config.environment["LSAN_OPTIONS"] = "suppressions=" + os.path.join(
+        config.tp_src_root, "scripts", "lsan.supp") + ":print_suppressions=0"
+    config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1"
+if not is_on(config.tp_build_fuzzers):
+    # The fuzz targets exist only in the sanitizer tree.
+    config.excludes += ["fuzz"]
+else:
+    config.available_features.add("fuzzers")
+    llvm_config.add_tool_substitutions(
+        ["tp-fuzz-ir", "tp-fuzz-safetensors", "tp-fuzz-npy"],
+        [config.tp_tools_dir])
+config.substitutions.append(("%cc", config.c_compiler + sanitizer_flags))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
@@ -40,7 +67,7 @@ config.substitutions.append(("%tp_runtime_threads",
 
 # MPI: tests that start ranks as processes. CI runs as root, which OpenMPI
 # refuses unless told; more ranks than cores is normal here.
-if config.tp_enable_mpi.upper() in ("ON", "1", "TRUE", "YES") and \
+if is_on(config.tp_enable_mpi) and \
         config.tp_mpiexec and os.path.exists(config.tp_mpiexec):
     config.available_features.add("mpi")
     config.environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
@@ -48,7 +75,14 @@ if config.tp_enable_mpi.upper() in ("ON", "1", "TRUE", "YES") and \
     config.environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
     # A killed rank takes the job down at once rather than after 1 s.
     config.environment["OMPI_MCA_odls_base_sigkill_timeout"] = "0"
-    config.substitutions.append(("%mpirun", config.tp_mpiexec))
+    if is_on(config.tp_sanitize):
+        # OpenMPI's components keep allocations until exit, from modules
+        # that MPI_Finalize unloads, which LeakSanitizer cannot attribute;
+        # the threads tests check tp-mlir's own allocations for leaks.
+        config.substitutions.append(
+            ("%mpirun", "env ASAN_OPTIONS=detect_leaks=0 " + config.tp_mpiexec))
+    else:
+        config.substitutions.append(("%mpirun", config.tp_mpiexec))
     mpi_libs = " ".join(config.tp_mpi_libraries.split(";"))
     mpi_includes = " ".join("-I" + d for d in
                             config.tp_mpi_include_dirs.split(";") if d)

@@ -175,5 +175,14 @@ int main(void) {
     free(out->allocated);
   }
   printf("%s\n", ok ? "ok" : "MISMATCH");
+  free(h0);
+  free(h1);
+  free(ref);
+  for (int i = 0; i < NARGS; ++i) {
+    for (int r = 0; r < D; ++r)
+      if (j.shards[r][i].data != full[i].data)
+        free(j.shards[r][i].data);
+    free(full[i].data);
+  }
   return ok ? 0 : 1;
 }

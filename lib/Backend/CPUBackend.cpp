@@ -109,6 +109,16 @@ CPUModel::compile(ModuleOp spmdModule, StringRef entry,
     return fn.emitError() << "compiled functions return exactly one tensor, "
                              "found "
                           << fn.getNumResults() << " results";
+  // The host passes and reads f32 buffers; another element type would be
+  // reinterpreted, not converted.
+  for (Type type : llvm::concat<const Type>(fn.getArgumentTypes(),
+                                            fn.getResultTypes())) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (!tensor || !tensor.getElementType().isF32())
+      return fn.emitError() << "compiled functions take and return f32 "
+                               "tensors, found "
+                            << type;
+  }
 
   auto model = std::unique_ptr<CPUModel>(new CPUModel());
   model->numDevices = lookupMesh(fn).getNumDevices();

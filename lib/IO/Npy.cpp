@@ -30,14 +30,20 @@ static llvm::StringRef dictValue(llvm::StringRef header, llvm::StringRef key) {
 }
 
 llvm::Expected<Tensor> mlir::tp::readNpy(llvm::StringRef path) {
+  auto buffer = openRegularFile(path, /*isText=*/false);
+  if (!buffer)
+    return llvm::createStringError(
+        std::errc::invalid_argument, "%s: cannot open: %s", path.str().c_str(),
+        llvm::toString(buffer.takeError()).c_str());
+  return parseNpy((*buffer)->getBuffer(), path);
+}
+
+llvm::Expected<Tensor> mlir::tp::parseNpy(llvm::StringRef bytes,
+                                          llvm::StringRef path) {
   auto fail = [&](const llvm::Twine &message) {
     return llvm::createStringError(std::errc::invalid_argument, "%s: %s",
                                    path.str().c_str(), message.str().c_str());
   };
-  auto buffer = openRegularFile(path, /*isText=*/false);
-  if (!buffer)
-    return fail("cannot open: " + llvm::toString(buffer.takeError()));
-  llvm::StringRef bytes = (*buffer)->getBuffer();
   if (!bytes.starts_with("\x93NUMPY") || bytes.size() < 10)
     return fail("not a .npy file (bad magic)");
   unsigned major = static_cast<unsigned char>(bytes[6]);

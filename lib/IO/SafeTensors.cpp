@@ -44,16 +44,24 @@ static bool looksLikeTorchSave(llvm::StringRef bytes) {
 
 llvm::Expected<std::unique_ptr<SafeTensorsFile>>
 SafeTensorsFile::open(llvm::StringRef path) {
+  auto buffer = openRegularFile(path, /*isText=*/false);
+  if (!buffer)
+    return createStringError(std::errc::invalid_argument, "%s: cannot open: %s",
+                             path.str().c_str(),
+                             llvm::toString(buffer.takeError()).c_str());
+  return fromBuffer(std::move(*buffer), path);
+}
+
+llvm::Expected<std::unique_ptr<SafeTensorsFile>>
+SafeTensorsFile::fromBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
+                            llvm::StringRef path) {
   auto file = std::make_unique<SafeTensorsFile>();
   file->path = path.str();
   auto fail = [&](const llvm::Twine &message) {
     return createStringError(std::errc::invalid_argument, "%s: %s",
                              path.str().c_str(), message.str().c_str());
   };
-  auto buffer = openRegularFile(path, /*isText=*/false);
-  if (!buffer)
-    return fail("cannot open: " + llvm::toString(buffer.takeError()));
-  file->buffer = std::move(*buffer);
+  file->buffer = std::move(buffer);
   llvm::StringRef bytes = file->buffer->getBuffer();
   if (looksLikeTorchSave(bytes))
     return fail("this is a PyTorch checkpoint (torch.save), not a "

@@ -126,3 +126,33 @@ TEST_F(CompiledPropertyTest, CompiledEqualsReference) {
               static_cast<long long>(cases), 100 * maxRatio);
 }
 } // namespace
+
+namespace {
+TEST(CPUModelTest, RefusesWhatItWouldReinterpret) {
+  DialectRegistry registry;
+  registerDriverDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    diagnostics += diag.str() + "\n";
+    return success();
+  });
+  // A hand-written partitioned function that returns f64: the host reads
+  // f32 buffers, so compiling it would turn 1.0 and 2.0 into garbage.
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(R"mlir(
+    module attributes {tp.mesh = #tp.mesh<shape = [1]>} {
+      func.func @f() -> tensor<2xf64> attributes {tp.spmd} {
+        %c = arith.constant dense<[1.0, 2.0]> : tensor<2xf64>
+        return %c : tensor<2xf64>
+      }
+    })mlir",
+                                                                &context);
+  ASSERT_TRUE(module);
+  EXPECT_TRUE(failed(CPUModel::compile(*module, "f", {})));
+  EXPECT_NE(diagnostics.find("compiled functions take and return f32 "
+                             "tensors, found 'tensor<2xf64>'"),
+            std::string::npos)
+      << diagnostics;
+}
+} // namespace

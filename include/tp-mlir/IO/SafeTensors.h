@@ -36,6 +36,9 @@ public:
   /// Maps `path` and checks the whole header against the file size.
   static llvm::Expected<std::unique_ptr<SafeTensorsFile>>
   open(llvm::StringRef path);
+  /// The same for bytes already in memory; `path` names them in errors.
+  static llvm::Expected<std::unique_ptr<SafeTensorsFile>>
+  fromBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer, llvm::StringRef path);
 
   /// The F32 tensor `name`, which must have shape `expectedShape`; when
   /// `dim` is given, only the slice [offset, offset + size) along it.
@@ -74,6 +77,8 @@ openRegularFile(llvm::StringRef path, bool isText);
 
 /// Reads a little-endian float32 .npy file (C order, format 1.0 to 3.0).
 llvm::Expected<Tensor> readNpy(llvm::StringRef path);
+/// The same for the bytes of one; `path` names them in errors.
+llvm::Expected<Tensor> parseNpy(llvm::StringRef bytes, llvm::StringRef path);
 /// Writes `t` as a float32 .npy file (format 1.0).
 llvm::Error writeNpy(llvm::StringRef path, const Tensor &t);
 
