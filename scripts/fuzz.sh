@@ -33,9 +33,11 @@ for t in "${targets[@]}"; do
     echo "   FOUND A FAILURE; the input is in fuzz/crashes/:"
     grep -E "ERROR|error|differs|==[0-9]+==" "$log" | head -5
   fi
-  done_line=$(grep -E "^#[0-9]+ +DONE" "$log" | tail -1 || true)
+  # The last status line holds the coverage: "#N ... cov: E ft: F corp: C/S".
+  last=$(grep -E "^#[0-9]+.* cov: " "$log" | tail -1 || true)
   runs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+)/\1/p' "$log")
-  echo "   executions: ${runs:-?}; final: ${done_line:-none}"
+  cov=$(echo "$last" | sed -nE 's/.* cov: ([0-9]+) ft: ([0-9]+) corp: ([0-9]+).*/\1 edges, \2 features, \3 inputs in the corpus/p')
+  echo "   executions: ${runs:-?}; coverage at the end: ${cov:-?}"
   echo "   new inputs found: $(ls "$scratch" | wc -l)"
   rm -rf "$scratch" "$log"
 done

@@ -99,7 +99,8 @@ llvm::Expected<Tensor> mlir::tp::parseNpy(llvm::StringRef bytes,
                 llvm::Twine(need) + " bytes of data, the file holds " +
                 llvm::Twine(have));
   Tensor t(shape);
-  std::memcpy(t.data.data(), bytes.data() + start + headerSize, need);
+  if (need) // an empty tensor has no buffer to copy into
+    std::memcpy(t.data.data(), bytes.data() + start + headerSize, need);
   return t;
 }
 
