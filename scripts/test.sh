@@ -26,8 +26,9 @@ run_tree() {
   fails=$(sed -nE 's/.* ([0-9]+) tests failed out of.*/\1/p' "$log/ctest" | tail -1)
   total=${total:-0}
   fails=${fails:-0}
-  # lit: "  Passed: 12 (92.31%)", "  Failed: 1 (7.69%)", ...
-  count() { sed -nE "s/^ *$1: *([0-9]+).*/\1/p" "$log/lit" | tail -1; }
+  # lit: "  Passed: 12 (92.31%)", or "  Passed     : 12 (92.31%)" when a
+  # longer label (Unsupported) sets the width.
+  count() { sed -nE "s/^ *$1 *: *([0-9]+).*/\1/p" "$log/lit" | tail -1; }
   local lp lf ls
   lp=$(( $(count 'Passed' || true)+0 + $(count 'Expectedly Failed' || true)+0 ))
   lf=$(( $(count 'Failed' || true)+0 + $(count 'Unexpectedly Passed' || true)+0 \
