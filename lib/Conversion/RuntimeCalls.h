@@ -3,7 +3,9 @@
 #ifndef TP_MLIR_LIB_CONVERSION_RUNTIMECALLS_H
 #define TP_MLIR_LIB_CONVERSION_RUNTIMECALLS_H
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
 
 namespace mlir::tp {
@@ -23,6 +25,21 @@ inline func::FuncOp getOrInsertRuntimeFunc(OpBuilder &builder, ModuleOp module,
   if (cInterface)
     fn->setAttr("llvm.emit_c_interface", builder.getUnitAttr());
   return fn;
+}
+
+/// A read-only view of the ranked `tensor` as a memref of its shape with a
+/// fully dynamic strided layout (any buffer bufferization gives it fits), in
+/// `memorySpace`.
+inline Value readStridedBuffer(OpBuilder &b, Location loc, Value tensor,
+                               Attribute memorySpace) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  SmallVector<int64_t> strides(type.getRank(), ShapedType::kDynamic);
+  auto layout =
+      StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic, strides);
+  auto memrefType = MemRefType::get(type.getShape(), type.getElementType(),
+                                    layout, memorySpace);
+  return bufferization::ToBufferOp::create(b, loc, memrefType, tensor,
+                                           /*read_only=*/true);
 }
 
 } // namespace mlir::tp

@@ -6,6 +6,8 @@
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
@@ -18,6 +20,37 @@
 
 using namespace mlir;
 using namespace mlir::tp;
+
+/// The host code to the LLVM dialect (after the kernels are outlined, for
+/// the GPU): scf, math, memref, arith, index, func and cf.
+static void addHostToLLVMPasses(OpPassManager &pm, bool genericAllocation) {
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToSCFPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  FinalizeMemRefToLLVMConversionPassOptions memrefOptions;
+  memrefOptions.useGenericFunctions = genericAllocation;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOptions));
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+}
+
+/// One-shot bufferization of whole modules, function boundaries included,
+/// with identity layouts there (what hosts pass and receive).
+static void addBufferizationPasses(OpPassManager &pm) {
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+}
 
 void mlir::tp::addTPPartitionPipeline(OpPassManager &pm,
                                       const PartitionPipelineOptions &options) {
@@ -43,11 +76,7 @@ void mlir::tp::addTPToLLVMPipeline(OpPassManager &pm,
   if (codegen)
     pm.addPass(createTileMatmuls());
 
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  addBufferizationPasses(pm);
   if (codegen)
     pm.addPass(createLowerMatmulVectors());
   else
@@ -56,24 +85,79 @@ void mlir::tp::addTPToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertBufferizationToMemRefPass());
 
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createConvertVectorToSCFPass());
-  pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createConvertVectorToLLVMPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  pm.addPass(createArithToLLVMConversionPass());
-  pm.addPass(createConvertIndexToLLVMPass());
-  pm.addPass(createUBToLLVMConversionPass());
-  pm.addPass(createConvertFuncToLLVMPass());
-  pm.addPass(createConvertControlFlowToLLVMPass());
+  addHostToLLVMPasses(pm, /*genericAllocation=*/false);
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+std::string mlir::tp::getDefaultCUDAToolkitPath() {
+#ifdef TP_DEFAULT_CUDA_ROOT
+  return TP_DEFAULT_CUDA_ROOT;
+#else
+  return "/usr/local/cuda";
+#endif
+}
+
+void mlir::tp::addTPToGPUPipeline(OpPassManager &pm,
+                                  const TPToGPUOptions &options) {
+  bool codegen = options.matmul == MatmulLowering::codegen;
+  if (options.profile)
+    pm.addPass(createInsertProfileTimers({RuntimeTarget::gpu}));
+  if (!codegen)
+    pm.addPass(createLinearToCuBLASLt());
+  pm.addPass(createConvertTPToLinalg());
+  pm.addPass(createConvertTPToRuntime({RuntimeTarget::gpu}));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  addBufferizationPasses(pm);
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  if (codegen)
+    pm.addPass(createGPUMatmulCodegen());
+  pm.addPass(createGPUDeviceCopies());
+
+  // Every remaining linalg op is elementwise (or a fill or copy): parallel
+  // loops, one row of a block per 256 columns (consecutive threads on
+  // consecutive elements), mapped to blocks and threads.
+  OpPassManager &fn = pm.nest<func::FuncOp>();
+  fn.addPass(createConvertLinalgToParallelLoopsPass());
+  fn.addPass(createParallelLoopTilingPass({1, 256}, /*noMinMaxBounds=*/true));
+  fn.addPass(createGpuMapParallelLoopsPass());
+  fn.addPass(createConvertParallelLoopToGpuPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createCanonicalizerPass());
+
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.chip;
+  target.features = options.features;
+  target.optLevel = options.optLevel;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addPass(createSCFToControlFlowPass());
+  ConvertGpuOpsToNVVMOpsOptions nvvm;
+  nvvm.indexBitwidth = 64;
+  kernels.addPass(createConvertGpuOpsToNVVMOps(nvvm));
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+
+  // memref.alloc and dealloc of the host code become calls of the generic
+  // allocation functions, which the GPU runtime implements on the device;
+  // gpu-to-llvm, which would lower them to malloc, comes after, for the
+  // launches.
+  addHostToLLVMPasses(pm, /*genericAllocation=*/true);
+  pm.addPass(createGpuToLLVMConversionPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  GpuModuleToBinaryPassOptions binary;
+  binary.toolkitPath = options.toolkit;
+  binary.compilationTarget = options.format;
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+}
+
 void mlir::tp::registerTPPipelines() {
+  PassPipelineRegistration<TPToGPUOptions>(
+      "tp-to-gpu-pipeline",
+      "Lower partitioned tp IR to the LLVM dialect and a cubin for NVIDIA "
+      "GPUs",
+      addTPToGPUPipeline);
   PassPipelineRegistration<TPToLLVMOptions>(
       "tp-to-llvm-pipeline",
       "Lower partitioned tp IR to the LLVM dialect for CPU threads",

@@ -15,6 +15,7 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "llvm/Support/ToolOutputFile.h"
 
@@ -24,6 +25,8 @@ int main(int argc, char **argv) {
   // the linalg/tensor/gpu/LLVM levels of the pipelines can be processed.
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
+  // gpu-module-to-binary translates kernels to LLVM IR on the way to PTX.
+  mlir::registerAllToLLVMIRTranslations(registry);
   mlir::registerAllPasses();
   mlir::tp::registerModelDialects(registry);
   mlir::tp::registerTPPassesAndPipelines();

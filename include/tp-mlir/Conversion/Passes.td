@@ -57,10 +57,16 @@ def ConvertTPToRuntime : Pass<"convert-tp-to-runtime", "::mlir::ModuleOp"> {
     their `tp.name` and `tp.shard` argument attributes: hosts read the names
     and the manifest before lowering, and LLVM has no use for them. The same
     calls serve the threads and MPI backends; which communicator answers is
-    the host's choice. The pass uses the host runtimes' ABI; other compilers
-    and device runtimes call `populateTPToRuntimePatterns` with a
+    the host's choice. With `runtime=gpu` the collectives call the GPU
+    runtime (`tp_gpu_all_gather` and so on) on device buffers instead. Other
+    compilers and device runtimes call `populateTPToRuntimePatterns` with a
     `CollectiveABI` of their own.
   }];
+  let options = [
+    Option<"runtime", "runtime", "::mlir::tp::RuntimeTarget",
+           /*default=*/"::mlir::tp::RuntimeTarget::host",
+           "The runtime the collectives call: host (threads and MPI) or gpu">
+  ];
   let dependentDialects = [
     "::mlir::tp::TPDialect",
     "::mlir::func::FuncDialect", "::mlir::bufferization::BufferizationDialect",
@@ -77,8 +83,15 @@ def InsertProfileTimers : Pass<"tp-insert-profile-timers", "::mlir::ModuleOp"> {
     function's `tp.profile` attribute, one name per id:
     `"compute <location>"` or `"communication <location>"`, where the
     location is that of the model-level layer the op came from. Hosts print
-    compute and communication time per layer from it.
+    compute and communication time per layer from it. With `runtime=gpu`
+    the timers are `tp_rt_gpu_timer_begin` and `tp_rt_gpu_timer_end`, CUDA
+    events on the rank's stream.
   }];
+  let options = [
+    Option<"runtime", "runtime", "::mlir::tp::RuntimeTarget",
+           /*default=*/"::mlir::tp::RuntimeTarget::host",
+           "Whose timers: host (steady clock) or gpu (CUDA events)">
+  ];
   let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::arith::ArithDialect"];
 }
 
@@ -123,6 +136,75 @@ def LowerMatmulVectors : Pass<"tp-lower-matmul-vectors", "::mlir::ModuleOp"> {
     "::mlir::vector::VectorDialect", "::mlir::memref::MemRefDialect",
     "::mlir::transform::TransformDialect"
   ];
+}
+
+//===----------------------------------------------------------------------===//
+// The GPU lowering
+//===----------------------------------------------------------------------===//
+
+def LinearToCuBLASLt : Pass<"tp-linear-to-cublaslt", "::mlir::ModuleOp"> {
+  let summary = "Run the local matmuls of f32 tp layers through cuBLASLt";
+  let description = [{
+    For the GPU, before bufferization: each f32 `tp.local_linear` (and
+    `tp.linear`) becomes a call of the GPU runtime's cuBLASLt matmul on
+    device buffers, `y = epilogue(x W^T + b)`, with the bias and the
+    activation fused into cuBLASLt's epilogue where it has one: none,
+    bias, relu, relu + bias, gelu_tanh and gelu_tanh + bias
+    (`tp_gpu_matmul_nt`, `tp_gpu_matmul_nt_bias`; the last argument is the
+    epilogue, `GPUEpilogue` in tp-mlir/Runtime/EntryPoints.h). Other
+    activations (the exact gelu, sigmoid, tanh, silu) keep the bias in the
+    epilogue and follow as a `tp.activation`, which convert-tp-to-linalg
+    makes a generated kernel.
+
+    ```mlir
+    %y = tp.local_linear %x, %w, %b activation(relu) : ...
+    ```
+
+    becomes
+
+    ```mlir
+    %xb = bufferization.to_buffer %x read_only : ... to memref<?x?xf32, strided<[?, ?], offset: ?>>
+    ...
+    %out = memref.alloc(%m, %n) : memref<?x?xf32>
+    call @tp_gpu_matmul_nt_bias(%xb, %wb, %bb, %outv, %c1_i32) : ...
+    %y = bufferization.to_tensor %out restrict writable : ...
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::func::FuncDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def GPUMatmulCodegen : Pass<"tp-gpu-matmul-codegen", "::mlir::ModuleOp"> {
+  let summary = "Generate a tiled shared-memory GPU kernel for each matmul";
+  let description = [{
+    For `matmul=codegen` on the GPU, after bufferization: each transposed-B
+    `linalg.matmul` on f32 memrefs (`C += A B^T`, A: M x K, B: N x K) becomes
+    a `gpu.launch` of 16 x 16 threads per block, one block per 16 x 16 tile
+    of C. The block walks K in steps of 16: its threads load a tile of A and
+    a tile of B into workgroup (shared) memory, zero outside the operands,
+    synchronize, and each accumulates its element of C from the two tiles.
+    gpu-kernel-outlining then makes it a kernel like any other.
+  }];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"
+  ];
+}
+
+def GPUDeviceCopies : Pass<"tp-gpu-device-copies", "::mlir::ModuleOp"> {
+  let summary = "Make buffer copies kernels, and refuse host-only memory";
+  let description = [{
+    For the GPU, after bufferization: every `memref.copy` (bufferization's
+    copies and clones) becomes a `linalg.copy`, which the parallel-loop
+    mapping turns into a kernel, since every buffer of GPU code is device
+    memory. A `memref.get_global` (a dense constant) would live in host
+    memory, where kernels cannot read it: it is an error that names the
+    constant.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
 #endif // TP_MLIR_CONVERSION_PASSES_TD

@@ -1,5 +1,4 @@
-//===- Pipelines.h - tp pass pipelines ---------------------------*- C++
-//-*-===//
+//===- Pipelines.h - tp pass pipelines --------------------------*- C++ -*-===//
 //
 // The pipelines, as C++ functions for other compilers and as registered
 // pipelines for the command line.
@@ -12,6 +11,8 @@
 #include "tp-mlir/Support/OptionEnums.h"
 
 #include "mlir/Pass/PassOptions.h"
+
+#include <string>
 
 namespace mlir {
 class OpPassManager;
@@ -58,8 +59,56 @@ struct TPToLLVMOptions : public PassPipelineOptions<TPToLLVMOptions> {
 /// Public partitioned functions get a C interface (`_mlir_ciface_<name>`).
 void addTPToLLVMPipeline(OpPassManager &pm, const TPToLLVMOptions &options);
 
-/// Registers `tp-partition-pipeline` and `tp-to-llvm-pipeline` for the
-/// command line.
+/// The CUDA toolkit tp-mlir was configured with (/usr/local/cuda unless the
+/// build said otherwise).
+std::string getDefaultCUDAToolkitPath();
+
+struct TPToGPUOptions : public PassPipelineOptions<TPToGPUOptions> {
+  Option<MatmulLowering> matmul{
+      *this, "matmul",
+      llvm::cl::desc("Local matmuls: blas (cuBLASLt, bias and activation in "
+                     "its epilogue) or codegen (a generated tiled kernel)"),
+      llvm::cl::init(MatmulLowering::blas)};
+  Option<bool> profile{
+      *this, "profile",
+      llvm::cl::desc("Time every compute op and collective with CUDA events "
+                     "(tp.profile)"),
+      llvm::cl::init(false)};
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("The GPU the kernels are for"),
+                           llvm::cl::init("sm_90")};
+  Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX features of the kernels (the PTX ISA version)"),
+      llvm::cl::init("+ptx80")};
+  Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("The CUDA toolkit whose ptxas makes the cubin and whose "
+                     "libdevice implements math functions"),
+      llvm::cl::init(getDefaultCUDAToolkitPath())};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("What gpu-module-to-binary embeds: bin (a cubin), "
+                     "fatbin, isa (PTX text) or llvm (LLVM IR)"),
+      llvm::cl::init("bin")};
+  Option<unsigned> optLevel{
+      *this, "opt-level",
+      llvm::cl::desc("Optimization level of the kernels' LLVM and ptxas"),
+      llvm::cl::init(3)};
+};
+
+/// Partitioned SPMD level to the LLVM dialect for NVIDIA GPUs, kernels
+/// compiled to a cubin embedded in a gpu.binary: local matmuls to cuBLASLt
+/// calls with fused epilogues (or a generated tiled kernel), collectives to
+/// the GPU runtime, one-shot bufferization, every other op (activations,
+/// bias after a reduction, slices, copies) to parallel loops mapped to
+/// blocks and threads and outlined as kernels, NVVM, and the host side with
+/// memref allocation on the device (finalize-memref-to-llvm's generic
+/// allocation functions, which the GPU runtime implements).
+void addTPToGPUPipeline(OpPassManager &pm, const TPToGPUOptions &options);
+
+/// Registers `tp-partition-pipeline`, `tp-to-llvm-pipeline` and
+/// `tp-to-gpu-pipeline` for the command line.
 void registerTPPipelines();
 
 } // namespace tp

@@ -12,6 +12,8 @@
 #ifndef TP_MLIR_RUNTIME_ENTRYPOINTS_H
 #define TP_MLIR_RUNTIME_ENTRYPOINTS_H
 
+#include <cstdint>
+
 namespace mlir::tp::rt::entry {
 
 inline constexpr const char kCInterfacePrefix[] = "_mlir_ciface_";
@@ -31,6 +33,19 @@ inline constexpr const char kMatmulNT[] = "tp_rt_matmul_nt";
 /// (id: i64): bracket profiled region `id`.
 inline constexpr const char kTimerBegin[] = "tp_rt_timer_begin";
 inline constexpr const char kTimerEnd[] = "tp_rt_timer_end";
+
+// The GPU runtime (Runtime/GPU.h): the same signatures on device buffers.
+inline constexpr const char kGPUAllGather[] = "tp_gpu_all_gather";
+inline constexpr const char kGPUAllReduce[] = "tp_gpu_all_reduce";
+inline constexpr const char kGPUReduceScatter[] = "tp_gpu_reduce_scatter";
+/// (x, w, y: strided 2-D f32 memrefs, epilogue: i32).
+inline constexpr const char kGPUMatmulNT[] = "tp_gpu_matmul_nt";
+/// (x, w: strided 2-D, b: strided 1-D, y: strided 2-D, epilogue: i32).
+inline constexpr const char kGPUMatmulNTBias[] = "tp_gpu_matmul_nt_bias";
+/// The cuBLASLt epilogues the matmul applies.
+enum class GPUEpilogue : int32_t { None = 0, Relu = 1, GeluTanh = 2 };
+inline constexpr const char kGPUTimerBegin[] = "tp_rt_gpu_timer_begin";
+inline constexpr const char kGPUTimerEnd[] = "tp_rt_gpu_timer_end";
 
 } // namespace mlir::tp::rt::entry
 

@@ -1,8 +1,9 @@
 //===- OptionEnums.h - enumerated options of passes and tools ---*- C++ -*-===//
 //
-// PartitionStrategy, MatmulLowering and Backend (OptionEnums.td), each with
-// the command-line parser of EnumOption.h, so that pass options, pipeline
-// options and tool flags of these types accept exactly their keywords.
+// PartitionStrategy, MatmulLowering, Backend and RuntimeTarget
+// (OptionEnums.td), each with the command-line parser of EnumOption.h, so
+// that pass options, pipeline options and tool flags of these types accept
+// exactly their keywords.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,5 +26,6 @@
 TP_ENUM_OPTION_PARSER(mlir::tp, PartitionStrategy)
 TP_ENUM_OPTION_PARSER(mlir::tp, MatmulLowering)
 TP_ENUM_OPTION_PARSER(mlir::tp, Backend)
+TP_ENUM_OPTION_PARSER(mlir::tp, RuntimeTarget)
 
 #endif // TP_MLIR_SUPPORT_OPTIONENUMS_H

@@ -29,6 +29,7 @@ std::string describeLocation(Location loc) {
 
 struct InsertProfileTimersPass
     : tp::impl::InsertProfileTimersBase<InsertProfileTimersPass> {
+  using InsertProfileTimersBase::InsertProfileTimersBase;
   void runOnOperation() override {
     ModuleOp module = getOperation();
     OpBuilder builder(&getContext());
@@ -44,10 +45,14 @@ struct InsertProfileTimersPass
       });
       if (ops.empty())
         continue;
+      bool gpu = runtime == RuntimeTarget::gpu;
       func::FuncOp begin = getOrInsertRuntimeFunc(
-          builder, module, rt::entry::kTimerBegin, timerType, false);
+          builder, module,
+          gpu ? rt::entry::kGPUTimerBegin : rt::entry::kTimerBegin, timerType,
+          false);
       func::FuncOp end = getOrInsertRuntimeFunc(
-          builder, module, rt::entry::kTimerEnd, timerType, false);
+          builder, module, gpu ? rt::entry::kGPUTimerEnd : rt::entry::kTimerEnd,
+          timerType, false);
       SmallVector<Attribute> names;
       for (auto [id, op] : llvm::enumerate(ops)) {
         bool comm = isa<AllGatherOp, AllReduceOp, ReduceScatterOp>(op);

@@ -57,19 +57,20 @@ Value extentOf(OpBuilder &b, Location loc, Value tensor, int64_t dim) {
   return indexConstant(b, loc, type.getDimSize(dim));
 }
 
-/// A read-only view of `tensor` as an unranked memref in `memorySpace`.
+/// A read-only view of `tensor` as an unranked memref, as `abi` takes it.
 Value readBuffer(OpBuilder &b, Location loc, Value tensor,
-                 Attribute memorySpace) {
+                 const CollectiveABI &abi) {
   auto type = cast<RankedTensorType>(tensor.getType());
-  SmallVector<int64_t> strides(type.getRank(), ShapedType::kDynamic);
-  auto layout =
-      StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic, strides);
-  auto memrefType = MemRefType::get(type.getShape(), type.getElementType(),
-                                    layout, memorySpace);
-  Value buffer = bufferization::ToBufferOp::create(b, loc, memrefType, tensor,
-                                                   /*read_only=*/true);
+  Value buffer =
+      abi.contiguousInputs
+          ? bufferization::ToBufferOp::create(
+                b, loc,
+                MemRefType::get(type.getShape(), type.getElementType(),
+                                MemRefLayoutAttrInterface(), abi.memorySpace),
+                tensor, /*read_only=*/true)
+          : readStridedBuffer(b, loc, tensor, abi.memorySpace);
   return memref::CastOp::create(
-      b, loc, UnrankedMemRefType::get(type.getElementType(), memorySpace),
+      b, loc, UnrankedMemRefType::get(type.getElementType(), abi.memorySpace),
       buffer);
 }
 
@@ -86,7 +87,7 @@ Value callCollective(ConversionPatternRewriter &rewriter, Operation *op,
   Value out = memref::AllocOp::create(rewriter, loc, bufferType, dynamicSizes);
   Type unranked =
       UnrankedMemRefType::get(resultType.getElementType(), abi.memorySpace);
-  SmallVector<Value> args{readBuffer(rewriter, loc, input, abi.memorySpace),
+  SmallVector<Value> args{readBuffer(rewriter, loc, input, abi),
                           memref::CastOp::create(rewriter, loc, unranked, out)};
   SmallVector<Type> argTypes{unranked, unranked};
   for (Value v : extra) {
@@ -267,9 +268,12 @@ struct ReduceScatterToCall : RuntimePattern<ReduceScatterOp> {
 
 struct ConvertTPToRuntimePass
     : tp::impl::ConvertTPToRuntimeBase<ConvertTPToRuntimePass> {
+  using ConvertTPToRuntimeBase::ConvertTPToRuntimeBase;
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    const CollectiveABI &abi = getHostCollectiveABI();
+    const CollectiveABI &abi = runtime == RuntimeTarget::gpu
+                                   ? getGPUCollectiveABI()
+                                   : getHostCollectiveABI();
     ConversionTarget target(getContext());
     configureTPToRuntimeTarget(target);
     RewritePatternSet patterns(&getContext());
@@ -302,6 +306,22 @@ const CollectiveABI &mlir::tp::getHostCollectiveABI() {
       rt::entry::kReduceScatter,
       [](Type t) { return t.isF32(); },
       Attribute()};
+  return abi;
+}
+
+const CollectiveABI &mlir::tp::getGPUCollectiveABI() {
+  // Compiled GPU code allocates every buffer in device memory (its
+  // allocation functions are the GPU runtime's), so the default memory space
+  // is device memory there.
+  static const CollectiveABI abi{
+      "GPU",
+      rt::entry::kRank,
+      rt::entry::kGPUAllGather,
+      rt::entry::kGPUAllReduce,
+      rt::entry::kGPUReduceScatter,
+      [](Type t) { return t.isF32(); },
+      Attribute(),
+      /*contiguousInputs=*/true};
   return abi;
 }
 

@@ -5,7 +5,7 @@
 // the entry points, the element types it implements, and where result
 // buffers live. The host runtimes (threads and MPI) share one ABI, because
 // the communicator that answers a call is chosen at run time, per thread:
-// one compiled object runs on both. A device runtime (NCCL) gives its own.
+// one compiled object runs on both. The GPU runtime (NCCL) has its own.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,10 +38,17 @@ struct CollectiveABI {
   /// The memory space of the result buffers (null: the default, host
   /// memory).
   Attribute memorySpace;
+  /// Inputs are passed with an identity layout, so a strided operand is
+  /// copied by bufferization before the call (runtimes that hand buffers to
+  /// a device library, which takes contiguous memory only).
+  bool contiguousInputs = false;
 };
 
 /// The ABI of the threads and MPI runtimes: host buffers, f32.
 const CollectiveABI &getHostCollectiveABI();
+/// The ABI of the GPU runtime (tp-mlir/Runtime/GPU.h): device buffers, f32,
+/// NCCL or the single-GPU communicator behind it.
+const CollectiveABI &getGPUCollectiveABI();
 
 /// Lowers tp.rank, tp.all_slice (a slice at the rank's balanced offset, no
 /// call), tp.all_gather, tp.all_reduce and tp.reduce_scatter into calls of

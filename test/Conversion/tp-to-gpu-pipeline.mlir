@@ -1,0 +1,69 @@
+// REQUIRES: gpu-backend
+// RUN: tp-opt %s --tp-to-gpu-pipeline | FileCheck %s
+// RUN: tp-opt %s --tp-to-gpu-pipeline="matmul=codegen format=isa" | FileCheck %s --check-prefix=CODEGEN
+// RUN: tp-opt %s --tp-to-gpu-pipeline="profile=true" | FileCheck %s --check-prefix=PROFILE
+
+// Every kernel's PTX is accepted by the toolkit's ptxas for sm_90, and the
+// cubins the pipeline embeds are CUDA ELF objects.
+// RUN: rm -rf %t && mkdir -p %t
+// RUN: tp-opt %s --tp-to-gpu-pipeline="matmul=codegen format=isa" -o %t/isa.mlir
+// RUN: %python %S/../Inputs/gpu-objects.py %t/isa.mlir %t/ptx > %t/ptx.list
+// RUN: for f in $(cat %t/ptx.list); do %ptxas -arch=sm_90 $f -o $f.cubin || exit 1; done
+// RUN: wc -l < %t/ptx.list | FileCheck %s --check-prefix=NPTX
+// RUN: tp-opt %s --tp-to-gpu-pipeline -o %t/bin.mlir
+// RUN: %python %S/../Inputs/gpu-objects.py %t/bin.mlir %t/bin | FileCheck %s --check-prefix=CUBIN
+// RUN: readelf -h %t/bin/chain_kernel.0.cubin | FileCheck %s --check-prefix=ELF
+
+// Options that cannot be honoured are errors.
+// RUN: not tp-opt %s --tp-to-gpu-pipeline="toolkit=%t/none" 2>&1 | FileCheck %s --check-prefix=TOOLKIT
+// RUN: not tp-opt %s --tp-to-gpu-pipeline="chip=sm_12" 2>&1 | FileCheck %s --check-prefix=CHIP
+// RUN: not tp-opt %s --tp-to-gpu-pipeline="matmul=tensorcore" 2>&1 | FileCheck %s --check-prefix=MATMUL
+
+// Tests the whole GPU lowering of a column/row pair and an activation
+// cuBLASLt has no epilogue for: the host side reaches the LLVM dialect and
+// allocates through the GPU runtime (device memory), the matmuls call
+// cuBLASLt with their epilogues, the collective calls the GPU runtime, and
+// what is left (bias and relu after the reduction, silu) runs as kernels
+// in a cubin.
+// CHECK-NOT: linalg.
+// CHECK-NOT: = tp.
+// CHECK-DAG: llvm.func @_mlir_memref_to_llvm_alloc(i64) -> !llvm.ptr
+// CHECK-DAG: llvm.func @_mlir_ciface_tp_gpu_all_reduce(!llvm.ptr, !llvm.ptr, i32)
+// CHECK-DAG: llvm.func @_mlir_ciface_tp_gpu_matmul_nt_bias(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, i32)
+// CHECK-DAG: llvm.func @_mlir_ciface_tp_gpu_matmul_nt(!llvm.ptr, !llvm.ptr, !llvm.ptr, i32)
+// CHECK: llvm.func @chain(
+// CHECK: llvm.call @tp_gpu_matmul_nt_bias(
+// CHECK: llvm.call @tp_gpu_matmul_nt(
+// CHECK: llvm.call @tp_gpu_all_reduce(
+// CHECK: gpu.launch_func @chain_kernel::@chain_kernel
+// CHECK: llvm.call @tp_gpu_matmul_nt(
+// CHECK: gpu.launch_func @chain_kernel_0::@chain_kernel
+// CHECK-NOT: gpu.launch_func
+// CHECK: llvm.func @_mlir_ciface_chain(
+// CHECK: gpu.binary @chain_kernel  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}bin = "\7FELF
+// CHECK: gpu.binary @chain_kernel_0
+
+// CODEGEN-NOT: tp_gpu_matmul
+// CODEGEN: llvm.call @tp_gpu_all_reduce
+// CODEGEN: gpu.binary @chain_kernel  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}assembly = "{{.*}}.target sm_90
+// CODEGEN: gpu.binary {{.*}}assembly = "{{.*}}.shared .align 4 .b8 __wg_{{.*}}[1024]{{.*}}.shared .align 4 .b8 __wg_{{.*}}[1088]{{.*}}bar.sync
+
+// PROFILE: llvm.func @chain({{.*}}tp.profile = ["compute {{.*}}", "compute {{.*}}", "communication {{.*}}", "compute {{.*}}", "compute {{.*}}"]
+// PROFILE-COUNT-5: llvm.call @tp_rt_gpu_timer_begin
+
+// NPTX: 9
+// CUBIN: chain_kernel.0.cubin
+// ELF: Machine: NVIDIA CUDA architecture
+// TOOLKIT: error: CUDA path: {{.*}}none does not exist or is not a directory.
+// CHIP: error: Minimum NVVM target SM version is sm_20
+// MATMUL: unknown value 'tensorcore'; expected one of: blas, codegen
+module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
+  func.func @chain(%x: tensor<4x8xf32>, %w0: tensor<3x8xf32>, %b0: tensor<3xf32>, %w1: tensor<8x3xf32>, %b1: tensor<8xf32>, %w2: tensor<5x8xf32>) -> tensor<4x5xf32> attributes {tp.spmd} {
+    %0 = tp.local_linear %x, %w0, %b0 activation(gelu_tanh) : tensor<4x8xf32>, tensor<3x8xf32>, tensor<3xf32> -> tensor<4x3xf32>
+    %1 = tp.local_linear %0, %w1 : tensor<4x3xf32>, tensor<8x3xf32> -> tensor<4x8xf32>
+    %2 = tp.all_reduce sum %1 : tensor<4x8xf32>
+    %3 = tp.bias_activation %2, %b1 activation(relu) : tensor<4x8xf32>, tensor<8xf32>
+    %4 = tp.local_linear %3, %w2 activation(silu) : tensor<4x8xf32>, tensor<5x8xf32> -> tensor<4x5xf32>
+    return %4 : tensor<4x5xf32>
+  }
+}
