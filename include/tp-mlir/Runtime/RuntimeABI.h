@@ -35,6 +35,9 @@ void _mlir_ciface_tp_rt_reduce_scatter(UnrankedMemRefType<float> *in,
 /// Brackets region `id` of the profile (see below).
 void tp_rt_timer_begin(int64_t id);
 void tp_rt_timer_end(int64_t id);
+/// Adds `seconds` to region `id`: for timers measured another way (CUDA
+/// events).
+void tp_rt_timer_add(int64_t id, double seconds);
 }
 
 namespace mlir::tp::rt {

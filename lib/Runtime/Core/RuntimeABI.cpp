@@ -134,7 +134,7 @@ void _mlir_ciface_tp_rt_reduce_scatter(UnrankedMemRefType<float> *in,
 }
 
 void tp_rt_timer_begin(int64_t id) {
-  if (!currentProfile)
+  if (!currentProfile || id < 0)
     return;
   if (static_cast<int64_t>(timerStarts.size()) <= id)
     timerStarts.resize(id + 1);
@@ -142,16 +142,23 @@ void tp_rt_timer_begin(int64_t id) {
 }
 
 void tp_rt_timer_end(int64_t id) {
-  if (!currentProfile)
+  if (!currentProfile || id < 0 ||
+      static_cast<int64_t>(timerStarts.size()) <= id)
+    return;
+  tp_rt_timer_add(id, std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - timerStarts[id])
+                          .count());
+}
+
+void tp_rt_timer_add(int64_t id, double seconds) {
+  if (!currentProfile || id < 0)
     return;
   Profile &p = *currentProfile;
   if (static_cast<int64_t>(p.seconds.size()) <= id) {
     p.seconds.resize(id + 1, 0.0);
     p.counts.resize(id + 1, 0);
   }
-  p.seconds[id] += std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - timerStarts[id])
-                       .count();
+  p.seconds[id] += seconds;
   ++p.counts[id];
 }
 }
