@@ -198,3 +198,44 @@ ArgumentSource::getRankArguments(const PartitionedModel &program,
   }
   return args;
 }
+
+llvm::Expected<SmallVector<ArgumentWriter>>
+ArgumentSource::getRankArgumentWriters(const PartitionedModel &program,
+                                       int64_t rank) const {
+  SmallVector<ArgumentWriter> writers;
+  for (unsigned i = 0; i < model->getNumArguments(); ++i) {
+    ShardAttr shard = program.getShard(i);
+    std::optional<int64_t> dim;
+    int64_t offset = 0, size = 0;
+    SmallVector<int64_t> shape(fullShapes[i]);
+    if (shard) {
+      dim = *shard.getDim();
+      offset = shard.getOffsets()[rank];
+      size = shard.getSizes()[rank];
+      shape[*dim] = size;
+    }
+    ArgumentWriter writer;
+    writer.shape = shape;
+    if (model->isWeight(i) && weights) {
+      // Straight from the mapped file to wherever the sink writes.
+      std::string name = model->getCheckpointName(i)->str();
+      writer.write = [this, i, name, dim, offset,
+                      size](ArgumentWriter::Sink sink) {
+        return weights->readSlice(name, fullShapes[i], dim, offset, size,
+                                  sink);
+      };
+    } else {
+      writer.write = [this, i, dim, offset,
+                      size](ArgumentWriter::Sink sink) -> llvm::Error {
+        llvm::Expected<Tensor> t = get(i, dim, offset, size);
+        if (!t)
+          return t.takeError();
+        sink(0, reinterpret_cast<const char *>(t->data.data()),
+             4 * static_cast<int64_t>(t->data.size()));
+        return llvm::Error::success();
+      };
+    }
+    writers.push_back(std::move(writer));
+  }
+  return writers;
+}

@@ -90,22 +90,26 @@ static CheckResult unpackCheck(const float *in, const CheckResult &like) {
   return c;
 }
 
-SmallVector<Tensor> *Session::getRankArguments(int64_t rank,
-                                               std::string &error) {
+CompiledModel::RankState *Session::getRankState(int64_t rank,
+                                                std::string &error) {
   {
     std::lock_guard<std::mutex> lock(mutex);
-    auto it = rankArguments.find(rank);
-    if (it != rankArguments.end())
-      return &it->second;
+    auto it = rankStates.find(rank);
+    if (it != rankStates.end())
+      return it->second.get();
   }
-  llvm::Expected<SmallVector<Tensor>> args =
-      arguments.getRankArguments(program, rank);
-  if (!args) {
-    error = llvm::toString(args.takeError());
+  llvm::Expected<SmallVector<ArgumentWriter>> writers =
+      arguments.getRankArgumentWriters(program, rank);
+  if (!writers) {
+    error = llvm::toString(writers.takeError());
     return nullptr;
   }
+  std::unique_ptr<CompiledModel::RankState> state =
+      compiled->placeArguments(*writers, error);
+  if (!state)
+    return nullptr;
   std::lock_guard<std::mutex> lock(mutex);
-  return &(rankArguments[rank] = std::move(*args));
+  return (rankStates[rank] = std::move(state)).get();
 }
 
 FailureOr<RunResult> Session::run(rt::Executor &executor,
@@ -136,8 +140,8 @@ FailureOr<RunResult> Session::run(rt::Executor &executor,
   bool ok = executor.run([&](rt::Communicator &comm) {
     int64_t r = comm.rank();
     std::string argumentError;
-    SmallVector<Tensor> *args = getRankArguments(r, argumentError);
-    if (!args)
+    CompiledModel::RankState *state = getRankState(r, argumentError);
+    if (!state)
       return comm.abort(argumentError);
     if (options.check && r == 0 && !reference) {
       llvm::Expected<BoundedResults> ref = computeReference();
@@ -150,10 +154,8 @@ FailureOr<RunResult> Session::run(rt::Executor &executor,
       return;
 
     std::string invokeError;
-    FailureOr<Tensor> out = failure();
     auto once = [&]() -> bool {
-      out = compiled->invoke(*args, invokeError);
-      if (failed(out)) {
+      if (failed(compiled->run(*state, invokeError))) {
         comm.abort(invokeError);
         return false;
       }
@@ -190,6 +192,9 @@ FailureOr<RunResult> Session::run(rt::Executor &executor,
     std::vector<float> peaks(devices);
     comm.allGather(&peak, peaks.data(), 1, 1, 1);
 
+    FailureOr<Tensor> out = compiled->takeResult(*state, invokeError);
+    if (failed(out))
+      return comm.abort(invokeError);
     SmallVector<Tensor> outputs{std::move(*out)};
     std::optional<CheckResult> verdict;
     if (options.check) {

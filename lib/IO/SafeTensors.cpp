@@ -173,9 +173,11 @@ std::string SafeTensorsFile::describeNames(llvm::StringRef missing) const {
   return text;
 }
 
-llvm::Expected<Tensor> SafeTensorsFile::read(
-    llvm::StringRef name, llvm::ArrayRef<int64_t> expectedShape,
-    std::optional<int64_t> dim, int64_t offset, int64_t size) const {
+llvm::Error SafeTensorsFile::readSlice(llvm::StringRef name,
+                                       llvm::ArrayRef<int64_t> expectedShape,
+                                       std::optional<int64_t> dim,
+                                       int64_t offset, int64_t size,
+                                       SliceSink sink) const {
   auto fail = [&](const llvm::Twine &message) {
     return createStringError(std::errc::invalid_argument, "%s: %s",
                              path.c_str(), message.str().c_str());
@@ -193,11 +195,9 @@ llvm::Expected<Tensor> SafeTensorsFile::read(
   const char *base = data + entry.begin;
   // The slice is `outer` runs of `size * inner` contiguous elements; the
   // whole tensor is one run.
-  llvm::SmallVector<int64_t> shape(entry.shape);
   int64_t extent = 1, inner = 1, outer = 1;
   if (dim) {
-    extent = shape[*dim];
-    shape[*dim] = size;
+    extent = entry.shape[*dim];
     inner =
         numElements(llvm::ArrayRef<int64_t>(entry.shape).drop_front(*dim + 1));
     outer = numElements(llvm::ArrayRef<int64_t>(entry.shape).take_front(*dim));
@@ -205,21 +205,20 @@ llvm::Expected<Tensor> SafeTensorsFile::read(
     size = extent = numElements(entry.shape);
     offset = 0;
   }
-  Tensor t(shape);
-  // Copy the slice only, and give the mapped pages back as it goes: the
+  // Hand over the slice only, and give the mapped pages back as it goes: the
   // kernel maps the neighbours of every page read (fault-around), so a
   // column shard would otherwise keep the whole weight resident in every
   // process, and a whole tensor would stay resident twice.
   constexpr int64_t kReleaseBytes = 1 << 20;
-  char *dst = reinterpret_cast<char *>(t.data.data());
+  int64_t at = 0;
   int64_t runBytes = 4 * size * inner;
   const char *unreleased = nullptr;
   for (int64_t o = 0; o < outer; ++o) {
     const char *src = base + 4 * (o * extent + offset) * inner;
     for (int64_t done = 0; done < runBytes; done += kReleaseBytes) {
       int64_t piece = std::min(kReleaseBytes, runBytes - done);
-      std::memcpy(dst, src + done, piece);
-      dst += piece;
+      sink(at, src + done, piece);
+      at += piece;
       if (!unreleased)
         unreleased = src + done;
       if (src + done + piece - unreleased >= kReleaseBytes) {
@@ -230,7 +229,29 @@ llvm::Expected<Tensor> SafeTensorsFile::read(
     if (o + 1 == outer && unreleased)
       release(unreleased, src + runBytes);
   }
-  return t;
+  return llvm::Error::success();
+}
+
+llvm::Expected<Tensor> SafeTensorsFile::read(
+    llvm::StringRef name, llvm::ArrayRef<int64_t> expectedShape,
+    std::optional<int64_t> dim, int64_t offset, int64_t size) const {
+  llvm::SmallVector<int64_t> shape(expectedShape);
+  if (dim && *dim >= 0 && *dim < static_cast<int64_t>(shape.size()))
+    shape[*dim] = size;
+  // The shape is checked before any byte is handed over.
+  std::optional<Tensor> t;
+  if (llvm::Error e = readSlice(
+          name, expectedShape, dim, offset, size,
+          [&](int64_t at, const char *bytes, int64_t count) {
+            if (!t)
+              t.emplace(shape);
+            std::memcpy(reinterpret_cast<char *>(t->data.data()) + at, bytes,
+                        count);
+          }))
+    return std::move(e);
+  if (!t)
+    t.emplace(shape); // an empty slice
+  return std::move(*t);
 }
 
 void SafeTensorsFile::release(const char *begin, const char *end) const {

@@ -11,6 +11,7 @@
 #ifndef TP_MLIR_BACKEND_CPUBACKEND_H
 #define TP_MLIR_BACKEND_CPUBACKEND_H
 
+#include "tp-mlir/Backend/CompiledModel.h"
 #include "tp-mlir/Evaluator/Evaluator.h"
 #include "tp-mlir/Runtime/RuntimeABI.h"
 #include "tp-mlir/Support/OptionEnums.h"
@@ -46,47 +47,42 @@ struct CPUCompileOptions {
   bool forLinking = false;
 };
 
-class CPUModel {
+class CPUModel final : public CompiledModel {
 public:
   /// Compiles function `entry` of the partitioned `spmdModule` (which is
   /// left unchanged). The function must return exactly one tensor.
   static FailureOr<std::unique_ptr<CPUModel>>
   compile(ModuleOp spmdModule, StringRef entry,
           const CPUCompileOptions &options);
-  ~CPUModel();
+  ~CPUModel() override;
 
-  int64_t getNumDevices() const { return numDevices; }
-  /// Names of the profiled regions ("compute <loc>", "communication <loc>").
-  ArrayRef<std::string> getProfileNames() const { return profileNames; }
+  std::string describeTarget() const override { return "the CPU"; }
+  std::unique_ptr<RankState> placeArguments(ArrayRef<ArgumentWriter> args,
+                                            std::string &error) const override;
+  LogicalResult run(RankState &state, std::string &error) const override;
+  FailureOr<Tensor> takeResult(RankState &state,
+                               std::string &error) const override;
 
   /// Runs the calling thread's rank with its local arguments `args` and
-  /// returns its result. The thread's current communicator (set by an
-  /// executor) answers the collectives; when one fails, the result is
-  /// meaningless and the communicator holds the error. Timers write to the
-  /// thread's current profile, if any. Fails, with `error` set, when the
-  /// arguments do not fit the compiled function.
+  /// returns its result: placeArguments, run and takeResult in one. The
+  /// thread's current communicator (set by an executor) answers the
+  /// collectives; when one fails, the result is meaningless and the
+  /// communicator holds the error. Timers write to the thread's current
+  /// profile, if any. Fails, with `error` set, when the arguments do not fit
+  /// the compiled function.
   FailureOr<Tensor> invoke(ArrayRef<Tensor> args, std::string &error) const;
-
-  /// Writes the compiled code as an object file (compiled with forLinking).
-  /// Fails, saying why, when the file cannot be written.
-  llvm::Error writeObjectFile(StringRef path);
 
 private:
   CPUModel() = default;
-  std::unique_ptr<ExecutionEngine> engine;
-  void (*function)(void **) = nullptr;
-  int64_t numDevices = 1;
-  unsigned numArgs = 0;
-  SmallVector<SmallVector<int64_t>> argShapes;
-  int64_t resultRank = 0;
-  std::vector<std::string> profileNames;
 };
 
 /// The C header of an ahead-of-time compiled model: the entry point
 /// `_mlir_ciface_<entry>`, the memref descriptor types, the device count,
 /// and the manifest of every argument (name, full shape, split dim, and the
-/// offset and size of each rank's slice).
-std::string emitCHeader(FunctionOpInterface spmdFn, StringRef source);
+/// offset and size of each rank's slice). For the GPU target it also
+/// declares the GPU runtime's C functions (GPU.h).
+std::string emitCHeader(FunctionOpInterface spmdFn, StringRef source,
+                        RuntimeTarget target = RuntimeTarget::host);
 
 } // namespace tp
 } // namespace mlir

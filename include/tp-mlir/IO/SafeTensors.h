@@ -15,6 +15,7 @@
 
 #include "tp-mlir/Evaluator/Tensor.h"
 
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -46,6 +47,17 @@ public:
                               llvm::ArrayRef<int64_t> expectedShape,
                               std::optional<int64_t> dim = std::nullopt,
                               int64_t offset = 0, int64_t size = 0) const;
+
+  /// The same slice, handed to `sink` in pieces of its packed row-major
+  /// bytes (`at` is a piece's byte offset in the slice), straight from the
+  /// mapping: a caller copies it where it goes (device memory) with no copy
+  /// in between. Errors are reported before any piece.
+  using SliceSink =
+      llvm::function_ref<void(int64_t at, const char *bytes, int64_t size)>;
+  llvm::Error readSlice(llvm::StringRef name,
+                        llvm::ArrayRef<int64_t> expectedShape,
+                        std::optional<int64_t> dim, int64_t offset,
+                        int64_t size, SliceSink sink) const;
 
   const llvm::StringMap<Entry> &entries() const { return tensors; }
 

@@ -1,0 +1,219 @@
+//===- CompiledModel.cpp - what every backend's compiled model shares -----===//
+
+#include "tp-mlir/Backend/CompiledModel.h"
+
+#include "tp-mlir/Dialect/TP/IR/TPOps.h"
+
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdlib>
+#include <mutex>
+
+using namespace mlir;
+using namespace mlir::tp;
+
+CompiledModel::CompiledModel() = default;
+CompiledModel::~CompiledModel() = default;
+CompiledModel::RankState::~RankState() = default;
+
+MemRefDescriptor::MemRefDescriptor(float *data, ArrayRef<int64_t> shape)
+    : MemRefDescriptor(static_cast<int64_t>(shape.size())) {
+  words[0] = reinterpret_cast<int64_t>(data);
+  words[1] = reinterpret_cast<int64_t>(data);
+  int64_t stride = 1;
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    words[3 + d] = shape[d];
+    words[3 + rank + d] = stride;
+    stride *= shape[d];
+  }
+}
+
+LogicalResult CompiledModel::compile(ModuleOp spmdModule, StringRef entry,
+                                     const Target &target) {
+  static std::once_flag initTarget;
+  std::call_once(initTarget, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+
+  auto fn =
+      dyn_cast_or_null<FunctionOpInterface>(spmdModule.lookupSymbol(entry));
+  if (!fn)
+    return spmdModule.emitError()
+           << "no function named '" << entry << "' to compile";
+  if (!fn->hasAttr(TPDialect::kSPMDAttrName))
+    return fn.emitError() << "is not partitioned; run tp-partition first";
+  if (fn.getNumResults() != 1 || !isa<RankedTensorType>(fn.getResultTypes()[0]))
+    return fn.emitError() << "compiled functions return exactly one tensor, "
+                             "found "
+                          << fn.getNumResults() << " results";
+  // The host passes and reads f32 buffers; another element type would be
+  // reinterpreted, not converted.
+  for (Type type : llvm::concat<const Type>(fn.getArgumentTypes(),
+                                            fn.getResultTypes())) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (!tensor || !tensor.getElementType().isF32())
+      return fn.emitError() << "compiled functions take and return f32 "
+                               "tensors, found "
+                            << type;
+  }
+
+  numDevices = lookupMesh(fn).getNumDevices();
+  numArgs = fn.getNumArguments();
+  resultRank = cast<RankedTensorType>(fn.getResultTypes()[0]).getRank();
+  for (Type t : fn.getArgumentTypes())
+    argShapes.push_back(
+        SmallVector<int64_t>(cast<RankedTensorType>(t).getShape()));
+
+  OwningOpRef<ModuleOp> module = spmdModule.clone();
+  PassManager pm(spmdModule.getContext());
+  target.addPipeline(pm);
+  if (failed(pm.run(*module)))
+    return failure();
+  // The profile names survive lowering on the function.
+  module->walk([&](Operation *op) {
+    if (auto names = op->getAttrOfType<ArrayAttr>(TPDialect::kProfileAttrName))
+      if (SymbolTable::getSymbolName(op) == entry)
+        for (Attribute name : names)
+          profileNames.push_back(cast<StringAttr>(name).str());
+  });
+
+  auto transformer = makeOptimizingTransformer(target.optLevel, 0, nullptr);
+  if (target.forLinking)
+    return emitObject(*module, fn, transformer);
+  ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = transformer;
+  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  auto created = ExecutionEngine::create(*module, engineOptions);
+  if (!created)
+    return fn.emitError() << "JIT compilation failed: "
+                          << llvm::toString(created.takeError());
+  engine = std::move(*created);
+  std::vector<rt::RuntimeSymbol> symbols = target.symbols;
+  engine->registerSymbols([&symbols](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap map;
+    for (auto &[name, address] : symbols)
+      map[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                             llvm::JITSymbolFlags::Exported};
+    return map;
+  });
+  // Runs the module's constructors: a GPU module loads its kernels.
+  engine->initialize();
+  auto packed = engine->lookupPacked(("_mlir_ciface_" + entry).str());
+  if (!packed)
+    return fn.emitError() << "cannot find the compiled entry point: "
+                          << llvm::toString(packed.takeError());
+  function = *packed;
+  return success();
+}
+
+LogicalResult CompiledModel::emitObject(
+    ModuleOp module, FunctionOpInterface fn,
+    const std::function<llvm::Error(llvm::Module *)> &transformer) {
+  // Not through the JIT: ORC turns the module's constructors (a GPU
+  // module's kernel loading) into its own initializers, which an
+  // application linking the object would never run. A plain object keeps
+  // them in .init_array.
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return fn.emitError() << "cannot target this host: "
+                          << llvm::toString(builder.takeError());
+  builder->setRelocationModel(llvm::Reloc::PIC_);
+  builder->setCodeModel(llvm::CodeModel::Small);
+  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto tm = builder->createTargetMachine();
+  if (!tm)
+    return fn.emitError() << "cannot create a target machine: "
+                          << llvm::toString(tm.takeError());
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext);
+  if (!llvmModule)
+    return fn.emitError() << "cannot translate the lowered module to LLVM IR";
+  llvmModule->setTargetTriple((*tm)->getTargetTriple());
+  llvmModule->setDataLayout((*tm)->createDataLayout());
+  if (llvm::Error e = transformer(llvmModule.get()))
+    return fn.emitError() << "LLVM optimization failed: "
+                          << llvm::toString(std::move(e));
+  llvm::SmallVector<char, 0> bytes;
+  llvm::raw_svector_ostream os(bytes);
+  llvm::legacy::PassManager codegen;
+  if ((*tm)->addPassesToEmitFile(codegen, os, nullptr,
+                                 llvm::CodeGenFileType::ObjectFile))
+    return fn.emitError() << "this host's target cannot emit object files";
+  codegen.run(*llvmModule);
+  objectCode.assign(bytes.begin(), bytes.end());
+  return success();
+}
+
+bool CompiledModel::checkArguments(ArrayRef<ArgumentWriter> args,
+                                   std::string &error) const {
+  if (args.size() != numArgs) {
+    error = "the compiled function takes " + std::to_string(numArgs) +
+            " arguments, " + std::to_string(args.size()) + " were given";
+    return false;
+  }
+  for (auto [i, arg] : llvm::enumerate(args)) {
+    ArrayRef<int64_t> expected = argShapes[i];
+    bool fits = arg.shape.size() == expected.size();
+    for (size_t d = 0; fits && d < expected.size(); ++d)
+      fits = ShapedType::isDynamic(expected[d]) || expected[d] == arg.shape[d];
+    if (!fits) {
+      std::string message;
+      llvm::raw_string_ostream os(message);
+      os << "argument #" << i << " has shape " << formatShape(arg.shape)
+         << ", the compiled function takes ";
+      llvm::interleave(expected, os, [&](int64_t d) {
+        if (ShapedType::isDynamic(d))
+          os << "?";
+        else
+          os << d;
+      }, "x");
+      error = message;
+      return false;
+    }
+  }
+  return true;
+}
+
+void CompiledModel::call(void *resultDescriptor,
+                         ArrayRef<void *> argDescriptors) const {
+  if (!function) {
+    llvm::errs() << "tp-mlir: a model compiled for linking cannot run; "
+                    "compile it without forLinking\n";
+    std::abort();
+  }
+  std::vector<void *> pointers(argDescriptors.begin(), argDescriptors.end());
+  std::vector<void *> packed{&resultDescriptor};
+  for (void *&p : pointers)
+    packed.push_back(&p);
+  function(packed.data());
+}
+
+llvm::Error CompiledModel::writeObjectFile(StringRef path) {
+  if (objectCode.empty())
+    return llvm::createStringError(std::errc::invalid_argument,
+                                   "the model was not compiled for linking");
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return llvm::createStringError(ec, "%s", ec.message().c_str());
+  os << StringRef(objectCode.data(), objectCode.size());
+  os.close();
+  if (os.has_error()) {
+    ec = os.error();
+    os.clear_error();
+    return llvm::createStringError(ec, "%s", ec.message().c_str());
+  }
+  return llvm::Error::success();
+}
