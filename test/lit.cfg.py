@@ -54,7 +54,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.tp_tools_dir, append_path=True)
 
-tools = ["tp-opt", "tp-run", "tp-compile", "mlir-opt"]
+tools = ["tp-opt", "tp-run", "tp-compile", "mlir-opt", "tp-gpu-probe"]
 llvm_config.add_tool_substitutions(tools, [config.tp_tools_dir,
                                            config.llvm_tools_dir])
 config.substitutions.append(("%python", sys.executable))
@@ -111,3 +111,26 @@ def can_make_netns():
 import shutil
 if "mpi" in config.available_features and can_make_netns():
     config.available_features.add("netns")
+
+# The GPU backend: its compile-only tests run wherever it is built (the CUDA
+# toolkit is enough); tests that run GPU code need a device on which a
+# kernel really runs, which the probe checks.
+if is_on(config.tp_enable_gpu):
+    config.available_features.add("gpu-backend")
+    config.substitutions.append(("%ptxas",
+        os.path.join(config.tp_cuda_root, "bin", "ptxas")))
+    config.substitutions.append(("%tp_runtime_gpu",
+        " ".join(os.path.join(config.tp_lib_dir, "libTPMLIR%s.a" % l) for l in
+                 ["RuntimeGPU", "RuntimeThreads", "RuntimeCore"]) +
+        " " + config.tp_cuda_libraries + " -lstdc++ -lm -lpthread"))
+    import subprocess
+    probe = os.path.join(config.tp_tools_dir, "tp-gpu-probe")
+    try:
+        result = subprocess.run([probe], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, timeout=120)
+        if result.returncode == 0:
+            config.available_features.add("cuda-device")
+        lit_config.note("GPU probe: " +
+                        result.stdout.decode(errors="replace").strip())
+    except (OSError, subprocess.TimeoutExpired) as e:
+        lit_config.note("GPU probe failed: %s" % e)

@@ -13,6 +13,15 @@
         -lopenblas -lstdc++ -lm -lpthread -o mlp-mpi-app
      mpirun -np 2 ./mlp-mpi-app
 
+   or with each rank on a GPU (all sharing one GPU if the machine has one):
+
+     tp-compile examples/mlp.mlir --devices 2 --target gpu -o mlp.o \
+        --header mlp.h
+     cc -O2 -DTP_AOT_GPU -I. examples/aot/main.c mlp.o -Lbuild/lib \
+        -lTPMLIRRuntimeGPU -lTPMLIRRuntimeThreads -lTPMLIRRuntimeCore \
+        -L/usr/local/cuda/lib64 -lcudart -lcublasLt -lnccl -lstdc++ -lm \
+        -lpthread -o mlp-gpu-app
+
    It makes deterministic weights and an input, gives every rank only its
    shards (as the manifest in mlp.h says), runs the ranks, and checks each
    rank's output that ran in this process against a plain C forward pass of
@@ -99,14 +108,52 @@ typedef struct {
   int ran[D];
 } job;
 
+#ifdef TP_AOT_GPU
+/* The rank's copy of a shard in its GPU's memory (the runtime prints why
+   when it cannot be made). */
+static tensor on_device(const tensor *t) {
+  tensor d = *t;
+  d.data = tp_rt_gpu_copy_to_device(t->data, t->dims[0] * (t->rank == 2 ? t->dims[1] : 1));
+  return d;
+}
+#endif
+
 static void run_rank(int64_t r, void *user) {
   job *j = user;
   j->ran[r] = 1;
   tensor *a = j->shards[r];
+#ifdef TP_AOT_GPU
+  tensor device[NARGS];
+  for (int i = 0; i < NARGS; ++i) {
+    device[i] = on_device(&a[i]);
+    if (!device[i].data)
+      return; /* ran[r] stays set, results[r] empty: reported below */
+  }
+  a = device;
+#endif
   tp_memref_2d x = memref2(&a[0]), w0 = memref2(&a[1]), w1 = memref2(&a[3]),
                w2 = memref2(&a[5]);
   tp_memref_1d b0 = memref1(&a[2]), b1 = memref1(&a[4]), b2 = memref1(&a[6]);
   _mlir_ciface_mlp(&j->results[r], &x, &w0, &b0, &w1, &b1, &w2, &b2);
+#ifdef TP_AOT_GPU
+  /* The result is in device memory: bring it to the host. */
+  tp_memref_2d *out = &j->results[r];
+  int64_t n = out->sizes[0] * out->sizes[1];
+  float *host = malloc(sizeof(float) * (size_t)(n + 1));
+  int copied = out->strides[1] == 1 && out->strides[0] == out->sizes[1] &&
+               tp_rt_gpu_copy_to_host(host, out->aligned + out->offset, n);
+  tp_rt_gpu_free(out->allocated);
+  for (int i = 0; i < NARGS; ++i)
+    tp_rt_gpu_free(device[i].data);
+  if (!copied) {
+    free(host);
+    out->sizes[0] = out->sizes[1] = 0;
+    out->allocated = out->aligned = 0;
+    return;
+  }
+  out->allocated = out->aligned = host;
+  out->offset = 0;
+#endif
 }
 
 /* y = act(x W^T + b) on full tensors, accumulating in double. */
@@ -138,9 +185,12 @@ int main(void) {
       j.shards[r][i] = shard(&full[i], i, r);
 
   char error[512];
-#ifdef TP_AOT_MPI
+#if defined(TP_AOT_MPI)
   /* This process runs one rank; mpirun starts the others. */
   int failed = tp_rt_run_on_mpi(D, run_rank, &j, error, sizeof error);
+#elif defined(TP_AOT_GPU)
+  /* Each rank on a thread, bound to a GPU. */
+  int failed = tp_rt_run_on_gpus(D, run_rank, &j, error, sizeof error);
 #else
   int failed = tp_rt_run_on_threads(D, run_rank, &j, error, sizeof error);
 #endif

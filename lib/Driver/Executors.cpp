@@ -6,6 +6,9 @@
 #ifdef TP_ENABLE_MPI
 #include "tp-mlir/Runtime/MPIGroup.h"
 #endif
+#ifdef TP_ENABLE_GPU
+#include "tp-mlir/Runtime/GPU.h"
+#endif
 
 #include "tp-mlir/Support/Limits.h"
 
@@ -16,7 +19,8 @@ using namespace mlir::tp;
 
 std::unique_ptr<rt::Executor> mlir::tp::createExecutor(Backend backend,
                                                        int64_t devices,
-                                                       std::string &error) {
+                                                       std::string &error,
+                                                       bool gpuTF32) {
   error = rt::checkTimeoutEnvironment();
   if (!error.empty())
     return nullptr;
@@ -45,6 +49,32 @@ std::unique_ptr<rt::Executor> mlir::tp::createExecutor(Backend backend,
 #else
     error = "this tp-mlir was built without MPI (install libopenmpi-dev and "
             "rebuild)";
+    return nullptr;
+#endif
+  }
+  case Backend::gpu:
+  case Backend::gpu_mpi: {
+#ifdef TP_ENABLE_GPU
+    // The host executor first (threads, or this MPI process), then each of
+    // its ranks bound to a GPU.
+    std::unique_ptr<rt::Executor> host = createExecutor(
+        backend == Backend::gpu ? Backend::threads : Backend::mpi, devices,
+        error);
+    if (!host)
+      return nullptr;
+    rt::GPUOptions options;
+    options.tf32 = gpuTF32;
+    std::unique_ptr<rt::GPUGroup> group =
+        rt::GPUGroup::create(std::move(host), options, error);
+    if (!group) {
+      error = "the GPU backend cannot run here: " + error;
+      return nullptr;
+    }
+    return group;
+#else
+    error = "this tp-mlir was built without the GPU backend (it needs the "
+            "CUDA toolkit with cuBLASLt and NCCL at configure time; see "
+            "TP_CUDA_ROOT)";
     return nullptr;
 #endif
   }

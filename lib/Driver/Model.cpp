@@ -2,6 +2,10 @@
 
 #include "tp-mlir/Driver/Driver.h"
 
+#ifdef TP_ENABLE_GPU
+#include "tp-mlir/Backend/GPUBackend.h"
+#endif
+
 #include "tp-mlir/Dialect/TP/IR/TPDialect.h"
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h"
 #include "tp-mlir/Registration/Registration.h"
@@ -15,6 +19,9 @@ using namespace mlir::tp;
 void mlir::tp::registerDriverDialects(DialectRegistry &registry) {
   registerModelDialects(registry);
   registerCPUBackendDialects(registry);
+#ifdef TP_ENABLE_GPU
+  registerGPUBackendDialects(registry);
+#endif
 }
 
 FailureOr<Model> Model::load(MLIRContext &context, llvm::SourceMgr &sourceMgr,

@@ -12,6 +12,10 @@
 
 #include "tp-mlir/Driver/Driver.h"
 
+#ifdef TP_ENABLE_GPU
+#include "tp-mlir/Backend/GPUBackend.h"
+#endif
+
 #include "tp-mlir/Support/InputGuards.h"
 #include "tp-mlir/Support/Limits.h"
 
@@ -236,8 +240,9 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   ErrorReporter errors(context, options.toolName);
   std::string error;
   std::unique_ptr<rt::Executor> executor;
-  if (options.backend == Backend::mpi) {
-    executor = createExecutor(Backend::mpi, /*devices=*/0, error);
+  if (options.backend == Backend::mpi || options.backend == Backend::gpu_mpi) {
+    executor = createExecutor(options.backend, /*devices=*/0, error,
+                              options.tf32);
     if (!executor)
       return errors.fail(error);
     errors.setExecutor(executor.get());
@@ -266,6 +271,13 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
 
   int64_t devices =
       chooseDevices(options.devices, *model, executor ? executor->size() : 1);
+  // GPU ranks as threads start before the compile, so that a machine
+  // without a usable GPU is told so at once.
+  if (options.backend == Backend::gpu) {
+    executor = createExecutor(Backend::gpu, devices, error, options.tf32);
+    if (!executor)
+      return errors.fail(error);
+  }
   if (executor && executor->size() != devices)
     return errors.fail(fmt::format(
         "the model is partitioned for {} device{}, but this MPI job has {} "
@@ -319,19 +331,22 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   report.printOutput = options.printOutput;
   report.iterations = options.run.iterations;
   report.warmup = options.run.warmup;
-  std::unique_ptr<CPUModel> compiled;
+  std::unique_ptr<CompiledModel> compiled;
   if (options.backend != Backend::evaluator) {
     auto start = std::chrono::steady_clock::now();
     CompileOptions compileOptions;
     compileOptions.matmul = options.matmul;
-    FailureOr<std::unique_ptr<CPUModel>> result =
-        compileForCPU(*program, compileOptions);
+    FailureOr<std::unique_ptr<CompiledModel>> result =
+        compileFor(options.backend, *program, compileOptions, error);
     if (failed(result))
-      return errors.failDiagnosed();
+      return error.empty() ? errors.failDiagnosed() : errors.fail(error);
     compiled = std::move(*result);
+    std::string matmul = stringifyMatmulLowering(options.matmul).str();
+    if (isGPUBackend(options.backend) && options.matmul == MatmulLowering::blas)
+      matmul = options.tf32 ? "cuBLASLt TF32" : "cuBLASLt";
     report.compiledLine =
-        fmt::format("compiled for the CPU ({} matmul) in {:.1f} ms",
-                    stringifyMatmulLowering(options.matmul).str(),
+        fmt::format("compiled for {} ({} matmul) in {:.1f} ms",
+                    compiled->describeTarget(), matmul,
                     millisecondsSince(start));
   }
 
@@ -356,6 +371,8 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
       return errors.failEverywhere(error);
     break;
   case Backend::mpi:
+  case Backend::gpu:
+  case Backend::gpu_mpi:
     report.ranLine = executor->describe();
     result = session.run(*executor, options.run, error);
     if (failed(result))
@@ -393,6 +410,32 @@ mlir::tp::compileForCPU(const PartitionedModel &program,
                            cpu);
 }
 
+/// A backend's compiled model as the common interface.
+template <typename T>
+static FailureOr<std::unique_ptr<CompiledModel>>
+asCompiled(FailureOr<std::unique_ptr<T>> model) {
+  if (failed(model))
+    return failure();
+  return std::unique_ptr<CompiledModel>(std::move(*model));
+}
+
+FailureOr<std::unique_ptr<CompiledModel>>
+mlir::tp::compileFor(Backend backend, const PartitionedModel &program,
+                     const CompileOptions &options, std::string &error) {
+  if (!isGPUBackend(backend))
+    return asCompiled(compileForCPU(program, options));
+#ifdef TP_ENABLE_GPU
+  GPUCompileOptions gpu;
+  gpu.matmul = options.matmul;
+  gpu.profile = options.profile;
+  return asCompiled(GPUModel::compile(program.getModule(),
+                                      program.getEntry().getName(), gpu));
+#else
+  error = "this tp-mlir was built without the GPU backend";
+  return failure();
+#endif
+}
+
 int mlir::tp::compileAheadOfTime(MLIRContext &context,
                                  const CompileAheadOfTimeOptions &options) {
   llvm::SourceMgr sourceMgr;
@@ -427,16 +470,32 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
       PartitionedModel::create(*model, devices, options.strategy);
   if (failed(program))
     return errors.failDiagnosed();
-  CPUCompileOptions cpu;
-  cpu.matmul = options.matmul;
-  cpu.forLinking = true;
-  FailureOr<std::unique_ptr<CPUModel>> compiled = CPUModel::compile(
-      program->getModule(), program->getEntry().getName(), cpu);
+  FailureOr<std::unique_ptr<CompiledModel>> compiled = failure();
+  if (options.target == RuntimeTarget::gpu) {
+#ifdef TP_ENABLE_GPU
+    GPUCompileOptions gpu;
+    gpu.matmul = options.matmul;
+    gpu.forLinking = true;
+    compiled = asCompiled(GPUModel::compile(
+        program->getModule(), program->getEntry().getName(), gpu));
+#else
+    return errors.fail("this tp-mlir was built without the GPU backend (it "
+                       "needs the CUDA toolkit with cuBLASLt and NCCL at "
+                       "configure time)");
+#endif
+  } else {
+    CPUCompileOptions cpu;
+    cpu.matmul = options.matmul;
+    cpu.forLinking = true;
+    compiled = asCompiled(CPUModel::compile(
+        program->getModule(), program->getEntry().getName(), cpu));
+  }
   if (failed(compiled))
     return errors.failDiagnosed();
 
   // The header first: when either write fails, neither file is left.
-  header->os() << emitCHeader(program->getEntry(), options.modelPath);
+  header->os() << emitCHeader(program->getEntry(), options.modelPath,
+                              options.target);
   header->os().flush();
   if (header->os().has_error()) {
     std::string message = header->os().error().message();

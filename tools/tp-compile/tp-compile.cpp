@@ -42,8 +42,16 @@ static cl::opt<PartitionStrategy>
              cl::desc("Sharding of layers without one (default: alternate)"),
              cl::init(PartitionStrategy::alternate), cl::cat(category));
 static cl::opt<MatmulLowering>
-    matmul("matmul", cl::desc("Local matmuls (default: blas)"),
+    matmul("matmul",
+           cl::desc("Local matmuls: blas (OpenBLAS on the CPU, cuBLASLt on the "
+                    "GPU; default) or codegen (MLIR-generated)"),
            cl::init(MatmulLowering::blas), cl::cat(category));
+static cl::opt<RuntimeTarget>
+    target("target",
+           cl::desc("Where the object runs: host (CPU threads or MPI; "
+                    "default) or gpu (NVIDIA GPUs, sm_90, the kernels "
+                    "embedded)"),
+           cl::init(RuntimeTarget::host), cl::cat(category));
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
@@ -62,6 +70,7 @@ int main(int argc, char **argv) {
   options.devices = devices;
   options.strategy = strategy;
   options.matmul = matmul;
+  options.target = target;
   options.objectPath = objectPath;
   options.headerPath = headerPath;
 

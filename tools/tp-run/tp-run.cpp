@@ -42,14 +42,23 @@ static cl::opt<Backend> backend(
     "backend",
     cl::desc("Where the D devices run: threads (compiled code, one thread per "
              "device; default), mpi (compiled code, one MPI process per "
-             "device, started by mpirun -np D) or evaluator (the reference "
-             "evaluator simulates them)"),
+             "device, started by mpirun -np D), gpu (GPU code, one thread per "
+             "device, each on a GPU of its own, or all sharing one GPU), "
+             "gpu-mpi (GPU code, one MPI process per GPU) or evaluator (the "
+             "reference evaluator simulates them)"),
     cl::init(Backend::threads), cl::cat(category));
 static cl::opt<MatmulLowering>
     matmul("matmul",
-           cl::desc("Local matmuls of compiled code: blas (OpenBLAS sgemm; "
-                    "default) or codegen (MLIR-generated loops)"),
+           cl::desc("Local matmuls of compiled code: blas (OpenBLAS sgemm on "
+                    "the CPU, cuBLASLt with fused epilogues on the GPU; "
+                    "default) or codegen (MLIR-generated loops, or a tiled "
+                    "shared-memory kernel on the GPU)"),
            cl::init(MatmulLowering::blas), cl::cat(category));
+static cl::opt<bool>
+    tf32("tf32",
+         cl::desc("GPU backends: let cuBLASLt use TF32 tensor cores (about "
+                  "10 mantissa bits; --check bounds assume FP32)"),
+         cl::init(false), cl::cat(category));
 static cl::opt<std::string>
     weightsPath("weights",
                 cl::desc("Weights from a .safetensors file, by the tp.name "
@@ -124,6 +133,7 @@ int main(int argc, char **argv) {
   options.strategy = strategy;
   options.backend = backend;
   options.matmul = matmul;
+  options.tf32 = tf32;
   options.arguments.weightsPath = weightsPath;
   options.arguments.inputPath = inputPath;
   options.arguments.seed = seed;

@@ -172,6 +172,11 @@ public:
   /// argument, the others whole.
   llvm::Expected<SmallVector<Tensor>>
   getRankArguments(const PartitionedModel &program, int64_t rank) const;
+  /// The same, as writers for a backend to place (CompiledModel.h): a weight
+  /// from the file goes from the mapping straight to its destination. The
+  /// writers refer to this source, which must outlive them.
+  llvm::Expected<SmallVector<ArgumentWriter>>
+  getRankArgumentWriters(const PartitionedModel &program, int64_t rank) const;
 
 private:
   ArgumentSource() = default;
@@ -199,16 +204,32 @@ struct CompileOptions {
 FailureOr<std::unique_ptr<CPUModel>>
 compileForCPU(const PartitionedModel &program, const CompileOptions &options);
 
+/// Compiles `program` for `backend`'s target: the CPU for threads and MPI,
+/// NVIDIA GPUs for gpu and gpu-mpi (an error when this tp-mlir was built
+/// without the GPU backend). Diagnostics of the lowering go to the
+/// context; `error` is set, and nothing diagnosed, when the target is
+/// absent.
+FailureOr<std::unique_ptr<CompiledModel>>
+compileFor(Backend backend, const PartitionedModel &program,
+           const CompileOptions &options, std::string &error);
+/// Whether `backend` runs GPU code.
+inline bool isGPUBackend(Backend backend) {
+  return backend == Backend::gpu || backend == Backend::gpu_mpi;
+}
+
 //===----------------------------------------------------------------------===//
 // Running
 //===----------------------------------------------------------------------===//
 
 /// Starts the ranks for `backend`: D threads, or this process as one rank of
-/// the MPI job (which must have D processes; D = 0 takes the job's size).
-/// Null, with `error` set, when that is impossible: an unknown or absent
-/// backend, or a process count that does not match.
+/// the MPI job (which must have D processes; D = 0 takes the job's size);
+/// for gpu and gpu-mpi, each of those ranks bound to a GPU (GPU.h), with
+/// TF32 matmuls when `gpuTF32`. Null, with `error` set, when that is
+/// impossible: an unknown or absent backend, a process count that does not
+/// match, no usable GPU.
 std::unique_ptr<rt::Executor> createExecutor(Backend backend, int64_t devices,
-                                             std::string &error);
+                                             std::string &error,
+                                             bool gpuTF32 = false);
 
 struct RunOptions {
   int64_t iterations = 1, warmup = 0;
@@ -267,7 +288,7 @@ public:
   /// `compiled` is null for the evaluator backend, which simulates the D
   /// devices in this process and needs no executor.
   Session(const Model &model, const PartitionedModel &program,
-          const ArgumentSource &arguments, const CPUModel *compiled)
+          const ArgumentSource &arguments, const CompiledModel *compiled)
       : model(model), program(program), arguments(arguments),
         compiled(compiled) {}
 
@@ -285,15 +306,16 @@ private:
   /// memory at a time.
   llvm::Expected<BoundedResults> computeReference() const;
 
-  /// This rank's arguments, made on first use; null with `error` set.
-  SmallVector<Tensor> *getRankArguments(int64_t rank, std::string &error);
+  /// This rank's arguments, placed by the compiled model on first use;
+  /// null with `error` set.
+  CompiledModel::RankState *getRankState(int64_t rank, std::string &error);
 
   const Model &model;
   const PartitionedModel &program;
   const ArgumentSource &arguments;
-  const CPUModel *compiled;
+  const CompiledModel *compiled;
   std::mutex mutex; // guards the two caches below
-  std::map<int64_t, SmallVector<Tensor>> rankArguments;
+  std::map<int64_t, std::unique_ptr<CompiledModel::RankState>> rankStates;
   std::optional<BoundedResults> reference;
 };
 
@@ -353,6 +375,8 @@ struct DriverOptions {
   PartitionStrategy strategy = PartitionStrategy::alternate;
   Backend backend = Backend::threads;
   MatmulLowering matmul = MatmulLowering::blas;
+  /// GPU backends: let cuBLASLt use TF32 tensor cores.
+  bool tf32 = false;
   ArgumentOptions arguments;
   RunOptions run;
   /// Write the output (.npy), from the process of rank 0.
@@ -384,6 +408,8 @@ struct CompileAheadOfTimeOptions {
   int64_t devices = 0;
   PartitionStrategy strategy = PartitionStrategy::alternate;
   MatmulLowering matmul = MatmulLowering::blas;
+  /// Where the object runs: the CPU (host) or NVIDIA GPUs (gpu).
+  RuntimeTarget target = RuntimeTarget::host;
   std::string objectPath, headerPath;
 };
 int compileAheadOfTime(MLIRContext &context,
