@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -29,6 +30,29 @@ static float initScale(BlockArgument arg) {
   return 1.0f;
 }
 
+/// Hands the slice [offset, offset + size) along `dim` of the row-major
+/// tensor `data` of `shape` (the whole tensor without a dim) to `sink`, one
+/// contiguous run at a time.
+static void forEachRun(const float *data, ArrayRef<int64_t> shape,
+                       std::optional<int64_t> dim, int64_t offset,
+                       int64_t size, ArgumentWriter::Sink sink) {
+  if (!dim) {
+    if (int64_t n = numElements(shape))
+      sink(0, reinterpret_cast<const char *>(data), 4 * n);
+    return;
+  }
+  int64_t outer = numElements(shape.take_front(*dim));
+  int64_t extent = shape[*dim];
+  int64_t inner = numElements(shape.drop_front(*dim + 1));
+  int64_t run = size * inner;
+  if (run == 0)
+    return;
+  for (int64_t o = 0; o < outer; ++o)
+    sink(4 * o * run,
+         reinterpret_cast<const char *>(data + (o * extent + offset) * inner),
+         4 * run);
+}
+
 static std::string typeString(Type type) {
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -45,6 +69,47 @@ ArgumentSource::create(const Model &model, const ArgumentOptions &options) {
   source.model = &model;
   source.options = options;
   FunctionOpInterface fn = model.getEntry();
+
+  if (!options.buffers.empty()) {
+    // Every argument from host memory: the shapes must fit the types, and
+    // the dynamic (batch) dimensions agree.
+    if (options.buffers.size() != fn.getNumArguments())
+      return makeError(fmt::format("@{} takes {} arguments, {} buffers were "
+                                   "given",
+                                   fn.getName().str(), fn.getNumArguments(),
+                                   options.buffers.size()));
+    std::optional<int64_t> batch;
+    for (BlockArgument arg : fn.getArguments()) {
+      const HostTensorView &view = options.buffers[arg.getArgNumber()];
+      auto type = cast<RankedTensorType>(arg.getType());
+      bool fits = static_cast<int64_t>(view.shape.size()) == type.getRank() &&
+                  (view.data || numElements(view.shape) == 0);
+      for (int64_t d = 0; fits && d < type.getRank(); ++d) {
+        int64_t extent = view.shape[d];
+        if (!type.isDynamicDim(d)) {
+          fits = type.getDimSize(d) == extent;
+        } else {
+          fits = extent >= 1 && (!batch || *batch == extent);
+          batch = extent;
+        }
+      }
+      if (!fits)
+        return makeError(fmt::format(
+            "buffer #{} has shape {}{}, but argument #{} of @{} is {}{}",
+            arg.getArgNumber(), formatShape(view.shape),
+            view.data ? "" : " and no data", arg.getArgNumber(),
+            fn.getName().str(), typeString(type),
+            batch ? fmt::format(" (batch {})", *batch) : std::string()));
+      if (!getCheckedNumElements(view.shape))
+        return makeError(fmt::format(
+            "buffer #{} has more than {} elements (tp-mlir's limit)",
+            arg.getArgNumber(), kMaxTensorElements));
+      source.fullShapes.push_back(view.shape);
+    }
+    if (batch)
+      source.options.batch = *batch;
+    return source;
+  }
 
   if (!options.inputPath.empty()) {
     unsigned inputs = model.getNumInputs();
@@ -130,6 +195,18 @@ llvm::Expected<Tensor> ArgumentSource::get(unsigned index,
   FunctionOpInterface fn = model->getEntry();
   BlockArgument arg = fn.getArgument(index);
   bool weight = model->isWeight(index);
+  if (!options.buffers.empty()) {
+    SmallVector<int64_t> shape(fullShapes[index]);
+    if (dim)
+      shape[*dim] = size;
+    Tensor t(shape);
+    forEachRun(options.buffers[index].data, fullShapes[index], dim, offset,
+               size, [&](int64_t at, const char *bytes, int64_t count) {
+                 std::memcpy(reinterpret_cast<char *>(t.data.data()) + at,
+                             bytes, count);
+               });
+    return t;
+  }
   if (weight && weights)
     return weights->read(*model->getCheckpointName(index), fullShapes[index],
                          dim, offset, size);
@@ -216,7 +293,15 @@ ArgumentSource::getRankArgumentWriters(const PartitionedModel &program,
     }
     ArgumentWriter writer;
     writer.shape = shape;
-    if (model->isWeight(i) && weights) {
+    if (!options.buffers.empty()) {
+      // Straight from the caller's buffer.
+      writer.write = [this, i, dim, offset,
+                      size](ArgumentWriter::Sink sink) -> llvm::Error {
+        forEachRun(options.buffers[i].data, fullShapes[i], dim, offset, size,
+                   sink);
+        return llvm::Error::success();
+      };
+    } else if (model->isWeight(i) && weights) {
       // Straight from the mapped file to wherever the sink writes.
       std::string name = model->getCheckpointName(i)->str();
       writer.write = [this, i, name, dim, offset,

@@ -128,7 +128,17 @@ private:
 // Arguments
 //===----------------------------------------------------------------------===//
 
+/// A full argument in host memory, row-major f32 (not owned).
+struct HostTensorView {
+  const float *data = nullptr;
+  SmallVector<int64_t> shape;
+};
+
 struct ArgumentOptions {
+  /// Every argument, in order, from host memory that outlives the source
+  /// (the C API's route); when given, the paths and the seed are unused and
+  /// dynamic dimensions take the buffers' sizes.
+  std::vector<HostTensorView> buffers;
   /// Weights by checkpoint name from this .safetensors file (default:
   /// random from the seed).
   std::string weightsPath;
@@ -163,7 +173,7 @@ public:
   /// batch option sizes.
   bool hasDynamicBatch() const;
   /// Whether weights come from the seed rather than a file.
-  bool hasRandomWeights() const { return !weights; }
+  bool hasRandomWeights() const { return !weights && options.buffers.empty(); }
   /// At least the bytes rank `rank` of `program` holds: its shards of the
   /// arguments and two of the widest activations.
   uint64_t estimateRankBytes(const PartitionedModel &program,

@@ -1,0 +1,108 @@
+//===- Dialects.cpp - the tp dialect and passes, from C -------------------===//
+
+#include "tp-mlir-c/Dialects.h"
+
+#include "tp-mlir/Dialect/TP/IR/TPOps.h"
+#include "tp-mlir/Driver/Driver.h"
+#include "tp-mlir/Registration/Registration.h"
+
+#include "mlir/CAPI/IR.h"
+#include "mlir/CAPI/Registration.h"
+#include "mlir/CAPI/Support.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+
+using namespace mlir;
+using namespace mlir::tp;
+
+MLIR_DEFINE_CAPI_DIALECT_REGISTRATION(TP, tp, mlir::tp::TPDialect)
+
+void tpRegisterAllDialects(MlirDialectRegistry registry) {
+  registerDriverDialects(*unwrap(registry));
+}
+
+void tpRegisterPassesAndPipelines(void) { registerTPPassesAndPipelines(); }
+
+MlirAttribute tpMeshAttrGet(MlirContext ctx, int64_t devices) {
+  MLIRContext *context = unwrap(ctx);
+  int64_t extents[] = {devices};
+  ArrayRef<int64_t> shape(extents);
+  return wrap(MeshAttr::getChecked(
+      [&] { return emitError(UnknownLoc::get(context)); }, context, shape));
+}
+
+bool tpAttributeIsAMesh(MlirAttribute attr) {
+  return isa<MeshAttr>(unwrap(attr));
+}
+
+int64_t tpMeshAttrGetNumDevices(MlirAttribute attr) {
+  return cast<MeshAttr>(unwrap(attr)).getNumDevices();
+}
+
+MlirAttribute tpModuleGetMesh(MlirModule module) {
+  return wrap(static_cast<Attribute>(
+      unwrap(module)->getAttrOfType<MeshAttr>(TPDialect::kMeshAttrName)));
+}
+
+void tpModuleSetMesh(MlirModule module, MlirAttribute mesh) {
+  unwrap(module)->setAttr(TPDialect::kMeshAttrName, unwrap(mesh));
+}
+
+MlirAttribute tpShardingAttrGet(MlirContext ctx, TpSharding sharding) {
+  std::optional<ShardingKind> kind =
+      symbolizeShardingKind(static_cast<uint32_t>(sharding));
+  if (!kind) {
+    emitError(UnknownLoc::get(unwrap(ctx)))
+        << "unknown sharding " << static_cast<int>(sharding)
+        << "; expected replicated (0), row (1) or column (2)";
+    return MlirAttribute{nullptr};
+  }
+  return wrap(ShardingKindAttr::get(unwrap(ctx), *kind));
+}
+
+bool tpAttributeIsASharding(MlirAttribute attr) {
+  return isa<ShardingKindAttr>(unwrap(attr));
+}
+
+TpSharding tpShardingAttrGetValue(MlirAttribute attr) {
+  return static_cast<TpSharding>(cast<ShardingKindAttr>(unwrap(attr)).getValue());
+}
+
+MlirAttribute tpShardAttrGet(MlirContext ctx, intptr_t rank,
+                             const int64_t *shape, int64_t dim,
+                             intptr_t numRanks, const int64_t *offsets,
+                             const int64_t *sizes) {
+  MLIRContext *context = unwrap(ctx);
+  auto error = [&] { return emitError(UnknownLoc::get(context)); };
+  ArrayRef<int64_t> full(shape, rank);
+  std::optional<int64_t> split;
+  ArrayRef<int64_t> starts, extents;
+  if (dim >= 0) {
+    split = dim;
+    starts = ArrayRef<int64_t>(offsets, numRanks);
+    extents = ArrayRef<int64_t>(sizes, numRanks);
+  }
+  return wrap(
+      ShardAttr::getChecked(error, context, full, split, starts, extents));
+}
+
+bool tpAttributeIsAShard(MlirAttribute attr) {
+  return isa<ShardAttr>(unwrap(attr));
+}
+
+int64_t tpShardAttrGetDim(MlirAttribute attr) {
+  std::optional<int64_t> dim = cast<ShardAttr>(unwrap(attr)).getDim();
+  return dim ? *dim : -1;
+}
+
+intptr_t tpShardAttrGetNumRanks(MlirAttribute attr) {
+  return cast<ShardAttr>(unwrap(attr)).getSizes().size();
+}
+
+int64_t tpShardAttrGetOffset(MlirAttribute attr, intptr_t rank) {
+  return cast<ShardAttr>(unwrap(attr)).getOffsets()[rank];
+}
+
+int64_t tpShardAttrGetSize(MlirAttribute attr, intptr_t rank) {
+  return cast<ShardAttr>(unwrap(attr)).getSizes()[rank];
+}
