@@ -20,6 +20,8 @@ packages=(
   # clang 22 and its runtimes: the sanitizer build (ASan + UBSan) that the
   # suite also runs, and the libFuzzer targets.
   clang-22 libclang-rt-22-dev
+  # PyTorch (CPU) for /usr/bin/python3: the exporter and its test.
+  python3-torch
 )
 
 missing=()

@@ -54,10 +54,15 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.tp_tools_dir, append_path=True)
 
-tools = ["tp-opt", "tp-run", "tp-compile", "mlir-opt", "tp-gpu-probe"]
+tools = ["tp-opt", "tp-run", "tp-compile", "mlir-opt", "tp-capi-test"]
+if is_on(config.tp_enable_gpu):
+    tools.append("tp-gpu-probe")
 llvm_config.add_tool_substitutions(tools, [config.tp_tools_dir,
                                            config.llvm_tools_dir])
 config.substitutions.append(("%python", sys.executable))
+# Debian's interpreter, whose packages (python3-torch) the exporter uses.
+config.substitutions.append(("%debian_python", "/usr/bin/python3"))
+config.substitutions.append(("%tp_tools_dir", config.tp_tools_dir))
 
 # The runtime libraries an application links, threads or MPI.
 config.substitutions.append(("%tp_runtime_threads",
