@@ -13,8 +13,8 @@ using namespace mlir::tp;
 
 FailureOr<PartitionedModel>
 PartitionedModel::create(const Model &model, int64_t devices,
-                         PartitionStrategy strategy,
-                         bool optimizeCollectives) {
+                         PartitionStrategy strategy, bool optimizeCollectives,
+                         const PlannerOptions &plan) {
   PartitionedModel program;
   program.module = model.getModule().clone();
   PassManager pm(model.getModule().getContext());
@@ -22,6 +22,9 @@ PartitionedModel::create(const Model &model, int64_t devices,
   options.devices = devices;
   options.strategy = strategy;
   options.optimizeCollectives = optimizeCollectives;
+  options.batch = plan.batch;
+  options.memoryLimitMiB = plan.memoryLimitMiB;
+  options.profile = plan.profilePath;
   addTPPartitionPipeline(pm, options);
   auto start = std::chrono::steady_clock::now();
   if (failed(pm.run(*program.module)))

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tp-mlir/Driver/Driver.h"
+#include "tp-mlir/Planner/Planner.h"
 
 #ifdef TP_ENABLE_GPU
 #include "tp-mlir/Backend/GPUBackend.h"
@@ -285,17 +286,40 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
         devices, devices == 1 ? "" : "s", executor->size(),
         executor->size() == 1 ? "" : "es", devices));
 
-  FailureOr<PartitionedModel> program =
-      PartitionedModel::create(*model, devices, options.strategy);
+  // The arguments first: the planner plans for their batch.
+  llvm::Expected<ArgumentSource> arguments =
+      ArgumentSource::create(*model, options.arguments);
+  if (!arguments)
+    return errors.fail(llvm::toString(arguments.takeError()));
+  PlannerOptions plan = options.plan;
+  SmallVector<SmallVector<int64_t>> resultShapes = arguments->getResultShapes();
+  plan.batch = !resultShapes.empty() && !resultShapes[0].empty()
+                   ? resultShapes[0][0]
+                   : options.arguments.batch;
+  if (options.explain && reporting) {
+    llvm::Expected<plan::MachineProfile> profile =
+        plan::loadProfile(plan.profilePath);
+    if (!profile)
+      return errors.fail(llvm::toString(profile.takeError()));
+    llvm::Expected<plan::Chain> chain =
+        plan::extractChain(model->getEntry(), devices, plan.batch);
+    if (!chain) {
+      llvm::consumeError(chain.takeError());
+      return errors.failDiagnosed();
+    }
+    uint64_t limit = uint64_t(std::max<int64_t>(plan.memoryLimitMiB, 0)) << 20;
+    llvm::Expected<plan::Plan> best = plan::planChain(*chain, *profile, limit);
+    if (!best)
+      return errors.fail(llvm::toString(best.takeError()));
+    plan::printExplanation(llvm::outs(), *chain, *profile, *best, limit);
+  }
+  FailureOr<PartitionedModel> program = PartitionedModel::create(
+      *model, devices, options.strategy, /*optimizeCollectives=*/true, plan);
   if (failed(program))
     return errors.failDiagnosed();
   if (options.printPartitioned && reporting)
     program->getModule().print(llvm::outs());
 
-  llvm::Expected<ArgumentSource> arguments =
-      ArgumentSource::create(*model, options.arguments);
-  if (!arguments)
-    return errors.fail(llvm::toString(arguments.takeError()));
   if (options.batchGiven && reporting &&
       (!arguments->hasDynamicBatch() || !options.arguments.inputPath.empty()))
     llvm::errs() << fmt::format(

@@ -57,7 +57,12 @@ void mlir::tp::addTPPartitionPipeline(OpPassManager &pm,
   if (options.devices != 0)
     pm.addPass(createSetMesh(SetMeshOptions{options.devices}));
   pm.addPass(createFuseActivations());
-  pm.addPass(createSetStrategy(SetStrategyOptions{options.strategy}));
+  SetStrategyOptions strategy;
+  strategy.strategy = options.strategy;
+  strategy.batch = options.batch;
+  strategy.memoryLimitMiB = options.memoryLimitMiB;
+  strategy.profile = options.profile;
+  pm.addPass(createSetStrategy(strategy));
   pm.addPass(createPartition());
   if (options.optimizeCollectives)
     pm.addPass(createOptimizeCollectives());

@@ -15,6 +15,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -36,8 +37,31 @@ static cl::opt<int64_t>
             cl::value_desc("D"), cl::init(0), cl::cat(category));
 static cl::opt<PartitionStrategy>
     strategy("strategy",
-             cl::desc("Sharding of layers without one (default: alternate)"),
+             cl::desc("Sharding of layers without one: row, column, "
+                      "alternate (default), replicated, or auto (each "
+                      "layer's split chosen by the planner's cost model)"),
              cl::init(PartitionStrategy::alternate), cl::cat(category));
+static cl::opt<bool>
+    explain("explain",
+            cl::desc("Print the planner's per-layer table: the best plan's "
+                     "split, predicted compute, communication and memory of "
+                     "each layer, the runner-up and why it lost"),
+            cl::init(false), cl::cat(category));
+static cl::opt<int64_t> memoryLimit(
+    "memory-limit",
+    cl::desc("--strategy auto: MiB per device the plan must fit (weights "
+             "and the widest layer's activations; default: no limit)"),
+    cl::init(0), cl::cat(category));
+static cl::opt<std::string> calibrate(
+    "calibrate",
+    cl::desc("Measure this machine for the planner and write its profile "
+             "(JSON) to this file, then exit"),
+    cl::value_desc("profile.json"), cl::init(""), cl::cat(category));
+static cl::opt<std::string> profilePath(
+    "profile",
+    cl::desc("The planner's machine profile, JSON (default: the built-in "
+             "profile of the development machine)"),
+    cl::init(""), cl::cat(category));
 static cl::opt<Backend> backend(
     "backend",
     cl::desc("Where the D devices run: threads (compiled code, one thread per "
@@ -121,6 +145,28 @@ int main(int argc, char **argv) {
       "tp-run: partition a tp model for D devices, run it, and check it\n\n"
       "With no model argument, runs the built-in example chain "
       "(examples/mlp.mlir).\n");
+  if (!calibrate.empty()) {
+    llvm::outs() << "calibrating (about 10 s):\n";
+    llvm::Expected<plan::MachineProfile> profile =
+        calibrateMachine(llvm::outs());
+    if (!profile) {
+      llvm::errs() << "tp-run: error: " << llvm::toString(profile.takeError())
+                   << "\n";
+      return 1;
+    }
+    std::error_code ec;
+    llvm::raw_fd_ostream os(calibrate, ec);
+    if (!ec)
+      os << profile->toJSON();
+    if (ec || (os.close(), os.has_error())) {
+      llvm::errs() << "tp-run: error: cannot write '" << calibrate
+                   << "': " << (ec ? ec : os.error()).message() << "\n";
+      os.clear_error();
+      return 1;
+    }
+    llvm::outs() << "wrote " << calibrate << "\n";
+    return 0;
+  }
   if (devices.getNumOccurrences() && devices < 1) {
     llvm::errs() << "tp-run: error: --devices must be at least 1, got "
                  << devices << "\n";
@@ -134,6 +180,15 @@ int main(int argc, char **argv) {
   options.backend = backend;
   options.matmul = matmul;
   options.tf32 = tf32;
+  options.explain = explain;
+  options.plan.memoryLimitMiB = memoryLimit;
+  options.plan.profilePath = profilePath;
+  if (memoryLimit < 0) {
+    llvm::errs() << "tp-run: error: --memory-limit must be positive (MiB), "
+                    "got "
+                 << memoryLimit << "\n";
+    return 1;
+  }
   options.arguments.weightsPath = weightsPath;
   options.arguments.inputPath = inputPath;
   options.arguments.seed = seed;

@@ -26,6 +26,7 @@
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 #include "tp-mlir/Evaluator/Evaluator.h"
 #include "tp-mlir/IO/SafeTensors.h"
+#include "tp-mlir/Planner/Planner.h"
 #include "tp-mlir/Runtime/Communicator.h"
 #include "tp-mlir/Support/OptionEnums.h"
 
@@ -96,13 +97,25 @@ private:
 // Partitioning
 //===----------------------------------------------------------------------===//
 
+/// What the planner (PartitionStrategy::planned, `--strategy auto`) plans
+/// for.
+struct PlannerOptions {
+  /// The batch a dynamic batch dimension is planned for.
+  int64_t batch = 8;
+  /// MiB per device the plan must fit; 0 for no limit.
+  int64_t memoryLimitMiB = 0;
+  /// The machine profile (JSON); empty for the built-in one.
+  std::string profilePath;
+};
+
 /// The SPMD program of a model for D devices, and its weight manifest.
 class PartitionedModel {
 public:
   /// Runs the partition pipeline on a copy of `model`'s module.
   static FailureOr<PartitionedModel> create(const Model &model, int64_t devices,
                                             PartitionStrategy strategy,
-                                            bool optimizeCollectives = true);
+                                            bool optimizeCollectives = true,
+                                            const PlannerOptions &plan = {});
 
   ModuleOp getModule() const { return module.get(); }
   FunctionOpInterface getEntry() const { return entry; }
@@ -368,6 +381,12 @@ std::string describeCheck(const CheckResult &check,
 /// Peak resident memory of this process, MiB.
 double getPeakResidentMiB();
 
+/// Measures this machine for the planner (tp-run --calibrate): sgemm
+/// throughput by size at one thread, bias-and-activation bandwidth, and the
+/// threads backend's collective latency and bandwidth. Each measurement is
+/// logged to `log`.
+llvm::Expected<plan::MachineProfile> calibrateMachine(llvm::raw_ostream &log);
+
 //===----------------------------------------------------------------------===//
 // Tools
 //===----------------------------------------------------------------------===//
@@ -387,6 +406,12 @@ struct DriverOptions {
   MatmulLowering matmul = MatmulLowering::blas;
   /// GPU backends: let cuBLASLt use TF32 tensor cores.
   bool tf32 = false;
+  /// `--strategy auto`: the memory limit and the machine profile (the batch
+  /// is the arguments').
+  PlannerOptions plan;
+  /// Print the planner's per-layer table (the plan, or what the planner
+  /// predicts for the chosen strategy against its best plan).
+  bool explain = false;
   ArgumentOptions arguments;
   RunOptions run;
   /// Write the output (.npy), from the process of rank 0.

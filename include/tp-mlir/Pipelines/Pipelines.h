@@ -27,8 +27,20 @@ struct PartitionPipelineOptions
   Option<PartitionStrategy> strategy{
       *this, "strategy",
       llvm::cl::desc("Sharding of unannotated layers: row, column, "
-                     "alternate or replicated"),
+                     "alternate, replicated or auto (the planner)"),
       llvm::cl::init(PartitionStrategy::alternate)};
+  Option<int64_t> batch{
+      *this, "batch",
+      llvm::cl::desc("auto: the batch a dynamic batch is planned for"),
+      llvm::cl::init(8)};
+  Option<int64_t> memoryLimitMiB{
+      *this, "memory-limit-mib",
+      llvm::cl::desc("auto: MiB per device the plan must fit (0: no limit)"),
+      llvm::cl::init(0)};
+  Option<std::string> profile{
+      *this, "profile",
+      llvm::cl::desc("auto: the machine profile JSON (default: built-in)"),
+      llvm::cl::init("")};
   Option<bool> optimizeCollectives{
       *this, "optimize-collectives",
       llvm::cl::desc("Remove the collectives the next layer does not need"),

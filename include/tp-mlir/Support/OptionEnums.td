@@ -21,7 +21,10 @@ def TP_PartitionStrategy : I32EnumAttr<"PartitionStrategy",
       // Megatron's pairing: a layer fed by a row layer is column, others row.
       I32EnumAttrCase<"alternate", 2>,
       // Every device computes every layer.
-      I32EnumAttrCase<"replicated", 3>
+      I32EnumAttrCase<"replicated", 3>,
+      // Each layer's split chosen by the planner: the least predicted time
+      // within the memory limit, exact over the chain (tp-plan).
+      I32EnumAttrCase<"planned", 4, "auto">
     ]> {
   let cppNamespace = "::mlir::tp";
   let genSpecializedAttr = 0;

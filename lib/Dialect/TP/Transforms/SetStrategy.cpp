@@ -2,6 +2,7 @@
 
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h"
+#include "tp-mlir/Planner/Planner.h"
 
 #include "OptionErrors.h"
 
@@ -43,6 +44,11 @@ struct SetStrategyPass : tp::impl::SetStrategyBase<SetStrategyPass> {
                          << TPDialect::kMeshAttrName
                          << "' to the module or run tp-set-mesh first";
       return signalPassFailure();
+    }
+    if (strategy == PartitionStrategy::planned) {
+      if (failed(plan::planModule(module, batch, memoryLimitMiB, profile)))
+        signalPassFailure();
+      return;
     }
     bool alternate = strategy == PartitionStrategy::alternate;
     ShardingKind uniform = ShardingKind::row;

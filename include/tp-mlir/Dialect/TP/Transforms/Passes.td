@@ -67,7 +67,9 @@ def SetStrategy : Pass<"tp-set-strategy", "::mlir::ModuleOp"> {
       row-sharded layer (through any activations) is `column`, every other
       layer is `row`; a chain becomes row, column, row, column, ... and each
       pair costs one all-reduce after `tp-optimize-collectives`;
-    - `replicated`: every device computes every layer.
+    - `replicated`: every device computes every layer;
+    - `auto`: the planner chooses (as `tp-plan` does, with the options
+      below).
 
     Before (`--tp-set-strategy=strategy=alternate`):
 
@@ -89,7 +91,45 @@ def SetStrategy : Pass<"tp-set-strategy", "::mlir::ModuleOp"> {
   let options = [
     Option<"strategy", "strategy", "::mlir::tp::PartitionStrategy",
            /*default=*/"::mlir::tp::PartitionStrategy::alternate",
-           "row, column, alternate or replicated">
+           "row, column, alternate, replicated or auto">,
+    Option<"batch", "batch", "int64_t", /*default=*/"8",
+           "auto: the batch a dynamic batch dimension is planned for">,
+    Option<"memoryLimitMiB", "memory-limit-mib", "int64_t", /*default=*/"0",
+           "auto: MiB per device the plan must fit (0: no limit)">,
+    Option<"profile", "profile", "std::string", /*default=*/"\"\"",
+           "auto: the machine profile (JSON of tp-run --calibrate; default: "
+           "the built-in one)">
+  ];
+}
+
+def Plan : Pass<"tp-plan", "::mlir::ModuleOp"> {
+  let summary = "Choose each layer's split by a cost model, exactly";
+  let dependentDialects = ["::mlir::tp::TPDialect"];
+  let description = [{
+    Gives each `tp.linear` without a sharding the split of the plan with the
+    least predicted time whose weights (and the widest layer's activations)
+    fit `memory-limit-mib` per device. The cost model times each local
+    GEMM from the machine profile's throughput by size class, bias and
+    activation from its memory bandwidth, and each collective that
+    `tp-partition` and `tp-optimize-collectives` will make from its latency
+    and bandwidth (alpha-beta); a dynamic program over the activation's
+    layout between layers (replicated, feature-split, partial sums) with
+    Pareto fronts of (time, bytes) finds the optimum exactly. Hand-written
+    shardings are kept and planned around. The planner writes ordinary
+    `sharding(...)` attributes.
+
+    The module needs a `tp.mesh`; a function that is not a chain of
+    `tp.linear` and `tp.activation`, or a limit no plan fits, is an error
+    that says why.
+  }];
+  let options = [
+    Option<"batch", "batch", "int64_t", /*default=*/"8",
+           "The batch a dynamic batch dimension is planned for">,
+    Option<"memoryLimitMiB", "memory-limit-mib", "int64_t", /*default=*/"0",
+           "MiB per device the plan must fit (0: no limit)">,
+    Option<"profile", "profile", "std::string", /*default=*/"\"\"",
+           "The machine profile (JSON of tp-run --calibrate; default: the "
+           "built-in one)">
   ];
 }
 

@@ -1,0 +1,156 @@
+//===- Planner.h - each layer's split, exact over the chain -----*- C++ -*-===//
+//
+// The automatic planner: for a chain of dense layers on D devices, the
+// assignment of row, column or replicated to every layer with the least
+// predicted time whose weights fit a memory limit per device, found
+// exactly.
+//
+// The cost of an assignment follows what tp-partition and
+// tp-optimize-collectives make of it. Between two layers the activation is
+// in one of three layouts: replicated (R), split along its features (F: a
+// row layer's output) or partial sums (P: a column layer's output). The
+// next layer's split decides the collective that resolves it:
+//
+//   from \ to   row / replicated / end      column
+//   R           -                           all_slice (free)
+//   F           all_gather                  - (Megatron pairing)
+//   P           all_reduce, bias + sigma    reduce_scatter, bias + sigma
+//                                           on 1/D of the elements
+//
+// so the cost is a sum of terms each depending on one layer's choice and
+// the layout before it: a dynamic program over (layer, layout) is exact.
+// The memory limit makes it a knapsack over the weights' bytes; the program
+// keeps, per state, the Pareto front of (time, bytes), which keeps it
+// exact. PlannerTest checks it against enumerating every assignment.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TP_MLIR_PLANNER_PLANNER_H
+#define TP_MLIR_PLANNER_PLANNER_H
+
+#include "tp-mlir/Dialect/TP/IR/TPOps.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir::tp::plan {
+
+/// What the cost model knows of a machine. Times in seconds, rates per
+/// second.
+struct MachineProfile {
+  /// Local GEMM throughput by size class: the first class whose maxFlops
+  /// is at least a GEMM's 2*m*n*k gives its FLOP/s (the last class is
+  /// unbounded).
+  struct GemmClass {
+    double maxFlops;
+    double flopsPerSecond;
+  };
+  std::vector<GemmClass> gemm;
+  /// Bias and activation: bytes read and written per second.
+  double elementwiseBytesPerSecond = 0;
+  /// Collectives, alpha-beta: the latency of one step and the bandwidth of
+  /// one rank's link.
+  double collectiveLatency = 0;
+  double collectiveBytesPerSecond = 0;
+  /// Where the figures come from, for reports.
+  std::string source;
+
+  /// The profile of the 2-core development machine (see docs/planner.md
+  /// for the measurement behind each figure).
+  static MachineProfile builtinDefault();
+  /// Reads the JSON that tp-run --calibrate writes; errors name the field.
+  static llvm::Expected<MachineProfile> fromJSON(llvm::StringRef text);
+  std::string toJSON() const;
+
+  double gemmSeconds(int64_t m, int64_t n, int64_t k) const;
+};
+
+/// One dense layer y = sigma(x W^T + b), W: out x in.
+struct Layer {
+  int64_t in = 1, out = 1;
+  bool bias = true;
+  /// A split fixed by hand; the planner keeps it.
+  std::optional<ShardingKind> fixed;
+  /// A name for reports (the layer's source location).
+  std::string name;
+};
+
+struct Chain {
+  int64_t batch = 1;
+  int64_t devices = 1;
+  std::vector<Layer> layers;
+};
+
+/// What one layer costs in a plan: its local compute (GEMM, bias and
+/// activation), the collective that follows it, and its weights per
+/// device.
+struct LayerCost {
+  double compute = 0, communication = 0;
+  uint64_t weightBytes = 0;
+  /// The collective after the layer, or "" ("all_gather", ...).
+  std::string collective;
+  uint64_t collectiveBytes = 0;
+};
+
+struct Plan {
+  std::vector<ShardingKind> choices;
+  std::vector<LayerCost> layers;
+  double seconds = 0;
+  /// Weights per device plus the widest layer's input and output.
+  uint64_t peakBytes = 0;
+};
+
+/// The predicted cost of `choices` (one per layer) on `chain`.
+Plan evaluate(const Chain &chain, const MachineProfile &profile,
+              llvm::ArrayRef<ShardingKind> choices);
+
+/// The plan of least predicted time with peakBytes <= memoryLimit (0: no
+/// limit), honouring fixed layers. An error says why none exists (the
+/// smallest plan's bytes against the limit).
+llvm::Expected<Plan> planChain(const Chain &chain,
+                               const MachineProfile &profile,
+                               uint64_t memoryLimit = 0);
+
+/// For each layer, the best plan that makes a different choice there (the
+/// runner-up), or none when the layer is fixed or nothing else fits.
+std::vector<std::optional<Plan>> runnersUp(const Chain &chain,
+                                           const MachineProfile &profile,
+                                           const Plan &best,
+                                           uint64_t memoryLimit = 0);
+
+/// The per-layer table of --explain: each layer's choice, its predicted
+/// compute, communication and memory, the runner-up and why it lost, and
+/// the totals.
+void printExplanation(llvm::raw_ostream &os, const Chain &chain,
+                      const MachineProfile &profile, const Plan &best,
+                      uint64_t memoryLimit = 0);
+
+/// The chain of `fn`, a model-level function of tp.linear and
+/// tp.activation ops in one line (each layer's input is the previous
+/// layer's output, through activations); an error at the op that breaks
+/// the line. `batch` sizes a dynamic batch.
+llvm::Expected<Chain> extractChain(FunctionOpInterface fn, int64_t devices,
+                                   int64_t batch);
+
+/// Plans every function of `module` that has tp.linear ops (on the module's
+/// mesh) and writes the sharding of each unannotated layer, within
+/// `memoryLimitMiB` per device (0: no limit). `profilePath` empty takes the
+/// built-in profile. Errors (bad options included) are diagnosed at the
+/// module or the op.
+LogicalResult planModule(ModuleOp module, int64_t batch,
+                         int64_t memoryLimitMiB, llvm::StringRef profilePath);
+
+/// The profile in `path` (the built-in one when empty).
+llvm::Expected<MachineProfile> loadProfile(llvm::StringRef path);
+
+} // namespace mlir::tp::plan
+
+#endif // TP_MLIR_PLANNER_PLANNER_H

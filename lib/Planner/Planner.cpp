@@ -1,0 +1,611 @@
+//===- Planner.cpp - each layer's split, exact over the chain -------------===//
+
+#include "tp-mlir/Planner/Planner.h"
+
+#include "tp-mlir/Support/BalancedSplit.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::tp;
+using namespace mlir::tp::plan;
+
+MachineProfile MachineProfile::builtinDefault() {
+  // `tp-run --calibrate` on the 2-core AMD EPYC (Zen 3) development machine
+  // (2026-12-02, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset; Debian's
+  // OpenBLAS 0.3.21); docs/planner.md has the run.
+  MachineProfile p;
+  p.gemm = {{741455.2, 23.9e9},
+            {67108864, 82.0e9},
+            {2147483648, 90.5e9},
+            {std::numeric_limits<double>::infinity(), 90.8e9}};
+  p.elementwiseBytesPerSecond = 7.30e9;
+  p.collectiveLatency = 14.8e-6;
+  p.collectiveBytesPerSecond = 3.02e9;
+  p.source = "built-in profile of the 2-core development machine";
+  return p;
+}
+
+double MachineProfile::gemmSeconds(int64_t m, int64_t n, int64_t k) const {
+  if (m <= 0 || n <= 0 || k <= 0)
+    return 0;
+  double flops = 2.0 * m * n * k;
+  for (const GemmClass &c : gemm)
+    if (flops <= c.maxFlops)
+      return flops / c.flopsPerSecond;
+  return flops / gemm.back().flopsPerSecond;
+}
+
+llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
+  auto fail = [](const std::string &what) {
+    return llvm::createStringError(std::errc::invalid_argument,
+                                   "machine profile: %s", what.c_str());
+  };
+  llvm::Expected<llvm::json::Value> json = llvm::json::parse(text);
+  if (!json)
+    return fail("malformed JSON: " + llvm::toString(json.takeError()));
+  const llvm::json::Object *root = json->getAsObject();
+  if (!root)
+    return fail("not a JSON object");
+  MachineProfile p;
+  auto positive = [&](llvm::StringRef key, double &out) -> llvm::Error {
+    std::optional<double> v = root->getNumber(key);
+    if (!v || !(*v > 0) || !std::isfinite(*v))
+      return fail("'" + key.str() + "' must be a positive number");
+    out = *v;
+    return llvm::Error::success();
+  };
+  if (auto e = positive("elementwise_bytes_per_second",
+                        p.elementwiseBytesPerSecond))
+    return std::move(e);
+  if (auto e = positive("collective_latency_seconds", p.collectiveLatency))
+    return std::move(e);
+  if (auto e = positive("collective_bytes_per_second",
+                        p.collectiveBytesPerSecond))
+    return std::move(e);
+  const llvm::json::Array *gemm = root->getArray("gemm");
+  if (!gemm || gemm->empty())
+    return fail("'gemm' must be a non-empty list of {max_flops, "
+                "flops_per_second}");
+  double last = 0;
+  for (const llvm::json::Value &entry : *gemm) {
+    const llvm::json::Object *c = entry.getAsObject();
+    std::optional<double> rate = c ? c->getNumber("flops_per_second") : std::nullopt;
+    std::optional<double> max = c ? c->getNumber("max_flops") : std::nullopt;
+    if (!rate || !(*rate > 0) || !std::isfinite(*rate))
+      return fail("each 'gemm' class needs a positive 'flops_per_second'");
+    double bound = max ? *max : std::numeric_limits<double>::infinity();
+    if (!(bound > last))
+      return fail("'gemm' classes must have increasing 'max_flops'");
+    last = bound;
+    p.gemm.push_back({bound, *rate});
+  }
+  if (std::optional<llvm::StringRef> source = root->getString("source"))
+    p.source = source->str();
+  else
+    p.source = "a calibrated profile";
+  return p;
+}
+
+std::string MachineProfile::toJSON() const {
+  llvm::json::Array classes;
+  for (const GemmClass &c : gemm) {
+    llvm::json::Object o{{"flops_per_second", c.flopsPerSecond}};
+    if (std::isfinite(c.maxFlops))
+      o["max_flops"] = c.maxFlops;
+    classes.push_back(std::move(o));
+  }
+  llvm::json::Object root{
+      {"source", source},
+      {"gemm", std::move(classes)},
+      {"elementwise_bytes_per_second", elementwiseBytesPerSecond},
+      {"collective_latency_seconds", collectiveLatency},
+      {"collective_bytes_per_second", collectiveBytesPerSecond}};
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
+  return text;
+}
+
+namespace {
+enum class Layout { Replicated, FeatureSplit, PartialSum };
+
+/// The slowest rank's share of `n` over `d`.
+int64_t largestShard(int64_t n, int64_t d) { return getShardSize(n, d, 0); }
+
+/// The time of a collective on a tensor of `bytes` (the full result).
+double collectiveSeconds(const MachineProfile &p, llvm::StringRef op,
+                         double bytes, int64_t d) {
+  if (d <= 1 || op.empty())
+    return 0;
+  double steps = static_cast<double>(d - 1);
+  double share = steps / d * bytes / p.collectiveBytesPerSecond;
+  if (op == "all_reduce")
+    return 2 * (steps * p.collectiveLatency + share);
+  return steps * p.collectiveLatency + share;
+}
+
+/// Bias and activation on `elements` floats (read and write).
+double elementwiseSeconds(const MachineProfile &p, double elements) {
+  return 8 * elements / p.elementwiseBytesPerSecond;
+}
+
+/// The collective that takes `from` to what `next` needs ("" for none):
+/// next is a choice, or nullopt for the end of the chain.
+llvm::StringRef resolve(Layout from, std::optional<ShardingKind> next) {
+  bool column = next && *next == ShardingKind::column;
+  switch (from) {
+  case Layout::Replicated:
+    return ""; // all_slice for a column layer is free
+  case Layout::FeatureSplit:
+    return column ? "" : "all_gather";
+  case Layout::PartialSum:
+    return column ? "reduce_scatter" : "all_reduce";
+  }
+  return "";
+}
+
+Layout layoutAfter(ShardingKind choice) {
+  switch (choice) {
+  case ShardingKind::row:
+    return Layout::FeatureSplit;
+  case ShardingKind::column:
+    return Layout::PartialSum;
+  case ShardingKind::replicated:
+    return Layout::Replicated;
+  }
+  return Layout::Replicated;
+}
+
+/// Layer i's local compute under `choice`, without the bias and activation
+/// of a column layer, which come after its reduction.
+double computeSeconds(const Chain &c, const MachineProfile &p, size_t i,
+                      ShardingKind choice) {
+  const Layer &l = c.layers[i];
+  int64_t b = c.batch, d = c.devices;
+  switch (choice) {
+  case ShardingKind::row: {
+    int64_t n = largestShard(l.out, d);
+    return p.gemmSeconds(b, n, l.in) + elementwiseSeconds(p, double(b) * n);
+  }
+  case ShardingKind::column:
+    return p.gemmSeconds(b, l.out, largestShard(l.in, d));
+  case ShardingKind::replicated:
+    return p.gemmSeconds(b, l.out, l.in) +
+           elementwiseSeconds(p, double(b) * l.out);
+  }
+  return 0;
+}
+
+/// The bias and activation of column layer i, after a reduction that
+/// leaves all its outputs (all_reduce) or 1/D of them (reduce_scatter).
+double deferredSeconds(const Chain &c, const MachineProfile &p, size_t i,
+                       llvm::StringRef collective) {
+  const Layer &l = c.layers[i];
+  int64_t n = collective == "reduce_scatter" ? largestShard(l.out, c.devices)
+                                             : l.out;
+  return elementwiseSeconds(p, double(c.batch) * n);
+}
+
+uint64_t weightBytes(const Chain &c, size_t i, ShardingKind choice) {
+  const Layer &l = c.layers[i];
+  int64_t d = c.devices;
+  uint64_t w = 0, b = 0;
+  switch (choice) {
+  case ShardingKind::row:
+    w = uint64_t(largestShard(l.out, d)) * l.in;
+    b = l.bias ? largestShard(l.out, d) : 0;
+    break;
+  case ShardingKind::column:
+    w = uint64_t(l.out) * largestShard(l.in, d);
+    b = l.bias ? l.out : 0;
+    break;
+  case ShardingKind::replicated:
+    w = uint64_t(l.out) * l.in;
+    b = l.bias ? l.out : 0;
+    break;
+  }
+  return 4 * (w + b);
+}
+
+/// The widest layer's input and output, full (collectives materialize
+/// them): the activations' share of the peak, the same for every plan.
+uint64_t activationBytes(const Chain &c) {
+  uint64_t widest = 0;
+  for (const Layer &l : c.layers)
+    widest = std::max<uint64_t>(widest, uint64_t(c.batch) * (l.in + l.out));
+  return 4 * widest;
+}
+
+/// Adds to `plan` the collective after layer i (resolving `from` for
+/// `next`), and a column layer's deferred bias and activation.
+void addTransition(const Chain &c, const MachineProfile &p, size_t i,
+                   Layout from, std::optional<ShardingKind> next,
+                   LayerCost &cost) {
+  llvm::StringRef op = resolve(from, next);
+  double bytes = 4.0 * c.batch * c.layers[i].out;
+  cost.collective = op.str();
+  cost.collectiveBytes = op.empty() ? 0 : static_cast<uint64_t>(bytes);
+  cost.communication = collectiveSeconds(p, op, bytes, c.devices);
+  if (from == Layout::PartialSum)
+    cost.compute += deferredSeconds(c, p, i, op);
+}
+
+bool allowed(const Layer &l, ShardingKind k) { return !l.fixed || *l.fixed == k; }
+
+constexpr ShardingKind kChoices[] = {ShardingKind::row, ShardingKind::column,
+                                     ShardingKind::replicated};
+} // namespace
+
+Plan mlir::tp::plan::evaluate(const Chain &c, const MachineProfile &p,
+                              llvm::ArrayRef<ShardingKind> choices) {
+  Plan plan;
+  plan.choices.assign(choices.begin(), choices.end());
+  plan.layers.resize(c.layers.size());
+  for (size_t i = 0; i < c.layers.size(); ++i) {
+    LayerCost &cost = plan.layers[i];
+    cost.compute = computeSeconds(c, p, i, choices[i]);
+    cost.weightBytes = weightBytes(c, i, choices[i]);
+    std::optional<ShardingKind> next;
+    if (i + 1 < c.layers.size())
+      next = choices[i + 1];
+    addTransition(c, p, i, layoutAfter(choices[i]), next, cost);
+  }
+  plan.peakBytes = activationBytes(c);
+  for (const LayerCost &cost : plan.layers) {
+    plan.seconds += cost.compute + cost.communication;
+    plan.peakBytes += cost.weightBytes;
+  }
+  return plan;
+}
+
+namespace {
+/// A partial plan in the program: its time and weight bytes so far, and
+/// the choice of its last layer.
+struct Entry {
+  double seconds;
+  uint64_t bytes;
+  ShardingKind choice;
+};
+
+/// Keeps the entries no other entry beats in both time and bytes.
+void prune(std::vector<Entry> &entries) {
+  std::sort(entries.begin(), entries.end(), [](const Entry &a, const Entry &b) {
+    if (a.bytes != b.bytes)
+      return a.bytes < b.bytes;
+    return a.seconds < b.seconds;
+  });
+  std::vector<Entry> kept;
+  double best = std::numeric_limits<double>::infinity();
+  for (const Entry &e : entries)
+    if (e.seconds < best) {
+      kept.push_back(e);
+      best = e.seconds;
+    }
+  entries = std::move(kept);
+}
+
+std::string formatBytes(double bytes) {
+  if (bytes >= 1024.0 * 1024 * 1024)
+    return fmt::format("{:.2f} GiB", bytes / (1024.0 * 1024 * 1024));
+  if (bytes >= 1024.0 * 1024 || bytes == 0)
+    return fmt::format("{:.1f} MiB", bytes / (1024.0 * 1024));
+  return fmt::format("{:.1f} KiB", bytes / 1024.0);
+}
+} // namespace
+
+llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
+                                               const MachineProfile &p,
+                                               uint64_t memoryLimit) {
+  size_t n = c.layers.size();
+  if (n == 0)
+    return llvm::createStringError(std::errc::invalid_argument,
+                                   "the chain has no layers to plan");
+  // front[i][layout]: entries after choosing layers 0..i, whose layer i
+  // leaves `layout` (its transition not yet paid). A transition is paid
+  // when the next layer's choice is known.
+  std::vector<std::array<std::vector<Entry>, 3>> front(n);
+  for (ShardingKind k : kChoices) {
+    if (!allowed(c.layers[0], k))
+      continue;
+    front[0][int(layoutAfter(k))].push_back(
+        {computeSeconds(c, p, 0, k), weightBytes(c, 0, k), k});
+  }
+  // from[i][layout][e]: the (layout, entry) of layer i - 1 that entry e
+  // grew from.
+  std::vector<std::array<std::vector<std::pair<int, int>>, 3>> from(n);
+  for (int s = 0; s < 3; ++s) {
+    prune(front[0][s]);
+    from[0][s].assign(front[0][s].size(), {-1, -1});
+  }
+  for (size_t i = 0; i + 1 < n; ++i) {
+    std::array<std::vector<Entry>, 3> next;
+    std::array<std::vector<std::pair<int, int>>, 3> origin;
+    for (int s = 0; s < 3; ++s) {
+      for (size_t e = 0; e < front[i][s].size(); ++e) {
+        const Entry &entry = front[i][s][e];
+        for (ShardingKind k : kChoices) {
+          if (!allowed(c.layers[i + 1], k))
+            continue;
+          LayerCost transition;
+          addTransition(c, p, i, Layout(s), k, transition);
+          Entry grown{entry.seconds + transition.compute +
+                          transition.communication +
+                          computeSeconds(c, p, i + 1, k),
+                      entry.bytes + weightBytes(c, i + 1, k), k};
+          int t = int(layoutAfter(k));
+          next[t].push_back(grown);
+          origin[t].push_back({s, int(e)});
+        }
+      }
+    }
+    // Pruning reorders the entries: carry each one's origin along.
+    for (int t = 0; t < 3; ++t) {
+      std::vector<std::pair<Entry, std::pair<int, int>>> both;
+      for (size_t e = 0; e < next[t].size(); ++e)
+        both.push_back({next[t][e], origin[t][e]});
+      std::sort(both.begin(), both.end(), [](const auto &a, const auto &b) {
+        if (a.first.bytes != b.first.bytes)
+          return a.first.bytes < b.first.bytes;
+        return a.first.seconds < b.first.seconds;
+      });
+      front[i + 1][t].clear();
+      from[i + 1][t].clear();
+      double best = std::numeric_limits<double>::infinity();
+      for (auto &[entry, o] : both)
+        if (entry.seconds < best) {
+          best = entry.seconds;
+          front[i + 1][t].push_back(entry);
+          from[i + 1][t].push_back(o);
+        }
+    }
+  }
+  // The end: every layout resolves to a replicated output.
+  uint64_t activations = activationBytes(c);
+  double bestSeconds = std::numeric_limits<double>::infinity();
+  uint64_t smallest = std::numeric_limits<uint64_t>::max();
+  int bestLayout = -1, bestIndex = -1;
+  for (int s = 0; s < 3; ++s)
+    for (size_t e = 0; e < front[n - 1][s].size(); ++e) {
+      const Entry &entry = front[n - 1][s][e];
+      LayerCost last;
+      addTransition(c, p, n - 1, Layout(s), std::nullopt, last);
+      double seconds = entry.seconds + last.compute + last.communication;
+      uint64_t bytes = entry.bytes + activations;
+      smallest = std::min(smallest, bytes);
+      if (memoryLimit && bytes > memoryLimit)
+        continue;
+      if (seconds < bestSeconds) {
+        bestSeconds = seconds;
+        bestLayout = s;
+        bestIndex = int(e);
+      }
+    }
+  if (bestLayout < 0)
+    return llvm::createStringError(
+        std::errc::invalid_argument,
+        "no plan fits the memory limit of %s per device: the smallest "
+        "needs %s (weight shards and the widest layer's activations at "
+        "batch %lld)",
+        formatBytes(double(memoryLimit)).c_str(),
+        formatBytes(double(smallest)).c_str(),
+        static_cast<long long>(c.batch));
+  std::vector<ShardingKind> choices(n);
+  int s = bestLayout, e = bestIndex;
+  for (size_t i = n; i-- > 0;) {
+    choices[i] = front[i][s][e].choice;
+    auto [ps, pe] = from[i][s][e];
+    s = ps;
+    e = pe;
+  }
+  return evaluate(c, p, choices);
+}
+
+std::vector<std::optional<Plan>>
+mlir::tp::plan::runnersUp(const Chain &c, const MachineProfile &p,
+                          const Plan &best, uint64_t memoryLimit) {
+  std::vector<std::optional<Plan>> result(c.layers.size());
+  for (size_t i = 0; i < c.layers.size(); ++i) {
+    if (c.layers[i].fixed)
+      continue;
+    // The best plan with layer i fixed to each other choice.
+    for (ShardingKind k : kChoices) {
+      if (k == best.choices[i])
+        continue;
+      Chain other = c;
+      other.layers[i].fixed = k;
+      llvm::Expected<Plan> plan = planChain(other, p, memoryLimit);
+      if (!plan) {
+        llvm::consumeError(plan.takeError());
+        continue;
+      }
+      if (!result[i] || plan->seconds < result[i]->seconds)
+        result[i] = std::move(*plan);
+    }
+  }
+  return result;
+}
+
+void mlir::tp::plan::printExplanation(llvm::raw_ostream &os, const Chain &c,
+                                      const MachineProfile &p,
+                                      const Plan &best, uint64_t memoryLimit) {
+  std::vector<std::optional<Plan>> others =
+      runnersUp(c, p, best, memoryLimit);
+  auto name = [](ShardingKind k) { return stringifyShardingKind(k).str(); };
+  os << fmt::format("plan for {} devices at batch {} ({}):\n", c.devices,
+                    c.batch, p.source);
+  os << fmt::format("  {:<4} {:<28} {:<10} {:>10} {:>10} {:>10}  {}\n", "#",
+                    "layer", "split", "compute ms", "comm ms", "weights",
+                    "runner-up");
+  for (size_t i = 0; i < c.layers.size(); ++i) {
+    const LayerCost &cost = best.layers[i];
+    std::string runner;
+    if (c.layers[i].fixed) {
+      runner = "fixed by hand";
+    } else if (!others[i]) {
+      runner = "no other split fits";
+    } else {
+      const Plan &o = *others[i];
+      double extra = o.seconds - best.seconds;
+      std::string why;
+      const LayerCost &oc = o.layers[i];
+      double dCompute = 0, dComm = 0;
+      for (size_t j = 0; j < c.layers.size(); ++j) {
+        dCompute += o.layers[j].compute - best.layers[j].compute;
+        dComm += o.layers[j].communication - best.layers[j].communication;
+      }
+      why = dComm >= dCompute ? "more communication" : "more compute";
+      if (memoryLimit && o.peakBytes > memoryLimit)
+        why = "over the memory limit";
+      runner = fmt::format("{}: +{:.3g} ms, {} (here {:.3g} ms compute, "
+                           "{:.3g} ms {})",
+                           name(o.choices[i]), 1e3 * extra, why,
+                           1e3 * oc.compute, 1e3 * oc.communication,
+                           oc.collective.empty() ? "communication"
+                                                 : oc.collective);
+    }
+    std::string label = c.layers[i].name.empty()
+                            ? fmt::format("{}x{}", c.layers[i].out,
+                                          c.layers[i].in)
+                            : c.layers[i].name;
+    os << fmt::format("  {:<4} {:<28} {:<10} {:>10.4g} {:>10.4g} {:>10}  {}\n",
+                      i, label, name(best.choices[i]), 1e3 * cost.compute,
+                      1e3 * cost.communication,
+                      formatBytes(double(cost.weightBytes)), runner);
+    if (!cost.collective.empty())
+      os << fmt::format("  {:<4} {:<28} {:<10} {:>10} {:>10}\n", "", "",
+                        "then " + cost.collective, "",
+                        formatBytes(double(cost.collectiveBytes)));
+  }
+  double compute = 0, comm = 0;
+  for (const LayerCost &cost : best.layers) {
+    compute += cost.compute;
+    comm += cost.communication;
+  }
+  os << fmt::format("  total: {:.4g} ms predicted ({:.4g} compute, {:.4g} "
+                    "communication), peak {} per device{}\n",
+                    1e3 * best.seconds, 1e3 * compute, 1e3 * comm,
+                    formatBytes(double(best.peakBytes)),
+                    memoryLimit ? " of " + formatBytes(double(memoryLimit)) +
+                                      " allowed"
+                                : std::string());
+}
+
+llvm::Expected<Chain> mlir::tp::plan::extractChain(FunctionOpInterface fn,
+                                                   int64_t devices,
+                                                   int64_t batch) {
+  Chain chain;
+  chain.devices = devices;
+  chain.batch = batch;
+  auto fail = [&](Operation *op, const std::string &message) {
+    op->emitError() << message;
+    return llvm::createStringError(std::errc::invalid_argument, "%s",
+                                   message.c_str());
+  };
+  Value current;
+  bool batchSet = false;
+  for (Operation &op : fn.getFunctionBody().front()) {
+    if (auto linear = dyn_cast<LinearOp>(op)) {
+      Value input = linear.getInput();
+      while (auto act = input.getDefiningOp<ActivationOp>())
+        input = act.getInput();
+      if (current && input != current)
+        return fail(&op, "the planner plans a chain: this layer's input is "
+                         "not the previous layer's output");
+      auto type = cast<RankedTensorType>(linear.getInput().getType());
+      if (!batchSet && !type.isDynamicDim(0)) {
+        chain.batch = type.getDimSize(0);
+      }
+      batchSet = true;
+      Layer l;
+      l.in = linear.getInFeatures();
+      l.out = linear.getOutFeatures();
+      l.bias = static_cast<bool>(linear.getBias());
+      if (std::optional<ShardingKind> k = linear.getSharding())
+        l.fixed = *k;
+      if (auto file = dyn_cast<FileLineColLoc>(op.getLoc()))
+        l.name = fmt::format(
+            "{}:{}", llvm::sys::path::filename(file.getFilename().str()).str(),
+            file.getLine());
+      else
+        l.name = fmt::format("layer {}", chain.layers.size());
+      chain.layers.push_back(l);
+      current = linear.getResult();
+      continue;
+    }
+    if (isa<ActivationOp>(op) || op.hasTrait<OpTrait::IsTerminator>())
+      continue;
+    return fail(&op, "the planner plans chains of tp.linear and "
+                     "tp.activation; found '" +
+                         op.getName().getStringRef().str() + "'");
+  }
+  return chain;
+}
+
+llvm::Expected<MachineProfile> mlir::tp::plan::loadProfile(llvm::StringRef path) {
+  if (path.empty())
+    return MachineProfile::builtinDefault();
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buffer)
+    return llvm::createStringError(buffer.getError(), "cannot read %s: %s",
+                                   path.str().c_str(),
+                                   buffer.getError().message().c_str());
+  llvm::Expected<MachineProfile> profile =
+      MachineProfile::fromJSON((*buffer)->getBuffer());
+  if (!profile)
+    return llvm::createStringError(std::errc::invalid_argument, "%s: %s",
+                                   path.str().c_str(),
+                                   llvm::toString(profile.takeError()).c_str());
+  return profile;
+}
+
+LogicalResult mlir::tp::plan::planModule(ModuleOp module, int64_t batch,
+                                         int64_t memoryLimitMiB,
+                                         llvm::StringRef profilePath) {
+  if (memoryLimitMiB < 0)
+    return module.emitError()
+           << "memory-limit-mib must be 0 (no limit) or positive, got "
+           << memoryLimitMiB;
+  uint64_t memoryLimit = uint64_t(memoryLimitMiB) << 20;
+  MeshAttr mesh = lookupMesh(module);
+  if (!mesh)
+    return module.emitError() << "planning needs a device mesh: add '"
+                              << TPDialect::kMeshAttrName
+                              << "' to the module or run tp-set-mesh first";
+  if (batch < 1)
+    return module.emitError() << "the planned batch must be at least 1, got "
+                              << batch;
+  llvm::Expected<MachineProfile> profile = loadProfile(profilePath);
+  if (!profile)
+    return module.emitError() << llvm::toString(profile.takeError());
+  for (auto fn : module.getOps<FunctionOpInterface>()) {
+    if (fn.isExternal())
+      continue;
+    SmallVector<LinearOp> linears;
+    fn.walk([&](LinearOp op) { linears.push_back(op); });
+    if (linears.empty())
+      continue;
+    llvm::Expected<Chain> chain =
+        extractChain(fn, mesh.getNumDevices(), batch);
+    if (!chain) {
+      llvm::consumeError(chain.takeError()); // diagnosed at the op
+      return failure();
+    }
+    llvm::Expected<Plan> plan = planChain(*chain, *profile, memoryLimit);
+    if (!plan)
+      return fn.emitError() << llvm::toString(plan.takeError());
+    for (auto [op, choice] : llvm::zip(linears, plan->choices))
+      if (!op.getSharding())
+        op.setShardingAttr(ShardingKindAttr::get(module.getContext(), choice));
+  }
+  return success();
+}

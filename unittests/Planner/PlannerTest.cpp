@@ -1,0 +1,230 @@
+//===- PlannerTest.cpp - the planner is exact -----------------------------===//
+//
+// The dynamic program against enumerating every assignment, on random
+// chains of 1 to 8 layers with random widths (below and above D), batches,
+// device counts, machine profiles, hand-fixed layers and memory limits
+// (feasible and not).
+//
+//===----------------------------------------------------------------------===//
+
+#include "tp-mlir/Planner/Planner.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+
+using namespace mlir::tp;
+using namespace mlir::tp::plan;
+
+namespace {
+constexpr ShardingKind kAll[] = {ShardingKind::row, ShardingKind::column,
+                                 ShardingKind::replicated};
+
+MachineProfile randomProfile(std::mt19937_64 &rng) {
+  std::uniform_real_distribution<double> unit(0, 1);
+  MachineProfile p;
+  double bound = 1e5;
+  int classes = 1 + int(rng() % 4);
+  for (int c = 0; c < classes; ++c) {
+    bound *= 10 + 1000 * unit(rng);
+    p.gemm.push_back({c + 1 == classes
+                          ? std::numeric_limits<double>::infinity()
+                          : bound,
+                      1e9 * (1 + 200 * unit(rng))});
+  }
+  p.elementwiseBytesPerSecond = 1e9 * (1 + 50 * unit(rng));
+  p.collectiveLatency = 1e-7 * (1 + 1000 * unit(rng));
+  p.collectiveBytesPerSecond = 1e8 * (1 + 1000 * unit(rng));
+  return p;
+}
+
+Chain randomChain(std::mt19937_64 &rng) {
+  Chain c;
+  c.devices = 1 + int64_t(rng() % 8);
+  c.batch = 1 + int64_t(rng() % 4096);
+  int layers = 1 + int(rng() % 8);
+  int64_t width = 1 + int64_t(rng() % 3000);
+  for (int i = 0; i < layers; ++i) {
+    Layer l;
+    l.in = width;
+    width = rng() % 5 == 0 ? 1 + int64_t(rng() % 8) : 1 + int64_t(rng() % 3000);
+    l.out = width;
+    l.bias = rng() % 4 != 0;
+    if (rng() % 6 == 0)
+      l.fixed = kAll[rng() % 3];
+    c.layers.push_back(l);
+  }
+  return c;
+}
+
+/// The best plan by trying every assignment; nullopt when none fits.
+std::optional<Plan> exhaustive(const Chain &c, const MachineProfile &p,
+                               uint64_t limit) {
+  size_t n = c.layers.size();
+  std::vector<ShardingKind> choices(n);
+  std::optional<Plan> best;
+  std::vector<int> digit(n, 0);
+  while (true) {
+    bool ok = true;
+    for (size_t i = 0; i < n; ++i) {
+      choices[i] = kAll[digit[i]];
+      if (c.layers[i].fixed && *c.layers[i].fixed != choices[i])
+        ok = false;
+    }
+    if (ok) {
+      Plan plan = evaluate(c, p, choices);
+      if ((!limit || plan.peakBytes <= limit) &&
+          (!best || plan.seconds < best->seconds))
+        best = plan;
+    }
+    size_t i = 0;
+    while (i < n && ++digit[i] == 3)
+      digit[i++] = 0;
+    if (i == n)
+      break;
+  }
+  return best;
+}
+
+TEST(PlannerTest, DynamicProgramEqualsExhaustiveEnumeration) {
+  std::mt19937_64 rng(20261202);
+  int feasible = 0, infeasible = 0, limited = 0;
+  for (int trial = 0; trial < 600; ++trial) {
+    Chain c = randomChain(rng);
+    MachineProfile p = randomProfile(rng);
+    // No limit, or one between the smallest and the largest plan.
+    uint64_t limit = 0;
+    if (trial % 3) {
+      std::optional<Plan> any = exhaustive(c, p, 0);
+      ASSERT_TRUE(any);
+      uint64_t lo = std::numeric_limits<uint64_t>::max(), hi = 0;
+      for (ShardingKind k : kAll) {
+        std::vector<ShardingKind> same(c.layers.size(), k);
+        for (size_t i = 0; i < c.layers.size(); ++i)
+          if (c.layers[i].fixed)
+            same[i] = *c.layers[i].fixed;
+        uint64_t bytes = evaluate(c, p, same).peakBytes;
+        lo = std::min(lo, bytes);
+        hi = std::max(hi, bytes);
+      }
+      limit = lo / 2 + rng() % (hi - lo / 2 + 1);
+      ++limited;
+    }
+    std::optional<Plan> expected = exhaustive(c, p, limit);
+    llvm::Expected<Plan> found = planChain(c, p, limit);
+    if (!expected) {
+      ++infeasible;
+      ASSERT_FALSE(static_cast<bool>(found)) << "trial " << trial;
+      llvm::consumeError(found.takeError());
+      continue;
+    }
+    ++feasible;
+    ASSERT_TRUE(static_cast<bool>(found))
+        << "trial " << trial << ": " << llvm::toString(found.takeError());
+    EXPECT_NEAR(found->seconds, expected->seconds,
+                1e-9 * expected->seconds + 1e-15)
+        << "trial " << trial;
+    if (limit)
+      EXPECT_LE(found->peakBytes, limit);
+    for (size_t i = 0; i < c.layers.size(); ++i)
+      if (c.layers[i].fixed)
+        EXPECT_EQ(found->choices[i], *c.layers[i].fixed);
+    // The plan's own cost is what evaluate says of its choices.
+    EXPECT_NEAR(evaluate(c, p, found->choices).seconds, found->seconds,
+                1e-12 * found->seconds + 1e-15);
+  }
+  // The trials exercised both outcomes and the limit.
+  EXPECT_GT(feasible, 300);
+  EXPECT_GT(infeasible, 5);
+  EXPECT_GT(limited, 300);
+}
+
+TEST(PlannerTest, CollectivesFollowThePartitioner) {
+  Chain c;
+  c.devices = 4;
+  c.batch = 8;
+  c.layers = {{64, 64}, {64, 64}, {64, 64}};
+  MachineProfile p = MachineProfile::builtinDefault();
+  using K = ShardingKind;
+  Plan rc = evaluate(c, p, {K::row, K::column, K::replicated});
+  EXPECT_EQ(rc.layers[0].collective, ""); // paired with the column layer
+  EXPECT_EQ(rc.layers[1].collective, "all_reduce");
+  EXPECT_EQ(rc.layers[2].collective, "");
+  Plan cc = evaluate(c, p, {K::column, K::column, K::row});
+  EXPECT_EQ(cc.layers[0].collective, "reduce_scatter");
+  EXPECT_EQ(cc.layers[1].collective, "all_reduce");
+  EXPECT_EQ(cc.layers[2].collective, "all_gather");
+  c.devices = 1;
+  EXPECT_EQ(evaluate(c, p, {K::row, K::row, K::row}).layers[0].communication,
+            0);
+}
+
+TEST(PlannerTest, TensorParallelismWinsForWideLayersAtSmallBatch) {
+  Chain c;
+  c.devices = 2;
+  c.batch = 8;
+  for (int i = 0; i < 4; ++i)
+    c.layers.push_back({8192, 8192});
+  llvm::Expected<Plan> plan =
+      planChain(c, MachineProfile::builtinDefault());
+  ASSERT_TRUE(static_cast<bool>(plan));
+  for (ShardingKind k : plan->choices)
+    EXPECT_NE(k, ShardingKind::replicated);
+}
+
+TEST(PlannerTest, MemoryLimitForcesSplitsOrFailsClearly) {
+  Chain c;
+  c.devices = 4;
+  c.batch = 4;
+  c.layers = {{1024, 1024}, {1024, 1024}};
+  MachineProfile p = MachineProfile::builtinDefault();
+  // Latency-dominated: replicated is fastest without a limit.
+  p.collectiveLatency = 1;
+  llvm::Expected<Plan> free = planChain(c, p);
+  ASSERT_TRUE(static_cast<bool>(free));
+  EXPECT_EQ(free->choices[0], ShardingKind::replicated);
+  uint64_t limit = free->peakBytes / 2;
+  llvm::Expected<Plan> tight = planChain(c, p, limit);
+  ASSERT_TRUE(static_cast<bool>(tight));
+  EXPECT_LE(tight->peakBytes, limit);
+  llvm::Expected<Plan> none = planChain(c, p, 1024);
+  ASSERT_FALSE(static_cast<bool>(none));
+  EXPECT_EQ(llvm::toString(none.takeError()),
+            "no plan fits the memory limit of 1.0 KiB per device: the "
+            "smallest needs 2.0 MiB (weight shards and the widest layer's "
+            "activations at batch 4)");
+}
+
+TEST(PlannerTest, ProfilesRoundTripAndBadOnesAreErrors) {
+  MachineProfile p = MachineProfile::builtinDefault();
+  llvm::Expected<MachineProfile> back = MachineProfile::fromJSON(p.toJSON());
+  ASSERT_TRUE(static_cast<bool>(back));
+  EXPECT_EQ(back->gemm.size(), p.gemm.size());
+  EXPECT_DOUBLE_EQ(back->collectiveLatency, p.collectiveLatency);
+  EXPECT_DOUBLE_EQ(back->gemmSeconds(100, 100, 100),
+                   p.gemmSeconds(100, 100, 100));
+  auto error = [](const char *text) {
+    llvm::Expected<MachineProfile> bad = MachineProfile::fromJSON(text);
+    EXPECT_FALSE(static_cast<bool>(bad));
+    return bad ? std::string() : llvm::toString(bad.takeError());
+  };
+  EXPECT_EQ(error("[1]"), "machine profile: not a JSON object");
+  EXPECT_EQ(error("{\"elementwise_bytes_per_second\": -1}"),
+            "machine profile: 'elementwise_bytes_per_second' must be a "
+            "positive number");
+  EXPECT_EQ(error("{\"elementwise_bytes_per_second\": 1, "
+                  "\"collective_latency_seconds\": 1, "
+                  "\"collective_bytes_per_second\": 1, \"gemm\": []}"),
+            "machine profile: 'gemm' must be a non-empty list of "
+            "{max_flops, flops_per_second}");
+  EXPECT_EQ(error("{\"elementwise_bytes_per_second\": 1, "
+                  "\"collective_latency_seconds\": 1, "
+                  "\"collective_bytes_per_second\": 1, \"gemm\": "
+                  "[{\"max_flops\": 10, \"flops_per_second\": 1}, "
+                  "{\"max_flops\": 5, \"flops_per_second\": 1}]}"),
+            "machine profile: 'gemm' classes must have increasing "
+            "'max_flops'");
+}
+} // namespace
