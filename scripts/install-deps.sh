@@ -22,6 +22,8 @@ packages=(
   clang-22 libclang-rt-22-dev
   # PyTorch (CPU) for /usr/bin/python3: the exporter and its test.
   python3-torch
+  # Graphviz's dot: the test renders the planner's --explain-dot picture.
+  graphviz
 )
 
 missing=()

@@ -296,7 +296,7 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   plan.batch = !resultShapes.empty() && !resultShapes[0].empty()
                    ? resultShapes[0][0]
                    : options.arguments.batch;
-  if (options.explain && reporting) {
+  if ((options.explain || !options.explainDotPath.empty()) && reporting) {
     llvm::Expected<plan::MachineProfile> profile =
         plan::loadProfile(plan.profilePath);
     if (!profile)
@@ -311,7 +311,24 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
     llvm::Expected<plan::Plan> best = plan::planChain(*chain, *profile, limit);
     if (!best)
       return errors.fail(llvm::toString(best.takeError()));
-    plan::printExplanation(llvm::outs(), *chain, *profile, *best, limit);
+    if (options.explain)
+      plan::printExplanation(llvm::outs(), *chain, *profile, *best, limit);
+    if (!options.explainDotPath.empty()) {
+      std::string error;
+      std::unique_ptr<llvm::ToolOutputFile> dot =
+          openOutputFile(options.explainDotPath, &error);
+      if (!dot)
+        return errors.fail(error);
+      plan::printDot(dot->os(), *chain, *best);
+      dot->os().flush();
+      if (dot->os().has_error()) {
+        std::string message = dot->os().error().message();
+        dot->os().clear_error();
+        return errors.fail("could not write '" + options.explainDotPath +
+                           "': " + message);
+      }
+      dot->keep();
+    }
   }
   FailureOr<PartitionedModel> program = PartitionedModel::create(
       *model, devices, options.strategy, /*optimizeCollectives=*/true, plan);

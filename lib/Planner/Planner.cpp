@@ -609,3 +609,51 @@ LogicalResult mlir::tp::plan::planModule(ModuleOp module, int64_t batch,
   }
   return success();
 }
+
+void mlir::tp::plan::printDot(llvm::raw_ostream &os, const Chain &c,
+                              const Plan &best) {
+  auto escape = [](const std::string &text) {
+    std::string out;
+    for (char ch : text) {
+      if (ch == '"' || ch == '\\')
+        out.push_back('\\');
+      out.push_back(ch);
+    }
+    return out;
+  };
+  os << "digraph plan {\n  rankdir=TB;\n  node [shape=box, "
+        "fontname=\"monospace\"];\n";
+  os << fmt::format("  label=\"{} devices, batch {}: {:.4g} ms predicted, "
+                    "peak {} per device\";\n",
+                    c.devices, c.batch, 1e3 * best.seconds,
+                    formatBytes(double(best.peakBytes)));
+  os << fmt::format("  input [shape=ellipse, label=\"input\\n{}x{}, "
+                    "replicated\"];\n",
+                    c.batch, c.layers.front().in);
+  std::string previous = "input";
+  std::string edge = "";
+  for (size_t i = 0; i < c.layers.size(); ++i) {
+    const Layer &l = c.layers[i];
+    const LayerCost &cost = best.layers[i];
+    std::string name = fmt::format("layer{}", i);
+    os << fmt::format(
+        "  {} [label=\"{}\\n{}x{} {}{}\\ncompute {:.4g} ms\\nweights {} "
+        "per device\"];\n",
+        name, escape(l.name.empty() ? fmt::format("layer {}", i) : l.name),
+        l.out, l.in, stringifyShardingKind(best.choices[i]).str(),
+        l.fixed ? " (by hand)" : "", 1e3 * cost.compute,
+        formatBytes(double(cost.weightBytes)));
+    os << fmt::format("  {} -> {}{};\n", previous, name, edge);
+    previous = name;
+    edge = cost.collective.empty()
+               ? ""
+               : fmt::format(" [label=\"{}\\n{}, {:.4g} ms\"]",
+                             cost.collective,
+                             formatBytes(double(cost.collectiveBytes)),
+                             1e3 * cost.communication);
+  }
+  os << fmt::format("  output [shape=ellipse, label=\"output\\n{}x{}, "
+                    "replicated\"];\n",
+                    c.batch, c.layers.back().out);
+  os << fmt::format("  {} -> output{};\n}}\n", previous, edge);
+}

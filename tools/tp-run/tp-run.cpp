@@ -47,6 +47,11 @@ static cl::opt<bool>
                      "split, predicted compute, communication and memory of "
                      "each layer, the runner-up and why it lost"),
             cl::init(false), cl::cat(category));
+static cl::opt<std::string> explainDot(
+    "explain-dot",
+    cl::desc("Write the planner's plan as a Graphviz picture: layers, their "
+             "splits, and the collectives with their bytes"),
+    cl::value_desc("plan.dot"), cl::init(""), cl::cat(category));
 static cl::opt<int64_t> memoryLimit(
     "memory-limit",
     cl::desc("--strategy auto: MiB per device the plan must fit (weights "
@@ -181,6 +186,7 @@ int main(int argc, char **argv) {
   options.matmul = matmul;
   options.tf32 = tf32;
   options.explain = explain;
+  options.explainDotPath = explainDot;
   options.plan.memoryLimitMiB = memoryLimit;
   options.plan.profilePath = profilePath;
   if (memoryLimit < 0) {

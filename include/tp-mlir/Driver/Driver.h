@@ -412,6 +412,8 @@ struct DriverOptions {
   /// Print the planner's per-layer table (the plan, or what the planner
   /// predicts for the chosen strategy against its best plan).
   bool explain = false;
+  /// Write the plan as a Graphviz digraph to this file.
+  std::string explainDotPath;
   ArgumentOptions arguments;
   RunOptions run;
   /// Write the output (.npy), from the process of rank 0.

@@ -133,6 +133,11 @@ void printExplanation(llvm::raw_ostream &os, const Chain &chain,
                       const MachineProfile &profile, const Plan &best,
                       uint64_t memoryLimit = 0);
 
+/// The plan as a Graphviz digraph: the input, each layer (its split,
+/// predicted compute and weights per device) and the output, with every
+/// collective on the edge where it runs, with its bytes.
+void printDot(llvm::raw_ostream &os, const Chain &chain, const Plan &best);
+
 /// The chain of `fn`, a model-level function of tp.linear and
 /// tp.activation ops in one line (each layer's input is the previous
 /// layer's output, through activations); an error at the op that breaks
