@@ -89,8 +89,8 @@ std::string generateChain(Choices &choices) {
     }
   }
   return "func.func @chain(" + args + ") -> " + t2(batch, widths[depth]) +
-         " {\n" + body + "  return " + value + " : " + t2(batch, widths[depth]) +
-         "\n}\n";
+         " {\n" + body + "  return " + value + " : " +
+         t2(batch, widths[depth]) + "\n}\n";
 }
 
 MLIRContext &getContext() {
@@ -161,10 +161,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     rankArgs.push_back(std::move(*args));
   }
-  FailureOr<BoundedResults> expected =
-      evaluateWithBounds(model->getEntry(), [&](unsigned i) {
-        return arguments->getFull(i);
-      });
+  FailureOr<BoundedResults> expected = evaluateWithBounds(
+      model->getEntry(), [&](unsigned i) { return arguments->getFull(i); });
   FailureOr<RankTensors> actual = evaluateSPMD(program->getEntry(), rankArgs);
   if (failed(expected) || failed(actual))
     return 0;
@@ -172,12 +170,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CheckResult verdict = checkOutputs((*actual)[r], expected->values,
                                        expected->bounds, std::nullopt, r);
     if (!verdict.passed()) {
-      std::fprintf(stderr, "partitioned result differs:\n%s\n%s\n",
-                   text.c_str(),
-                   describeCheck(verdict,
-                                 arguments->getResultShapes()[verdict.output],
-                                 devices)
-                       .c_str());
+      std::fprintf(
+          stderr, "partitioned result differs:\n%s\n%s\n", text.c_str(),
+          describeCheck(verdict, arguments->getResultShapes()[verdict.output],
+                        devices)
+              .c_str());
       std::abort();
     }
   }

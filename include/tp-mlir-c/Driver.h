@@ -53,15 +53,13 @@ static inline bool tpCompiledModelIsNull(TpCompiledModel model) {
 /// `strategy`, compiles it for `backend` and starts its ranks. The module
 /// is copied; the caller keeps it. The context must hold the dialects of
 /// tpRegisterAllDialects.
-MLIR_CAPI_EXPORTED TpCompiledModel tpCompile(MlirModule module,
-                                             MlirStringRef entry,
-                                             int64_t devices,
-                                             TpStrategy strategy,
-                                             TpBackend backend, char *error,
-                                             size_t errorSize);
+MLIR_CAPI_EXPORTED TpCompiledModel tpCompile(
+    MlirModule module, MlirStringRef entry, int64_t devices,
+    TpStrategy strategy, TpBackend backend, char *error, size_t errorSize);
 
 MLIR_CAPI_EXPORTED int64_t tpCompiledModelGetNumDevices(TpCompiledModel model);
-MLIR_CAPI_EXPORTED intptr_t tpCompiledModelGetNumArguments(TpCompiledModel model);
+MLIR_CAPI_EXPORTED intptr_t
+tpCompiledModelGetNumArguments(TpCompiledModel model);
 
 /// One full argument in host memory: row-major f32 of `rank` dims.
 typedef struct TpHostTensor {

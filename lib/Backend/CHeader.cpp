@@ -42,12 +42,16 @@ std::string mlir::tp::emitCHeader(FunctionOpInterface fn, StringRef source,
   std::string h;
   if (gpu)
     h += fmt::format(
-        "/* {0}.h: the model @{0} of {1}, compiled ahead of time by tp-compile\n"
+        "/* {0}.h: the model @{0} of {1}, compiled ahead of time by "
+        "tp-compile\n"
         "   for {2} NVIDIA GPU rank(s). Generated; do not edit.\n\n"
-        "   Every rank runs _mlir_ciface_{0} with its own shards, cut from the\n"
+        "   Every rank runs _mlir_ciface_{0} with its own shards, cut from "
+        "the\n"
         "   full tensors as tp_{3}_args says, in device memory of its GPU\n"
-        "   (tp_rt_gpu_copy_to_device, called by the rank): on a thread of its\n"
-        "   own, started with tp_rt_run_on_gpus, which binds each rank to a GPU\n"
+        "   (tp_rt_gpu_copy_to_device, called by the rank): on a thread of "
+        "its\n"
+        "   own, started with tp_rt_run_on_gpus, which binds each rank to a "
+        "GPU\n"
         "   (or all to one GPU). The kernels are embedded and load when the\n"
         "   program starts. The result is in device memory: copy it with\n"
         "   tp_rt_gpu_copy_to_host and free result->allocated with\n"
@@ -59,21 +63,23 @@ std::string mlir::tp::emitCHeader(FunctionOpInterface fn, StringRef source,
         "#ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n",
         entry, source.str(), devices, lower, upper);
   else
-  h += fmt::format(
-      "/* {0}.h: the model @{0} of {1}, compiled ahead of time by tp-compile\n"
-      "   for {2} device(s). Generated; do not edit.\n\n"
-      "   Every rank runs _mlir_ciface_{0} with its own shards, cut from the\n"
-      "   full tensors as tp_{3}_args says: on a thread of its own (start\n"
-      "   them with tp_rt_run_on_threads), or in a process of its own under\n"
-      "   mpirun (tp_rt_run_on_mpi). The result is allocated with malloc;\n"
-      "   the caller frees result->allocated. Link the object with\n"
-      "   libTPMLIRRuntimeThreads.a (or libTPMLIRRuntimeMPI.a and MPI),\n"
-      "   libTPMLIRRuntimeBLAS.a, libTPMLIRRuntimeCore.a, OpenBLAS,\n"
-      "   libstdc++, libm and pthreads. */\n"
-      "#ifndef TP_MODEL_{4}_H\n#define TP_MODEL_{4}_H\n\n"
-      "#include <stddef.h>\n#include <stdint.h>\n\n"
-      "#ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n",
-      entry, source.str(), devices, lower, upper);
+    h += fmt::format(
+        "/* {0}.h: the model @{0} of {1}, compiled ahead of time by "
+        "tp-compile\n"
+        "   for {2} device(s). Generated; do not edit.\n\n"
+        "   Every rank runs _mlir_ciface_{0} with its own shards, cut from "
+        "the\n"
+        "   full tensors as tp_{3}_args says: on a thread of its own (start\n"
+        "   them with tp_rt_run_on_threads), or in a process of its own under\n"
+        "   mpirun (tp_rt_run_on_mpi). The result is allocated with malloc;\n"
+        "   the caller frees result->allocated. Link the object with\n"
+        "   libTPMLIRRuntimeThreads.a (or libTPMLIRRuntimeMPI.a and MPI),\n"
+        "   libTPMLIRRuntimeBLAS.a, libTPMLIRRuntimeCore.a, OpenBLAS,\n"
+        "   libstdc++, libm and pthreads. */\n"
+        "#ifndef TP_MODEL_{4}_H\n#define TP_MODEL_{4}_H\n\n"
+        "#include <stddef.h>\n#include <stdint.h>\n\n"
+        "#ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n",
+        entry, source.str(), devices, lower, upper);
   h += "#ifndef TP_RUNTIME_C_API\n#define TP_RUNTIME_C_API\n"
        "/* MLIR's C-interface memref descriptors. */\n";
   for (int64_t r = 1; r <= 2; ++r)
@@ -95,20 +101,21 @@ std::string mlir::tp::emitCHeader(FunctionOpInterface fn, StringRef source,
        "                     void *user, char *error, size_t error_size);\n"
        "#endif\n\n";
   if (gpu)
-    h += "#ifndef TP_RUNTIME_GPU_C_API\n#define TP_RUNTIME_GPU_C_API\n"
-         "/* Runs body(rank, user) for num_ranks ranks as threads, each bound\n"
-         "   to a GPU (NCCL), or all sharing one GPU; 0, or 1 with the error\n"
-         "   in error (\"no usable CUDA device\" on a machine without one). */\n"
-         "int tp_rt_run_on_gpus(int64_t num_ranks,\n"
-         "                      void (*body)(int64_t rank, void *user),\n"
-         "                      void *user, char *error, size_t error_size);\n"
-         "/* Device copies on the calling rank's GPU: null or 0 on failure\n"
-         "   (the error is printed). */\n"
-         "float *tp_rt_gpu_copy_to_device(const float *host, int64_t count);\n"
-         "int tp_rt_gpu_copy_to_host(float *host, const float *device,\n"
-         "                           int64_t count);\n"
-         "void tp_rt_gpu_free(void *device);\n"
-         "#endif\n\n";
+    h +=
+        "#ifndef TP_RUNTIME_GPU_C_API\n#define TP_RUNTIME_GPU_C_API\n"
+        "/* Runs body(rank, user) for num_ranks ranks as threads, each bound\n"
+        "   to a GPU (NCCL), or all sharing one GPU; 0, or 1 with the error\n"
+        "   in error (\"no usable CUDA device\" on a machine without one). */\n"
+        "int tp_rt_run_on_gpus(int64_t num_ranks,\n"
+        "                      void (*body)(int64_t rank, void *user),\n"
+        "                      void *user, char *error, size_t error_size);\n"
+        "/* Device copies on the calling rank's GPU: null or 0 on failure\n"
+        "   (the error is printed). */\n"
+        "float *tp_rt_gpu_copy_to_device(const float *host, int64_t count);\n"
+        "int tp_rt_gpu_copy_to_host(float *host, const float *device,\n"
+        "                           int64_t count);\n"
+        "void tp_rt_gpu_free(void *device);\n"
+        "#endif\n\n";
   h += fmt::format("#define TP_{0}_NUM_DEVICES {1}\n#define TP_{0}_NUM_ARGS "
                    "{2}\n\n",
                    upper, devices, fn.getNumArguments());

@@ -97,11 +97,11 @@ CPUModel::placeArguments(ArrayRef<ArgumentWriter> args,
   for (const ArgumentWriter &arg : args) {
     Tensor t(arg.shape);
     char *dst = reinterpret_cast<char *>(t.data.data());
-    if (llvm::Error e = arg.write([&](int64_t at, const char *bytes,
-                                      int64_t size) {
-          if (size > 0) // an empty shard has no buffer
-            std::memcpy(dst + at, bytes, size);
-        })) {
+    if (llvm::Error e =
+            arg.write([&](int64_t at, const char *bytes, int64_t size) {
+              if (size > 0) // an empty shard has no buffer
+                std::memcpy(dst + at, bytes, size);
+            })) {
       error = llvm::toString(std::move(e));
       return nullptr;
     }
@@ -139,16 +139,9 @@ FailureOr<Tensor> CPUModel::takeResult(RankState &rankState,
 
 FailureOr<Tensor> CPUModel::invoke(ArrayRef<Tensor> args,
                                    std::string &error) const {
-  SmallVector<ArgumentWriter> writers;
-  for (const Tensor &t : args)
-    writers.push_back(
-        {SmallVector<int64_t>(ArrayRef<int64_t>(t.shape)),
-         [&t](ArgumentWriter::Sink sink) {
-           sink(0, reinterpret_cast<const char *>(t.data.data()),
-                4 * static_cast<int64_t>(t.data.size()));
-           return llvm::Error::success();
-         }});
-  if (!checkArguments(writers, error))
+  if (!checkArguments(
+          args.size(),
+          [&](size_t i) { return ArrayRef<int64_t>(args[i].shape); }, error))
     return failure();
   // The tensors are passed in place, not copied.
   std::vector<MemRefDescriptor> descriptors;

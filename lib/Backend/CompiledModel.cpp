@@ -8,13 +8,13 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Export.h"
-#include "llvm/IR/LegacyPassManager.h"
-#include "llvm/IR/Module.h"
-#include "llvm/Target/TargetMachine.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
 
 #include <cstdlib>
 #include <mutex>
@@ -59,8 +59,8 @@ LogicalResult CompiledModel::compile(ModuleOp spmdModule, StringRef entry,
                           << fn.getNumResults() << " results";
   // The host passes and reads f32 buffers; another element type would be
   // reinterpreted, not converted.
-  for (Type type : llvm::concat<const Type>(fn.getArgumentTypes(),
-                                            fn.getResultTypes())) {
+  for (Type type :
+       llvm::concat<const Type>(fn.getArgumentTypes(), fn.getResultTypes())) {
     auto tensor = dyn_cast<RankedTensorType>(type);
     if (!tensor || !tensor.getElementType().isF32())
       return fn.emitError() << "compiled functions take and return f32 "
@@ -156,29 +156,33 @@ LogicalResult CompiledModel::emitObject(
   return success();
 }
 
-bool CompiledModel::checkArguments(ArrayRef<ArgumentWriter> args,
-                                   std::string &error) const {
-  if (args.size() != numArgs) {
+bool CompiledModel::checkArguments(
+    size_t count, llvm::function_ref<ArrayRef<int64_t>(size_t)> shapeOf,
+    std::string &error) const {
+  if (count != numArgs) {
     error = "the compiled function takes " + std::to_string(numArgs) +
-            " arguments, " + std::to_string(args.size()) + " were given";
+            " arguments, " + std::to_string(count) + " were given";
     return false;
   }
-  for (auto [i, arg] : llvm::enumerate(args)) {
-    ArrayRef<int64_t> expected = argShapes[i];
-    bool fits = arg.shape.size() == expected.size();
+  for (size_t i = 0; i < count; ++i) {
+    ArrayRef<int64_t> expected = argShapes[i], shape = shapeOf(i);
+    bool fits = shape.size() == expected.size();
     for (size_t d = 0; fits && d < expected.size(); ++d)
-      fits = ShapedType::isDynamic(expected[d]) || expected[d] == arg.shape[d];
+      fits = ShapedType::isDynamic(expected[d]) || expected[d] == shape[d];
     if (!fits) {
       std::string message;
       llvm::raw_string_ostream os(message);
-      os << "argument #" << i << " has shape " << formatShape(arg.shape)
+      os << "argument #" << i << " has shape " << formatShape(shape)
          << ", the compiled function takes ";
-      llvm::interleave(expected, os, [&](int64_t d) {
-        if (ShapedType::isDynamic(d))
-          os << "?";
-        else
-          os << d;
-      }, "x");
+      llvm::interleave(
+          expected, os,
+          [&](int64_t d) {
+            if (ShapedType::isDynamic(d))
+              os << "?";
+            else
+              os << d;
+          },
+          "x");
       error = message;
       return false;
     }

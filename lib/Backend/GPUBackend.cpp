@@ -75,7 +75,9 @@ GPUModel::compile(ModuleOp spmdModule, StringRef entry,
   return model;
 }
 
-std::string GPUModel::describeTarget() const { return "the GPU (" + chip + ")"; }
+std::string GPUModel::describeTarget() const {
+  return "the GPU (" + chip + ")";
+}
 
 std::unique_ptr<CompiledModel::RankState>
 GPUModel::placeArguments(ArrayRef<ArgumentWriter> args,
@@ -85,18 +87,17 @@ GPUModel::placeArguments(ArrayRef<ArgumentWriter> args,
   auto state = std::make_unique<GPURankState>();
   for (const ArgumentWriter &arg : args) {
     int64_t bytes = 4 * numElements(arg.shape);
-    auto *device =
-        static_cast<float *>(rt::allocateOnDevice(bytes, error));
+    auto *device = static_cast<float *>(rt::allocateOnDevice(bytes, error));
     if (!device)
       return nullptr;
     state->args.push_back({device, SmallVector<int64_t>(arg.shape)});
     bool copied = true;
-    if (llvm::Error e = arg.write([&](int64_t at, const char *src,
-                                      int64_t size) {
-          if (copied)
-            copied = rt::copyBytesToDevice(
-                reinterpret_cast<char *>(device) + at, src, size, error);
-        })) {
+    if (llvm::Error e =
+            arg.write([&](int64_t at, const char *src, int64_t size) {
+              if (copied)
+                copied = rt::copyBytesToDevice(
+                    reinterpret_cast<char *>(device) + at, src, size, error);
+            })) {
       error = llvm::toString(std::move(e));
       return nullptr;
     }

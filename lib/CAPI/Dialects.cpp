@@ -65,7 +65,8 @@ bool tpAttributeIsASharding(MlirAttribute attr) {
 }
 
 TpSharding tpShardingAttrGetValue(MlirAttribute attr) {
-  return static_cast<TpSharding>(cast<ShardingKindAttr>(unwrap(attr)).getValue());
+  return static_cast<TpSharding>(
+      cast<ShardingKindAttr>(unwrap(attr)).getValue());
 }
 
 MlirAttribute tpShardAttrGet(MlirContext ctx, intptr_t rank,

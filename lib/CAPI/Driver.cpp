@@ -75,7 +75,8 @@ TpCompiledModel tpCompile(MlirModule module, MlirStringRef entry,
   ModuleOp op = unwrap(module);
   std::optional<PartitionStrategy> kind =
       symbolizePartitionStrategy(static_cast<uint32_t>(strategy));
-  std::optional<Backend> target = symbolizeBackend(static_cast<uint32_t>(backend));
+  std::optional<Backend> target =
+      symbolizeBackend(static_cast<uint32_t>(backend));
   if (!kind)
     return fail(error, errorSize,
                 fmt::format("tpCompile: unknown strategy {}", int(strategy)),
@@ -87,8 +88,8 @@ TpCompiledModel tpCompile(MlirModule module, MlirStringRef entry,
                             int(backend)),
                 none);
   if (devices < 0)
-    return fail(error, errorSize,
-                fmt::format("tpCompile: {} devices", devices), none);
+    return fail(error, errorSize, fmt::format("tpCompile: {} devices", devices),
+                none);
 
   DiagnosticCollector diagnostics(op.getContext());
   auto state = std::make_unique<CompiledState>();
@@ -131,9 +132,9 @@ TpCompiledModel tpCompile(MlirModule module, MlirStringRef entry,
   FailureOr<std::unique_ptr<CompiledModel>> compiled =
       compileFor(*target, *state->program, options, message);
   if (failed(compiled))
-    return fail(error, errorSize,
-                message.empty() ? diagnostics.take("compiling failed") : message,
-                none);
+    return fail(
+        error, errorSize,
+        message.empty() ? diagnostics.take("compiling failed") : message, none);
   state->compiled = std::move(*compiled);
   return TpCompiledModel{state.release()};
 }
@@ -160,15 +161,14 @@ int tpRun(TpCompiledModel model, intptr_t numArgs, const TpHostTensor *args,
       return fail(error, errorSize,
                   fmt::format("tpRun: argument #{} has no shape", i), 1);
     options.buffers.push_back(
-        {args[i].data, SmallVector<int64_t>(args[i].shape,
-                                            args[i].shape + args[i].rank)});
+        {args[i].data,
+         SmallVector<int64_t>(args[i].shape, args[i].shape + args[i].rank)});
   }
   llvm::Expected<ArgumentSource> source =
       ArgumentSource::create(*state.model, options);
   if (!source)
     return fail(error, errorSize, llvm::toString(source.takeError()), 1);
-  Session session(*state.model, *state.program, *source,
-                  state.compiled.get());
+  Session session(*state.model, *state.program, *source, state.compiled.get());
   RunOptions run;
   run.check = check;
   std::string message;

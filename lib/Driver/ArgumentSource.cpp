@@ -34,8 +34,8 @@ static float initScale(BlockArgument arg) {
 /// tensor `data` of `shape` (the whole tensor without a dim) to `sink`, one
 /// contiguous run at a time.
 static void forEachRun(const float *data, ArrayRef<int64_t> shape,
-                       std::optional<int64_t> dim, int64_t offset,
-                       int64_t size, ArgumentWriter::Sink sink) {
+                       std::optional<int64_t> dim, int64_t offset, int64_t size,
+                       ArgumentWriter::Sink sink) {
   if (!dim) {
     if (int64_t n = numElements(shape))
       sink(0, reinterpret_cast<const char *>(data), 4 * n);
@@ -148,9 +148,9 @@ ArgumentSource::create(const Model &model, const ArgumentOptions &options) {
       for (int64_t d = 0; fits && d < type.getRank(); ++d)
         fits = type.isDynamicDim(d) || type.getDimSize(d) == in.shape[d];
       if (!fits)
-        return makeError(fmt::format(
-            "{} has shape {}, but the model's input is {}", options.inputPath,
-            in.shapeString(), typeString(type)));
+        return makeError(
+            fmt::format("{} has shape {}, but the model's input is {}",
+                        options.inputPath, in.shapeString(), typeString(type)));
       shape.assign(in.shape.begin(), in.shape.end());
     }
     for (int64_t &d : shape)
@@ -215,8 +215,7 @@ llvm::Expected<Tensor> ArgumentSource::get(unsigned index,
   if (dim)
     return Tensor::randomSlice(fullShapes[index], *dim, offset, size,
                                options.seed, index, initScale(arg));
-  return Tensor::random(fullShapes[index], options.seed, index,
-                        initScale(arg));
+  return Tensor::random(fullShapes[index], options.seed, index, initScale(arg));
 }
 
 bool ArgumentSource::hasDynamicBatch() const {
@@ -306,8 +305,7 @@ ArgumentSource::getRankArgumentWriters(const PartitionedModel &program,
       std::string name = model->getCheckpointName(i)->str();
       writer.write = [this, i, name, dim, offset,
                       size](ArgumentWriter::Sink sink) {
-        return weights->readSlice(name, fullShapes[i], dim, offset, size,
-                                  sink);
+        return weights->readSlice(name, fullShapes[i], dim, offset, size, sink);
       };
     } else {
       writer.write = [this, i, dim, offset,

@@ -64,13 +64,13 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
     out = *v;
     return llvm::Error::success();
   };
-  if (auto e = positive("elementwise_bytes_per_second",
-                        p.elementwiseBytesPerSecond))
+  if (auto e =
+          positive("elementwise_bytes_per_second", p.elementwiseBytesPerSecond))
     return std::move(e);
   if (auto e = positive("collective_latency_seconds", p.collectiveLatency))
     return std::move(e);
-  if (auto e = positive("collective_bytes_per_second",
-                        p.collectiveBytesPerSecond))
+  if (auto e =
+          positive("collective_bytes_per_second", p.collectiveBytesPerSecond))
     return std::move(e);
   const llvm::json::Array *gemm = root->getArray("gemm");
   if (!gemm || gemm->empty())
@@ -79,7 +79,8 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
   double last = 0;
   for (const llvm::json::Value &entry : *gemm) {
     const llvm::json::Object *c = entry.getAsObject();
-    std::optional<double> rate = c ? c->getNumber("flops_per_second") : std::nullopt;
+    std::optional<double> rate =
+        c ? c->getNumber("flops_per_second") : std::nullopt;
     std::optional<double> max = c ? c->getNumber("max_flops") : std::nullopt;
     if (!rate || !(*rate > 0) || !std::isfinite(*rate))
       return fail("each 'gemm' class needs a positive 'flops_per_second'");
@@ -191,8 +192,8 @@ double computeSeconds(const Chain &c, const MachineProfile &p, size_t i,
 double deferredSeconds(const Chain &c, const MachineProfile &p, size_t i,
                        llvm::StringRef collective) {
   const Layer &l = c.layers[i];
-  int64_t n = collective == "reduce_scatter" ? largestShard(l.out, c.devices)
-                                             : l.out;
+  int64_t n =
+      collective == "reduce_scatter" ? largestShard(l.out, c.devices) : l.out;
   return elementwiseSeconds(p, double(c.batch) * n);
 }
 
@@ -240,7 +241,9 @@ void addTransition(const Chain &c, const MachineProfile &p, size_t i,
     cost.compute += deferredSeconds(c, p, i, op);
 }
 
-bool allowed(const Layer &l, ShardingKind k) { return !l.fixed || *l.fixed == k; }
+bool allowed(const Layer &l, ShardingKind k) {
+  return !l.fixed || *l.fixed == k;
+}
 
 constexpr ShardingKind kChoices[] = {ShardingKind::row, ShardingKind::column,
                                      ShardingKind::replicated};
@@ -275,6 +278,9 @@ struct Entry {
   double seconds;
   uint64_t bytes;
   ShardingKind choice;
+  /// The entry of the previous layer it grew from: its layout and index
+  /// (-1 for the first layer).
+  int fromLayout = -1, fromIndex = -1;
 };
 
 /// Keeps the entries no other entry beats in both time and bytes.
@@ -320,16 +326,9 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
     front[0][int(layoutAfter(k))].push_back(
         {computeSeconds(c, p, 0, k), weightBytes(c, 0, k), k});
   }
-  // from[i][layout][e]: the (layout, entry) of layer i - 1 that entry e
-  // grew from.
-  std::vector<std::array<std::vector<std::pair<int, int>>, 3>> from(n);
-  for (int s = 0; s < 3; ++s) {
-    prune(front[0][s]);
-    from[0][s].assign(front[0][s].size(), {-1, -1});
-  }
+  for (std::vector<Entry> &entries : front[0])
+    prune(entries);
   for (size_t i = 0; i + 1 < n; ++i) {
-    std::array<std::vector<Entry>, 3> next;
-    std::array<std::vector<std::pair<int, int>>, 3> origin;
     for (int s = 0; s < 3; ++s) {
       for (size_t e = 0; e < front[i][s].size(); ++e) {
         const Entry &entry = front[i][s][e];
@@ -341,33 +340,13 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
           Entry grown{entry.seconds + transition.compute +
                           transition.communication +
                           computeSeconds(c, p, i + 1, k),
-                      entry.bytes + weightBytes(c, i + 1, k), k};
-          int t = int(layoutAfter(k));
-          next[t].push_back(grown);
-          origin[t].push_back({s, int(e)});
+                      entry.bytes + weightBytes(c, i + 1, k), k, s, int(e)};
+          front[i + 1][int(layoutAfter(k))].push_back(grown);
         }
       }
     }
-    // Pruning reorders the entries: carry each one's origin along.
-    for (int t = 0; t < 3; ++t) {
-      std::vector<std::pair<Entry, std::pair<int, int>>> both;
-      for (size_t e = 0; e < next[t].size(); ++e)
-        both.push_back({next[t][e], origin[t][e]});
-      std::sort(both.begin(), both.end(), [](const auto &a, const auto &b) {
-        if (a.first.bytes != b.first.bytes)
-          return a.first.bytes < b.first.bytes;
-        return a.first.seconds < b.first.seconds;
-      });
-      front[i + 1][t].clear();
-      from[i + 1][t].clear();
-      double best = std::numeric_limits<double>::infinity();
-      for (auto &[entry, o] : both)
-        if (entry.seconds < best) {
-          best = entry.seconds;
-          front[i + 1][t].push_back(entry);
-          from[i + 1][t].push_back(o);
-        }
-    }
+    for (std::vector<Entry> &entries : front[i + 1])
+      prune(entries);
   }
   // The end: every layout resolves to a replicated output.
   uint64_t activations = activationBytes(c);
@@ -397,15 +376,14 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
         "needs %s (weight shards and the widest layer's activations at "
         "batch %lld)",
         formatBytes(double(memoryLimit)).c_str(),
-        formatBytes(double(smallest)).c_str(),
-        static_cast<long long>(c.batch));
+        formatBytes(double(smallest)).c_str(), static_cast<long long>(c.batch));
   std::vector<ShardingKind> choices(n);
   int s = bestLayout, e = bestIndex;
   for (size_t i = n; i-- > 0;) {
-    choices[i] = front[i][s][e].choice;
-    auto [ps, pe] = from[i][s][e];
-    s = ps;
-    e = pe;
+    const Entry &entry = front[i][s][e];
+    choices[i] = entry.choice;
+    s = entry.fromLayout;
+    e = entry.fromIndex;
   }
   return evaluate(c, p, choices);
 }
@@ -436,10 +414,9 @@ mlir::tp::plan::runnersUp(const Chain &c, const MachineProfile &p,
 }
 
 void mlir::tp::plan::printExplanation(llvm::raw_ostream &os, const Chain &c,
-                                      const MachineProfile &p,
-                                      const Plan &best, uint64_t memoryLimit) {
-  std::vector<std::optional<Plan>> others =
-      runnersUp(c, p, best, memoryLimit);
+                                      const MachineProfile &p, const Plan &best,
+                                      uint64_t memoryLimit) {
+  std::vector<std::optional<Plan>> others = runnersUp(c, p, best, memoryLimit);
   auto name = [](ShardingKind k) { return stringifyShardingKind(k).str(); };
   os << fmt::format("plan for {} devices at batch {} ({}):\n", c.devices,
                     c.batch, p.source);
@@ -466,17 +443,17 @@ void mlir::tp::plan::printExplanation(llvm::raw_ostream &os, const Chain &c,
       why = dComm >= dCompute ? "more communication" : "more compute";
       if (memoryLimit && o.peakBytes > memoryLimit)
         why = "over the memory limit";
-      runner = fmt::format("{}: +{:.3g} ms, {} (here {:.3g} ms compute, "
-                           "{:.3g} ms {})",
-                           name(o.choices[i]), 1e3 * extra, why,
-                           1e3 * oc.compute, 1e3 * oc.communication,
-                           oc.collective.empty() ? "communication"
-                                                 : oc.collective);
+      runner =
+          fmt::format("{}: +{:.3g} ms, {} (here {:.3g} ms compute, "
+                      "{:.3g} ms {})",
+                      name(o.choices[i]), 1e3 * extra, why, 1e3 * oc.compute,
+                      1e3 * oc.communication,
+                      oc.collective.empty() ? "communication" : oc.collective);
     }
-    std::string label = c.layers[i].name.empty()
-                            ? fmt::format("{}x{}", c.layers[i].out,
-                                          c.layers[i].in)
-                            : c.layers[i].name;
+    std::string label =
+        c.layers[i].name.empty()
+            ? fmt::format("{}x{}", c.layers[i].out, c.layers[i].in)
+            : c.layers[i].name;
     os << fmt::format("  {:<4} {:<28} {:<10} {:>10.4g} {:>10.4g} {:>10}  {}\n",
                       i, label, name(best.choices[i]), 1e3 * cost.compute,
                       1e3 * cost.communication,
@@ -495,9 +472,9 @@ void mlir::tp::plan::printExplanation(llvm::raw_ostream &os, const Chain &c,
                     "communication), peak {} per device{}\n",
                     1e3 * best.seconds, 1e3 * compute, 1e3 * comm,
                     formatBytes(double(best.peakBytes)),
-                    memoryLimit ? " of " + formatBytes(double(memoryLimit)) +
-                                      " allowed"
-                                : std::string());
+                    memoryLimit
+                        ? " of " + formatBytes(double(memoryLimit)) + " allowed"
+                        : std::string());
 }
 
 llvm::Expected<Chain> mlir::tp::plan::extractChain(FunctionOpInterface fn,
@@ -551,7 +528,8 @@ llvm::Expected<Chain> mlir::tp::plan::extractChain(FunctionOpInterface fn,
   return chain;
 }
 
-llvm::Expected<MachineProfile> mlir::tp::plan::loadProfile(llvm::StringRef path) {
+llvm::Expected<MachineProfile>
+mlir::tp::plan::loadProfile(llvm::StringRef path) {
   if (path.empty())
     return MachineProfile::builtinDefault();
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
@@ -578,12 +556,12 @@ LogicalResult mlir::tp::plan::planModule(ModuleOp module, int64_t batch,
   uint64_t memoryLimit = uint64_t(memoryLimitMiB) << 20;
   MeshAttr mesh = lookupMesh(module);
   if (!mesh)
-    return module.emitError() << "planning needs a device mesh: add '"
-                              << TPDialect::kMeshAttrName
-                              << "' to the module or run tp-set-mesh first";
+    return module.emitError()
+           << "planning needs a device mesh: add '" << TPDialect::kMeshAttrName
+           << "' to the module or run tp-set-mesh first";
   if (batch < 1)
-    return module.emitError() << "the planned batch must be at least 1, got "
-                              << batch;
+    return module.emitError()
+           << "the planned batch must be at least 1, got " << batch;
   llvm::Expected<MachineProfile> profile = loadProfile(profilePath);
   if (!profile)
     return module.emitError() << llvm::toString(profile.takeError());
@@ -594,8 +572,7 @@ LogicalResult mlir::tp::plan::planModule(ModuleOp module, int64_t batch,
     fn.walk([&](LinearOp op) { linears.push_back(op); });
     if (linears.empty())
       continue;
-    llvm::Expected<Chain> chain =
-        extractChain(fn, mesh.getNumDevices(), batch);
+    llvm::Expected<Chain> chain = extractChain(fn, mesh.getNumDevices(), batch);
     if (!chain) {
       llvm::consumeError(chain.takeError()); // diagnosed at the op
       return failure();
@@ -647,8 +624,7 @@ void mlir::tp::plan::printDot(llvm::raw_ostream &os, const Chain &c,
     previous = name;
     edge = cost.collective.empty()
                ? ""
-               : fmt::format(" [label=\"{}\\n{}, {:.4g} ms\"]",
-                             cost.collective,
+               : fmt::format(" [label=\"{}\\n{}, {:.4g} ms\"]", cost.collective,
                              formatBytes(double(cost.collectiveBytes)),
                              1e3 * cost.communication);
   }

@@ -13,8 +13,10 @@
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -151,6 +153,15 @@ int main(int argc, char **argv) {
       "With no model argument, runs the built-in example chain "
       "(examples/mlp.mlir).\n");
   if (!calibrate.empty()) {
+    // The output is checked before the measurements, and left only when
+    // written whole.
+    std::string error;
+    std::unique_ptr<llvm::ToolOutputFile> out =
+        openOutputFile(calibrate, &error);
+    if (!out) {
+      llvm::errs() << "tp-run: error: " << error << "\n";
+      return 1;
+    }
     llvm::outs() << "calibrating (about 10 s):\n";
     llvm::Expected<plan::MachineProfile> profile =
         calibrateMachine(llvm::outs());
@@ -159,16 +170,15 @@ int main(int argc, char **argv) {
                    << "\n";
       return 1;
     }
-    std::error_code ec;
-    llvm::raw_fd_ostream os(calibrate, ec);
-    if (!ec)
-      os << profile->toJSON();
-    if (ec || (os.close(), os.has_error())) {
+    out->os() << profile->toJSON();
+    out->os().flush();
+    if (out->os().has_error()) {
       llvm::errs() << "tp-run: error: cannot write '" << calibrate
-                   << "': " << (ec ? ec : os.error()).message() << "\n";
-      os.clear_error();
+                   << "': " << out->os().error().message() << "\n";
+      out->os().clear_error();
       return 1;
     }
+    out->keep();
     llvm::outs() << "wrote " << calibrate << "\n";
     return 0;
   }

@@ -1,4 +1,5 @@
-//===- CPUBackend.h - compile partitioned tp IR for the CPU ------*- C++ -*-===//
+//===- CPUBackend.h - compile partitioned tp IR for the CPU ------*- C++
+//-*-===//
 //
 // Lowers a partitioned (SPMD) module to native code with the
 // tp-to-llvm-pipeline and MLIR's ExecutionEngine. Compiling is separate from

@@ -1,4 +1,5 @@
-//===- CompiledModel.h - a partitioned model compiled for a target -*- C++ -*-===//
+//===- CompiledModel.h - a partitioned model compiled for a target -*- C++
+//-*-===//
 //
 // What every backend's compiled model offers a driver. A compiled model runs
 // one rank on the calling thread; the executor that started the thread
@@ -49,8 +50,8 @@ namespace tp {
 /// that hands its packed row-major bytes to a sink, piece by piece (`at` is
 /// the byte offset of the piece in the packed argument).
 struct ArgumentWriter {
-  using Sink = llvm::function_ref<void(int64_t at, const char *bytes,
-                                       int64_t size)>;
+  using Sink =
+      llvm::function_ref<void(int64_t at, const char *bytes, int64_t size)>;
   SmallVector<int64_t> shape;
   std::function<llvm::Error(Sink)> write;
 };
@@ -112,8 +113,16 @@ protected:
   LogicalResult
   emitObject(ModuleOp module, FunctionOpInterface fn,
              const std::function<llvm::Error(llvm::Module *)> &transformer);
-  /// Whether `args` fit the compiled function; else `error` says why.
-  bool checkArguments(ArrayRef<ArgumentWriter> args, std::string &error) const;
+  /// Whether `count` arguments of shapes `shapeOf(i)` fit the compiled
+  /// function; else `error` says why.
+  bool checkArguments(size_t count,
+                      llvm::function_ref<ArrayRef<int64_t>(size_t)> shapeOf,
+                      std::string &error) const;
+  bool checkArguments(ArrayRef<ArgumentWriter> args, std::string &error) const {
+    return checkArguments(
+        args.size(), [&](size_t i) { return ArrayRef<int64_t>(args[i].shape); },
+        error);
+  }
   /// Calls the compiled entry: `resultDescriptor` receives the result's
   /// memref descriptor; `argDescriptors` are the arguments'.
   void call(void *resultDescriptor, ArrayRef<void *> argDescriptors) const;
@@ -133,7 +142,8 @@ protected:
 /// {allocated, aligned, offset, sizes[rank], strides[rank]}.
 class MemRefDescriptor {
 public:
-  explicit MemRefDescriptor(int64_t rank) : words(3 + 2 * rank, 0), rank(rank) {}
+  explicit MemRefDescriptor(int64_t rank)
+      : words(3 + 2 * rank, 0), rank(rank) {}
   /// Describes row-major data of `shape` at `data` (not copied).
   MemRefDescriptor(float *data, ArrayRef<int64_t> shape);
   void *get() { return words.data(); }

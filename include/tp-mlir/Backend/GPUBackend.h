@@ -1,4 +1,5 @@
-//===- GPUBackend.h - compile partitioned tp IR for NVIDIA GPUs --*- C++ -*-===//
+//===- GPUBackend.h - compile partitioned tp IR for NVIDIA GPUs --*- C++
+//-*-===//
 //
 // Lowers a partitioned (SPMD) module with the tp-to-gpu-pipeline: kernels
 // in a cubin embedded in the host code, host code JIT-compiled by MLIR's

@@ -1,4 +1,5 @@
-//===- Driver.h - load, partition, compile, run and check a model -*- C++ -*-===//
+//===- Driver.h - load, partition, compile, run and check a model -*- C++
+//-*-===//
 //
 // The library behind tp-run and tp-compile, and what benchmarks, tests and
 // other drivers use to take a model from a .mlir file to checked results:

@@ -150,8 +150,8 @@ llvm::Expected<Chain> extractChain(FunctionOpInterface fn, int64_t devices,
 /// `memoryLimitMiB` per device (0: no limit). `profilePath` empty takes the
 /// built-in profile. Errors (bad options included) are diagnosed at the
 /// module or the op.
-LogicalResult planModule(ModuleOp module, int64_t batch,
-                         int64_t memoryLimitMiB, llvm::StringRef profilePath);
+LogicalResult planModule(ModuleOp module, int64_t batch, int64_t memoryLimitMiB,
+                         llvm::StringRef profilePath);
 
 /// The profile in `path` (the built-in one when empty).
 llvm::Expected<MachineProfile> loadProfile(llvm::StringRef path);

@@ -1,4 +1,5 @@
-//===- EntryPoints.h - names of the runtime functions compiled code calls -*- C++ -*-===//
+//===- EntryPoints.h - names of the runtime functions compiled code calls -*-
+//C++ -*-===//
 //
 // The one list of the tp runtime's entry points. The lowering
 // (TPToRuntime.h's CollectiveABI, the BLAS matmul and the profile timers)

@@ -102,10 +102,10 @@ void buildTiledMatmul(OpBuilder &b, linalg::MatmulOp op) {
         auto dot = scf::ForOp::create(
             b, loc, zeroIndex, tile, one, ValueRange{acc[0]},
             [&](OpBuilder &db, Location dloc, Value j, ValueRange sum) {
-              Value x = memref::LoadOp::create(db, dloc, aTile,
-                                               ValueRange{ty, j});
-              Value y = memref::LoadOp::create(db, dloc, bTile,
-                                               ValueRange{tx, j});
+              Value x =
+                  memref::LoadOp::create(db, dloc, aTile, ValueRange{ty, j});
+              Value y =
+                  memref::LoadOp::create(db, dloc, bTile, ValueRange{tx, j});
               Value product = arith::MulFOp::create(db, dloc, x, y);
               scf::YieldOp::create(
                   db, dloc,

@@ -128,8 +128,7 @@ Value i32Constant(OpBuilder &b, Location loc, int64_t v) {
 }
 
 /// A pattern that calls into the runtime described by an ABI.
-template <typename Op>
-struct RuntimePattern : OpConversionPattern<Op> {
+template <typename Op> struct RuntimePattern : OpConversionPattern<Op> {
   RuntimePattern(MLIRContext *ctx, const CollectiveABI &abi)
       : OpConversionPattern<Op>(ctx), abi(abi) {}
 
@@ -298,14 +297,13 @@ struct ConvertTPToRuntimePass
 } // namespace
 
 const CollectiveABI &mlir::tp::getHostCollectiveABI() {
-  static const CollectiveABI abi{
-      "host",
-      rt::entry::kRank,
-      rt::entry::kAllGather,
-      rt::entry::kAllReduce,
-      rt::entry::kReduceScatter,
-      [](Type t) { return t.isF32(); },
-      Attribute()};
+  static const CollectiveABI abi{"host",
+                                 rt::entry::kRank,
+                                 rt::entry::kAllGather,
+                                 rt::entry::kAllReduce,
+                                 rt::entry::kReduceScatter,
+                                 [](Type t) { return t.isF32(); },
+                                 Attribute()};
   return abi;
 }
 
@@ -313,15 +311,14 @@ const CollectiveABI &mlir::tp::getGPUCollectiveABI() {
   // Compiled GPU code allocates every buffer in device memory (its
   // allocation functions are the GPU runtime's), so the default memory space
   // is device memory there.
-  static const CollectiveABI abi{
-      "GPU",
-      rt::entry::kRank,
-      rt::entry::kGPUAllGather,
-      rt::entry::kGPUAllReduce,
-      rt::entry::kGPUReduceScatter,
-      [](Type t) { return t.isF32(); },
-      Attribute(),
-      /*contiguousInputs=*/true};
+  static const CollectiveABI abi{"GPU",
+                                 rt::entry::kRank,
+                                 rt::entry::kGPUAllGather,
+                                 rt::entry::kGPUAllReduce,
+                                 rt::entry::kGPUReduceScatter,
+                                 [](Type t) { return t.isF32(); },
+                                 Attribute(),
+                                 /*contiguousInputs=*/true};
   return abi;
 }
 
@@ -329,8 +326,9 @@ void mlir::tp::populateTPToRuntimePatterns(RewritePatternSet &patterns,
                                            const CollectiveABI &abi) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<AllSliceToExtractSlice>(ctx);
-  patterns.add<RankToCall, AllGatherToCall, AllReduceToCall,
-               ReduceScatterToCall>(ctx, abi);
+  patterns
+      .add<RankToCall, AllGatherToCall, AllReduceToCall, ReduceScatterToCall>(
+          ctx, abi);
 }
 
 void mlir::tp::configureTPToRuntimeTarget(ConversionTarget &target) {

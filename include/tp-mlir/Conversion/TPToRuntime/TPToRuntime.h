@@ -1,4 +1,5 @@
-//===- TPToRuntime.h - collectives to runtime calls, per backend -*- C++ -*-===//
+//===- TPToRuntime.h - collectives to runtime calls, per backend -*- C++
+//-*-===//
 //
 // One set of patterns lowers tp.rank and the collectives to calls into a
 // runtime; what differs between runtimes is described by a CollectiveABI:

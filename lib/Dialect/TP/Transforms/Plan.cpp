@@ -30,8 +30,8 @@ struct PlanPass : tp::impl::PlanBase<PlanPass> {
   }
 
   void runOnOperation() override {
-    if (failed(plan::planModule(getOperation(), batch, memoryLimitMiB,
-                                profile)))
+    if (failed(
+            plan::planModule(getOperation(), batch, memoryLimitMiB, profile)))
       signalPassFailure();
   }
 };
