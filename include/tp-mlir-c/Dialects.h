@@ -39,6 +39,7 @@ typedef enum TpSharding {
   TP_SHARDING_REPLICATED = 0,
   TP_SHARDING_ROW = 1,
   TP_SHARDING_COLUMN = 2,
+  TP_SHARDING_BATCH = 3,
 } TpSharding;
 
 /// #tp.mesh<shape = [devices]>: null unless devices >= 1.

@@ -37,6 +37,7 @@ typedef enum TpStrategy {
   TP_STRATEGY_ALTERNATE = 2,
   TP_STRATEGY_REPLICATED = 3,
   TP_STRATEGY_AUTO = 4, ///< the planner: each layer by the cost model
+  TP_STRATEGY_BATCH = 5, ///< data parallelism: the batch split, W whole
 } TpStrategy;
 
 /// A model partitioned and compiled for a backend, with its ranks.

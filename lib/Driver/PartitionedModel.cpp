@@ -49,7 +49,8 @@ ShardAttr PartitionedModel::getShard(unsigned index) const {
 std::map<std::string, int64_t> PartitionedModel::countCollectives() const {
   std::map<std::string, int64_t> counts;
   entry.walk([&](Operation *op) {
-    if (isa<AllGatherOp, AllReduceOp, ReduceScatterOp, AllSliceOp>(op))
+    if (isa<AllGatherOp, AllToAllOp, AllReduceOp, ReduceScatterOp, AllSliceOp>(
+            op))
       ++counts[op->getName().stripDialect().str()];
   });
   return counts;

@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
@@ -75,11 +76,9 @@ static double activationVariance(ActivationKind act, double inputVariance,
 /// rounds K products (each by at most u |x_k w_k|) and makes K additions
 /// (each by at most u times a partial sum, which is at most the sum of the
 /// magnitudes); an input error reaches the element scaled by |w_k|.
-static std::pair<Tensor, Tensor> linearWithBounds(const Tensor &x,
-                                                  const Tensor *sx,
-                                                  const Tensor &w,
-                                                  const Tensor *b,
-                                                  ActivationKind act) {
+static std::pair<Tensor, Tensor>
+linearWithBounds(const Tensor &x, const Tensor *sx, const Tensor &w,
+                 const Tensor *b, ActivationKind act) {
   int64_t batch = x.shape[0], k = x.shape[1], n = w.shape[0];
   const double u = kF32UnitRoundoff;
   Tensor y({batch, n}), s({batch, n});
@@ -189,14 +188,13 @@ bool matchesType(ArrayRef<int64_t> shape, RankedTensorType type) {
   return true;
 }
 
-std::string shapeString(ArrayRef<int64_t> shape) {
-  return formatShape(shape);
-}
+std::string shapeString(ArrayRef<int64_t> shape) { return formatShape(shape); }
 
 /// Executes one function on `numRanks` ranks in lockstep.
 class Interpreter {
 public:
-  Interpreter(int64_t numRanks) : numRanks(numRanks), tensors(numRanks) {}
+  Interpreter(int64_t numRanks)
+      : numRanks(numRanks), tensors(numRanks), indices(numRanks) {}
 
   LogicalResult bind(Value value, int64_t rank, Tensor tensor);
   const Tensor &get(Value value, int64_t rank) const {
@@ -208,6 +206,8 @@ public:
   /// Forgets `value` on every rank.
   void drop(Value value) {
     for (auto &map : tensors)
+      map.erase(value);
+    for (auto &map : indices)
       map.erase(value);
     bounds.erase(value);
   }
@@ -235,6 +235,15 @@ private:
   LogicalResult runActivation(ActivationOp op);
   LogicalResult runConstant(arith::ConstantOp op);
   LogicalResult runAllGather(AllGatherOp op);
+  LogicalResult runAllToAll(AllToAllOp op);
+  /// Every rank's shard of `input` concatenated along `dim`, checked
+  /// against `size` when there is one.
+  FailureOr<Tensor> gatherShards(Operation *op, Value input, int64_t dim,
+                                 Value size);
+  LogicalResult runDim(tensor::DimOp op);
+  /// Checks a gathering collective's `size` operand against the extent the
+  /// shards really make.
+  LogicalResult checkSize(Operation *op, Value size, int64_t extent);
   LogicalResult runReduce(Operation *op, Value input, ReductionKind kind,
                           std::optional<int64_t> scatterDim);
   LogicalResult runAllSlice(AllSliceOp op);
@@ -248,6 +257,8 @@ private:
 
   int64_t numRanks;
   SmallVector<llvm::DenseMap<Value, Tensor>> tensors;
+  /// Index values (sizes of dynamic dimensions), per rank.
+  SmallVector<llvm::DenseMap<Value, int64_t>> indices;
   llvm::DenseMap<Value, Tensor> bounds;
 };
 } // namespace
@@ -318,8 +329,8 @@ LogicalResult Interpreter::runActivation(ActivationOp op) {
       Tensor e(y.shape);
       for (size_t i = 0; i < e.data.size(); ++i) {
         double in = sx ? double(sx->data[i]) : 0.0;
-        e.data[i] = static_cast<float>(std::sqrt(activationVariance(
-            op.getKind(), in * in, x.data[i], y.data[i])));
+        e.data[i] = static_cast<float>(std::sqrt(
+            activationVariance(op.getKind(), in * in, x.data[i], y.data[i])));
       }
       bounds[op.getResult()] = std::move(e);
     }
@@ -327,7 +338,43 @@ LogicalResult Interpreter::runActivation(ActivationOp op) {
   });
 }
 
+LogicalResult Interpreter::runDim(tensor::DimOp op) {
+  return perRank([&](int64_t r) -> LogicalResult {
+    auto it = indices[r].find(op.getIndex());
+    const Tensor &t = get(op.getSource(), r);
+    if (it == indices[r].end() || it->second < 0 || it->second >= t.getRank())
+      return op.emitOpError()
+             << "the reference evaluator needs a constant dimension index "
+                "within the tensor's rank";
+    indices[r][op.getResult()] = t.shape[it->second];
+    return success();
+  });
+}
+
+LogicalResult Interpreter::checkSize(Operation *op, Value size,
+                                     int64_t extent) {
+  if (!size)
+    return success();
+  return perRank([&](int64_t r) -> LogicalResult {
+    auto it = indices[r].find(size);
+    if (it == indices[r].end())
+      return op->emitOpError() << "the reference evaluator cannot tell the "
+                                  "value of its 'size' operand";
+    if (it->second != extent)
+      return op->emitOpError()
+             << "at run time on rank " << r << ": 'size' is " << it->second
+             << " but the shards make " << extent;
+    return success();
+  });
+}
+
 LogicalResult Interpreter::runConstant(arith::ConstantOp op) {
+  if (auto attr = dyn_cast<IntegerAttr>(op.getValue());
+      attr && op.getType().isIndex())
+    return perRank([&](int64_t r) {
+      indices[r][op.getResult()] = attr.getInt();
+      return success();
+    });
   auto dense = dyn_cast<DenseElementsAttr>(op.getValue());
   auto type = dyn_cast<RankedTensorType>(op.getType());
   if (!dense || !type || !type.getElementType().isF32())
@@ -343,21 +390,45 @@ LogicalResult Interpreter::runConstant(arith::ConstantOp op) {
   return perRank([&](int64_t r) { return bind(op.getResult(), r, t); });
 }
 
-LogicalResult Interpreter::runAllGather(AllGatherOp op) {
-  int64_t dim = op.getDim();
+FailureOr<Tensor> Interpreter::gatherShards(Operation *op, Value input,
+                                            int64_t dim, Value size) {
   SmallVector<const Tensor *> parts;
   for (int64_t r = 0; r < numRanks; ++r) {
-    const Tensor &t = get(op.getInput(), r);
+    const Tensor &t = get(input, r);
     for (int64_t d = 0; d < t.getRank(); ++d)
       if (r > 0 && d != dim && t.shape[d] != parts[0]->shape[d])
-        return op.emitOpError()
+        return op->emitOpError()
                << "at run time: rank " << r << " contributes a shard of shape "
                << t.shapeString() << ", which does not fit rank 0's "
                << parts[0]->shapeString() << " outside dim " << dim;
     parts.push_back(&t);
   }
   Tensor full = concatTensors(parts, dim);
-  return perRank([&](int64_t r) { return bind(op.getResult(), r, full); });
+  if (failed(checkSize(op, size, full.shape[dim])))
+    return failure();
+  return full;
+}
+
+LogicalResult Interpreter::runAllGather(AllGatherOp op) {
+  FailureOr<Tensor> full =
+      gatherShards(op, op.getInput(), op.getDim(), op.getSize());
+  if (failed(full))
+    return failure();
+  return perRank([&](int64_t r) { return bind(op.getResult(), r, *full); });
+}
+
+LogicalResult Interpreter::runAllToAll(AllToAllOp op) {
+  FailureOr<Tensor> whole =
+      gatherShards(op, op.getInput(), op.getConcat(), op.getSize());
+  if (failed(whole))
+    return failure();
+  int64_t split = op.getSplit();
+  int64_t extent = whole->shape[split];
+  return perRank([&](int64_t r) {
+    return bind(op.getResult(), r,
+                sliceTensor(*whole, split, getShardOffset(extent, numRanks, r),
+                            getShardSize(extent, numRanks, r)));
+  });
 }
 
 LogicalResult Interpreter::runReduce(Operation *op, Value input,
@@ -422,6 +493,8 @@ LogicalResult Interpreter::run(Operation *op) {
         return success();
       })
       .Case([&](AllGatherOp op) { return runAllGather(op); })
+      .Case([&](AllToAllOp op) { return runAllToAll(op); })
+      .Case([&](tensor::DimOp op) { return runDim(op); })
       .Case([&](AllSliceOp op) { return runAllSlice(op); })
       .Case([&](AllReduceOp op) {
         return runReduce(op, op.getInput(), op.getKind(), std::nullopt);
@@ -476,9 +549,10 @@ static LogicalResult checkArgument(FunctionOpInterface fn, BlockArgument arg,
 /// Runs `fn` with `rankArgs.size()` ranks, or, with `load`, on one rank
 /// whose arguments are loaded when first used. Every value is dropped after
 /// its last use.
-static FailureOr<RankTensors>
-interpret(FunctionOpInterface fn, ArrayRef<SmallVector<Tensor>> rankArgs,
-          ArgumentLoader load = nullptr, BoundedResults *bounded = nullptr) {
+static FailureOr<RankTensors> interpret(FunctionOpInterface fn,
+                                        ArrayRef<SmallVector<Tensor>> rankArgs,
+                                        ArgumentLoader load = nullptr,
+                                        BoundedResults *bounded = nullptr) {
   if (fn.isExternal())
     return fn.emitError() << "cannot evaluate a function without a body";
   Region &body = fn.getFunctionBody();
@@ -561,8 +635,8 @@ mlir::tp::evaluateStreaming(FunctionOpInterface fn, ArgumentLoader load) {
   return std::move(results->front());
 }
 
-FailureOr<BoundedResults>
-mlir::tp::evaluateWithBounds(FunctionOpInterface fn, ArgumentLoader load) {
+FailureOr<BoundedResults> mlir::tp::evaluateWithBounds(FunctionOpInterface fn,
+                                                       ArgumentLoader load) {
   if (fn->hasAttr(TPDialect::kSPMDAttrName))
     return fn.emitError() << "is partitioned: run it on every device with "
                              "evaluateSPMD";

@@ -1,4 +1,5 @@
-//===- CollectiveCall.h - one rank's collective call, for checking -*- C++ -*-===//
+//===- CollectiveCall.h - one rank's collective call, for checking -*- C++
+//-*-===//
 //
 // What each backend records of a rank's call so that it can check that all
 // ranks made the same one, and the words its errors use, so that the threads
@@ -10,6 +11,7 @@
 #define TP_MLIR_LIB_RUNTIME_COLLECTIVECALL_H
 
 #include "tp-mlir/Runtime/Communicator.h"
+#include "tp-mlir/Support/BalancedSplit.h"
 
 #include <algorithm>
 #include <chrono>
@@ -24,7 +26,8 @@ enum class CollectiveOp : int64_t {
   AllReduce,
   ReduceScatter,
   Broadcast,
-  Barrier
+  Barrier,
+  AllToAll
 };
 
 inline const char *stringifyCollectiveOp(CollectiveOp op) {
@@ -39,18 +42,34 @@ inline const char *stringifyCollectiveOp(CollectiveOp op) {
     return "broadcast";
   case CollectiveOp::Barrier:
     return "barrier";
+  case CollectiveOp::AllToAll:
+    return "all_to_all";
   }
   return "?";
 }
 
 /// One call: the op, its 1-based number among this rank's calls, and its
 /// sizes (all_gather: outer, extent, inner; all_reduce: count;
-/// reduce_scatter: outer, total, inner; broadcast: count, root).
+/// reduce_scatter: outer, total, inner; broadcast: count, root;
+/// all_to_all: outer, first, middle, second, inner, and concatFirst in
+/// `reduction`).
 struct CollectiveCall {
   CollectiveOp op = CollectiveOp::Barrier;
   uint64_t call = 0;
-  int64_t a = 0, b = 0, c = 0;
+  int64_t a = 0, b = 0, c = 0, d = 0, e = 0;
   int32_t reduction = 0;
+
+  static CollectiveCall allToAll(const AllToAllShape &s) {
+    CollectiveCall call;
+    call.op = CollectiveOp::AllToAll;
+    call.a = s.outer;
+    call.b = s.first;
+    call.c = s.middle;
+    call.d = s.second;
+    call.e = s.inner;
+    call.reduction = s.concatFirst ? 1 : 0;
+    return call;
+  }
 
   /// "all_reduce (call #3, 4096 elements, sum)".
   std::string describe() const {
@@ -73,6 +92,10 @@ struct CollectiveCall {
       break;
     case CollectiveOp::Barrier:
       break;
+    case CollectiveOp::AllToAll:
+      os << ", " << a << "x" << b << "x" << c << "x" << d << "x" << e
+         << ", concat " << (reduction ? "first" : "second");
+      break;
     }
     os << ")";
     return os.str();
@@ -93,16 +116,66 @@ struct CollectiveCall {
       return a == o.a && b == o.b;
     case CollectiveOp::Barrier:
       return true;
+    case CollectiveOp::AllToAll:
+      return a == o.a && b == o.b && c == o.c && d == o.d && e == o.e &&
+             reduction == o.reduction;
     }
     return false;
   }
 };
 
+/// Calls fn(inOffset, outOffset, count) for every contiguous run of the
+/// block that rank `src` sends rank `dst` in an all_to_all of `shape` over
+/// `size` ranks: offsets into src's input and dst's output, in elements.
+/// Both ends walk the runs in the same order, so a sender can pack them
+/// into one message that the receiver unpacks.
+template <typename Fn>
+void forEachAllToAllRun(const AllToAllShape &shape, int64_t size, int64_t src,
+                        int64_t dst, Fn fn) {
+  // The concat dimension is split by the sender's shard on the input side;
+  // the split dimension by the receiver's shard on the output side.
+  bool cf = shape.concatFirst;
+  int64_t a = shape.first, b = shape.second;
+  int64_t aIn = cf ? getShardSize(a, size, src) : a;
+  int64_t bIn = cf ? b : getShardSize(b, size, src);
+  int64_t aOut = cf ? a : getShardSize(a, size, dst);
+  int64_t bOut = cf ? getShardSize(b, size, dst) : b;
+  // The block: rows of `first` and columns of `second` that both own.
+  int64_t rows = cf ? aIn : aOut;
+  int64_t cols = cf ? bOut : bIn;
+  int64_t rowInOff = cf ? 0 : getShardOffset(a, size, dst);
+  int64_t rowOutOff = cf ? getShardOffset(a, size, src) : 0;
+  int64_t colInOff = cf ? getShardOffset(b, size, dst) : 0;
+  int64_t colOutOff = cf ? 0 : getShardOffset(b, size, src);
+  int64_t inner = shape.inner, middle = shape.middle;
+  int64_t count = cols * inner;
+  if (count == 0 || rows == 0)
+    return;
+  for (int64_t o = 0; o < shape.outer; ++o)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t m = 0; m < middle; ++m) {
+        int64_t in =
+            (((o * aIn + rowInOff + r) * middle + m) * bIn + colInOff) * inner;
+        int64_t out =
+            (((o * aOut + rowOutOff + r) * middle + m) * bOut + colOutOff) *
+            inner;
+        fn(in, out, count);
+      }
+}
+
+/// The number of elements rank `src` sends rank `dst` in an all_to_all.
+inline int64_t allToAllBlockSize(const AllToAllShape &shape, int64_t size,
+                                 int64_t src, int64_t dst) {
+  bool cf = shape.concatFirst;
+  int64_t rows = getShardSize(shape.first, size, cf ? src : dst);
+  int64_t cols = getShardSize(shape.second, size, cf ? dst : src);
+  return shape.outer * rows * shape.middle * cols * shape.inner;
+}
+
 /// acc[i] = op(acc[i], src[i]); written as plain loops so they vectorize.
 /// Every backend reduces with this, left to right in rank order, so their
 /// results agree bit for bit.
-inline void combineInto(Reduction op, float *acc, const float *src,
-                        int64_t n) {
+inline void combineInto(Reduction op, float *acc, const float *src, int64_t n) {
   switch (op) {
   case Reduction::Sum:
     for (int64_t i = 0; i < n; ++i)

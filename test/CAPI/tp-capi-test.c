@@ -89,6 +89,10 @@ int main(void) {
   printf("sharding: ");
   mlirAttributePrint(column, print, NULL);
   printf(" value %d\n", (int)tpShardingAttrGetValue(column));
+  MlirAttribute batch = tpShardingAttrGet(ctx, TP_SHARDING_BATCH);
+  printf("sharding: ");
+  mlirAttributePrint(batch, print, NULL);
+  printf(" value %d\n", (int)tpShardingAttrGetValue(batch));
 
   /* A model, and the partition pipeline from its textual description. */
   MlirModule module =

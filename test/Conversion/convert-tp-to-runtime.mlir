@@ -53,3 +53,28 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
     return %s : tensor<4x5xf32>
   }
 }
+
+// -----
+
+// Tests the batch split's collectives over 3 devices: the sized gather
+// allocates the full batch it is given, and all_to_all allocates the full
+// batch by rows and its balanced share of the features, then calls the
+// runtime with (split, concat).
+// CHECK-LABEL: func.func @batch_moves
+// CHECK-SAME: %[[ROWS:[^:]*]]: tensor<?x12xf32>, %[[B:[^:]*]]: index
+// CHECK: %[[G:.*]] = memref.alloc(%[[B]]) : memref<?x12xf32>
+// CHECK: call @tp_rt_all_gather
+// CHECK: %[[SPLIT:.*]] = arith.constant 1 : i64
+// CHECK: %[[CONCAT:.*]] = arith.constant 0 : i64
+// CHECK: %[[A:.*]] = memref.alloc(%[[B]]) : memref<?x4xf32>
+// CHECK: call @tp_rt_all_to_all(%{{.*}}, %{{.*}}, %[[SPLIT]], %[[CONCAT]]) : (memref<*xf32>, memref<*xf32>, i64, i64) -> ()
+// CHECK: %[[BACK:.*]] = memref.alloc(%{{.*}}) : memref<?x12xf32>
+// CHECK: call @tp_rt_all_to_all
+module attributes {tp.mesh = #tp.mesh<shape = [3]>} {
+  func.func @batch_moves(%rows: tensor<?x12xf32>, %b: index) -> (tensor<?x12xf32>, tensor<?x12xf32>) attributes {tp.spmd} {
+    %g = tp.all_gather %rows along 0 size %b : tensor<?x12xf32> -> tensor<?x12xf32>
+    %a = tp.all_to_all %rows split 1 concat 0 size %b : tensor<?x12xf32> -> tensor<?x4xf32>
+    %back = tp.all_to_all %a split 0 concat 1 : tensor<?x4xf32> -> tensor<?x12xf32>
+    return %g, %back : tensor<?x12xf32>, tensor<?x12xf32>
+  }
+}

@@ -39,7 +39,8 @@ static cl::opt<int64_t>
             cl::init(0), cl::cat(category));
 static cl::opt<PartitionStrategy>
     strategy("strategy",
-             cl::desc("Sharding of layers without one (default: alternate)"),
+             cl::desc("Sharding of layers without one: row, column, "
+                      "alternate (default), replicated, batch or auto"),
              cl::init(PartitionStrategy::alternate), cl::cat(category));
 static cl::opt<MatmulLowering>
     matmul("matmul",

@@ -40,8 +40,10 @@ static cl::opt<int64_t>
 static cl::opt<PartitionStrategy>
     strategy("strategy",
              cl::desc("Sharding of layers without one: row, column, "
-                      "alternate (default), replicated, or auto (each "
-                      "layer's split chosen by the planner's cost model)"),
+                      "alternate (default), replicated, batch (data "
+                      "parallelism: the batch split, W replicated), or auto "
+                      "(each layer's split chosen by the planner's cost "
+                      "model)"),
              cl::init(PartitionStrategy::alternate), cl::cat(category));
 static cl::opt<bool>
     explain("explain",

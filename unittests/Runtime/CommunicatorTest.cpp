@@ -38,7 +38,9 @@ std::vector<int64_t> rankCounts() {
   return {1, 2, 3, 5, 8, 16};
 }
 
-bool onThreads() { return test::getTestBackend() == mlir::tp::Backend::threads; }
+bool onThreads() {
+  return test::getTestBackend() == mlir::tp::Backend::threads;
+}
 
 /// Runs `body` on every rank of a `size`-rank executor and expects success.
 void runRanks(int64_t size, const std::function<void(Communicator &)> &body) {
@@ -121,10 +123,11 @@ TEST_P(CollectiveTest, AllReduceEveryKind) {
           in[i] = value(r, i);
         comm.allReduce(in.data(), out.data(), count, op);
         for (int64_t i = 0; i < count; ++i)
-          ASSERT_EQ(out[i], reduceInOrder(op, size, [&](int64_t q) {
-                      return value(q, i);
-                    })) << stringifyReduction(op)
-                        << " count " << count << " i " << i << " rank " << r;
+          ASSERT_EQ(
+              out[i],
+              reduceInOrder(op, size, [&](int64_t q) { return value(q, i); }))
+              << stringifyReduction(op) << " count " << count << " i " << i
+              << " rank " << r;
       });
     }
   }
@@ -162,13 +165,80 @@ TEST_P(CollectiveTest, ReduceScatterUneven) {
           for (int64_t j = 0; j < extent; ++j)
             for (int64_t i = 0; i < inner; ++i) {
               int64_t flat = (o * total + offset + j) * inner + i;
-              float expected = reduceInOrder(
-                  Reduction::Sum, size,
-                  [&](int64_t q) { return value(q, flat); });
+              float expected =
+                  reduceInOrder(Reduction::Sum, size,
+                                [&](int64_t q) { return value(q, flat); });
               ASSERT_EQ(out[(o * extent + j) * inner + i], expected)
                   << "rank " << r << " total " << total << " outer " << outer;
             }
       });
+    }
+  }
+}
+
+TEST_P(CollectiveTest, AllToAllBothWaysUneven) {
+  int64_t size = GetParam();
+  // The whole tensor [outer x first x middle x second x inner], element
+  // (o, a, m, b, i) holding its own row-major index, so that any misplaced
+  // element shows.
+  for (int64_t first : {0, 1, 7}) {
+    for (int64_t second : {1, 5, 18}) {
+      for (AllToAllShape shape :
+           {AllToAllShape{1, first, 1, second, 1, true},
+            AllToAllShape{1, first, 1, second, 1, false},
+            AllToAllShape{2, first, 3, second, 2, true},
+            AllToAllShape{2, first, 3, second, 2, false}}) {
+        shape.first = first;
+        shape.second = second;
+        runRanks(size, [&](Communicator &comm) {
+          int64_t r = comm.rank();
+          auto wholeIndex = [&](int64_t o, int64_t a, int64_t m, int64_t b,
+                                int64_t i) {
+            return float((((o * first + a) * shape.middle + m) * second + b) *
+                             shape.inner +
+                         i);
+          };
+          // This rank's input and expected output: shards of `first` and
+          // `second`, one way or the other.
+          int64_t aIn =
+              shape.concatFirst ? getShardSize(first, size, r) : first;
+          int64_t aInOff =
+              shape.concatFirst ? getShardOffset(first, size, r) : 0;
+          int64_t bIn =
+              shape.concatFirst ? second : getShardSize(second, size, r);
+          int64_t bInOff =
+              shape.concatFirst ? 0 : getShardOffset(second, size, r);
+          int64_t aOut =
+              shape.concatFirst ? first : getShardSize(first, size, r);
+          int64_t aOutOff =
+              shape.concatFirst ? 0 : getShardOffset(first, size, r);
+          int64_t bOut =
+              shape.concatFirst ? getShardSize(second, size, r) : second;
+          int64_t bOutOff =
+              shape.concatFirst ? getShardOffset(second, size, r) : 0;
+          std::vector<float> in, expected;
+          for (int64_t o = 0; o < shape.outer; ++o)
+            for (int64_t a = 0; a < aIn; ++a)
+              for (int64_t m = 0; m < shape.middle; ++m)
+                for (int64_t b = 0; b < bIn; ++b)
+                  for (int64_t i = 0; i < shape.inner; ++i)
+                    in.push_back(wholeIndex(o, aInOff + a, m, bInOff + b, i));
+          for (int64_t o = 0; o < shape.outer; ++o)
+            for (int64_t a = 0; a < aOut; ++a)
+              for (int64_t m = 0; m < shape.middle; ++m)
+                for (int64_t b = 0; b < bOut; ++b)
+                  for (int64_t i = 0; i < shape.inner; ++i)
+                    expected.push_back(
+                        wholeIndex(o, aOutOff + a, m, bOutOff + b, i));
+          std::vector<float> out(expected.size(), -1.0f);
+          comm.allToAll(in.data(), out.data(), shape);
+          ASSERT_EQ(out, expected)
+              << "rank " << r << " of " << size << ", " << shape.outer << "x"
+              << first << "x" << shape.middle << "x" << second << "x"
+              << shape.inner << ", concat "
+              << (shape.concatFirst ? "first" : "second");
+        });
+      }
     }
   }
 }
@@ -260,6 +330,22 @@ TEST(CommunicatorMisuse, MismatchedSizes) {
             "elements, max)");
 }
 
+TEST(CommunicatorMisuse, MismatchedAllToAll) {
+  int64_t size = misuseRanks();
+  if (size < 2)
+    GTEST_SKIP();
+  Executor &executor = test::getTestExecutor(size);
+  executor.run([&](Communicator &comm) {
+    std::vector<float> in(64, 1.0f), out(64, 0.0f);
+    AllToAllShape shape{1, comm.rank() == 1 ? 5 : 4, 1, 6, 1, true};
+    comm.allToAll(in.data(), out.data(), shape);
+  });
+  EXPECT_EQ(executor.error(),
+            "collective mismatch: rank 0 called all_to_all (call #1, "
+            "1x4x1x6x1, concat first) but rank 1 called all_to_all (call #1, "
+            "1x5x1x6x1, concat first)");
+}
+
 TEST(CommunicatorMisuse, BroadcastFromARankOutsideTheJob) {
   int64_t size = misuseRanks();
   if (size < 2)
@@ -269,11 +355,10 @@ TEST(CommunicatorMisuse, BroadcastFromARankOutsideTheJob) {
     std::vector<float> a(3, float(comm.rank()));
     comm.broadcast(a.data(), 3, size);
   });
-  EXPECT_EQ(executor.error(), "broadcast (call #1, 3 elements from rank " +
-                                  std::to_string(size) +
-                                  "): there is no rank " +
-                                  std::to_string(size) + " in a job of " +
-                                  std::to_string(size));
+  EXPECT_EQ(executor.error(),
+            "broadcast (call #1, 3 elements from rank " + std::to_string(size) +
+                "): there is no rank " + std::to_string(size) +
+                " in a job of " + std::to_string(size));
 }
 
 TEST(CommunicatorMisuse, RankThatStopsEarlyIsReportedNotAwaited) {

@@ -27,7 +27,7 @@ struct PartitionPipelineOptions
   Option<PartitionStrategy> strategy{
       *this, "strategy",
       llvm::cl::desc("Sharding of unannotated layers: row, column, "
-                     "alternate, replicated or auto (the planner)"),
+                     "alternate, replicated, batch or auto (the planner)"),
       llvm::cl::init(PartitionStrategy::alternate)};
   Option<int64_t> batch{
       *this, "batch",

@@ -1,4 +1,5 @@
-//===- Communicator.h - the tp runtime's collectives and executors -*- C++ -*-===//
+//===- Communicator.h - the tp runtime's collectives and executors -*- C++
+//-*-===//
 //
 // One communicator interface for every backend (threads, MPI; NCCL later),
 // so that the same compiled SPMD code runs on each, and one executor
@@ -35,6 +36,15 @@ enum class Reduction : int32_t { Sum = 0, Prod = 1, Max = 2, Min = 3 };
 
 const char *stringifyReduction(Reduction op);
 
+/// A tensor viewed around two dimensions as [outer x first x middle x second
+/// x inner], with the full extents of `first` and `second`, for all_to_all.
+struct AllToAllShape {
+  int64_t outer = 1, first = 1, middle = 1, second = 1, inner = 1;
+  /// true: the input is this rank's shard along `first` and the output its
+  /// shard along `second`; false: the other way round.
+  bool concatFirst = true;
+};
+
 class Communicator {
 public:
   virtual ~Communicator();
@@ -54,6 +64,11 @@ public:
   /// share of the reduction along the middle dimension.
   virtual void reduceScatter(const float *in, float *out, int64_t outer,
                              int64_t total, int64_t inner, Reduction op) = 0;
+  /// in: this rank's shard of the tensor along the concat dimension; out:
+  /// its shard along the other one (`shape` says which is which). Every rank
+  /// gives the same shape.
+  virtual void allToAll(const float *in, float *out,
+                        const AllToAllShape &shape) = 0;
   /// Copies `count` elements of `root`'s buffer into every rank's buffer.
   virtual void broadcast(float *buffer, int64_t count, int64_t root) = 0;
   virtual void barrier() = 0;

@@ -1,5 +1,5 @@
 //===- EntryPoints.h - names of the runtime functions compiled code calls -*-
-//C++ -*-===//
+// C++ -*-===//
 //
 // The one list of the tp runtime's entry points. The lowering
 // (TPToRuntime.h's CollectiveABI, the BLAS matmul and the profile timers)
@@ -27,6 +27,9 @@ inline constexpr const char kAllGather[] = "tp_rt_all_gather";
 inline constexpr const char kAllReduce[] = "tp_rt_all_reduce";
 /// (in, out: unranked f32 memrefs, dim: i64, reduction: i32).
 inline constexpr const char kReduceScatter[] = "tp_rt_reduce_scatter";
+
+/// (in, out: unranked f32 memrefs, split: i64, concat: i64).
+inline constexpr const char kAllToAll[] = "tp_rt_all_to_all";
 
 /// (x, w, y: strided 2-D f32 memrefs): y += x w^T with BLAS sgemm.
 inline constexpr const char kMatmulNT[] = "tp_rt_matmul_nt";

@@ -31,6 +31,9 @@ void _mlir_ciface_tp_rt_all_reduce(UnrankedMemRefType<float> *in,
 void _mlir_ciface_tp_rt_reduce_scatter(UnrankedMemRefType<float> *in,
                                        UnrankedMemRefType<float> *out,
                                        int64_t dim, int32_t reduction);
+void _mlir_ciface_tp_rt_all_to_all(UnrankedMemRefType<float> *in,
+                                   UnrankedMemRefType<float> *out,
+                                   int64_t split, int64_t concat);
 
 /// Brackets region `id` of the profile (see below).
 void tp_rt_timer_begin(int64_t id);

@@ -24,7 +24,9 @@ def TP_PartitionStrategy : I32EnumAttr<"PartitionStrategy",
       I32EnumAttrCase<"replicated", 3>,
       // Each layer's split chosen by the planner: the least predicted time
       // within the memory limit, exact over the chain (tp-plan).
-      I32EnumAttrCase<"planned", 4, "auto">
+      I32EnumAttrCase<"planned", 4, "auto">,
+      // Every layer splits the batch: data parallelism, W replicated.
+      I32EnumAttrCase<"batch", 5>
     ]> {
   let cppNamespace = "::mlir::tp";
   let genSpecializedAttr = 0;

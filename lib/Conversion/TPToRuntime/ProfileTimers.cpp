@@ -40,7 +40,7 @@ struct InsertProfileTimersPass
       SmallVector<Operation *> ops;
       fn.walk([&](Operation *op) {
         if (isa<LocalLinearOp, BiasActivationOp, ActivationOp>(op) ||
-            isa<AllGatherOp, AllReduceOp, ReduceScatterOp>(op))
+            isa<AllGatherOp, AllToAllOp, AllReduceOp, ReduceScatterOp>(op))
           ops.push_back(op);
       });
       if (ops.empty())
@@ -55,7 +55,8 @@ struct InsertProfileTimersPass
           timerType, false);
       SmallVector<Attribute> names;
       for (auto [id, op] : llvm::enumerate(ops)) {
-        bool comm = isa<AllGatherOp, AllReduceOp, ReduceScatterOp>(op);
+        bool comm =
+            isa<AllGatherOp, AllToAllOp, AllReduceOp, ReduceScatterOp>(op);
         names.push_back(
             builder.getStringAttr((comm ? "communication " : "compute ") +
                                   describeLocation(op->getLoc())));

@@ -200,6 +200,22 @@ struct AllSliceToExtractSlice : OpConversionPattern<AllSliceOp> {
   }
 };
 
+/// The full extent of `dim` of a gathering collective's result: static, or
+/// its `size` operand.
+FailureOr<Value> gatheredExtent(ConversionPatternRewriter &rewriter,
+                                Operation *op, RankedTensorType resultType,
+                                int64_t dim, Value size) {
+  if (!resultType.isDynamicDim(dim))
+    return Value();
+  if (size)
+    return size;
+  return rewriter.notifyMatchFailure(op, [&](Diagnostic &diag) {
+    diag << "dim " << dim
+         << " of the result is dynamic, and no 'size' operand gives its "
+            "full extent";
+  });
+}
+
 struct AllGatherToCall : RuntimePattern<AllGatherOp> {
   using RuntimePattern::RuntimePattern;
   LogicalResult
@@ -208,15 +224,66 @@ struct AllGatherToCall : RuntimePattern<AllGatherOp> {
     if (failed(checkElementType(op, rewriter)))
       return failure();
     int64_t dim = op.getDim();
-    if (op.getType().isDynamicDim(dim))
-      return rewriter.notifyMatchFailure(
-          op, "the gathered extent must be static to allocate the result");
+    FailureOr<Value> extent =
+        gatheredExtent(rewriter, op, op.getType(), dim, adaptor.getSize());
+    if (failed(extent))
+      return failure();
     Location loc = op.getLoc();
     SmallVector<Value> sizes = resultSizes(rewriter, loc, adaptor.getInput(),
-                                           op.getType(), std::nullopt, {});
+                                           op.getType(), dim, *extent);
     rewriter.replaceOp(op, callCollective(rewriter, op, abi, abi.allGather,
                                           adaptor.getInput(), sizes,
                                           {i64Constant(rewriter, loc, dim)}));
+    return success();
+  }
+};
+
+struct AllToAllToCall : RuntimePattern<AllToAllOp> {
+  using RuntimePattern::RuntimePattern;
+  LogicalResult
+  matchAndRewrite(AllToAllOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (failed(checkElementType(op, rewriter)))
+      return failure();
+    int64_t split = op.getSplit(), concat = op.getConcat();
+    RankedTensorType resultType = op.getType();
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    if (abi.allToAll.empty()) {
+      // The same values through the runtime's gather: the whole tensor,
+      // then this rank's slice of it.
+      auto inputType = cast<RankedTensorType>(input.getType());
+      SmallVector<int64_t> shape(inputType.getShape());
+      shape[concat] = resultType.getDimSize(concat);
+      Value whole =
+          AllGatherOp::create(rewriter, loc, inputType.clone(shape), input,
+                              op.getConcatAttr(), adaptor.getSize());
+      rewriter.replaceOpWithNewOp<AllSliceOp>(op, resultType, whole,
+                                              op.getSplitAttr());
+      return success();
+    }
+    FailureOr<Value> extent =
+        gatheredExtent(rewriter, op, resultType, concat, adaptor.getSize());
+    if (failed(extent))
+      return failure();
+    SmallVector<Value> sizes;
+    for (int64_t d = 0; d < resultType.getRank(); ++d) {
+      if (!resultType.isDynamicDim(d))
+        continue;
+      if (d == concat)
+        sizes.push_back(*extent);
+      else if (d == split)
+        sizes.push_back(
+            balancedShard(rewriter, loc, extentOf(rewriter, loc, input, d),
+                          meshDevices(op), RankOp::create(rewriter, loc))
+                .second);
+      else
+        sizes.push_back(extentOf(rewriter, loc, input, d));
+    }
+    rewriter.replaceOp(
+        op, callCollective(rewriter, op, abi, abi.allToAll, input, sizes,
+                           {i64Constant(rewriter, loc, split),
+                            i64Constant(rewriter, loc, concat)}));
     return success();
   }
 };
@@ -273,6 +340,31 @@ struct ConvertTPToRuntimePass
     const CollectiveABI &abi = runtime == RuntimeTarget::gpu
                                    ? getGPUCollectiveABI()
                                    : getHostCollectiveABI();
+    // A gathered dynamic extent has no value to allocate the result with
+    // unless the op carries it; say so at the op rather than as a failure
+    // to legalize.
+    WalkResult sized = module.walk([](Operation *op) {
+      std::optional<int64_t> dim;
+      Value size;
+      if (auto gather = dyn_cast<AllGatherOp>(op)) {
+        dim = gather.getDim();
+        size = gather.getSize();
+      } else if (auto move = dyn_cast<AllToAllOp>(op)) {
+        dim = move.getConcat();
+        size = move.getSize();
+      }
+      if (!dim || size ||
+          !cast<RankedTensorType>(op->getResult(0).getType())
+               .isDynamicDim(*dim))
+        return WalkResult::advance();
+      op->emitOpError() << "gathers along dim " << *dim
+                        << ", which is dynamic in the result, without a "
+                           "'size' operand: code cannot allocate the result "
+                           "without its full extent";
+      return WalkResult::interrupt();
+    });
+    if (sized.wasInterrupted())
+      return signalPassFailure();
     ConversionTarget target(getContext());
     configureTPToRuntimeTarget(target);
     RewritePatternSet patterns(&getContext());
@@ -303,7 +395,9 @@ const CollectiveABI &mlir::tp::getHostCollectiveABI() {
                                  rt::entry::kAllReduce,
                                  rt::entry::kReduceScatter,
                                  [](Type t) { return t.isF32(); },
-                                 Attribute()};
+                                 Attribute(),
+                                 /*contiguousInputs=*/false,
+                                 rt::entry::kAllToAll};
   return abi;
 }
 
@@ -326,13 +420,12 @@ void mlir::tp::populateTPToRuntimePatterns(RewritePatternSet &patterns,
                                            const CollectiveABI &abi) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<AllSliceToExtractSlice>(ctx);
-  patterns
-      .add<RankToCall, AllGatherToCall, AllReduceToCall, ReduceScatterToCall>(
-          ctx, abi);
+  patterns.add<RankToCall, AllGatherToCall, AllToAllToCall, AllReduceToCall,
+               ReduceScatterToCall>(ctx, abi);
 }
 
 void mlir::tp::configureTPToRuntimeTarget(ConversionTarget &target) {
-  target.addIllegalOp<RankOp, AllSliceOp, AllGatherOp, AllReduceOp,
+  target.addIllegalOp<RankOp, AllSliceOp, AllGatherOp, AllToAllOp, AllReduceOp,
                       ReduceScatterOp>();
   // Everything else (the local compute, already in linalg, and the buffer
   // casts and calls these patterns create) stays as it is.

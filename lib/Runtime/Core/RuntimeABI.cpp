@@ -5,6 +5,7 @@
 #include "tp-mlir/Runtime/Communicator.h"
 #include "tp-mlir/Runtime/EntryPoints.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -133,6 +134,30 @@ void _mlir_ciface_tp_rt_reduce_scatter(UnrankedMemRefType<float> *in,
                      static_cast<Reduction>(reduction));
 }
 
+void _mlir_ciface_tp_rt_all_to_all(UnrankedMemRefType<float> *in,
+                                   UnrankedMemRefType<float> *out,
+                                   int64_t split, int64_t concat) {
+  Communicator &comm = requireCommunicator("tp.all_to_all");
+  // Views around the lower of the two dims: [outer x first x rest], where
+  // rest is [middle x second x inner].
+  int64_t lo = std::min(split, concat), hi = std::max(split, concat);
+  View src(in, lo, /*isOutput=*/false);
+  View dst(out, lo, /*isOutput=*/true);
+  DynamicMemRefType<float> inRef(*in), outRef(*out);
+  AllToAllShape shape;
+  shape.concatFirst = concat == lo;
+  shape.outer = src.outer;
+  shape.first = shape.concatFirst ? dst.extent : src.extent;
+  shape.second = shape.concatFirst ? inRef.sizes[hi] : outRef.sizes[hi];
+  shape.middle = 1;
+  for (int64_t d = lo + 1; d < hi; ++d)
+    shape.middle *= inRef.sizes[d];
+  shape.inner = 1;
+  for (int64_t d = hi + 1; d < inRef.rank; ++d)
+    shape.inner *= inRef.sizes[d];
+  comm.allToAll(src.data, dst.data, shape);
+}
+
 void tp_rt_timer_begin(int64_t id) {
   if (!currentProfile || id < 0)
     return;
@@ -173,6 +198,8 @@ std::vector<RuntimeSymbol> mlir::tp::rt::getRuntimeSymbols() {
        reinterpret_cast<void *>(&_mlir_ciface_tp_rt_all_reduce)},
       {ciface + entry::kReduceScatter,
        reinterpret_cast<void *>(&_mlir_ciface_tp_rt_reduce_scatter)},
+      {ciface + entry::kAllToAll,
+       reinterpret_cast<void *>(&_mlir_ciface_tp_rt_all_to_all)},
       {entry::kTimerBegin, reinterpret_cast<void *>(&tp_rt_timer_begin)},
       {entry::kTimerEnd, reinterpret_cast<void *>(&tp_rt_timer_end)},
   };

@@ -98,8 +98,7 @@ ncclRedOp_t toNccl(Reduction op) {
 
 class GPUCommunicator final : public Communicator {
 public:
-  GPUCommunicator(GPURank &state, bool shared)
-      : state(state), shared(shared) {}
+  GPUCommunicator(GPURank &state, bool shared) : state(state), shared(shared) {}
   ~GPUCommunicator() override {
     // After a failure, work of this communicator may never finish, and
     // destroying it would wait for it.
@@ -127,6 +126,12 @@ public:
   void reduceScatter(const float *in, float *out, int64_t outer, int64_t total,
                      int64_t inner, Reduction op) override;
   void broadcast(float *buffer, int64_t count, int64_t root) override;
+  /// GPU code lowers tp.all_to_all to an all_gather and a slice (the GPU
+  /// ABI has no all_to_all entry), so nothing calls this.
+  void allToAll(const float *, float *, const AllToAllShape &) override {
+    fail("all_to_all is not implemented on GPU communicators; GPU code "
+         "gathers and slices instead");
+  }
   void barrier() override {
     checkCuda(cudaStreamSynchronize(state.stream), "waiting for the stream");
     host->barrier();
@@ -218,8 +223,8 @@ bool GPUCommunicator::enter(CollectiveOp op, int64_t a, int64_t b, int64_t c,
   mine.call.reduction = static_cast<int32_t>(red);
   mine.in = in;
   mine.out = out;
-  if (shared &&
-      !checkCuda(cudaStreamSynchronize(state.stream), "waiting for the stream")) {
+  if (shared && !checkCuda(cudaStreamSynchronize(state.stream),
+                           "waiting for the stream")) {
     host->abort(state.error);
     return false;
   }
@@ -378,10 +383,10 @@ void GPUCommunicator::reduceScatter(const float *in, float *out, int64_t outer,
       int64_t extent = getShardSize(total, n, q);
       size_t width = sizeof(float) * extent * inner;
       if (width)
-        checkCuda(cudaMemcpy2DAsync(
-                      dst, width, in + getShardOffset(total, n, q) * inner,
-                      sizeof(float) * total * inner, width, outer,
-                      cudaMemcpyDeviceToDevice, state.stream),
+        checkCuda(cudaMemcpy2DAsync(dst, width,
+                                    in + getShardOffset(total, n, q) * inner,
+                                    sizeof(float) * total * inner, width, outer,
+                                    cudaMemcpyDeviceToDevice, state.stream),
                   "reduce_scatter copy");
       dst += outer * extent * inner;
     }
@@ -557,8 +562,7 @@ private:
       if (cublasStatus_t s = cublasLtCreate(&state.lt);
           s != CUBLAS_STATUS_SUCCESS) {
         state.lt = nullptr;
-        return describeRankError("starting cuBLASLt",
-                                 cublasLtGetStatusName(s));
+        return describeRankError("starting cuBLASLt", cublasLtGetStatusName(s));
       }
     }
     if (!state.workspace) {
@@ -671,8 +675,8 @@ extern "C" int tp_rt_run_on_gpus(int64_t numRanks,
                   static_cast<long long>(kMaxThreadRanks));
     return 1;
   }
-  auto group = GPUGroup::create(ThreadGroup::create(numRanks), GPUOptions(),
-                                message);
+  auto group =
+      GPUGroup::create(ThreadGroup::create(numRanks), GPUOptions(), message);
   if (!group) {
     std::snprintf(error, errorSize, "tp runtime: %s", message.c_str());
     return 1;

@@ -52,9 +52,9 @@ struct Message {
   int64_t epoch = 0;
   int64_t op = 0;
   int64_t call = 0;
-  int64_t a = 0, b = 0, c = 0;
+  int64_t a = 0, b = 0, c = 0, d = 0, e = 0;
   int64_t reduction = 0;
-  char text[448] = {0}; // the reason of an abort
+  char text[432] = {0}; // the reason of an abort
 
   CollectiveCall asCall() const {
     CollectiveCall result;
@@ -63,6 +63,8 @@ struct Message {
     result.a = a;
     result.b = b;
     result.c = c;
+    result.d = d;
+    result.e = e;
     result.reduction = static_cast<int32_t>(reduction);
     return result;
   }
@@ -184,6 +186,8 @@ public:
                  Reduction op) override;
   void reduceScatter(const float *in, float *out, int64_t outer, int64_t total,
                      int64_t inner, Reduction op) override;
+  void allToAll(const float *in, float *out,
+                const AllToAllShape &shape) override;
   void broadcast(float *buffer, int64_t count, int64_t root) override;
   void barrier() override {
     enter(CollectiveOp::Barrier, 0, 0, 0, Reduction::Sum, /*bounded=*/true);
@@ -282,7 +286,16 @@ private:
   /// Exchanges this call's header with every peer; true when every rank
   /// made the same call. `calls` then holds every rank's header.
   bool enter(CollectiveOp op, int64_t a, int64_t b, int64_t c, Reduction red,
-             bool bounded);
+             bool bounded) {
+    CollectiveCall call;
+    call.op = op;
+    call.a = a;
+    call.b = b;
+    call.c = c;
+    call.reduction = static_cast<int32_t>(red);
+    return enter(call, bounded);
+  }
+  bool enter(CollectiveCall mine, bool bounded);
 
   /// Records an MPI error of the data transfer of `what`.
   bool check(int rc, const CollectiveCall &what) {
@@ -327,25 +340,20 @@ private:
   std::vector<CollectiveCall> current;
 };
 
-bool MPICommunicator::enter(CollectiveOp op, int64_t a, int64_t b, int64_t c,
-                            Reduction red, bool bounded) {
+bool MPICommunicator::enter(CollectiveCall mine, bool bounded) {
   if (failed())
     return false;
-  CollectiveCall mine;
-  mine.op = op;
   mine.call = ++calls;
-  mine.a = a;
-  mine.b = b;
-  mine.c = c;
-  mine.reduction = static_cast<int32_t>(red);
   reapSends();
   Message m;
   m.kind = static_cast<int64_t>(Kind::Call);
-  m.op = static_cast<int64_t>(op);
+  m.op = static_cast<int64_t>(mine.op);
   m.call = static_cast<int64_t>(mine.call);
-  m.a = a;
-  m.b = b;
-  m.c = c;
+  m.a = mine.a;
+  m.b = mine.b;
+  m.c = mine.c;
+  m.d = mine.d;
+  m.e = mine.e;
   m.reduction = mine.reduction;
   sendToAll(m);
 
@@ -412,8 +420,10 @@ bool MPICommunicator::enter(CollectiveOp op, int64_t a, int64_t b, int64_t c,
     if (!progress)
       backoff.pause();
   }
-  std::string mismatch = checkCollectiveCalls(
-      numRanks, [&](int64_t q) -> const CollectiveCall & { return current[q]; });
+  std::string mismatch =
+      checkCollectiveCalls(numRanks, [&](int64_t q) -> const CollectiveCall & {
+        return current[q];
+      });
   if (!mismatch.empty()) {
     setError(std::move(mismatch));
     return false;
@@ -496,9 +506,9 @@ bool MPICommunicator::reduceInRankOrder(const float *in, float *share,
   }
   // Every rank's values of this rank's share, in rank order.
   std::vector<float> columns(numRanks * mine);
-  if (!check(MPI_Alltoallv(in, sendCounts.data(), sendDispls.data(),
-                           MPI_FLOAT, columns.data(), recvCounts.data(),
-                           recvDispls.data(), MPI_FLOAT, data),
+  if (!check(MPI_Alltoallv(in, sendCounts.data(), sendDispls.data(), MPI_FLOAT,
+                           columns.data(), recvCounts.data(), recvDispls.data(),
+                           MPI_FLOAT, data),
              what))
     return false;
   if (mine)
@@ -600,14 +610,61 @@ void MPICommunicator::reduceScatter(const float *in, float *out, int64_t outer,
   }
   std::vector<float> columns(numRanks * mine);
   if (!check(MPI_Alltoallv(send, counts.data(), sendDispls.data(), MPI_FLOAT,
-                           columns.data(), recvCounts.data(),
-                           recvDispls.data(), MPI_FLOAT, data),
+                           columns.data(), recvCounts.data(), recvDispls.data(),
+                           MPI_FLOAT, data),
              what))
     return;
   if (mine)
     std::memcpy(out, columns.data(), sizeof(float) * mine);
   for (int64_t q = 1; q < numRanks; ++q)
     combineInto(op, out, columns.data() + q * mine, mine);
+}
+
+void MPICommunicator::allToAll(const float *in, float *out,
+                               const AllToAllShape &shape) {
+  if (!enter(CollectiveCall::allToAll(shape), true))
+    return;
+  const CollectiveCall &what = current[myRank];
+  // Each block is packed into one contiguous message in the order both
+  // ends walk it (forEachAllToAllRun), exchanged with MPI_Alltoallv, and
+  // unpacked into place.
+  std::vector<int> sendCounts(numRanks), sendDispls(numRanks),
+      recvCounts(numRanks), recvDispls(numRanks);
+  int64_t sent = 0, received = 0;
+  for (int64_t q = 0; q < numRanks; ++q) {
+    int64_t out = allToAllBlockSize(shape, numRanks, myRank, q);
+    int64_t back = allToAllBlockSize(shape, numRanks, q, myRank);
+    if (!fitsInt(sent + out, what) || !fitsInt(received + back, what))
+      return;
+    sendCounts[q] = static_cast<int>(out);
+    sendDispls[q] = static_cast<int>(sent);
+    recvCounts[q] = static_cast<int>(back);
+    recvDispls[q] = static_cast<int>(received);
+    sent += out;
+    received += back;
+  }
+  std::vector<float> packed(sent), arrived(received);
+  for (int64_t q = 0; q < numRanks; ++q) {
+    float *dst = packed.data() + sendDispls[q];
+    forEachAllToAllRun(shape, numRanks, myRank, q,
+                       [&](int64_t from, int64_t, int64_t count) {
+                         std::memcpy(dst, in + from, sizeof(float) * count);
+                         dst += count;
+                       });
+  }
+  if (!check(MPI_Alltoallv(packed.data(), sendCounts.data(), sendDispls.data(),
+                           MPI_FLOAT, arrived.data(), recvCounts.data(),
+                           recvDispls.data(), MPI_FLOAT, data),
+             what))
+    return;
+  for (int64_t q = 0; q < numRanks; ++q) {
+    const float *src = arrived.data() + recvDispls[q];
+    forEachAllToAllRun(shape, numRanks, q, myRank,
+                       [&](int64_t, int64_t to, int64_t count) {
+                         std::memcpy(out + to, src, sizeof(float) * count);
+                         src += count;
+                       });
+  }
 }
 
 void MPICommunicator::broadcast(float *buffer, int64_t count, int64_t root) {
@@ -644,8 +701,9 @@ public:
     int64_t n = comm.size();
     std::vector<std::pair<std::string, std::string>> byHost;
     for (int64_t q = 0; q < n; ++q) {
-      auto it = std::find_if(byHost.begin(), byHost.end(),
-                             [&](const auto &h) { return h.first == hosts[q]; });
+      auto it = std::find_if(byHost.begin(), byHost.end(), [&](const auto &h) {
+        return h.first == hosts[q];
+      });
       if (it == byHost.end()) {
         byHost.push_back({hosts[q], "rank " + std::to_string(q)});
         continue;
@@ -688,8 +746,8 @@ private:
 };
 } // namespace
 
-std::unique_ptr<MPIGroup>
-MPIGroup::create(std::string &error, std::chrono::milliseconds timeout) {
+std::unique_ptr<MPIGroup> MPIGroup::create(std::string &error,
+                                           std::chrono::milliseconds timeout) {
   std::call_once(mpiInit, initializeMPI);
   if (!mpiInitError.empty()) {
     error = mpiInitError;

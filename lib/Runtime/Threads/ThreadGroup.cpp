@@ -60,6 +60,8 @@ public:
                  Reduction op) override;
   void reduceScatter(const float *in, float *out, int64_t outer, int64_t total,
                      int64_t inner, Reduction op) override;
+  void allToAll(const float *in, float *out,
+                const AllToAllShape &shape) override;
   void broadcast(float *buffer, int64_t count, int64_t root) override;
   void barrier() override;
   void synchronize() override;
@@ -73,6 +75,7 @@ private:
   /// limit when `bounded` is false); false on error.
   bool enter(Op op, int64_t a, int64_t b, int64_t c, Reduction red,
              const float *in, float *out, bool bounded = true);
+  bool enter(const CollectiveCall &call, const float *in, float *out);
   /// The second barrier of a collective.
   void leave();
 
@@ -136,8 +139,7 @@ public:
       for (int64_t q = 0; q < numRanks; ++q) {
         const Slot &s = slots[q];
         if (s.finished && s.arrivedGeneration != generation + 1) {
-          setErrorLocked(
-              finishedWhileWaiting(q, s.call, rank, slots[rank]));
+          setErrorLocked(finishedWhileWaiting(q, s.call, rank, slots[rank]));
           break;
         }
       }
@@ -210,7 +212,8 @@ public:
 private:
   void validateLocked() {
     std::string mismatch = checkCollectiveCalls(
-        numRanks, [&](int64_t q) -> const CollectiveCall & { return slots[q]; });
+        numRanks,
+        [&](int64_t q) -> const CollectiveCall & { return slots[q]; });
     if (!mismatch.empty())
       setErrorLocked(std::move(mismatch));
   }
@@ -243,6 +246,16 @@ bool ThreadCommunicator::enter(Op op, int64_t a, int64_t b, int64_t c,
   s.in = in;
   s.out = out;
   return group.arrive(myRank, /*validate=*/true, bounded);
+}
+
+bool ThreadCommunicator::enter(const CollectiveCall &call, const float *in,
+                               float *out) {
+  Slot &s = group.slots[myRank];
+  static_cast<CollectiveCall &>(s) = call;
+  s.call = ++calls;
+  s.in = in;
+  s.out = out;
+  return group.arrive(myRank, /*validate=*/true);
 }
 
 // Every rank is inside the collective by now; the wait is only for the
@@ -308,6 +321,22 @@ void ThreadCommunicator::reduceScatter(const float *in, float *out,
       std::memcpy(dst, first, sizeof(float) * n);
     for (int64_t q = 1; q < size; ++q)
       combineInto(op, dst, group.slots[q].in + (o * total + offset) * inner, n);
+  }
+  leave();
+}
+
+void ThreadCommunicator::allToAll(const float *in, float *out,
+                                  const AllToAllShape &shape) {
+  if (!enter(CollectiveCall::allToAll(shape), in, out))
+    return;
+  // This rank assembles its output from every rank's input directly.
+  int64_t size = group.numRanks;
+  for (int64_t q = 0; q < size; ++q) {
+    const float *src = group.slots[q].in;
+    forEachAllToAllRun(
+        shape, size, q, myRank, [&](int64_t from, int64_t to, int64_t count) {
+          std::memcpy(out + to, src + from, sizeof(float) * count);
+        });
   }
   leave();
 }
@@ -393,8 +422,7 @@ bool ThreadGroupImpl::run(const std::function<void(Communicator &)> &body) {
 
 extern "C" int tp_rt_run_on_threads(int64_t numRanks,
                                     void (*body)(int64_t rank, void *user),
-                                    void *user, char *error,
-                                    size_t errorSize) {
+                                    void *user, char *error, size_t errorSize) {
   if (numRanks < 1 || numRanks > kMaxThreadRanks) {
     std::snprintf(error, errorSize,
                   "tp runtime: %lld ranks requested; threads run 1 to %lld",

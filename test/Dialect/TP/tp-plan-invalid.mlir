@@ -8,7 +8,7 @@
 // Tests the planner's errors: a memory limit no plan fits (with the
 // smallest plan's need), a missing or malformed profile, bad options.
 // PROFILE: error: cannot read {{.*}}.missing: No such file or directory
-// BADJSON: error: {{.*}}.json: machine profile: 'elementwise_bytes_per_second' must be a positive number
+// BADJSON: error: {{.*}}.json: machine profile: 'epilogue_seconds_per_element' must be an object with a positive number for each activation
 // NEGATIVE: error: memory-limit-mib must be 0 (no limit) or positive, got -3
 // BATCH: error: the planned batch must be at least 1, got 0
 module attributes {tp.mesh = #tp.mesh<shape = [2]>} {

@@ -43,6 +43,10 @@ struct CollectiveABI {
   /// copied by bufferization before the call (runtimes that hand buffers to
   /// a device library, which takes contiguous memory only).
   bool contiguousInputs = false;
+  /// (in, out, split: i64, concat: i64). Empty: the runtime has none, and
+  /// tp.all_to_all lowers to an all_gather and a slice (D times the
+  /// traffic, the same values).
+  std::string allToAll;
 };
 
 /// The ABI of the threads and MPI runtimes: host buffers, f32.
@@ -52,7 +56,8 @@ const CollectiveABI &getHostCollectiveABI();
 const CollectiveABI &getGPUCollectiveABI();
 
 /// Lowers tp.rank, tp.all_slice (a slice at the rank's balanced offset, no
-/// call), tp.all_gather, tp.all_reduce and tp.reduce_scatter into calls of
+/// call), tp.all_gather, tp.all_to_all, tp.all_reduce and tp.reduce_scatter
+/// into calls of
 /// `abi`, on buffers wrapped in to_buffer / to_tensor so that one-shot
 /// bufferization handles the rest. A collective on an element type the ABI
 /// lacks does not match.

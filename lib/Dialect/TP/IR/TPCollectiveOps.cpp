@@ -66,9 +66,52 @@ static LogicalResult verifySplitPair(Operation *op, RankedTensorType full,
   return success();
 }
 
+/// A `size` operand gives the full extent of a dynamic dimension; on a
+/// static one it would be a second, possibly contradicting, source of truth.
+static LogicalResult verifySizeOperand(Operation *op, Value size,
+                                       RankedTensorType result, int64_t dim) {
+  if (!size || dim < 0 || dim >= result.getRank() || result.isDynamicDim(dim))
+    return success();
+  return op->emitOpError() << "has a 'size' operand, but dim " << dim
+                           << " of the result is static ("
+                           << result.getDimSize(dim)
+                           << "); give 'size' only for a dynamic dimension";
+}
+
 LogicalResult AllGatherOp::verify() {
-  return verifySplitPair(*this, getResult().getType(), "the gathered result",
-                         getInput().getType(), "the local operand", getDim());
+  if (failed(verifySplitPair(*this, getResult().getType(),
+                             "the gathered result", getInput().getType(),
+                             "the local operand", getDim())))
+    return failure();
+  return verifySizeOperand(*this, getSize(), getResult().getType(), getDim());
+}
+
+LogicalResult AllToAllOp::verify() {
+  RankedTensorType input = getInput().getType(), result = getResult().getType();
+  int64_t split = getSplit(), concat = getConcat();
+  int64_t rank = input.getRank();
+  for (auto [name, dim] :
+       {std::pair<StringRef, int64_t>{"split", split}, {"concat", concat}})
+    if (dim < 0 || dim >= rank)
+      return emitOpError() << "expected " << name << " in [0, " << rank
+                           << "), found " << dim;
+  if (split == concat)
+    return emitOpError() << "expected different split and concat dims, found "
+                         << split << " for both";
+  if (result.getRank() != rank)
+    return emitOpError()
+           << "expected the same rank in operand and result, found " << rank
+           << " and " << result.getRank();
+  // The whole tensor: the result's concat dim and the operand's split dim.
+  SmallVector<int64_t> shape(input.getShape());
+  shape[concat] = result.getDimSize(concat);
+  auto full = input.clone(shape);
+  if (failed(verifySplitPair(*this, full, "the whole tensor", input,
+                             "the local operand", concat)) ||
+      failed(verifySplitPair(*this, full, "the whole tensor", result,
+                             "the local result", split)))
+    return failure();
+  return verifySizeOperand(*this, getSize(), result, concat);
 }
 
 LogicalResult AllSliceOp::verify() {
@@ -98,6 +141,9 @@ static OpFoldResult foldOnOneDevice(Operation *op, Value input) {
 }
 
 OpFoldResult AllGatherOp::fold(FoldAdaptor) {
+  return foldOnOneDevice(*this, getInput());
+}
+OpFoldResult AllToAllOp::fold(FoldAdaptor) {
   return foldOnOneDevice(*this, getInput());
 }
 OpFoldResult AllSliceOp::fold(FoldAdaptor) {

@@ -12,6 +12,7 @@
 #include "tp-mlir/Dialect/TP/IR/TPSharding.h"
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
@@ -38,6 +39,24 @@ struct CancelGatherSlice : OpRewritePattern<AllSliceOp> {
     if (gather.getInput().getType() != slice.getType())
       return rewriter.notifyMatchFailure(slice, "shard types differ");
     rewriter.replaceOp(slice, gather.getInput());
+    return success();
+  }
+};
+
+/// all_slice(all_gather(x, c), s) -> all_to_all(x, split s, concat c) for
+/// c != s: each device then receives only the part of the others' shards
+/// that its slice keeps (1/D of the gather's traffic). This is the move
+/// between a batch-split and a feature-split activation.
+struct GatherSliceToAllToAll : OpRewritePattern<AllSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AllSliceOp slice,
+                                PatternRewriter &rewriter) const override {
+    auto gather = slice.getInput().getDefiningOp<AllGatherOp>();
+    if (!gather || gather.getDim() == slice.getDim())
+      return rewriter.notifyMatchFailure(slice, "not a gather on another dim");
+    rewriter.replaceOpWithNewOp<AllToAllOp>(
+        slice, slice.getType(), gather.getInput(), slice.getDimAttr(),
+        gather.getDimAttr(), gather.getSize());
     return success();
   }
 };
@@ -75,15 +94,24 @@ struct SliceBeforeActivation : OpRewritePattern<AllSliceOp> {
 };
 
 /// all_slice(bias_activation(y, b), 1) ->
-///   bias_activation(all_slice(y, 1), all_slice(b, 0)).
+///   bias_activation(all_slice(y, 1), all_slice(b, 0)), and
+/// all_slice(bias_activation(y, b), 0) -> bias_activation(all_slice(y, 0), b)
+/// (a slice of the batch keeps the whole bias).
 struct SliceBeforeBiasActivation : OpRewritePattern<AllSliceOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(AllSliceOp slice,
                                 PatternRewriter &rewriter) const override {
     auto op = slice.getInput().getDefiningOp<BiasActivationOp>();
-    if (!op || slice.getDim() != 1)
-      return rewriter.notifyMatchFailure(slice, "not a feature slice of a "
-                                                "bias_activation");
+    if (!op)
+      return rewriter.notifyMatchFailure(slice, "not a bias_activation");
+    if (slice.getDim() == 0) {
+      Value input =
+          AllSliceOp::create(rewriter, slice.getLoc(), slice.getType(),
+                             op.getInput(), slice.getDimAttr());
+      rewriter.replaceOpWithNewOp<BiasActivationOp>(
+          slice, slice.getType(), input, op.getBias(), op.getActivationAttr());
+      return success();
+    }
     MeshAttr mesh = slice.getMesh();
     Location loc = slice.getLoc();
     Value input = AllSliceOp::create(rewriter, loc, slice.getType(),
@@ -112,8 +140,57 @@ struct ActivationBeforeGather : OpRewritePattern<ActivationOp> {
       return rewriter.notifyMatchFailure(act, "not a single-use gather");
     Value local = ActivationOp::create(rewriter, act.getLoc(),
                                        act.getKindAttr(), gather.getInput());
-    rewriter.replaceOpWithNewOp<AllGatherOp>(act, act.getType(), local,
-                                             gather.getDimAttr());
+    rewriter.replaceOpWithNewOp<AllGatherOp>(
+        act, act.getType(), local, gather.getDimAttr(), gather.getSize());
+    return success();
+  }
+};
+
+/// tensor.dim of a tp op's result -> the same extent taken before the op,
+/// where the op keeps it, or the op's `size` operand for a gathered
+/// dynamic dimension. The batch split asks for the batch by tensor.dim of
+/// the layer's input, which is often a gather; this lets that gather go
+/// when nothing else needs it.
+struct DimOfTPOp : OpRewritePattern<tensor::DimOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tensor::DimOp dimOp,
+                                PatternRewriter &rewriter) const override {
+    std::optional<int64_t> index = dimOp.getConstantIndex();
+    Operation *def = dimOp.getSource().getDefiningOp();
+    if (!index || !def)
+      return rewriter.notifyMatchFailure(dimOp, "not a constant dim of an op");
+    int64_t i = *index;
+    // The same extent on the operand `from` (null: none known).
+    Value from, size;
+    if (auto op = dyn_cast<AllGatherOp>(def)) {
+      if (i == static_cast<int64_t>(op.getDim()))
+        size = op.getSize();
+      else
+        from = op.getInput();
+    } else if (auto op = dyn_cast<AllToAllOp>(def)) {
+      if (i == static_cast<int64_t>(op.getConcat()))
+        size = op.getSize();
+      else if (i != static_cast<int64_t>(op.getSplit()))
+        from = op.getInput();
+    } else if (auto op = dyn_cast<AllSliceOp>(def)) {
+      if (i != static_cast<int64_t>(op.getDim()))
+        from = op.getInput();
+    } else if (auto op = dyn_cast<ReduceScatterOp>(def)) {
+      if (i != static_cast<int64_t>(op.getDim()))
+        from = op.getInput();
+    } else if (isa<AllReduceOp, ActivationOp, BiasActivationOp>(def)) {
+      from = def->getOperand(0);
+    } else if (auto op = dyn_cast<LocalLinearOp>(def)) {
+      if (i == 0)
+        from = op.getInput();
+    }
+    if (size) {
+      rewriter.replaceOp(dimOp, size);
+      return success();
+    }
+    if (!from)
+      return rewriter.notifyMatchFailure(dimOp, "the op changes this extent");
+    rewriter.replaceOpWithNewOp<tensor::DimOp>(dimOp, from, dimOp.getIndex());
     return success();
   }
 };
@@ -177,9 +254,10 @@ struct OptimizeCollectivesPass
 void mlir::tp::populateOptimizeCollectivesPatterns(
     RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<CancelGatherSlice, SliceOfReduceToReduceScatter,
-               SliceBeforeActivation, SliceBeforeBiasActivation,
-               ActivationBeforeGather>(ctx);
+  patterns.add<CancelGatherSlice, GatherSliceToAllToAll,
+               SliceOfReduceToReduceScatter, SliceBeforeActivation,
+               SliceBeforeBiasActivation, ActivationBeforeGather, DimOfTPOp>(
+      ctx);
   // The greedy driver also applies the collectives' folds (the identity on
   // a one-device mesh) and removes collectives left without users.
 }

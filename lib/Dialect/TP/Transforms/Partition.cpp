@@ -16,6 +16,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -38,6 +39,7 @@ static std::optional<int64_t> weightSplitDim(ShardingKind kind) {
   case ShardingKind::column:
     return 1;
   case ShardingKind::replicated:
+  case ShardingKind::batch:
     return std::nullopt;
   }
   llvm_unreachable("unknown sharding");
@@ -174,6 +176,24 @@ private:
                                    builder.getI64IntegerAttr(1));
       break;
     }
+    case ShardingKind::batch: {
+      // Each device computes its rows of the batch with the whole layer,
+      // then all devices exchange them. The batch is dynamic in general, so
+      // the gather is told its full extent, the input's.
+      auto inputType = cast<RankedTensorType>(op.getInput().getType());
+      Value rows = AllSliceOp::create(
+          builder, loc, getLocalType(inputType, 0, numDevices), op.getInput(),
+          builder.getI64IntegerAttr(0));
+      Value local = LocalLinearOp::create(
+          builder, loc, getLocalType(resultType, 0, numDevices), rows, weight,
+          bias, act);
+      Value size;
+      if (resultType.isDynamicDim(0))
+        size = tensor::DimOp::create(builder, loc, op.getInput(), 0);
+      result = AllGatherOp::create(builder, loc, resultType, local,
+                                   builder.getI64IntegerAttr(0), size);
+      break;
+    }
     case ShardingKind::column: {
       // Each device multiplies its slice of the input features; the partial
       // sums are reduced before the bias and sigma, which are applied once.
@@ -222,28 +242,28 @@ LogicalResult mlir::tp::verifyModelFunction(FunctionOpInterface fn) {
                           << "'); partition the model-level function instead";
   Region &body = fn.getFunctionBody();
   if (!body.hasOneBlock())
-    return fn.emitError() << "has " << body.getBlocks().size()
-                          << " blocks; " << kSupportedModel;
+    return fn.emitError() << "has " << body.getBlocks().size() << " blocks; "
+                          << kSupportedModel;
   for (BlockArgument arg : body.getArguments())
     if (!isF32Tensor(arg.getType()))
-      return fn.emitError() << "argument #" << arg.getArgNumber()
-                            << " has type " << arg.getType() << "; "
-                            << kSupportedModel;
+      return fn.emitError()
+             << "argument #" << arg.getArgNumber() << " has type "
+             << arg.getType() << "; " << kSupportedModel;
   for (Operation &op : body.front()) {
     if (!isa<LinearOp, ActivationOp, arith::ConstantOp, func::ReturnOp>(op))
-      return op.emitOpError() << "is not supported in a model: "
-                              << kSupportedModel;
+      return op.emitOpError()
+             << "is not supported in a model: " << kSupportedModel;
     if (op.getNumRegions())
       return op.emitOpError() << "has regions; " << kSupportedModel;
     for (Type type : op.getResultTypes())
       if (!isF32Tensor(type))
-        return op.emitOpError() << "produces " << type << "; "
-                                << kSupportedModel;
+        return op.emitOpError()
+               << "produces " << type << "; " << kSupportedModel;
     if (isa<func::ReturnOp>(op))
       for (Type type : op.getOperandTypes())
         if (!isF32Tensor(type))
-          return op.emitOpError() << "returns " << type << "; "
-                                  << kSupportedModel;
+          return op.emitOpError()
+                 << "returns " << type << "; " << kSupportedModel;
   }
   return success();
 }

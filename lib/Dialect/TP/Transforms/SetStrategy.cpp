@@ -56,6 +56,8 @@ struct SetStrategyPass : tp::impl::SetStrategyBase<SetStrategyPass> {
       uniform = ShardingKind::column;
     else if (strategy == PartitionStrategy::replicated)
       uniform = ShardingKind::replicated;
+    else if (strategy == PartitionStrategy::batch)
+      uniform = ShardingKind::batch;
     MLIRContext *ctx = &getContext();
     // Ops are visited in order, so a layer's producer is decided first.
     module.walk([&](LinearOp op) {

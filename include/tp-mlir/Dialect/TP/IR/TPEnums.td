@@ -39,7 +39,10 @@ def TP_ShardingKind : I32EnumAttr<"ShardingKind",
       // Rows of W (output features) are split; b is split with them.
       I32EnumAttrCase<"row", 1>,
       // Columns of W (input features) are split; partial sums are reduced.
-      I32EnumAttrCase<"column", 2>
+      I32EnumAttrCase<"column", 2>,
+      // The batch (rows of x) is split; every device holds the whole layer
+      // and computes its rows of the output (data parallelism).
+      I32EnumAttrCase<"batch", 3>
     ]> {
   let cppNamespace = "::mlir::tp";
   let genSpecializedAttr = 0;

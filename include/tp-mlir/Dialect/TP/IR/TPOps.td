@@ -24,8 +24,9 @@ def TP_LinearOp : TP_Op<"linear", [Pure]> {
     (identity when omitted, and then not printed).
 
     The optional `sharding` says how the layer is split across the device
-    mesh: `row` (output features), `column` (input features) or
-    `replicated`. A layer without one is not yet planned.
+    mesh: `row` (output features), `column` (input features), `batch`
+    (rows of x: data parallelism, W replicated) or `replicated`. A layer
+    without one is not yet planned.
 
     Example:
 
@@ -248,18 +249,79 @@ def TP_AllGatherOp : TP_CollectiveOp<"all_gather"> {
     %full = tp.all_gather %shard along 1 : tensor<8x?xf32> -> tensor<8x10xf32>
     ```
 
+    When the gathered dimension of the result is dynamic (a batch split),
+    `size` gives its full extent, which every device knows; code is
+    generated only with it:
+
+    ```mlir
+    %b = tensor.dim %x, %c0 : tensor<?x64xf32>
+    %y = tp.all_gather %rows along 0 size %b : tensor<?x64xf32> -> tensor<?x64xf32>
+    ```
+
     Constraints:
     - an enclosing module carries a `tp.mesh`;
     - operand and result have the same rank and element type, and `dim` is
       one of their dimensions;
     - every other dimension is the same in operand and result;
     - the operand's `dim` is the local size of the result's `dim` under the
-      balanced rule: static only when D divides it.
+      balanced rule: static only when D divides it;
+    - `size` is given only when the result's `dim` is dynamic.
   }];
-  let arguments = (ins AnyRankedTensor:$input, I64Attr:$dim);
+  let arguments = (ins AnyRankedTensor:$input, I64Attr:$dim,
+                       Optional<Index>:$size);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
-    $input `along` $dim attr-dict `:` type($input) `->` type($result)
+    $input `along` $dim (`size` $size^)? attr-dict `:` type($input) `->`
+    type($result)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Type":$result, "::mlir::Value":$input,
+                   "::mlir::IntegerAttr":$dim), [{
+      build($_builder, $_state, result, input, dim, ::mlir::Value());
+    }]>
+  ];
+  let hasFolder = 1;
+}
+
+def TP_AllToAllOp : TP_CollectiveOp<"all_to_all"> {
+  let summary = "move from a split along one dimension to a split along another";
+  let description = [{
+    Every device holds its shard of a tensor along `concat` and receives its
+    shard of the same tensor along `split`: device r sends device q the part
+    of its shard that falls in q's slice of `split`. It equals
+    `tp.all_slice` along `split` of `tp.all_gather` along `concat`, with 1/D
+    of the traffic. The planner uses it to move between a batch-split and a
+    feature-split activation. With D = 2, a 4 x 4 tensor split by rows
+    becomes split by columns:
+
+    ```
+    device 0: rows 0-1, columns 0-3      device 0: rows 0-3, columns 0-1
+    device 1: rows 2-3, columns 0-3 ---> device 1: rows 0-3, columns 2-3
+    ```
+
+    ```mlir
+    %f = tp.all_to_all %rows split 1 concat 0 size %b
+        : tensor<?x256xf32> -> tensor<?x128xf32>
+    ```
+
+    `size` is the full extent of `concat`, required when it is dynamic in
+    the result (as in `tp.all_gather`).
+
+    Constraints:
+    - an enclosing module carries a `tp.mesh`;
+    - operand and result have the same rank and element type; `split` and
+      `concat` are two different dimensions of them;
+    - along `concat` the operand is the local shard of the result, along
+      `split` the result is the local shard of the operand (the balanced
+      rule); every other dimension is the same;
+    - `size` is given only when the result's `concat` dimension is dynamic.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, I64Attr:$split,
+                       I64Attr:$concat, Optional<Index>:$size);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `split` $split `concat` $concat (`size` $size^)? attr-dict `:`
+    type($input) `->` type($result)
   }];
   let hasFolder = 1;
 }

@@ -68,6 +68,8 @@ def SetStrategy : Pass<"tp-set-strategy", "::mlir::ModuleOp"> {
       layer is `row`; a chain becomes row, column, row, column, ... and each
       pair costs one all-reduce after `tp-optimize-collectives`;
     - `replicated`: every device computes every layer;
+    - `batch`: every layer splits the batch (rows of x), W whole on every
+      device: data parallelism;
     - `auto`: the planner chooses (as `tp-plan` does, with the options
       below).
 
@@ -91,7 +93,7 @@ def SetStrategy : Pass<"tp-set-strategy", "::mlir::ModuleOp"> {
   let options = [
     Option<"strategy", "strategy", "::mlir::tp::PartitionStrategy",
            /*default=*/"::mlir::tp::PartitionStrategy::alternate",
-           "row, column, alternate, replicated or auto">,
+           "row, column, alternate, replicated, batch or auto">,
     Option<"batch", "batch", "int64_t", /*default=*/"8",
            "auto: the batch a dynamic batch dimension is planned for">,
     Option<"memoryLimitMiB", "memory-limit-mib", "int64_t", /*default=*/"0",
@@ -109,12 +111,13 @@ def Plan : Pass<"tp-plan", "::mlir::ModuleOp"> {
     Gives each `tp.linear` without a sharding the split of the plan with the
     least predicted time whose weights (and the widest layer's activations)
     fit `memory-limit-mib` per device. The cost model times each local
-    GEMM from the machine profile's throughput by size class, bias and
-    activation from its memory bandwidth, and each collective that
+    GEMM from the machine profile's throughput by size class (bounded below
+    by reading its operands at the profile's bandwidth), each epilogue from
+    the measured cost of its activation, and each collective that
     `tp-partition` and `tp-optimize-collectives` will make from its latency
     and bandwidth (alpha-beta); a dynamic program over the activation's
-    layout between layers (replicated, feature-split, partial sums) with
-    Pareto fronts of (time, bytes) finds the optimum exactly. Hand-written
+    layout between layers (replicated, feature-split, partial sums,
+    batch-split) with Pareto fronts of (time, bytes) finds the optimum exactly. Hand-written
     shardings are kept and planned around. The planner writes ordinary
     `sharding(...)` attributes.
 
@@ -135,7 +138,8 @@ def Plan : Pass<"tp-plan", "::mlir::ModuleOp"> {
 
 def Partition : Pass<"tp-partition", "::mlir::ModuleOp"> {
   let summary = "Rewrite planned functions into the SPMD form every device runs";
-  let dependentDialects = ["::mlir::tp::TPDialect"];
+  let dependentDialects = ["::mlir::tp::TPDialect",
+                           "::mlir::tensor::TensorDialect"];
   let description = [{
     Turns each function whose `tp.linear` ops all carry a sharding into the
     function that every device of the module's mesh runs:
@@ -148,6 +152,9 @@ def Partition : Pass<"tp-partition", "::mlir::ModuleOp"> {
       a partial product, all-reduces it, and only then adds the bias and
       applies the activation (`tp.bias_activation`), so that sigma never sees
       a partial sum and the bias is added once;
+    - a `batch` layer slices the rows of its input (`tp.all_slice` along 0),
+      computes them with the whole layer, and all-gathers the rows, given
+      the full batch (`tensor.dim` of the input) as the gather's `size`;
     - a `replicated` layer computes everything on every device.
 
     The result is deliberately naive: every layer leaves its output
@@ -187,11 +194,17 @@ def OptimizeCollectives : Pass<"tp-optimize-collectives"> {
 
     - `all_slice(all_gather(x, d), d)` is `x`: a row-sharded layer followed
       by a column-sharded one needs no collective between them;
+    - `all_slice(all_gather(x, c), s)` with `c != s` is
+      `all_to_all(x, split s, concat c)`: the move between a batch-split and
+      a feature-split activation, at 1/D of a gather's traffic;
     - `all_slice(all_reduce(x), d)` is `reduce_scatter(x, d)`;
     - `all_slice` moves above elementwise ops (`tp.activation`, and
       `tp.bias_activation` with the bias sliced too), so that the two rules
       above meet their pattern through activations;
     - an activation of an `all_gather` runs on the shards before the gather;
+    - `tensor.dim` of a tp op is taken on the operand that has the same
+      extent (or is the op's `size`), so that no gather stays alive only to
+      give the batch;
     - on a one-device mesh every collective disappears;
     - a replicated weight argument that is only ever sliced along one dim
       (the bias of a column layer whose bias_activation now runs on slices)
