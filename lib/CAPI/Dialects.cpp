@@ -54,7 +54,7 @@ MlirAttribute tpShardingAttrGet(MlirContext ctx, TpSharding sharding) {
   if (!kind) {
     emitError(UnknownLoc::get(unwrap(ctx)))
         << "unknown sharding " << static_cast<int>(sharding)
-        << "; expected replicated (0), row (1) or column (2)";
+        << "; expected replicated (0), row (1), column (2) or batch (3)";
     return MlirAttribute{nullptr};
   }
   return wrap(ShardingKindAttr::get(unwrap(ctx), *kind));

@@ -422,6 +422,15 @@ LogicalResult Interpreter::runAllToAll(AllToAllOp op) {
       gatherShards(op, op.getInput(), op.getConcat(), op.getSize());
   if (failed(whole))
     return failure();
+  // Runtimes read each rank's shard as its balanced share of the whole.
+  int64_t concat = op.getConcat(), total = whole->shape[concat];
+  for (int64_t r = 0; r < numRanks; ++r) {
+    int64_t extent = get(op.getInput(), r).shape[concat];
+    if (extent != getShardSize(total, numRanks, r))
+      return op.emitOpError()
+             << "at run time: rank " << r << " holds " << extent << " of dim "
+             << concat << ", not its balanced share of " << total;
+  }
   int64_t split = op.getSplit();
   int64_t extent = whole->shape[split];
   return perRank([&](int64_t r) {

@@ -4,6 +4,7 @@
 
 #include "tp-mlir/Runtime/Communicator.h"
 #include "tp-mlir/Runtime/EntryPoints.h"
+#include "tp-mlir/Support/BalancedSplit.h"
 
 #include <algorithm>
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 
+using namespace mlir::tp;
 using namespace mlir::tp::rt;
 
 namespace {
@@ -29,6 +31,13 @@ Communicator &requireCommunicator(const char *op) {
     std::abort();
   }
   return *comm;
+}
+
+/// Fails the run on every rank: a call whose buffers do not fit each other
+/// (compiled code that disagrees with itself, or a wrong `size`).
+void failCall(Communicator &comm, const char *op, const std::string &why) {
+  comm.abort(std::string(op) + " on rank " + std::to_string(comm.rank()) +
+             ": " + why);
 }
 
 /// A memref as a contiguous row-major buffer viewed as [outer x extent x
@@ -111,6 +120,18 @@ void _mlir_ciface_tp_rt_all_gather(UnrankedMemRefType<float> *in,
   Communicator &comm = requireCommunicator("tp.all_gather");
   View src(in, dim, /*isOutput=*/false);
   View dst(out, dim, /*isOutput=*/true);
+  // The result's extent may come from a `size` operand at run time: a
+  // shard that is not this rank's balanced share of it would be written
+  // past the result.
+  int64_t share = getShardSize(dst.extent, comm.size(), comm.rank());
+  if (src.extent != share || src.outer != dst.outer || src.inner != dst.inner)
+    return failCall(
+        comm, "tp.all_gather",
+        "a shard of " + std::to_string(src.outer) + "x" +
+            std::to_string(src.extent) + "x" + std::to_string(src.inner) +
+            " for a result of " + std::to_string(dst.outer) + "x" +
+            std::to_string(dst.extent) + "x" + std::to_string(dst.inner) +
+            ", whose share here is " + std::to_string(share));
   comm.allGather(src.data, dst.data, src.outer, src.extent, src.inner);
 }
 
@@ -155,6 +176,22 @@ void _mlir_ciface_tp_rt_all_to_all(UnrankedMemRefType<float> *in,
   shape.inner = 1;
   for (int64_t d = hi + 1; d < inRef.rank; ++d)
     shape.inner *= inRef.sizes[d];
+  // Both buffers must be this rank's shards of the one tensor: the input
+  // of the concat dim, the output of the split dim, everything else equal
+  // (the concat extent may come from a `size` operand at run time).
+  bool fits = inRef.rank == outRef.rank && split != concat &&
+              inRef.sizes[concat] == getShardSize(outRef.sizes[concat],
+                                                  comm.size(), comm.rank()) &&
+              outRef.sizes[split] ==
+                  getShardSize(inRef.sizes[split], comm.size(), comm.rank());
+  for (int64_t d = 0; fits && d < inRef.rank; ++d)
+    fits = d == split || d == concat || inRef.sizes[d] == outRef.sizes[d];
+  if (!fits)
+    return failCall(comm, "tp.all_to_all",
+                    "the input and output are not this rank's shards of one "
+                    "tensor (split " +
+                        std::to_string(split) + ", concat " +
+                        std::to_string(concat) + ")");
   comm.allToAll(src.data, dst.data, shape);
 }
 

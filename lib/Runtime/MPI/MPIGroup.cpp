@@ -630,12 +630,21 @@ void MPICommunicator::allToAll(const float *in, float *out,
   // unpacked into place.
   std::vector<int> sendCounts(numRanks), sendDispls(numRanks),
       recvCounts(numRanks), recvDispls(numRanks);
+  // Every rank checks the largest message of any rank, so that all give up
+  // together rather than leave the others in MPI_Alltoallv.
+  for (int64_t r = 0; r < numRanks; ++r) {
+    int64_t out = 0, back = 0;
+    for (int64_t q = 0; q < numRanks; ++q) {
+      out += allToAllBlockSize(shape, numRanks, r, q);
+      back += allToAllBlockSize(shape, numRanks, q, r);
+    }
+    if (!fitsInt(out, what) || !fitsInt(back, what))
+      return;
+  }
   int64_t sent = 0, received = 0;
   for (int64_t q = 0; q < numRanks; ++q) {
     int64_t out = allToAllBlockSize(shape, numRanks, myRank, q);
     int64_t back = allToAllBlockSize(shape, numRanks, q, myRank);
-    if (!fitsInt(sent + out, what) || !fitsInt(received + back, what))
-      return;
     sendCounts[q] = static_cast<int>(out);
     sendDispls[q] = static_cast<int>(sent);
     recvCounts[q] = static_cast<int>(back);

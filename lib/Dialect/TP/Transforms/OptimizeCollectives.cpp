@@ -54,6 +54,12 @@ struct GatherSliceToAllToAll : OpRewritePattern<AllSliceOp> {
     auto gather = slice.getInput().getDefiningOp<AllGatherOp>();
     if (!gather || gather.getDim() == slice.getDim())
       return rewriter.notifyMatchFailure(slice, "not a gather on another dim");
+    // The all_to_all's result keeps the gathered dim as the slice has it;
+    // its full extent comes from the gather's `size` when it is dynamic.
+    int64_t concat = gather.getDim();
+    if (slice.getType().isDynamicDim(concat) !=
+        gather.getType().isDynamicDim(concat))
+      return rewriter.notifyMatchFailure(slice, "static and dynamic extents");
     rewriter.replaceOpWithNewOp<AllToAllOp>(
         slice, slice.getType(), gather.getInput(), slice.getDimAttr(),
         gather.getDimAttr(), gather.getSize());
