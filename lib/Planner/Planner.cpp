@@ -22,15 +22,25 @@ using namespace mlir::tp::plan;
 MachineProfile MachineProfile::builtinDefault() {
   // `tp-run --calibrate` on the 2-core AMD EPYC (Zen 3) development machine
   // (2026-12-02, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset; Debian's
-  // OpenBLAS 0.3.21); docs/planner.md has the run.
+  // OpenBLAS 0.3.21; compute on both cores at once, the fastest of
+  // repeated runs); docs/planner.md has the run.
   MachineProfile p;
-  p.gemm = {{741455.2, 23.9e9},
-            {67108864, 82.0e9},
-            {2147483648, 90.5e9},
-            {std::numeric_limits<double>::infinity(), 90.8e9}};
-  p.elementwiseBytesPerSecond = 7.30e9;
-  p.collectiveLatency = 14.8e-6;
-  p.collectiveBytesPerSecond = 3.02e9;
+  p.gemm = {{741455.2, 13.4e9},
+            {67108864, 54.6e9},
+            {2147483648, 78.1e9},
+            {12148002000, 79.9e9},
+            {std::numeric_limits<double>::infinity(), 77.5e9}};
+  p.gemmRows = {{16, 21.6e9},
+                {64, 32.2e9},
+                {256, 57.0e9},
+                {std::numeric_limits<double>::infinity(), 66.5e9}};
+  p.gemmBytesPerSecond = 3.25e9;
+  // By ActivationKind: identity, relu, gelu, gelu_tanh, sigmoid, tanh,
+  // silu.
+  p.epilogueSecondsPerElement = {1.10e-9, 1.51e-9, 10.7e-9, 31.5e-9,
+                                 7.03e-9, 28.0e-9, 7.49e-9};
+  p.collectiveLatency = 9.41e-6;
+  p.collectiveBytesPerSecond = 2.52e9;
   p.source = "built-in profile of the 2-core development machine";
   return p;
 }
@@ -39,10 +49,20 @@ double MachineProfile::gemmSeconds(int64_t m, int64_t n, int64_t k) const {
   if (m <= 0 || n <= 0 || k <= 0)
     return 0;
   double flops = 2.0 * m * n * k;
+  double rate = gemm.back().flopsPerSecond;
   for (const GemmClass &c : gemm)
-    if (flops <= c.maxFlops)
-      return flops / c.flopsPerSecond;
-  return flops / gemm.back().flopsPerSecond;
+    if (flops <= c.maxFlops) {
+      rate = c.flopsPerSecond;
+      break;
+    }
+  double rowsRate = gemmRows.back().flopsPerSecond;
+  for (const RowsClass &c : gemmRows)
+    if (m <= c.maxRows) {
+      rowsRate = c.flopsPerSecond;
+      break;
+    }
+  double bytes = 4.0 * (double(n) * k + double(m) * k + double(m) * n);
+  return std::max({flops / rate, flops / rowsRate, bytes / gemmBytesPerSecond});
 }
 
 llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
@@ -64,32 +84,61 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
     out = *v;
     return llvm::Error::success();
   };
-  if (auto e =
-          positive("elementwise_bytes_per_second", p.elementwiseBytesPerSecond))
+  const llvm::json::Object *epilogue =
+      root->getObject("epilogue_seconds_per_element");
+  if (!epilogue)
+    return fail("'epilogue_seconds_per_element' must be an object with a "
+                "positive number for each activation");
+  for (size_t k = 0; k < kNumActivationKinds; ++k) {
+    llvm::StringRef name = stringifyActivationKind(ActivationKind(k));
+    std::optional<double> v = epilogue->getNumber(name);
+    if (!v || !(*v > 0) || !std::isfinite(*v))
+      return fail("'epilogue_seconds_per_element' needs a positive number "
+                  "for '" +
+                  name.str() + "'");
+    p.epilogueSecondsPerElement[k] = *v;
+  }
+  if (auto e = positive("gemm_bytes_per_second", p.gemmBytesPerSecond))
     return std::move(e);
   if (auto e = positive("collective_latency_seconds", p.collectiveLatency))
     return std::move(e);
   if (auto e =
           positive("collective_bytes_per_second", p.collectiveBytesPerSecond))
     return std::move(e);
-  const llvm::json::Array *gemm = root->getArray("gemm");
-  if (!gemm || gemm->empty())
-    return fail("'gemm' must be a non-empty list of {max_flops, "
-                "flops_per_second}");
-  double last = 0;
-  for (const llvm::json::Value &entry : *gemm) {
-    const llvm::json::Object *c = entry.getAsObject();
-    std::optional<double> rate =
-        c ? c->getNumber("flops_per_second") : std::nullopt;
-    std::optional<double> max = c ? c->getNumber("max_flops") : std::nullopt;
-    if (!rate || !(*rate > 0) || !std::isfinite(*rate))
-      return fail("each 'gemm' class needs a positive 'flops_per_second'");
-    double bound = max ? *max : std::numeric_limits<double>::infinity();
-    if (!(bound > last))
-      return fail("'gemm' classes must have increasing 'max_flops'");
-    last = bound;
-    p.gemm.push_back({bound, *rate});
-  }
+  // A list of {<bound>, flops_per_second} with increasing bounds, the last
+  // one's optional (unbounded).
+  auto classes = [&](llvm::StringRef key, llvm::StringRef boundKey,
+                     auto add) -> llvm::Error {
+    const llvm::json::Array *list = root->getArray(key);
+    if (!list || list->empty())
+      return fail("'" + key.str() + "' must be a non-empty list of {" +
+                  boundKey.str() + ", flops_per_second}");
+    double last = 0;
+    for (const llvm::json::Value &entry : *list) {
+      const llvm::json::Object *c = entry.getAsObject();
+      std::optional<double> rate =
+          c ? c->getNumber("flops_per_second") : std::nullopt;
+      std::optional<double> max = c ? c->getNumber(boundKey) : std::nullopt;
+      if (!rate || !(*rate > 0) || !std::isfinite(*rate))
+        return fail("each '" + key.str() +
+                    "' class needs a positive 'flops_per_second'");
+      double bound = max ? *max : std::numeric_limits<double>::infinity();
+      if (!(bound > last))
+        return fail("'" + key.str() + "' classes must have increasing '" +
+                    boundKey.str() + "'");
+      last = bound;
+      add(bound, *rate);
+    }
+    return llvm::Error::success();
+  };
+  if (auto e = classes("gemm", "max_flops", [&](double bound, double rate) {
+        p.gemm.push_back({bound, rate});
+      }))
+    return std::move(e);
+  if (auto e = classes("gemm_rows", "max_rows", [&](double bound, double rate) {
+        p.gemmRows.push_back({bound, rate});
+      }))
+    return std::move(e);
   if (std::optional<llvm::StringRef> source = root->getString("source"))
     p.source = source->str();
   else
@@ -98,17 +147,31 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
 }
 
 std::string MachineProfile::toJSON() const {
-  llvm::json::Array classes;
-  for (const GemmClass &c : gemm) {
-    llvm::json::Object o{{"flops_per_second", c.flopsPerSecond}};
-    if (std::isfinite(c.maxFlops))
-      o["max_flops"] = c.maxFlops;
-    classes.push_back(std::move(o));
-  }
+  auto classes = [](const auto &list, llvm::StringRef boundKey, auto boundOf) {
+    llvm::json::Array out;
+    for (const auto &c : list) {
+      llvm::json::Object o{{"flops_per_second", c.flopsPerSecond}};
+      if (std::isfinite(boundOf(c)))
+        o[boundKey] = boundOf(c);
+      out.push_back(std::move(o));
+    }
+    return out;
+  };
   llvm::json::Object root{
       {"source", source},
-      {"gemm", std::move(classes)},
-      {"elementwise_bytes_per_second", elementwiseBytesPerSecond},
+      {"gemm", classes(gemm, "max_flops",
+                       [](const GemmClass &c) { return c.maxFlops; })},
+      {"gemm_rows", classes(gemmRows, "max_rows",
+                            [](const RowsClass &c) { return c.maxRows; })},
+      {"gemm_bytes_per_second", gemmBytesPerSecond},
+      {"epilogue_seconds_per_element",
+       [&] {
+         llvm::json::Object o;
+         for (size_t k = 0; k < kNumActivationKinds; ++k)
+           o[stringifyActivationKind(ActivationKind(k))] =
+               epilogueSecondsPerElement[k];
+         return o;
+       }()},
       {"collective_latency_seconds", collectiveLatency},
       {"collective_bytes_per_second", collectiveBytesPerSecond}};
   std::string text;
@@ -118,7 +181,8 @@ std::string MachineProfile::toJSON() const {
 }
 
 namespace {
-enum class Layout { Replicated, FeatureSplit, PartialSum };
+enum class Layout { Replicated, FeatureSplit, PartialSum, BatchSplit };
+constexpr int kLayouts = 4;
 
 /// The slowest rank's share of `n` over `d`.
 int64_t largestShard(int64_t n, int64_t d) { return getShardSize(n, d, 0); }
@@ -130,27 +194,38 @@ double collectiveSeconds(const MachineProfile &p, llvm::StringRef op,
     return 0;
   double steps = static_cast<double>(d - 1);
   double share = steps / d * bytes / p.collectiveBytesPerSecond;
+  // Each rank receives (D-1)/D of its own shard, not of the whole tensor.
+  if (op == "all_to_all")
+    share /= d;
   if (op == "all_reduce")
     return 2 * (steps * p.collectiveLatency + share);
   return steps * p.collectiveLatency + share;
 }
 
-/// Bias and activation on `elements` floats (read and write).
-double elementwiseSeconds(const MachineProfile &p, double elements) {
-  return 8 * elements / p.elementwiseBytesPerSecond;
+/// Layer l's bias, activation and any separate activations after it, on
+/// `elements` outputs.
+double epilogueSeconds(const MachineProfile &p, const Layer &l,
+                       double elements) {
+  double seconds = p.epilogueSeconds(l.activation, elements);
+  for (ActivationKind k : l.separate)
+    seconds += p.epilogueSeconds(k, elements);
+  return seconds;
 }
 
 /// The collective that takes `from` to what `next` needs ("" for none):
 /// next is a choice, or nullopt for the end of the chain.
 llvm::StringRef resolve(Layout from, std::optional<ShardingKind> next) {
   bool column = next && *next == ShardingKind::column;
+  bool batch = next && *next == ShardingKind::batch;
   switch (from) {
   case Layout::Replicated:
-    return ""; // all_slice for a column layer is free
+    return ""; // all_slice for a column or batch layer is free
   case Layout::FeatureSplit:
-    return column ? "" : "all_gather";
+    return column ? "" : batch ? "all_to_all" : "all_gather";
   case Layout::PartialSum:
-    return column ? "reduce_scatter" : "all_reduce";
+    return column || batch ? "reduce_scatter" : "all_reduce";
+  case Layout::BatchSplit:
+    return batch ? "" : column ? "all_to_all" : "all_gather";
   }
   return "";
 }
@@ -163,6 +238,8 @@ Layout layoutAfter(ShardingKind choice) {
     return Layout::PartialSum;
   case ShardingKind::replicated:
     return Layout::Replicated;
+  case ShardingKind::batch:
+    return Layout::BatchSplit;
   }
   return Layout::Replicated;
 }
@@ -176,25 +253,35 @@ double computeSeconds(const Chain &c, const MachineProfile &p, size_t i,
   switch (choice) {
   case ShardingKind::row: {
     int64_t n = largestShard(l.out, d);
-    return p.gemmSeconds(b, n, l.in) + elementwiseSeconds(p, double(b) * n);
+    return p.gemmSeconds(b, n, l.in) + epilogueSeconds(p, l, double(b) * n);
   }
   case ShardingKind::column:
     return p.gemmSeconds(b, l.out, largestShard(l.in, d));
   case ShardingKind::replicated:
     return p.gemmSeconds(b, l.out, l.in) +
-           elementwiseSeconds(p, double(b) * l.out);
+           epilogueSeconds(p, l, double(b) * l.out);
+  case ShardingKind::batch: {
+    int64_t m = largestShard(b, d);
+    return p.gemmSeconds(m, l.out, l.in) +
+           epilogueSeconds(p, l, double(m) * l.out);
+  }
   }
   return 0;
 }
 
 /// The bias and activation of column layer i, after a reduction that
-/// leaves all its outputs (all_reduce) or 1/D of them (reduce_scatter).
+/// leaves all its outputs (all_reduce) or 1/D of them (reduce_scatter along
+/// the features for a column layer next, along the batch for a batch one).
 double deferredSeconds(const Chain &c, const MachineProfile &p, size_t i,
-                       llvm::StringRef collective) {
+                       llvm::StringRef collective,
+                       std::optional<ShardingKind> next) {
   const Layer &l = c.layers[i];
-  int64_t n =
-      collective == "reduce_scatter" ? largestShard(l.out, c.devices) : l.out;
-  return elementwiseSeconds(p, double(c.batch) * n);
+  double elements = double(c.batch) * l.out;
+  if (collective == "reduce_scatter")
+    elements = next == ShardingKind::batch
+                   ? double(largestShard(c.batch, c.devices)) * l.out
+                   : double(c.batch) * largestShard(l.out, c.devices);
+  return epilogueSeconds(p, l, elements);
 }
 
 uint64_t weightBytes(const Chain &c, size_t i, ShardingKind choice) {
@@ -211,6 +298,7 @@ uint64_t weightBytes(const Chain &c, size_t i, ShardingKind choice) {
     b = l.bias ? l.out : 0;
     break;
   case ShardingKind::replicated:
+  case ShardingKind::batch:
     w = uint64_t(l.out) * l.in;
     b = l.bias ? l.out : 0;
     break;
@@ -218,27 +306,61 @@ uint64_t weightBytes(const Chain &c, size_t i, ShardingKind choice) {
   return 4 * (w + b);
 }
 
-/// The widest layer's input and output, full (collectives materialize
-/// them): the activations' share of the peak, the same for every plan.
-uint64_t activationBytes(const Chain &c) {
-  uint64_t widest = 0;
-  for (const Layer &l : c.layers)
-    widest = std::max<uint64_t>(widest, uint64_t(c.batch) * (l.in + l.out));
-  return 4 * widest;
+/// Bytes of layer i's local output under `choice`.
+uint64_t localOutBytes(const Chain &c, size_t i, ShardingKind choice) {
+  const Layer &l = c.layers[i];
+  int64_t b = c.batch, d = c.devices;
+  switch (choice) {
+  case ShardingKind::row:
+    return 4 * uint64_t(b) * largestShard(l.out, d);
+  case ShardingKind::batch:
+    return 4 * uint64_t(largestShard(b, d)) * l.out;
+  case ShardingKind::column:
+  case ShardingKind::replicated:
+    return 4 * uint64_t(b) * l.out;
+  }
+  return 0;
 }
 
-/// Adds to `plan` the collective after layer i (resolving `from` for
-/// `next`), and a column layer's deferred bias and activation.
-void addTransition(const Chain &c, const MachineProfile &p, size_t i,
-                   Layout from, std::optional<ShardingKind> next,
-                   LayerCost &cost) {
+/// Bytes of the result of collective `op` after layer i (0 for none).
+uint64_t collectiveResultBytes(const Chain &c, size_t i, llvm::StringRef op,
+                               std::optional<ShardingKind> next) {
+  const Layer &l = c.layers[i];
+  int64_t b = c.batch, d = c.devices;
+  if (op.empty())
+    return 0;
+  if (op == "reduce_scatter" || op == "all_to_all")
+    return next == ShardingKind::batch
+               ? 4 * uint64_t(largestShard(b, d)) * l.out
+               : 4 * uint64_t(b) * largestShard(l.out, d);
+  return 4 * uint64_t(b) * l.out; // all_gather, all_reduce
+}
+
+/// The model's input, which the caller holds for the whole run.
+uint64_t inputBytes(const Chain &c) {
+  return 4 * uint64_t(c.batch) * c.layers.front().in;
+}
+
+/// Adds to `cost` the collective after layer i (resolving `from`, the
+/// layout `choice` leaves, for `next`), a column layer's deferred bias and
+/// activation, and the activations live while the layer runs: its input
+/// (`inBytes`, 0 for the model's input), its local output and the
+/// collective's result. Returns the bytes of the next layer's input.
+uint64_t addTransition(const Chain &c, const MachineProfile &p, size_t i,
+                       ShardingKind choice, std::optional<ShardingKind> next,
+                       uint64_t inBytes, LayerCost &cost) {
+  Layout from = layoutAfter(choice);
   llvm::StringRef op = resolve(from, next);
+  uint64_t local = localOutBytes(c, i, choice);
+  uint64_t result = collectiveResultBytes(c, i, op, next);
+  cost.activationBytes = inBytes + local + result;
   double bytes = 4.0 * c.batch * c.layers[i].out;
   cost.collective = op.str();
   cost.collectiveBytes = op.empty() ? 0 : static_cast<uint64_t>(bytes);
   cost.communication = collectiveSeconds(p, op, bytes, c.devices);
   if (from == Layout::PartialSum)
-    cost.compute += deferredSeconds(c, p, i, op);
+    cost.compute += deferredSeconds(c, p, i, op, next);
+  return result ? result : local;
 }
 
 bool allowed(const Layer &l, ShardingKind k) {
@@ -246,7 +368,8 @@ bool allowed(const Layer &l, ShardingKind k) {
 }
 
 constexpr ShardingKind kChoices[] = {ShardingKind::row, ShardingKind::column,
-                                     ShardingKind::replicated};
+                                     ShardingKind::replicated,
+                                     ShardingKind::batch};
 } // namespace
 
 Plan mlir::tp::plan::evaluate(const Chain &c, const MachineProfile &p,
@@ -254,6 +377,7 @@ Plan mlir::tp::plan::evaluate(const Chain &c, const MachineProfile &p,
   Plan plan;
   plan.choices.assign(choices.begin(), choices.end());
   plan.layers.resize(c.layers.size());
+  uint64_t inBytes = 0, live = 0;
   for (size_t i = 0; i < c.layers.size(); ++i) {
     LayerCost &cost = plan.layers[i];
     cost.compute = computeSeconds(c, p, i, choices[i]);
@@ -261,9 +385,10 @@ Plan mlir::tp::plan::evaluate(const Chain &c, const MachineProfile &p,
     std::optional<ShardingKind> next;
     if (i + 1 < c.layers.size())
       next = choices[i + 1];
-    addTransition(c, p, i, layoutAfter(choices[i]), next, cost);
+    inBytes = addTransition(c, p, i, choices[i], next, inBytes, cost);
+    live = std::max(live, cost.activationBytes);
   }
-  plan.peakBytes = activationBytes(c);
+  plan.peakBytes = inputBytes(c) + live;
   for (const LayerCost &cost : plan.layers) {
     plan.seconds += cost.compute + cost.communication;
     plan.peakBytes += cost.weightBytes;
@@ -276,27 +401,34 @@ namespace {
 /// the choice of its last layer.
 struct Entry {
   double seconds;
+  /// Weight bytes so far.
   uint64_t bytes;
   ShardingKind choice;
+  /// The bytes of the last layer's input, and the most activation bytes
+  /// live at any earlier layer.
+  uint64_t inBytes = 0, maxLive = 0;
   /// The entry of the previous layer it grew from: its layout and index
   /// (-1 for the first layer).
   int fromLayout = -1, fromIndex = -1;
 };
 
-/// Keeps the entries no other entry beats in both time and bytes.
+/// Keeps the entries no other entry beats (or equals) in time, weight
+/// bytes, live activations and the input bytes the next layer starts from:
+/// each can decide the final time or peak, so this keeps the program exact.
 void prune(std::vector<Entry> &entries) {
   std::sort(entries.begin(), entries.end(), [](const Entry &a, const Entry &b) {
-    if (a.bytes != b.bytes)
-      return a.bytes < b.bytes;
-    return a.seconds < b.seconds;
+    return std::tie(a.seconds, a.bytes, a.maxLive, a.inBytes) <
+           std::tie(b.seconds, b.bytes, b.maxLive, b.inBytes);
   });
   std::vector<Entry> kept;
-  double best = std::numeric_limits<double>::infinity();
-  for (const Entry &e : entries)
-    if (e.seconds < best) {
+  for (const Entry &e : entries) {
+    bool dominated = llvm::any_of(kept, [&](const Entry &k) {
+      return k.bytes <= e.bytes && k.maxLive <= e.maxLive &&
+             k.inBytes <= e.inBytes;
+    });
+    if (!dominated)
       kept.push_back(e);
-      best = e.seconds;
-    }
+  }
   entries = std::move(kept);
 }
 
@@ -319,7 +451,7 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
   // front[i][layout]: entries after choosing layers 0..i, whose layer i
   // leaves `layout` (its transition not yet paid). A transition is paid
   // when the next layer's choice is known.
-  std::vector<std::array<std::vector<Entry>, 3>> front(n);
+  std::vector<std::array<std::vector<Entry>, kLayouts>> front(n);
   for (ShardingKind k : kChoices) {
     if (!allowed(c.layers[0], k))
       continue;
@@ -329,18 +461,24 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
   for (std::vector<Entry> &entries : front[0])
     prune(entries);
   for (size_t i = 0; i + 1 < n; ++i) {
-    for (int s = 0; s < 3; ++s) {
+    for (int s = 0; s < kLayouts; ++s) {
       for (size_t e = 0; e < front[i][s].size(); ++e) {
         const Entry &entry = front[i][s][e];
         for (ShardingKind k : kChoices) {
           if (!allowed(c.layers[i + 1], k))
             continue;
           LayerCost transition;
-          addTransition(c, p, i, Layout(s), k, transition);
+          uint64_t nextIn = addTransition(c, p, i, entry.choice, k,
+                                          entry.inBytes, transition);
           Entry grown{entry.seconds + transition.compute +
                           transition.communication +
                           computeSeconds(c, p, i + 1, k),
-                      entry.bytes + weightBytes(c, i + 1, k), k, s, int(e)};
+                      entry.bytes + weightBytes(c, i + 1, k),
+                      k,
+                      nextIn,
+                      std::max(entry.maxLive, transition.activationBytes),
+                      s,
+                      int(e)};
           front[i + 1][int(layoutAfter(k))].push_back(grown);
         }
       }
@@ -349,17 +487,19 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
       prune(entries);
   }
   // The end: every layout resolves to a replicated output.
-  uint64_t activations = activationBytes(c);
+  uint64_t input = inputBytes(c);
   double bestSeconds = std::numeric_limits<double>::infinity();
   uint64_t smallest = std::numeric_limits<uint64_t>::max();
   int bestLayout = -1, bestIndex = -1;
-  for (int s = 0; s < 3; ++s)
+  for (int s = 0; s < kLayouts; ++s)
     for (size_t e = 0; e < front[n - 1][s].size(); ++e) {
       const Entry &entry = front[n - 1][s][e];
       LayerCost last;
-      addTransition(c, p, n - 1, Layout(s), std::nullopt, last);
+      addTransition(c, p, n - 1, entry.choice, std::nullopt, entry.inBytes,
+                    last);
       double seconds = entry.seconds + last.compute + last.communication;
-      uint64_t bytes = entry.bytes + activations;
+      uint64_t bytes =
+          entry.bytes + input + std::max(entry.maxLive, last.activationBytes);
       smallest = std::min(smallest, bytes);
       if (memoryLimit && bytes > memoryLimit)
         continue;
@@ -373,7 +513,7 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
     return llvm::createStringError(
         std::errc::invalid_argument,
         "no plan fits the memory limit of %s per device: the smallest "
-        "needs %s (weight shards and the widest layer's activations at "
+        "needs %s (weight shards, the input and the live activations at "
         "batch %lld)",
         formatBytes(double(memoryLimit)).c_str(),
         formatBytes(double(smallest)).c_str(), static_cast<long long>(c.batch));
@@ -507,6 +647,7 @@ llvm::Expected<Chain> mlir::tp::plan::extractChain(FunctionOpInterface fn,
       l.in = linear.getInFeatures();
       l.out = linear.getOutFeatures();
       l.bias = static_cast<bool>(linear.getBias());
+      l.activation = linear.getActivation();
       if (std::optional<ShardingKind> k = linear.getSharding())
         l.fixed = *k;
       if (auto file = dyn_cast<FileLineColLoc>(op.getLoc()))
@@ -519,7 +660,14 @@ llvm::Expected<Chain> mlir::tp::plan::extractChain(FunctionOpInterface fn,
       current = linear.getResult();
       continue;
     }
-    if (isa<ActivationOp>(op) || op.hasTrait<OpTrait::IsTerminator>())
+    if (auto act = dyn_cast<ActivationOp>(op)) {
+      // Runs on the previous layer's output (on its shards, where the
+      // partitioner can move it there).
+      if (!chain.layers.empty())
+        chain.layers.back().separate.push_back(act.getKind());
+      continue;
+    }
+    if (op.hasTrait<OpTrait::IsTerminator>())
       continue;
     return fail(&op, "the planner plans chains of tp.linear and "
                      "tp.activation; found '" +

@@ -58,8 +58,8 @@ static cl::opt<std::string> explainDot(
     cl::value_desc("plan.dot"), cl::init(""), cl::cat(category));
 static cl::opt<int64_t> memoryLimit(
     "memory-limit",
-    cl::desc("--strategy auto: MiB per device the plan must fit (weights "
-             "and the widest layer's activations; default: no limit)"),
+    cl::desc("--strategy auto: MiB per device the plan must fit (weights, "
+             "the input and the live activations; default: no limit)"),
     cl::init(0), cl::cat(category));
 static cl::opt<std::string> calibrate(
     "calibrate",

@@ -20,7 +20,8 @@ using namespace mlir::tp::plan;
 
 namespace {
 constexpr ShardingKind kAll[] = {ShardingKind::row, ShardingKind::column,
-                                 ShardingKind::replicated};
+                                 ShardingKind::replicated, ShardingKind::batch};
+constexpr int kNumChoices = 4;
 
 MachineProfile randomProfile(std::mt19937_64 &rng) {
   std::uniform_real_distribution<double> unit(0, 1);
@@ -29,12 +30,21 @@ MachineProfile randomProfile(std::mt19937_64 &rng) {
   int classes = 1 + int(rng() % 4);
   for (int c = 0; c < classes; ++c) {
     bound *= 10 + 1000 * unit(rng);
-    p.gemm.push_back({c + 1 == classes
-                          ? std::numeric_limits<double>::infinity()
-                          : bound,
-                      1e9 * (1 + 200 * unit(rng))});
+    p.gemm.push_back(
+        {c + 1 == classes ? std::numeric_limits<double>::infinity() : bound,
+         1e9 * (1 + 200 * unit(rng))});
   }
-  p.elementwiseBytesPerSecond = 1e9 * (1 + 50 * unit(rng));
+  double rows = 1;
+  int rowClasses = 1 + int(rng() % 3);
+  for (int c = 0; c < rowClasses; ++c) {
+    rows *= 2 + 30 * unit(rng);
+    p.gemmRows.push_back(
+        {c + 1 == rowClasses ? std::numeric_limits<double>::infinity() : rows,
+         1e9 * (1 + 200 * unit(rng))});
+  }
+  p.gemmBytesPerSecond = 1e9 * (1 + 100 * unit(rng));
+  for (double &e : p.epilogueSecondsPerElement)
+    e = 1e-10 * (1 + 100 * unit(rng));
   p.collectiveLatency = 1e-7 * (1 + 1000 * unit(rng));
   p.collectiveBytesPerSecond = 1e8 * (1 + 1000 * unit(rng));
   return p;
@@ -52,8 +62,11 @@ Chain randomChain(std::mt19937_64 &rng) {
     width = rng() % 5 == 0 ? 1 + int64_t(rng() % 8) : 1 + int64_t(rng() % 3000);
     l.out = width;
     l.bias = rng() % 4 != 0;
+    l.activation = ActivationKind(rng() % kNumActivationKinds);
+    if (rng() % 5 == 0)
+      l.separate.push_back(ActivationKind(rng() % kNumActivationKinds));
     if (rng() % 6 == 0)
-      l.fixed = kAll[rng() % 3];
+      l.fixed = kAll[rng() % kNumChoices];
     c.layers.push_back(l);
   }
   return c;
@@ -80,7 +93,7 @@ std::optional<Plan> exhaustive(const Chain &c, const MachineProfile &p,
         best = plan;
     }
     size_t i = 0;
-    while (i < n && ++digit[i] == 3)
+    while (i < n && ++digit[i] == kNumChoices)
       digit[i++] = 0;
     if (i == n)
       break;
@@ -156,9 +169,34 @@ TEST(PlannerTest, CollectivesFollowThePartitioner) {
   EXPECT_EQ(cc.layers[0].collective, "reduce_scatter");
   EXPECT_EQ(cc.layers[1].collective, "all_reduce");
   EXPECT_EQ(cc.layers[2].collective, "all_gather");
+  // The batch split: all_to_all to and from a feature split, a
+  // reduce_scatter along the batch after a column layer, nothing between
+  // batch layers, and a gather at the end.
+  Plan bc = evaluate(c, p, {K::batch, K::column, K::batch});
+  EXPECT_EQ(bc.layers[0].collective, "all_to_all");
+  EXPECT_EQ(bc.layers[1].collective, "reduce_scatter");
+  EXPECT_EQ(bc.layers[2].collective, "all_gather");
+  Plan rb = evaluate(c, p, {K::row, K::batch, K::batch});
+  EXPECT_EQ(rb.layers[0].collective, "all_to_all");
+  EXPECT_EQ(rb.layers[1].collective, "");
+  // An all_to_all moves 1/D of what an all_gather of the same tensor does.
+  EXPECT_EQ(bc.layers[0].collectiveBytes, cc.layers[2].collectiveBytes);
+  EXPECT_LT(bc.layers[0].communication, cc.layers[2].communication);
   c.devices = 1;
   EXPECT_EQ(evaluate(c, p, {K::row, K::row, K::row}).layers[0].communication,
             0);
+}
+
+TEST(PlannerTest, BatchSplitWinsForNarrowLayersAtLargeBatch) {
+  Chain c;
+  c.devices = 2;
+  c.batch = 8192;
+  for (int i = 0; i < 4; ++i)
+    c.layers.push_back({256, 256});
+  llvm::Expected<Plan> plan = planChain(c, MachineProfile::builtinDefault());
+  ASSERT_TRUE(static_cast<bool>(plan));
+  for (ShardingKind k : plan->choices)
+    EXPECT_EQ(k, ShardingKind::batch);
 }
 
 TEST(PlannerTest, TensorParallelismWinsForWideLayersAtSmallBatch) {
@@ -167,8 +205,7 @@ TEST(PlannerTest, TensorParallelismWinsForWideLayersAtSmallBatch) {
   c.batch = 8;
   for (int i = 0; i < 4; ++i)
     c.layers.push_back({8192, 8192});
-  llvm::Expected<Plan> plan =
-      planChain(c, MachineProfile::builtinDefault());
+  llvm::Expected<Plan> plan = planChain(c, MachineProfile::builtinDefault());
   ASSERT_TRUE(static_cast<bool>(plan));
   for (ShardingKind k : plan->choices)
     EXPECT_NE(k, ShardingKind::replicated);
@@ -193,7 +230,7 @@ TEST(PlannerTest, MemoryLimitForcesSplitsOrFailsClearly) {
   ASSERT_FALSE(static_cast<bool>(none));
   EXPECT_EQ(llvm::toString(none.takeError()),
             "no plan fits the memory limit of 1.0 KiB per device: the "
-            "smallest needs 2.0 MiB (weight shards and the widest layer's "
+            "smallest needs 2.1 MiB (weight shards, the input and the live "
             "activations at batch 4)");
 }
 
@@ -211,20 +248,47 @@ TEST(PlannerTest, ProfilesRoundTripAndBadOnesAreErrors) {
     return bad ? std::string() : llvm::toString(bad.takeError());
   };
   EXPECT_EQ(error("[1]"), "machine profile: not a JSON object");
-  EXPECT_EQ(error("{\"elementwise_bytes_per_second\": -1}"),
-            "machine profile: 'elementwise_bytes_per_second' must be a "
-            "positive number");
-  EXPECT_EQ(error("{\"elementwise_bytes_per_second\": 1, "
-                  "\"collective_latency_seconds\": 1, "
-                  "\"collective_bytes_per_second\": 1, \"gemm\": []}"),
+  std::string epilogue =
+      "\"epilogue_seconds_per_element\": {\"identity\": 1, \"relu\": 1, "
+      "\"gelu\": 1, \"gelu_tanh\": 1, \"sigmoid\": 1, \"tanh\": 1, "
+      "\"silu\": 1}";
+  EXPECT_EQ(error("{\"epilogue_seconds_per_element\": {\"relu\": 1}}"),
+            "machine profile: 'epilogue_seconds_per_element' needs a "
+            "positive number for 'identity'");
+  EXPECT_EQ(error(("{" + epilogue +
+                   ", \"collective_latency_seconds\": 1, "
+                   "\"collective_bytes_per_second\": 1, \"gemm\": []}")
+                      .c_str()),
+            "machine profile: 'gemm_bytes_per_second' must be a positive "
+            "number");
+  EXPECT_EQ(error(("{" + epilogue +
+                   ", \"gemm_bytes_per_second\": 1, "
+                   "\"collective_latency_seconds\": 1, "
+                   "\"collective_bytes_per_second\": 1, \"gemm\": []}")
+                      .c_str()),
             "machine profile: 'gemm' must be a non-empty list of "
             "{max_flops, flops_per_second}");
-  EXPECT_EQ(error("{\"elementwise_bytes_per_second\": 1, "
-                  "\"collective_latency_seconds\": 1, "
-                  "\"collective_bytes_per_second\": 1, \"gemm\": "
-                  "[{\"max_flops\": 10, \"flops_per_second\": 1}, "
-                  "{\"max_flops\": 5, \"flops_per_second\": 1}]}"),
+  EXPECT_EQ(error(("{" + epilogue +
+                   ", \"gemm_bytes_per_second\": 1, "
+                   "\"collective_latency_seconds\": 1, "
+                   "\"collective_bytes_per_second\": 1, \"gemm\": "
+                   "[{\"max_flops\": 10, \"flops_per_second\": 1}, "
+                   "{\"max_flops\": 5, \"flops_per_second\": 1}]}")
+                      .c_str()),
             "machine profile: 'gemm' classes must have increasing "
             "'max_flops'");
+  EXPECT_EQ(error(("{" + epilogue +
+                   ", \"gemm_bytes_per_second\": 1, "
+                   "\"collective_latency_seconds\": 1, "
+                   "\"collective_bytes_per_second\": 1, \"gemm\": "
+                   "[{\"flops_per_second\": 1}]}")
+                      .c_str()),
+            "machine profile: 'gemm_rows' must be a non-empty list of "
+            "{max_rows, flops_per_second}");
+  // Few rows run slower than the same FLOPs on many (the built-in profile
+  // measured it), and a GEMM is never faster than reading its weights.
+  EXPECT_GT(p.gemmSeconds(32, 4096, 4096), p.gemmSeconds(4096, 32, 4096));
+  EXPECT_GE(p.gemmSeconds(1, 4096, 4096),
+            4.0 * 4096 * 4096 / p.gemmBytesPerSecond);
 }
 } // namespace

@@ -1,27 +1,32 @@
 //===- Planner.h - each layer's split, exact over the chain -----*- C++ -*-===//
 //
 // The automatic planner: for a chain of dense layers on D devices, the
-// assignment of row, column or replicated to every layer with the least
-// predicted time whose weights fit a memory limit per device, found
-// exactly.
+// assignment of row, column, batch or replicated to every layer with the
+// least predicted time whose weights and activations fit a memory limit
+// per device, found exactly.
 //
 // The cost of an assignment follows what tp-partition and
 // tp-optimize-collectives make of it. Between two layers the activation is
-// in one of three layouts: replicated (R), split along its features (F: a
-// row layer's output) or partial sums (P: a column layer's output). The
-// next layer's split decides the collective that resolves it:
+// in one of four layouts: replicated (R), split along its features (F: a
+// row layer's output), partial sums (P: a column layer's output) or split
+// along the batch (B: a batch layer's output). The next layer's split
+// decides the collective that resolves it:
 //
-//   from \ to   row / replicated / end      column
-//   R           -                           all_slice (free)
-//   F           all_gather                  - (Megatron pairing)
-//   P           all_reduce, bias + sigma    reduce_scatter, bias + sigma
-//                                           on 1/D of the elements
+//   from \ to  row / replicated / end   column            batch
+//   R          -                        all_slice (free)  all_slice (free)
+//   F          all_gather               - (pairing)       all_to_all
+//   P          all_reduce, epilogue     reduce_scatter,   reduce_scatter
+//                                       epilogue on 1/D   (batch), epilogue
+//                                                         on 1/D
+//   B          all_gather (batch)       all_to_all        -
 //
-// so the cost is a sum of terms each depending on one layer's choice and
+// so the time is a sum of terms each depending on one layer's choice and
 // the layout before it: a dynamic program over (layer, layout) is exact.
-// The memory limit makes it a knapsack over the weights' bytes; the program
-// keeps, per state, the Pareto front of (time, bytes), which keeps it
-// exact. PlannerTest checks it against enumerating every assignment.
+// The memory limit bounds the weights' bytes (a sum) plus the largest live
+// activations of any layer (a maximum); the program keeps, per state, the
+// Pareto front of (time, weight bytes, live activations so far, the next
+// input's bytes), which keeps it exact. PlannerTest checks it against
+// enumerating every assignment.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,12 +41,17 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace mlir::tp::plan {
+
+/// The number of activation kinds (the profile prices each).
+constexpr size_t kNumActivationKinds =
+    static_cast<size_t>(getMaxEnumValForActivationKind()) + 1;
 
 /// What the cost model knows of a machine. Times in seconds, rates per
 /// second.
@@ -54,8 +64,25 @@ struct MachineProfile {
     double flopsPerSecond;
   };
   std::vector<GemmClass> gemm;
-  /// Bias and activation: bytes read and written per second.
-  double elementwiseBytesPerSecond = 0;
+  /// Local GEMM throughput by the number of rows (m, the batch or its
+  /// shard), measured at a fixed 2048 x 2048 weight: a GEMM of few rows
+  /// runs far below the rate of a square one of the same FLOPs. The first
+  /// class whose maxRows is at least m bounds the rate (the last class is
+  /// unbounded); a GEMM takes the slower of its size and rows rates.
+  struct RowsClass {
+    double maxRows;
+    double flopsPerSecond;
+  };
+  std::vector<RowsClass> gemmRows;
+  /// The bytes per second a GEMM streams its operands at when it has too
+  /// few rows to reuse them (a skinny GEMM, a small batch): a GEMM takes
+  /// at least its operands' bytes at this rate (a roofline), which is what
+  /// makes a small batch favour splitting the weights over the batch.
+  double gemmBytesPerSecond = 0;
+  /// Bias and activation (the epilogue a layer runs on each output
+  /// element), seconds per element, by ActivationKind: transcendental
+  /// activations cost several times a relu.
+  std::array<double, kNumActivationKinds> epilogueSecondsPerElement{};
   /// Collectives, alpha-beta: the latency of one step and the bandwidth of
   /// one rank's link.
   double collectiveLatency = 0;
@@ -71,12 +98,19 @@ struct MachineProfile {
   std::string toJSON() const;
 
   double gemmSeconds(int64_t m, int64_t n, int64_t k) const;
+  double epilogueSeconds(ActivationKind kind, double elements) const {
+    return elements * epilogueSecondsPerElement[static_cast<size_t>(kind)];
+  }
 };
 
 /// One dense layer y = sigma(x W^T + b), W: out x in.
 struct Layer {
   int64_t in = 1, out = 1;
   bool bias = true;
+  /// The fused activation, and the tp.activation ops that follow the layer
+  /// before the next one.
+  ActivationKind activation = ActivationKind::identity;
+  std::vector<ActivationKind> separate;
   /// A split fixed by hand; the planner keeps it.
   std::optional<ShardingKind> fixed;
   /// A name for reports (the layer's source location).
@@ -95,6 +129,9 @@ struct Chain {
 struct LayerCost {
   double compute = 0, communication = 0;
   uint64_t weightBytes = 0;
+  /// The activations live while the layer runs: its input (unless it is
+  /// the model's), its local output and the collective's result.
+  uint64_t activationBytes = 0;
   /// The collective after the layer, or "" ("all_gather", ...).
   std::string collective;
   uint64_t collectiveBytes = 0;
@@ -104,7 +141,8 @@ struct Plan {
   std::vector<ShardingKind> choices;
   std::vector<LayerCost> layers;
   double seconds = 0;
-  /// Weights per device plus the widest layer's input and output.
+  /// Per device: the weights, the model's input, and the most activation
+  /// bytes live at any layer.
   uint64_t peakBytes = 0;
 };
 

@@ -12,7 +12,7 @@
 // NEGATIVE: error: memory-limit-mib must be 0 (no limit) or positive, got -3
 // BATCH: error: the planned batch must be at least 1, got 0
 module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
-  // expected-error @below {{no plan fits the memory limit of 1.0 MiB per device: the smallest needs 4.1 MiB (weight shards and the widest layer's activations at batch 8)}}
+  // expected-error @below {{no plan fits the memory limit of 1.0 MiB per device: the smallest needs 4.1 MiB (weight shards, the input and the live activations at batch 8)}}
   func.func @big(%x: tensor<?x1024xf32>, %w0: tensor<1024x1024xf32>, %w1: tensor<1024x1024xf32>) -> tensor<?x1024xf32> {
     %0 = tp.linear %x, %w0 : tensor<?x1024xf32>, tensor<1024x1024xf32> -> tensor<?x1024xf32>
     %1 = tp.linear %0, %w1 : tensor<?x1024xf32>, tensor<1024x1024xf32> -> tensor<?x1024xf32>

@@ -109,17 +109,18 @@ def Plan : Pass<"tp-plan", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::tp::TPDialect"];
   let description = [{
     Gives each `tp.linear` without a sharding the split of the plan with the
-    least predicted time whose weights (and the widest layer's activations)
-    fit `memory-limit-mib` per device. The cost model times each local
-    GEMM from the machine profile's throughput by size class (bounded below
-    by reading its operands at the profile's bandwidth), each epilogue from
+    least predicted time whose weights, input and live activations fit
+    `memory-limit-mib` per device. The cost model times each local
+    GEMM from the machine profile's throughput by size class and by rows
+    (bounded below by reading its operands at the profile's bandwidth), each epilogue from
     the measured cost of its activation, and each collective that
     `tp-partition` and `tp-optimize-collectives` will make from its latency
     and bandwidth (alpha-beta); a dynamic program over the activation's
     layout between layers (replicated, feature-split, partial sums,
-    batch-split) with Pareto fronts of (time, bytes) finds the optimum exactly. Hand-written
-    shardings are kept and planned around. The planner writes ordinary
-    `sharding(...)` attributes.
+    batch-split) with Pareto fronts of (time, weight bytes, live
+    activations) finds the optimum exactly. Hand-written shardings are kept
+    and planned around. The planner writes ordinary `sharding(...)`
+    attributes.
 
     The module needs a `tp.mesh`; a function that is not a chain of
     `tp.linear` and `tp.activation`, or a limit no plan fits, is an error
