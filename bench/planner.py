@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""Validates the planner against measurement, on the threads backend, D = 2.
+
+For each chain: the measured time per iteration of every uniform strategy
+(row, column, alternate, replicated, batch), of hand-picked mixes, and of
+--strategy auto; then the auto plan's predicted time per layer (--explain)
+against the measured per-layer table of the same run. Finally a memory
+limit that forces a different plan, with the peak RSS of each MPI rank.
+
+Every configuration is run in rounds (interleaved, so that outside load on
+this shared machine hits all alike) and the fastest round is kept.
+
+Usage: python3 bench/planner.py [--rounds N] [--quick]
+(bench/planner.sh calls it with OpenBLAS unpinned.)
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TP_RUN = os.path.join(ROOT, "build", "bin", "tp-run")
+DEVICES = 2
+
+# (name, widths: input then each layer's output, batch)
+CHAINS = [
+    ("bench 4x4096", [4096] * 5, 1024),
+    ("bench 8x1024", [1024] * 9, 256),
+    ("wide, batch 8", [8192] * 4, 8),
+    ("narrow, batch 8192", [256] * 5, 8192),
+    ("batch 1, 4096", [4096] * 5, 1),
+    ("batch 2048, 1024", [1024] * 5, 2048),
+    ("6x2048, batch 64", [2048] * 7, 64),
+    ("MLP block 1024-8192-1024, batch 32", [1024, 8192, 1024], 32),
+    ("narrow-wide-narrow 256-8192-256, batch 512", [256, 8192, 256], 512),
+    ("funnel 4096..256, batch 512", [4096, 2048, 1024, 512, 256], 512),
+    ("width below D: 1024-1-1024, batch 512", [1024, 1, 1024, 1024], 512),
+    ("uneven 1000-3000-777-3000, batch 333", [1000, 3000, 777, 3000], 333),
+    ("deep narrow 12x128, batch 4096", [128] * 13, 4096),
+    ("mixed 512-4096-512-4096-512, batch 128",
+     [512, 4096, 512, 4096, 512], 128),
+]
+UNIFORM = ["row", "column", "alternate", "replicated", "batch"]
+ACTS = ["relu", "gelu", "silu", "tanh"]
+
+
+def model(widths, shardings=None):
+    """A chain model; shardings (one per layer, or None) fixes layers."""
+    n = len(widths) - 1
+    args = [f"%x: tensor<?x{widths[0]}xf32>"]
+    for i in range(n):
+        args.append(f'%w{i}: tensor<{widths[i+1]}x{widths[i]}xf32> '
+                    f'{{tp.name = "l{i}.weight"}}')
+        args.append(f'%b{i}: tensor<{widths[i+1]}xf32> '
+                    f'{{tp.name = "l{i}.bias"}}')
+    lines = [f"func.func @chain({', '.join(args)}) "
+             f"-> tensor<?x{widths[-1]}xf32> {{"]
+    value = "%x"
+    for i in range(n):
+        s = f" sharding({shardings[i]})" if shardings else ""
+        lines.append(
+            f"  %h{i} = tp.linear {value}, %w{i}, %b{i} "
+            f"activation({ACTS[i % len(ACTS)]}){s} : "
+            f"tensor<?x{widths[i]}xf32>, tensor<{widths[i+1]}x{widths[i]}xf32>,"
+            f" tensor<{widths[i+1]}xf32> -> tensor<?x{widths[i+1]}xf32>")
+        value = f"%h{i}"
+    lines.append(f"  return {value} : tensor<?x{widths[-1]}xf32>")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def mixes(n):
+    """Hand-picked mixes of a chain of n layers: a batch-split half and a
+    tensor-parallel half, both ways round, and Megatron pairs closed by a
+    batch layer."""
+    half = n // 2
+    alt = ["row" if i % 2 == 0 else "column" for i in range(n)]
+    out = {}
+    if n >= 2:
+        out["batch, then alternate"] = ["batch"] * half + alt[: n - half]
+        out["alternate, then batch"] = alt[:half] + ["batch"] * (n - half)
+    if n >= 3:
+        out["pairs, last batch"] = alt[: n - 1] + ["batch"]
+    return out
+
+
+def run(path, batch, extra, iterations, warmup=1):
+    cmd = [TP_RUN, path, "--devices", str(DEVICES), "--batch", str(batch),
+           "--warmup", str(warmup), "--iterations", str(iterations)] + extra
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{p.stderr}")
+    m = re.search(r"in ([0-9.]+) ms per iteration", p.stdout)
+    return float(m.group(1)), p.stdout
+
+
+def explain_table(text):
+    """Predicted (compute + communication) ms per layer from --explain."""
+    rows = []
+    for line in text.splitlines():
+        m = re.match(r"\s+(\d+)\s+\S+\s+(\w+)\s+([0-9.e+-]+)\s+([0-9.e+-]+)\s",
+                     line)
+        if m:
+            rows.append((m.group(2), float(m.group(3)) + float(m.group(4))))
+    return rows
+
+
+def measured_table(text):
+    """Measured (compute + communication) ms per layer from the report."""
+    rows = []
+    inside = False
+    for line in text.splitlines():
+        if line.strip().startswith("layer (source)"):
+            inside = True
+            continue
+        if inside:
+            if line.strip().startswith("total"):
+                break
+            parts = line.split()
+            rows.append(float(parts[-2]) + float(parts[-1]))
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--quick", action="store_true",
+                    help="the first four chains only")
+    opts = ap.parse_args()
+    chains = CHAINS[:4] if opts.quick else CHAINS
+    tmp = tempfile.mkdtemp(prefix="tp-planner-bench-")
+    print(f"planner validation: threads backend, D = {DEVICES}, best of "
+          f"{opts.rounds} interleaved rounds; ms per iteration")
+    summary = []
+    errors = []
+    for name, widths, batch in chains:
+        n = len(widths) - 1
+        configs = {s: (model(widths), ["--strategy", s]) for s in UNIFORM}
+        # The per-layer splits of each configuration other than auto.
+        plans = {s: [s] * n for s in ("row", "column", "replicated", "batch")}
+        plans["alternate"] = ["row" if i % 2 == 0 else "column"
+                              for i in range(n)]
+        for mix, shardings in mixes(n).items():
+            configs[mix] = (model(widths, shardings), [])
+            plans[mix] = shardings
+        configs["auto"] = (model(widths), ["--strategy", "auto"])
+        paths = {}
+        for key, (text, _) in configs.items():
+            path = os.path.join(tmp, re.sub(r"\W+", "_", key) + ".mlir")
+            with open(path, "w") as f:
+                f.write(text)
+            paths[key] = path
+        # Iterations for about half a second of work per configuration.
+        t0, _ = run(paths["alternate"], batch, ["--strategy", "alternate"], 1,
+                    warmup=0)
+        iterations = max(3, min(200, int(500 / max(t0, 0.05))))
+        best = {k: float("inf") for k in configs}
+        auto_text = ""
+        for _ in range(opts.rounds):
+            for key, (_, extra) in configs.items():
+                more = ["--explain"] if key == "auto" else []
+                t, out = run(paths[key], batch, extra + more, iterations)
+                if t < best[key]:
+                    best[key] = t
+                    if key == "auto":
+                        auto_text = out
+        plan = explain_table(auto_text)
+        measured = measured_table(auto_text)
+        uniform_best = min(UNIFORM, key=lambda s: best[s])
+        hand_best = min((k for k in configs if k not in ("auto",)),
+                        key=lambda k: best[k])
+        ratio_uniform = best["auto"] / best[uniform_best]
+        ratio_hand = best["auto"] / best[hand_best]
+        print(f"\n{name}: widths {'-'.join(map(str, widths))}, batch {batch}, "
+              f"{iterations} iterations")
+        for key in configs:
+            print(f"  {key:<24} {best[key]:10.3f}")
+        auto_plan = [c for c, _ in plan]
+        same = [k for k, v in plans.items() if v == auto_plan]
+        print(f"  auto plan: {' '.join(auto_plan)}"
+              + (f" (the same program as {', '.join(same)}: "
+                 + ", ".join(f"auto / {k} {best['auto'] / best[k]:.3f}"
+                             for k in same)
+                 + ", which is measurement noise)" if same else ""))
+        print(f"  auto / best uniform ({uniform_best}): {ratio_uniform:.3f}; "
+              f"auto / best of all tried ({hand_best}): {ratio_hand:.3f}")
+        layer_errors = []
+        for i, ((choice, predicted), got) in enumerate(zip(plan, measured)):
+            err = (predicted - got) / got if got > 0 else 0.0
+            layer_errors.append(err)
+            print(f"    layer {i} {choice:<10} predicted {predicted:9.3f} ms "
+                  f"measured {got:9.3f} ms  error {100 * err:+6.1f}%")
+        total_pred = sum(p for _, p in plan)
+        total_meas = sum(measured)
+        total_err = (total_pred - total_meas) / total_meas if total_meas else 0
+        print(f"    total      predicted {total_pred:9.3f} ms measured "
+              f"{total_meas:9.3f} ms  error {100 * total_err:+6.1f}%")
+        errors.extend(layer_errors)
+        summary.append((name, ratio_uniform, ratio_hand, total_err,
+                        max((abs(e) for e in layer_errors), default=0)))
+
+    print("\nsummary (auto / best uniform, auto / best tried, total and worst"
+          " per-layer prediction error):")
+    for name, ru, rh, te, worst in summary:
+        print(f"  {name:<44} {ru:6.3f} {rh:6.3f} {100 * te:+7.1f}% "
+              f"{100 * worst:6.1f}%")
+    within = sum(1 for e in errors if abs(e) <= 0.25)
+    print(f"  per-layer predictions within 25%: {within} of {len(errors)}")
+
+    # A memory limit that forces a different plan: 4 x 2048 at batch 4096
+    # splits the batch without a limit (every rank holds all 64 MiB of
+    # weights); a limit below that plan's predicted peak forces layers to
+    # split their weights. Peak RSS per rank is measured on MPI processes,
+    # less the RSS of the same run of a 1-layer 8 x 8 model (the process:
+    # MLIR, LLVM's JIT, MPI).
+    widths, batch = [2048] * 5, 4096
+    path = os.path.join(tmp, "memory.mlir")
+    with open(path, "w") as f:
+        f.write(model(widths))
+    tiny = os.path.join(tmp, "tiny.mlir")
+    with open(tiny, "w") as f:
+        f.write(model([8, 8]))
+
+    def mpi_run(model_path, run_batch, extra):
+        cmd = ["mpirun", "-np", str(DEVICES), TP_RUN, model_path, "--backend",
+               "mpi", "--batch", str(run_batch), "--iterations", "3"] + extra
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        return p.returncode, p.stdout + p.stderr
+
+    def rss(text):
+        found = re.search(r"resident per process: (.*)", text).group(1)
+        return [float(x) for x in re.findall(r"rank \d+ ([0-9.]+) MiB", found)]
+
+    _, base_text = mpi_run(tiny, 1, ["--strategy", "replicated"])
+    base = rss(base_text)
+    print(f"\nmemory limit: 4 x 2048 at batch 4096, MPI D = 2; RSS per rank "
+          f"less the process's own ({', '.join(f'{b:.1f}' for b in base)} "
+          f"MiB for an 8 x 8 model)")
+    rc, text = mpi_run(path, batch, ["--strategy", "auto", "--explain"])
+    peak = float(re.search(r"predicted .* peak ([0-9.]+) MiB per device",
+                           text).group(1))
+    runs = [(None, text)]
+    for fraction in [0.85, 0.9, 0.95, 0.99]:
+        limit = int(peak * fraction)
+        rc, text = mpi_run(path, batch, ["--strategy", "auto", "--explain",
+                                         "--memory-limit", str(limit)])
+        if rc == 0:
+            runs.append((limit, text))
+            break
+    for limit, text in runs:
+        plan = " ".join(c for c, _ in explain_table(text))
+        predicted = re.search(r"predicted .* peak ([0-9.]+ \w+) per device",
+                              text).group(1)
+        used = [r - b for r, b in zip(rss(text), base)]
+        t = re.search(r"in ([0-9.]+) ms per iteration", text).group(1)
+        print(f"  limit {str(limit) + ' MiB' if limit else 'none':<8} plan "
+              f"{plan}; predicted peak {predicted}; measured "
+              f"{', '.join(f'{u:.1f}' for u in used)} MiB; {t} ms")
+
+if __name__ == "__main__":
+    sys.exit(main())
