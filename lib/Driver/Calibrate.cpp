@@ -2,12 +2,11 @@
 //
 // The figures the planner's cost model needs, measured here with what the
 // CPU backend runs: the runtime's sgemm at one thread per rank for five
-// GEMM sizes (the size classes' boundaries lie between them, geometrically;
-// weights cold, as in a chain), a skinny GEMM whose weights stream from
-// memory (the roofline's bandwidth), each activation's epilogue in compiled
-// code, and the threads backend's all_gather between two ranks at 4 KiB
-// (the latency) and 16 MiB (the bandwidth). Each figure is the fastest of
-// repeated runs after a warm-up.
+// GEMM sizes and four row counts (weights cold, as in a chain), a skinny GEMM
+// whose weights stream from memory (the roofline's bandwidth), each
+// activation's epilogue in compiled code, and the threads backend's all_gather
+// between two ranks at 4 KiB (the latency) and 16 MiB (the bandwidth). Each
+// figure is the fastest of repeated runs after a warm-up.
 //
 //===----------------------------------------------------------------------===//
 
@@ -224,13 +223,10 @@ mlir::tp::calibrateMachine(llvm::raw_ostream &log) {
                        f / seconds / 1e9);
   }
   for (size_t i = 0; i < flops.size(); ++i)
-    p.gemm.push_back({i + 1 < flops.size()
-                          ? std::sqrt(flops[i] * flops[i + 1])
-                          : std::numeric_limits<double>::infinity(),
-                      rates[i]});
+    p.gemm.push_back({flops[i], rates[i]});
 
   // Rows: a 2048 x 2048 weight against 8 to 512 rows (the batch, or its
-  // shard); class boundaries geometrically between them.
+  // shard).
   {
     const int64_t rows[] = {8, 32, 128, 512};
     for (size_t i = 0; i < std::size(rows); ++i) {
@@ -241,11 +237,7 @@ mlir::tp::calibrateMachine(llvm::raw_ostream &log) {
                                        "calibration: the ranks failed: %s",
                                        compute->error().c_str());
       double rate = 2.0 * s.m * s.n * s.k / seconds;
-      p.gemmRows.push_back(
-          {i + 1 < std::size(rows)
-               ? std::sqrt(double(rows[i]) * double(rows[i + 1]))
-               : std::numeric_limits<double>::infinity(),
-           rate});
+      p.gemmRows.push_back({double(rows[i]), rate});
       log << fmt::format("  sgemm {}x{}x{}: {:.1f} GFLOP/s\n", s.m, s.n, s.k,
                          rate / 1e9);
     }

@@ -25,15 +25,14 @@ MachineProfile MachineProfile::builtinDefault() {
   // OpenBLAS 0.3.21; compute on both cores at once, the fastest of
   // repeated runs); docs/planner.md has the run.
   MachineProfile p;
-  p.gemm = {{741455.2, 13.4e9},
-            {67108864, 54.6e9},
-            {2147483648, 78.1e9},
-            {12148002000, 79.9e9},
-            {std::numeric_limits<double>::infinity(), 77.5e9}};
-  p.gemmRows = {{16, 21.6e9},
-                {64, 32.2e9},
-                {256, 57.0e9},
-                {std::numeric_limits<double>::infinity(), 66.5e9}};
+  // sgemm 8x64x64, 64x256x256, 256x1024x1024, 1024x2048x2048 and
+  // 512x4096x4096; then 8, 32, 128 and 512 rows against 2048 x 2048.
+  p.gemm = {{65536, 13.4e9},
+            {8388608, 54.6e9},
+            {536870912, 78.1e9},
+            {8589934592, 79.9e9},
+            {17179869184, 77.5e9}};
+  p.gemmRows = {{8, 21.6e9}, {32, 32.2e9}, {128, 57.0e9}, {512, 66.5e9}};
   p.gemmBytesPerSecond = 3.25e9;
   // By ActivationKind: identity, relu, gelu, gelu_tanh, sigmoid, tanh,
   // silu.
@@ -45,22 +44,26 @@ MachineProfile MachineProfile::builtinDefault() {
   return p;
 }
 
+double MachineProfile::interpolate(const std::vector<RatePoint> &points,
+                                   double x) {
+  if (x <= points.front().at)
+    return points.front().flopsPerSecond;
+  for (size_t i = 0; i + 1 < points.size(); ++i) {
+    const RatePoint &a = points[i], &b = points[i + 1];
+    if (x > b.at)
+      continue;
+    double t = std::log(x / a.at) / std::log(b.at / a.at);
+    return a.flopsPerSecond + t * (b.flopsPerSecond - a.flopsPerSecond);
+  }
+  return points.back().flopsPerSecond;
+}
+
 double MachineProfile::gemmSeconds(int64_t m, int64_t n, int64_t k) const {
   if (m <= 0 || n <= 0 || k <= 0)
     return 0;
   double flops = 2.0 * m * n * k;
-  double rate = gemm.back().flopsPerSecond;
-  for (const GemmClass &c : gemm)
-    if (flops <= c.maxFlops) {
-      rate = c.flopsPerSecond;
-      break;
-    }
-  double rowsRate = gemmRows.back().flopsPerSecond;
-  for (const RowsClass &c : gemmRows)
-    if (m <= c.maxRows) {
-      rowsRate = c.flopsPerSecond;
-      break;
-    }
+  double rate = interpolate(gemm, flops);
+  double rowsRate = interpolate(gemmRows, double(m));
   double bytes = 4.0 * (double(n) * k + double(m) * k + double(m) * n);
   return std::max({flops / rate, flops / rowsRate, bytes / gemmBytesPerSecond});
 }
@@ -105,39 +108,34 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
   if (auto e =
           positive("collective_bytes_per_second", p.collectiveBytesPerSecond))
     return std::move(e);
-  // A list of {<bound>, flops_per_second} with increasing bounds, the last
-  // one's optional (unbounded).
-  auto classes = [&](llvm::StringRef key, llvm::StringRef boundKey,
-                     auto add) -> llvm::Error {
+  // A list of {<at>, flops_per_second} measured points, `at` increasing.
+  auto points = [&](llvm::StringRef key, llvm::StringRef atKey,
+                    std::vector<RatePoint> &out) -> llvm::Error {
     const llvm::json::Array *list = root->getArray(key);
     if (!list || list->empty())
       return fail("'" + key.str() + "' must be a non-empty list of {" +
-                  boundKey.str() + ", flops_per_second}");
+                  atKey.str() + ", flops_per_second}");
     double last = 0;
     for (const llvm::json::Value &entry : *list) {
       const llvm::json::Object *c = entry.getAsObject();
       std::optional<double> rate =
           c ? c->getNumber("flops_per_second") : std::nullopt;
-      std::optional<double> max = c ? c->getNumber(boundKey) : std::nullopt;
-      if (!rate || !(*rate > 0) || !std::isfinite(*rate))
-        return fail("each '" + key.str() +
-                    "' class needs a positive 'flops_per_second'");
-      double bound = max ? *max : std::numeric_limits<double>::infinity();
-      if (!(bound > last))
-        return fail("'" + key.str() + "' classes must have increasing '" +
-                    boundKey.str() + "'");
-      last = bound;
-      add(bound, *rate);
+      std::optional<double> at = c ? c->getNumber(atKey) : std::nullopt;
+      if (!rate || !(*rate > 0) || !std::isfinite(*rate) || !at ||
+          !std::isfinite(*at))
+        return fail("each '" + key.str() + "' point needs a positive '" +
+                    atKey.str() + "' and 'flops_per_second'");
+      if (!(*at > last))
+        return fail("'" + key.str() + "' points must have increasing '" +
+                    atKey.str() + "'");
+      last = *at;
+      out.push_back({*at, *rate});
     }
     return llvm::Error::success();
   };
-  if (auto e = classes("gemm", "max_flops", [&](double bound, double rate) {
-        p.gemm.push_back({bound, rate});
-      }))
+  if (auto e = points("gemm", "flops", p.gemm))
     return std::move(e);
-  if (auto e = classes("gemm_rows", "max_rows", [&](double bound, double rate) {
-        p.gemmRows.push_back({bound, rate});
-      }))
+  if (auto e = points("gemm_rows", "rows", p.gemmRows))
     return std::move(e);
   if (std::optional<llvm::StringRef> source = root->getString("source"))
     p.source = source->str();
@@ -147,22 +145,20 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
 }
 
 std::string MachineProfile::toJSON() const {
-  auto classes = [](const auto &list, llvm::StringRef boundKey, auto boundOf) {
+  auto points = [](const std::vector<RatePoint> &list, llvm::StringRef atKey) {
     llvm::json::Array out;
-    for (const auto &c : list) {
-      llvm::json::Object o{{"flops_per_second", c.flopsPerSecond}};
-      if (std::isfinite(boundOf(c)))
-        o[boundKey] = boundOf(c);
+    for (const RatePoint &c : list) {
+      llvm::json::Object o;
+      o[atKey] = c.at;
+      o["flops_per_second"] = c.flopsPerSecond;
       out.push_back(std::move(o));
     }
     return out;
   };
   llvm::json::Object root{
       {"source", source},
-      {"gemm", classes(gemm, "max_flops",
-                       [](const GemmClass &c) { return c.maxFlops; })},
-      {"gemm_rows", classes(gemmRows, "max_rows",
-                            [](const RowsClass &c) { return c.maxRows; })},
+      {"gemm", points(gemm, "flops")},
+      {"gemm_rows", points(gemmRows, "rows")},
       {"gemm_bytes_per_second", gemmBytesPerSecond},
       {"epilogue_seconds_per_element",
        [&] {

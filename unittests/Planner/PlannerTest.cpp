@@ -26,21 +26,17 @@ constexpr int kNumChoices = 4;
 MachineProfile randomProfile(std::mt19937_64 &rng) {
   std::uniform_real_distribution<double> unit(0, 1);
   MachineProfile p;
-  double bound = 1e5;
-  int classes = 1 + int(rng() % 4);
-  for (int c = 0; c < classes; ++c) {
-    bound *= 10 + 1000 * unit(rng);
-    p.gemm.push_back(
-        {c + 1 == classes ? std::numeric_limits<double>::infinity() : bound,
-         1e9 * (1 + 200 * unit(rng))});
+  double flops = 1e3;
+  int points = 1 + int(rng() % 4);
+  for (int c = 0; c < points; ++c) {
+    flops *= 10 + 1000 * unit(rng);
+    p.gemm.push_back({flops, 1e9 * (1 + 200 * unit(rng))});
   }
   double rows = 1;
-  int rowClasses = 1 + int(rng() % 3);
-  for (int c = 0; c < rowClasses; ++c) {
+  int rowPoints = 1 + int(rng() % 3);
+  for (int c = 0; c < rowPoints; ++c) {
     rows *= 2 + 30 * unit(rng);
-    p.gemmRows.push_back(
-        {c + 1 == rowClasses ? std::numeric_limits<double>::infinity() : rows,
-         1e9 * (1 + 200 * unit(rng))});
+    p.gemmRows.push_back({rows, 1e9 * (1 + 200 * unit(rng))});
   }
   p.gemmBytesPerSecond = 1e9 * (1 + 100 * unit(rng));
   for (double &e : p.epilogueSecondsPerElement)
@@ -267,24 +263,28 @@ TEST(PlannerTest, ProfilesRoundTripAndBadOnesAreErrors) {
                    "\"collective_bytes_per_second\": 1, \"gemm\": []}")
                       .c_str()),
             "machine profile: 'gemm' must be a non-empty list of "
-            "{max_flops, flops_per_second}");
+            "{flops, flops_per_second}");
   EXPECT_EQ(error(("{" + epilogue +
                    ", \"gemm_bytes_per_second\": 1, "
                    "\"collective_latency_seconds\": 1, "
                    "\"collective_bytes_per_second\": 1, \"gemm\": "
-                   "[{\"max_flops\": 10, \"flops_per_second\": 1}, "
-                   "{\"max_flops\": 5, \"flops_per_second\": 1}]}")
+                   "[{\"flops\": 10, \"flops_per_second\": 1}, "
+                   "{\"flops\": 5, \"flops_per_second\": 1}]}")
                       .c_str()),
-            "machine profile: 'gemm' classes must have increasing "
-            "'max_flops'");
+            "machine profile: 'gemm' points must have increasing 'flops'");
   EXPECT_EQ(error(("{" + epilogue +
                    ", \"gemm_bytes_per_second\": 1, "
                    "\"collective_latency_seconds\": 1, "
                    "\"collective_bytes_per_second\": 1, \"gemm\": "
-                   "[{\"flops_per_second\": 1}]}")
+                   "[{\"flops\": 1, \"flops_per_second\": 1}]}")
                       .c_str()),
             "machine profile: 'gemm_rows' must be a non-empty list of "
-            "{max_rows, flops_per_second}");
+            "{rows, flops_per_second}");
+  // Rates between measured points follow the logarithm of the size.
+  MachineProfile::RatePoint a{8, 20e9}, b{512, 80e9};
+  EXPECT_DOUBLE_EQ(MachineProfile::interpolate({a, b}, 64), 50e9);
+  EXPECT_DOUBLE_EQ(MachineProfile::interpolate({a, b}, 1), 20e9);
+  EXPECT_DOUBLE_EQ(MachineProfile::interpolate({a, b}, 4096), 80e9);
   // Few rows run slower than the same FLOPs on many (the built-in profile
   // measured it), and a GEMM is never faster than reading its weights.
   EXPECT_GT(p.gemmSeconds(32, 4096, 4096), p.gemmSeconds(4096, 32, 4096));

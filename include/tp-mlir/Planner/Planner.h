@@ -56,24 +56,20 @@ constexpr size_t kNumActivationKinds =
 /// What the cost model knows of a machine. Times in seconds, rates per
 /// second.
 struct MachineProfile {
-  /// Local GEMM throughput by size class: the first class whose maxFlops
-  /// is at least a GEMM's 2*m*n*k gives its FLOP/s (the last class is
-  /// unbounded).
-  struct GemmClass {
-    double maxFlops;
+  /// A measured GEMM rate: at `at` FLOPs (gemm) or rows (gemmRows).
+  struct RatePoint {
+    double at;
     double flopsPerSecond;
   };
-  std::vector<GemmClass> gemm;
-  /// Local GEMM throughput by the number of rows (m, the batch or its
-  /// shard), measured at a fixed 2048 x 2048 weight: a GEMM of few rows
-  /// runs far below the rate of a square one of the same FLOPs. The first
-  /// class whose maxRows is at least m bounds the rate (the last class is
-  /// unbounded); a GEMM takes the slower of its size and rows rates.
-  struct RowsClass {
-    double maxRows;
-    double flopsPerSecond;
-  };
-  std::vector<RowsClass> gemmRows;
+  /// Local GEMM throughput measured at several sizes (2*m*n*k FLOPs), and
+  /// at several numbers of rows m (the batch, or its shard) against a 2048
+  /// x 2048 weight: a GEMM of few rows runs far below the rate of a square
+  /// one of the same FLOPs. Between points a rate is interpolated linearly
+  /// in the logarithm of the size; beyond them it is the nearest point's.
+  /// A GEMM takes the slower of its size and rows rates.
+  std::vector<RatePoint> gemm, gemmRows;
+  /// The rate of `points` at `x`, as above.
+  static double interpolate(const std::vector<RatePoint> &points, double x);
   /// The bytes per second a GEMM streams its operands at when it has too
   /// few rows to reuse them (a skinny GEMM, a small batch): a GEMM takes
   /// at least its operands' bytes at this rate (a roofline), which is what

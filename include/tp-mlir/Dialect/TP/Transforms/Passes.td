@@ -110,12 +110,12 @@ def Plan : Pass<"tp-plan", "::mlir::ModuleOp"> {
   let description = [{
     Gives each `tp.linear` without a sharding the split of the plan with the
     least predicted time whose weights, input and live activations fit
-    `memory-limit-mib` per device. The cost model times each local
-    GEMM from the machine profile's throughput by size class and by rows
-    (bounded below by reading its operands at the profile's bandwidth), each epilogue from
-    the measured cost of its activation, and each collective that
-    `tp-partition` and `tp-optimize-collectives` will make from its latency
-    and bandwidth (alpha-beta); a dynamic program over the activation's
+    `memory-limit-mib` per device. The cost model times each local GEMM
+    from the machine profile's throughput by size and by rows (bounded
+    below by reading its operands at the profile's bandwidth), each
+    epilogue from the measured cost of its activation, and each collective
+    that `tp-partition` and `tp-optimize-collectives` will make from its
+    latency and bandwidth (alpha-beta); a dynamic program over the activation's
     layout between layers (replicated, feature-split, partial sums,
     batch-split) with Pareto fronts of (time, weight bytes, live
     activations) finds the optimum exactly. Hand-written shardings are kept
