@@ -36,7 +36,7 @@ typedef enum TpStrategy {
   TP_STRATEGY_COLUMN = 1,
   TP_STRATEGY_ALTERNATE = 2,
   TP_STRATEGY_REPLICATED = 3,
-  TP_STRATEGY_AUTO = 4, ///< the planner: each layer by the cost model
+  TP_STRATEGY_AUTO = 4,  ///< the planner: each layer by the cost model
   TP_STRATEGY_BATCH = 5, ///< data parallelism: the batch split, W whole
 } TpStrategy;
 

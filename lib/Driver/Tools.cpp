@@ -23,8 +23,8 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Path.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
@@ -38,12 +38,21 @@ using namespace mlir;
 using namespace mlir::tp;
 
 namespace {
+/// Flushes `os`; why writing failed, or nothing when it did not.
+std::optional<std::string> flushFailure(llvm::raw_fd_ostream &os) {
+  os.flush();
+  if (!os.has_error())
+    return std::nullopt;
+  std::string message = os.error().message();
+  os.clear_error();
+  return message;
+}
+
 /// Prints a tool's errors and, under MPI, tells the other ranks.
 class ErrorReporter {
 public:
   ErrorReporter(MLIRContext &context, std::string toolName)
-      : prefix(toolName + ": "),
-        recorder(&context, [this](Diagnostic &diag) {
+      : prefix(toolName + ": "), recorder(&context, [this](Diagnostic &diag) {
           // Remember the first error for the other ranks, then let the
           // tool's handler print it.
           if (diag.getSeverity() == DiagnosticSeverity::Error &&
@@ -115,8 +124,8 @@ std::string checkWritable(StringRef path, StringRef what) {
   if (dir.empty())
     dir = ".";
   if (!fs::is_directory(dir))
-    return fmt::format("{} '{}': the directory '{}' does not exist",
-                       what.str(), path.str(), dir.str().str());
+    return fmt::format("{} '{}': the directory '{}' does not exist", what.str(),
+                       path.str(), dir.str().str());
   if (fs::access(dir, fs::AccessMode::Write))
     return fmt::format("{} '{}': the directory '{}' is not writable",
                        what.str(), path.str(), dir.str().str());
@@ -157,8 +166,8 @@ std::string validate(const DriverOptions &options) {
     return fmt::format("--iterations must be from 1 to {}, got {}",
                        kMaxIterations, options.run.iterations);
   if (options.run.warmup < 0 || options.run.warmup > kMaxIterations)
-    return fmt::format("--warmup must be from 0 to {}, got {}",
-                       kMaxIterations, options.run.warmup);
+    return fmt::format("--warmup must be from 0 to {}, got {}", kMaxIterations,
+                       options.run.warmup);
   if (!options.arguments.weightsPath.empty() &&
       !options.saveWeightsPath.empty())
     return "--save-weights writes random weights; it cannot be combined "
@@ -198,8 +207,7 @@ std::string addSourceFile(llvm::SourceMgr &sourceMgr, StringRef path) {
 }
 
 /// The device count: as asked, else the model's mesh, else `fallback`.
-int64_t chooseDevices(int64_t requested, const Model &model,
-                      int64_t fallback) {
+int64_t chooseDevices(int64_t requested, const Model &model, int64_t fallback) {
   if (requested)
     return requested;
   if (int64_t mesh = model.getMeshDevices())
@@ -242,8 +250,8 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   std::string error;
   std::unique_ptr<rt::Executor> executor;
   if (options.backend == Backend::mpi || options.backend == Backend::gpu_mpi) {
-    executor = createExecutor(options.backend, /*devices=*/0, error,
-                              options.tf32);
+    executor =
+        createExecutor(options.backend, /*devices=*/0, error, options.tf32);
     if (!executor)
       return errors.fail(error);
     errors.setExecutor(executor.get());
@@ -320,13 +328,9 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
       if (!dot)
         return errors.fail(error);
       plan::printDot(dot->os(), *chain, *best);
-      dot->os().flush();
-      if (dot->os().has_error()) {
-        std::string message = dot->os().error().message();
-        dot->os().clear_error();
+      if (std::optional<std::string> message = flushFailure(dot->os()))
         return errors.fail("could not write '" + options.explainDotPath +
-                           "': " + message);
-      }
+                           "': " + *message);
       dot->keep();
     }
   }
@@ -339,12 +343,11 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
 
   if (options.batchGiven && reporting &&
       (!arguments->hasDynamicBatch() || !options.arguments.inputPath.empty()))
-    llvm::errs() << fmt::format(
-        "{}: warning: --batch {} is ignored: {}\n", options.toolName,
-        options.arguments.batch,
-        options.arguments.inputPath.empty()
-            ? "the model's batch is static"
-            : "the batch comes from --input");
+    llvm::errs() << fmt::format("{}: warning: --batch {} is ignored: {}\n",
+                                options.toolName, options.arguments.batch,
+                                options.arguments.inputPath.empty()
+                                    ? "the model's batch is static"
+                                    : "the batch comes from --input");
   // The memory this process's ranks need, checked before any is taken.
   uint64_t need = 0;
   std::vector<int64_t> localRanks;
@@ -365,7 +368,8 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
         localRanks.size() == 1 ? "s" : "", need / 1073741824.0,
         have / 1073741824.0));
   if (!options.saveWeightsPath.empty() && reporting)
-    if (llvm::Error e = saveWeights(*model, *arguments, options.saveWeightsPath))
+    if (llvm::Error e =
+            saveWeights(*model, *arguments, options.saveWeightsPath))
       return errors.fail(llvm::toString(std::move(e)));
 
   ReportOptions report;
@@ -385,10 +389,9 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
     std::string matmul = stringifyMatmulLowering(options.matmul).str();
     if (isGPUBackend(options.backend) && options.matmul == MatmulLowering::blas)
       matmul = options.tf32 ? "cuBLASLt TF32" : "cuBLASLt";
-    report.compiledLine =
-        fmt::format("compiled for {} ({} matmul) in {:.1f} ms",
-                    compiled->describeTarget(), matmul,
-                    millisecondsSince(start));
+    report.compiledLine = fmt::format(
+        "compiled for {} ({} matmul) in {:.1f} ms", compiled->describeTarget(),
+        matmul, millisecondsSince(start));
   }
 
   Session session(*model, *program, *arguments, compiled.get());
@@ -423,7 +426,8 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
 
   if (reporting) {
     printReport(llvm::outs(), *model, *program, *arguments, *result,
-                compiled ? compiled->getProfileNames() : ArrayRef<std::string>(),
+                compiled ? compiled->getProfileNames()
+                         : ArrayRef<std::string>(),
                 report);
     llvm::outs().flush();
     if (!options.outputPath.empty()) {
@@ -483,8 +487,8 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
   SourceMgrDiagnosticHandler printer(sourceMgr, &context);
   ErrorReporter errors(context, options.toolName);
   if (options.devices < 0)
-    return errors.fail(fmt::format("--devices must be at least 1, got {}",
-                                   options.devices));
+    return errors.fail(
+        fmt::format("--devices must be at least 1, got {}", options.devices));
   // The outputs must be writable before any work is done.
   if (options.objectPath == options.headerPath)
     return errors.fail("the object file and the header are both '" +
@@ -537,13 +541,9 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
   // The header first: when either write fails, neither file is left.
   header->os() << emitCHeader(program->getEntry(), options.modelPath,
                               options.target);
-  header->os().flush();
-  if (header->os().has_error()) {
-    std::string message = header->os().error().message();
-    header->os().clear_error();
+  if (std::optional<std::string> message = flushFailure(header->os()))
     return errors.fail("could not write the header '" + options.headerPath +
-                       "': " + message);
-  }
+                       "': " + *message);
   // The object is written by path, so its own stream is closed first.
   object.reset();
   if (llvm::Error e = (*compiled)->writeObjectFile(options.objectPath)) {

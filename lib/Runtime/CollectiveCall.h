@@ -59,6 +59,16 @@ struct CollectiveCall {
   int64_t a = 0, b = 0, c = 0, d = 0, e = 0;
   int32_t reduction = 0;
 
+  static CollectiveCall of(CollectiveOp op, int64_t a, int64_t b, int64_t c,
+                           Reduction red) {
+    CollectiveCall call;
+    call.op = op;
+    call.a = a;
+    call.b = b;
+    call.c = c;
+    call.reduction = static_cast<int32_t>(red);
+    return call;
+  }
   static CollectiveCall allToAll(const AllToAllShape &s) {
     CollectiveCall call;
     call.op = CollectiveOp::AllToAll;

@@ -287,13 +287,7 @@ private:
   /// made the same call. `calls` then holds every rank's header.
   bool enter(CollectiveOp op, int64_t a, int64_t b, int64_t c, Reduction red,
              bool bounded) {
-    CollectiveCall call;
-    call.op = op;
-    call.a = a;
-    call.b = b;
-    call.c = c;
-    call.reduction = static_cast<int32_t>(red);
-    return enter(call, bounded);
+    return enter(CollectiveCall::of(op, a, b, c, red), bounded);
   }
   bool enter(CollectiveCall mine, bool bounded);
 

@@ -75,7 +75,8 @@ private:
   /// limit when `bounded` is false); false on error.
   bool enter(Op op, int64_t a, int64_t b, int64_t c, Reduction red,
              const float *in, float *out, bool bounded = true);
-  bool enter(const CollectiveCall &call, const float *in, float *out);
+  bool enter(const CollectiveCall &call, const float *in, float *out,
+             bool bounded = true);
   /// The second barrier of a collective.
   void leave();
 
@@ -236,26 +237,17 @@ int64_t ThreadCommunicator::size() const { return group.numRanks; }
 bool ThreadCommunicator::enter(Op op, int64_t a, int64_t b, int64_t c,
                                Reduction red, const float *in, float *out,
                                bool bounded) {
-  Slot &s = group.slots[myRank];
-  s.op = op;
-  s.call = ++calls;
-  s.a = a;
-  s.b = b;
-  s.c = c;
-  s.reduction = static_cast<int32_t>(red);
-  s.in = in;
-  s.out = out;
-  return group.arrive(myRank, /*validate=*/true, bounded);
+  return enter(CollectiveCall::of(op, a, b, c, red), in, out, bounded);
 }
 
 bool ThreadCommunicator::enter(const CollectiveCall &call, const float *in,
-                               float *out) {
+                               float *out, bool bounded) {
   Slot &s = group.slots[myRank];
   static_cast<CollectiveCall &>(s) = call;
   s.call = ++calls;
   s.in = in;
   s.out = out;
-  return group.arrive(myRank, /*validate=*/true);
+  return group.arrive(myRank, /*validate=*/true, bounded);
 }
 
 // Every rank is inside the collective by now; the wait is only for the

@@ -2,8 +2,8 @@
 //
 // When a pass option does not parse (`--tp-set-mesh=devices=abc`), llvm::cl
 // prints why to stderr and MLIR then reports an error with an empty message.
-// Passes with options route their option parsing through here so that the
-// error names the pass and the options instead.
+// Passes with options derive from WithOptionErrors so that the error names
+// the pass and the options instead.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,23 +14,26 @@
 
 namespace mlir::tp {
 
-/// Pass::initializeOptions of `pass`, with an empty error made to say which
-/// pass and options failed.
-inline LogicalResult
-initializeOptionsWithContext(Pass &pass, StringRef options,
-                             function_ref<LogicalResult(const Twine &)> error,
-                             function_ref<LogicalResult(
-                                 StringRef, function_ref<LogicalResult(
-                                                const Twine &)>)>
-                                 initialize) {
-  return initialize(options, [&](const Twine &message) {
-    std::string text = message.str();
-    if (!text.empty())
-      return error(text);
-    return error(pass.getArgument() + ": invalid options '" + options +
-                 "' (llvm::cl says why above)");
-  });
-}
+/// A generated pass base whose option errors name the pass and the
+/// options: a pass derives from WithOptionErrors<impl::XBase<XPass>> instead
+/// of impl::XBase<XPass>.
+template <typename GeneratedBase>
+class WithOptionErrors : public GeneratedBase {
+public:
+  using GeneratedBase::GeneratedBase;
+
+  LogicalResult initializeOptions(
+      StringRef options,
+      function_ref<LogicalResult(const Twine &)> errorHandler) override {
+    return GeneratedBase::initializeOptions(options, [&](const Twine &message) {
+      std::string text = message.str();
+      if (!text.empty())
+        return errorHandler(text);
+      return errorHandler(this->getArgument() + ": invalid options '" +
+                          options + "' (llvm::cl says why above)");
+    });
+  }
+};
 
 } // namespace mlir::tp
 

@@ -16,18 +16,8 @@ using namespace mlir;
 using namespace mlir::tp;
 
 namespace {
-struct PlanPass : tp::impl::PlanBase<PlanPass> {
-  using Base::Base;
-
-  LogicalResult initializeOptions(
-      StringRef options,
-      function_ref<LogicalResult(const Twine &)> errorHandler) override {
-    return initializeOptionsWithContext(
-        *this, options, errorHandler,
-        [&](StringRef o, function_ref<LogicalResult(const Twine &)> e) {
-          return Base::initializeOptions(o, e);
-        });
-  }
+struct PlanPass : WithOptionErrors<tp::impl::PlanBase<PlanPass>> {
+  using WithOptionErrors::WithOptionErrors;
 
   void runOnOperation() override {
     if (failed(

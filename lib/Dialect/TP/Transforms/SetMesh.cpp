@@ -18,18 +18,8 @@ using namespace mlir;
 using namespace mlir::tp;
 
 namespace {
-struct SetMeshPass : tp::impl::SetMeshBase<SetMeshPass> {
-  using Base::Base;
-
-  LogicalResult initializeOptions(
-      StringRef options,
-      function_ref<LogicalResult(const Twine &)> errorHandler) override {
-    return initializeOptionsWithContext(
-        *this, options, errorHandler,
-        [&](StringRef o, function_ref<LogicalResult(const Twine &)> e) {
-          return Base::initializeOptions(o, e);
-        });
-  }
+struct SetMeshPass : WithOptionErrors<tp::impl::SetMeshBase<SetMeshPass>> {
+  using WithOptionErrors::WithOptionErrors;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -44,7 +34,8 @@ struct SetMeshPass : tp::impl::SetMeshBase<SetMeshPass> {
       if (fn->hasAttr(TPDialect::kSPMDAttrName)) {
         MeshAttr mesh = lookupMesh(module);
         fn.emitError() << "is already partitioned"
-                       << (mesh ? " for " + std::to_string(mesh.getNumDevices()) +
+                       << (mesh ? " for " +
+                                      std::to_string(mesh.getNumDevices()) +
                                       " devices"
                                 : std::string())
                        << "; tp-set-mesh changes the device count of a "

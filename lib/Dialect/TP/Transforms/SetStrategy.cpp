@@ -24,18 +24,9 @@ static LinearOp producingLayer(Value value) {
 }
 
 namespace {
-struct SetStrategyPass : tp::impl::SetStrategyBase<SetStrategyPass> {
-  using Base::Base;
-
-  LogicalResult initializeOptions(
-      StringRef options,
-      function_ref<LogicalResult(const Twine &)> errorHandler) override {
-    return initializeOptionsWithContext(
-        *this, options, errorHandler,
-        [&](StringRef o, function_ref<LogicalResult(const Twine &)> e) {
-          return Base::initializeOptions(o, e);
-        });
-  }
+struct SetStrategyPass
+    : WithOptionErrors<tp::impl::SetStrategyBase<SetStrategyPass>> {
+  using WithOptionErrors::WithOptionErrors;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
