@@ -5,6 +5,9 @@
 #include "tp-mlir/Dialect/TP/IR/TPDialect.h"
 #include "tp-mlir/Support/Limits.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -21,11 +24,27 @@ static llvm::Error makeError(const std::string &message) {
 /// Scale of the random values for argument `arg`: PyTorch's nn.Linear
 /// default, uniform in +-1/sqrt(in_features), for weights and biases; 1 for
 /// activations.
+/// In a shard program, the B operand of a linalg.matmul (through its
+/// shard.shard annotations) is scaled the same way by its reduction size.
 static float initScale(BlockArgument arg) {
-  for (Operation *user : arg.getUsers()) {
-    auto linear = dyn_cast<LinearOp>(user);
-    if (linear && (linear.getWeight() == arg || linear.getBias() == arg))
-      return 1.0f / std::sqrt(static_cast<float>(linear.getInFeatures()));
+  SmallVector<Value> values{arg};
+  while (!values.empty()) {
+    Value value = values.pop_back_val();
+    for (OpOperand &use : value.getUses()) {
+      Operation *user = use.getOwner();
+      auto linear = dyn_cast<LinearOp>(user);
+      if (linear && (linear.getWeight() == value || linear.getBias() == value))
+        return 1.0f / std::sqrt(static_cast<float>(linear.getInFeatures()));
+      if (auto annotation = dyn_cast<shard::ShardOp>(user))
+        values.push_back(annotation.getResult());
+      auto matmul = dyn_cast<linalg::MatmulOp>(user);
+      if (matmul && use.getOperandNumber() == 1) {
+        auto lhs = cast<ShapedType>(matmul.getInputs()[0].getType());
+        int64_t k = lhs.getRank() == 2 ? lhs.getDimSize(1) : 0;
+        if (k > 0)
+          return 1.0f / std::sqrt(static_cast<float>(k));
+      }
+    }
   }
   return 1.0f;
 }

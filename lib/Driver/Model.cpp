@@ -10,6 +10,7 @@
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h"
 #include "tp-mlir/Registration/Registration.h"
 
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/Verifier.h"
 
@@ -45,11 +46,31 @@ FailureOr<Model> Model::adopt(OwningOpRef<ModuleOp> module,
   if (fn->hasAttr(TPDialect::kSPMDAttrName))
     return fn.emitError() << "is already partitioned; the driver takes a "
                              "model-level function";
-  // What cannot be partitioned and compiled is said here, at the front,
-  // rather than deep in bufferization.
-  if (failed(verifyModelFunction(fn)))
-    return failure();
   Model model;
+  auto grids = module->getOps<shard::GridOp>();
+  if (!grids.empty()) {
+    // Upstream shard IR: its annotations say how to partition it, and
+    // tp-prepare-shard checks them; the grid sizes the mesh.
+    ArrayRef<int64_t> shape = (*grids.begin()).getShape();
+    model.shardGridDevices = shape.size() == 1 && shape[0] > 0 ? shape[0] : 1;
+    // The driver makes, shards and compares f32 tensors.
+    auto isF32Tensor = [](Type type) {
+      auto tensor = dyn_cast<RankedTensorType>(type);
+      return tensor && tensor.getElementType().isF32();
+    };
+    for (auto [i, type] : llvm::enumerate(fn.getArgumentTypes()))
+      if (!isF32Tensor(type))
+        return fn.emitError() << "argument #" << i << " has type " << type
+                              << "; the driver passes f32 tensors only";
+    for (auto [i, type] : llvm::enumerate(fn.getResultTypes()))
+      if (!isF32Tensor(type))
+        return fn.emitError() << "result #" << i << " has type " << type
+                              << "; the driver compares f32 tensors only";
+  } else if (failed(verifyModelFunction(fn))) {
+    // What cannot be partitioned and compiled is said here, at the front,
+    // rather than deep in bufferization.
+    return failure();
+  }
   model.module = std::move(module);
   model.entry = fn;
   model.sourceName = sourceName.str();
@@ -81,6 +102,8 @@ int64_t Model::getNumLayers() const {
 }
 
 int64_t Model::getMeshDevices() const {
+  if (isShardProgram())
+    return shardGridDevices;
   MeshAttr mesh = lookupMesh(entry);
   return mesh ? mesh.getNumDevices() : 0;
 }

@@ -4,6 +4,7 @@
 
 #include "tp-mlir/Pipelines/Pipelines.h"
 
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 
 #include <chrono>
@@ -18,6 +19,15 @@ PartitionedModel::create(const Model &model, int64_t devices,
   PartitionedModel program;
   program.module = model.getModule().clone();
   PassManager pm(model.getModule().getContext());
+  if (model.isShardProgram()) {
+    // The shard annotations partition it, for the grid's device count.
+    if (devices != model.getMeshDevices())
+      return model.getEntry().emitError()
+             << "is annotated for a shard.grid of " << model.getMeshDevices()
+             << " devices, but " << devices << " were asked for";
+    addShardToTPPipeline(pm);
+    return runPipeline(pm, model, std::move(program), strategy);
+  }
   PartitionPipelineOptions options;
   options.devices = devices;
   options.strategy = strategy;
@@ -26,9 +36,26 @@ PartitionedModel::create(const Model &model, int64_t devices,
   options.memoryLimitMiB = plan.memoryLimitMiB;
   options.profile = plan.profilePath;
   addTPPartitionPipeline(pm, options);
+  return runPipeline(pm, model, std::move(program), strategy);
+}
+
+FailureOr<PartitionedModel>
+PartitionedModel::runPipeline(PassManager &pm, const Model &model,
+                              PartitionedModel program,
+                              PartitionStrategy strategy) {
   auto start = std::chrono::steady_clock::now();
-  if (failed(pm.run(*program.module)))
+  // A pass that fails without a word (upstream's do) still gets one.
+  bool diagnosed = false;
+  ScopedDiagnosticHandler watch(pm.getContext(), [&](Diagnostic &diag) {
+    diagnosed |= diag.getSeverity() == DiagnosticSeverity::Error;
+    return failure(); // and pass it on
+  });
+  if (failed(pm.run(*program.module))) {
+    if (!diagnosed)
+      return model.getEntry().emitError()
+             << "the partition pipeline failed without a diagnostic";
     return failure();
+  }
   program.milliseconds = std::chrono::duration<double, std::milli>(
                              std::chrono::steady_clock::now() - start)
                              .count();

@@ -62,11 +62,11 @@ void printProfile(llvm::raw_ostream &os, ArrayRef<std::string> names,
     (comm ? rows.back().comm : rows.back().compute) += ms;
     (comm ? totalComm : totalCompute) += ms;
   }
-  os << fmt::format("  {:<40} {:>12} {:>12}\n", "layer (source)",
-                    "compute ms", "comm ms");
+  os << fmt::format("  {:<40} {:>12} {:>12}\n", "layer (source)", "compute ms",
+                    "comm ms");
   for (const Row &row : rows)
-    os << fmt::format("  {:<40} {:>12.3f} {:>12.3f}\n", row.layer,
-                      row.compute, row.comm);
+    os << fmt::format("  {:<40} {:>12.3f} {:>12.3f}\n", row.layer, row.compute,
+                      row.comm);
   os << fmt::format("  {:<40} {:>12.3f} {:>12.3f}\n", "total", totalCompute,
                     totalComm);
 }
@@ -94,9 +94,8 @@ std::string mlir::tp::describeCheck(const CheckResult &check,
           ? fmt::format("output #{} has the wrong shape", check.output)
           : fmt::format("output #{} {} is {:.7g}, the unpartitioned reference "
                         "{:.7g}",
-                        check.output,
-                        elementIndex(outputShape, check.element), check.found,
-                        check.expected);
+                        check.output, elementIndex(outputShape, check.element),
+                        check.found, check.expected);
   double error = std::fabs(double(check.found) - double(check.expected));
   std::string bound =
       fmt::format("reductions of up to {} terms at u = 2^-24, propagated "
@@ -139,9 +138,13 @@ void mlir::tp::printReport(llvm::raw_ostream &os, const Model &model,
                            const ReportOptions &options) {
   FunctionOpInterface fn = model.getEntry();
   int64_t layers = model.getNumLayers();
-  os << fmt::format("model   {} (@{}), {} linear layer{}\n",
-                    model.getSourceName().str(), fn.getName().str(), layers,
-                    layers == 1 ? "" : "s");
+  if (model.isShardProgram())
+    os << fmt::format("model   {} (@{}), linalg with shard annotations\n",
+                      model.getSourceName().str(), fn.getName().str());
+  else
+    os << fmt::format("model   {} (@{}), {} linear layer{}\n",
+                      model.getSourceName().str(), fn.getName().str(), layers,
+                      layers == 1 ? "" : "s");
   for (unsigned i = 0; i < model.getNumArguments(); ++i) {
     std::optional<StringRef> label = model.getCheckpointName(i);
     ShardAttr shard = program.getShard(i);
@@ -163,11 +166,14 @@ void mlir::tp::printReport(llvm::raw_ostream &os, const Model &model,
     os << "  weights: random from the seed (--weights FILE reads a "
           "checkpoint)\n";
   int64_t devices = program.getNumDevices();
-  os << fmt::format(
-      "partitioned for {} device{} ({} strategy) in {:.2f} ms:", devices,
-      devices == 1 ? "" : "s",
-      stringifyPartitionStrategy(program.getStrategy()).str(),
-      program.getMilliseconds());
+  std::string how =
+      model.isShardProgram()
+          ? std::string("by its shard annotations")
+          : fmt::format(
+                "{} strategy",
+                stringifyPartitionStrategy(program.getStrategy()).str());
+  os << fmt::format("partitioned for {} device{} ({}) in {:.2f} ms:", devices,
+                    devices == 1 ? "" : "s", how, program.getMilliseconds());
   std::map<std::string, int64_t> collectives = program.countCollectives();
   if (collectives.empty())
     os << " no collectives";

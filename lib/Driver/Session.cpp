@@ -38,8 +38,7 @@ const SmallVector<Tensor> *RunResult::getOutputs(int64_t rank) const {
 }
 
 static double secondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
 }
 
@@ -204,7 +203,8 @@ FailureOr<RunResult> Session::run(rt::Executor &executor,
       for (auto [k, shape] : llvm::enumerate(resultShapes)) {
         Tensor value = r == 0 ? reference->values[k] : Tensor(shape);
         Tensor bound = r == 0 ? reference->bounds[k] : Tensor(shape);
-        if (r == 0 && ArrayRef<int64_t>(value.shape) != ArrayRef<int64_t>(shape))
+        if (r == 0 &&
+            ArrayRef<int64_t>(value.shape) != ArrayRef<int64_t>(shape))
           return comm.abort(fmt::format(
               "the reference's output #{} has shape {}, expected {}", k,
               value.shapeString(), formatShape(shape)));
@@ -300,9 +300,8 @@ FailureOr<RunResult> Session::simulate(const RunOptions &options,
   result.peakMiB = {getPeakResidentMiB()};
   for (int64_t r = 0; r < devices; ++r) {
     if (options.check) {
-      CheckResult verdict =
-          checkOutputs((*outputs)[r], expected.values, expected.bounds,
-                       options.tolerance, r);
+      CheckResult verdict = checkOutputs((*outputs)[r], expected.values,
+                                         expected.bounds, options.tolerance, r);
       verdict.longestReduction = expected.longestReduction;
       if (!result.check || verdict.ratio > result.check->ratio)
         result.check = verdict;

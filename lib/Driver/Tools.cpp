@@ -278,6 +278,24 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   if (failed(model))
     return errors.failDiagnosed();
 
+  if (model->isShardProgram()) {
+    // Its annotations are the plan, for its grid, on the host backends.
+    if (options.strategyGiven || options.explain ||
+        !options.explainDotPath.empty() || options.plan.memoryLimitMiB)
+      return errors.fail("--strategy, --memory-limit and --explain plan tp "
+                         "models; a shard program is partitioned by its "
+                         "shard annotations");
+    if (options.devices && options.devices != model->getMeshDevices())
+      return errors.fail(fmt::format(
+          "--devices {} disagrees with the model's shard.grid of {}; drop "
+          "--devices or change the grid",
+          options.devices, model->getMeshDevices()));
+    if (isGPUBackend(options.backend) || options.backend == Backend::evaluator)
+      return errors.fail(fmt::format(
+          "a shard program runs on the threads and mpi backends, not on {} "
+          "(its reference is evaluated all the same with --check)",
+          stringifyBackend(options.backend).str()));
+  }
   int64_t devices =
       chooseDevices(options.devices, *model, executor ? executor->size() : 1);
   // GPU ranks as threads start before the compile, so that a machine

@@ -14,6 +14,9 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Verifier.h"
@@ -23,6 +26,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/SourceMgr.h"
 
+#include <cmath>
 #include <functional>
 
 using namespace mlir;
@@ -107,6 +111,174 @@ linearWithBounds(const Tensor &x, const Tensor *sx, const Tensor &w,
     }
   }
   return {std::move(y), std::move(s)};
+}
+
+/// C + A B for A (M x K) and B given as W = B^T (N x K), and s of each
+/// element given s of A, W and C (null: exact): the same analysis as
+/// linearWithBounds, with the initial value C as one more term, and
+/// errors in either factor carried by the other.
+static std::pair<Tensor, Tensor>
+contractWithBounds(const Tensor &a, const Tensor *sa, const Tensor &w,
+                   const Tensor *sw, const Tensor &c, const Tensor *sc) {
+  int64_t m = a.shape[0], k = a.shape[1], n = w.shape[0];
+  const double u = kF32UnitRoundoff;
+  Tensor y({m, n}), s({m, n});
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      double init = c.data[i * n + j];
+      double acc = init, magnitude = std::fabs(init), products = 0.0;
+      double propagated = sc ? double(sc->data[i * n + j]) : 0.0;
+      propagated *= propagated;
+      for (int64_t kk = 0; kk < k; ++kk) {
+        double av = a.data[i * k + kk], wv = w.data[j * k + kk];
+        double p = av * wv;
+        acc += p;
+        magnitude += std::fabs(p);
+        products += p * p;
+        double e = (sa ? double(sa->data[i * k + kk]) * std::fabs(wv) : 0.0) +
+                   (sw ? double(sw->data[j * k + kk]) * std::fabs(av) : 0.0);
+        propagated += e * e;
+      }
+      y.data[i * n + j] = static_cast<float>(acc);
+      double rounding =
+          u * u *
+          (products + static_cast<double>(k + 1) * magnitude * magnitude);
+      s.data[i * n + j] = static_cast<float>(
+          std::sqrt(propagated + rounding + u * u * acc * acc));
+    }
+  }
+  return {std::move(y), std::move(s)};
+}
+
+/// The transpose of a 2-D tensor.
+static Tensor transpose2D(const Tensor &t) {
+  int64_t rows = t.shape[0], cols = t.shape[1];
+  Tensor out({cols, rows});
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      out.data[j * rows + i] = t.data[i * cols + j];
+  return out;
+}
+
+/// A scalar of a linalg body: its value (in double), and s of its error
+/// (see BoundedResults). Comparisons yield 0 or 1.
+struct Scalar {
+  double value = 0.0;
+  double s = 0.0;
+};
+
+/// One op of a linalg body on scalars. Errors propagate to first order
+/// through each op (the sum of the operands' contributions: conservative
+/// when they are correlated), and each op adds its own rounding, u |r|,
+/// root-sum-square. The math functions, whose f32 implementations may be
+/// a few ulp off, add an allowance of 4 u (|r| + |x|).
+static FailureOr<Scalar> evaluateScalarOp(Operation *op, ArrayRef<Scalar> in) {
+  const double u = kF32UnitRoundoff;
+  auto rounded = [&](double r, double propagated, double extra = 0.0) {
+    return Scalar{
+        r, std::sqrt(propagated * propagated + u * u * r * r + extra * extra)};
+  };
+  auto unary = [&](double r, double lipschitz) {
+    double x = in[0].value;
+    double allowance = 4 * u * (std::fabs(r) + std::fabs(x));
+    return rounded(r, lipschitz * in[0].s, allowance);
+  };
+  // A Lipschitz constant valid over x +- lambda s.
+  auto reach = [&] { return kBoundConfidence * in[0].s; };
+  return llvm::TypeSwitch<Operation *, FailureOr<Scalar>>(op)
+      .Case([&](arith::AddFOp) {
+        return rounded(in[0].value + in[1].value, in[0].s + in[1].s);
+      })
+      .Case([&](arith::SubFOp) {
+        return rounded(in[0].value - in[1].value, in[0].s + in[1].s);
+      })
+      .Case([&](arith::MulFOp) {
+        return rounded(in[0].value * in[1].value,
+                       std::fabs(in[1].value) * in[0].s +
+                           std::fabs(in[0].value) * in[1].s);
+      })
+      .Case([&](arith::DivFOp) {
+        double b = in[1].value;
+        return rounded(in[0].value / b,
+                       in[0].s / std::fabs(b) +
+                           std::fabs(in[0].value) * in[1].s / (b * b));
+      })
+      .Case([&](arith::NegFOp) {
+        return Scalar{-in[0].value, in[0].s};
+      })
+      .Case([&](math::AbsFOp) {
+        return Scalar{std::fabs(in[0].value), in[0].s};
+      })
+      .Case<arith::MaximumFOp, arith::MaxNumFOp>([&](Operation *) {
+        return Scalar{std::max(in[0].value, in[1].value),
+                      std::max(in[0].s, in[1].s)};
+      })
+      .Case<arith::MinimumFOp, arith::MinNumFOp>([&](Operation *) {
+        return Scalar{std::min(in[0].value, in[1].value),
+                      std::max(in[0].s, in[1].s)};
+      })
+      .Case([&](arith::CmpFOp cmp) -> FailureOr<Scalar> {
+        double a = in[0].value, b = in[1].value;
+        bool r;
+        switch (cmp.getPredicate()) {
+        case arith::CmpFPredicate::OGT:
+        case arith::CmpFPredicate::UGT:
+          r = a > b;
+          break;
+        case arith::CmpFPredicate::OGE:
+        case arith::CmpFPredicate::UGE:
+          r = a >= b;
+          break;
+        case arith::CmpFPredicate::OLT:
+        case arith::CmpFPredicate::ULT:
+          r = a < b;
+          break;
+        case arith::CmpFPredicate::OLE:
+        case arith::CmpFPredicate::ULE:
+          r = a <= b;
+          break;
+        case arith::CmpFPredicate::OEQ:
+        case arith::CmpFPredicate::UEQ:
+          r = a == b;
+          break;
+        case arith::CmpFPredicate::ONE:
+        case arith::CmpFPredicate::UNE:
+          r = a != b;
+          break;
+        default:
+          return op->emitOpError()
+                 << "has a predicate the reference evaluator does not run";
+        }
+        return Scalar{r ? 1.0 : 0.0, 0.0};
+      })
+      .Case([&](arith::SelectOp) { return in[0].value != 0.0 ? in[1] : in[2]; })
+      .Case([&](math::TanhOp) { return unary(std::tanh(in[0].value), 1.0); })
+      .Case([&](math::ErfOp) {
+        return unary(std::erf(in[0].value), 2.0 / std::sqrt(M_PI));
+      })
+      .Case([&](math::ExpOp) {
+        return unary(std::exp(in[0].value), std::exp(in[0].value + reach()));
+      })
+      .Case([&](math::LogOp) -> FailureOr<Scalar> {
+        double low = in[0].value - reach();
+        if (low <= 0)
+          return op->emitOpError()
+                 << "takes the log of " << in[0].value
+                 << ", too near 0 for the reference evaluator to bound";
+        return unary(std::log(in[0].value), 1.0 / low);
+      })
+      .Case([&](math::SqrtOp) -> FailureOr<Scalar> {
+        double low = in[0].value - reach();
+        if (low <= 0)
+          return op->emitOpError()
+                 << "takes the square root of " << in[0].value
+                 << ", too near 0 for the reference evaluator to bound";
+        return unary(std::sqrt(in[0].value), 0.5 / std::sqrt(low));
+      })
+      .Default([](Operation *op) -> FailureOr<Scalar> {
+        return op->emitOpError() << "is not supported by the reference "
+                                    "evaluator in the body of a linalg op";
+      });
 }
 
 Tensor mlir::tp::sliceTensor(const Tensor &t, int64_t dim, int64_t offset,
@@ -194,7 +366,8 @@ std::string shapeString(ArrayRef<int64_t> shape) { return formatShape(shape); }
 class Interpreter {
 public:
   Interpreter(int64_t numRanks)
-      : numRanks(numRanks), tensors(numRanks), indices(numRanks) {}
+      : numRanks(numRanks), tensors(numRanks), indices(numRanks),
+        scalars(numRanks) {}
 
   LogicalResult bind(Value value, int64_t rank, Tensor tensor);
   const Tensor &get(Value value, int64_t rank) const {
@@ -208,6 +381,8 @@ public:
     for (auto &map : tensors)
       map.erase(value);
     for (auto &map : indices)
+      map.erase(value);
+    for (auto &map : scalars)
       map.erase(value);
     bounds.erase(value);
   }
@@ -247,6 +422,12 @@ private:
   LogicalResult runReduce(Operation *op, Value input, ReductionKind kind,
                           std::optional<int64_t> scatterDim);
   LogicalResult runAllSlice(AllSliceOp op);
+  LogicalResult runEmpty(tensor::EmptyOp op);
+  /// Any linalg op on f32 tensors: a matmul with the contraction kernel,
+  /// anything else by running its body at every point of its loops.
+  LogicalResult runLinalg(linalg::LinalgOp op);
+  LogicalResult runMatmul(linalg::MatmulOp op, bool transposedB);
+  LogicalResult runLinalgBody(linalg::LinalgOp op);
 
   /// The bound of `value`; null for an exact one (an argument, a
   /// constant).
@@ -259,6 +440,8 @@ private:
   SmallVector<llvm::DenseMap<Value, Tensor>> tensors;
   /// Index values (sizes of dynamic dimensions), per rank.
   SmallVector<llvm::DenseMap<Value, int64_t>> indices;
+  /// f32 scalars (the operands of linalg.fill, say), per rank.
+  SmallVector<llvm::DenseMap<Value, double>> scalars;
   llvm::DenseMap<Value, Tensor> bounds;
 };
 } // namespace
@@ -375,6 +558,12 @@ LogicalResult Interpreter::runConstant(arith::ConstantOp op) {
       indices[r][op.getResult()] = attr.getInt();
       return success();
     });
+  if (auto attr = dyn_cast<FloatAttr>(op.getValue());
+      attr && op.getType().isF32())
+    return perRank([&](int64_t r) {
+      scalars[r][op.getResult()] = attr.getValueAsDouble();
+      return success();
+    });
   auto dense = dyn_cast<DenseElementsAttr>(op.getValue());
   auto type = dyn_cast<RankedTensorType>(op.getType());
   if (!dense || !type || !type.getElementType().isF32())
@@ -479,6 +668,220 @@ LogicalResult Interpreter::runAllSlice(AllSliceOp op) {
   });
 }
 
+LogicalResult Interpreter::runEmpty(tensor::EmptyOp op) {
+  return perRank([&](int64_t r) -> LogicalResult {
+    SmallVector<int64_t> shape;
+    unsigned next = 0;
+    for (int64_t size : op.getType().getShape()) {
+      if (!ShapedType::isDynamic(size)) {
+        shape.push_back(size);
+        continue;
+      }
+      auto it = indices[r].find(op.getDynamicSizes()[next++]);
+      if (it == indices[r].end() || it->second < 0)
+        return op.emitOpError()
+               << "has a size the reference evaluator cannot tell";
+      shape.push_back(it->second);
+    }
+    return bind(op.getResult(), r, Tensor(shape));
+  });
+}
+
+/// Whether `op` is C += A B (false) or C += A B^T (true) on 2-D operands;
+/// nullopt for any other indexing.
+static std::optional<bool> getMatmulLayout(linalg::MatmulOp op) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  MLIRContext *ctx = op.getContext();
+  AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
+             k = getAffineDimExpr(2, ctx);
+  auto map = [&](AffineExpr a, AffineExpr b) {
+    return AffineMap::get(3, 0, {a, b}, ctx);
+  };
+  if (maps.size() != 3 || maps[0] != map(m, k) || maps[2] != map(m, n))
+    return std::nullopt;
+  if (maps[1] == map(k, n))
+    return false;
+  if (maps[1] == map(n, k))
+    return true;
+  return std::nullopt;
+}
+
+LogicalResult Interpreter::runLinalg(linalg::LinalgOp op) {
+  if (!op.hasPureTensorSemantics())
+    return op->emitOpError() << "works on buffers; the reference evaluator "
+                                "runs linalg ops on tensors";
+  for (Value operand : op->getOperands())
+    if (!getElementTypeOrSelf(operand.getType()).isF32())
+      return op->emitOpError() << "has an operand of type " << operand.getType()
+                               << "; the reference evaluator runs f32 only";
+  if (auto matmul = dyn_cast<linalg::MatmulOp>(op.getOperation()))
+    if (std::optional<bool> transposedB = getMatmulLayout(matmul))
+      return runMatmul(matmul, *transposedB);
+  return runLinalgBody(op);
+}
+
+LogicalResult Interpreter::runMatmul(linalg::MatmulOp op, bool transposedB) {
+  Value a = op.getInputs()[0], b = op.getInputs()[1], c = op.getOutputs()[0];
+  return perRank([&](int64_t r) -> LogicalResult {
+    const Tensor &at = get(a, r), &bt = get(b, r), &ct = get(c, r);
+    Tensor w = transposedB ? bt : transpose2D(bt);
+    if (at.shape[1] != w.shape[1] || ct.shape[0] != at.shape[0] ||
+        ct.shape[1] != w.shape[0])
+      return op.emitOpError()
+             << "at run time on rank " << r << ": cannot multiply "
+             << at.shapeString() << " by " << bt.shapeString() << " into "
+             << ct.shapeString();
+    const Tensor *sb = getBound(b);
+    std::optional<Tensor> sw;
+    if (sb)
+      sw = transposedB ? *sb : transpose2D(*sb);
+    auto [y, e] = contractWithBounds(at, getBound(a), w, sw ? &*sw : nullptr,
+                                     ct, getBound(c));
+    if (withBounds) {
+      longestReduction = std::max(longestReduction, at.shape[1] + 1);
+      bounds[op->getResult(0)] = std::move(e);
+    }
+    return bind(op->getResult(0), r, std::move(y));
+  });
+}
+
+LogicalResult Interpreter::runLinalgBody(linalg::LinalgOp op) {
+  Operation *raw = op.getOperation();
+  Block *body = op.getBlock();
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  AffineMap toLoops = op.getShapesToLoopsMap();
+  if (!body || !toLoops || body->getNumArguments() != raw->getNumOperands())
+    return op->emitOpError()
+           << "has loops the reference evaluator cannot infer";
+  unsigned numInputs = op.getNumDpsInputs();
+  return perRank([&](int64_t r) -> LogicalResult {
+    SmallVector<const Tensor *> operands;
+    SmallVector<int64_t> shapes;
+    for (Value v : raw->getOperands()) {
+      if (!isa<RankedTensorType>(v.getType())) {
+        operands.push_back(nullptr);
+        continue;
+      }
+      operands.push_back(&get(v, r));
+      llvm::append_range(shapes, operands.back()->shape);
+    }
+    SmallVector<int64_t> ranges = toLoops.compose(shapes);
+    // Every access must stay inside its operand.
+    for (auto [i, t] : llvm::enumerate(operands)) {
+      if (!t)
+        continue;
+      SmallVector<int64_t> last(ranges);
+      bool empty = llvm::any_of(ranges, [](int64_t n) { return n <= 0; });
+      for (int64_t &x : last)
+        x = std::max<int64_t>(x - 1, 0);
+      SmallVector<int64_t> reach = maps[i].compose(last);
+      for (auto [d, extent] : llvm::enumerate(t->shape))
+        if (!empty && (reach[d] < 0 || reach[d] >= extent))
+          return op->emitOpError()
+                 << "at run time on rank " << r << ": operand #" << i
+                 << " of shape " << t->shapeString()
+                 << " does not cover the loops [" << ranges << "]";
+    }
+    SmallVector<Tensor> outs, outBounds;
+    for (unsigned i = numInputs; i < raw->getNumOperands(); ++i) {
+      outs.push_back(*operands[i]);
+      const Tensor *e = getBound(raw->getOperand(i));
+      outBounds.push_back(e ? *e : Tensor(operands[i]->shape));
+    }
+    auto offsetOf = [&](unsigned i, ArrayRef<int64_t> point) {
+      SmallVector<int64_t> index = maps[i].compose(point);
+      int64_t offset = 0;
+      for (auto [d, extent] : llvm::enumerate(operands[i]->shape))
+        offset = offset * extent + index[d];
+      return offset;
+    };
+    llvm::DenseMap<Value, Scalar> env;
+    auto lookup = [&](Value v) -> FailureOr<Scalar> {
+      if (auto it = env.find(v); it != env.end())
+        return it->second;
+      if (auto it = scalars[r].find(v); it != scalars[r].end())
+        return Scalar{it->second, 0.0};
+      return op->emitOpError()
+             << "uses a value in its body that the reference evaluator "
+                "cannot tell";
+    };
+    int64_t points = 1, reduced = 1;
+    for (auto [n, iterator] : llvm::zip(ranges, op.getIteratorTypesArray())) {
+      points *= std::max<int64_t>(n, 0);
+      if (iterator == utils::IteratorType::reduction)
+        reduced *= std::max<int64_t>(n, 0);
+    }
+    if (withBounds && op.getNumReductionLoops() > 0)
+      longestReduction = std::max(longestReduction, reduced + 1);
+    SmallVector<int64_t> point(ranges.size(), 0);
+    for (int64_t p = 0; p < points; ++p) {
+      env.clear();
+      for (unsigned i = 0; i < raw->getNumOperands(); ++i) {
+        Value v = raw->getOperand(i);
+        if (!operands[i]) {
+          FailureOr<Scalar> x = lookup(v);
+          if (failed(x))
+            return failure();
+          env[body->getArgument(i)] = *x;
+          continue;
+        }
+        int64_t offset = offsetOf(i, point);
+        const Tensor &t = i < numInputs ? *operands[i] : outs[i - numInputs];
+        const Tensor *e =
+            i < numInputs ? getBound(v) : &outBounds[i - numInputs];
+        env[body->getArgument(i)] = {t.data[offset],
+                                     e ? double(e->data[offset]) : 0.0};
+      }
+      for (Operation &inner : body->without_terminator()) {
+        if (auto constant = dyn_cast<arith::ConstantOp>(inner)) {
+          auto value = dyn_cast<FloatAttr>(constant.getValue());
+          if (!value)
+            return constant.emitOpError() << "is not an f32 constant, which "
+                                             "is all the reference evaluator "
+                                             "runs in a linalg body";
+          env[constant.getResult()] = {value.getValueAsDouble(), 0.0};
+          continue;
+        }
+        if (inner.getNumResults() != 1)
+          return inner.emitOpError() << "is not supported by the reference "
+                                        "evaluator in the body of a linalg op";
+        SmallVector<Scalar> in;
+        for (Value operand : inner.getOperands()) {
+          FailureOr<Scalar> x = lookup(operand);
+          if (failed(x))
+            return failure();
+          in.push_back(*x);
+        }
+        FailureOr<Scalar> result = evaluateScalarOp(&inner, in);
+        if (failed(result))
+          return failure();
+        env[inner.getResult(0)] = *result;
+      }
+      for (auto [j, yielded] :
+           llvm::enumerate(body->getTerminator()->getOperands())) {
+        FailureOr<Scalar> x = lookup(yielded);
+        if (failed(x))
+          return failure();
+        int64_t offset = offsetOf(numInputs + j, point);
+        outs[j].data[offset] = static_cast<float>(x->value);
+        outBounds[j].data[offset] = static_cast<float>(x->s);
+      }
+      for (int64_t d = ranges.size() - 1; d >= 0; --d) {
+        if (++point[d] < ranges[d])
+          break;
+        point[d] = 0;
+      }
+    }
+    for (auto [j, result] : llvm::enumerate(raw->getResults())) {
+      if (withBounds)
+        bounds[result] = std::move(outBounds[j]);
+      if (failed(bind(result, r, std::move(outs[j]))))
+        return failure();
+    }
+    return success();
+  });
+}
+
 LogicalResult Interpreter::run(Operation *op) {
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case([&](LinearOp op) {
@@ -505,6 +908,17 @@ LogicalResult Interpreter::run(Operation *op) {
       .Case([&](AllToAllOp op) { return runAllToAll(op); })
       .Case([&](tensor::DimOp op) { return runDim(op); })
       .Case([&](AllSliceOp op) { return runAllSlice(op); })
+      .Case([&](tensor::EmptyOp op) { return runEmpty(op); })
+      .Case([&](linalg::LinalgOp op) { return runLinalg(op); })
+      .Case([&](shard::ShardOp op) {
+        // An annotation: the value is the same, wherever it lives.
+        if (const Tensor *e = getBound(op.getSrc()))
+          bounds[op.getResult()] = *e;
+        return perRank([&](int64_t r) {
+          return bind(op.getResult(), r, get(op.getSrc(), r));
+        });
+      })
+      .Case([&](shard::ShardingOp) { return success(); })
       .Case([&](AllReduceOp op) {
         return runReduce(op, op.getInput(), op.getKind(), std::nullopt);
       })
@@ -591,8 +1005,10 @@ static FailureOr<RankTensors> interpret(FunctionOpInterface fn,
   // The last op of the block that uses each value.
   llvm::DenseMap<Value, Operation *> lastUse;
   for (Operation &op : block)
-    for (Value operand : op.getOperands())
-      lastUse[operand] = &op;
+    op.walk([&](Operation *nested) {
+      for (Value operand : nested->getOperands())
+        lastUse[operand] = &op;
+    });
   for (Operation &op : block) {
     if (load) {
       for (Value operand : op.getOperands()) {
@@ -610,7 +1026,11 @@ static FailureOr<RankTensors> interpret(FunctionOpInterface fn,
     }
     if (failed(interp.run(&op)))
       return failure();
-    for (Value operand : op.getOperands())
+    SmallVector<Value> used;
+    op.walk([&](Operation *nested) {
+      llvm::append_range(used, nested->getOperands());
+    });
+    for (Value operand : used)
       if (lastUse.lookup(operand) == &op)
         interp.drop(operand);
   }

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Dialect/Shard/Transforms/Passes.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
@@ -157,7 +158,23 @@ void mlir::tp::addTPToGPUPipeline(OpPassManager &pm,
   pm.addPass(createGpuModuleToBinaryPass(binary));
 }
 
+void mlir::tp::addShardToTPPipeline(OpPassManager &pm) {
+  // Propagation first, so that every value, arguments included, has the
+  // sharding that partitioning will give it when tp-prepare-shard reads it.
+  pm.addNestedPass<func::FuncOp>(shard::createShardingPropagation());
+  pm.addPass(createPrepareShardForTP());
+  pm.addNestedPass<func::FuncOp>(shard::createPartition());
+  pm.addPass(createConvertShardToTP());
+  pm.addPass(createCanonicalizerPass());
+}
+
 void mlir::tp::registerTPPipelines() {
+  PassPipelineRegistration<>(
+      "tp-shard-to-tp-pipeline",
+      "Partition a module annotated with upstream's shard dialect "
+      "(sharding-propagation, tp-prepare-shard, shard-partition) and "
+      "convert it into tp's SPMD form",
+      addShardToTPPipeline);
   PassPipelineRegistration<TPToGPUOptions>(
       "tp-to-gpu-pipeline",
       "Lower partitioned tp IR to the LLVM dialect and a cubin for NVIDIA "

@@ -17,9 +17,12 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/ToolOutputFile.h"
 
 int main(int argc, char **argv) {
+  // A crash (in an upstream pass, say) prints its stack.
+  llvm::InitLLVM init(argc, argv);
   mlir::DialectRegistry registry;
   // Every upstream dialect, extension and pass, so that files mixing tp with
   // the linalg/tensor/gpu/LLVM levels of the pipelines can be processed.
@@ -54,8 +57,8 @@ int main(int argc, char **argv) {
   if (buffer)
     error = mlir::tp::checkNestingDepth(buffer->getBuffer());
   if (!buffer || !error.empty()) {
-    llvm::errs() << "tp-opt: error: "
-                 << (buffer ? input + ": " + error : error) << "\n";
+    llvm::errs() << "tp-opt: error: " << (buffer ? input + ": " + error : error)
+                 << "\n";
     return EXIT_FAILURE;
   }
   auto out = mlir::openOutputFile(output, &error);
@@ -63,8 +66,8 @@ int main(int argc, char **argv) {
     llvm::errs() << "tp-opt: error: " << error << "\n";
     return EXIT_FAILURE;
   }
-  if (mlir::failed(mlir::MlirOptMain(out->os(), std::move(buffer), registry,
-                                     config)))
+  if (mlir::failed(
+          mlir::MlirOptMain(out->os(), std::move(buffer), registry, config)))
     return EXIT_FAILURE;
   out->keep();
   return EXIT_SUCCESS;

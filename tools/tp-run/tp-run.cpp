@@ -194,6 +194,7 @@ int main(int argc, char **argv) {
   options.entry = entryName;
   options.devices = devices;
   options.strategy = strategy;
+  options.strategyGiven = strategy.getNumOccurrences() > 0;
   options.backend = backend;
   options.matmul = matmul;
   options.tf32 = tf32;

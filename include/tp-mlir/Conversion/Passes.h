@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Shard/IR/ShardDialect.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Transform/IR/TransformDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -20,6 +21,7 @@
 #include "tp-mlir/Support/OptionEnums.h"
 
 namespace mlir {
+class ConversionTarget;
 class RewritePatternSet;
 namespace tp {
 
@@ -28,6 +30,14 @@ namespace tp {
 
 /// Patterns of convert-tp-to-linalg.
 void populateTPToLinalgPatterns(RewritePatternSet &patterns);
+
+/// Patterns of convert-shard-to-tp: shard's collectives and process
+/// queries on a 1-D grid of `numDevices` to their tp counterparts.
+void populateShardToTPConversionPatterns(RewritePatternSet &patterns,
+                                         int64_t numDevices);
+
+/// The legality of convert-shard-to-tp: the shard dialect is illegal.
+void configureShardToTPConversionTarget(ConversionTarget &target);
 
 /// The body of one activation kind on a scalar, in arith and math ops.
 Value buildActivation(OpBuilder &builder, Location loc, ActivationKind kind,

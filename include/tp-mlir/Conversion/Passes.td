@@ -207,4 +207,64 @@ def GPUDeviceCopies : Pass<"tp-gpu-device-copies", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def PrepareShardForTP : Pass<"tp-prepare-shard", "::mlir::ModuleOp"> {
+  let summary = "Check shard-annotated IR against tp's rules and record its "
+                "argument shardings, between sharding-propagation and "
+                "shard-partition";
+  let description = [{
+    The first half of the bridge from upstream's `shard` dialect (the second
+    is `convert-shard-to-tp`). It runs after `sharding-propagation`, when
+    every value carries a sharding, and before `shard-partition`, which
+    replaces the arguments' full types by local ones and so forgets the
+    checkpoint shapes. It:
+
+    - checks that the module has one 1-D `shard.grid`, whose size becomes
+      the tp mesh;
+    - records each tensor argument's sharding as the weight manifest it will
+      have once partitioned (`tp.pending_shard = #tp.shard<...>`, made
+      `tp.shard` by `convert-shard-to-tp`), so that each rank loads only its
+      own shard;
+    - returns every result whole (replicated): a result that is not
+      annotated gets `shard.shard ... annotate_for_users` with
+      `split_axes = [[]]`, and one annotated split is an error;
+    - rejects what `shard-partition` in LLVM 22 would get wrong or crash
+      on, each with a diagnostic at the op: a split of a dimension that the
+      grid size does not divide (it floors every shard and drops the rest),
+      explicit `sharded_dims_offsets`, halos, a split of a dynamic
+      dimension, and an argument whose one use is not its `shard.shard`.
+  }];
+  let dependentDialects = [
+    "::mlir::shard::ShardDialect", "::mlir::tp::TPDialect"
+  ];
+}
+
+def ConvertShardToTP : Pass<"convert-shard-to-tp", "::mlir::ModuleOp"> {
+  let summary = "Convert partitioned shard IR into tp's SPMD form";
+  let description = [{
+    Converts the output of upstream's `shard-partition` on a 1-D grid into
+    a tp SPMD program that tp's CPU backends compile and run:
+
+    - `shard.grid @g(shape = D)` becomes the module's
+      `tp.mesh = #tp.mesh<shape = [D]>`, and every function is marked
+      `tp.spmd`;
+    - `shard.all_reduce`, `shard.all_gather`, `shard.reduce_scatter`,
+      `shard.all_slice` and `shard.all_to_all` become the tp collectives of
+      the same names (reductions sum, product, max and min);
+    - `shard.process_multi_index` and `shard.process_linear_index` become
+      `tp.rank`; `shard.grid_shape` becomes the constant D;
+    - the `tp.pending_shard` entries of `tp-prepare-shard` become the weight
+      manifest `tp.shard`, checked against each argument's local type.
+
+    Every other shard op, a collective over an axis of another grid, a
+    reduction tp has not (average, bitwise, generic), a non-f32 collective
+    and a split that disagrees with tp's balanced rule is a diagnostic at
+    the op; nothing is left behind silently. The patterns are public
+    (`populateShardToTPConversionPatterns`), with the legality in
+    `configureShardToTPConversionTarget`.
+  }];
+  let dependentDialects = [
+    "::mlir::tp::TPDialect", "::mlir::arith::ArithDialect"
+  ];
+}
+
 #endif // TP_MLIR_CONVERSION_PASSES_TD

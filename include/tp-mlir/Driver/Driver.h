@@ -50,6 +50,7 @@ class raw_ostream;
 
 namespace mlir {
 class DialectRegistry;
+class PassManager;
 namespace tp {
 
 /// Everything the driver's steps need in the context: the model dialects and
@@ -83,11 +84,17 @@ public:
   std::optional<StringRef> getCheckpointName(unsigned index) const;
   unsigned getNumInputs() const;
   int64_t getNumLayers() const;
-  /// The device count of the module's mesh, or 0 without one.
+  /// The device count of the module's mesh (or shard grid), or 0 without
+  /// one.
   int64_t getMeshDevices() const;
+  /// Whether the model is upstream shard IR (linalg annotated with a
+  /// `shard.grid` and `shard.shard`), which its own annotations partition,
+  /// rather than a tp model.
+  bool isShardProgram() const { return shardGridDevices > 0; }
 
 private:
   Model() = default;
+  int64_t shardGridDevices = 0;
   OwningOpRef<ModuleOp> module;
   // Op handles are not const-correct; a const Model still reads its IR.
   mutable FunctionOpInterface entry;
@@ -131,6 +138,11 @@ public:
 
 private:
   PartitionedModel() = default;
+  /// Runs `pm` on `program`'s module and finds the entry.
+  static FailureOr<PartitionedModel> runPipeline(PassManager &pm,
+                                                 const Model &model,
+                                                 PartitionedModel program,
+                                                 PartitionStrategy strategy);
   OwningOpRef<ModuleOp> module;
   mutable FunctionOpInterface entry;
   int64_t devices = 1;
@@ -403,6 +415,8 @@ struct DriverOptions {
   /// 0: the module's mesh, else the MPI job's size, else 1.
   int64_t devices = 0;
   PartitionStrategy strategy = PartitionStrategy::alternate;
+  /// Whether --strategy was given (a shard program takes none).
+  bool strategyGiven = false;
   Backend backend = Backend::threads;
   MatmulLowering matmul = MatmulLowering::blas;
   /// GPU backends: let cuBLASLt use TF32 tensor cores.

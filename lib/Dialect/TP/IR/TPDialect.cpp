@@ -160,6 +160,26 @@ LogicalResult TPDialect::verifyRegionArgAttribute(Operation *op,
              << " to be a #tp.shard on a function argument";
     return verifyShardArg(fn, argIndex, shard);
   }
+  if (attrName == kPendingShardAttrName) {
+    // The manifest an argument will have once shard-partition makes its type
+    // local: until then the type is the checkpoint tensor's.
+    auto shard = dyn_cast<ShardAttr>(attr.getValue());
+    auto type = fn ? dyn_cast<RankedTensorType>(fn.getArgumentTypes()[argIndex])
+                   : RankedTensorType();
+    if (!shard || !type)
+      return op->emitError()
+             << "expected '" << kPendingShardAttrName << "' of argument #"
+             << argIndex << " to be a #tp.shard on a tensor argument";
+    // shard-partition makes the type local; only the rank stays.
+    if (fn->hasAttr(kSPMDAttrName) ||
+        type.getRank() != static_cast<int64_t>(shard.getShape().size()))
+      return op->emitError()
+             << "argument #" << argIndex << " of type " << type << " has a '"
+             << kPendingShardAttrName << "' " << shard
+             << ": it describes an argument of that rank not yet converted "
+                "to tp";
+    return success();
+  }
   if (attrName != kNameAttrName)
     return op->emitError() << "unknown tp argument attribute '" << attrName
                            << "' on argument #" << argIndex;

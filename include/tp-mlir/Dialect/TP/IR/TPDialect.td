@@ -52,6 +52,10 @@ def TP_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral kNameAttrName = "tp.name";
     /// Name of the argument attribute that holds a weight's manifest entry.
     static constexpr ::llvm::StringLiteral kShardAttrName = "tp.shard";
+    /// An argument's manifest before shard-partition makes its type local
+    /// (written by tp-prepare-shard, made tp.shard by convert-shard-to-tp).
+    static constexpr ::llvm::StringLiteral kPendingShardAttrName =
+        "tp.pending_shard";
     /// Name of the unit attribute that marks a partitioned (SPMD) function.
     static constexpr ::llvm::StringLiteral kSPMDAttrName = "tp.spmd";
     /// Name of the function attribute that names its profiled regions.

@@ -1,0 +1,61 @@
+// RUN: tp-opt %s --split-input-file --verify-diagnostics \
+// RUN:   --pass-pipeline='builtin.module(func.func(sharding-propagation),tp-prepare-shard)'
+
+// What shard-partition in LLVM 22 would crash on or get silently wrong
+// after propagation, refused by tp-prepare-shard at the op.
+
+// The matmul's K (x's dim 1) and N (w's dim 1) are both split on the one
+// grid axis: propagation gives up and leaves the matmul's operands without
+// a sharding.
+shard.grid @grid(shape = 2)
+func.func @conflict(%x: tensor<4x8xf32>, %w: tensor<8x16xf32>) -> tensor<4x16xf32> {
+  %cols = shard.sharding @grid split_axes = [[], [0]] : !shard.sharding
+  %xs = shard.shard %x to %cols annotate_for_users : tensor<4x8xf32>
+  %ws = shard.shard %w to %cols annotate_for_users : tensor<8x16xf32>
+  %zero = arith.constant 0.0 : f32
+  // expected-error @below {{has no sharding for result #0 after sharding-propagation (its operands' shardings conflict, or no annotation reaches it)}}
+  %e = tensor.empty() : tensor<4x16xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<4x16xf32>) -> tensor<4x16xf32>
+  %m = linalg.matmul ins(%xs, %ws : tensor<4x8xf32>, tensor<8x16xf32>) outs(%z : tensor<4x16xf32>) -> tensor<4x16xf32>
+  return %m : tensor<4x16xf32>
+}
+
+// -----
+
+// A split reduction that subtracts: not one of the combiners
+// shard-partition can classify.
+shard.grid @grid(shape = 2)
+func.func @subtract(%w: tensor<4x8xf32> {tp.name = "w"}) -> tensor<4xf32> {
+  %cols = shard.sharding @grid split_axes = [[], [0]] : !shard.sharding
+  %whole = shard.sharding @grid split_axes = [[]] : !shard.sharding
+  %ws = shard.shard %w to %cols annotate_for_users : tensor<4x8xf32>
+  %zero = arith.constant 0.0 : f32
+  %half = arith.constant 0.5 : f32
+  %e = tensor.empty() : tensor<4xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  // expected-error @below {{splits a reduction loop, but result #0 is not combined by one arith.addf, mulf, maximumf or minimumf}}
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>], iterator_types = ["parallel", "reduction"]}
+      ins(%ws : tensor<4x8xf32>) outs(%z : tensor<4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.subf %o, %a : f32
+    linalg.yield %s : f32
+  } -> tensor<4xf32>
+  %y = shard.shard %r to %whole annotate_for_users : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+// A constant that is not a splat, which propagation splits.
+shard.grid @grid(shape = 2)
+func.func @constant(%w: tensor<2x4xf32> {tp.name = "w"}) -> tensor<2x4xf32> {
+  %cols = shard.sharding @grid split_axes = [[], [0]] : !shard.sharding
+  %whole = shard.sharding @grid split_axes = [[]] : !shard.sharding
+  %ws = shard.shard %w to %cols annotate_for_users : tensor<2x4xf32>
+  // expected-error @below {{is a constant that propagation splits}}
+  %c = arith.constant dense<[[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]]> : tensor<2x4xf32>
+  %e = tensor.empty() : tensor<2x4xf32>
+  %t = linalg.add ins(%ws, %c : tensor<2x4xf32>, tensor<2x4xf32>) outs(%e : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %y = shard.shard %t to %whole annotate_for_users : tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
