@@ -346,10 +346,8 @@ void ratios(MLIRContext &context) {
          {PartitionStrategy::alternate, PartitionStrategy::column}) {
       double d1 = 0, d2 = 0, dnnl = 0;
       std::vector<double> t1, t2, t3;
-      auto run1 =
-          prepareTP(context, c, 1, strategy, MatmulLowering::blas);
-      auto run2 =
-          prepareTP(context, c, 2, strategy, MatmulLowering::blas);
+      auto run1 = prepareTP(context, c, 1, strategy, MatmulLowering::blas);
+      auto run2 = prepareTP(context, c, 2, strategy, MatmulLowering::blas);
       omp_set_num_threads(2);
       std::function<void()> run3 = prepareOneDNN(c);
       if (!run1 || !run2)
@@ -411,6 +409,28 @@ void collectives() {
     double s = std::max(seconds[0], seconds[1]);
     fmt::print("| {} (16 MiB result per rank) | {:.2f} | {:.3f} |\n", op,
                bytes / s / 1e9, memcpyS / s);
+  }
+  // Latency of a 4 KiB all_reduce: each call is two barriers, so what a
+  // waiting rank does (poll, or sleep at once) decides it.
+  const int64_t small = 1024;
+  fmt::print("\n| 4 KiB all_reduce, D = 2 | median us per call |\n|---|---|\n");
+  for (auto spin :
+       {rt::ThreadGroup::kDefaultSpin, std::chrono::microseconds(0)}) {
+    auto group = rt::ThreadGroup::create(2, rt::defaultTimeout(), spin);
+    std::vector<double> seconds(2);
+    group->run([&](rt::Communicator &comm) {
+      std::vector<float> in(small, 1.0f), out(small);
+      seconds[comm.rank()] = medianSeconds(
+          [&] {
+            comm.allReduce(in.data(), out.data(), small, rt::Reduction::Sum);
+          },
+          2001);
+    });
+    fmt::print("| {} | {:.1f} |\n",
+               spin.count()
+                   ? fmt::format("poll {} us, then sleep", spin.count())
+                   : std::string("sleep at once"),
+               std::max(seconds[0], seconds[1]) * 1e6);
   }
 }
 double median(std::vector<double> v) {

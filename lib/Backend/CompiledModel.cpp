@@ -4,6 +4,7 @@
 
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassManager.h"
@@ -88,12 +89,24 @@ LogicalResult CompiledModel::compile(ModuleOp spmdModule, StringRef entry,
           profileNames.push_back(cast<StringAttr>(name).str());
   });
 
+  // Hosts call the C interface (_mlir_ciface_<entry>). The function behind
+  // it takes every memref argument expanded into scalars, about 14 per
+  // weight; kept external, it would be called with all of them at once, by
+  // the wrapper and by the ExecutionEngine's packed wrapper, and LLVM's
+  // scheduler compares every pair of those argument stores. Internal, it is
+  // inlined into the wrapper, which reads each field where it is used.
+  if (auto lowered = module->lookupSymbol<LLVM::LLVMFuncOp>(entry))
+    lowered.setLinkage(LLVM::Linkage::Internal);
   auto transformer = makeOptimizingTransformer(target.optLevel, 0, nullptr);
   if (target.forLinking)
     return emitObject(*module, fn, transformer);
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = transformer;
-  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  static constexpr llvm::CodeGenOptLevel codeGenLevels[] = {
+      llvm::CodeGenOptLevel::None, llvm::CodeGenOptLevel::Less,
+      llvm::CodeGenOptLevel::Default, llvm::CodeGenOptLevel::Aggressive};
+  engineOptions.jitCodeGenOptLevel =
+      codeGenLevels[std::min(target.optLevel, 3u)];
   auto created = ExecutionEngine::create(*module, engineOptions);
   if (!created)
     return fn.emitError() << "JIT compilation failed: "

@@ -399,6 +399,7 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
     auto start = std::chrono::steady_clock::now();
     CompileOptions compileOptions;
     compileOptions.matmul = options.matmul;
+    compileOptions.optLevel = options.optLevel;
     FailureOr<std::unique_ptr<CompiledModel>> result =
         compileFor(options.backend, *program, compileOptions, error);
     if (failed(result))
@@ -469,6 +470,7 @@ mlir::tp::compileForCPU(const PartitionedModel &program,
   CPUCompileOptions cpu;
   cpu.matmul = options.matmul;
   cpu.profile = options.profile;
+  cpu.optLevel = options.optLevel;
   return CPUModel::compile(program.getModule(), program.getEntry().getName(),
                            cpu);
 }
@@ -491,6 +493,7 @@ mlir::tp::compileFor(Backend backend, const PartitionedModel &program,
   GPUCompileOptions gpu;
   gpu.matmul = options.matmul;
   gpu.profile = options.profile;
+  gpu.optLevel = options.optLevel;
   return asCompiled(GPUModel::compile(program.getModule(),
                                       program.getEntry().getName(), gpu));
 #else

@@ -91,6 +91,8 @@ void mlir::tp::addTPToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertBufferizationToMemRefPass());
 
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // Functions of bounded size keep LLVM's time linear in depth.
+  pm.addPass(createOutlineSegments());
   addHostToLLVMPasses(pm, /*genericAllocation=*/false);
   pm.addPass(createReconcileUnrealizedCastsPass());
 }

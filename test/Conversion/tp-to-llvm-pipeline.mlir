@@ -10,11 +10,11 @@
 // runtime.
 // BLAS-NOT: linalg.
 // BLAS-NOT: = tp.
-// BLAS-DAG: llvm.func @_mlir_ciface_tp_rt_matmul_nt(!llvm.ptr, !llvm.ptr, !llvm.ptr)
+// BLAS-DAG: llvm.func @_mlir_ciface_tp_rt_matmul_nt_overwrite(!llvm.ptr, !llvm.ptr, !llvm.ptr)
 // BLAS-DAG: llvm.func @_mlir_ciface_tp_rt_all_reduce(!llvm.ptr, !llvm.ptr, i32)
 // BLAS-DAG: llvm.func @_mlir_ciface_pair(
 // BLAS-DAG: llvm.func @erff(f32) -> f32
-// SGEMM-COUNT-2: llvm.call @tp_rt_matmul_nt(
+// SGEMM-COUNT-2: llvm.call @tp_rt_matmul_nt_overwrite(
 // CODEGEN-NOT: tp_rt_matmul_nt
 // CODEGEN: llvm.func @pair(
 // CODEGEN: llvm.fmul

@@ -45,6 +45,11 @@ static cl::opt<PartitionStrategy>
                       "(each layer's split chosen by the planner's cost "
                       "model)"),
              cl::init(PartitionStrategy::alternate), cl::cat(category));
+static cl::opt<unsigned>
+    optLevel("opt-level",
+             cl::desc("LLVM optimization level of the compiled code, 0 to 3 "
+                      "(default 3)"),
+             cl::init(mlir::tp::kDefaultOptLevel), cl::cat(category));
 static cl::opt<bool>
     explain("explain",
             cl::desc("Print the planner's per-layer table: the best plan's "
@@ -196,7 +201,13 @@ int main(int argc, char **argv) {
   options.strategy = strategy;
   options.strategyGiven = strategy.getNumOccurrences() > 0;
   options.backend = backend;
+  if (optLevel > 3) {
+    llvm::errs() << "tp-run: error: --opt-level must be 0 to 3, got "
+                 << optLevel << "\n";
+    return 1;
+  }
   options.matmul = matmul;
+  options.optLevel = optLevel;
   options.tf32 = tf32;
   options.explain = explain;
   options.explainDotPath = explainDot;

@@ -41,7 +41,7 @@ struct CPUCompileOptions {
   /// Time every compute op and collective.
   bool profile = false;
   /// LLVM optimization level of the generated code.
-  unsigned optLevel = 3;
+  unsigned optLevel = kDefaultOptLevel;
   /// Position-independent code with the small code model, for an object
   /// file that an application links (writeObjectFile); JIT code does not
   /// need it.

@@ -46,6 +46,12 @@ class ExecutionEngine;
 class OpPassManager;
 namespace tp {
 
+/// The LLVM optimization level of compiled code. O2 and O3 measured alike
+/// (docs/performance.md): run time within the machine's noise on the
+/// benchmark chains, compile time within 10% once functions are cut into
+/// segments (tp-outline-segments).
+inline constexpr unsigned kDefaultOptLevel = 3;
+
 /// One argument of a rank, for a backend to place: its shape and a writer
 /// that hands its packed row-major bytes to a sink, piece by piece (`at` is
 /// the byte offset of the piece in the packed argument).
@@ -100,7 +106,7 @@ protected:
     /// (writeObjectFile) instead of JIT-compiling: nothing is loaded or run
     /// here, so no GPU is needed to compile for one.
     bool forLinking = false;
-    unsigned optLevel = 3;
+    unsigned optLevel = kDefaultOptLevel;
   };
   /// Checks that `entry` of `spmdModule` is a partitioned function taking
   /// and returning f32 tensors (one result), lowers a copy, JIT-compiles it

@@ -40,7 +40,7 @@ struct GPUCompileOptions {
   /// Compile for an object file that an application links: no kernels are
   /// loaded here, so no GPU is needed.
   bool forLinking = false;
-  unsigned optLevel = 3;
+  unsigned optLevel = kDefaultOptLevel;
 };
 
 class GPUModel final : public CompiledModel {

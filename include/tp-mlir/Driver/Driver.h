@@ -234,6 +234,8 @@ struct CompileOptions {
   MatmulLowering matmul = MatmulLowering::blas;
   /// Time every compute op and collective, for the per-layer table.
   bool profile = true;
+  /// LLVM optimization level (0 to 3) of the generated code.
+  unsigned optLevel = kDefaultOptLevel;
 };
 
 /// Compiles `program` for the CPU; the result runs on any host executor.
@@ -419,6 +421,8 @@ struct DriverOptions {
   bool strategyGiven = false;
   Backend backend = Backend::threads;
   MatmulLowering matmul = MatmulLowering::blas;
+  /// LLVM optimization level (0 to 3) of the generated code.
+  unsigned optLevel = kDefaultOptLevel;
   /// GPU backends: let cuBLASLt use TF32 tensor cores.
   bool tf32 = false;
   /// `--strategy auto`: the memory limit and the machine profile (the batch

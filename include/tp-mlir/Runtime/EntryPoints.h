@@ -33,6 +33,8 @@ inline constexpr const char kAllToAll[] = "tp_rt_all_to_all";
 
 /// (x, w, y: strided 2-D f32 memrefs): y += x w^T with BLAS sgemm.
 inline constexpr const char kMatmulNT[] = "tp_rt_matmul_nt";
+/// The same, y = x w^T (beta = 0): y's old contents are not read.
+inline constexpr const char kMatmulNTOverwrite[] = "tp_rt_matmul_nt_overwrite";
 
 /// (id: i64): bracket profiled region `id`.
 inline constexpr const char kTimerBegin[] = "tp_rt_timer_begin";

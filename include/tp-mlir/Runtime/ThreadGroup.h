@@ -10,15 +10,24 @@
 
 #include "tp-mlir/Runtime/Communicator.h"
 
+#include <chrono>
 #include <cstddef>
 
 namespace mlir::tp::rt {
 
 class ThreadGroup : public Executor {
 public:
-  /// `timeout` bounds every wait for the other ranks.
+  /// How long a rank that waits for the others polls before it sleeps: a
+  /// wake-up through the kernel costs tens of microseconds, more than a
+  /// small collective. Spinning happens only when every rank can have a
+  /// core of its own.
+  static constexpr std::chrono::microseconds kDefaultSpin{50};
+
+  /// `timeout` bounds every wait for the other ranks; `spin` is the polling
+  /// before each wait sleeps (0: sleep at once).
   static std::unique_ptr<ThreadGroup>
-  create(int64_t size, std::chrono::milliseconds timeout = defaultTimeout());
+  create(int64_t size, std::chrono::milliseconds timeout = defaultTimeout(),
+         std::chrono::microseconds spin = kDefaultSpin);
 
   /// The communicator of `rank`, owned by the group; one thread each.
   virtual Communicator &communicator(int64_t rank) = 0;

@@ -6,6 +6,8 @@
 #include "tp-mlir/Runtime/EntryPoints.h"
 
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::tp {
 #define GEN_PASS_DEF_MATMULTOBLAS
@@ -16,6 +18,35 @@ using namespace mlir;
 using namespace mlir::tp;
 
 namespace {
+/// The linalg.fill of 0 that last wrote `op`'s output before it, in the
+/// same block, with nothing in between that touches the buffer or could
+/// alias it; null if there is none.
+linalg::FillOp getZeroFillBefore(linalg::MatmulOp op) {
+  Value out = op.getDpsInits()[0];
+  // Only a fresh buffer is reached by its uses alone (an argument could be
+  // written through another name), and only while it has no view made
+  // before the matmul (which could be written between the two unseen).
+  if (!out.getDefiningOp<memref::AllocOp>() ||
+      llvm::any_of(out.getUsers(), [&](Operation *user) {
+        return isa<ViewLikeOpInterface>(user) &&
+               (user->getBlock() != op->getBlock() ||
+                user->isBeforeInBlock(op));
+      }))
+    return nullptr;
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    auto fill = dyn_cast<linalg::FillOp>(prev);
+    if (fill && fill.hasPureBufferSemantics() && fill.getDpsInits()[0] == out) {
+      auto zero = fill.getInputs()[0].getDefiningOp<arith::ConstantOp>();
+      auto value = zero ? dyn_cast<FloatAttr>(zero.getValue()) : FloatAttr();
+      return value && value.getValue().isPosZero() ? fill : nullptr;
+    }
+    if ((llvm::is_contained(prev->getOperands(), out) && !isPure(prev)) ||
+        prev->getNumRegions() > 0)
+      return nullptr;
+  }
+  return nullptr;
+}
+
 struct MatmulToBLASPass : tp::impl::MatmulToBLASBase<MatmulToBLASPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -37,11 +68,17 @@ struct MatmulToBLASPass : tp::impl::MatmulToBLASBase<MatmulToBLASPass> {
     });
     if (matmuls.empty())
       return;
-    func::FuncOp callee = getOrInsertRuntimeFunc(
-        builder, module, rt::entry::kMatmulNT,
-        builder.getFunctionType({strided, strided, strided}, {}),
-        /*cInterface=*/true);
+    auto type = builder.getFunctionType({strided, strided, strided}, {});
     for (linalg::MatmulOp op : matmuls) {
+      // A zero fill just before is sgemm's beta = 0: the output is written
+      // once instead of zeroed and then read back.
+      linalg::FillOp fill = getZeroFillBefore(op);
+      if (fill)
+        fill.erase();
+      func::FuncOp callee = getOrInsertRuntimeFunc(
+          builder, module,
+          fill ? rt::entry::kMatmulNTOverwrite : rt::entry::kMatmulNT, type,
+          /*cInterface=*/true);
       builder.setInsertionPoint(op);
       SmallVector<Value> args;
       for (Value operand : op->getOperands())

@@ -11,9 +11,10 @@
 #include <cstdlib>
 #include <mutex>
 
-extern "C" void _mlir_ciface_tp_rt_matmul_nt(StridedMemRefType<float, 2> *x,
-                                             StridedMemRefType<float, 2> *w,
-                                             StridedMemRefType<float, 2> *y) {
+/// y = x w^T + beta y with sgemm.
+static void matmulNT(StridedMemRefType<float, 2> *x,
+                     StridedMemRefType<float, 2> *w,
+                     StridedMemRefType<float, 2> *y, float beta) {
   int64_t m = x->sizes[0], k = x->sizes[1], n = w->sizes[0];
   if (m == 0 || n == 0)
     return;
@@ -32,13 +33,27 @@ extern "C" void _mlir_ciface_tp_rt_matmul_nt(StridedMemRefType<float, 2> *x,
     std::abort();
   }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f,
-              x->data + x->offset, ld(x), w->data + w->offset, ld(w), 1.0f,
+              x->data + x->offset, ld(x), w->data + w->offset, ld(w), beta,
               y->data + y->offset, ld(y));
 }
 
-std::vector<mlir::tp::rt::RuntimeSymbol>
-mlir::tp::rt::getBLASRuntimeSymbols() {
+extern "C" void _mlir_ciface_tp_rt_matmul_nt(StridedMemRefType<float, 2> *x,
+                                             StridedMemRefType<float, 2> *w,
+                                             StridedMemRefType<float, 2> *y) {
+  matmulNT(x, w, y, 1.0f);
+}
+
+extern "C" void
+_mlir_ciface_tp_rt_matmul_nt_overwrite(StridedMemRefType<float, 2> *x,
+                                       StridedMemRefType<float, 2> *w,
+                                       StridedMemRefType<float, 2> *y) {
+  matmulNT(x, w, y, 0.0f);
+}
+
+std::vector<mlir::tp::rt::RuntimeSymbol> mlir::tp::rt::getBLASRuntimeSymbols() {
   using namespace mlir::tp::rt::entry;
   return {{std::string(kCInterfacePrefix) + kMatmulNT,
-           reinterpret_cast<void *>(&_mlir_ciface_tp_rt_matmul_nt)}};
+           reinterpret_cast<void *>(&_mlir_ciface_tp_rt_matmul_nt)},
+          {std::string(kCInterfacePrefix) + kMatmulNTOverwrite,
+           reinterpret_cast<void *>(&_mlir_ciface_tp_rt_matmul_nt_overwrite)}};
 }

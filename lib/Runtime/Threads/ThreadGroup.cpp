@@ -22,6 +22,7 @@
 #include "tp-mlir/Support/BalancedSplit.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +30,7 @@
 #include <limits>
 #include <mutex>
 #include <pthread.h>
+#include <thread>
 #include <vector>
 
 using namespace mlir::tp;
@@ -88,8 +90,12 @@ private:
 
 class ThreadGroupImpl final : public ThreadGroup {
 public:
-  ThreadGroupImpl(int64_t size, std::chrono::milliseconds timeout)
-      : numRanks(size), timeout(timeout), slots(size) {
+  ThreadGroupImpl(int64_t size, std::chrono::milliseconds timeout,
+                  std::chrono::microseconds spin)
+      : numRanks(size), timeout(timeout), slots(size),
+        spin(size <= static_cast<int64_t>(std::thread::hardware_concurrency())
+                 ? spin
+                 : std::chrono::microseconds(0)) {
     for (int64_t r = 0; r < size; ++r)
       comms.push_back(std::make_unique<ThreadCommunicator>(*this, r));
   }
@@ -106,6 +112,11 @@ public:
   std::string describe() const override {
     return std::to_string(numRanks) + (numRanks == 1 ? " thread" : " threads");
   }
+  ~ThreadGroupImpl() override { stopWorkers(); }
+
+  /// Runs `body` on every rank: ranks 1 to D-1 on threads the group starts
+  /// at its first run and keeps (a run then costs a wake-up, not D thread
+  /// creations), rank 0 on the calling thread.
   bool run(const std::function<void(Communicator &)> &body) override;
   std::string error() const override {
     std::lock_guard<std::mutex> lock(mutex);
@@ -129,11 +140,10 @@ public:
     if (++waiting == numRanks) {
       if (validate)
         validateLocked();
-      waiting = 0;
-      ++currentGeneration;
-      cv.notify_all();
+      release();
       return errorMessage.empty();
     }
+    spinOutside(lock, generation);
     auto deadline = bounded ? std::chrono::steady_clock::now() + timeout
                             : std::chrono::steady_clock::time_point::max();
     while (currentGeneration == generation && errorMessage.empty()) {
@@ -169,11 +179,10 @@ public:
     uint64_t generation = currentGeneration;
     slots[rank].arrivedGeneration = generation + 1;
     if (++waiting == numRanks) {
-      waiting = 0;
-      ++currentGeneration;
-      cv.notify_all();
+      release();
       return;
     }
+    spinOutside(lock, generation);
     cv.wait(lock, [&] { return currentGeneration != generation; });
   }
 
@@ -203,13 +212,40 @@ public:
       comm->calls = 0;
     waiting = 0;
     currentGeneration = 0;
+    released.store(0, std::memory_order_relaxed);
     errorMessage.clear();
+    hasError.store(false, std::memory_order_relaxed);
   }
 
   const int64_t numRanks;
   const std::chrono::milliseconds timeout;
   std::vector<Slot> slots;
+  /// The polling before a wait sleeps; 0 when the ranks outnumber the
+  /// cores, where it would take the core of the rank it waits for.
+  const std::chrono::microseconds spin;
 
+private:
+  /// Starts the threads of ranks 1 to D-1 if they are not running; false
+  /// (with the group's error set) if one cannot be made.
+  bool startWorkers();
+  /// A rank's thread: runs each posted job until the group stops.
+  void serve(int64_t rank);
+  void stopWorkers();
+
+  struct Start {
+    ThreadGroupImpl *group;
+    int64_t rank;
+  };
+  std::vector<pthread_t> workers;
+  std::vector<Start> starts;
+  std::mutex poolMutex;
+  std::condition_variable poolCv, doneCv;
+  const std::function<void(int64_t)> *job = nullptr;
+  uint64_t jobNumber = 0;
+  int64_t running = 0;
+  bool stopping = false;
+
+public:
 private:
   void validateLocked() {
     std::string mismatch = checkCollectiveCalls(
@@ -221,8 +257,44 @@ private:
   void setErrorLocked(std::string message) {
     if (errorMessage.empty())
       errorMessage = std::move(message);
+    hasError.store(true, std::memory_order_release);
     cv.notify_all();
   }
+
+  /// The last rank to arrive lets the others go (under the lock).
+  void release() {
+    waiting = 0;
+    ++currentGeneration;
+    released.store(currentGeneration, std::memory_order_release);
+    cv.notify_all();
+  }
+
+  /// Polls without the lock, for at most `spin`, for generation
+  /// `generation` to end, before the caller sleeps on the condition
+  /// variable (see ThreadGroup::kDefaultSpin). The caller rechecks
+  /// everything under the lock afterwards.
+  void spinOutside(std::unique_lock<std::mutex> &lock, uint64_t generation) {
+    if (spin.count() == 0)
+      return;
+    lock.unlock();
+    auto until = std::chrono::steady_clock::now() + spin;
+    for (int i = 1;; ++i) {
+      if (released.load(std::memory_order_acquire) != generation ||
+          hasError.load(std::memory_order_acquire))
+        break;
+      if (i % 64 == 0 && std::chrono::steady_clock::now() > until)
+        break;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+    lock.lock();
+  }
+
+  /// currentGeneration and whether there is an error, readable without
+  /// the lock while spinning.
+  std::atomic<uint64_t> released{0};
+  std::atomic<bool> hasError{false};
 
   mutable std::mutex mutex;
   std::condition_variable cv;
@@ -360,13 +432,14 @@ std::string ThreadCommunicator::error() const { return group.error(); }
 } // namespace
 
 std::unique_ptr<ThreadGroup>
-ThreadGroup::create(int64_t size, std::chrono::milliseconds timeout) {
-  return std::make_unique<ThreadGroupImpl>(size, timeout);
+ThreadGroup::create(int64_t size, std::chrono::milliseconds timeout,
+                    std::chrono::microseconds spin) {
+  return std::make_unique<ThreadGroupImpl>(size, timeout, spin);
 }
 
 bool ThreadGroupImpl::run(const std::function<void(Communicator &)> &body) {
   reset();
-  auto runRank = [&](int64_t r) {
+  std::function<void(int64_t)> runRank = [&](int64_t r) {
     Communicator &comm = communicator(r);
     Communicator *previous = currentCommunicator();
     setCurrentCommunicator(&comm);
@@ -374,42 +447,80 @@ bool ThreadGroupImpl::run(const std::function<void(Communicator &)> &body) {
     comm.finish();
     setCurrentCommunicator(previous);
   };
-  if (numRanks == 1) {
-    runRank(0);
-    return !failed();
+  if (numRanks > 1 && !startWorkers())
+    return false;
+  // Ranks 1 to D-1 run on the group's threads, rank 0 on the caller's.
+  {
+    std::lock_guard<std::mutex> lock(poolMutex);
+    job = &runRank;
+    running = numRanks - 1;
+    ++jobNumber;
   }
+  poolCv.notify_all();
+  runRank(0);
+  std::unique_lock<std::mutex> lock(poolMutex);
+  doneCv.wait(lock, [&] { return running == 0; });
+  job = nullptr;
+  return !failed();
+}
+
+bool ThreadGroupImpl::startWorkers() {
+  if (!workers.empty())
+    return true;
   // pthreads rather than std::thread: a thread that cannot be made (too many
   // threads, too little memory) is an error of this run, not a terminate.
-  struct Start {
-    const std::function<void(int64_t)> *run;
-    int64_t rank;
-  };
-  std::function<void(int64_t)> run = runRank;
-  std::vector<Start> starts(numRanks);
-  std::vector<pthread_t> threads;
-  threads.reserve(numRanks);
-  for (int64_t r = 0; r < numRanks; ++r) {
-    starts[r] = {&run, r};
+  starts.resize(numRanks);
+  for (int64_t r = 1; r < numRanks; ++r) {
+    starts[r] = {this, r};
     pthread_t thread;
     int rc = pthread_create(
         &thread, nullptr,
         [](void *arg) -> void * {
           auto *start = static_cast<Start *>(arg);
-          (*start->run)(start->rank);
+          start->group->serve(start->rank);
           return nullptr;
         },
         &starts[r]);
     if (rc != 0) {
-      // The ranks that did start fail at their first wait.
       abort("cannot start a thread for rank " + std::to_string(r) + ": " +
             std::strerror(rc));
-      break;
+      stopWorkers();
+      return false;
     }
-    threads.push_back(thread);
+    workers.push_back(thread);
   }
-  for (pthread_t thread : threads)
+  return true;
+}
+
+void ThreadGroupImpl::serve(int64_t rank) {
+  uint64_t seen = 0;
+  while (true) {
+    const std::function<void(int64_t)> *work;
+    {
+      std::unique_lock<std::mutex> lock(poolMutex);
+      poolCv.wait(lock, [&] { return stopping || jobNumber != seen; });
+      if (stopping)
+        return;
+      seen = jobNumber;
+      work = job;
+    }
+    (*work)(rank);
+    std::lock_guard<std::mutex> lock(poolMutex);
+    if (--running == 0)
+      doneCv.notify_all();
+  }
+}
+
+void ThreadGroupImpl::stopWorkers() {
+  {
+    std::lock_guard<std::mutex> lock(poolMutex);
+    stopping = true;
+  }
+  poolCv.notify_all();
+  for (pthread_t thread : workers)
     pthread_join(thread, nullptr);
-  return !failed();
+  workers.clear();
+  stopping = false;
 }
 
 extern "C" int tp_rt_run_on_threads(int64_t numRanks,
