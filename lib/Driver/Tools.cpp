@@ -290,11 +290,13 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
           "--devices {} disagrees with the model's shard.grid of {}; drop "
           "--devices or change the grid",
           options.devices, model->getMeshDevices()));
-    if (isGPUBackend(options.backend) || options.backend == Backend::evaluator)
-      return errors.fail(fmt::format(
-          "a shard program runs on the threads and mpi backends, not on {} "
-          "(its reference is evaluated all the same with --check)",
-          stringifyBackend(options.backend).str()));
+    // The evaluator runs tp's SPMD ops; a converted shard program also
+    // branches on the rank, which only compiled code does.
+    if (options.backend == Backend::evaluator)
+      return errors.fail(
+          "a shard program runs compiled (threads, mpi, gpu, gpu-mpi), not "
+          "on the evaluator backend (its reference is evaluated all the same "
+          "with --check)");
   }
   int64_t devices =
       chooseDevices(options.devices, *model, executor ? executor->size() : 1);
