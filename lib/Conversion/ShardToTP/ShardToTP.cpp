@@ -36,8 +36,21 @@ using namespace mlir::tp;
 namespace {
 
 /// The module's only grid, checked to be 1-D with a static size that tp
-/// can run.
-FailureOr<shard::GridOp> getOnlyGrid(ModuleOp module) {
+/// can run, with its size and name.
+struct OnlyGrid {
+  shard::GridOp op;
+  int64_t numDevices;
+  StringRef name;
+};
+FailureOr<shard::GridOp> getOnlyGridOp(ModuleOp module);
+FailureOr<OnlyGrid> getOnlyGrid(ModuleOp module) {
+  FailureOr<shard::GridOp> grid = getOnlyGridOp(module);
+  if (failed(grid))
+    return failure();
+  return OnlyGrid{*grid, grid->getShape()[0], grid->getSymName()};
+}
+
+FailureOr<shard::GridOp> getOnlyGridOp(ModuleOp module) {
   SmallVector<shard::GridOp> grids(module.getOps<shard::GridOp>());
   if (grids.empty())
     return module.emitError()
@@ -228,20 +241,22 @@ struct PrepareShardForTP
     : public tp::impl::PrepareShardForTPBase<PrepareShardForTP> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    FailureOr<shard::GridOp> grid = getOnlyGrid(module);
+    FailureOr<OnlyGrid> grid = getOnlyGrid(module);
     if (failed(grid))
       return signalPassFailure();
-    int64_t numDevices = grid->getShape()[0];
-    StringRef gridName = grid->getSymName();
+    int64_t numDevices = grid->numDevices;
+    StringRef gridName = grid->name;
     bool ok = true;
     // Every sharding that reaches a tensor, arguments and results included.
     module.walk([&](shard::ShardOp op) {
-      shard::Sharding sharding(op.getSharding());
-      if (!sharding) {
+      // shard::Sharding reads its fields from the defining op, which a
+      // function argument or shard.get_sharding does not have.
+      if (!op.getSharding().getDefiningOp<shard::ShardingOp>()) {
         ok = false;
         op.emitOpError() << "has a sharding that is not a shard.sharding op";
         return;
       }
+      shard::Sharding sharding(op.getSharding());
       if (sharding.getGrid() != gridName) {
         ok = false;
         op.emitOpError() << "uses grid @" << sharding.getGrid()
@@ -281,17 +296,9 @@ struct PrepareShardForTP
                       type, numDevices);
       if (failed(dim))
         return failure();
-      SmallVector<int64_t> offsets, sizes;
-      if (*dim) {
-        int64_t extent = type.getDimSize(**dim);
-        for (int64_t r = 0; r < numDevices; ++r) {
-          offsets.push_back(getShardOffset(extent, numDevices, r));
-          sizes.push_back(getShardSize(extent, numDevices, r));
-        }
-      }
-      fn.setArgAttr(arg.getArgNumber(), TPDialect::kPendingShardAttrName,
-                    ShardAttr::get(fn.getContext(), type.getShape(), *dim,
-                                   offsets, sizes));
+      fn.setArgAttr(
+          arg.getArgNumber(), TPDialect::kPendingShardAttrName,
+          getBalancedShard(fn.getContext(), type.getShape(), *dim, numDevices));
     }
     return success();
   }
@@ -547,11 +554,11 @@ struct ConvertShardToTP
     : public tp::impl::ConvertShardToTPBase<ConvertShardToTP> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    FailureOr<shard::GridOp> grid = getOnlyGrid(module);
+    FailureOr<OnlyGrid> grid = getOnlyGrid(module);
     if (failed(grid))
       return signalPassFailure();
-    int64_t numDevices = grid->getShape()[0];
-    StringRef gridName = grid->getSymName();
+    int64_t numDevices = grid->numDevices;
+    StringRef gridName = grid->name;
     // Everything that cannot be converted is named first, each at its op,
     // so that no failure is the conversion driver's generic one.
     bool ok = true;
@@ -578,7 +585,7 @@ struct ConvertShardToTP
     populateShardToTPConversionPatterns(patterns, numDevices);
     if (failed(applyPartialConversion(module, target, std::move(patterns))))
       return signalPassFailure();
-    grid->erase();
+    grid->op.erase();
   }
 
   /// tp.pending_shard becomes tp.shard, once the local type agrees.

@@ -84,3 +84,12 @@ func.func @split_result(%x: tensor<4x6xf32>) -> tensor<4x6xf32> {
   %b = shard.shard %a to %s annotate_for_users : tensor<4x6xf32>
   return %b : tensor<4x6xf32>
 }
+
+// -----
+
+shard.grid @grid(shape = 2)
+func.func @sharding_argument(%x: tensor<4x6xf32>, %s: !shard.sharding) -> tensor<4x6xf32> {
+  // expected-error @below {{has a sharding that is not a shard.sharding op}}
+  %a = shard.shard %x to %s annotate_for_users : tensor<4x6xf32>
+  return %a : tensor<4x6xf32>
+}

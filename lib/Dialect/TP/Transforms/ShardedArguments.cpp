@@ -14,16 +14,9 @@ using namespace mlir::tp;
 ShardAttr mlir::tp::splitArgument(BlockArgument arg, std::optional<int64_t> dim,
                                   int64_t numDevices) {
   auto full = cast<RankedTensorType>(arg.getType());
-  SmallVector<int64_t> offsets, sizes;
-  if (dim) {
-    int64_t extent = full.getDimSize(*dim);
-    for (int64_t r = 0; r < numDevices; ++r) {
-      offsets.push_back(getShardOffset(extent, numDevices, r));
-      sizes.push_back(getShardSize(extent, numDevices, r));
-    }
+  if (dim)
     arg.setType(getLocalType(full, *dim, numDevices));
-  }
-  return ShardAttr::get(arg.getContext(), full.getShape(), dim, offsets, sizes);
+  return getBalancedShard(arg.getContext(), full.getShape(), dim, numDevices);
 }
 
 void mlir::tp::setManifest(FunctionOpInterface fn,

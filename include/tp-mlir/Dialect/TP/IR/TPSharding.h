@@ -11,9 +11,12 @@
 
 #include "tp-mlir/Support/BalancedSplit.h"
 
+#include "tp-mlir/Dialect/TP/IR/TPAttrs.h"
+
 #include "mlir/IR/BuiltinTypes.h"
 
 #include <cstdint>
+#include <optional>
 
 namespace mlir::tp {
 
@@ -24,6 +27,11 @@ int64_t getLocalDimSize(int64_t size, int64_t numDevices);
 /// `full` with dimension `dim` replaced by its local extent.
 RankedTensorType getLocalType(RankedTensorType full, int64_t dim,
                               int64_t numDevices);
+
+/// The manifest entry of a tensor of `shape` split along `dim` (replicated
+/// without one) over `numDevices` under the balanced rule.
+ShardAttr getBalancedShard(MLIRContext *context, ArrayRef<int64_t> shape,
+                           std::optional<int64_t> dim, int64_t numDevices);
 
 } // namespace mlir::tp
 
