@@ -76,8 +76,10 @@ void mlir::tp::addTPToLLVMPipeline(OpPassManager &pm,
     pm.addPass(createInsertProfileTimers());
   pm.addPass(createConvertTPToLinalg());
   pm.addPass(createConvertTPToRuntime());
+  // No CSE here: it would merge every layer's zero-filled matmul init of
+  // one shape into one tensor, which bufferization then copies into each
+  // layer's output, where each could be written once (beta = 0).
   pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
   bool codegen = options.matmul == MatmulLowering::codegen;
   if (codegen)
     pm.addPass(createTileMatmuls());
@@ -89,6 +91,11 @@ void mlir::tp::addTPToLLVMPipeline(OpPassManager &pm,
     pm.addPass(createMatmulToBLAS());
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
+  // The deallocation pipeline frees every buffer at the end of its block:
+  // a chain would hold every layer's activations until it returns, and
+  // each segment below would pass them all on.
+  pm.addNestedPass<func::FuncOp>(
+      bufferization::createOptimizeAllocationLivenessPass());
 
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   // Functions of bounded size keep LLVM's time linear in depth.

@@ -16,10 +16,10 @@
 // BLAS-DAG: llvm.func @erff(f32) -> f32
 // SGEMM-COUNT-2: llvm.call @tp_rt_matmul_nt_overwrite(
 // CODEGEN-NOT: tp_rt_matmul_nt
-// CODEGEN: llvm.func @pair(
-// CODEGEN: llvm.fmul
-// CODEGEN: llvm.call @tp_rt_all_reduce(
-// PROFILE: llvm.func @pair({{.*}} attributes {llvm.emit_c_interface, tp.profile = ["compute {{.*}}tp-to-llvm-pipeline.mlir:{{[0-9]+}}", "compute {{.*}}tp-to-llvm-pipeline.mlir:{{[0-9]+}}", "communication {{.*}}tp-to-llvm-pipeline.mlir:{{[0-9]+}}", "compute {{.*}}tp-to-llvm-pipeline.mlir:{{[0-9]+}}"], tp.spmd}
+// CODEGEN-DAG: llvm.func @_mlir_ciface_pair(
+// CODEGEN-DAG: llvm.fmul
+// CODEGEN-DAG: llvm.call @tp_rt_all_reduce(
+// PROFILE: llvm.func @pair.packed({{.*}} attributes {tp.profile = ["compute {{.*}}tp-to-llvm-pipeline.mlir:{{[0-9]+}}", "compute {{.*}}tp-to-llvm-pipeline.mlir:{{[0-9]+}}", "communication {{.*}}tp-to-llvm-pipeline.mlir:{{[0-9]+}}", "compute {{.*}}tp-to-llvm-pipeline.mlir:{{[0-9]+}}"], tp.spmd}
 // PROFILE-COUNT-4: llvm.call @tp_rt_timer_begin
 // TIMERS-LABEL: func.func @pair
 // TIMERS: %[[ID0:.*]] = arith.constant 0 : i64

@@ -135,6 +135,9 @@ protected:
 
   std::unique_ptr<ExecutionEngine> engine;
   void (*function)(void **) = nullptr;
+  /// The entry that takes the result's and the arguments' descriptors as
+  /// one array, where the lowering made one (rt::entry::kPackedSuffix).
+  void (*arrayFunction)(void **) = nullptr;
   int64_t numDevices = 1;
   unsigned numArgs = 0;
   SmallVector<SmallVector<int64_t>> argShapes;

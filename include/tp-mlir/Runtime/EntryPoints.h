@@ -18,6 +18,10 @@
 namespace mlir::tp::rt::entry {
 
 inline constexpr const char kCInterfacePrefix[] = "_mlir_ciface_";
+/// void (void **args): a cut entry function (tp-outline-segments) that takes
+/// an array of pointers to the result's descriptor, then to each argument's.
+/// Its symbol is the function's name with this suffix.
+inline constexpr const char kPackedSuffix[] = ".packed";
 
 /// int64_t (): the calling thread's rank.
 inline constexpr const char kRank[] = "tp_rt_rank";

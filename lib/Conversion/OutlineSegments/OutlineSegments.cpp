@@ -7,7 +7,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "tp-mlir/Conversion/Passes.h"
+#include "tp-mlir/Runtime/EntryPoints.h"
 
+#include "mlir/Conversion/LLVMCommon/TypeConverter.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/SetVector.h"
@@ -26,8 +29,12 @@ namespace {
 /// lower to plain LLVM arguments and results; an unranked memref's
 /// descriptor lives on the stack of the function that made it.
 bool canCross(Type type) {
-  return isa<MemRefType, IndexType, IntegerType, FloatType>(type);
+  return isa<MemRefType, IndexType, IntegerType, FloatType,
+             LLVM::LLVMPointerType>(type);
 }
+
+using rt::entry::kCInterfacePrefix;
+using rt::entry::kPackedSuffix;
 
 /// What stays in the function besides constants (which are cloned into
 /// every segment that uses them): the terminator, and stack allocations,
@@ -38,22 +45,30 @@ bool staysOutside(Operation &op) {
 
 /// Moves `ops` (consecutive in their block, in order) into a new private
 /// function placed after `after`, calls it where the last of them was, and
-/// returns it.
-func::FuncOp outline(ArrayRef<Operation *> ops, func::FuncOp parent,
-                     Operation *after, StringRef name, SymbolTable &symbols) {
+/// returns it and the call. Constants, and the ops in `cloned`, are cloned
+/// into the function where it uses them, and their operands captured
+/// instead.
+std::pair<func::FuncOp, func::CallOp>
+outline(ArrayRef<Operation *> ops, func::FuncOp parent, Operation *after,
+        StringRef name, SymbolTable &symbols,
+        const llvm::SmallPtrSetImpl<Operation *> &cloned, bool optimize) {
   llvm::SmallPtrSet<Operation *, 32> inside(ops.begin(), ops.end());
   // Arguments: values from outside the segment (constants are cloned in);
   // results: values of the segment used after it.
   llvm::SetVector<Value> captured;
-  SmallVector<Operation *> constants;
+  SmallVector<Operation *> constants; // in order, operands first
   llvm::SmallPtrSet<Operation *, 8> seenConstants;
-  auto capture = [&](Value value) {
+  std::function<void(Value)> capture = [&](Value value) {
     Operation *def = value.getDefiningOp();
     if (def && inside.contains(def))
       return;
-    if (def && def->hasTrait<OpTrait::ConstantLike>()) {
-      if (seenConstants.insert(def).second)
+    if (def &&
+        (def->hasTrait<OpTrait::ConstantLike>() || cloned.contains(def))) {
+      if (seenConstants.insert(def).second) {
+        for (Value operand : def->getOperands())
+          capture(operand);
         constants.push_back(def);
+      }
       return;
     }
     captured.insert(value);
@@ -85,8 +100,10 @@ func::FuncOp outline(ArrayRef<Operation *> ops, func::FuncOp parent,
   auto fn = func::FuncOp::create(builder, loc, name, type);
   fn.setPrivate();
   // LLVM would inline a private function called once straight back.
-  fn->setAttr("passthrough",
-              builder.getArrayAttr({builder.getStringAttr("noinline")}));
+  SmallVector<Attribute> passthrough{builder.getStringAttr("noinline")};
+  if (!optimize)
+    passthrough.push_back(builder.getStringAttr("optnone"));
+  fn->setAttr("passthrough", builder.getArrayAttr(passthrough));
   symbols.insert(fn);
 
   Block *body = fn.addEntryBlock();
@@ -109,7 +126,7 @@ func::FuncOp outline(ArrayRef<Operation *> ops, func::FuncOp parent,
     result.replaceAllUsesWith(replacement);
   for (Operation *op : llvm::reverse(ops))
     op->erase();
-  return fn;
+  return {fn, call};
 }
 
 struct OutlineSegments : public tp::impl::OutlineSegmentsBase<OutlineSegments> {
@@ -122,13 +139,178 @@ struct OutlineSegments : public tp::impl::OutlineSegmentsBase<OutlineSegments> {
     for (func::FuncOp fn : functions) {
       if (fn.isExternal() || !fn.getBody().hasOneBlock())
         continue;
-      SmallVector<SmallVector<Operation *>> segments =
-          findSegments(fn.getBody().front());
-      Operation *after = fn;
+      Block &block = fn.getBody().front();
+      if (static_cast<int64_t>(block.getOperations().size()) <= segmentOps)
+        continue;
+      shareLoops(fn, symbols);
+      SmallVector<SmallVector<Operation *>> segments = findSegments(block);
+      if (segments.empty())
+        continue;
+      std::string prefix = (fn.getName() + ".part").str();
+      llvm::SmallPtrSet<Operation *, 32> cloned;
+      // `fn` may be erased: only `top` from here on.
+      func::FuncOp top = forwardDescriptors(fn, symbols, cloned);
+      Operation *after = top;
       for (auto [index, segment] : llvm::enumerate(segments))
-        after = outline(segment, fn, after,
-                        (fn.getName() + ".part" + Twine(index)).str(), symbols);
+        after = outline(segment, top, after, prefix + std::to_string(index),
+                        symbols, cloned, /*optimize=*/false)
+                    .first;
+      // Descriptor loads that no op left in the function uses.
+      for (Operation &op :
+           llvm::make_early_inc_range(llvm::reverse(top.getBody().front())))
+        if (cloned.contains(&op) && op.use_empty())
+          op.erase();
     }
+  }
+
+  /// Moves each top-level op of `fn` that holds regions (a loop nest: a
+  /// layer's epilogue, a fill, a copy) into a function of its own, and
+  /// calls one function for every nest that is the same op for op, values
+  /// from outside aside. A chain repeats a few kinds of layer, so LLVM
+  /// optimizes and vectorizes each kind of loop once, not once per layer;
+  /// the price is one call per nest.
+  void shareLoops(func::FuncOp fn, SymbolTable &symbols) {
+    llvm::StringMap<func::FuncOp> byBody;
+    SmallVector<Operation *> nests;
+    for (Operation &op : fn.getBody().front())
+      if (op.getNumRegions() > 0 && !staysOutside(op) &&
+          op.getNumResults() == 0)
+        nests.push_back(&op);
+    llvm::SmallPtrSet<Operation *, 1> none;
+    Operation *after = fn;
+    for (Operation *nest : nests) {
+      std::string name = (fn.getName() + ".loop" + Twine(byBody.size())).str();
+      auto [outlined, call] = outline({nest}, fn, after, name, symbols, none,
+                                      /*optimize=*/true);
+      // The function, printed without its name (or locations), says what
+      // it does.
+      std::string body;
+      llvm::raw_string_ostream os(body);
+      outlined.print(os, OpPrintingFlags().useLocalScope());
+      size_t at = body.find("@" + name + "(");
+      if (at != std::string::npos)
+        body.erase(at + 1, name.size());
+      auto [it, inserted] = byBody.try_emplace(body, outlined);
+      if (inserted) {
+        after = outlined;
+        continue;
+      }
+      // An identical function exists: call it instead.
+      call.setCallee(it->second.getSymName());
+      symbols.erase(outlined);
+    }
+  }
+
+  /// Replaces the public function `fn`, marked for the C interface, with
+  /// two functions:
+  /// - `<fn>.packed(ptr args)`, the body: `args` is an array of pointers,
+  ///   to the result's descriptor first (if `fn` returns a memref), then
+  ///   to each argument's descriptor. The descriptors are loaded at the
+  ///   top of the body, and those loads are added to `cloned`, so that
+  ///   each segment loads the descriptors it uses from `args`, and the
+  ///   body passes segments one pointer, not every field of every
+  ///   argument (seven words for a matrix).
+  /// - `_mlir_ciface_<fn>`, the C interface MLIR's own wrapper would have
+  ///   made (the result's pointer, then one per argument), which fills the
+  ///   array and calls the body.
+  /// Otherwise a function of depth L reads and passes on some 14 L words
+  /// in one block, and so do MLIR's packed wrapper and the C interface,
+  /// in one call each: LLVM's instruction selection and schedulers take
+  /// superlinear time over such blocks. A host can call the body with an
+  /// array it fills itself, and compile neither wrapper.
+  /// Returns the function to cut: the body, or `fn` where the interface is
+  /// not wanted or not plain (several results, an argument or result that
+  /// is not a ranked memref, callers inside the module).
+  func::FuncOp forwardDescriptors(func::FuncOp fn, SymbolTable &symbols,
+                                  llvm::SmallPtrSetImpl<Operation *> &cloned) {
+    MLIRContext *context = fn.getContext();
+    std::string interfaceName = (kCInterfacePrefix + fn.getName()).str();
+    std::string bodyName = (fn.getName() + kPackedSuffix).str();
+    auto isMemRef = [](Type t) { return isa<MemRefType>(t); };
+    if (!fn->hasAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName()) ||
+        !fn.isPublic() || fn.getNumResults() > 1 ||
+        !llvm::all_of(fn.getResultTypes(), isMemRef) ||
+        !llvm::all_of(fn.getArgumentTypes(), isMemRef) ||
+        !SymbolTable::symbolKnownUseEmpty(fn, getOperation()) ||
+        symbols.lookup(interfaceName) || symbols.lookup(bodyName))
+      return fn;
+    LLVMTypeConverter converter(context);
+    for (Type type :
+         llvm::concat<const Type>(fn.getArgumentTypes(), fn.getResultTypes()))
+      if (!converter.convertType(type))
+        return fn;
+
+    auto pointer = LLVM::LLVMPointerType::get(context);
+    bool returnsMemRef = fn.getNumResults() == 1;
+    unsigned slots = returnsMemRef + fn.getNumArguments();
+    OpBuilder builder(context);
+    builder.setInsertionPoint(fn);
+    Location loc = fn.getLoc();
+
+    // The body.
+    auto top = func::FuncOp::create(builder, loc, bodyName,
+                                    FunctionType::get(context, {pointer}, {}));
+    for (NamedAttribute attr : fn->getDiscardableAttrs())
+      if (attr.getName() != LLVM::LLVMDialect::getEmitCWrapperAttrName())
+        top->setAttr(attr.getName(), attr.getValue());
+    Block *body = top.addEntryBlock();
+    Value args = body->getArgument(0);
+    builder.setInsertionPointToStart(body);
+    // The pointer in slot `index` of `args`.
+    auto slot = [&](unsigned index) {
+      auto address = LLVM::GEPOp::create(builder, loc, pointer, pointer, args,
+                                         ArrayRef<LLVM::GEPArg>{index});
+      auto load = LLVM::LoadOp::create(builder, loc, pointer, address);
+      cloned.insert(address);
+      cloned.insert(load);
+      return load.getResult();
+    };
+    Block &old = fn.getBody().front();
+    for (auto [index, arg] : llvm::enumerate(old.getArguments())) {
+      auto load = LLVM::LoadOp::create(builder, loc,
+                                       converter.convertType(arg.getType()),
+                                       slot(index + returnsMemRef));
+      auto cast = UnrealizedConversionCastOp::create(
+          builder, loc, TypeRange{arg.getType()}, ValueRange{load});
+      cloned.insert(load);
+      cloned.insert(cast);
+      arg.replaceAllUsesWith(cast.getResult(0));
+    }
+    body->getOperations().splice(body->end(), old.getOperations());
+    auto ret = cast<func::ReturnOp>(body->getTerminator());
+    if (returnsMemRef) {
+      builder.setInsertionPoint(ret);
+      Value result = ret.getOperand(0);
+      auto descriptor = UnrealizedConversionCastOp::create(
+          builder, loc, TypeRange{converter.convertType(result.getType())},
+          ValueRange{result});
+      LLVM::StoreOp::create(builder, loc, descriptor.getResult(0), slot(0));
+      ret->setOperands({});
+    }
+
+    // The C interface.
+    builder.setInsertionPointAfter(top);
+    auto wrapper = func::FuncOp::create(
+        builder, loc, interfaceName,
+        FunctionType::get(context, SmallVector<Type>(slots, pointer), {}));
+    Block *entry = wrapper.addEntryBlock();
+    builder.setInsertionPointToStart(entry);
+    auto one = LLVM::ConstantOp::create(builder, loc, builder.getI64Type(),
+                                        builder.getI64IntegerAttr(1));
+    auto arrayType = LLVM::LLVMArrayType::get(pointer, slots);
+    Value array = LLVM::AllocaOp::create(builder, loc, pointer, arrayType, one);
+    for (unsigned i = 0; i < slots; ++i) {
+      auto address = LLVM::GEPOp::create(builder, loc, pointer, pointer, array,
+                                         ArrayRef<LLVM::GEPArg>{i});
+      LLVM::StoreOp::create(builder, loc, entry->getArgument(i), address);
+    }
+    func::CallOp::create(builder, loc, top, ValueRange{array});
+    func::ReturnOp::create(builder, loc);
+
+    symbols.erase(fn);
+    symbols.insert(top);
+    symbols.insert(wrapper);
+    return top;
   }
 
   /// Runs of about `segmentOps` top-level ops of `block`, cut where no
