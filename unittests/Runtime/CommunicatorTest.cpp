@@ -133,6 +133,41 @@ TEST_P(CollectiveTest, AllReduceEveryKind) {
   }
 }
 
+// Results of 4 MiB and more are written with non-temporal stores on
+// threads: an odd count, and outputs one float off alignment.
+TEST_P(CollectiveTest, LargeResultsPastTheCache) {
+  int64_t size = GetParam();
+  const int64_t count = (int64_t(4) << 20) / 4 + 3;
+  for (Reduction op : {Reduction::Sum, Reduction::Max}) {
+    runRanks(size, [&](Communicator &comm) {
+      int64_t r = comm.rank();
+      std::vector<float> in(count), storage(count + 1, 0.0f);
+      for (int64_t i = 0; i < count; ++i)
+        in[i] = float((i * 7 + r * 13) % 1001);
+      float *out = storage.data() + 1;
+      comm.allReduce(in.data(), out, count, op);
+      for (int64_t i = 0; i < count; ++i)
+        ASSERT_EQ(out[i], reduceInOrder(op, size,
+                                        [&](int64_t q) {
+                                          return float((i * 7 + q * 13) % 1001);
+                                        }))
+            << stringifyReduction(op) << " i " << i << " rank " << r;
+    });
+  }
+  runRanks(size, [&](Communicator &comm) {
+    int64_t r = comm.rank();
+    int64_t extent = getShardSize(count, size, r);
+    std::vector<float> in(extent), storage(count + 1, -1.0f);
+    for (int64_t i = 0; i < extent; ++i)
+      in[i] = valueOf(r, i);
+    float *out = storage.data() + 1;
+    comm.allGather(in.data(), out, 1, extent, 1);
+    for (int64_t q = 0, j = 0; q < size; ++q)
+      for (int64_t i = 0; i < getShardSize(count, size, q); ++i, ++j)
+        ASSERT_EQ(out[j], valueOf(q, i)) << "rank " << r << " j " << j;
+  });
+}
+
 TEST_P(CollectiveTest, AllReduceInPlace) {
   int64_t size = GetParam();
   runRanks(size, [&](Communicator &comm) {

@@ -33,11 +33,48 @@
 #include <thread>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 using namespace mlir::tp;
 using namespace mlir::tp::rt;
 
 namespace {
 using Op = CollectiveOp;
+
+/// Outputs at least this large (per rank) are written with non-temporal
+/// stores: they would not stay in cache anyway, and a plain store first
+/// reads each line it writes. Below it, the next layer finds them in cache.
+constexpr int64_t kStreamBytes = int64_t(4) << 20;
+
+/// Copies `n` floats from `src` to `dst`, with non-temporal stores where
+/// `stream` and the host has them; streamFence() must follow before other
+/// threads read `dst`.
+void copyOut(float *dst, const float *src, int64_t n, bool stream) {
+#if defined(__SSE2__)
+  if (stream) {
+    int64_t i = 0;
+    for (; i < n && reinterpret_cast<uintptr_t>(dst + i) % 16; ++i)
+      dst[i] = src[i];
+    for (; i + 4 <= n; i += 4)
+      _mm_stream_ps(dst + i, _mm_loadu_ps(src + i));
+    for (; i < n; ++i)
+      dst[i] = src[i];
+    return;
+  }
+#endif
+  if (n)
+    std::memcpy(dst, src, sizeof(float) * n);
+}
+
+/// Orders this thread's non-temporal stores before what follows (the
+/// barrier that lets other ranks read them).
+void streamFence() {
+#if defined(__SSE2__)
+  _mm_sfence();
+#endif
+}
 
 /// What one rank published for its current call.
 struct Slot : CollectiveCall {
@@ -334,15 +371,16 @@ void ThreadCommunicator::allGather(const float *in, float *out, int64_t outer,
   int64_t total = 0;
   for (const Slot &s : group.slots)
     total += s.b;
+  bool stream = int64_t(sizeof(float)) * outer * total * inner >= kStreamBytes;
   int64_t offset = 0;
   for (const Slot &s : group.slots) {
-    size_t bytes = sizeof(float) * s.b * inner;
-    if (bytes)
-      for (int64_t o = 0; o < outer; ++o)
-        std::memcpy(out + (o * total + offset) * inner, s.in + o * s.b * inner,
-                    bytes);
+    for (int64_t o = 0; o < outer; ++o)
+      copyOut(out + (o * total + offset) * inner, s.in + o * s.b * inner,
+              s.b * inner, stream);
     offset += s.b;
   }
+  if (stream)
+    streamFence();
   leave();
 }
 
@@ -356,16 +394,19 @@ void ThreadCommunicator::allReduce(const float *in, float *out, int64_t count,
   int64_t size = group.numRanks;
   int64_t begin = getShardOffset(count, size, myRank);
   int64_t end = begin + getShardSize(count, size, myRank);
+  bool stream = int64_t(sizeof(float)) * count >= kStreamBytes;
   constexpr int64_t kChunk = 4096;
-  float acc[kChunk];
+  alignas(16) float acc[kChunk];
   for (int64_t i = begin; i < end; i += kChunk) {
     int64_t n = std::min(kChunk, end - i);
     std::memcpy(acc, group.slots[0].in + i, sizeof(float) * n);
     for (int64_t q = 1; q < size; ++q)
       combineInto(op, acc, group.slots[q].in + i, n);
     for (int64_t q = 0; q < size; ++q)
-      std::memcpy(group.slots[q].out + i, acc, sizeof(float) * n);
+      copyOut(group.slots[q].out + i, acc, n, stream);
   }
+  if (stream)
+    streamFence();
   leave();
 }
 
