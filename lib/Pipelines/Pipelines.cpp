@@ -70,6 +70,22 @@ void mlir::tp::addTPPartitionPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 }
 
+/// Upstream's buffer deallocation pipeline
+/// (bufferization::buildBufferDeallocationPipeline), with
+/// tp-split-fresh-deallocs before the simplification, whose pairwise alias
+/// checks are quadratic in the buffers of a function's final dealloc.
+static void addDeallocationPasses(OpPassManager &pm) {
+  pm.addPass(memref::createExpandReallocPass({/*emitDeallocs=*/false}));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(bufferization::createOwnershipBasedBufferDeallocationPass());
+  pm.addPass(createSplitFreshDeallocs());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(bufferization::createBufferDeallocationSimplificationPass());
+  pm.addPass(bufferization::createLowerDeallocationsPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
 void mlir::tp::addTPToLLVMPipeline(OpPassManager &pm,
                                    const TPToLLVMOptions &options) {
   if (options.profile)
@@ -89,7 +105,7 @@ void mlir::tp::addTPToLLVMPipeline(OpPassManager &pm,
     pm.addPass(createLowerMatmulVectors());
   else
     pm.addPass(createMatmulToBLAS());
-  bufferization::buildBufferDeallocationPipeline(pm);
+  addDeallocationPasses(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
   // The deallocation pipeline frees every buffer at the end of its block:
   // a chain would hold every layer's activations until it returns, and
