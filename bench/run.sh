@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # The benchmark command: builds tp-mlir with bench/ and runs, in one go,
+#   - the machine's FP32 FMA peak on 1 and 2 cores, the ceiling for the rest;
 #   - the local GEMM against OpenBLAS cblas_sgemm at 1 thread;
 #   - the two chains (4 x 4096 at batch 1024, 8 x 1024 at batch 256, bias and
 #     ReLU) on tp-mlir D = 1 and 2 (every strategy), OpenBLAS, oneDNN,
 #     PyTorch (Debian's python3-torch) and JAX/XLA (PyPI, in bench/.venv)
 #     at 1 and 2 threads;
-#   - threads all_reduce and all_gather bandwidth on 16 MiB against memcpy.
+#   - threads all_reduce and all_gather bandwidth on 16 MiB against memcpy,
+#     and the latency of a 4 KiB all_reduce;
 #   - D=2 against D=1 and against oneDNN at 2 threads, interleaved round by
 #     round in one process so that outside load hits all alike;
 #   - the MPI backend (bench/mpi.sh): both chains on MPI D = 2 against
 #     threads D = 2 and D = 1, its collectives against MPI's called
-#     directly, and peak memory per process at D = 1, 2 and 4.
+#     directly, and peak memory per process at D = 1, 2 and 4;
+#   - compile time against depth (bench/partition-compile-time.sh): tp-opt's
+#     partitioning up to 10,000 layers, and tp-run's full compile up to
+#     1,000.
 # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE pin OpenBLAS to a slow kernel on some
 # machines; they are unset for every run here, and only here. oneDNN's OpenMP
 # threads would otherwise keep spinning after each inner product and steal a
@@ -44,6 +49,8 @@ echo "# tp-mlir benchmarks"
 echo
 echo "date: $(date -u +%Y-%m-%d), machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo
+build/bin/tp-bench peak
+echo
 build/bin/tp-bench gemm
 echo
 for t in 1 2; do
@@ -57,3 +64,5 @@ echo
 build/bin/tp-bench collectives
 echo
 bash bench/mpi.sh
+echo
+bash bench/partition-compile-time.sh

@@ -4,6 +4,7 @@
 //   tp-bench chain --threads T    the two benchmark chains at T threads/devices
 //   tp-bench ratios               D=2 / D=1 and D=2 / oneDNN, interleaved
 //   tp-bench collectives          threads all_reduce / all_gather vs memcpy
+//   tp-bench peak                 the machine's FP32 FMA peak, 1 and 2 cores
 //   mpirun -np 2 tp-bench mpi-chains
 //                                 the chains on MPI D=2 against threads D=2
 //                                 and D=1, interleaved
@@ -35,6 +36,9 @@
 #include <mpi.h>
 #endif
 #include <fmt/format.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -43,6 +47,7 @@
 #include <memory>
 #include <omp.h>
 #include <optional>
+#include <thread>
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -582,6 +587,69 @@ void mpiCollectives() {
     fmt::print(stderr, "tp-bench: {}\n", group.error());
 }
 #endif // TP_ENABLE_MPI
+#if defined(__x86_64__)
+/// FLOPs of `iterations` rounds of 12 independent 8-wide FMA chains: enough
+/// chains to cover the FMA latency on two pipes, so the loop runs at the
+/// core's FMA throughput.
+__attribute__((target("avx2,fma"))) double fmaChains(int64_t iterations) {
+  __m256 acc[12];
+  for (int k = 0; k < 12; ++k)
+    acc[k] = _mm256_set1_ps(0.001f * k);
+  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
+  for (int64_t i = 0; i < iterations; ++i)
+    for (int k = 0; k < 12; ++k)
+      acc[k] = _mm256_fmadd_ps(acc[k], a, b);
+  // Keep the result alive.
+  __m256 sum = acc[0];
+  for (int k = 1; k < 12; ++k)
+    sum = _mm256_add_ps(sum, acc[k]);
+  alignas(32) float out[8];
+  _mm256_store_ps(out, sum);
+  volatile float sink = out[0];
+  (void)sink;
+  return double(iterations) * 12 * 8 * 2;
+}
+#endif
+
+/// The FP32 FMA peak of 1 and 2 cores, measured: the ceiling that the GEMM
+/// and chain figures are read against.
+void peak() {
+#if defined(__x86_64__)
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
+    fmt::print("## FP32 peak\n\nno AVX2 FMA on this host\n");
+    return;
+  }
+  const int64_t iterations = 200'000'000;
+  fmt::print("## FP32 FMA peak (12 independent AVX2 FMA chains per core)\n\n"
+             "| cores | GFLOP/s |\n|---|---|\n");
+  for (int threads : {1, 2}) {
+    std::vector<double> best(threads, 0);
+    for (int round = 0; round < 3; ++round) {
+      std::vector<std::thread> workers;
+      std::vector<double> gflops(threads);
+      for (int t = 0; t < threads; ++t)
+        workers.emplace_back([&, t] {
+          auto start = std::chrono::steady_clock::now();
+          double flops = fmaChains(iterations / 4);
+          double s = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+          gflops[t] = flops / s / 1e9;
+        });
+      for (std::thread &w : workers)
+        w.join();
+      for (int t = 0; t < threads; ++t)
+        best[t] = std::max(best[t], gflops[t]);
+    }
+    double total = 0;
+    for (double g : best)
+      total += g;
+    fmt::print("| {} | {:.1f} |\n", threads, total);
+  }
+#else
+  fmt::print("## FP32 peak\n\nnot measured on this architecture\n");
+#endif
+}
 } // namespace
 
 int main(int argc, char **argv) {
@@ -599,6 +667,8 @@ int main(int argc, char **argv) {
     ratios(context);
   } else if (what == "collectives") {
     collectives();
+  } else if (what == "peak") {
+    peak();
 #ifdef TP_ENABLE_MPI
   } else if (what == "mpi-chains") {
     mpiChains(context);
@@ -607,7 +677,7 @@ int main(int argc, char **argv) {
 #endif
   } else {
     fmt::print(stderr, "usage: tp-bench gemm | chain --threads T | ratios | "
-                       "collectives | mpi-chains | mpi-collectives\n");
+                       "collectives | peak | mpi-chains | mpi-collectives\n");
     return 1;
   }
   return 0;
