@@ -37,11 +37,17 @@ namespace {
 /// seconds, after one warm-up run: what the machine does when neighbours on
 /// a shared host leave it alone, which is also what a benchmark's best of
 /// several rounds measures.
-template <typename F> double fastestSeconds(F body, double budget = 0.3) {
+///
+/// With `runs`, exactly that many runs, whatever they take: a collective
+/// must be called as many times on every rank, and a time budget that each
+/// rank checks on its own clock would let them disagree under load.
+template <typename F>
+double fastestSeconds(F body, double budget = 0.3, size_t runs = 0) {
   body();
   std::vector<double> times;
   double total = 0;
-  while (times.size() < 3 || (total < budget && times.size() < 200)) {
+  while (runs ? times.size() < runs
+              : times.size() < 3 || (total < budget && times.size() < 200)) {
     auto start = std::chrono::steady_clock::now();
     body();
     double t =
@@ -263,7 +269,7 @@ mlir::tp::calibrateMachine(llvm::raw_ostream &log) {
 
   // all_gather between two thread ranks.
   auto group = rt::ThreadGroup::create(2);
-  auto gather = [&](int64_t floats) {
+  auto gather = [&](int64_t floats, size_t runs) {
     std::vector<std::vector<float>> in(2, std::vector<float>(floats, 1.0f));
     std::vector<std::vector<float>> out(2,
                                         std::vector<float>(2 * floats, 0.0f));
@@ -271,14 +277,15 @@ mlir::tp::calibrateMachine(llvm::raw_ostream &log) {
     bool ok = group->run([&](rt::Communicator &comm) {
       int64_t r = comm.rank();
       double t = fastestSeconds(
-          [&] { comm.allGather(in[r].data(), out[r].data(), 1, floats, 1); });
+          [&] { comm.allGather(in[r].data(), out[r].data(), 1, floats, 1); }, 0,
+          runs);
       if (r == 0)
         seconds = t;
     });
     return ok ? seconds : -1.0;
   };
-  double small = gather(512);     // 4 KiB in all
-  double large = gather(2 << 20); // 16 MiB in all
+  double small = gather(512, 200);    // 4 KiB in all
+  double large = gather(2 << 20, 20); // 16 MiB in all
   if (small <= 0 || large <= 0)
     return llvm::createStringError(std::errc::io_error,
                                    "calibration: the collectives failed: %s",
