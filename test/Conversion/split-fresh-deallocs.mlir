@@ -40,3 +40,30 @@ func.func @kept(%cond: i1, %arg: memref<4xf32>) -> i1 {
   %o = bufferization.dealloc (%c : memref<4xf32>) if (%true) retain (%arg : memref<4xf32>)
   return %o : i1
 }
+
+// -----
+
+// Each buffer is freed right after the last use of it or of a value made
+// from it (here a cast); the base buffer's extraction, which only feeds the
+// dealloc, does not count.
+
+// CHECK-LABEL: func.func @placed(
+// CHECK: %[[A:.*]] = memref.alloc()
+// CHECK-NEXT: %[[C:.*]] = memref.cast %[[A]]
+// CHECK-NEXT: memref.copy %{{.*}}, %[[C]]
+// CHECK-NEXT: memref.dealloc %[[A]]
+// CHECK-NEXT: %[[B:.*]] = memref.alloc()
+// CHECK-NEXT: memref.copy %{{.*}}, %[[B]]
+// CHECK-NEXT: memref.dealloc %[[B]]
+// CHECK-NOT: bufferization.dealloc
+func.func @placed(%x: memref<4xf32>) {
+  %true = arith.constant true
+  %a = memref.alloc() : memref<4xf32>
+  %c = memref.cast %a : memref<4xf32> to memref<?xf32>
+  memref.copy %x, %c : memref<4xf32> to memref<?xf32>
+  %b = memref.alloc() : memref<4xf32>
+  memref.copy %x, %b : memref<4xf32> to memref<4xf32>
+  %base, %offset, %size, %stride = memref.extract_strided_metadata %a : memref<4xf32> -> memref<f32>, index, index, index
+  bufferization.dealloc (%base, %b : memref<f32>, memref<4xf32>) if (%true, %true)
+  return
+}

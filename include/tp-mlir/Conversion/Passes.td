@@ -275,15 +275,20 @@ def SplitFreshDeallocs : Pass<"tp-split-fresh-deallocs"> {
     `buffer-deallocation-simplification`: replaces each
     `bufferization.dealloc` whose buffers are all results of distinct
     `memref.alloc` ops, each under a condition that is constant true, and
-    whose retained values are results of `memref.alloc` too, with one
-    `memref.dealloc` per buffer that is not retained. Distinct allocations
-    never alias, so a retained value is owned exactly when it is one of the
-    buffers; that constant replaces the op's result. Any other dealloc is
-    left to the upstream passes.
+    whose retained values are results of `memref.alloc` too (a buffer may
+    be an allocation's base buffer, from `memref.extract_strided_metadata`;
+    buffers under a constant false condition are ignored), with one
+    `memref.dealloc` per allocation that is not retained, placed right
+    after the last op of the block that uses it or any memref made from it.
+    Distinct allocations never alias, so a retained value is owned exactly
+    when it is one of the buffers; that constant replaces the op's result.
+    Any other dealloc is left to the upstream passes.
 
-    A chain's function ends with one dealloc of every buffer it made, and
-    the simplification pass checks those buffers pair by pair: at 10,000
-    layers, minutes. This pass decides the common case in one pass.
+    A chain's function ends with one dealloc of every buffer it made;
+    `buffer-deallocation-simplification` checks those buffers pair by pair
+    and `optimize-allocation-liveness` then moves each dealloc with an alias
+    analysis, both quadratic in depth (2,000 layers: 6.7 and 3.6 s of a
+    25 s lowering). This pass does both for the common case in one pass.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect"];
