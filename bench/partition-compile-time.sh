@@ -6,7 +6,7 @@
 # the pass-only time comes from --mlir-timing.
 #
 # Then the full compile as tp-run does it (partition, lowering to LLVM, LLVM
-# optimization and JIT code generation) for 10 to 1,000 layers on 2
+# optimization and JIT code generation) for 10 to 10,000 layers on 2
 # devices, from tp-run's own "partitioned ... in" and "compiled ... in"
 # lines, and the process's wall time.
 #
@@ -41,7 +41,7 @@ done
 echo
 echo "full compile (tp-run, 2 devices, alternate, batch 4):"
 printf '%-8s %14s %12s %10s %10s\n' layers "partition ms" "compile ms" "wall s" "ms/layer"
-for n in 10 100 1000; do
+for n in 10 100 1000 10000; do
   python3 bench/gen_chain.py "$n" 64 4 > "$tmp/chain$n.mlir"
   start=$(date +%s%N)
   out=$("$build/bin/tp-run" "$tmp/chain$n.mlir" --devices 2 --batch 4)

@@ -14,8 +14,7 @@
 #     threads D = 2 and D = 1, its collectives against MPI's called
 #     directly, and peak memory per process at D = 1, 2 and 4;
 #   - compile time against depth (bench/partition-compile-time.sh): tp-opt's
-#     partitioning up to 10,000 layers, and tp-run's full compile up to
-#     1,000.
+#     partitioning and tp-run's full compile, up to 10,000 layers.
 # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE pin OpenBLAS to a slow kernel on some
 # machines; they are unset for every run here, and only here. oneDNN's OpenMP
 # threads would otherwise keep spinning after each inner product and steal a
