@@ -315,11 +315,10 @@ struct OutlineSegments : public tp::impl::OutlineSegmentsBase<OutlineSegments> {
 
   /// Runs of about `segmentOps` top-level ops of `block`, cut where no
   /// value that cannot cross a call is live and before each op that stays
-  /// outside; none if the block is small, or cannot be cut.
+  /// outside; none if the block cannot be cut. The caller skips blocks of
+  /// no more than `segmentOps` ops.
   SmallVector<SmallVector<Operation *>> findSegments(Block &block) {
     SmallVector<SmallVector<Operation *>> segments;
-    if (static_cast<int64_t>(block.getOperations().size()) <= segmentOps)
-      return segments;
     SmallVector<Operation *> current;
     auto close = [&]() {
       if (current.empty())
