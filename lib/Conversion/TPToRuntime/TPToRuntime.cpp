@@ -378,11 +378,18 @@ struct ConvertTPToRuntimePass
       if (fn.isPublic())
         fn->setAttr("llvm.emit_c_interface", UnitAttr::get(&getContext()));
       // Checkpoint names and manifest entries are the host's business; hosts
-      // read them before lowering, and LLVM has no use for them.
-      for (unsigned i = 0, e = fn.getNumArguments(); i < e; ++i) {
-        fn.removeArgAttr(i, TPDialect::kNameAttrName);
-        fn.removeArgAttr(i, TPDialect::kShardAttrName);
+      // read them before lowering, and LLVM has no use for them. One new
+      // array for all arguments: removing them one argument at a time
+      // rebuilds the array each time, quadratic in the depth.
+      SmallVector<DictionaryAttr> argAttrs;
+      fn.getAllArgAttrs(argAttrs);
+      for (DictionaryAttr &attrs : argAttrs) {
+        NamedAttrList list(attrs);
+        list.erase(TPDialect::kNameAttrName);
+        list.erase(TPDialect::kShardAttrName);
+        attrs = list.getDictionary(&getContext());
       }
+      fn.setAllArgAttrs(argAttrs);
     }
   }
 };
