@@ -37,15 +37,15 @@ func.func @f(%n: index, %a: memref<?xf32>) -> memref<?xf32> {
   return %b : memref<?xf32>
 }
 
-// CHECK: func.func private @f.part0(%{{.*}}: index) -> memref<?xf32> attributes {passthrough = ["noinline", "optnone"]}
+// CHECK: func.func private @f.part0(%{{.*}}: index) -> memref<?xf32> attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline", "optnone"]}
 // CHECK-NEXT: memref.alloc
-// CHECK: func.func private @f.part1(%[[N1:.*]]: index, %[[A1:.*]]: memref<?xf32>, %[[B1:.*]]: memref<?xf32>, %{{.*}}: memref<4xf32>) attributes {passthrough = ["noinline", "optnone"]}
+// CHECK: func.func private @f.part1(%[[N1:.*]]: index, %[[A1:.*]]: memref<?xf32>, %[[B1:.*]]: memref<?xf32>, %{{.*}}: memref<4xf32>) attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline", "optnone"]}
 // CHECK: call @f.loop0(%[[N1]], %[[A1]], %[[B1]])
 // CHECK: memref.store
-// CHECK: func.func private @f.part2() attributes {passthrough = ["noinline", "optnone"]}
+// CHECK: func.func private @f.part2() attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline", "optnone"]}
 // CHECK-NEXT: memref.alloc
 // CHECK-NEXT: memref.dealloc
-// CHECK: func.func private @f.loop0(%{{.*}}: index, %{{.*}}: memref<?xf32>, %{{.*}}: memref<?xf32>) attributes {passthrough = ["noinline"]}
+// CHECK: func.func private @f.loop0(%{{.*}}: index, %{{.*}}: memref<?xf32>, %{{.*}}: memref<?xf32>) attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]}
 // CHECK-DAG: arith.constant 0 : index
 // CHECK-DAG: arith.constant 1 : index
 // CHECK-DAG: arith.constant 1.000000e+00 : f32

@@ -336,7 +336,8 @@ def OutlineSegments : Pass<"tp-outline-segments", "::mlir::ModuleOp"> {
     Option<"segmentOps", "ops", "int64_t", /*default=*/"32",
            "Top-level ops per segment (a function this size is left whole)">
   ];
-  let dependentDialects = ["::mlir::func::FuncDialect"];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::LLVM::LLVMDialect"];
 }
 
 #endif // TP_MLIR_CONVERSION_PASSES_TD

@@ -104,6 +104,11 @@ outline(ArrayRef<Operation *> ops, func::FuncOp parent, Operation *after,
   if (!optimize)
     passthrough.push_back(builder.getStringAttr("optnone"));
   fn->setAttr("passthrough", builder.getArrayAttr(passthrough));
+  // Internal to the module: a JIT makes a packed wrapper for every
+  // external function (compile time for nothing, and LLVM cannot select
+  // one that loads vector<Nxi1> arguments for AVX-512).
+  fn->setAttr("llvm.linkage",
+              LLVM::LinkageAttr::get(context, LLVM::Linkage::Internal));
   symbols.insert(fn);
 
   Block *body = fn.addEntryBlock();
