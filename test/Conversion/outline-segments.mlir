@@ -1,5 +1,7 @@
 // RUN: tp-opt %s --split-input-file --tp-outline-segments=ops=2 | FileCheck %s
 // RUN: tp-opt %s --split-input-file --tp-outline-segments | FileCheck %s --check-prefix=SMALL
+// RUN: tp-opt %s --split-input-file --tp-outline-segments="ops=4 roll-ops=4" | FileCheck %s --check-prefix=ROLL
+// RUN: tp-opt %s --split-input-file --tp-outline-segments="ops=4 roll-ops=0" | FileCheck %s --check-prefix=NOROLL
 
 // With ops=2, the six ops of @f (constants aside) become three segments,
 // each a noinline function that LLVM leaves unoptimized (optnone): values
@@ -135,3 +137,102 @@ func.func @g(%a: memref<4xf32>, %b: memref<4xf32>) -> memref<4xf32>
 }
 
 // SMALL: func.func @g(
+
+// -----
+
+// ROLL-LABEL: func.func @r.packed(
+// ROLL-SAME: %[[ARGS:.*]]: !llvm.ptr)
+
+// Layers 1 to 3 repeat (alloc, call, dealloc) with the next weight and
+// the next id: the first repetition stays, a loop runs the other two,
+// passing the activation on, and its result is what the chain returns.
+
+// The body: each layer's weight from args[4 + (i - 1)], its id 2 + (i - 1).
+// ROLL: func.func private @r.rep0(%[[IV:.*]]: index, %[[P:.*]]: !llvm.ptr, %[[IN:.*]]: memref<4xf32>) -> memref<4xf32> attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline", "optnone"]}
+// ROLL-NEXT: %[[C1:.*]] = arith.constant 1 : index
+// ROLL-NEXT: %[[K:.*]] = arith.subi %[[IV]], %[[C1]] : index
+// ROLL: %[[C4:.*]] = arith.constant 4 : index
+// ROLL-NEXT: %[[SLOT:.*]] = arith.addi %{{.*}}, %[[C4]] : index
+// ROLL: %[[SLOT64:.*]] = arith.index_cast %[[SLOT]] : index to i64
+// ROLL: %[[ADDR:.*]] = llvm.getelementptr %[[P]][%[[SLOT64]]] : (!llvm.ptr, i64) -> !llvm.ptr, !llvm.ptr
+// ROLL: %[[C2:.*]] = arith.constant 2 : index
+// ROLL-NEXT: %[[ID:.*]] = arith.addi %{{.*}}, %[[C2]] : index
+// ROLL: %[[ID64:.*]] = arith.index_cast %[[ID]] : index to i64
+// ROLL: %[[OUT:.*]] = memref.alloc() : memref<4xf32>
+// ROLL-NEXT: call @layer(%[[IN]], %{{.*}}, %[[OUT]], %[[ID64]])
+// ROLL-NEXT: memref.dealloc %[[IN]]
+// ROLL-NEXT: return %[[OUT]]
+// ... and the loop that calls it, in a segment.
+// ROLL: scf.for %[[I:.*]] = %c1 to %c3 step %c1 iter_args(%[[A:.*]] = %{{.*}}) -> (memref<4xf32>) {
+// ROLL-NEXT: %[[NEXT:.*]] = func.call @r.rep0(%[[I]], %{{.*}}, %[[A]])
+// ROLL-NEXT: scf.yield %[[NEXT]] : memref<4xf32>
+
+// NOROLL-LABEL: func.func @r.packed(
+// NOROLL-NOT: scf.for
+// NOROLL-NOT: @r.rep0
+func.func private @layer(memref<4xf32>, memref<4xf32>, memref<4xf32>, i64)
+func.func @r(%x: memref<4xf32>, %w0: memref<4xf32>, %w1: memref<4xf32>,
+             %w2: memref<4xf32>, %w3: memref<4xf32>) -> memref<4xf32>
+    attributes {llvm.emit_c_interface} {
+  %c0 = arith.constant 0 : i64
+  %c1 = arith.constant 1 : i64
+  %c2 = arith.constant 2 : i64
+  %c3 = arith.constant 3 : i64
+  %a0 = memref.alloc() : memref<4xf32>
+  call @layer(%x, %w0, %a0, %c0) : (memref<4xf32>, memref<4xf32>, memref<4xf32>, i64) -> ()
+  %a1 = memref.alloc() : memref<4xf32>
+  call @layer(%a0, %w1, %a1, %c1) : (memref<4xf32>, memref<4xf32>, memref<4xf32>, i64) -> ()
+  memref.dealloc %a0 : memref<4xf32>
+  %a2 = memref.alloc() : memref<4xf32>
+  call @layer(%a1, %w2, %a2, %c2) : (memref<4xf32>, memref<4xf32>, memref<4xf32>, i64) -> ()
+  memref.dealloc %a1 : memref<4xf32>
+  %a3 = memref.alloc() : memref<4xf32>
+  call @layer(%a2, %w3, %a3, %c3) : (memref<4xf32>, memref<4xf32>, memref<4xf32>, i64) -> ()
+  memref.dealloc %a2 : memref<4xf32>
+  return %a3 : memref<4xf32>
+}
+
+// -----
+
+// Layers 1 to 4 repeat, but a statistic of layer 3 is used after them:
+// the loop stops at layer 3 and passes that statistic out; layer 4 stays.
+// ROLL-LABEL: func.func @s.packed(
+// ROLL: %[[P1:.*]]:2 = call @s.part1(
+// ROLL-NEXT: %[[P2:.*]] = call @s.part2(%[[P1]]#0,
+// ROLL-NEXT: call @s.part3(%[[P1]]#1, %[[P2]],
+// ROLL: func.func private @s.part1(
+// ROLL: %[[LOOP:.*]]:2 = scf.for %{{.*}} = %c1 to %c3 step %c1 iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (memref<4xf32>, f32)
+// ROLL-NEXT: func.call @s.rep0(
+// ROLL: return %[[LOOP]]#0, %[[LOOP]]#1
+// ROLL: func.func private @s.part2(
+// ROLL: call @layer2(
+// ROLL: func.func private @s.part3(%[[S:.*]]: f32,
+// ROLL: call @sink(%[[S]])
+func.func private @layer2(memref<4xf32>, memref<4xf32>, memref<4xf32>)
+func.func private @stat(memref<4xf32>) -> f32
+func.func private @sink(f32)
+func.func @s(%x: memref<4xf32>, %w0: memref<4xf32>, %w1: memref<4xf32>,
+             %w2: memref<4xf32>, %w3: memref<4xf32>, %w4: memref<4xf32>)
+    -> memref<4xf32> attributes {llvm.emit_c_interface} {
+  %a0 = memref.alloc() : memref<4xf32>
+  call @layer2(%x, %w0, %a0) : (memref<4xf32>, memref<4xf32>, memref<4xf32>) -> ()
+  %s0 = call @stat(%a0) : (memref<4xf32>) -> f32
+  %a1 = memref.alloc() : memref<4xf32>
+  call @layer2(%a0, %w1, %a1) : (memref<4xf32>, memref<4xf32>, memref<4xf32>) -> ()
+  %s1 = call @stat(%a1) : (memref<4xf32>) -> f32
+  memref.dealloc %a0 : memref<4xf32>
+  %a2 = memref.alloc() : memref<4xf32>
+  call @layer2(%a1, %w2, %a2) : (memref<4xf32>, memref<4xf32>, memref<4xf32>) -> ()
+  %s2 = call @stat(%a2) : (memref<4xf32>) -> f32
+  memref.dealloc %a1 : memref<4xf32>
+  %a3 = memref.alloc() : memref<4xf32>
+  call @layer2(%a2, %w3, %a3) : (memref<4xf32>, memref<4xf32>, memref<4xf32>) -> ()
+  %s3 = call @stat(%a3) : (memref<4xf32>) -> f32
+  memref.dealloc %a2 : memref<4xf32>
+  %a4 = memref.alloc() : memref<4xf32>
+  call @layer2(%a3, %w4, %a4) : (memref<4xf32>, memref<4xf32>, memref<4xf32>) -> ()
+  %s4 = call @stat(%a4) : (memref<4xf32>) -> f32
+  memref.dealloc %a3 : memref<4xf32>
+  call @sink(%s3) : (f32) -> ()
+  return %a4 : memref<4xf32>
+}

@@ -324,6 +324,17 @@ def OutlineSegments : Pass<"tp-outline-segments", "::mlir::ModuleOp"> {
       have made, fills the array and calls it; a JIT host calls the body
       directly.
 
+    - Before the cut, a run of top-level ops that repeats one sequence at
+      least three times (a deep chain's repeated layers), replacing at
+      least `roll-ops` ops, becomes an `scf.for` over the repetitions
+      after the first, each in a `memref.alloca_scope`. Values one
+      repetition passes to the next are the loop's iteration arguments.
+      Each repetition must use the same values from before the run, or
+      descriptors from the packed entry's array at slots a fixed stride
+      apart (each layer's weight and bias), which the loop loads by its
+      induction variable. A chain of repeated layers then compiles like
+      a few layers, however deep.
+
     A chain of L layers is otherwise one function of L layers' worth of
     straight-line code and loops, called, and calling, with some 14 words
     per layer's arguments in one block: LLVM's loop passes, instruction
@@ -334,10 +345,16 @@ def OutlineSegments : Pass<"tp-outline-segments", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"segmentOps", "ops", "int64_t", /*default=*/"32",
-           "Top-level ops per segment (a function this size is left whole)">
+           "Top-level ops per segment (a function this size is left whole)">,
+    Option<"rollOps", "roll-ops", "int64_t", /*default=*/"128",
+           "Fewest top-level ops a loop over repeated layers must replace "
+           "(0: never roll)">
   ];
   let dependentDialects = ["::mlir::func::FuncDialect",
-                           "::mlir::LLVM::LLVMDialect"];
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 #endif // TP_MLIR_CONVERSION_PASSES_TD

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "RollRepeats.h"
 #include "tp-mlir/Conversion/Passes.h"
 #include "tp-mlir/Runtime/EntryPoints.h"
 
@@ -53,6 +54,7 @@ outline(ArrayRef<Operation *> ops, func::FuncOp parent, Operation *after,
         StringRef name, SymbolTable &symbols,
         const llvm::SmallPtrSetImpl<Operation *> &cloned, bool optimize) {
   llvm::SmallPtrSet<Operation *, 32> inside(ops.begin(), ops.end());
+  Block *block = ops.front()->getBlock();
   // Arguments: values from outside the segment (constants are cloned in);
   // results: values of the segment used after it.
   llvm::SetVector<Value> captured;
@@ -84,8 +86,7 @@ outline(ArrayRef<Operation *> ops, func::FuncOp parent, Operation *after,
       capture(value);
     for (Value result : op->getResults())
       if (llvm::any_of(result.getUsers(), [&](Operation *user) {
-            return !inside.contains(
-                parent.getBody().findAncestorOpInRegion(*user));
+            return !inside.contains(block->findAncestorOpInBlock(*user));
           }))
         results.push_back(result);
   }
@@ -148,18 +149,41 @@ struct OutlineSegments : public tp::impl::OutlineSegmentsBase<OutlineSegments> {
       if (static_cast<int64_t>(block.getOperations().size()) <= segmentOps)
         continue;
       shareLoops(fn, symbols);
-      SmallVector<SmallVector<Operation *>> segments = findSegments(block);
+      llvm::SmallPtrSet<Operation *, 32> cloned;
+      SmallVector<SmallVector<Operation *>> segments =
+          findSegments(block, cloned);
       if (segments.empty())
         continue;
-      std::string prefix = (fn.getName() + ".part").str();
-      llvm::SmallPtrSet<Operation *, 32> cloned;
+      std::string name = fn.getName().str();
+      Operation *original = fn;
       // `fn` may be erased: only `top` from here on.
       func::FuncOp top = forwardDescriptors(fn, symbols, cloned);
+      Block &body = top.getBody().front();
+      Value args =
+          top.getOperation() == original ? Value() : body.getArgument(0);
+      SmallVector<scf::ForOp> loops = rollRepeats(body, args, cloned, rollOps);
       Operation *after = top;
-      for (auto [index, segment] : llvm::enumerate(segments))
-        after = outline(segment, top, after, prefix + std::to_string(index),
-                        symbols, cloned, /*optimize=*/false)
+      for (auto [index, loop] : llvm::enumerate(loops)) {
+        // A function of its own: stack allocations in the body are freed
+        // on every return, not when the whole chain returns.
+        SmallVector<Operation *> repetition =
+            llvm::map_to_vector(loop.getBody()->without_terminator(),
+                                [](Operation &op) { return &op; });
+        after = outline(repetition, top, after,
+                        name + ".rep" + std::to_string(index), symbols, cloned,
+                        /*optimize=*/false)
                     .first;
+      }
+      // A loop is one op whose results are ranked memrefs and scalars:
+      // cutting anew finds cuts as before (or none, and the body stays
+      // whole).
+      if (!loops.empty())
+        segments = findSegments(body, cloned);
+      for (auto [index, segment] : llvm::enumerate(segments))
+        after =
+            outline(segment, top, after, name + ".part" + std::to_string(index),
+                    symbols, cloned, /*optimize=*/false)
+                .first;
       // Descriptor loads that no op left in the function uses.
       for (Operation &op :
            llvm::make_early_inc_range(llvm::reverse(top.getBody().front())))
@@ -318,11 +342,13 @@ struct OutlineSegments : public tp::impl::OutlineSegmentsBase<OutlineSegments> {
     return top;
   }
 
-  /// Runs of about `segmentOps` top-level ops of `block`, cut where no
+  /// Runs of about `segmentOps` top-level ops of `block` (constants and
+  /// the descriptor loads in `cloned` aside), cut where no
   /// value that cannot cross a call is live and before each op that stays
   /// outside; none if the block cannot be cut. The caller skips blocks of
   /// no more than `segmentOps` ops.
-  SmallVector<SmallVector<Operation *>> findSegments(Block &block) {
+  SmallVector<SmallVector<Operation *>>
+  findSegments(Block &block, const llvm::SmallPtrSetImpl<Operation *> &cloned) {
     SmallVector<SmallVector<Operation *>> segments;
     SmallVector<Operation *> current;
     auto close = [&]() {
@@ -335,7 +361,7 @@ struct OutlineSegments : public tp::impl::OutlineSegmentsBase<OutlineSegments> {
       return true;
     };
     for (Operation &op : block) {
-      if (op.hasTrait<OpTrait::ConstantLike>())
+      if (op.hasTrait<OpTrait::ConstantLike>() || cloned.contains(&op))
         continue;
       if (staysOutside(op)) {
         // It may use what the segment so far makes.
