@@ -149,16 +149,15 @@ func.func @g(%a: memref<4xf32>, %b: memref<4xf32>) -> memref<4xf32>
 
 // The body: each layer's weight from args[4 + (i - 1)], its id 2 + (i - 1).
 // ROLL: func.func private @r.rep0(%[[IV:.*]]: index, %[[P:.*]]: !llvm.ptr, %[[IN:.*]]: memref<4xf32>) -> memref<4xf32> attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline", "optnone"]}
-// ROLL-NEXT: %[[C1:.*]] = arith.constant 1 : index
-// ROLL-NEXT: %[[K:.*]] = arith.subi %[[IV]], %[[C1]] : index
+// ROLL: %[[OUT:.*]] = memref.alloc() : memref<4xf32>
+// ROLL-NEXT: %[[K:.*]] = arith.subi %[[IV]], %{{.*}} : index
 // ROLL: %[[C4:.*]] = arith.constant 4 : index
 // ROLL-NEXT: %[[SLOT:.*]] = arith.addi %{{.*}}, %[[C4]] : index
-// ROLL: %[[SLOT64:.*]] = arith.index_cast %[[SLOT]] : index to i64
-// ROLL: %[[ADDR:.*]] = llvm.getelementptr %[[P]][%[[SLOT64]]] : (!llvm.ptr, i64) -> !llvm.ptr, !llvm.ptr
+// ROLL-NEXT: %[[SLOT64:.*]] = arith.index_cast %[[SLOT]] : index to i64
+// ROLL-NEXT: llvm.getelementptr %[[P]][%[[SLOT64]]] : (!llvm.ptr, i64) -> !llvm.ptr, !llvm.ptr
 // ROLL: %[[C2:.*]] = arith.constant 2 : index
 // ROLL-NEXT: %[[ID:.*]] = arith.addi %{{.*}}, %[[C2]] : index
-// ROLL: %[[ID64:.*]] = arith.index_cast %[[ID]] : index to i64
-// ROLL: %[[OUT:.*]] = memref.alloc() : memref<4xf32>
+// ROLL-NEXT: %[[ID64:.*]] = arith.index_cast %[[ID]] : index to i64
 // ROLL-NEXT: call @layer(%[[IN]], %{{.*}}, %[[OUT]], %[[ID64]])
 // ROLL-NEXT: memref.dealloc %[[IN]]
 // ROLL-NEXT: return %[[OUT]]
@@ -235,4 +234,171 @@ func.func @s(%x: memref<4xf32>, %w0: memref<4xf32>, %w1: memref<4xf32>,
   memref.dealloc %a3 : memref<4xf32>
   call @sink(%s3) : (f32) -> ()
   return %a4 : memref<4xf32>
+}
+
+// -----
+
+// Layers 1 to 3 use weights w1, w2 and w1 again: the loop covers layers
+// 1 and 2 (slots 3 and 4: the weight's stride is learnt from layers 1
+// and 2); layer 3, after the loop, loads slot 3.
+// ROLL-LABEL: func.func @t.packed(
+// ROLL: func.func private @t.rep0(
+// ROLL: arith.constant 3 : index
+// ROLL: scf.for %{{.*}} = %c1 to %c3 step %c1
+// ROLL: func.func private @t.part1(
+// ROLL-NEXT: llvm.getelementptr %{{.*}}[3]
+// ROLL: // -----
+func.func private @layer(memref<4xf32>, memref<4xf32>, memref<4xf32>)
+func.func @t(%x: memref<4xf32>, %w0: memref<4xf32>, %w1: memref<4xf32>,
+             %w2: memref<4xf32>, %w3: memref<4xf32>) -> memref<4xf32>
+    attributes {llvm.emit_c_interface} {
+  %a0 = memref.alloc() : memref<4xf32>
+  call @layer(%x, %w0, %a0) : (memref<4xf32>, memref<4xf32>, memref<4xf32>) -> ()
+  %a1 = memref.alloc() : memref<4xf32>
+  call @layer(%a0, %w1, %a1) : (memref<4xf32>, memref<4xf32>, memref<4xf32>) -> ()
+  %a2 = memref.alloc() : memref<4xf32>
+  call @layer(%a1, %w2, %a2) : (memref<4xf32>, memref<4xf32>, memref<4xf32>) -> ()
+  %a3 = memref.alloc() : memref<4xf32>
+  call @layer(%a2, %w1, %a3) : (memref<4xf32>, memref<4xf32>, memref<4xf32>) -> ()
+  return %a3 : memref<4xf32>
+}
+
+// -----
+
+// Later layers use the second layer's own output, not their own: no loop.
+// ROLL-LABEL: func.func @o.packed(
+// ROLL-NOT: scf.for
+// ROLL: // -----
+func.func private @layer(memref<4xf32>, memref<4xf32>)
+func.func private @mix(memref<4xf32>, memref<4xf32>)
+func.func @o(%x: memref<4xf32>) -> memref<4xf32> attributes {llvm.emit_c_interface} {
+  %a0 = memref.alloc() : memref<4xf32>
+  call @layer(%x, %a0) : (memref<4xf32>, memref<4xf32>) -> ()
+  call @mix(%a0, %x) : (memref<4xf32>, memref<4xf32>) -> ()
+  %a1 = memref.alloc() : memref<4xf32>
+  call @layer(%a0, %a1) : (memref<4xf32>, memref<4xf32>) -> ()
+  call @mix(%a1, %a1) : (memref<4xf32>, memref<4xf32>) -> ()
+  %a2 = memref.alloc() : memref<4xf32>
+  call @layer(%a1, %a2) : (memref<4xf32>, memref<4xf32>) -> ()
+  call @mix(%a2, %a1) : (memref<4xf32>, memref<4xf32>) -> ()
+  %a3 = memref.alloc() : memref<4xf32>
+  call @layer(%a2, %a3) : (memref<4xf32>, memref<4xf32>) -> ()
+  call @mix(%a3, %a1) : (memref<4xf32>, memref<4xf32>) -> ()
+  return %a3 : memref<4xf32>
+}
+
+// -----
+
+// Later layers use the first layer's output, not the previous one's: no loop.
+// ROLL-LABEL: func.func @s2.packed(
+// ROLL-NOT: scf.for
+// ROLL: // -----
+func.func private @layer(memref<4xf32>, memref<4xf32>, memref<4xf32>)
+func.func @s2(%x: memref<4xf32>) -> memref<4xf32> attributes {llvm.emit_c_interface} {
+  %a0 = memref.alloc() : memref<4xf32>
+  call @layer(%x, %x, %a0) : (memref<4xf32>, memref<4xf32>, memref<4xf32>) -> ()
+  %a1 = memref.alloc() : memref<4xf32>
+  call @layer(%a0, %a0, %a1) : (memref<4xf32>, memref<4xf32>, memref<4xf32>) -> ()
+  %a2 = memref.alloc() : memref<4xf32>
+  call @layer(%a1, %a0, %a2) : (memref<4xf32>, memref<4xf32>, memref<4xf32>) -> ()
+  %a3 = memref.alloc() : memref<4xf32>
+  call @layer(%a2, %a0, %a3) : (memref<4xf32>, memref<4xf32>, memref<4xf32>) -> ()
+  return %a3 : memref<4xf32>
+}
+
+// -----
+
+// Each layer passes a stack allocation to the next: no loop.
+// ROLL-LABEL: func.func @a.packed(
+// ROLL-NOT: scf.for
+// ROLL: // -----
+func.func private @layer(memref<4xf32>, memref<4xf32>)
+func.func @a(%x: memref<4xf32>) -> memref<4xf32> attributes {llvm.emit_c_interface} {
+  %a0 = memref.alloca() : memref<4xf32>
+  call @layer(%x, %a0) : (memref<4xf32>, memref<4xf32>) -> ()
+  %a1 = memref.alloca() : memref<4xf32>
+  call @layer(%a0, %a1) : (memref<4xf32>, memref<4xf32>) -> ()
+  %a2 = memref.alloca() : memref<4xf32>
+  call @layer(%a1, %a2) : (memref<4xf32>, memref<4xf32>) -> ()
+  %a3 = memref.alloca() : memref<4xf32>
+  call @layer(%a2, %a3) : (memref<4xf32>, memref<4xf32>) -> ()
+  %r = memref.alloc() : memref<4xf32>
+  memref.copy %a3, %r : memref<4xf32> to memref<4xf32>
+  return %r : memref<4xf32>
+}
+
+// -----
+
+// The ids are 128-bit constants: no loop.
+// ROLL-LABEL: func.func @w.packed(
+// ROLL-NOT: scf.for
+// ROLL: // -----
+func.func private @layer(memref<4xf32>, memref<4xf32>, i128)
+func.func @w(%x: memref<4xf32>) -> memref<4xf32> attributes {llvm.emit_c_interface} {
+  %c0 = arith.constant 18446744073709551616 : i128
+  %c1 = arith.constant 18446744073709551617 : i128
+  %c2 = arith.constant 18446744073709551618 : i128
+  %c3 = arith.constant 18446744073709551619 : i128
+  %a0 = memref.alloc() : memref<4xf32>
+  call @layer(%x, %a0, %c0) : (memref<4xf32>, memref<4xf32>, i128) -> ()
+  %a1 = memref.alloc() : memref<4xf32>
+  call @layer(%a0, %a1, %c1) : (memref<4xf32>, memref<4xf32>, i128) -> ()
+  %a2 = memref.alloc() : memref<4xf32>
+  call @layer(%a1, %a2, %c2) : (memref<4xf32>, memref<4xf32>, i128) -> ()
+  %a3 = memref.alloc() : memref<4xf32>
+  call @layer(%a2, %a3, %c3) : (memref<4xf32>, memref<4xf32>, i128) -> ()
+  return %a3 : memref<4xf32>
+}
+
+// -----
+
+// Layers 3 and 4 use the second layer's output, which is used after them too: no loop.
+// ROLL-LABEL: func.func @d.packed(
+// ROLL-NOT: scf.for
+// ROLL: // -----
+func.func private @layer(memref<4xf32>, memref<4xf32>)
+func.func private @mix(memref<4xf32>, memref<4xf32>) -> f32
+func.func private @sink(f32)
+func.func @d(%x: memref<4xf32>) -> memref<4xf32> attributes {llvm.emit_c_interface} {
+  %a0 = memref.alloc() : memref<4xf32>
+  call @layer(%x, %a0) : (memref<4xf32>, memref<4xf32>) -> ()
+  %s0 = call @mix(%a0, %x) : (memref<4xf32>, memref<4xf32>) -> f32
+  %a1 = memref.alloc() : memref<4xf32>
+  call @layer(%a0, %a1) : (memref<4xf32>, memref<4xf32>) -> ()
+  %s1 = call @mix(%a1, %a1) : (memref<4xf32>, memref<4xf32>) -> f32
+  %a2 = memref.alloc() : memref<4xf32>
+  call @layer(%a1, %a2) : (memref<4xf32>, memref<4xf32>) -> ()
+  %s2 = call @mix(%a2, %a1) : (memref<4xf32>, memref<4xf32>) -> f32
+  %a3 = memref.alloc() : memref<4xf32>
+  call @layer(%a2, %a3) : (memref<4xf32>, memref<4xf32>) -> ()
+  %s3 = call @mix(%a3, %a1) : (memref<4xf32>, memref<4xf32>) -> f32
+  %a4 = memref.alloc() : memref<4xf32>
+  call @layer(%a3, %a4) : (memref<4xf32>, memref<4xf32>) -> ()
+  %s4 = call @mix(%a4, %a1) : (memref<4xf32>, memref<4xf32>) -> f32
+  call @sink(%s2) : (f32) -> ()
+  return %a4 : memref<4xf32>
+}
+
+// -----
+
+// The id advances, the flag (the same constant as the second id) does
+// not: the body computes one and keeps the other.
+// ROLL-LABEL: func.func private @k.rep0(
+// ROLL: %[[ID:.*]] = arith.index_cast %{{.*}} : index to i64
+// ROLL-NEXT: call @layer(%{{.*}}, %{{.*}}, %[[ID]], %c1_i64)
+func.func private @layer(memref<4xf32>, memref<4xf32>, i64, i64)
+func.func @k(%x: memref<4xf32>) -> memref<4xf32> attributes {llvm.emit_c_interface} {
+  %c0 = arith.constant 0 : i64
+  %c1 = arith.constant 1 : i64
+  %c2 = arith.constant 2 : i64
+  %c3 = arith.constant 3 : i64
+  %a0 = memref.alloc() : memref<4xf32>
+  call @layer(%x, %a0, %c0, %c1) : (memref<4xf32>, memref<4xf32>, i64, i64) -> ()
+  %a1 = memref.alloc() : memref<4xf32>
+  call @layer(%a0, %a1, %c1, %c1) : (memref<4xf32>, memref<4xf32>, i64, i64) -> ()
+  %a2 = memref.alloc() : memref<4xf32>
+  call @layer(%a1, %a2, %c2, %c1) : (memref<4xf32>, memref<4xf32>, i64, i64) -> ()
+  %a3 = memref.alloc() : memref<4xf32>
+  call @layer(%a2, %a3, %c3, %c1) : (memref<4xf32>, memref<4xf32>, i64, i64) -> ()
+  return %a3 : memref<4xf32>
 }

@@ -327,13 +327,18 @@ def OutlineSegments : Pass<"tp-outline-segments", "::mlir::ModuleOp"> {
     - Before the cut, a run of top-level ops that repeats one sequence at
       least three times (a deep chain's repeated layers), replacing at
       least `roll-ops` ops, becomes an `scf.for` over the repetitions
-      after the first, each in a `memref.alloca_scope`. Values one
-      repetition passes to the next are the loop's iteration arguments.
-      Each repetition must use the same values from before the run, or
-      descriptors from the packed entry's array at slots a fixed stride
-      apart (each layer's weight and bias), which the loop loads by its
-      induction variable. A chain of repeated layers then compiles like
-      a few layers, however deep.
+      after the first, whose body, one repetition, is a function of its
+      own (`<function>.rep<i>`). Values one repetition passes to the next,
+      and those of the last used after the run, are the loop's iteration
+      arguments. Every operand of every repetition must stand for the
+      same thing as in the others: made by the repetition itself or by
+      the previous one at the same place, the same value from before the
+      run, or a descriptor from the packed entry's array or an integer
+      constant a fixed stride on per repetition (each layer's weight and
+      bias, the profile's timer ids), which the body computes from the
+      induction variable. Stack allocations and vector code are never
+      rolled. A chain of repeated layers then compiles like a few layers,
+      however deep.
 
     A chain of L layers is otherwise one function of L layers' worth of
     straight-line code and loops, called, and calling, with some 14 words

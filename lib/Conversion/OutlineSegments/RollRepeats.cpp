@@ -24,6 +24,9 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/MapVector.h"
 
+#include <map>
+#include <tuple>
+
 using namespace mlir;
 
 namespace {
@@ -67,24 +70,29 @@ struct Place {
   }
 };
 
-/// What a value that the second repetition (the template of the loop's
-/// body) uses from outside itself stands for in each repetition.
+/// What an operand of the second repetition (the template of the loop's
+/// body) stands for in each repetition.
 struct Source {
   enum Kind {
+    own,        // made by the same repetition
     carried,    // made by the previous repetition
     descriptor, // loaded from `args`, at slots a fixed stride apart
     constant,   // an integer constant, a fixed stride apart (timer ids)
     invariant   // the same value in every repetition
   } kind;
-  Place place{};                 // carried: where
+  Place place{};                 // own, carried: where, in the template
   int64_t base = 0;              // descriptor, constant: in the template
-  std::optional<int64_t> stride; // descriptor, constant: known from the
-                                 // third repetition on
+  std::optional<int64_t> stride; // descriptor, constant: from the third
 };
 
-/// The value of an integer or index constant.
+/// An operand of a repetition: the op's offset and the operand's number.
+using OperandKey = std::pair<int64_t, unsigned>;
+using Sources = llvm::MapVector<OperandKey, Source>;
+
+/// The value of an integer or index constant that fits in 64 bits.
 std::optional<int64_t> integerConstant(Value value) {
-  if (!isa<IntegerType, IndexType>(value.getType()))
+  auto integer = dyn_cast<IntegerType>(value.getType());
+  if ((!integer || integer.getWidth() > 64) && !isa<IndexType>(value.getType()))
     return std::nullopt;
   return getConstantIntValue(value);
 }
@@ -136,10 +144,12 @@ private:
   llvm::MapVector<std::pair<int64_t, unsigned>, unsigned> carried;
 
   void findCandidate();
-  void verify(llvm::MapVector<Value, Source> &sources);
+  void verify(Sources &sources);
+  bool matches(int64_t rep, Source &source, Value value, Value model) const;
   void shrinkToUses();
-  bool collectCarried(llvm::MapVector<Value, Source> &sources);
-  void build(llvm::MapVector<Value, Source> &sources);
+  bool collectCarried(const Sources &sources);
+  bool erasable() const;
+  void build(const Sources &sources);
 
 public:
   SmallVector<scf::ForOp> loops;
@@ -153,7 +163,9 @@ void Roller::findCandidate() {
     // code (an unrolled microkernel's repeats, whose values would have to
     // cross the body function's boundary as vectors).
     auto isVector = [](Type type) { return isa<VectorType>(type); };
+    // Stack allocations neither: the body's function would return them.
     if (op->getNumRegions() || op->getNumSuccessors() ||
+        isa<memref::AllocaOp, LLVM::AllocaOp>(op) ||
         llvm::any_of(op->getOperandTypes(), isVector) ||
         llvm::any_of(op->getResultTypes(), isVector)) {
       hashes.push_back(llvm::hash_value(op));
@@ -190,84 +202,105 @@ void Roller::findCandidate() {
   }
 }
 
-void Roller::verify(llvm::MapVector<Value, Source> &sources) {
-  // The template: what each value the second repetition uses stands for.
+void Roller::verify(Sources &sources) {
+  // The template: what each operand of the second repetition stands for.
   for (int64_t offset = 0; offset < period; ++offset)
-    for (Value operand : opAt(1, offset)->getOperands()) {
-      if (auto place = placeOf(operand)) {
-        if (place->rep == 0)
-          sources.insert({operand, Source{Source::carried, *place}});
-        continue; // made by the template itself
-      }
-      if (sources.count(operand))
-        continue;
-      if (auto descriptor = descriptorOf(operand, args))
+    for (OpOperand &use : opAt(1, offset)->getOpOperands()) {
+      Value operand = use.get();
+      OperandKey key{offset, use.getOperandNumber()};
+      if (auto place = placeOf(operand))
         sources.insert(
-            {operand, Source{Source::descriptor, {}, descriptor->slot}});
+            {key,
+             Source{place->rep == 1 ? Source::own : Source::carried, *place}});
+      else if (auto descriptor = descriptorOf(operand, args))
+        sources.insert({key, Source{Source::descriptor, {}, descriptor->slot}});
       else if (auto value = integerConstant(operand))
-        sources.insert({operand, Source{Source::constant, {}, *value}});
+        sources.insert({key, Source{Source::constant, {}, *value}});
       else
-        sources.insert({operand, Source{Source::invariant}});
+        sources.insert({key, Source{Source::invariant}});
     }
 
-  // Each later repetition must use the same things, one repetition on.
-  for (int64_t rep = 2; rep < count; ++rep) {
-    auto equivalent = [&](Value value, Value model) -> LogicalResult {
-      if (auto place = placeOf(model)) {
-        Place expected = *place;
-        expected.rep += rep - 1;
-        return success(placeOf(value) == expected);
-      }
-      Source &source = sources.find(model)->second;
-      if (source.kind == Source::descriptor ||
-          source.kind == Source::constant) {
-        std::optional<int64_t> at;
-        if (source.kind == Source::constant) {
-          if (value.getType() == model.getType())
-            at = integerConstant(value);
-        } else if (auto descriptor = descriptorOf(value, args)) {
-          at = descriptor->slot;
-        }
-        if (!at)
-          return failure();
-        if (!source.stride)
-          source.stride = *at - source.base;
-        return success(*at == source.base + (rep - 1) * *source.stride);
-      }
-      if (value == model)
-        return success();
-      Operation *a = value.getDefiningOp(), *b = model.getDefiningOp();
-      return success(a && b && a->hasTrait<OpTrait::ConstantLike>() &&
-                     OperationEquivalence::isEquivalentTo(
-                         a, b, OperationEquivalence::IgnoreLocations));
-    };
+  // Each later repetition: the same ops, and every operand (the same
+  // value too: it is not the same thing for an own or carried operand)
+  // standing for the same thing, one repetition on.
+  for (int64_t rep = 2; rep < count; ++rep)
     for (int64_t offset = 0; offset < period; ++offset) {
-      if (!OperationEquivalence::isEquivalentTo(
-              opAt(rep, offset), opAt(1, offset), equivalent,
-              /*markEquivalent=*/nullptr,
-              OperationEquivalence::IgnoreLocations)) {
+      Operation *op = opAt(rep, offset), *model = opAt(1, offset);
+      bool same = op->getNumOperands() == model->getNumOperands() &&
+                  OperationEquivalence::isEquivalentTo(
+                      op, model, OperationEquivalence::ignoreValueEquivalence,
+                      /*markEquivalent=*/nullptr,
+                      OperationEquivalence::IgnoreLocations);
+      for (unsigned i = 0; same && i < op->getNumOperands(); ++i)
+        same = matches(rep, sources.find({offset, i})->second,
+                       op->getOperand(i), model->getOperand(i));
+      if (!same) {
         count = rep;
         return;
       }
     }
+}
+
+bool Roller::matches(int64_t rep, Source &source, Value value,
+                     Value model) const {
+  switch (source.kind) {
+  case Source::own:
+  case Source::carried: {
+    Place expected = source.place;
+    expected.rep += rep - 1;
+    return placeOf(value) == expected;
   }
+  case Source::descriptor:
+  case Source::constant: {
+    std::optional<int64_t> at;
+    if (source.kind == Source::constant) {
+      if (value.getType() == model.getType())
+        at = integerConstant(value);
+    } else if (auto descriptor = descriptorOf(value, args)) {
+      at = descriptor->slot;
+    }
+    if (!at)
+      return false;
+    // The stride is the third repetition's step from the second.
+    if (!source.stride) {
+      if (rep != 2)
+        return false;
+      source.stride = *at - source.base;
+    }
+    return *at == source.base + (rep - 1) * *source.stride;
+  }
+  case Source::invariant: {
+    if (value == model)
+      return true;
+    Operation *a = value.getDefiningOp(), *b = model.getDefiningOp();
+    return a && b && a->hasTrait<OpTrait::ConstantLike>() &&
+           OperationEquivalence::isEquivalentTo(
+               a, b, OperationEquivalence::IgnoreLocations);
+  }
+  }
+  llvm_unreachable("all kinds handled");
 }
 
 /// The loop replaces repetitions 1 to count - 1: a value one of them makes
-/// may be used after the run only if it comes from the last.
+/// may be used after the run only if it comes from the last. Shortening
+/// the run puts more ops after it, so until nothing changes.
 void Roller::shrinkToUses() {
-  for (int64_t rep = 1; rep + 1 < count; ++rep)
-    for (int64_t offset = 0; offset < period; ++offset)
-      for (Operation *user : opAt(rep, offset)->getUsers())
-        if (positionOf(user) >= end()) {
-          count = rep + 1;
-          return;
-        }
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (int64_t rep = 1; rep + 1 < count && !changed; ++rep)
+      for (int64_t offset = 0; offset < period && !changed; ++offset)
+        for (Operation *user : opAt(rep, offset)->getUsers())
+          if (positionOf(user) >= end()) {
+            count = rep + 1;
+            changed = true;
+            break;
+          }
+  }
 }
 
-bool Roller::collectCarried(llvm::MapVector<Value, Source> &sources) {
+bool Roller::collectCarried(const Sources &sources) {
   carried.clear();
-  for (auto &[value, source] : sources)
+  for (auto &[key, source] : sources)
     if (source.kind == Source::carried)
       carried.insert({{source.place.offset, source.place.result},
                       static_cast<unsigned>(carried.size())});
@@ -288,7 +321,20 @@ bool Roller::collectCarried(llvm::MapVector<Value, Source> &sources) {
   });
 }
 
-void Roller::build(llvm::MapVector<Value, Source> &sources) {
+/// Whether every use of what repetitions 1 to count - 1 make is inside
+/// them, or after the run and of the last one (the loop's results).
+bool Roller::erasable() const {
+  for (int64_t rep = 1; rep < count; ++rep)
+    for (int64_t offset = 0; offset < period; ++offset)
+      for (Operation *user : opAt(rep, offset)->getUsers()) {
+        int64_t at = positionOf(user);
+        if (at < start + period || (at >= end() && rep + 1 < count))
+          return false;
+      }
+  return true;
+}
+
+void Roller::build(const Sources &sources) {
   SmallVector<Value> inits;
   for (auto &[key, index] : carried)
     inits.push_back(opAt(0, key.first)->getResult(key.second));
@@ -307,13 +353,15 @@ void Roller::build(llvm::MapVector<Value, Source> &sources) {
         for (auto &[key, index] : carried)
           mapping.map(opAt(0, key.first)->getResult(key.second),
                       iterArgs[index]);
-        Value step;
-        for (auto &[value, source] : sources) {
-          if ((source.kind != Source::descriptor &&
-               source.kind != Source::constant) ||
-              !source.stride || *source.stride == 0)
-            continue;
-          // base + (iv - 1) * stride
+        Value step; // iv - 1, made where first needed
+        // base + (iv - 1) * stride, for one template operand.
+        std::map<std::tuple<int, int64_t, int64_t, const void *>, Value> made;
+        auto advance = [&](const Source &source, Value model) -> Value {
+          auto key = std::make_tuple(static_cast<int>(source.kind), source.base,
+                                     *source.stride,
+                                     model.getType().getAsOpaquePointer());
+          if (Value done = made[key])
+            return done;
           if (!step)
             step = arith::SubIOp::create(b, loc, iv, one);
           Value scaled = arith::MulIOp::create(
@@ -322,30 +370,40 @@ void Roller::build(llvm::MapVector<Value, Source> &sources) {
           Value at = arith::AddIOp::create(
               b, loc, scaled,
               arith::ConstantIndexOp::create(b, loc, source.base));
-          if (source.kind == Source::constant) {
-            mapping.map(value, isa<IndexType>(value.getType())
+          if (source.kind == Source::constant)
+            return made[key] = isa<IndexType>(model.getType())
                                    ? at
                                    : arith::IndexCastOp::create(
-                                         b, loc, value.getType(), at)
-                                         .getResult());
-            continue;
-          }
-          // args[at]
+                                         b, loc, model.getType(), at)
+                                         .getResult();
+          // The descriptor in args[at], loaded as the template's is.
           Value index = arith::IndexCastOp::create(b, loc, b.getI64Type(), at);
-          Descriptor descriptor = *descriptorOf(value, args);
+          Descriptor descriptor = *descriptorOf(model, args);
           auto address = LLVM::GEPOp::create(b, loc, pointer, pointer, args,
                                              ArrayRef<LLVM::GEPArg>{index});
           IRMapping loads;
           loads.map(descriptor.address.getResult(), address.getResult());
-          Operation *cast = value.getDefiningOp();
+          Operation *cast = model.getDefiningOp();
           Operation *load = cast->getOperand(0).getDefiningOp();
-          Operation *pointerLoad = load->getOperand(0).getDefiningOp();
-          b.clone(*pointerLoad, loads);
+          b.clone(*load->getOperand(0).getDefiningOp(), loads);
           b.clone(*load, loads);
-          mapping.map(value, b.clone(*cast, loads)->getResult(0));
+          return made[key] = b.clone(*cast, loads)->getResult(0);
+        };
+        for (int64_t offset = 0; offset < period; ++offset) {
+          Operation *model = opAt(1, offset);
+          // The operands that advance, made before the op that uses them.
+          SmallVector<std::pair<unsigned, Value>> advanced;
+          for (unsigned i = 0; i < model->getNumOperands(); ++i) {
+            const Source &source = sources.find({offset, i})->second;
+            if ((source.kind == Source::descriptor ||
+                 source.kind == Source::constant) &&
+                *source.stride != 0)
+              advanced.push_back({i, advance(source, model->getOperand(i))});
+          }
+          Operation *clone = b.clone(*model, mapping);
+          for (auto [i, value] : advanced)
+            clone->setOperand(i, value);
         }
-        for (int64_t offset = 0; offset < period; ++offset)
-          b.clone(*opAt(1, offset), mapping);
         SmallVector<Value> yielded;
         for (auto &[key, index] : carried)
           yielded.push_back(
@@ -382,12 +440,12 @@ bool Roller::rollOnce() {
     count = (length - shift) / period;
     if (count < 3)
       return false;
-    llvm::MapVector<Value, Source> sources;
+    Sources sources;
     verify(sources);
     shrinkToUses();
     if (count < 3 || (count - 1) * period < minOps)
       continue;
-    if (!collectCarried(sources))
+    if (!collectCarried(sources) || !erasable())
       continue;
     build(sources);
     return true;
