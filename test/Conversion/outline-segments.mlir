@@ -381,6 +381,30 @@ func.func @d(%x: memref<4xf32>) -> memref<4xf32> attributes {llvm.emit_c_interfa
 
 // -----
 
+// The ids step from -2^63 to 1: a step that overflows 64 bits is no
+// progression, so no loop.
+// ROLL-LABEL: func.func @v.packed(
+// ROLL-NOT: scf.for
+// ROLL: // -----
+func.func private @tick(memref<4xf32>, memref<4xf32>, i64)
+func.func @v(%x: memref<4xf32>) -> memref<4xf32> attributes {llvm.emit_c_interface} {
+  %c0 = arith.constant 5 : i64
+  %c1 = arith.constant -9223372036854775808 : i64
+  %c2 = arith.constant 1 : i64
+  %c3 = arith.constant 2 : i64
+  %a0 = memref.alloc() : memref<4xf32>
+  call @tick(%x, %a0, %c0) : (memref<4xf32>, memref<4xf32>, i64) -> ()
+  %a1 = memref.alloc() : memref<4xf32>
+  call @tick(%a0, %a1, %c1) : (memref<4xf32>, memref<4xf32>, i64) -> ()
+  %a2 = memref.alloc() : memref<4xf32>
+  call @tick(%a1, %a2, %c2) : (memref<4xf32>, memref<4xf32>, i64) -> ()
+  %a3 = memref.alloc() : memref<4xf32>
+  call @tick(%a2, %a3, %c3) : (memref<4xf32>, memref<4xf32>, i64) -> ()
+  return %a3 : memref<4xf32>
+}
+
+// -----
+
 // The id advances, the flag (the same constant as the second id) does
 // not: the body computes one and keeps the other.
 // ROLL-LABEL: func.func private @k.rep0(

@@ -23,6 +23,7 @@
 #include "mlir/IR/OperationSupport.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <map>
 #include <tuple>
@@ -261,13 +262,16 @@ bool Roller::matches(int64_t rep, Source &source, Value value,
     }
     if (!at)
       return false;
-    // The stride is the third repetition's step from the second.
+    // The stride is the third repetition's step from the second. Steps
+    // that overflow 64 bits (hostile constants) are no progression.
+    int64_t step, expected;
     if (!source.stride) {
-      if (rep != 2)
+      if (rep != 2 || llvm::SubOverflow(*at, source.base, step))
         return false;
-      source.stride = *at - source.base;
+      source.stride = step;
     }
-    return *at == source.base + (rep - 1) * *source.stride;
+    return !llvm::MulOverflow(rep - 1, *source.stride, step) &&
+           !llvm::AddOverflow(source.base, step, expected) && *at == expected;
   }
   case Source::invariant: {
     if (value == model)
