@@ -26,14 +26,6 @@ using namespace mlir::tp;
 
 namespace {
 
-/// Whether a value of `type` may cross a call: ranked memrefs and scalars
-/// lower to plain LLVM arguments and results; an unranked memref's
-/// descriptor lives on the stack of the function that made it.
-bool canCross(Type type) {
-  return isa<MemRefType, IndexType, IntegerType, FloatType,
-             LLVM::LLVMPointerType>(type);
-}
-
 using rt::entry::kCInterfacePrefix;
 using rt::entry::kPackedSuffix;
 

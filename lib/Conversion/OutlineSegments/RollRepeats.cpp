@@ -319,8 +319,7 @@ bool Roller::collectCarried(const Sources &sources) {
   // cross a call (an unranked memref's descriptor is on the callee's
   // stack).
   return llvm::all_of(carried, [&](auto &entry) {
-    return isa<MemRefType, IndexType, IntegerType, FloatType,
-               LLVM::LLVMPointerType>(
+    return tp::canCross(
         opAt(0, entry.first.first)->getResult(entry.first.second).getType());
   });
 }

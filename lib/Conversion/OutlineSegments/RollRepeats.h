@@ -10,12 +10,21 @@
 #ifndef TP_MLIR_LIB_CONVERSION_OUTLINESEGMENTS_ROLLREPEATS_H
 #define TP_MLIR_LIB_CONVERSION_OUTLINESEGMENTS_ROLLREPEATS_H
 
+#include "mlir/Dialect/LLVMIR/LLVMTypes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Block.h"
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
 namespace mlir::tp {
+
+/// Whether a value of `type` may cross a call: ranked memrefs and scalars
+/// lower to plain LLVM arguments and results; an unranked memref's
+/// descriptor lives on the stack of the function that made it.
+inline bool canCross(Type type) {
+  return isa<MemRefType, IndexType, IntegerType, FloatType,
+             LLVM::LLVMPointerType>(type);
+}
 
 /// Rolls runs of top-level ops of `block` that repeat one sequence of ops
 /// at least three times, and replace at least `minOps` ops, into
@@ -27,10 +36,11 @@ namespace mlir::tp {
 /// cross a call (not unranked memrefs), so that the caller can move the
 /// loop's body into a function, whose stack allocations (an unranked
 /// memref's descriptor) are freed on every return. Each repetition must
-/// use, from outside the run, the same values, or descriptors loaded from
-/// the pointer array `args` (the packed entry of tp-outline-segments; may
-/// be null) at slots a fixed stride apart, such as each layer's weight:
-/// the loop loads those from `args` by its induction variable.
+/// use, from outside the run, the same values, integer constants a fixed
+/// stride apart (timer ids), or descriptors loaded from the pointer array
+/// `args` (the packed entry of tp-outline-segments; may be null) at slots
+/// a fixed stride apart, such as each layer's weight: the loop computes
+/// those from its induction variable.
 /// Constants, and the ops in `skipped` (those descriptor loads), are not
 /// part of any run. `minOps` <= 0 rolls nothing.
 SmallVector<scf::ForOp>
