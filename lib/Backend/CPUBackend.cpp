@@ -31,10 +31,19 @@ void mlir::tp::registerCPUBackendDialects(DialectRegistry &registry) {
 CPUModel::~CPUModel() = default;
 
 namespace {
-/// A CPU rank's arguments in host memory, and its last result.
+/// A CPU rank's arguments in host memory, and its last result as compiled
+/// code allocated it: copied out only when asked for, and freed before the
+/// next run, so that no run holds an older result beside its own tensors.
 struct CPURankState final : CompiledModel::RankState {
   SmallVector<Tensor> args;
-  std::optional<Tensor> result;
+  std::optional<MemRefDescriptor> result;
+
+  void dropResult() {
+    if (result)
+      std::free(result->getAllocated());
+    result.reset();
+  }
+  ~CPURankState() override { dropResult(); }
 };
 
 /// Copies the data a descriptor describes into a tensor and frees its
@@ -119,9 +128,9 @@ LogicalResult CPUModel::run(RankState &rankState, std::string &error) const {
     descriptors.emplace_back(t.data.data(), t.shape);
     pointers.push_back(descriptors.back().get());
   }
-  MemRefDescriptor result(resultRank);
-  call(result.get(), pointers);
-  state.result = takeTensor(result);
+  state.dropResult();
+  state.result.emplace(resultRank);
+  call(state.result->get(), pointers);
   return success();
 }
 
@@ -132,7 +141,7 @@ FailureOr<Tensor> CPUModel::takeResult(RankState &rankState,
     error = "the model has not run";
     return failure();
   }
-  Tensor t = std::move(*state.result);
+  Tensor t = takeTensor(*state.result); // frees the allocation
   state.result.reset();
   return t;
 }

@@ -138,10 +138,13 @@ struct CollectiveCall {
 /// block that rank `src` sends rank `dst` in an all_to_all of `shape` over
 /// `size` ranks: offsets into src's input and dst's output, in elements.
 /// Both ends walk the runs in the same order, so a sender can pack them
-/// into one message that the receiver unpacks.
+/// into one message that the receiver unpacks. With `begin` and `end`,
+/// only elements [begin, end) of the block in that order (runs cut at the
+/// ends), so that a block can move in pieces.
 template <typename Fn>
 void forEachAllToAllRun(const AllToAllShape &shape, int64_t size, int64_t src,
-                        int64_t dst, Fn fn) {
+                        int64_t dst, Fn fn, int64_t begin = 0,
+                        int64_t end = INT64_MAX) {
   // The concat dimension is split by the sender's shard on the input side;
   // the split dimension by the receiver's shard on the output side.
   bool cf = shape.concatFirst;
@@ -159,18 +162,20 @@ void forEachAllToAllRun(const AllToAllShape &shape, int64_t size, int64_t src,
   int64_t colOutOff = cf ? 0 : getShardOffset(b, size, src);
   int64_t inner = shape.inner, middle = shape.middle;
   int64_t count = cols * inner;
-  if (count == 0 || rows == 0)
+  if (count == 0 || rows == 0 || middle == 0 || begin >= end)
     return;
-  for (int64_t o = 0; o < shape.outer; ++o)
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t m = 0; m < middle; ++m) {
-        int64_t in =
-            (((o * aIn + rowInOff + r) * middle + m) * bIn + colInOff) * inner;
-        int64_t out =
-            (((o * aOut + rowOutOff + r) * middle + m) * bOut + colOutOff) *
-            inner;
-        fn(in, out, count);
-      }
+  // Run k is (o, r, m) in row-major order over [outer x rows x middle].
+  int64_t runs = shape.outer * rows * middle;
+  for (int64_t k = begin / count; k < runs && k * count < end; ++k) {
+    int64_t m = k % middle, r = (k / middle) % rows, o = k / (middle * rows);
+    int64_t in =
+        (((o * aIn + rowInOff + r) * middle + m) * bIn + colInOff) * inner;
+    int64_t out =
+        (((o * aOut + rowOutOff + r) * middle + m) * bOut + colOutOff) * inner;
+    int64_t lo = std::max(begin - k * count, int64_t(0));
+    int64_t hi = std::min(end - k * count, count);
+    fn(in + lo, out + lo, hi - lo);
+  }
 }
 
 /// The number of elements rank `src` sends rank `dst` in an all_to_all.

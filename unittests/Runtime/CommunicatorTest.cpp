@@ -49,6 +49,12 @@ void runRanks(int64_t size, const std::function<void(Communicator &)> &body) {
   ASSERT_TRUE(ok) << executor.error();
 }
 
+/// Sets the MPI piece size for a scope.
+struct StageScope {
+  explicit StageScope(size_t bytes) { test::setStageBytes(bytes); }
+  ~StageScope() { test::setStageBytes(0); }
+};
+
 class CollectiveTest : public ::testing::TestWithParam<int64_t> {};
 
 TEST_P(CollectiveTest, AllGatherUnevenShards) {
@@ -108,27 +114,30 @@ float reduceInOrder(Reduction op, int64_t size,
 
 TEST_P(CollectiveTest, AllReduceEveryKind) {
   int64_t size = GetParam();
-  for (int64_t count : {0, 1, 5, 10007}) {
-    for (Reduction op :
-         {Reduction::Sum, Reduction::Prod, Reduction::Max, Reduction::Min}) {
-      // Values whose sums round differently in different orders.
-      auto value = [](int64_t q, int64_t i) {
-        return (i % 3 == 0 ? -1.0f : 1.0f) * (1.0f + 0.001f * q) +
-               1e-7f * float(i % 11) * q;
-      };
-      runRanks(size, [&](Communicator &comm) {
-        int64_t r = comm.rank();
-        std::vector<float> in(count), out(count, 0.0f);
-        for (int64_t i = 0; i < count; ++i)
-          in[i] = value(r, i);
-        comm.allReduce(in.data(), out.data(), count, op);
-        for (int64_t i = 0; i < count; ++i)
-          ASSERT_EQ(
-              out[i],
-              reduceInOrder(op, size, [&](int64_t q) { return value(q, i); }))
-              << stringifyReduction(op) << " count " << count << " i " << i
-              << " rank " << r;
-      });
+  for (size_t stage : test::getStageSizesToTest()) {
+    StageScope scope(stage);
+    for (int64_t count : {0, 1, 5, 10007}) {
+      for (Reduction op :
+           {Reduction::Sum, Reduction::Prod, Reduction::Max, Reduction::Min}) {
+        // Values whose sums round differently in different orders.
+        auto value = [](int64_t q, int64_t i) {
+          return (i % 3 == 0 ? -1.0f : 1.0f) * (1.0f + 0.001f * q) +
+                 1e-7f * float(i % 11) * q;
+        };
+        runRanks(size, [&](Communicator &comm) {
+          int64_t r = comm.rank();
+          std::vector<float> in(count), out(count, 0.0f);
+          for (int64_t i = 0; i < count; ++i)
+            in[i] = value(r, i);
+          comm.allReduce(in.data(), out.data(), count, op);
+          for (int64_t i = 0; i < count; ++i)
+            ASSERT_EQ(
+                out[i],
+                reduceInOrder(op, size, [&](int64_t q) { return value(q, i); }))
+                << stringifyReduction(op) << " count " << count << " i " << i
+                << " rank " << r;
+        });
+      }
     }
   }
 }
@@ -170,109 +179,118 @@ TEST_P(CollectiveTest, LargeResultsPastTheCache) {
 
 TEST_P(CollectiveTest, AllReduceInPlace) {
   int64_t size = GetParam();
-  runRanks(size, [&](Communicator &comm) {
-    std::vector<float> buf(100, float(comm.rank() + 1));
-    comm.allReduce(buf.data(), buf.data(), 100, Reduction::Sum);
-    for (float v : buf)
-      ASSERT_EQ(v, size * (size + 1) / 2.0f);
-  });
+  for (size_t stage : test::getStageSizesToTest()) {
+    StageScope scope(stage);
+    runRanks(size, [&](Communicator &comm) {
+      std::vector<float> buf(100, float(comm.rank() + 1));
+      comm.allReduce(buf.data(), buf.data(), 100, Reduction::Sum);
+      for (float v : buf)
+        ASSERT_EQ(v, size * (size + 1) / 2.0f);
+    });
+  }
 }
 
 TEST_P(CollectiveTest, ReduceScatterUneven) {
   int64_t size = GetParam();
-  for (int64_t total : {0, 1, 3, 29}) {
-    for (int64_t outer : {1, 2}) {
-      const int64_t inner = 3;
-      auto value = [](int64_t q, int64_t i) {
-        return valueOf(q, i) + 1e-3f * float(q % 3);
-      };
-      runRanks(size, [&](Communicator &comm) {
-        int64_t r = comm.rank();
-        std::vector<float> in(outer * total * inner);
-        for (size_t i = 0; i < in.size(); ++i)
-          in[i] = value(r, i);
-        int64_t offset = getShardOffset(total, size, r);
-        int64_t extent = getShardSize(total, size, r);
-        std::vector<float> out(outer * extent * inner, -1.0f);
-        comm.reduceScatter(in.data(), out.data(), outer, total, inner,
-                           Reduction::Sum);
-        for (int64_t o = 0; o < outer; ++o)
-          for (int64_t j = 0; j < extent; ++j)
-            for (int64_t i = 0; i < inner; ++i) {
-              int64_t flat = (o * total + offset + j) * inner + i;
-              float expected =
-                  reduceInOrder(Reduction::Sum, size,
-                                [&](int64_t q) { return value(q, flat); });
-              ASSERT_EQ(out[(o * extent + j) * inner + i], expected)
-                  << "rank " << r << " total " << total << " outer " << outer;
-            }
-      });
+  for (size_t stage : test::getStageSizesToTest()) {
+    StageScope scope(stage);
+    for (int64_t total : {0, 1, 3, 29}) {
+      for (int64_t outer : {1, 2}) {
+        const int64_t inner = 3;
+        auto value = [](int64_t q, int64_t i) {
+          return valueOf(q, i) + 1e-3f * float(q % 3);
+        };
+        runRanks(size, [&](Communicator &comm) {
+          int64_t r = comm.rank();
+          std::vector<float> in(outer * total * inner);
+          for (size_t i = 0; i < in.size(); ++i)
+            in[i] = value(r, i);
+          int64_t offset = getShardOffset(total, size, r);
+          int64_t extent = getShardSize(total, size, r);
+          std::vector<float> out(outer * extent * inner, -1.0f);
+          comm.reduceScatter(in.data(), out.data(), outer, total, inner,
+                             Reduction::Sum);
+          for (int64_t o = 0; o < outer; ++o)
+            for (int64_t j = 0; j < extent; ++j)
+              for (int64_t i = 0; i < inner; ++i) {
+                int64_t flat = (o * total + offset + j) * inner + i;
+                float expected =
+                    reduceInOrder(Reduction::Sum, size,
+                                  [&](int64_t q) { return value(q, flat); });
+                ASSERT_EQ(out[(o * extent + j) * inner + i], expected)
+                    << "rank " << r << " total " << total << " outer " << outer;
+              }
+        });
+      }
     }
   }
 }
 
 TEST_P(CollectiveTest, AllToAllBothWaysUneven) {
   int64_t size = GetParam();
-  // The whole tensor [outer x first x middle x second x inner], element
-  // (o, a, m, b, i) holding its own row-major index, so that any misplaced
-  // element shows.
-  for (int64_t first : {0, 1, 7}) {
-    for (int64_t second : {1, 5, 18}) {
-      for (AllToAllShape shape :
-           {AllToAllShape{1, first, 1, second, 1, true},
-            AllToAllShape{1, first, 1, second, 1, false},
-            AllToAllShape{2, first, 3, second, 2, true},
-            AllToAllShape{2, first, 3, second, 2, false}}) {
-        shape.first = first;
-        shape.second = second;
-        runRanks(size, [&](Communicator &comm) {
-          int64_t r = comm.rank();
-          auto wholeIndex = [&](int64_t o, int64_t a, int64_t m, int64_t b,
-                                int64_t i) {
-            return float((((o * first + a) * shape.middle + m) * second + b) *
-                             shape.inner +
-                         i);
-          };
-          // This rank's input and expected output: shards of `first` and
-          // `second`, one way or the other.
-          int64_t aIn =
-              shape.concatFirst ? getShardSize(first, size, r) : first;
-          int64_t aInOff =
-              shape.concatFirst ? getShardOffset(first, size, r) : 0;
-          int64_t bIn =
-              shape.concatFirst ? second : getShardSize(second, size, r);
-          int64_t bInOff =
-              shape.concatFirst ? 0 : getShardOffset(second, size, r);
-          int64_t aOut =
-              shape.concatFirst ? first : getShardSize(first, size, r);
-          int64_t aOutOff =
-              shape.concatFirst ? 0 : getShardOffset(first, size, r);
-          int64_t bOut =
-              shape.concatFirst ? getShardSize(second, size, r) : second;
-          int64_t bOutOff =
-              shape.concatFirst ? getShardOffset(second, size, r) : 0;
-          std::vector<float> in, expected;
-          for (int64_t o = 0; o < shape.outer; ++o)
-            for (int64_t a = 0; a < aIn; ++a)
-              for (int64_t m = 0; m < shape.middle; ++m)
-                for (int64_t b = 0; b < bIn; ++b)
-                  for (int64_t i = 0; i < shape.inner; ++i)
-                    in.push_back(wholeIndex(o, aInOff + a, m, bInOff + b, i));
-          for (int64_t o = 0; o < shape.outer; ++o)
-            for (int64_t a = 0; a < aOut; ++a)
-              for (int64_t m = 0; m < shape.middle; ++m)
-                for (int64_t b = 0; b < bOut; ++b)
-                  for (int64_t i = 0; i < shape.inner; ++i)
-                    expected.push_back(
-                        wholeIndex(o, aOutOff + a, m, bOutOff + b, i));
-          std::vector<float> out(expected.size(), -1.0f);
-          comm.allToAll(in.data(), out.data(), shape);
-          ASSERT_EQ(out, expected)
-              << "rank " << r << " of " << size << ", " << shape.outer << "x"
-              << first << "x" << shape.middle << "x" << second << "x"
-              << shape.inner << ", concat "
-              << (shape.concatFirst ? "first" : "second");
-        });
+  for (size_t stage : test::getStageSizesToTest()) {
+    StageScope scope(stage);
+    // The whole tensor [outer x first x middle x second x inner], element
+    // (o, a, m, b, i) holding its own row-major index, so that any misplaced
+    // element shows.
+    for (int64_t first : {0, 1, 7}) {
+      for (int64_t second : {1, 5, 18}) {
+        for (AllToAllShape shape :
+             {AllToAllShape{1, first, 1, second, 1, true},
+              AllToAllShape{1, first, 1, second, 1, false},
+              AllToAllShape{2, first, 3, second, 2, true},
+              AllToAllShape{2, first, 3, second, 2, false}}) {
+          shape.first = first;
+          shape.second = second;
+          runRanks(size, [&](Communicator &comm) {
+            int64_t r = comm.rank();
+            auto wholeIndex = [&](int64_t o, int64_t a, int64_t m, int64_t b,
+                                  int64_t i) {
+              return float((((o * first + a) * shape.middle + m) * second + b) *
+                               shape.inner +
+                           i);
+            };
+            // This rank's input and expected output: shards of `first` and
+            // `second`, one way or the other.
+            int64_t aIn =
+                shape.concatFirst ? getShardSize(first, size, r) : first;
+            int64_t aInOff =
+                shape.concatFirst ? getShardOffset(first, size, r) : 0;
+            int64_t bIn =
+                shape.concatFirst ? second : getShardSize(second, size, r);
+            int64_t bInOff =
+                shape.concatFirst ? 0 : getShardOffset(second, size, r);
+            int64_t aOut =
+                shape.concatFirst ? first : getShardSize(first, size, r);
+            int64_t aOutOff =
+                shape.concatFirst ? 0 : getShardOffset(first, size, r);
+            int64_t bOut =
+                shape.concatFirst ? getShardSize(second, size, r) : second;
+            int64_t bOutOff =
+                shape.concatFirst ? getShardOffset(second, size, r) : 0;
+            std::vector<float> in, expected;
+            for (int64_t o = 0; o < shape.outer; ++o)
+              for (int64_t a = 0; a < aIn; ++a)
+                for (int64_t m = 0; m < shape.middle; ++m)
+                  for (int64_t b = 0; b < bIn; ++b)
+                    for (int64_t i = 0; i < shape.inner; ++i)
+                      in.push_back(wholeIndex(o, aInOff + a, m, bInOff + b, i));
+            for (int64_t o = 0; o < shape.outer; ++o)
+              for (int64_t a = 0; a < aOut; ++a)
+                for (int64_t m = 0; m < shape.middle; ++m)
+                  for (int64_t b = 0; b < bOut; ++b)
+                    for (int64_t i = 0; i < shape.inner; ++i)
+                      expected.push_back(
+                          wholeIndex(o, aOutOff + a, m, bOutOff + b, i));
+            std::vector<float> out(expected.size(), -1.0f);
+            comm.allToAll(in.data(), out.data(), shape);
+            ASSERT_EQ(out, expected)
+                << "rank " << r << " of " << size << ", " << shape.outer << "x"
+                << first << "x" << shape.middle << "x" << second << "x"
+                << shape.inner << ", concat "
+                << (shape.concatFirst ? "first" : "second");
+          });
+        }
       }
     }
   }

@@ -10,9 +10,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <string>
 #include <map>
 #include <memory>
+#include <string>
 
 using namespace mlir::tp;
 
@@ -73,4 +73,19 @@ rt::Executor &mlir::tp::test::getTestExecutor(int64_t devices) {
   if (!group)
     group = rt::ThreadGroup::create(devices);
   return *group;
+}
+
+std::vector<size_t> mlir::tp::test::getStageSizesToTest() {
+  if (getTestBackend() == Backend::mpi)
+    return {0, 4, 12, 40};
+  return {0};
+}
+
+void mlir::tp::test::setStageBytes(size_t bytes) {
+#ifdef TP_ENABLE_MPI
+  if (getTestBackend() == Backend::mpi)
+    mpiGroup().setStageBytes(bytes ? bytes : rt::MPIGroup::kDefaultStageBytes);
+#else
+  (void)bytes;
+#endif
 }

@@ -13,7 +13,9 @@
 #include "tp-mlir/Runtime/Communicator.h"
 #include "tp-mlir/Support/OptionEnums.h"
 
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace mlir::tp::test {
 
@@ -27,6 +29,16 @@ int64_t getFixedDevices();
 /// An executor of `devices` ranks: a new thread group, or this process's
 /// rank of the MPI job (made once), whose size must be `devices`.
 rt::Executor &getTestExecutor(int64_t devices);
+
+/// The piece sizes, in bytes, that MPI collectives are tested with: the
+/// default and a few bytes (so that small tensors move in many pieces, rows
+/// cut included) under MPI; just the default (0) on threads, which do not
+/// stage.
+std::vector<size_t> getStageSizesToTest();
+
+/// Sets the MPI group's piece size (a no-op on threads); 0 restores the
+/// default.
+void setStageBytes(size_t bytes);
 
 } // namespace mlir::tp::test
 

@@ -36,6 +36,15 @@ public:
   create(std::string &error,
          std::chrono::milliseconds timeout = defaultTimeout());
 
+  /// All-reduce, reduce-scatter and all-to-all move at most this many
+  /// bytes per MPI call (one row of the tensor where a row is larger), so
+  /// the memory they stage through, theirs and the MPI library's, stays
+  /// within a few times this, whatever the tensor.
+  static constexpr size_t kDefaultStageBytes = size_t(1) << 20;
+  /// Sets the bytes of one piece (tests use a few bytes to cut small
+  /// tensors into many pieces); 0 is taken as one element.
+  virtual void setStageBytes(size_t bytes) = 0;
+
   /// This process's rank.
   virtual int64_t rank() const = 0;
   virtual Communicator &communicator() = 0;

@@ -17,6 +17,13 @@
 // between runs carries the epoch of the run to come, which is the one the
 // others are in or will enter.
 //
+// All-reduce, reduce-scatter and all-to-all move their data in pieces of
+// at most `stageElements` per call (a row of the tensor where one is
+// larger), so that neither this file's packing nor the MPI library's own
+// temporaries (Open MPI's reduce-scatter holds one and a half times its
+// input) grow with the tensor: a rank's memory is its model's tensors, as
+// the planner counts them, plus a bounded stage.
+//
 // A timeout is different from the other errors: the late rank may still
 // arrive, find every header, and enter the data transfer, where nothing could
 // release it. So a timeout prints its error and ends the job with MPI_Abort.
@@ -306,7 +313,16 @@ private:
   /// combined left to right in rank order like the threads backend does.
   bool reduceInRankOrder(const float *in, float *share, int64_t count,
                          Reduction op, const CollectiveCall &what);
+  /// Reduces rank-major blocks (rank q's `counts[q]` elements after rank
+  /// q-1's) into this rank's block at `out`.
+  bool reduceBlocks(const float *send, float *out, std::vector<int> &counts,
+                    Reduction op, const CollectiveCall &what);
 
+public:
+  /// The most elements one piece of a collective moves (at least 1).
+  int64_t stageElements = MPIGroup::kDefaultStageBytes / sizeof(float);
+
+private:
   /// Whether `count` elements fit MPI's int counts; an error otherwise.
   bool fitsInt(int64_t count, const CollectiveCall &what) {
     if (count <= INT_MAX)
@@ -524,78 +540,49 @@ void MPICommunicator::allReduce(const float *in, float *out, int64_t count,
   if (!enter(CollectiveOp::AllReduce, count, 0, 0, op, true))
     return;
   const CollectiveCall &what = current[myRank];
-  if (count == 0 || !fitsInt(count, what))
-    return;
-  if (orderDoesNotMatter(op, numRanks)) {
-    const void *send = in == out ? MPI_IN_PLACE : in;
-    check(MPI_Allreduce(send, out, static_cast<int>(count), MPI_FLOAT,
-                        toMPI(op), data),
-          what);
-    return;
+  // Elementwise, so piece by piece.
+  for (int64_t at = 0; at < count; at += stageElements) {
+    int64_t n = std::min(stageElements, count - at);
+    if (orderDoesNotMatter(op, numRanks)) {
+      const void *send = in == out ? MPI_IN_PLACE : in + at;
+      if (!check(MPI_Allreduce(send, out + at, static_cast<int>(n), MPI_FLOAT,
+                               toMPI(op), data),
+                 what))
+        return;
+      continue;
+    }
+    // Reduce-scatter in rank order, then all-gather the shares: the
+    // bandwidth-optimal schedule, and the one the threads backend runs.
+    int64_t mine = getShardSize(n, numRanks, myRank);
+    std::vector<float> share(mine);
+    if (!reduceInRankOrder(in + at, share.data(), n, op, what))
+      return;
+    std::vector<int> counts(numRanks), displs(numRanks);
+    for (int64_t q = 0; q < numRanks; ++q) {
+      counts[q] = static_cast<int>(getShardSize(n, numRanks, q));
+      displs[q] = static_cast<int>(getShardOffset(n, numRanks, q));
+    }
+    if (!check(MPI_Allgatherv(share.data(), static_cast<int>(mine), MPI_FLOAT,
+                              out + at, counts.data(), displs.data(), MPI_FLOAT,
+                              data),
+               what))
+      return;
   }
-  // Reduce-scatter in rank order, then all-gather the shares: the
-  // bandwidth-optimal schedule, and the one the threads backend runs.
-  int64_t mine = getShardSize(count, numRanks, myRank);
-  std::vector<float> share(mine);
-  if (!reduceInRankOrder(in, share.data(), count, op, what))
-    return;
-  std::vector<int> counts(numRanks), displs(numRanks);
-  for (int64_t q = 0; q < numRanks; ++q) {
-    counts[q] = static_cast<int>(getShardSize(count, numRanks, q));
-    displs[q] = static_cast<int>(getShardOffset(count, numRanks, q));
-  }
-  check(MPI_Allgatherv(share.data(), static_cast<int>(mine), MPI_FLOAT, out,
-                       counts.data(), displs.data(), MPI_FLOAT, data),
-        what);
 }
 
-void MPICommunicator::reduceScatter(const float *in, float *out, int64_t outer,
-                                    int64_t total, int64_t inner,
-                                    Reduction op) {
-  if (!enter(CollectiveOp::ReduceScatter, outer, total, inner, op, true))
-    return;
-  const CollectiveCall &what = current[myRank];
-  int64_t count = outer * total * inner;
-  if (count == 0 || !fitsInt(count, what))
-    return;
-  const float *send = in;
-  std::vector<float> packed;
-  if (outer > 1) {
-    // Both schedules below split the elements into rank-major blocks: rank
-    // q's [outer x extent_q x inner] must be contiguous, so the columns are
-    // regrouped by rank once.
-    packed.resize(count);
-    float *dst = packed.data();
-    for (int64_t q = 0; q < numRanks; ++q) {
-      int64_t offset = getShardOffset(total, numRanks, q);
-      int64_t extent = getShardSize(total, numRanks, q);
-      for (int64_t o = 0; o < outer; ++o) {
-        if (extent * inner)
-          std::memcpy(dst, in + (o * total + offset) * inner,
-                      sizeof(float) * extent * inner);
-        dst += extent * inner;
-      }
-    }
-    send = packed.data();
-  }
-  std::vector<int> counts(numRanks);
-  for (int64_t q = 0; q < numRanks; ++q)
-    counts[q] =
-        static_cast<int>(outer * getShardSize(total, numRanks, q) * inner);
-  if (orderDoesNotMatter(op, numRanks)) {
-    check(MPI_Reduce_scatter(send, out, counts.data(), MPI_FLOAT, toMPI(op),
-                             data),
-          what);
-    return;
-  }
+bool MPICommunicator::reduceBlocks(const float *send, float *out,
+                                   std::vector<int> &counts, Reduction op,
+                                   const CollectiveCall &what) {
+  if (orderDoesNotMatter(op, numRanks))
+    return check(MPI_Reduce_scatter(send, out, counts.data(), MPI_FLOAT,
+                                    toMPI(op), data),
+                 what);
   // The rank-major blocks are the balanced shares of the flattened
   // elements only when every block has the balanced size; in general they
   // are not, so the shares are exchanged block by block.
   std::vector<int> sendDispls(numRanks), recvCounts(numRanks),
       recvDispls(numRanks);
   int64_t mine = counts[myRank];
-  if (!fitsInt(numRanks * mine, what))
-    return;
   for (int64_t q = 0, offset = 0; q < numRanks; ++q) {
     sendDispls[q] = static_cast<int>(offset);
     offset += counts[q];
@@ -607,11 +594,68 @@ void MPICommunicator::reduceScatter(const float *in, float *out, int64_t outer,
                            columns.data(), recvCounts.data(), recvDispls.data(),
                            MPI_FLOAT, data),
              what))
-    return;
+    return false;
   if (mine)
     std::memcpy(out, columns.data(), sizeof(float) * mine);
   for (int64_t q = 1; q < numRanks; ++q)
     combineInto(op, out, columns.data() + q * mine, mine);
+  return true;
+}
+
+void MPICommunicator::reduceScatter(const float *in, float *out, int64_t outer,
+                                    int64_t total, int64_t inner,
+                                    Reduction op) {
+  if (!enter(CollectiveOp::ReduceScatter, outer, total, inner, op, true))
+    return;
+  const CollectiveCall &what = current[myRank];
+  if (outer * total * inner == 0)
+    return;
+  // A piece is `rows` rows of `outer` whole (when a row fits the stage), or
+  // extent positions [e0, e0 + span) of every rank's part of one row. Its
+  // rank-major blocks (rank q's [rows x extent_q x inner], or [span x
+  // inner]) are packed unless they already lie so in `in`: one whole row.
+  int64_t row = total * inner;
+  int64_t maxExtent = getShardSize(total, numRanks, 0);
+  int64_t rows = std::max<int64_t>(1, stageElements / row);
+  int64_t span = row <= stageElements
+                     ? maxExtent
+                     : std::max<int64_t>(1, stageElements / (numRanks * inner));
+  int64_t myExtent = getShardSize(total, numRanks, myRank);
+  std::vector<int> counts(numRanks);
+  std::vector<float> packed;
+  for (int64_t o0 = 0; o0 < outer; o0 += rows) {
+    int64_t n = std::min(rows, outer - o0);
+    for (int64_t e0 = 0; e0 < maxExtent; e0 += span) {
+      int64_t pieceSize = 0;
+      for (int64_t q = 0; q < numRanks; ++q) {
+        int64_t part =
+            std::clamp<int64_t>(getShardSize(total, numRanks, q) - e0, 0, span);
+        pieceSize += n * part * inner;
+        if (!fitsInt(n * part * inner, what))
+          return;
+        counts[q] = static_cast<int>(n * part * inner);
+      }
+      const float *send = in + o0 * row;
+      if (n > 1 || span < maxExtent) {
+        packed.resize(pieceSize);
+        float *dst = packed.data();
+        for (int64_t q = 0; q < numRanks; ++q) {
+          int64_t offset = getShardOffset(total, numRanks, q) + e0;
+          int64_t part = counts[q] / std::max<int64_t>(n * inner, 1);
+          for (int64_t o = o0; o < o0 + n; ++o) {
+            if (part)
+              std::memcpy(dst, in + (o * total + offset) * inner,
+                          sizeof(float) * part * inner);
+            dst += part * inner;
+          }
+        }
+        send = packed.data();
+      }
+      float *mineOut = out + (o0 * myExtent + std::min(e0, myExtent)) * inner;
+      if (!reduceBlocks(send, mineOut, counts, op, what))
+        return;
+    }
+  }
 }
 
 void MPICommunicator::allToAll(const float *in, float *out,
@@ -619,54 +663,64 @@ void MPICommunicator::allToAll(const float *in, float *out,
   if (!enter(CollectiveCall::allToAll(shape), true))
     return;
   const CollectiveCall &what = current[myRank];
-  // Each block is packed into one contiguous message in the order both
-  // ends walk it (forEachAllToAllRun), exchanged with MPI_Alltoallv, and
-  // unpacked into place.
+  // Each block moves in rounds: in round t, elements [t * piece, (t + 1) *
+  // piece) of every block in the order both ends walk it
+  // (forEachAllToAllRun), packed into one message per peer, exchanged with
+  // MPI_Alltoallv and unpacked into place. Every rank computes the same
+  // number of rounds from the largest block of any pair.
+  int64_t piece = std::max<int64_t>(1, stageElements / numRanks);
+  int64_t largest = 0;
+  for (int64_t r = 0; r < numRanks; ++r)
+    for (int64_t q = 0; q < numRanks; ++q)
+      largest = std::max(largest, allToAllBlockSize(shape, numRanks, r, q));
+  if (!fitsInt(numRanks * std::min(piece, largest), what))
+    return;
   std::vector<int> sendCounts(numRanks), sendDispls(numRanks),
       recvCounts(numRanks), recvDispls(numRanks);
-  // Every rank checks the largest message of any rank, so that all give up
-  // together rather than leave the others in MPI_Alltoallv.
-  for (int64_t r = 0; r < numRanks; ++r) {
-    int64_t out = 0, back = 0;
+  std::vector<float> packed, arrived;
+  for (int64_t begin = 0; begin < largest; begin += piece) {
+    int64_t end = begin + piece;
+    int64_t sent = 0, received = 0;
     for (int64_t q = 0; q < numRanks; ++q) {
-      out += allToAllBlockSize(shape, numRanks, r, q);
-      back += allToAllBlockSize(shape, numRanks, q, r);
+      int64_t outBlock = allToAllBlockSize(shape, numRanks, myRank, q);
+      int64_t backBlock = allToAllBlockSize(shape, numRanks, q, myRank);
+      int64_t outPiece = std::clamp<int64_t>(outBlock - begin, 0, piece);
+      int64_t backPiece = std::clamp<int64_t>(backBlock - begin, 0, piece);
+      sendCounts[q] = static_cast<int>(outPiece);
+      sendDispls[q] = static_cast<int>(sent);
+      recvCounts[q] = static_cast<int>(backPiece);
+      recvDispls[q] = static_cast<int>(received);
+      sent += outPiece;
+      received += backPiece;
     }
-    if (!fitsInt(out, what) || !fitsInt(back, what))
+    packed.resize(sent);
+    arrived.resize(received);
+    for (int64_t q = 0; q < numRanks; ++q) {
+      float *dst = packed.data() + sendDispls[q];
+      forEachAllToAllRun(
+          shape, numRanks, myRank, q,
+          [&](int64_t from, int64_t, int64_t count) {
+            std::memcpy(dst, in + from, sizeof(float) * count);
+            dst += count;
+          },
+          begin, end);
+    }
+    if (!check(MPI_Alltoallv(packed.data(), sendCounts.data(),
+                             sendDispls.data(), MPI_FLOAT, arrived.data(),
+                             recvCounts.data(), recvDispls.data(), MPI_FLOAT,
+                             data),
+               what))
       return;
-  }
-  int64_t sent = 0, received = 0;
-  for (int64_t q = 0; q < numRanks; ++q) {
-    int64_t out = allToAllBlockSize(shape, numRanks, myRank, q);
-    int64_t back = allToAllBlockSize(shape, numRanks, q, myRank);
-    sendCounts[q] = static_cast<int>(out);
-    sendDispls[q] = static_cast<int>(sent);
-    recvCounts[q] = static_cast<int>(back);
-    recvDispls[q] = static_cast<int>(received);
-    sent += out;
-    received += back;
-  }
-  std::vector<float> packed(sent), arrived(received);
-  for (int64_t q = 0; q < numRanks; ++q) {
-    float *dst = packed.data() + sendDispls[q];
-    forEachAllToAllRun(shape, numRanks, myRank, q,
-                       [&](int64_t from, int64_t, int64_t count) {
-                         std::memcpy(dst, in + from, sizeof(float) * count);
-                         dst += count;
-                       });
-  }
-  if (!check(MPI_Alltoallv(packed.data(), sendCounts.data(), sendDispls.data(),
-                           MPI_FLOAT, arrived.data(), recvCounts.data(),
-                           recvDispls.data(), MPI_FLOAT, data),
-             what))
-    return;
-  for (int64_t q = 0; q < numRanks; ++q) {
-    const float *src = arrived.data() + recvDispls[q];
-    forEachAllToAllRun(shape, numRanks, q, myRank,
-                       [&](int64_t, int64_t to, int64_t count) {
-                         std::memcpy(out + to, src, sizeof(float) * count);
-                         src += count;
-                       });
+    for (int64_t q = 0; q < numRanks; ++q) {
+      const float *src = arrived.data() + recvDispls[q];
+      forEachAllToAllRun(
+          shape, numRanks, q, myRank,
+          [&](int64_t, int64_t to, int64_t count) {
+            std::memcpy(out + to, src, sizeof(float) * count);
+            src += count;
+          },
+          begin, end);
+    }
   }
 }
 
@@ -729,6 +783,10 @@ public:
   const char *name() const override { return "MPI"; }
   int64_t rank() const override { return comm.rank(); }
   Communicator &communicator() override { return comm; }
+  void setStageBytes(size_t bytes) override {
+    comm.stageElements =
+        std::max<int64_t>(1, static_cast<int64_t>(bytes / sizeof(float)));
+  }
 
   bool run(const std::function<void(Communicator &)> &body) override {
     comm.beginRun();
