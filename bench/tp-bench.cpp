@@ -21,6 +21,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tp-mlir/Driver/Driver.h"
+#include "tp-mlir/Runtime/RuntimeABI.h"
 #include "tp-mlir/Runtime/ThreadGroup.h"
 #ifdef TP_ENABLE_MPI
 #include "tp-mlir/Runtime/MPIGroup.h"
@@ -653,6 +654,8 @@ void peak() {
 } // namespace
 
 int main(int argc, char **argv) {
+  // As tp-run does, for every measurement here (the baselines included).
+  tp_rt_retain_freed_memory();
   DialectRegistry registry;
   registerDriverDialects(registry);
   MLIRContext context(registry);

@@ -10,6 +10,7 @@
 #include "ExampleModel.h"
 
 #include "tp-mlir/Driver/Driver.h"
+#include "tp-mlir/Runtime/RuntimeABI.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -159,6 +160,8 @@ int main(int argc, char **argv) {
       "tp-run: partition a tp model for D devices, run it, and check it\n\n"
       "With no model argument, runs the built-in example chain "
       "(examples/mlp.mlir).\n");
+  // Activations are allocated and freed on every run: keep their memory.
+  tp_rt_retain_freed_memory();
   if (!calibrate.empty()) {
     // The output is checked before the measurements, and left only when
     // written whole.

@@ -8,9 +8,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 using namespace mlir::tp;
 using namespace mlir::tp::rt;
@@ -210,6 +214,17 @@ void tp_rt_timer_end(int64_t id) {
   tp_rt_timer_add(id, std::chrono::duration<double>(
                           std::chrono::steady_clock::now() - timerStarts[id])
                           .count());
+}
+
+int tp_rt_retain_freed_memory(void) {
+#if defined(__GLIBC__)
+  // Setting either also ends glibc's dynamic threshold, which would move
+  // blocks back to mmap as they are freed.
+  int ok = mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  return ok && mallopt(M_TRIM_THRESHOLD, INT_MAX);
+#else
+  return 0;
+#endif
 }
 
 void tp_rt_timer_add(int64_t id, double seconds) {
