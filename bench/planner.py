@@ -9,13 +9,24 @@ limit that forces a different plan, with the peak RSS of each MPI rank.
 
 Every configuration is run in rounds (interleaved, so that outside load on
 this shared machine hits all alike) and the fastest round is kept.
+Configurations whose per-layer splits are the same (auto's plan is often
+a uniform strategy's) compile to the same program; their rounds are pooled
+and each takes the fastest of them, since what they measure apart is
+noise. Both figures are printed.
 
-Usage: python3 bench/planner.py [--rounds N] [--quick]
+auto plans with a profile that `tp-run --calibrate` measures at the start
+of the same command (--profile FILE takes one made before, --builtin the
+built-in one): a profile from another hour or another machine predicts
+another machine.
+
+Usage: python3 bench/planner.py [--rounds N] [--quick] [--profile FILE |
+--builtin]
 (bench/planner.sh calls it with OpenBLAS unpinned.)
 """
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -125,12 +136,28 @@ def measured_table(text):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--quick", action="store_true",
                     help="the first four chains only")
+    ap.add_argument("--profile", help="a machine profile made before")
+    ap.add_argument("--builtin", action="store_true",
+                    help="plan with the built-in profile")
     opts = ap.parse_args()
     chains = CHAINS[:4] if opts.quick else CHAINS
     tmp = tempfile.mkdtemp(prefix="tp-planner-bench-")
+    profile = []
+    if opts.profile:
+        profile = ["--profile", opts.profile]
+    elif not opts.builtin:
+        path = os.path.join(tmp, "profile.json")
+        p = subprocess.run([TP_RUN, "--calibrate", path], capture_output=True,
+                           text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"tp-run --calibrate failed:\n{p.stderr}")
+        print("calibrated this machine (tp-run --calibrate):")
+        print("".join("  " + line + "\n" for line in p.stdout.splitlines()
+                      if not line.startswith("wrote")))
+        profile = ["--profile", path]
     print(f"planner validation: threads backend, D = {DEVICES}, best of "
           f"{opts.rounds} interleaved rounds; ms per iteration")
     summary = []
@@ -145,17 +172,17 @@ def main():
         for mix, shardings in mixes(n).items():
             configs[mix] = (model(widths, shardings), [])
             plans[mix] = shardings
-        configs["auto"] = (model(widths), ["--strategy", "auto"])
+        configs["auto"] = (model(widths), ["--strategy", "auto"] + profile)
         paths = {}
         for key, (text, _) in configs.items():
             path = os.path.join(tmp, re.sub(r"\W+", "_", key) + ".mlir")
             with open(path, "w") as f:
                 f.write(text)
             paths[key] = path
-        # Iterations for about half a second of work per configuration.
+        # Iterations for about a second of work per configuration.
         t0, _ = run(paths["alternate"], batch, ["--strategy", "alternate"], 1,
                     warmup=0)
-        iterations = max(3, min(200, int(500 / max(t0, 0.05))))
+        iterations = max(3, min(400, int(1000 / max(t0, 0.05))))
         best = {k: float("inf") for k in configs}
         auto_text = ""
         for _ in range(opts.rounds):
@@ -168,17 +195,25 @@ def main():
                         auto_text = out
         plan = explain_table(auto_text)
         measured = measured_table(auto_text)
-        uniform_best = min(UNIFORM, key=lambda s: best[s])
+        auto_plan = [c for c, _ in plan]
+        plans["auto"] = auto_plan
+        # Configurations with the same per-layer splits compile to the same
+        # program: their rounds are samples of one program, and each takes
+        # the best of them all (what they measure apart is noise).
+        pooled = {k: min(best[o] for o in configs if plans[o] == plans[k])
+                  for k in configs}
+        uniform_best = min(UNIFORM, key=lambda s: pooled[s])
         hand_best = min((k for k in configs if k not in ("auto",)),
-                        key=lambda k: best[k])
-        ratio_uniform = best["auto"] / best[uniform_best]
-        ratio_hand = best["auto"] / best[hand_best]
+                        key=lambda k: pooled[k])
+        ratio_uniform = pooled["auto"] / pooled[uniform_best]
+        ratio_hand = pooled["auto"] / pooled[hand_best]
         print(f"\n{name}: widths {'-'.join(map(str, widths))}, batch {batch}, "
               f"{iterations} iterations")
         for key in configs:
-            print(f"  {key:<24} {best[key]:10.3f}")
-        auto_plan = [c for c, _ in plan]
-        same = [k for k, v in plans.items() if v == auto_plan]
+            print(f"  {key:<24} {best[key]:10.3f}"
+                  + (f"  (pooled {pooled[key]:.3f})"
+                     if pooled[key] < best[key] else ""))
+        same = [k for k, v in plans.items() if v == auto_plan and k != "auto"]
         print(f"  auto plan: {' '.join(auto_plan)}"
               + (f" (the same program as {', '.join(same)}: "
                  + ", ".join(f"auto / {k} {best['auto'] / best[k]:.3f}"
@@ -214,7 +249,9 @@ def main():
     # weights); a limit below that plan's predicted peak forces layers to
     # split their weights. Peak RSS per rank is measured on MPI processes,
     # less the RSS of the same run of a 1-layer 8 x 8 model (the process:
-    # MLIR, LLVM's JIT, MPI).
+    # MLIR, LLVM's JIT, MPI). Where heaptrack is installed, the peak heap of
+    # each rank is measured the same way: the model's tensors and nothing
+    # else, which is what the limit counts.
     widths, batch = [2048] * 5, 4096
     path = os.path.join(tmp, "memory.mlir")
     with open(path, "w") as f:
@@ -222,42 +259,77 @@ def main():
     tiny = os.path.join(tmp, "tiny.mlir")
     with open(tiny, "w") as f:
         f.write(model([8, 8]))
+    heaptrack = shutil.which("heaptrack")
+    wrapper = os.path.join(tmp, "heaptrack-rank.sh")
+    with open(wrapper, "w") as f:
+        f.write("#!/bin/sh\nexec heaptrack -o \"$HEAP_OUT.$OMPI_COMM_WORLD_RANK\""
+                " \"$@\" >/dev/null 2>&1\n")
+    os.chmod(wrapper, 0o755)
 
-    def mpi_run(model_path, run_batch, extra):
-        cmd = ["mpirun", "-np", str(DEVICES), TP_RUN, model_path, "--backend",
-               "mpi", "--batch", str(run_batch), "--iterations", "3"] + extra
-        p = subprocess.run(cmd, capture_output=True, text=True)
+    def mpi_run(model_path, run_batch, extra, heap=False):
+        cmd = ["mpirun", "-np", str(DEVICES)] + ([wrapper] if heap else []) + [
+            TP_RUN, model_path, "--backend", "mpi", "--batch", str(run_batch),
+            "--iterations", "3"] + extra
+        env = dict(os.environ, HEAP_OUT=os.path.join(tmp, "heap"))
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env)
         return p.returncode, p.stdout + p.stderr
 
     def rss(text):
         found = re.search(r"resident per process: (.*)", text).group(1)
         return [float(x) for x in re.findall(r"rank \d+ ([0-9.]+) MiB", found)]
 
-    _, base_text = mpi_run(tiny, 1, ["--strategy", "replicated"])
+    def heap(model_path, run_batch, extra):
+        """Each rank's peak heap in MiB, under heaptrack."""
+        mpi_run(model_path, run_batch, extra, heap=True)
+        peaks = []
+        for r in range(DEVICES):
+            data = os.path.join(tmp, f"heap.{r}.zst")
+            text = subprocess.run(["heaptrack_print", data],
+                                  capture_output=True, text=True).stdout
+            m = re.search(r"peak heap memory consumption: ([0-9.]+)([KMG]?)",
+                          text)
+            scale = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9}[m.group(2)]
+            peaks.append(float(m.group(1)) * scale / 2**20)
+            os.remove(data)
+        return peaks
+
+    tiny_args = ["--strategy", "replicated"]
+    _, base_text = mpi_run(tiny, 1, tiny_args)
     base = rss(base_text)
-    print(f"\nmemory limit: 4 x 2048 at batch 4096, MPI D = 2; RSS per rank "
-          f"less the process's own ({', '.join(f'{b:.1f}' for b in base)} "
-          f"MiB for an 8 x 8 model)")
-    rc, text = mpi_run(path, batch, ["--strategy", "auto", "--explain"])
+    base_heap = heap(tiny, 1, tiny_args) if heaptrack else None
+    print(f"\nmemory limit: 4 x 2048 at batch 4096, MPI D = 2; per rank, "
+          f"less the process's own (an 8 x 8 model: RSS "
+          f"{', '.join(f'{b:.1f}' for b in base)} MiB"
+          + (f", heap {', '.join(f'{b:.1f}' for b in base_heap)} MiB"
+             if base_heap else "") + ")")
+    args = ["--strategy", "auto", "--explain"] + profile
+    rc, text = mpi_run(path, batch, args)
     peak = float(re.search(r"predicted .* peak ([0-9.]+) MiB per device",
                            text).group(1))
-    runs = [(None, text)]
+    runs = [(None, args, text)]
     for fraction in [0.85, 0.9, 0.95, 0.99]:
         limit = int(peak * fraction)
-        rc, text = mpi_run(path, batch, ["--strategy", "auto", "--explain",
-                                         "--memory-limit", str(limit)])
+        limited = args + ["--memory-limit", str(limit)]
+        rc, text = mpi_run(path, batch, limited)
         if rc == 0:
-            runs.append((limit, text))
+            runs.append((limit, limited, text))
             break
-    for limit, text in runs:
+    for limit, run_args, text in runs:
         plan = " ".join(c for c, _ in explain_table(text))
         predicted = re.search(r"predicted .* peak ([0-9.]+ \w+) per device",
                               text).group(1)
         used = [r - b for r, b in zip(rss(text), base)]
         t = re.search(r"in ([0-9.]+) ms per iteration", text).group(1)
-        print(f"  limit {str(limit) + ' MiB' if limit else 'none':<8} plan "
-              f"{plan}; predicted peak {predicted}; measured "
-              f"{', '.join(f'{u:.1f}' for u in used)} MiB; {t} ms")
+        line = (f"  limit {str(limit) + ' MiB' if limit else 'none':<8} plan "
+                f"{plan}; predicted peak {predicted}; RSS "
+                f"{', '.join(f'{u:.1f}' for u in used)} MiB")
+        if heaptrack:
+            tensors = [h - b for h, b in
+                       zip(heap(path, batch, run_args), base_heap)]
+            line += f"; heap {', '.join(f'{u:.1f}' for u in tensors)} MiB"
+        print(line + f"; {t} ms")
+    if not heaptrack:
+        print("  (install Debian's heaptrack to measure each rank's heap)")
 
 if __name__ == "__main__":
     sys.exit(main())

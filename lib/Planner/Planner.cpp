@@ -20,26 +20,27 @@ using namespace mlir::tp;
 using namespace mlir::tp::plan;
 
 MachineProfile MachineProfile::builtinDefault() {
-  // `tp-run --calibrate` on the 2-core AMD EPYC (Zen 3) development machine
-  // (2026-12-02, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset; Debian's
-  // OpenBLAS 0.3.21; compute on both cores at once, the fastest of
-  // repeated runs); docs/planner.md has the run.
+  // `tp-run --calibrate` on the 2-core AMD EPYC (Zen 4, AVX-512)
+  // development machine, 2026-12-02, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
+  // unset; Debian's OpenBLAS 0.3.21; compute on both cores at once: the
+  // median of three calibrations of each figure, each the fastest of
+  // repeated runs. docs/planner.md has the runs.
   MachineProfile p;
   // sgemm 8x64x64, 64x256x256, 256x1024x1024, 1024x2048x2048 and
   // 512x4096x4096; then 8, 32, 128 and 512 rows against 2048 x 2048.
-  p.gemm = {{65536, 13.4e9},
-            {8388608, 54.6e9},
-            {536870912, 78.1e9},
-            {8589934592, 79.9e9},
-            {17179869184, 77.5e9}};
-  p.gemmRows = {{8, 21.6e9}, {32, 32.2e9}, {128, 57.0e9}, {512, 66.5e9}};
-  p.gemmBytesPerSecond = 3.25e9;
+  p.gemm = {{65536, 60.6e9},
+            {8388608, 70.4e9},
+            {536870912, 85.3e9},
+            {8589934592, 93.7e9},
+            {17179869184, 93.5e9}};
+  p.gemmRows = {{8, 16.3e9}, {32, 45.3e9}, {128, 73.4e9}, {512, 85.6e9}};
+  p.gemmBytesPerSecond = 4.03e9;
   // By ActivationKind: identity, relu, gelu, gelu_tanh, sigmoid, tanh,
   // silu.
-  p.epilogueSecondsPerElement = {1.10e-9, 1.51e-9, 10.7e-9, 31.5e-9,
-                                 7.03e-9, 28.0e-9, 7.49e-9};
-  p.collectiveLatency = 9.41e-6;
-  p.collectiveBytesPerSecond = 2.52e9;
+  p.epilogueSecondsPerElement = {0.23e-9, 0.63e-9, 5.58e-9, 20.5e-9,
+                                 3.85e-9, 17.3e-9, 3.35e-9};
+  p.collectiveLatency = 0.3e-6;
+  p.collectiveBytesPerSecond = 6.11e9;
   p.source = "built-in profile of the 2-core development machine";
   return p;
 }
