@@ -186,6 +186,7 @@ public:
 
   int64_t rank() const override { return myRank; }
   int64_t size() const override { return numRanks; }
+  void setStageElements(int64_t n) { stageElements = std::max<int64_t>(1, n); }
 
   void allGather(const float *in, float *out, int64_t outer, int64_t extent,
                  int64_t inner) override;
@@ -315,14 +316,13 @@ private:
                          Reduction op, const CollectiveCall &what);
   /// Reduces rank-major blocks (rank q's `counts[q]` elements after rank
   /// q-1's) into this rank's block at `out`.
-  bool reduceBlocks(const float *send, float *out, std::vector<int> &counts,
-                    Reduction op, const CollectiveCall &what);
+  bool reduceBlocks(const float *send, float *out,
+                    const std::vector<int> &counts, Reduction op,
+                    const CollectiveCall &what);
 
-public:
   /// The most elements one piece of a collective moves (at least 1).
   int64_t stageElements = MPIGroup::kDefaultStageBytes / sizeof(float);
 
-private:
   /// Whether `count` elements fit MPI's int counts; an error otherwise.
   bool fitsInt(int64_t count, const CollectiveCall &what) {
     if (count <= INT_MAX)
@@ -571,7 +571,7 @@ void MPICommunicator::allReduce(const float *in, float *out, int64_t count,
 }
 
 bool MPICommunicator::reduceBlocks(const float *send, float *out,
-                                   std::vector<int> &counts, Reduction op,
+                                   const std::vector<int> &counts, Reduction op,
                                    const CollectiveCall &what) {
   if (orderDoesNotMatter(op, numRanks))
     return check(MPI_Reduce_scatter(send, out, counts.data(), MPI_FLOAT,
@@ -622,18 +622,20 @@ void MPICommunicator::reduceScatter(const float *in, float *out, int64_t outer,
                      : std::max<int64_t>(1, stageElements / (numRanks * inner));
   int64_t myExtent = getShardSize(total, numRanks, myRank);
   std::vector<int> counts(numRanks);
+  std::vector<int64_t> parts(numRanks);
   std::vector<float> packed;
   for (int64_t o0 = 0; o0 < outer; o0 += rows) {
     int64_t n = std::min(rows, outer - o0);
     for (int64_t e0 = 0; e0 < maxExtent; e0 += span) {
+      // Rank q's extent positions in this piece, in each of its n rows.
       int64_t pieceSize = 0;
       for (int64_t q = 0; q < numRanks; ++q) {
-        int64_t part =
+        parts[q] =
             std::clamp<int64_t>(getShardSize(total, numRanks, q) - e0, 0, span);
-        pieceSize += n * part * inner;
-        if (!fitsInt(n * part * inner, what))
+        if (!fitsInt(n * parts[q] * inner, what))
           return;
-        counts[q] = static_cast<int>(n * part * inner);
+        counts[q] = static_cast<int>(n * parts[q] * inner);
+        pieceSize += counts[q];
       }
       const float *send = in + o0 * row;
       if (n > 1 || span < maxExtent) {
@@ -641,12 +643,11 @@ void MPICommunicator::reduceScatter(const float *in, float *out, int64_t outer,
         float *dst = packed.data();
         for (int64_t q = 0; q < numRanks; ++q) {
           int64_t offset = getShardOffset(total, numRanks, q) + e0;
-          int64_t part = counts[q] / std::max<int64_t>(n * inner, 1);
           for (int64_t o = o0; o < o0 + n; ++o) {
-            if (part)
+            if (parts[q])
               std::memcpy(dst, in + (o * total + offset) * inner,
-                          sizeof(float) * part * inner);
-            dst += part * inner;
+                          sizeof(float) * parts[q] * inner);
+            dst += parts[q] * inner;
           }
         }
         send = packed.data();
@@ -784,8 +785,7 @@ public:
   int64_t rank() const override { return comm.rank(); }
   Communicator &communicator() override { return comm; }
   void setStageBytes(size_t bytes) override {
-    comm.stageElements =
-        std::max<int64_t>(1, static_cast<int64_t>(bytes / sizeof(float)));
+    comm.setStageElements(static_cast<int64_t>(bytes / sizeof(float)));
   }
 
   bool run(const std::function<void(Communicator &)> &body) override {
