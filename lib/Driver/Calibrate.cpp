@@ -4,9 +4,10 @@
 // CPU backend runs: the runtime's sgemm at one thread per rank for five
 // GEMM sizes and four row counts (weights cold, as in a chain), a skinny GEMM
 // whose weights stream from memory (the roofline's bandwidth), each
-// activation's epilogue in compiled code, and the threads backend's all_gather
-// between two ranks at 4 KiB (the latency) and 16 MiB (the bandwidth). Each
-// figure is the fastest of repeated runs after a warm-up.
+// activation's epilogue in compiled code, and the threads backend's
+// collectives between two ranks: the latency at 4 KiB, and each collective's
+// bandwidth at sizes from 64 KiB to 64 MiB. Each figure is the fastest of
+// repeated runs after a warm-up.
 //
 //===----------------------------------------------------------------------===//
 
@@ -166,6 +167,113 @@ static llvm::Error measureEpilogues(plan::MachineProfile &p, int64_t ranks,
   return llvm::Error::success();
 }
 
+/// The threads backend's collectives between two ranks: the latency from a
+/// 4 KiB all_gather, then each collective's bandwidth at sizes from 64 KiB
+/// to 64 MiB in all (the whole tensor), as the cost model's alpha-beta
+/// formula for it reads the time. A collective's time per byte depends on
+/// its size (what stays in cache, and when the runtime streams), which one
+/// figure at 16 MiB cannot say: it overpriced 2 MiB gathers by 3x. Each
+/// call's input is written by its owner just before, as a layer's output
+/// is, and only the call is timed.
+static llvm::Error measureCollectives(plan::MachineProfile &p,
+                                      llvm::raw_ostream &log) {
+  constexpr int64_t ranks = 2;
+  auto group = rt::ThreadGroup::create(ranks);
+  // The fastest of `runs` calls of `op` on `floats` elements in all.
+  auto time = [&](plan::CollectiveKind kind, int64_t floats, size_t runs) {
+    int64_t half = floats / ranks;
+    std::vector<std::vector<float>> in(ranks), out(ranks);
+    for (int64_t r = 0; r < ranks; ++r) {
+      bool whole = kind == plan::CollectiveKind::allReduce ||
+                   kind == plan::CollectiveKind::reduceScatter;
+      in[r].assign(whole ? floats : half, 1.0f);
+      out[r].assign(kind == plan::CollectiveKind::allGather ||
+                            kind == plan::CollectiveKind::allReduce
+                        ? floats
+                        : half,
+                    0.0f);
+    }
+    double seconds = -1;
+    bool ok = group->run([&](rt::Communicator &comm) {
+      int64_t r = comm.rank();
+      double best = std::numeric_limits<double>::infinity();
+      // One warm-up call, then `runs` timed ones.
+      for (size_t run = 0; run <= runs; ++run) {
+        std::fill(in[r].begin(), in[r].end(), float(run));
+        comm.barrier();
+        auto start = std::chrono::steady_clock::now();
+        switch (kind) {
+        case plan::CollectiveKind::allGather:
+          comm.allGather(in[r].data(), out[r].data(), 1, half, 1);
+          break;
+        case plan::CollectiveKind::allReduce:
+          comm.allReduce(in[r].data(), out[r].data(), floats,
+                         rt::Reduction::Sum);
+          break;
+        case plan::CollectiveKind::reduceScatter:
+          comm.reduceScatter(in[r].data(), out[r].data(), 1, floats, 1,
+                             rt::Reduction::Sum);
+          break;
+        case plan::CollectiveKind::allToAll: {
+          // A [floats / 1024 x 1024] tensor split along its rows, to one
+          // split along its columns.
+          rt::AllToAllShape shape{1, floats / 1024, 1, 1024, 1, true};
+          comm.allToAll(in[r].data(), out[r].data(), shape);
+          break;
+        }
+        }
+        double t = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+        if (run)
+          best = std::min(best, t);
+      }
+      if (r == 0)
+        seconds = best;
+    });
+    return ok ? seconds : -1.0;
+  };
+  auto collectivesFailed = [&] {
+    return llvm::createStringError(std::errc::io_error,
+                                   "calibration: the collectives failed: %s",
+                                   group->error().c_str());
+  };
+  double small = time(plan::CollectiveKind::allGather, 1024, 200);
+  if (small <= 0)
+    return collectivesFailed();
+  p.collectiveLatency = small;
+  log << fmt::format("  collectives, 2 thread ranks: {:.1f} us latency "
+                     "(all_gather of 4 KiB)\n",
+                     1e6 * small);
+  for (size_t k = 0; k < plan::kNumCollectiveKinds; ++k) {
+    auto kind = static_cast<plan::CollectiveKind>(k);
+    std::string line;
+    for (int64_t bytes = 64 << 10; bytes <= (64 << 20); bytes *= 4) {
+      int64_t floats = bytes / 4;
+      double seconds = time(kind, floats, bytes >= (8 << 20) ? 10 : 40);
+      if (seconds <= 0)
+        return collectivesFailed();
+      // What the model's formula for this collective at D = 2 gives the
+      // bandwidth, after the latency.
+      double rate = plan::MachineProfile::impliedBandwidth(
+          kind, double(bytes), ranks, seconds, p.collectiveLatency);
+      p.collectiveBandwidth[k].push_back({double(bytes), rate});
+      line +=
+          fmt::format(" {}: {:.2f}",
+                      bytes >= (1 << 20) ? fmt::format("{} MiB", bytes >> 20)
+                                         : fmt::format("{} KiB", bytes >> 10),
+                      rate / 1e9);
+    }
+    log << fmt::format("  {} GB/s by size:{}\n",
+                       plan::stringifyCollectiveKind(kind), line);
+  }
+  // The scalar bandwidth, for a collective of a size the lists do not
+  // cover: the all_gather's at 16 MiB.
+  p.collectiveBytesPerSecond = plan::MachineProfile::interpolate(
+      p.collectiveBandwidth[0], double(16 << 20));
+  return llvm::Error::success();
+}
+
 llvm::Expected<plan::MachineProfile>
 mlir::tp::calibrateMachine(llvm::raw_ostream &log) {
   plan::MachineProfile p;
@@ -267,36 +375,8 @@ mlir::tp::calibrateMachine(llvm::raw_ostream &log) {
   if (llvm::Error e = measureEpilogues(p, ranks, log))
     return std::move(e);
 
-  // all_gather between two thread ranks.
-  auto group = rt::ThreadGroup::create(2);
-  auto gather = [&](int64_t floats, size_t runs) {
-    std::vector<std::vector<float>> in(2, std::vector<float>(floats, 1.0f));
-    std::vector<std::vector<float>> out(2,
-                                        std::vector<float>(2 * floats, 0.0f));
-    double seconds = 0;
-    bool ok = group->run([&](rt::Communicator &comm) {
-      int64_t r = comm.rank();
-      double t = fastestSeconds(
-          [&] { comm.allGather(in[r].data(), out[r].data(), 1, floats, 1); }, 0,
-          runs);
-      if (r == 0)
-        seconds = t;
-    });
-    return ok ? seconds : -1.0;
-  };
-  double small = gather(512, 200);    // 4 KiB in all
-  double large = gather(2 << 20, 20); // 16 MiB in all
-  if (small <= 0 || large <= 0)
-    return llvm::createStringError(std::errc::io_error,
-                                   "calibration: the collectives failed: %s",
-                                   group->error().c_str());
-  // all_gather on D ranks: (D - 1) alpha + (D - 1) / D * bytes / bandwidth.
-  p.collectiveLatency = small;
-  double bytes = 4.0 * (4 << 20);
-  p.collectiveBytesPerSecond = 0.5 * bytes / std::max(large - small, 1e-9);
-  log << fmt::format("  all_gather, 2 ranks: {:.1f} us at 4 KiB, {:.2f} GB/s "
-                     "at 16 MiB\n",
-                     1e6 * small, p.collectiveBytesPerSecond / 1e9);
+  if (llvm::Error e = measureCollectives(p, log))
+    return std::move(e);
   p.source = "calibrated by tp-run --calibrate";
   return p;
 }

@@ -41,6 +41,23 @@ MachineProfile MachineProfile::builtinDefault() {
                                  3.85e-9, 17.3e-9, 3.35e-9};
   p.collectiveLatency = 0.3e-6;
   p.collectiveBytesPerSecond = 6.11e9;
+  // Each collective's bandwidth at 64 KiB, 256 KiB, 1, 4, 16 and 64 MiB
+  // (2026-12-03, the median of three calibrations): small tensors move
+  // through the caches at two to three times the rate of large ones.
+  auto sized = [](std::array<double, 6> gigabytes) {
+    std::vector<RatePoint> points;
+    double bytes = 64 << 10;
+    for (double g : gigabytes) {
+      points.push_back({bytes, g * 1e9});
+      bytes *= 4;
+    }
+    return points;
+  };
+  p.collectiveBandwidth = {
+      sized({16.78, 16.16, 13.43, 6.39, 5.68, 5.92}),   // all_gather
+      sized({14.64, 14.57, 16.14, 10.60, 6.09, 5.52}),  // all_reduce
+      sized({19.48, 16.98, 17.24, 17.05, 5.12, 4.32}),  // reduce_scatter
+      sized({12.31, 14.01, 13.38, 13.14, 2.87, 2.00})}; // all_to_all
   p.source = "built-in profile of the 2-core development machine";
   return p;
 }
@@ -48,15 +65,76 @@ MachineProfile MachineProfile::builtinDefault() {
 double MachineProfile::interpolate(const std::vector<RatePoint> &points,
                                    double x) {
   if (x <= points.front().at)
-    return points.front().flopsPerSecond;
+    return points.front().rate;
   for (size_t i = 0; i + 1 < points.size(); ++i) {
     const RatePoint &a = points[i], &b = points[i + 1];
     if (x > b.at)
       continue;
     double t = std::log(x / a.at) / std::log(b.at / a.at);
-    return a.flopsPerSecond + t * (b.flopsPerSecond - a.flopsPerSecond);
+    return a.rate + t * (b.rate - a.rate);
   }
-  return points.back().flopsPerSecond;
+  return points.back().rate;
+}
+
+llvm::StringRef mlir::tp::plan::stringifyCollectiveKind(CollectiveKind kind) {
+  switch (kind) {
+  case CollectiveKind::allGather:
+    return "all_gather";
+  case CollectiveKind::allReduce:
+    return "all_reduce";
+  case CollectiveKind::reduceScatter:
+    return "reduce_scatter";
+  case CollectiveKind::allToAll:
+    return "all_to_all";
+  }
+  return "";
+}
+
+std::optional<CollectiveKind>
+mlir::tp::plan::symbolizeCollectiveKind(llvm::StringRef name) {
+  for (size_t k = 0; k < kNumCollectiveKinds; ++k)
+    if (stringifyCollectiveKind(CollectiveKind(k)) == name)
+      return CollectiveKind(k);
+  return std::nullopt;
+}
+
+namespace {
+/// The latencies and the share of the tensor's bytes that `kind` moves
+/// over d ranks (see collectiveSeconds).
+std::pair<double, double> collectiveTerms(CollectiveKind kind, int64_t d) {
+  double steps = static_cast<double>(d - 1);
+  switch (kind) {
+  case CollectiveKind::allGather:
+  case CollectiveKind::reduceScatter:
+    return {steps, steps / d};
+  case CollectiveKind::allToAll:
+    return {steps, steps / d / d};
+  case CollectiveKind::allReduce:
+    return {2 * steps, 2 * steps / d};
+  }
+  return {0, 0};
+}
+} // namespace
+
+double MachineProfile::collectiveSeconds(CollectiveKind kind, double bytes,
+                                         int64_t d) const {
+  if (d <= 1)
+    return 0;
+  auto [steps, share] = collectiveTerms(kind, d);
+  const std::vector<RatePoint> &points =
+      collectiveBandwidth[static_cast<size_t>(kind)];
+  double bandwidth =
+      points.empty() ? collectiveBytesPerSecond : interpolate(points, bytes);
+  return steps * collectiveLatency + share * bytes / bandwidth;
+}
+
+double MachineProfile::impliedBandwidth(CollectiveKind kind, double bytes,
+                                        int64_t d, double seconds,
+                                        double latency) {
+  auto [steps, share] = collectiveTerms(kind, d);
+  // A call faster than its latencies says little of its bandwidth: it is
+  // read as no faster than a tenth of the call.
+  return share * bytes / std::max(seconds - steps * latency, 0.1 * seconds);
 }
 
 double MachineProfile::gemmSeconds(int64_t m, int64_t n, int64_t k) const {
@@ -109,35 +187,61 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
   if (auto e =
           positive("collective_bytes_per_second", p.collectiveBytesPerSecond))
     return std::move(e);
-  // A list of {<at>, flops_per_second} measured points, `at` increasing.
-  auto points = [&](llvm::StringRef key, llvm::StringRef atKey,
+  // A list of {<at>, <rate>} measured points, `at` increasing, under `key`
+  // of `object` (`where` names it in errors).
+  auto points = [&](const llvm::json::Object &object, llvm::StringRef key,
+                    llvm::StringRef where, llvm::StringRef atKey,
+                    llvm::StringRef rateKey,
                     std::vector<RatePoint> &out) -> llvm::Error {
-    const llvm::json::Array *list = root->getArray(key);
+    const llvm::json::Array *list = object.getArray(key);
     if (!list || list->empty())
-      return fail("'" + key.str() + "' must be a non-empty list of {" +
-                  atKey.str() + ", flops_per_second}");
+      return fail("'" + where.str() + "' must be a non-empty list of {" +
+                  atKey.str() + ", " + rateKey.str() + "}");
     double last = 0;
     for (const llvm::json::Value &entry : *list) {
       const llvm::json::Object *c = entry.getAsObject();
-      std::optional<double> rate =
-          c ? c->getNumber("flops_per_second") : std::nullopt;
+      std::optional<double> rate = c ? c->getNumber(rateKey) : std::nullopt;
       std::optional<double> at = c ? c->getNumber(atKey) : std::nullopt;
       if (!rate || !(*rate > 0) || !std::isfinite(*rate) || !at ||
           !std::isfinite(*at))
-        return fail("each '" + key.str() + "' point needs a positive '" +
-                    atKey.str() + "' and 'flops_per_second'");
+        return fail("each '" + where.str() + "' point needs a positive '" +
+                    atKey.str() + "' and '" + rateKey.str() + "'");
       if (!(*at > last))
-        return fail("'" + key.str() + "' points must have increasing '" +
+        return fail("'" + where.str() + "' points must have increasing '" +
                     atKey.str() + "'");
       last = *at;
       out.push_back({*at, *rate});
     }
     return llvm::Error::success();
   };
-  if (auto e = points("gemm", "flops", p.gemm))
+  if (auto e =
+          points(*root, "gemm", "gemm", "flops", "flops_per_second", p.gemm))
     return std::move(e);
-  if (auto e = points("gemm_rows", "rows", p.gemmRows))
+  if (auto e = points(*root, "gemm_rows", "gemm_rows", "rows",
+                      "flops_per_second", p.gemmRows))
     return std::move(e);
+  // Optional: each collective's bandwidth by size.
+  if (const llvm::json::Value *value = root->get("collective_bandwidth")) {
+    const llvm::json::Object *by = value->getAsObject();
+    if (!by)
+      return fail("'collective_bandwidth' must be an object of lists by "
+                  "collective");
+    for (const auto &entry : *by)
+      if (!symbolizeCollectiveKind(entry.first))
+        return fail("'collective_bandwidth' has an unknown collective '" +
+                    entry.first.str() +
+                    "' (all_gather, all_reduce, reduce_scatter or "
+                    "all_to_all)");
+    for (size_t k = 0; k < kNumCollectiveKinds; ++k) {
+      llvm::StringRef name = stringifyCollectiveKind(CollectiveKind(k));
+      if (!by->get(name))
+        continue;
+      if (auto e =
+              points(*by, name, "collective_bandwidth." + name.str(), "bytes",
+                     "bytes_per_second", p.collectiveBandwidth[k]))
+        return std::move(e);
+    }
+  }
   if (std::optional<llvm::StringRef> source = root->getString("source"))
     p.source = source->str();
   else
@@ -146,12 +250,13 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
 }
 
 std::string MachineProfile::toJSON() const {
-  auto points = [](const std::vector<RatePoint> &list, llvm::StringRef atKey) {
+  auto points = [](const std::vector<RatePoint> &list, llvm::StringRef atKey,
+                   llvm::StringRef rateKey = "flops_per_second") {
     llvm::json::Array out;
     for (const RatePoint &c : list) {
       llvm::json::Object o;
       o[atKey] = c.at;
-      o["flops_per_second"] = c.flopsPerSecond;
+      o[rateKey] = c.rate;
       out.push_back(std::move(o));
     }
     return out;
@@ -171,6 +276,13 @@ std::string MachineProfile::toJSON() const {
        }()},
       {"collective_latency_seconds", collectiveLatency},
       {"collective_bytes_per_second", collectiveBytesPerSecond}};
+  llvm::json::Object bandwidth;
+  for (size_t k = 0; k < kNumCollectiveKinds; ++k)
+    if (!collectiveBandwidth[k].empty())
+      bandwidth[stringifyCollectiveKind(CollectiveKind(k))] =
+          points(collectiveBandwidth[k], "bytes", "bytes_per_second");
+  if (!bandwidth.empty())
+    root["collective_bandwidth"] = std::move(bandwidth);
   std::string text;
   llvm::raw_string_ostream os(text);
   os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
@@ -184,19 +296,12 @@ constexpr int kLayouts = 4;
 /// The slowest rank's share of `n` over `d`.
 int64_t largestShard(int64_t n, int64_t d) { return getShardSize(n, d, 0); }
 
-/// The time of a collective on a tensor of `bytes` (the full result).
+/// The time of collective `op` ("" for none) on a tensor of `bytes` (the
+/// full result).
 double collectiveSeconds(const MachineProfile &p, llvm::StringRef op,
                          double bytes, int64_t d) {
-  if (d <= 1 || op.empty())
-    return 0;
-  double steps = static_cast<double>(d - 1);
-  double share = steps / d * bytes / p.collectiveBytesPerSecond;
-  // Each rank receives (D-1)/D of its own shard, not of the whole tensor.
-  if (op == "all_to_all")
-    share /= d;
-  if (op == "all_reduce")
-    return 2 * (steps * p.collectiveLatency + share);
-  return steps * p.collectiveLatency + share;
+  std::optional<CollectiveKind> kind = symbolizeCollectiveKind(op);
+  return kind ? p.collectiveSeconds(*kind, bytes, d) : 0;
 }
 
 /// Layer l's bias, activation and any separate activations after it, on

@@ -43,6 +43,15 @@ MachineProfile randomProfile(std::mt19937_64 &rng) {
     e = 1e-10 * (1 + 100 * unit(rng));
   p.collectiveLatency = 1e-7 * (1 + 1000 * unit(rng));
   p.collectiveBytesPerSecond = 1e8 * (1 + 1000 * unit(rng));
+  // Some collectives priced by size.
+  for (auto &points : p.collectiveBandwidth) {
+    double bytes = 1;
+    int n = int(rng() % 4);
+    for (int c = 0; c < n; ++c) {
+      bytes *= 4 + 1000 * unit(rng);
+      points.push_back({bytes, 1e8 * (1 + 1000 * unit(rng))});
+    }
+  }
   return p;
 }
 
@@ -280,6 +289,62 @@ TEST(PlannerTest, ProfilesRoundTripAndBadOnesAreErrors) {
                       .c_str()),
             "machine profile: 'gemm_rows' must be a non-empty list of "
             "{rows, flops_per_second}");
+  std::string base = "{" + epilogue +
+                     ", \"gemm_bytes_per_second\": 1, "
+                     "\"collective_latency_seconds\": 1, "
+                     "\"collective_bytes_per_second\": 1, \"gemm\": "
+                     "[{\"flops\": 1, \"flops_per_second\": 1}], "
+                     "\"gemm_rows\": [{\"rows\": 1, \"flops_per_second\": "
+                     "1}]";
+  EXPECT_EQ(error((base + ", \"collective_bandwidth\": []}").c_str()),
+            "machine profile: 'collective_bandwidth' must be an object of "
+            "lists by collective");
+  EXPECT_EQ(error((base + ", \"collective_bandwidth\": {\"all_gahter\": "
+                          "[]}}")
+                      .c_str()),
+            "machine profile: 'collective_bandwidth' has an unknown "
+            "collective 'all_gahter' (all_gather, all_reduce, reduce_scatter "
+            "or all_to_all)");
+  EXPECT_EQ(error((base + ", \"collective_bandwidth\": {\"all_reduce\": "
+                          "[{\"bytes\": 4, \"bytes_per_second\": -1}]}}")
+                      .c_str()),
+            "machine profile: each 'collective_bandwidth.all_reduce' point "
+            "needs a positive 'bytes' and 'bytes_per_second'");
+
+  // A collective priced by size: the points' bandwidth at their sizes,
+  // interpolated between, the scalar bandwidth for a collective without
+  // points; and the bandwidth a calibration reads off a time gives that
+  // time back.
+  MachineProfile c = p;
+  c.collectiveLatency = 1e-6;
+  c.collectiveBytesPerSecond = 1e9;
+  c.collectiveBandwidth = {};
+  c.collectiveBandwidth[size_t(CollectiveKind::allGather)] = {{1 << 20, 2e9},
+                                                              {4 << 20, 8e9}};
+  EXPECT_DOUBLE_EQ(c.collectiveSeconds(CollectiveKind::allGather, 1 << 20, 2),
+                   1e-6 + 0.5 * (1 << 20) / 2e9);
+  EXPECT_DOUBLE_EQ(c.collectiveSeconds(CollectiveKind::allGather, 2 << 20, 4),
+                   3e-6 + 0.75 * (2 << 20) / 5e9);
+  EXPECT_DOUBLE_EQ(c.collectiveSeconds(CollectiveKind::allReduce, 1 << 20, 2),
+                   2e-6 + (1 << 20) / 1e9);
+  EXPECT_DOUBLE_EQ(c.collectiveSeconds(CollectiveKind::allToAll, 1 << 20, 2),
+                   1e-6 + 0.25 * (1 << 20) / 1e9);
+  for (size_t k = 0; k < kNumCollectiveKinds; ++k) {
+    auto kind = CollectiveKind(k);
+    double seconds = c.collectiveSeconds(kind, 3 << 20, 3);
+    EXPECT_NEAR(MachineProfile::impliedBandwidth(kind, 3 << 20, 3, seconds,
+                                                 c.collectiveLatency),
+                k == 0 ? 2e9 + 6e9 * std::log(3.0) / std::log(4.0) : 1e9, 1e-3);
+    EXPECT_EQ(symbolizeCollectiveKind(stringifyCollectiveKind(kind)), kind);
+  }
+  llvm::Expected<MachineProfile> sized = MachineProfile::fromJSON(c.toJSON());
+  ASSERT_TRUE(static_cast<bool>(sized)) << llvm::toString(sized.takeError());
+  EXPECT_DOUBLE_EQ(
+      sized->collectiveSeconds(CollectiveKind::allGather, 2 << 20, 2),
+      c.collectiveSeconds(CollectiveKind::allGather, 2 << 20, 2));
+  EXPECT_TRUE(
+      sized->collectiveBandwidth[size_t(CollectiveKind::allReduce)].empty());
+
   // Rates between measured points follow the logarithm of the size.
   MachineProfile::RatePoint a{8, 20e9}, b{512, 80e9};
   EXPECT_DOUBLE_EQ(MachineProfile::interpolate({a, b}, 64), 50e9);

@@ -53,13 +53,21 @@ namespace mlir::tp::plan {
 constexpr size_t kNumActivationKinds =
     static_cast<size_t>(getMaxEnumValForActivationKind()) + 1;
 
+/// The collectives the cost model prices, each with its own bandwidth.
+enum class CollectiveKind { allGather, allReduce, reduceScatter, allToAll };
+constexpr size_t kNumCollectiveKinds = 4;
+/// "all_gather", ...: the op's name in the tp dialect and in profiles.
+llvm::StringRef stringifyCollectiveKind(CollectiveKind kind);
+std::optional<CollectiveKind> symbolizeCollectiveKind(llvm::StringRef name);
+
 /// What the cost model knows of a machine. Times in seconds, rates per
 /// second.
 struct MachineProfile {
-  /// A measured GEMM rate: at `at` FLOPs (gemm) or rows (gemmRows).
+  /// A measured rate: FLOPs per second at `at` FLOPs (gemm) or rows
+  /// (gemmRows), bytes per second at `at` bytes (collectiveBandwidth).
   struct RatePoint {
     double at;
-    double flopsPerSecond;
+    double rate;
   };
   /// Local GEMM throughput measured at several sizes (2*m*n*k FLOPs), and
   /// at several numbers of rows m (the batch, or its shard) against a 2048
@@ -83,6 +91,11 @@ struct MachineProfile {
   /// one rank's link.
   double collectiveLatency = 0;
   double collectiveBytesPerSecond = 0;
+  /// Each collective's bandwidth measured at several sizes (the bytes of
+  /// the whole tensor), as its alpha-beta formula reads it: interpolated
+  /// like the GEMM rates. A collective with no points takes
+  /// collectiveBytesPerSecond.
+  std::array<std::vector<RatePoint>, kNumCollectiveKinds> collectiveBandwidth;
   /// Where the figures come from, for reports.
   std::string source;
 
@@ -94,6 +107,14 @@ struct MachineProfile {
   std::string toJSON() const;
 
   double gemmSeconds(int64_t m, int64_t n, int64_t k) const;
+  /// The time of `kind` on a tensor of `bytes` (the whole of it) over `d`
+  /// ranks: `steps` latencies and `factor` * bytes at the bandwidth for that
+  /// size, where all_gather and reduce_scatter move (d-1)/d of the bytes,
+  /// all_to_all (d-1)/d of a shard, and all_reduce is both (2(d-1) steps).
+  double collectiveSeconds(CollectiveKind kind, double bytes, int64_t d) const;
+  /// The bandwidth that makes collectiveSeconds `seconds` at `latency`.
+  static double impliedBandwidth(CollectiveKind kind, double bytes, int64_t d,
+                                 double seconds, double latency);
   double epilogueSeconds(ActivationKind kind, double elements) const {
     return elements * epilogueSecondsPerElement[static_cast<size_t>(kind)];
   }
