@@ -320,6 +320,24 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   if (!arguments)
     return errors.fail(llvm::toString(arguments.takeError()));
   PlannerOptions plan = options.plan;
+  // A limit per device bounds the process: the transport's own resident
+  // memory comes out of it before the model's tensors are planned into it.
+  if (uint64_t transport = executor ? executor->transportBytes() : 0;
+      plan.memoryLimitMiB > 0 && transport) {
+    int64_t reserve = int64_t((transport + (1 << 20) - 1) >> 20);
+    if (plan.memoryLimitMiB <= reserve)
+      return errors.fail(fmt::format(
+          "--memory-limit {} MiB per device leaves nothing for the model: {} "
+          "take {} MiB of each process",
+          plan.memoryLimitMiB, executor->describeTransport(), reserve));
+    if (reporting)
+      llvm::outs() << fmt::format(
+          "memory limit {} MiB per device, less {} MiB for {}: {} MiB for "
+          "the model's tensors\n",
+          plan.memoryLimitMiB, reserve, executor->describeTransport(),
+          plan.memoryLimitMiB - reserve);
+    plan.memoryLimitMiB -= reserve;
+  }
   SmallVector<SmallVector<int64_t>> resultShapes = arguments->getResultShapes();
   plan.batch = !resultShapes.empty() && !resultShapes[0].empty()
                    ? resultShapes[0][0]

@@ -611,14 +611,21 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
         bestIndex = int(e);
       }
     }
-  if (bestLayout < 0)
+  if (bestLayout < 0) {
+    std::string limit = formatBytes(double(memoryLimit)),
+                needed = formatBytes(double(smallest));
+    // Sizes that round alike are told apart in bytes.
+    if (limit == needed) {
+      limit += fmt::format(" ({} bytes)", memoryLimit);
+      needed += fmt::format(" ({} bytes)", smallest);
+    }
     return llvm::createStringError(
         std::errc::invalid_argument,
         "no plan fits the memory limit of %s per device: the smallest "
         "needs %s (weight shards, the input and the live activations at "
         "batch %lld)",
-        formatBytes(double(memoryLimit)).c_str(),
-        formatBytes(double(smallest)).c_str(), static_cast<long long>(c.batch));
+        limit.c_str(), needed.c_str(), static_cast<long long>(c.batch));
+  }
   std::vector<ShardingKind> choices(n);
   int s = bestLayout, e = bestIndex;
   for (size_t i = n; i-- > 0;) {

@@ -116,6 +116,13 @@ public:
   /// The first error of the last run as this process saw it; empty if none.
   virtual std::string error() const = 0;
 
+  /// The bytes each process keeps resident to move data between ranks,
+  /// beside the model's tensors (the MPI library's shared-memory segments),
+  /// and what they are: what a memory limit per device must leave for
+  /// them. 0 and "" where there are none (threads share the tensors).
+  virtual uint64_t transportBytes() const { return 0; }
+  virtual std::string describeTransport() const { return ""; }
+
   /// Tells every other rank that this process failed before or outside a
   /// run (`message` says why), so that none waits for it.
   virtual void abort(const std::string &message) = 0;

@@ -741,6 +741,56 @@ void MPICommunicator::broadcast(float *buffer, int64_t count, int64_t root) {
         what);
 }
 
+/// The size of one process's shared-memory segment of Open MPI's on-host
+/// transport (the vader BTL of Open MPI 4, sm in 5), read from the MPI tool
+/// interface; 0 when the library has no such variable.
+uint64_t sharedMemorySegmentBytes() {
+  int provided = 0;
+  if (MPI_T_init_thread(MPI_THREAD_SINGLE, &provided) != MPI_SUCCESS)
+    return 0;
+  uint64_t bytes = 0;
+  for (const char *name : {"btl_vader_segment_size", "btl_sm_segment_size"}) {
+    int index = 0;
+    if (MPI_T_cvar_get_index(name, &index) != MPI_SUCCESS)
+      continue;
+    char cvarName[256], description[256];
+    int nameLength = sizeof(cvarName), descriptionLength = sizeof(description);
+    int verbosity = 0, bind = 0, scope = 0;
+    MPI_Datatype type;
+    MPI_T_enum enumType;
+    if (MPI_T_cvar_get_info(index, cvarName, &nameLength, &verbosity, &type,
+                            &enumType, description, &descriptionLength, &bind,
+                            &scope) != MPI_SUCCESS ||
+        bind != MPI_T_BIND_NO_OBJECT)
+      continue;
+    MPI_T_cvar_handle handle;
+    int count = 0;
+    if (MPI_T_cvar_handle_alloc(index, nullptr, &handle, &count) !=
+            MPI_SUCCESS ||
+        count != 1)
+      continue;
+    // Wide enough for any integer type the variable may have.
+    alignas(8) unsigned char value[16] = {0};
+    if (MPI_T_cvar_read(handle, value) == MPI_SUCCESS) {
+      if (type == MPI_INT || type == MPI_UNSIGNED) {
+        int v;
+        std::memcpy(&v, value, sizeof v);
+        bytes = v > 0 ? uint64_t(v) : 0;
+      } else if (type == MPI_UNSIGNED_LONG || type == MPI_UNSIGNED_LONG_LONG ||
+                 type == MPI_LONG_LONG || type == MPI_COUNT) {
+        long long v;
+        std::memcpy(&v, value, sizeof v);
+        bytes = v > 0 ? uint64_t(v) : 0;
+      }
+    }
+    MPI_T_cvar_handle_free(&handle);
+    if (bytes)
+      break;
+  }
+  MPI_T_finalize();
+  return bytes;
+}
+
 class MPIGroupImpl final : public MPIGroup {
 public:
   MPIGroupImpl(std::chrono::milliseconds timeout) : comm(timeout) {
@@ -753,7 +803,26 @@ public:
                   MPI_MAX_PROCESSOR_NAME, MPI_CHAR, MPI_COMM_WORLD);
     for (int64_t q = 0; q < comm.size(); ++q)
       hosts.emplace_back(names.data() + q * MPI_MAX_PROCESSOR_NAME);
+    // Ranks on one host exchange through shared memory: each process maps
+    // the segment of every rank on its host, and the pages it touches
+    // there count in its resident memory.
+    int64_t onHost = std::count(hosts.begin(), hosts.end(), hosts[comm.rank()]);
+    if (onHost > 1)
+      segmentBytes = sharedMemorySegmentBytes();
+    transport = segmentBytes * uint64_t(onHost);
+    if (transport) {
+      char text[160];
+      std::snprintf(text, sizeof text,
+                    "the MPI library's shared-memory segments (%.1f MiB for "
+                    "each of the %lld ranks on this host)",
+                    double(segmentBytes) / (1 << 20),
+                    static_cast<long long>(onHost));
+      transportText = text;
+    }
   }
+
+  uint64_t transportBytes() const override { return transport; }
+  std::string describeTransport() const override { return transportText; }
 
   std::string describe() const override {
     int64_t n = comm.size();
@@ -804,6 +873,8 @@ public:
 private:
   MPICommunicator comm;
   std::vector<std::string> hosts;
+  uint64_t segmentBytes = 0, transport = 0;
+  std::string transportText;
 };
 } // namespace
 
