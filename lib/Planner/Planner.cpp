@@ -34,6 +34,9 @@ MachineProfile MachineProfile::builtinDefault() {
             {8589934592, 93.7e9},
             {17179869184, 93.5e9}};
   p.gemmRows = {{8, 16.3e9}, {32, 45.3e9}, {128, 73.4e9}, {512, 85.6e9}};
+  // 2048 rows against w x w weights, w = 8, 32, 128 and 512 (2026-12-03,
+  // the median of three calibrations).
+  p.gemmWidth = {{8, 25.0e9}, {32, 83.7e9}, {128, 95.7e9}, {512, 76.1e9}};
   p.gemmBytesPerSecond = 4.03e9;
   // By ActivationKind: identity, relu, gelu, gelu_tanh, sigmoid, tanh,
   // silu.
@@ -143,8 +146,11 @@ double MachineProfile::gemmSeconds(int64_t m, int64_t n, int64_t k) const {
   double flops = 2.0 * m * n * k;
   double rate = interpolate(gemm, flops);
   double rowsRate = interpolate(gemmRows, double(m));
-  double bytes = 4.0 * (double(n) * k + double(m) * k + double(m) * n);
-  return std::max({flops / rate, flops / rowsRate, bytes / gemmBytesPerSecond});
+  double widthRate =
+      gemmWidth.empty() ? rate : interpolate(gemmWidth, double(std::min(n, k)));
+  double bytes = 4.0 * double(n) * k;
+  return std::max({flops / rate, flops / rowsRate, flops / widthRate,
+                   bytes / gemmBytesPerSecond});
 }
 
 llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
@@ -220,6 +226,11 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
   if (auto e = points(*root, "gemm_rows", "gemm_rows", "rows",
                       "flops_per_second", p.gemmRows))
     return std::move(e);
+  // Optional: the rate by width.
+  if (root->get("gemm_width"))
+    if (auto e = points(*root, "gemm_width", "gemm_width", "width",
+                        "flops_per_second", p.gemmWidth))
+      return std::move(e);
   // Optional: each collective's bandwidth by size.
   if (const llvm::json::Value *value = root->get("collective_bandwidth")) {
     const llvm::json::Object *by = value->getAsObject();
@@ -276,6 +287,8 @@ std::string MachineProfile::toJSON() const {
        }()},
       {"collective_latency_seconds", collectiveLatency},
       {"collective_bytes_per_second", collectiveBytesPerSecond}};
+  if (!gemmWidth.empty())
+    root["gemm_width"] = points(gemmWidth, "width");
   llvm::json::Object bandwidth;
   for (size_t k = 0; k < kNumCollectiveKinds; ++k)
     if (!collectiveBandwidth[k].empty())

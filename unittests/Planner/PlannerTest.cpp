@@ -38,6 +38,12 @@ MachineProfile randomProfile(std::mt19937_64 &rng) {
     rows *= 2 + 30 * unit(rng);
     p.gemmRows.push_back({rows, 1e9 * (1 + 200 * unit(rng))});
   }
+  double width = 1;
+  int widthPoints = int(rng() % 3);
+  for (int c = 0; c < widthPoints; ++c) {
+    width *= 2 + 30 * unit(rng);
+    p.gemmWidth.push_back({width, 1e9 * (1 + 200 * unit(rng))});
+  }
   p.gemmBytesPerSecond = 1e9 * (1 + 100 * unit(rng));
   for (double &e : p.epilogueSecondsPerElement)
     e = 1e-10 * (1 + 100 * unit(rng));
@@ -296,6 +302,9 @@ TEST(PlannerTest, ProfilesRoundTripAndBadOnesAreErrors) {
                      "[{\"flops\": 1, \"flops_per_second\": 1}], "
                      "\"gemm_rows\": [{\"rows\": 1, \"flops_per_second\": "
                      "1}]";
+  EXPECT_EQ(error((base + ", \"gemm_width\": [{\"width\": 8}]}").c_str()),
+            "machine profile: each 'gemm_width' point needs a positive "
+            "'width' and 'flops_per_second'");
   EXPECT_EQ(error((base + ", \"collective_bandwidth\": []}").c_str()),
             "machine profile: 'collective_bandwidth' must be an object of "
             "lists by collective");
@@ -344,6 +353,11 @@ TEST(PlannerTest, ProfilesRoundTripAndBadOnesAreErrors) {
       c.collectiveSeconds(CollectiveKind::allGather, 2 << 20, 2));
   EXPECT_TRUE(
       sized->collectiveBandwidth[size_t(CollectiveKind::allReduce)].empty());
+
+  // A narrow weight runs at its width's rate, whatever the rows.
+  EXPECT_DOUBLE_EQ(p.gemmSeconds(4096, 8, 1024),
+                   2.0 * 4096 * 8 * 1024 /
+                       MachineProfile::interpolate(p.gemmWidth, 8));
 
   // Rates between measured points follow the logarithm of the size.
   MachineProfile::RatePoint a{8, 20e9}, b{512, 80e9};

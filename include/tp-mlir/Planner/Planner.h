@@ -74,14 +74,18 @@ struct MachineProfile {
   /// x 2048 weight: a GEMM of few rows runs far below the rate of a square
   /// one of the same FLOPs. Between points a rate is interpolated linearly
   /// in the logarithm of the size; beyond them it is the nearest point's.
-  /// A GEMM takes the slower of its size and rows rates.
-  std::vector<RatePoint> gemm, gemmRows;
+  /// gemmWidth, when measured, holds the rate at several widths w of a
+  /// w x w weight against 2048 rows, looked up at the smaller of a GEMM's
+  /// n and k: a narrow layer runs far below a square GEMM of its FLOPs,
+  /// however many rows it has. A GEMM takes the slowest of these rates.
+  std::vector<RatePoint> gemm, gemmRows, gemmWidth;
   /// The rate of `points` at `x`, as above.
   static double interpolate(const std::vector<RatePoint> &points, double x);
-  /// The bytes per second a GEMM streams its operands at when it has too
+  /// The bytes per second a GEMM streams its weights at when it has too
   /// few rows to reuse them (a skinny GEMM, a small batch): a GEMM takes
-  /// at least its operands' bytes at this rate (a roofline), which is what
-  /// makes a small batch favour splitting the weights over the batch.
+  /// at least its weights' bytes at this rate (a roofline; the activations
+  /// come from the layer before, in cache), which is what makes a small
+  /// batch favour splitting the weights over the batch.
   double gemmBytesPerSecond = 0;
   /// Bias and activation (the epilogue a layer runs on each output
   /// element), seconds per element, by ActivationKind: transcendental
