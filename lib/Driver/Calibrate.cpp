@@ -274,8 +274,9 @@ static llvm::Error measureCollectives(plan::MachineProfile &p,
   return llvm::Error::success();
 }
 
-llvm::Expected<plan::MachineProfile>
-mlir::tp::calibrateMachine(llvm::raw_ostream &log) {
+/// One measurement of every figure.
+static llvm::Expected<plan::MachineProfile>
+measureMachine(llvm::raw_ostream &log) {
   plan::MachineProfile p;
   // The compute figures are measured on every core at once, one rank per
   // core as the threads backend runs them: ranks share memory bandwidth
@@ -396,4 +397,71 @@ mlir::tp::calibrateMachine(llvm::raw_ostream &log) {
     return std::move(e);
   p.source = "calibrated by tp-run --calibrate";
   return p;
+}
+
+/// Each figure's median over `rounds` (measured alike, so their points
+/// match).
+static plan::MachineProfile
+medianProfile(const std::vector<plan::MachineProfile> &rounds) {
+  auto median = [&](auto figure) {
+    std::vector<double> values;
+    for (const plan::MachineProfile &r : rounds)
+      values.push_back(figure(r));
+    std::sort(values.begin(), values.end());
+    return values[values.size() / 2];
+  };
+  using Points = std::vector<plan::MachineProfile::RatePoint>;
+  auto medianPoints = [&](Points &out, auto list) {
+    for (size_t i = 0; i < out.size(); ++i)
+      out[i].rate = median(
+          [&](const plan::MachineProfile &r) { return list(r)[i].rate; });
+  };
+  plan::MachineProfile p = rounds.front();
+  medianPoints(p.gemm, [](const plan::MachineProfile &r) -> const Points & {
+    return r.gemm;
+  });
+  medianPoints(p.gemmRows, [](const plan::MachineProfile &r) -> const Points & {
+    return r.gemmRows;
+  });
+  medianPoints(p.gemmWidth,
+               [](const plan::MachineProfile &r) -> const Points & {
+                 return r.gemmWidth;
+               });
+  for (size_t k = 0; k < plan::kNumCollectiveKinds; ++k)
+    medianPoints(p.collectiveBandwidth[k],
+                 [k](const plan::MachineProfile &r) -> const Points & {
+                   return r.collectiveBandwidth[k];
+                 });
+  for (size_t k = 0; k < plan::kNumActivationKinds; ++k)
+    p.epilogueSecondsPerElement[k] = median([k](const plan::MachineProfile &r) {
+      return r.epilogueSecondsPerElement[k];
+    });
+  p.gemmBytesPerSecond = median(
+      [](const plan::MachineProfile &r) { return r.gemmBytesPerSecond; });
+  p.collectiveLatency =
+      median([](const plan::MachineProfile &r) { return r.collectiveLatency; });
+  p.collectiveBytesPerSecond = median(
+      [](const plan::MachineProfile &r) { return r.collectiveBytesPerSecond; });
+  return p;
+}
+
+llvm::Expected<plan::MachineProfile>
+mlir::tp::calibrateMachine(llvm::raw_ostream &log) {
+  // A shared machine can slow any one figure for a few seconds (a
+  // 512 x 4096 x 4096 sgemm measured at half its rate once, which moved the
+  // planner's choice): every figure is measured in three rounds, and the
+  // profile takes its median.
+  constexpr int kRounds = 3;
+  std::vector<plan::MachineProfile> rounds;
+  for (int round = 1; round <= kRounds; ++round) {
+    log << fmt::format("  round {} of {}:\n", round, kRounds);
+    llvm::Expected<plan::MachineProfile> p = measureMachine(log);
+    if (!p)
+      return p.takeError();
+    rounds.push_back(std::move(*p));
+  }
+  log << fmt::format("  the profile takes each figure's median of the {} "
+                     "rounds\n",
+                     kRounds);
+  return medianProfile(rounds);
 }

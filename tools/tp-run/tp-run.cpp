@@ -172,7 +172,7 @@ int main(int argc, char **argv) {
       llvm::errs() << "tp-run: error: " << error << "\n";
       return 1;
     }
-    llvm::outs() << "calibrating (about 15 s):\n";
+    llvm::outs() << "calibrating (about 45 s):\n";
     llvm::Expected<plan::MachineProfile> profile =
         calibrateMachine(llvm::outs());
     if (!profile) {
