@@ -34,9 +34,9 @@ MachineProfile MachineProfile::builtinDefault() {
             {8589934592, 93.7e9},
             {17179869184, 93.5e9}};
   p.gemmRows = {{8, 16.3e9}, {32, 45.3e9}, {128, 73.4e9}, {512, 85.6e9}};
-  // 2048 rows against w x w weights, w = 8, 32, 128 and 512 (2026-12-03,
-  // the median of three calibrations).
-  p.gemmWidth = {{8, 25.0e9}, {32, 83.7e9}, {128, 95.7e9}, {512, 76.1e9}};
+  // 2048 rows against w x w weights, w = 8, 32 and 128 (2026-12-03, the
+  // median of three calibrations).
+  p.gemmWidth = {{8, 25.0e9}, {32, 83.7e9}, {128, 95.7e9}};
   p.gemmBytesPerSecond = 4.03e9;
   // By ActivationKind: identity, relu, gelu, gelu_tanh, sigmoid, tanh,
   // silu.
@@ -146,8 +146,13 @@ double MachineProfile::gemmSeconds(int64_t m, int64_t n, int64_t k) const {
   double flops = 2.0 * m * n * k;
   double rate = interpolate(gemm, flops);
   double rowsRate = interpolate(gemmRows, double(m));
-  double widthRate =
-      gemmWidth.empty() ? rate : interpolate(gemmWidth, double(std::min(n, k)));
+  // Only a width below the widest point is narrow; beyond it the width
+  // does not bound the rate (a noisy point would otherwise price every
+  // wide layer).
+  double width = double(std::min(n, k));
+  double widthRate = !gemmWidth.empty() && width < gemmWidth.back().at
+                         ? interpolate(gemmWidth, width)
+                         : rate;
   double bytes = 4.0 * double(n) * k;
   return std::max({flops / rate, flops / rowsRate, flops / widthRate,
                    bytes / gemmBytesPerSecond});

@@ -76,8 +76,9 @@ struct MachineProfile {
   /// in the logarithm of the size; beyond them it is the nearest point's.
   /// gemmWidth, when measured, holds the rate at several widths w of a
   /// w x w weight against 2048 rows, looked up at the smaller of a GEMM's
-  /// n and k: a narrow layer runs far below a square GEMM of its FLOPs,
-  /// however many rows it has. A GEMM takes the slowest of these rates.
+  /// n and k when that is below the widest point: a narrow layer runs far
+  /// below a square GEMM of its FLOPs, however many rows it has. A GEMM
+  /// takes the slowest of these rates.
   std::vector<RatePoint> gemm, gemmRows, gemmWidth;
   /// The rate of `points` at `x`, as above.
   static double interpolate(const std::vector<RatePoint> &points, double x);
