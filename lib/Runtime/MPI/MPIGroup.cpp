@@ -765,23 +765,25 @@ uint64_t sharedMemorySegmentBytes() {
       continue;
     MPI_T_cvar_handle handle;
     int count = 0;
-    if (MPI_T_cvar_handle_alloc(index, nullptr, &handle, &count) !=
-            MPI_SUCCESS ||
-        count != 1)
+    if (MPI_T_cvar_handle_alloc(index, nullptr, &handle, &count) != MPI_SUCCESS)
       continue;
     // Wide enough for any integer type the variable may have.
     alignas(8) unsigned char value[16] = {0};
-    if (MPI_T_cvar_read(handle, value) == MPI_SUCCESS) {
-      if (type == MPI_INT || type == MPI_UNSIGNED) {
-        int v;
+    if (count == 1 && MPI_T_cvar_read(handle, value) == MPI_SUCCESS) {
+      auto read = [&](auto v) {
         std::memcpy(&v, value, sizeof v);
         bytes = v > 0 ? uint64_t(v) : 0;
-      } else if (type == MPI_UNSIGNED_LONG || type == MPI_UNSIGNED_LONG_LONG ||
-                 type == MPI_LONG_LONG || type == MPI_COUNT) {
-        long long v;
-        std::memcpy(&v, value, sizeof v);
-        bytes = v > 0 ? uint64_t(v) : 0;
-      }
+      };
+      if (type == MPI_INT || type == MPI_INT32_T)
+        read(int32_t());
+      else if (type == MPI_UNSIGNED || type == MPI_UINT32_T)
+        read(uint32_t());
+      else if (type == MPI_LONG || type == MPI_LONG_LONG ||
+               type == MPI_INT64_T || type == MPI_COUNT)
+        read(int64_t());
+      else if (type == MPI_UNSIGNED_LONG || type == MPI_UNSIGNED_LONG_LONG ||
+               type == MPI_UINT64_T)
+        read(uint64_t());
     }
     MPI_T_cvar_handle_free(&handle);
     if (bytes)
@@ -806,17 +808,25 @@ public:
     // Ranks on one host exchange through shared memory: each process maps
     // the segment of every rank on its host, and the pages it touches
     // there count in its resident memory.
-    int64_t onHost = std::count(hosts.begin(), hosts.end(), hosts[comm.rank()]);
-    if (onHost > 1)
-      segmentBytes = sharedMemorySegmentBytes();
-    transport = segmentBytes * uint64_t(onHost);
+    // Every rank takes the job's largest figure: a limit that each rank
+    // reduced by its own would let ranks on fuller hosts plan differently
+    // from the others, and their collectives would not match.
+    uint64_t onHost =
+        std::count(hosts.begin(), hosts.end(), hosts[comm.rank()]);
+    uint64_t segment = onHost > 1 ? sharedMemorySegmentBytes() : 0;
+    uint64_t local[3] = {segment * onHost, segment, onHost}, job[3] = {0};
+    MPI_Allreduce(local, job, 3, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
+    transport = job[0];
     if (transport) {
-      char text[160];
+      bool oneHost =
+          std::count(hosts.begin(), hosts.end(), hosts[0]) == comm.size();
+      char text[200];
       std::snprintf(text, sizeof text,
                     "the MPI library's shared-memory segments (%.1f MiB for "
-                    "each of the %lld ranks on this host)",
-                    double(segmentBytes) / (1 << 20),
-                    static_cast<long long>(onHost));
+                    "each of the %llu ranks on %s)",
+                    double(job[1]) / (1 << 20),
+                    static_cast<unsigned long long>(job[2]),
+                    oneHost ? "this host" : "the fullest host");
       transportText = text;
     }
   }
@@ -873,7 +883,7 @@ public:
 private:
   MPICommunicator comm;
   std::vector<std::string> hosts;
-  uint64_t segmentBytes = 0, transport = 0;
+  uint64_t transport = 0;
   std::string transportText;
 };
 } // namespace
