@@ -2,11 +2,11 @@
 //
 // The figures the planner's cost model needs, measured here with what the
 // CPU backend runs: the runtime's sgemm at one thread per rank for five
-// GEMM sizes and four row counts (weights cold, as in a chain), a skinny GEMM
-// whose weights stream from memory (the roofline's bandwidth), each
-// activation's epilogue in compiled code, and the threads backend's
-// collectives between two ranks: the latency at 4 KiB, and each collective's
-// bandwidth at sizes from 64 KiB to 64 MiB. Each figure is the fastest of
+// GEMM sizes, four row counts and three widths (weights cold, as in a
+// chain), a skinny GEMM whose weights stream from memory (the roofline's
+// bandwidth), each activation's epilogue in compiled code, and the threads
+// backend's collectives between two ranks: the latency at 4 KiB, and each
+// collective's bandwidth at sizes from 64 KiB to 64 MiB. Each figure is the fastest of
 // repeated runs after a warm-up, in each of three rounds; the profile takes
 // each figure's median of the rounds.
 //
@@ -325,57 +325,40 @@ measureMachine(llvm::raw_ostream &log) {
       });
     });
   };
-  std::vector<double> flops, rates;
-  for (const Shape &s : shapes) {
-    double seconds = gemm(s);
-    if (seconds <= 0)
-      return llvm::createStringError(std::errc::io_error,
-                                     "calibration: the ranks failed: %s",
-                                     compute->error().c_str());
-    double f = 2.0 * s.m * s.n * s.k;
-    flops.push_back(f);
-    rates.push_back(f / seconds);
-    log << fmt::format("  sgemm {}x{}x{}: {:.1f} GFLOP/s\n", s.m, s.n, s.k,
-                       f / seconds / 1e9);
-  }
-  for (size_t i = 0; i < flops.size(); ++i)
-    p.gemm.push_back({flops[i], rates[i]});
-
+  // Measures each of `list`'s shapes into `out`, as its rate at
+  // `at(shape)`.
+  auto measure =
+      [&](llvm::ArrayRef<Shape> list, auto at,
+          std::vector<plan::MachineProfile::RatePoint> &out) -> llvm::Error {
+    for (const Shape &s : list) {
+      double seconds = gemm(s);
+      if (seconds <= 0)
+        return llvm::createStringError(std::errc::io_error,
+                                       "calibration: the ranks failed: %s",
+                                       compute->error().c_str());
+      double rate = 2.0 * s.m * s.n * s.k / seconds;
+      out.push_back({at(s), rate});
+      log << fmt::format("  sgemm {}x{}x{}: {:.1f} GFLOP/s\n", s.m, s.n, s.k,
+                         rate / 1e9);
+    }
+    return llvm::Error::success();
+  };
+  if (llvm::Error e = measure(
+          shapes, [](const Shape &s) { return 2.0 * s.m * s.n * s.k; }, p.gemm))
+    return std::move(e);
   // Rows: a 2048 x 2048 weight against 8 to 512 rows (the batch, or its
   // shard).
-  {
-    const int64_t rows[] = {8, 32, 128, 512};
-    for (size_t i = 0; i < std::size(rows); ++i) {
-      Shape s{rows[i], 2048, 2048};
-      double seconds = gemm(s);
-      if (seconds <= 0)
-        return llvm::createStringError(std::errc::io_error,
-                                       "calibration: the ranks failed: %s",
-                                       compute->error().c_str());
-      double rate = 2.0 * s.m * s.n * s.k / seconds;
-      p.gemmRows.push_back({double(rows[i]), rate});
-      log << fmt::format("  sgemm {}x{}x{}: {:.1f} GFLOP/s\n", s.m, s.n, s.k,
-                         rate / 1e9);
-    }
-  }
-
+  const Shape rows[] = {
+      {8, 2048, 2048}, {32, 2048, 2048}, {128, 2048, 2048}, {512, 2048, 2048}};
+  if (llvm::Error e = measure(
+          rows, [](const Shape &s) { return double(s.m); }, p.gemmRows))
+    return std::move(e);
   // Width: 2048 rows against a w x w weight, for the narrow layers whose
   // GEMMs run far below a square one of the same FLOPs.
-  {
-    const int64_t widths[] = {8, 32, 128};
-    for (int64_t w : widths) {
-      Shape s{2048, w, w};
-      double seconds = gemm(s);
-      if (seconds <= 0)
-        return llvm::createStringError(std::errc::io_error,
-                                       "calibration: the ranks failed: %s",
-                                       compute->error().c_str());
-      double rate = 2.0 * s.m * s.n * s.k / seconds;
-      p.gemmWidth.push_back({double(w), rate});
-      log << fmt::format("  sgemm {}x{}x{}: {:.1f} GFLOP/s\n", s.m, s.n, s.k,
-                         rate / 1e9);
-    }
-  }
+  const Shape widths[] = {{2048, 8, 8}, {2048, 32, 32}, {2048, 128, 128}};
+  if (llvm::Error e = measure(
+          widths, [](const Shape &s) { return double(s.n); }, p.gemmWidth))
+    return std::move(e);
 
   // A skinny GEMM streams its weights: 4 rows against 4096 x 4096 (64 MiB,
   // more than the caches hold) gives the bytes per second of that bound.
