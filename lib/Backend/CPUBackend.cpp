@@ -84,6 +84,7 @@ CPUModel::compile(ModuleOp spmdModule, StringRef entry,
   target.addPipeline = [&](OpPassManager &pm) {
     TPToLLVMOptions lowering;
     lowering.matmul = options.matmul;
+    lowering.overlapChunks = options.overlapChunks;
     lowering.profile = options.profile;
     addTPToLLVMPipeline(pm, lowering);
   };

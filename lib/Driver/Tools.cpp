@@ -248,6 +248,14 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   SourceMgrDiagnosticHandler printer(sourceMgr, &context);
   ErrorReporter errors(context, options.toolName);
   std::string error;
+  if (options.overlapChunks && options.backend == Backend::evaluator)
+    return errors.fail("--overlap-chunks changes compiled code; the "
+                       "evaluator backend compiles nothing (use threads or "
+                       "mpi)");
+  if (options.overlapChunks && isGPUBackend(options.backend))
+    return errors.fail("--overlap-chunks needs asynchronous collectives, "
+                       "which the GPU runtime does not have (use threads or "
+                       "mpi)");
   std::unique_ptr<rt::Executor> executor;
   if (options.backend == Backend::mpi || options.backend == Backend::gpu_mpi) {
     executor =
@@ -419,6 +427,7 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
     auto start = std::chrono::steady_clock::now();
     CompileOptions compileOptions;
     compileOptions.matmul = options.matmul;
+    compileOptions.overlapChunks = options.overlapChunks;
     compileOptions.optLevel = options.optLevel;
     FailureOr<std::unique_ptr<CompiledModel>> result =
         compileFor(options.backend, *program, compileOptions, error);
@@ -428,9 +437,14 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
     std::string matmul = stringifyMatmulLowering(options.matmul).str();
     if (isGPUBackend(options.backend) && options.matmul == MatmulLowering::blas)
       matmul = options.tf32 ? "cuBLASLt TF32" : "cuBLASLt";
+    std::string overlap =
+        options.overlapChunks
+            ? fmt::format(", collectives overlapped in {} chunks",
+                          options.overlapChunks)
+            : "";
     report.compiledLine = fmt::format(
-        "compiled for {} ({} matmul) in {:.1f} ms", compiled->describeTarget(),
-        matmul, millisecondsSince(start));
+        "compiled for {} ({} matmul{}) in {:.1f} ms",
+        compiled->describeTarget(), matmul, overlap, millisecondsSince(start));
   }
 
   Session session(*model, *program, *arguments, compiled.get());
@@ -489,6 +503,7 @@ mlir::tp::compileForCPU(const PartitionedModel &program,
                         const CompileOptions &options) {
   CPUCompileOptions cpu;
   cpu.matmul = options.matmul;
+  cpu.overlapChunks = options.overlapChunks;
   cpu.profile = options.profile;
   cpu.optLevel = options.optLevel;
   return CPUModel::compile(program.getModule(), program.getEntry().getName(),
@@ -509,6 +524,12 @@ mlir::tp::compileFor(Backend backend, const PartitionedModel &program,
                      const CompileOptions &options, std::string &error) {
   if (!isGPUBackend(backend))
     return asCompiled(compileForCPU(program, options));
+  if (options.overlapChunks) {
+    error = "overlapping collectives with computation needs asynchronous "
+            "collectives, which the GPU runtime does not have; leave out "
+            "--overlap-chunks";
+    return failure();
+  }
 #ifdef TP_ENABLE_GPU
   GPUCompileOptions gpu;
   gpu.matmul = options.matmul;

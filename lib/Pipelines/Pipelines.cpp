@@ -88,6 +88,9 @@ static void addDeallocationPasses(OpPassManager &pm) {
 
 void mlir::tp::addTPToLLVMPipeline(OpPassManager &pm,
                                    const TPToLLVMOptions &options) {
+  if (options.overlapChunks != 0)
+    pm.addPass(createOverlapCollectives(
+        OverlapCollectivesOptions{options.overlapChunks}));
   if (options.profile)
     pm.addPass(createInsertProfileTimers());
   pm.addPass(createConvertTPToLinalg());
@@ -107,6 +110,7 @@ void mlir::tp::addTPToLLVMPipeline(OpPassManager &pm,
     pm.addPass(createMatmulToBLAS());
   addDeallocationPasses(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addPass(createStridedCopiesToLinalg());
   // The deallocation pipeline frees every buffer at the end of its block:
   // a chain would hold every layer's activations until it returns, and
   // each segment below would pass them all on.

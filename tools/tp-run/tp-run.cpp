@@ -93,6 +93,12 @@ static cl::opt<MatmulLowering>
                     "default) or codegen (MLIR-generated loops, or a tiled "
                     "shared-memory kernel on the GPU)"),
            cl::init(MatmulLowering::blas), cl::cat(category));
+static cl::opt<int64_t> overlapChunks(
+    "overlap-chunks",
+    cl::desc("CPU backends: split each layer's batch into this many chunks "
+             "and overlap each chunk's collective with the next chunk's "
+             "matmul (tp-overlap-collectives); 0, the default: do not"),
+    cl::init(0), cl::cat(category));
 static cl::opt<bool>
     tf32("tf32",
          cl::desc("GPU backends: let cuBLASLt use TF32 tensor cores (about "
@@ -210,6 +216,13 @@ int main(int argc, char **argv) {
     return 1;
   }
   options.matmul = matmul;
+  if (overlapChunks < 0 || overlapChunks == 1 || overlapChunks > 64) {
+    llvm::errs() << "tp-run: error: --overlap-chunks must be 0 (off) or 2 "
+                    "to 64, got "
+                 << overlapChunks << "\n";
+    return 1;
+  }
+  options.overlapChunks = overlapChunks;
   options.optLevel = optLevel;
   options.tf32 = tf32;
   options.explain = explain;

@@ -317,6 +317,63 @@ INSTANTIATE_TEST_SUITE_P(Ranks, CollectiveTest,
 //===----------------------------------------------------------------------===//
 
 /// The ranks of misuse tests: 2 on threads, the job's size under MPI.
+// The pipeline tp-overlap-collectives makes: chunk i + 1 starts before
+// chunk i is waited for, so two collectives are in flight, with a blocking
+// one in between; every result matches its blocking counterpart.
+TEST_P(CollectiveTest, AsyncCollectivesInFlightTogether) {
+  int64_t size = GetParam();
+  const int64_t chunks = 5, count = 1001, total = 37, inner = 3;
+  runRanks(size, [&](Communicator &comm) {
+    int64_t r = comm.rank();
+    int64_t extent = getShardSize(total, size, r);
+    std::vector<std::vector<float>> in(chunks), out(chunks);
+    std::vector<int64_t> handles(chunks);
+    auto start = [&](int64_t i) {
+      if (i % 2 == 0) {
+        in[i].resize(count);
+        for (int64_t k = 0; k < count; ++k)
+          in[i][k] = valueOf(r, k + i);
+        out[i].assign(count, -1.0f);
+        handles[i] = comm.startAllReduce(in[i].data(), out[i].data(), count,
+                                         Reduction::Sum);
+      } else {
+        in[i].resize(extent * inner);
+        for (size_t k = 0; k < in[i].size(); ++k)
+          in[i][k] = valueOf(r, k + i);
+        out[i].assign(total * inner, -1.0f);
+        handles[i] =
+            comm.startAllGather(in[i].data(), out[i].data(), 1, extent, inner);
+      }
+      ASSERT_NE(handles[i], 0) << comm.error();
+    };
+    auto check = [&](int64_t i) {
+      comm.wait(handles[i]);
+      ASSERT_FALSE(comm.failed()) << comm.error();
+      if (i % 2 == 0) {
+        for (int64_t k = 0; k < count; ++k)
+          ASSERT_EQ(out[i][k],
+                    reduceInOrder(Reduction::Sum, size,
+                                  [&](int64_t q) { return valueOf(q, k + i); }))
+              << "chunk " << i << " element " << k << " rank " << r;
+        return;
+      }
+      for (int64_t q = 0, j = 0; q < size; ++q)
+        for (int64_t k = 0; k < getShardSize(total, size, q) * inner; ++k, ++j)
+          ASSERT_EQ(out[i][j], valueOf(q, k + i))
+              << "chunk " << i << " rank " << r;
+    };
+    start(0);
+    for (int64_t i = 1; i < chunks; ++i) {
+      start(i);
+      std::vector<float> sync(3, 1.0f);
+      comm.allReduce(sync.data(), sync.data(), 3, Reduction::Sum);
+      ASSERT_EQ(sync[0], float(size));
+      check(i - 1);
+    }
+    check(chunks - 1);
+  });
+}
+
 int64_t misuseRanks() {
   int64_t fixed = test::getFixedDevices();
   return fixed ? fixed : 2;
@@ -453,6 +510,57 @@ TEST(CommunicatorMisuse, RankThatFailsIsNamedWithItsReason) {
             "rank 1 failed: cannot read its shard of w.safetensors");
 }
 
+TEST(CommunicatorMisuse, AsyncMismatchNamesRankAndCall) {
+  int64_t size = misuseRanks();
+  if (size < 2)
+    GTEST_SKIP();
+  Executor &executor = test::getTestExecutor(size);
+  executor.run([&](Communicator &comm) {
+    std::vector<float> a(8, 1.0f), b(8, 0.0f);
+    int64_t h = comm.startAllReduce(a.data(), b.data(),
+                                    comm.rank() == 1 ? 7 : 8, Reduction::Sum);
+    comm.wait(h);
+  });
+  EXPECT_EQ(executor.error(),
+            "collective mismatch: rank 0 called all_reduce (call #1, 8 "
+            "elements, sum) but rank 1 called all_reduce (call #1, 7 "
+            "elements, sum)");
+}
+
+TEST(CommunicatorMisuse, AsyncWaitOutOfOrder) {
+  int64_t size = misuseRanks();
+  Executor &executor = test::getTestExecutor(size);
+  executor.run([&](Communicator &comm) {
+    std::vector<float> a(4, 1.0f), b(4), c(4);
+    int64_t first = comm.startAllReduce(a.data(), b.data(), 4, Reduction::Sum);
+    int64_t second = comm.startAllReduce(a.data(), c.data(), 4, Reduction::Sum);
+    comm.wait(second);
+    comm.wait(first);
+  });
+  std::string error = executor.error();
+  EXPECT_NE(error.find("tp.wait on asynchronous collective #2, but #1 is the "
+                       "oldest in flight; collectives complete in the order "
+                       "they start"),
+            std::string::npos)
+      << error;
+}
+
+TEST(CommunicatorMisuse, AsyncTooManyInFlight) {
+  int64_t size = misuseRanks();
+  Executor &executor = test::getTestExecutor(size);
+  executor.run([&](Communicator &comm) {
+    std::vector<float> a(4, 1.0f);
+    std::vector<std::vector<float>> outs(5, std::vector<float>(4));
+    for (auto &out : outs)
+      comm.startAllReduce(a.data(), out.data(), 4, Reduction::Sum);
+  });
+  std::string error = executor.error();
+  EXPECT_NE(error.find("an asynchronous collective was started with 3 "
+                       "already in flight; at most 3 may be"),
+            std::string::npos)
+      << error;
+}
+
 //===----------------------------------------------------------------------===//
 // Threads only: timeouts (under MPI a timeout ends the job; a lit test
 // covers it)
@@ -483,5 +591,36 @@ TEST(ThreadsMisuse, SynchronizeHasNoTimeLimit) {
     comm.synchronize();
   });
   EXPECT_TRUE(ok) << group->error();
+}
+TEST(ThreadsMisuse, AsyncWaitTimesOutOnALateRank) {
+  if (!onThreads())
+    GTEST_SKIP();
+  auto group = ThreadGroup::create(2, std::chrono::milliseconds(100));
+  group->run([&](Communicator &comm) {
+    if (comm.rank() == 1)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    std::vector<float> a(2, 1.0f), b(2);
+    comm.wait(comm.startAllReduce(a.data(), b.data(), 2, Reduction::Sum));
+  });
+  EXPECT_EQ(group->communicator(0).error(),
+            "rank 0 timed out after 100 ms in all_reduce (call #1, 2 "
+            "elements, sum) waiting for rank(s) 1");
+}
+
+TEST(ThreadsMisuse, AsyncWaitOnARankThatFinished) {
+  if (!onThreads())
+    GTEST_SKIP();
+  auto group = ThreadGroup::create(2);
+  auto start = std::chrono::steady_clock::now();
+  group->run([&](Communicator &comm) {
+    if (comm.rank() == 1)
+      return;
+    std::vector<float> a(2, 1.0f), b(2);
+    comm.wait(comm.startAllReduce(a.data(), b.data(), 2, Reduction::Sum));
+  });
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  EXPECT_EQ(group->error(), "rank 1 finished after 0 collective calls while "
+                            "rank 0 waits in all_reduce (call #1, 2 elements, "
+                            "sum)");
 }
 } // namespace

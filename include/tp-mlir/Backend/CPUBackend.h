@@ -38,6 +38,8 @@ void registerCPUBackendDialects(DialectRegistry &registry);
 struct CPUCompileOptions {
   /// sgemm of the runtime's BLAS, or MLIR-generated loops.
   MatmulLowering matmul = MatmulLowering::blas;
+  /// tp-overlap-collectives with this many chunks; 0: not run.
+  int64_t overlapChunks = 0;
   /// Time every compute op and collective.
   bool profile = false;
   /// LLVM optimization level of the generated code.

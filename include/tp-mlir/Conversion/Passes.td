@@ -267,6 +267,21 @@ def ConvertShardToTP : Pass<"convert-shard-to-tp", "::mlir::ModuleOp"> {
   ];
 }
 
+def StridedCopiesToLinalg : Pass<"tp-strided-copies-to-linalg"> {
+  let summary = "Make buffer copies that LLVM lowering would hand to the C "
+                "runner utilities into linalg.copy";
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+  let description = [{
+    After bufferization: rewrites each `memref.copy` whose source or target
+    has neither the identity layout nor a static contiguous shape (a
+    dynamic run of rows of a larger buffer, where `tensor.concat` and
+    `tensor.insert_slice` copy to) into `linalg.copy`, which
+    `convert-linalg-to-loops` makes loops. The LLVM lowering would
+    otherwise call `memrefCopy` of MLIR's C runner utilities, which neither
+    the JIT nor an ahead-of-time object links.
+  }];
+}
+
 def SplitFreshDeallocs : Pass<"tp-split-fresh-deallocs"> {
   let summary = "Turn deallocations of distinct fresh buffers into "
                 "memref.dealloc, in time linear in their number";

@@ -232,6 +232,9 @@ private:
 
 struct CompileOptions {
   MatmulLowering matmul = MatmulLowering::blas;
+  /// Pieces of the batch per layer whose collective overlaps the next
+  /// piece's computation (tp-overlap-collectives); 0: none. CPU only.
+  int64_t overlapChunks = 0;
   /// Time every compute op and collective, for the per-layer table.
   bool profile = true;
   /// LLVM optimization level (0 to 3) of the generated code.
@@ -421,6 +424,8 @@ struct DriverOptions {
   bool strategyGiven = false;
   Backend backend = Backend::threads;
   MatmulLowering matmul = MatmulLowering::blas;
+  /// See CompileOptions::overlapChunks.
+  int64_t overlapChunks = 0;
   /// LLVM optimization level (0 to 3) of the generated code.
   unsigned optLevel = kDefaultOptLevel;
   /// GPU backends: let cuBLASLt use TF32 tensor cores.

@@ -63,6 +63,12 @@ struct TPToLLVMOptions : public PassPipelineOptions<TPToLLVMOptions> {
       *this, "profile",
       llvm::cl::desc("Time every compute op and collective (tp.profile)"),
       llvm::cl::init(false)};
+  Option<int64_t> overlapChunks{
+      *this, "overlap-chunks",
+      llvm::cl::desc("Pipeline each layer's collective with its computation "
+                     "in this many batch chunks (tp-overlap-collectives); "
+                     "0: do not"),
+      llvm::cl::init(0)};
 };
 
 /// Partitioned SPMD level to the LLVM dialect for the CPU: tp compute ops to

@@ -88,6 +88,36 @@ public:
   /// Whether a collective failed; the first error, naming rank and op.
   virtual bool failed() const = 0;
   virtual std::string error() const = 0;
+
+  /// Asynchronous collectives: a start call begins allReduce or allGather
+  /// and returns a handle (0 after an error); wait(handle) completes it. The
+  /// buffers stay untouched by the caller in between. Every rank waits in
+  /// the order it started, with at most kMaxInFlight in flight. This
+  /// default completes the collective at the start (a backend without
+  /// asynchronous progress: MPI); the threads backend overrides it.
+  static constexpr int64_t kMaxInFlight = 3;
+  virtual int64_t startAllReduce(const float *in, float *out, int64_t count,
+                                 Reduction op);
+  virtual int64_t startAllGather(const float *in, float *out, int64_t outer,
+                                 int64_t extent, int64_t inner);
+  virtual void wait(int64_t handle);
+
+protected:
+  /// Records a new handle in start order; 0 (after abort()) when
+  /// kMaxInFlight are already in flight.
+  int64_t pushStarted();
+  /// Takes `handle` off the started list; false (after abort()) when it is
+  /// not the oldest one in flight.
+  bool popStarted(int64_t handle);
+  /// Forgets the started handles (a new run).
+  void resetStarted() {
+    started.clear();
+    lastHandle = 0;
+  }
+
+private:
+  std::vector<int64_t> started;
+  int64_t lastHandle = 0;
 };
 
 /// What starts the ranks of a job: D threads of this process

@@ -35,6 +35,14 @@ inline constexpr const char kReduceScatter[] = "tp_rt_reduce_scatter";
 /// (in, out: unranked f32 memrefs, split: i64, concat: i64).
 inline constexpr const char kAllToAll[] = "tp_rt_all_to_all";
 
+/// i64 (in, out: unranked f32 memrefs, reduction: i32): starts an
+/// all_reduce and returns its handle.
+inline constexpr const char kAllReduceStart[] = "tp_rt_all_reduce_start";
+/// i64 (in, out: unranked f32 memrefs, dim: i64).
+inline constexpr const char kAllGatherStart[] = "tp_rt_all_gather_start";
+/// (handle: i64, in, out: the buffers the start was given): completes it.
+inline constexpr const char kWait[] = "tp_rt_wait";
+
 /// (x, w, y: strided 2-D f32 memrefs): y += x w^T with BLAS sgemm.
 inline constexpr const char kMatmulNT[] = "tp_rt_matmul_nt";
 /// The same, y = x w^T (beta = 0): y's old contents are not read.

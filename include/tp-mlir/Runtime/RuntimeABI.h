@@ -35,6 +35,18 @@ void _mlir_ciface_tp_rt_all_to_all(UnrankedMemRefType<float> *in,
                                    UnrankedMemRefType<float> *out,
                                    int64_t split, int64_t concat);
 
+/// Asynchronous collectives (Communicator::startAllReduce and the rest):
+/// each start returns a handle (0 when it failed) that tp_rt_wait, given
+/// the same buffers, completes.
+int64_t _mlir_ciface_tp_rt_all_reduce_start(UnrankedMemRefType<float> *in,
+                                            UnrankedMemRefType<float> *out,
+                                            int32_t reduction);
+int64_t _mlir_ciface_tp_rt_all_gather_start(UnrankedMemRefType<float> *in,
+                                            UnrankedMemRefType<float> *out,
+                                            int64_t dim);
+void _mlir_ciface_tp_rt_wait(int64_t handle, UnrankedMemRefType<float> *in,
+                             UnrankedMemRefType<float> *out);
+
 /// Brackets region `id` of the profile (see below).
 void tp_rt_timer_begin(int64_t id);
 void tp_rt_timer_end(int64_t id);

@@ -332,6 +332,83 @@ struct ReduceScatterToCall : RuntimePattern<ReduceScatterOp> {
   }
 };
 
+/// Lowers each tp.wait and the start op of its pending value: at the start,
+/// the result buffer is allocated and the runtime's start function called;
+/// at the wait, its wait function, given the same buffers (which keeps both
+/// alive until then), and the result becomes a tensor there.
+LogicalResult lowerAsyncCollectives(ModuleOp module, const CollectiveABI &abi) {
+  SmallVector<WaitOp> waits;
+  module.walk([&](WaitOp op) { waits.push_back(op); });
+  for (WaitOp wait : waits) {
+    Operation *start = wait.getPending().getDefiningOp();
+    if (abi.wait.empty())
+      return start->emitOpError()
+             << "cannot be lowered: the " << abi.name
+             << " runtime has no asynchronous collectives (use "
+                "tp.all_reduce and tp.all_gather)";
+    RankedTensorType valueType = wait.getType();
+    if (!abi.supportsElementType ||
+        !abi.supportsElementType(valueType.getElementType()))
+      return start->emitOpError()
+             << "cannot be lowered: the " << abi.name
+             << " runtime has no collectives on " << valueType.getElementType();
+    OpBuilder b(start);
+    Location loc = start->getLoc();
+    Value input = start->getOperand(0);
+    SmallVector<Value> sizes, extra;
+    StringRef callee;
+    if (auto reduce = dyn_cast<AllReduceStartOp>(start)) {
+      sizes = resultSizes(b, loc, input, valueType, std::nullopt, {});
+      extra.push_back(i32Constant(b, loc, static_cast<int>(reduce.getKind())));
+      callee = abi.allReduceStart;
+    } else {
+      auto gather = cast<AllGatherStartOp>(start);
+      int64_t dim = gather.getDim();
+      if (valueType.isDynamicDim(dim) && !gather.getSize())
+        return gather.emitOpError()
+               << "gathers along dim " << dim
+               << ", which is dynamic in the result, without a 'size' "
+                  "operand: code cannot allocate the result without its "
+                  "full extent";
+      sizes = resultSizes(b, loc, input, valueType, dim, gather.getSize());
+      extra.push_back(i64Constant(b, loc, dim));
+      callee = abi.allGatherStart;
+    }
+    auto bufferType =
+        MemRefType::get(valueType.getShape(), valueType.getElementType(),
+                        MemRefLayoutAttrInterface(), abi.memorySpace);
+    Type unranked =
+        UnrankedMemRefType::get(valueType.getElementType(), abi.memorySpace);
+    Value out = memref::AllocOp::create(b, loc, bufferType, sizes);
+    Value in = readBuffer(b, loc, input, abi);
+    Value outArg = memref::CastOp::create(b, loc, unranked, out);
+    SmallVector<Value> args{in, outArg};
+    args.append(extra);
+    SmallVector<Type> argTypes;
+    for (Value v : args)
+      argTypes.push_back(v.getType());
+    func::FuncOp startFn = getOrInsertRuntimeFunc(
+        b, module, callee, b.getFunctionType(argTypes, {b.getI64Type()}),
+        /*cInterface=*/true);
+    Value handle = func::CallOp::create(b, loc, startFn, args).getResult(0);
+
+    b.setInsertionPoint(wait);
+    func::FuncOp waitFn = getOrInsertRuntimeFunc(
+        b, module, abi.wait,
+        b.getFunctionType({b.getI64Type(), unranked, unranked}, {}),
+        /*cInterface=*/true);
+    func::CallOp::create(b, wait.getLoc(), waitFn,
+                         ValueRange{handle, in, outArg});
+    Value result = bufferization::ToTensorOp::create(
+        b, wait.getLoc(), valueType, out, /*restrict=*/true,
+        /*writable=*/true);
+    wait.replaceAllUsesWith(result);
+    wait.erase();
+    start->erase();
+  }
+  return success();
+}
+
 struct ConvertTPToRuntimePass
     : tp::impl::ConvertTPToRuntimeBase<ConvertTPToRuntimePass> {
   using ConvertTPToRuntimeBase::ConvertTPToRuntimeBase;
@@ -363,7 +440,7 @@ struct ConvertTPToRuntimePass
                            "without its full extent";
       return WalkResult::interrupt();
     });
-    if (sized.wasInterrupted())
+    if (sized.wasInterrupted() || failed(lowerAsyncCollectives(module, abi)))
       return signalPassFailure();
     ConversionTarget target(getContext());
     configureTPToRuntimeTarget(target);
@@ -404,7 +481,10 @@ const CollectiveABI &mlir::tp::getHostCollectiveABI() {
                                  [](Type t) { return t.isF32(); },
                                  Attribute(),
                                  /*contiguousInputs=*/false,
-                                 rt::entry::kAllToAll};
+                                 rt::entry::kAllToAll,
+                                 rt::entry::kAllReduceStart,
+                                 rt::entry::kAllGatherStart,
+                                 rt::entry::kWait};
   return abi;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <optional>
+#include <string>
 
 #include "tp-mlir/Support/Limits.h"
 
@@ -24,6 +25,55 @@ const char *mlir::tp::rt::stringifyReduction(Reduction op) {
 }
 
 Communicator::~Communicator() = default;
+
+int64_t Communicator::pushStarted() {
+  if (static_cast<int64_t>(started.size()) >= kMaxInFlight) {
+    abort("an asynchronous collective was started with " +
+          std::to_string(started.size()) + " already in flight; at most " +
+          std::to_string(kMaxInFlight) + " may be");
+    return 0;
+  }
+  started.push_back(++lastHandle);
+  return lastHandle;
+}
+
+bool Communicator::popStarted(int64_t handle) {
+  if (started.empty() || started.front() != handle) {
+    abort("tp.wait on asynchronous collective #" + std::to_string(handle) +
+          (started.empty() ? std::string(", but none is in flight")
+                           : ", but #" + std::to_string(started.front()) +
+                                 " is the oldest in flight; collectives "
+                                 "complete in the order they start"));
+    return false;
+  }
+  started.erase(started.begin());
+  return true;
+}
+
+int64_t Communicator::startAllReduce(const float *in, float *out, int64_t count,
+                                     Reduction op) {
+  if (failed())
+    return 0;
+  int64_t handle = pushStarted();
+  if (handle)
+    allReduce(in, out, count, op);
+  return handle;
+}
+
+int64_t Communicator::startAllGather(const float *in, float *out, int64_t outer,
+                                     int64_t extent, int64_t inner) {
+  if (failed())
+    return 0;
+  int64_t handle = pushStarted();
+  if (handle)
+    allGather(in, out, outer, extent, inner);
+  return handle;
+}
+
+void Communicator::wait(int64_t handle) {
+  if (!failed())
+    popStarted(handle);
+}
 Executor::~Executor() = default;
 
 static thread_local Communicator *current = nullptr;
@@ -62,5 +112,6 @@ std::string mlir::tp::rt::checkTimeoutEnvironment() {
   if (!env || parseTimeout(env))
     return "";
   return "TP_RT_TIMEOUT_MS must be a whole number of milliseconds from 1 to " +
-         std::to_string(mlir::tp::kMaxTimeoutMs) + " (7 days), got '" + env + "'";
+         std::to_string(mlir::tp::kMaxTimeoutMs) + " (7 days), got '" + env +
+         "'";
 }

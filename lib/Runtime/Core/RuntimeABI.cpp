@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -109,6 +110,47 @@ private:
   bool isOutput;
   std::vector<float> packed;
 };
+
+/// The address of a memref's first element.
+const float *dataOf(UnrankedMemRefType<float> *m) {
+  DynamicMemRefType<float> ref(*m);
+  return ref.data + ref.offset;
+}
+
+/// Checks an all_gather's buffers: the result's extent may come from a
+/// `size` operand at run time, and a shard that is not this rank's
+/// balanced share of it would be written past the result.
+bool checkGatherShard(Communicator &comm, const char *op, const View &src,
+                      const View &dst) {
+  int64_t share = getShardSize(dst.extent, comm.size(), comm.rank());
+  if (src.extent == share && src.outer == dst.outer && src.inner == dst.inner)
+    return true;
+  failCall(comm, op,
+           "a shard of " + std::to_string(src.outer) + "x" +
+               std::to_string(src.extent) + "x" + std::to_string(src.inner) +
+               " for a result of " + std::to_string(dst.outer) + "x" +
+               std::to_string(dst.extent) + "x" + std::to_string(dst.inner) +
+               ", whose share here is " + std::to_string(share));
+  return false;
+}
+
+/// An asynchronous collective of this thread between its start and its
+/// wait, with the views of its buffers (a packed one lives until then).
+struct InFlight {
+  int64_t handle;
+  const float *in, *out;
+  std::unique_ptr<View> inView, outView;
+};
+thread_local std::vector<InFlight> inFlight;
+
+int64_t keepInFlight(int64_t handle, UnrankedMemRefType<float> *in,
+                     UnrankedMemRefType<float> *out, std::unique_ptr<View> src,
+                     std::unique_ptr<View> dst) {
+  if (handle)
+    inFlight.push_back(
+        {handle, dataOf(in), dataOf(out), std::move(src), std::move(dst)});
+  return handle;
+}
 } // namespace
 
 void mlir::tp::rt::setCurrentProfile(Profile *profile) {
@@ -124,19 +166,54 @@ void _mlir_ciface_tp_rt_all_gather(UnrankedMemRefType<float> *in,
   Communicator &comm = requireCommunicator("tp.all_gather");
   View src(in, dim, /*isOutput=*/false);
   View dst(out, dim, /*isOutput=*/true);
-  // The result's extent may come from a `size` operand at run time: a
-  // shard that is not this rank's balanced share of it would be written
-  // past the result.
-  int64_t share = getShardSize(dst.extent, comm.size(), comm.rank());
-  if (src.extent != share || src.outer != dst.outer || src.inner != dst.inner)
-    return failCall(
-        comm, "tp.all_gather",
-        "a shard of " + std::to_string(src.outer) + "x" +
-            std::to_string(src.extent) + "x" + std::to_string(src.inner) +
-            " for a result of " + std::to_string(dst.outer) + "x" +
-            std::to_string(dst.extent) + "x" + std::to_string(dst.inner) +
-            ", whose share here is " + std::to_string(share));
-  comm.allGather(src.data, dst.data, src.outer, src.extent, src.inner);
+  if (checkGatherShard(comm, "tp.all_gather", src, dst))
+    comm.allGather(src.data, dst.data, src.outer, src.extent, src.inner);
+}
+
+int64_t _mlir_ciface_tp_rt_all_gather_start(UnrankedMemRefType<float> *in,
+                                            UnrankedMemRefType<float> *out,
+                                            int64_t dim) {
+  Communicator &comm = requireCommunicator("tp.all_gather_start");
+  auto src = std::make_unique<View>(in, dim, /*isOutput=*/false);
+  auto dst = std::make_unique<View>(out, dim, /*isOutput=*/true);
+  if (!checkGatherShard(comm, "tp.all_gather_start", *src, *dst))
+    return 0;
+  int64_t handle = comm.startAllGather(src->data, dst->data, src->outer,
+                                       src->extent, src->inner);
+  return keepInFlight(handle, in, out, std::move(src), std::move(dst));
+}
+
+int64_t _mlir_ciface_tp_rt_all_reduce_start(UnrankedMemRefType<float> *in,
+                                            UnrankedMemRefType<float> *out,
+                                            int32_t reduction) {
+  Communicator &comm = requireCommunicator("tp.all_reduce_start");
+  auto src = std::make_unique<View>(in, 0, /*isOutput=*/false);
+  auto dst = std::make_unique<View>(out, 0, /*isOutput=*/true);
+  int64_t handle = comm.startAllReduce(src->data, dst->data,
+                                       src->outer * src->extent * src->inner,
+                                       static_cast<Reduction>(reduction));
+  return keepInFlight(handle, in, out, std::move(src), std::move(dst));
+}
+
+void _mlir_ciface_tp_rt_wait(int64_t handle, UnrankedMemRefType<float> *in,
+                             UnrankedMemRefType<float> *out) {
+  Communicator &comm = requireCommunicator("tp.wait");
+  if (!handle)
+    return; // the start failed, and said why
+  comm.wait(handle);
+  auto it = std::find_if(inFlight.begin(), inFlight.end(),
+                         [&](const InFlight &f) { return f.handle == handle; });
+  if (it == inFlight.end())
+    return failCall(comm, "tp.wait",
+                    "no asynchronous collective #" + std::to_string(handle) +
+                        " was started on this thread");
+  bool same = it->in == dataOf(in) && it->out == dataOf(out);
+  // Destroying the output's view writes a packed result back.
+  inFlight.erase(it);
+  if (!same)
+    failCall(comm, "tp.wait",
+             "the buffers differ from those its collective #" +
+                 std::to_string(handle) + " started with");
 }
 
 void _mlir_ciface_tp_rt_all_reduce(UnrankedMemRefType<float> *in,
@@ -252,6 +329,12 @@ std::vector<RuntimeSymbol> mlir::tp::rt::getRuntimeSymbols() {
        reinterpret_cast<void *>(&_mlir_ciface_tp_rt_reduce_scatter)},
       {ciface + entry::kAllToAll,
        reinterpret_cast<void *>(&_mlir_ciface_tp_rt_all_to_all)},
+      {ciface + entry::kAllReduceStart,
+       reinterpret_cast<void *>(&_mlir_ciface_tp_rt_all_reduce_start)},
+      {ciface + entry::kAllGatherStart,
+       reinterpret_cast<void *>(&_mlir_ciface_tp_rt_all_gather_start)},
+      {ciface + entry::kWait,
+       reinterpret_cast<void *>(&_mlir_ciface_tp_rt_wait)},
       {entry::kTimerBegin, reinterpret_cast<void *>(&tp_rt_timer_begin)},
       {entry::kTimerEnd, reinterpret_cast<void *>(&tp_rt_timer_end)},
   };

@@ -229,6 +229,7 @@ public:
   void beginRun() {
     ++epoch;
     calls = 0;
+    resetStarted();
     errorMessage.clear();
     inRun = true;
   }

@@ -22,6 +22,7 @@
 #include "tp-mlir/Support/BalancedSplit.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -84,6 +85,21 @@ struct Slot : CollectiveCall {
   bool finished = false;
 };
 
+/// What one rank published for one asynchronous collective: its call and
+/// buffers, and how far the rank has got with it (each field holds the
+/// handle of the latest call that reached that point).
+struct Post : CollectiveCall {
+  const float *in = nullptr;
+  float *out = nullptr;
+  int64_t posted = 0;  // buffers published (the start)
+  int64_t reading = 0; // in the data phase, reading other ranks' buffers
+  int64_t done = 0;    // finished with every other rank's buffers
+};
+
+/// Asynchronous collectives in flight per rank, plus one: the slot of a
+/// call is reused only after every rank is done with the call before.
+constexpr int64_t kPostSlots = Communicator::kMaxInFlight + 1;
+
 class ThreadGroupImpl;
 
 class ThreadCommunicator final : public Communicator {
@@ -109,7 +125,15 @@ public:
   bool failed() const override;
   std::string error() const override;
 
+  int64_t startAllReduce(const float *in, float *out, int64_t count,
+                         Reduction op) override;
+  int64_t startAllGather(const float *in, float *out, int64_t outer,
+                         int64_t extent, int64_t inner) override;
+  void wait(int64_t handle) override;
+
 private:
+  /// Publishes an asynchronous call in this rank's post for `handle`.
+  int64_t start(const CollectiveCall &call, const float *in, float *out);
   /// Publishes this rank's call and waits for all ranks (without a time
   /// limit when `bounded` is false); false on error.
   bool enter(Op op, int64_t a, int64_t b, int64_t c, Reduction red,
@@ -118,6 +142,8 @@ private:
              bool bounded = true);
   /// The second barrier of a collective.
   void leave();
+
+  void resetAsync() { resetStarted(); }
 
   friend class ThreadGroupImpl;
   ThreadGroupImpl &group;
@@ -129,7 +155,7 @@ class ThreadGroupImpl final : public ThreadGroup {
 public:
   ThreadGroupImpl(int64_t size, std::chrono::milliseconds timeout,
                   std::chrono::microseconds spin)
-      : numRanks(size), timeout(timeout), slots(size),
+      : numRanks(size), timeout(timeout), slots(size), posts(size),
         spin(size <= static_cast<int64_t>(std::thread::hardware_concurrency())
                  ? spin
                  : std::chrono::microseconds(0)) {
@@ -245,8 +271,13 @@ public:
     std::lock_guard<std::mutex> lock(mutex);
     for (Slot &s : slots)
       s = Slot();
-    for (auto &comm : comms)
+    for (auto &comm : comms) {
       comm->calls = 0;
+      comm->resetAsync();
+    }
+    for (auto &rankPosts : posts)
+      for (Post &p : rankPosts)
+        p = Post();
     waiting = 0;
     currentGeneration = 0;
     released.store(0, std::memory_order_relaxed);
@@ -254,9 +285,81 @@ public:
     hasError.store(false, std::memory_order_relaxed);
   }
 
+  /// Sets `field` of `rank`'s post for `handle` and wakes the waiters.
+  void advance(int64_t rank, int64_t handle, int64_t Post::*field) {
+    std::lock_guard<std::mutex> lock(mutex);
+    posts[rank][handle % kPostSlots].*field = handle;
+    progress.fetch_add(1, std::memory_order_release);
+    cv.notify_all();
+  }
+
+  /// Waits until every rank has published `handle` (bounded by the
+  /// timeout), then checks that all made the same call. False on error.
+  bool awaitPosted(int64_t rank, int64_t handle) {
+    int64_t slot = handle % kPostSlots;
+    auto allPosted = [&] {
+      for (int64_t q = 0; q < numRanks; ++q)
+        if (posts[q][slot].posted != handle)
+          return false;
+      return true;
+    };
+    std::unique_lock<std::mutex> lock(mutex);
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (errorMessage.empty() && !allPosted()) {
+      for (int64_t q = 0; q < numRanks; ++q)
+        if (slots[q].finished && posts[q][slot].posted != handle) {
+          setErrorLocked(finishedWhileWaiting(q, comms[q]->calls, rank,
+                                              posts[rank][slot]));
+          break;
+        }
+      if (!errorMessage.empty())
+        break;
+      spinFor(lock, [&] { return allPosted(); });
+      if (allPosted())
+        break;
+      if (cv.wait_until(lock, deadline) == std::cv_status::timeout &&
+          errorMessage.empty() && !allPosted()) {
+        std::string missing;
+        for (int64_t q = 0; q < numRanks; ++q)
+          if (posts[q][slot].posted != handle)
+            missing += (missing.empty() ? "" : ", ") + std::to_string(q);
+        setErrorLocked(timedOut(rank, timeout, posts[rank][slot], missing));
+      }
+    }
+    if (errorMessage.empty()) {
+      std::string mismatch = checkCollectiveCalls(
+          numRanks,
+          [&](int64_t q) -> const CollectiveCall & { return posts[q][slot]; });
+      if (!mismatch.empty())
+        setErrorLocked(std::move(mismatch));
+    }
+    return errorMessage.empty();
+  }
+
+  /// Waits until no rank reads this rank's buffers for `handle` any more:
+  /// every rank is done with it, or, after an error, none is inside its
+  /// data phase (one that failed before it never reads them).
+  void awaitDone(int64_t handle) {
+    int64_t slot = handle % kPostSlots;
+    auto settled = [&] {
+      for (int64_t q = 0; q < numRanks; ++q) {
+        const Post &p = posts[q][slot];
+        if (p.done == handle)
+          continue;
+        if (errorMessage.empty() || p.reading == handle)
+          return false;
+      }
+      return true;
+    };
+    std::unique_lock<std::mutex> lock(mutex);
+    spinFor(lock, settled);
+    cv.wait(lock, settled);
+  }
+
   const int64_t numRanks;
   const std::chrono::milliseconds timeout;
   std::vector<Slot> slots;
+  std::vector<std::array<Post, kPostSlots>> posts;
   /// The polling before a wait sleeps; 0 when the ranks outnumber the
   /// cores, where it would take the core of the rank it waits for.
   const std::chrono::microseconds spin;
@@ -306,18 +409,18 @@ private:
     cv.notify_all();
   }
 
-  /// Polls without the lock, for at most `spin`, for generation
-  /// `generation` to end, before the caller sleeps on the condition
-  /// variable (see ThreadGroup::kDefaultSpin). The caller rechecks
-  /// everything under the lock afterwards.
-  void spinOutside(std::unique_lock<std::mutex> &lock, uint64_t generation) {
+  /// Polls without the lock, for at most `spin`, until `changed()` (read
+  /// without the lock) or an error, before the caller sleeps on the
+  /// condition variable (see ThreadGroup::kDefaultSpin). The caller
+  /// rechecks everything under the lock afterwards.
+  template <typename Changed>
+  void pollUnlocked(std::unique_lock<std::mutex> &lock, Changed changed) {
     if (spin.count() == 0)
       return;
     lock.unlock();
     auto until = std::chrono::steady_clock::now() + spin;
     for (int i = 1;; ++i) {
-      if (released.load(std::memory_order_acquire) != generation ||
-          hasError.load(std::memory_order_acquire))
+      if (changed() || hasError.load(std::memory_order_acquire))
         break;
       if (i % 64 == 0 && std::chrono::steady_clock::now() > until)
         break;
@@ -328,10 +431,30 @@ private:
     lock.lock();
   }
 
+  /// Polls until any rank makes progress on an asynchronous call, unless
+  /// `ready` (read under the lock) holds already.
+  template <typename Ready>
+  void spinFor(std::unique_lock<std::mutex> &lock, Ready ready) {
+    if (ready())
+      return;
+    uint64_t seen = progress.load(std::memory_order_acquire);
+    pollUnlocked(
+        lock, [&] { return progress.load(std::memory_order_acquire) != seen; });
+  }
+
+  /// Polls for generation `generation` to end.
+  void spinOutside(std::unique_lock<std::mutex> &lock, uint64_t generation) {
+    pollUnlocked(lock, [&] {
+      return released.load(std::memory_order_acquire) != generation;
+    });
+  }
+
   /// currentGeneration and whether there is an error, readable without
   /// the lock while spinning.
   std::atomic<uint64_t> released{0};
   std::atomic<bool> hasError{false};
+  /// Counts every step of an asynchronous call, for spinFor.
+  std::atomic<uint64_t> progress{0};
 
   mutable std::mutex mutex;
   std::condition_variable cv;
@@ -364,23 +487,58 @@ bool ThreadCommunicator::enter(const CollectiveCall &call, const float *in,
 // returning early would let a buffer be freed while another rank reads it.
 void ThreadCommunicator::leave() { group.arriveAll(myRank); }
 
+/// Copies every rank's shard (`in(q)`, `extent(q)` rows of the middle
+/// dimension) into `out`, in rank order.
+template <typename In, typename Extent>
+void gatherInto(float *out, int64_t size, int64_t outer, int64_t inner, In in,
+                Extent extent) {
+  int64_t total = 0;
+  for (int64_t q = 0; q < size; ++q)
+    total += extent(q);
+  bool stream = int64_t(sizeof(float)) * outer * total * inner >= kStreamBytes;
+  int64_t offset = 0;
+  for (int64_t q = 0; q < size; ++q) {
+    int64_t e = extent(q);
+    for (int64_t o = 0; o < outer; ++o)
+      copyOut(out + (o * total + offset) * inner, in(q) + o * e * inner,
+              e * inner, stream);
+    offset += e;
+  }
+  if (stream)
+    streamFence();
+}
+
+/// Reduces `rank`'s balanced share of `count` elements over every rank's
+/// `in(q)` and writes it into every rank's `out(q)`. Only this rank touches
+/// those elements, so an input may alias its output.
+template <typename In, typename Out>
+void reduceShare(int64_t rank, int64_t size, int64_t count, Reduction op, In in,
+                 Out out) {
+  int64_t begin = getShardOffset(count, size, rank);
+  int64_t end = begin + getShardSize(count, size, rank);
+  bool stream = int64_t(sizeof(float)) * count >= kStreamBytes;
+  constexpr int64_t kChunk = 4096;
+  alignas(16) float acc[kChunk];
+  for (int64_t i = begin; i < end; i += kChunk) {
+    int64_t n = std::min(kChunk, end - i);
+    std::memcpy(acc, in(0) + i, sizeof(float) * n);
+    for (int64_t q = 1; q < size; ++q)
+      combineInto(op, acc, in(q) + i, n);
+    for (int64_t q = 0; q < size; ++q)
+      copyOut(out(q) + i, acc, n, stream);
+  }
+  if (stream)
+    streamFence();
+}
+
 void ThreadCommunicator::allGather(const float *in, float *out, int64_t outer,
                                    int64_t extent, int64_t inner) {
   if (!enter(Op::AllGather, outer, extent, inner, Reduction::Sum, in, out))
     return;
-  int64_t total = 0;
-  for (const Slot &s : group.slots)
-    total += s.b;
-  bool stream = int64_t(sizeof(float)) * outer * total * inner >= kStreamBytes;
-  int64_t offset = 0;
-  for (const Slot &s : group.slots) {
-    for (int64_t o = 0; o < outer; ++o)
-      copyOut(out + (o * total + offset) * inner, s.in + o * s.b * inner,
-              s.b * inner, stream);
-    offset += s.b;
-  }
-  if (stream)
-    streamFence();
+  const std::vector<Slot> &slots = group.slots;
+  gatherInto(
+      out, group.numRanks, outer, inner, [&](int64_t q) { return slots[q].in; },
+      [&](int64_t q) { return slots[q].b; });
   leave();
 }
 
@@ -388,26 +546,63 @@ void ThreadCommunicator::allReduce(const float *in, float *out, int64_t count,
                                    Reduction op) {
   if (!enter(Op::AllReduce, count, 0, 0, op, in, out))
     return;
-  // This rank reduces its balanced share of the elements and writes the
-  // result into every rank's output. Only this rank touches those elements,
-  // so `in` may alias `out`.
-  int64_t size = group.numRanks;
-  int64_t begin = getShardOffset(count, size, myRank);
-  int64_t end = begin + getShardSize(count, size, myRank);
-  bool stream = int64_t(sizeof(float)) * count >= kStreamBytes;
-  constexpr int64_t kChunk = 4096;
-  alignas(16) float acc[kChunk];
-  for (int64_t i = begin; i < end; i += kChunk) {
-    int64_t n = std::min(kChunk, end - i);
-    std::memcpy(acc, group.slots[0].in + i, sizeof(float) * n);
-    for (int64_t q = 1; q < size; ++q)
-      combineInto(op, acc, group.slots[q].in + i, n);
-    for (int64_t q = 0; q < size; ++q)
-      copyOut(group.slots[q].out + i, acc, n, stream);
-  }
-  if (stream)
-    streamFence();
+  const std::vector<Slot> &slots = group.slots;
+  reduceShare(
+      myRank, group.numRanks, count, op, [&](int64_t q) { return slots[q].in; },
+      [&](int64_t q) { return slots[q].out; });
   leave();
+}
+
+int64_t ThreadCommunicator::start(const CollectiveCall &call, const float *in,
+                                  float *out) {
+  if (group.failed())
+    return 0;
+  int64_t handle = pushStarted();
+  if (!handle)
+    return 0;
+  Post &p = group.posts[myRank][handle % kPostSlots];
+  static_cast<CollectiveCall &>(p) = call;
+  p.call = ++calls;
+  p.in = in;
+  p.out = out;
+  group.advance(myRank, handle, &Post::posted);
+  return handle;
+}
+
+int64_t ThreadCommunicator::startAllReduce(const float *in, float *out,
+                                           int64_t count, Reduction op) {
+  return start(CollectiveCall::of(Op::AllReduce, count, 0, 0, op), in, out);
+}
+
+int64_t ThreadCommunicator::startAllGather(const float *in, float *out,
+                                           int64_t outer, int64_t extent,
+                                           int64_t inner) {
+  return start(
+      CollectiveCall::of(Op::AllGather, outer, extent, inner, Reduction::Sum),
+      in, out);
+}
+
+void ThreadCommunicator::wait(int64_t handle) {
+  if (group.failed() || !popStarted(handle))
+    return;
+  if (!group.awaitPosted(myRank, handle)) {
+    group.awaitDone(handle);
+    return;
+  }
+  group.advance(myRank, handle, &Post::reading);
+  const auto &posts = group.posts;
+  int64_t slot = handle % kPostSlots;
+  const Post &mine = posts[myRank][slot];
+  auto in = [&](int64_t q) { return posts[q][slot].in; };
+  if (mine.op == Op::AllReduce)
+    reduceShare(myRank, group.numRanks, mine.a,
+                static_cast<Reduction>(mine.reduction), in,
+                [&](int64_t q) { return posts[q][slot].out; });
+  else
+    gatherInto(mine.out, group.numRanks, mine.a, mine.c, in,
+               [&](int64_t q) { return posts[q][slot].b; });
+  group.advance(myRank, handle, &Post::done);
+  group.awaitDone(handle);
 }
 
 void ThreadCommunicator::reduceScatter(const float *in, float *out,

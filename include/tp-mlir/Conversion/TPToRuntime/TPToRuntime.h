@@ -47,6 +47,10 @@ struct CollectiveABI {
   /// tp.all_to_all lowers to an all_gather and a slice (D times the
   /// traffic, the same values).
   std::string allToAll;
+  /// Asynchronous collectives: i64 (in, out, then as allReduce or
+  /// allGather) start one and return its handle; (handle: i64, in, out)
+  /// completes it. Empty: the runtime has none, and tp.wait is an error.
+  std::string allReduceStart, allGatherStart, wait;
 };
 
 /// The ABI of the threads and MPI runtimes: host buffers, f32.

@@ -152,3 +152,51 @@ OpFoldResult AllSliceOp::fold(FoldAdaptor) {
 OpFoldResult AllReduceOp::fold(FoldAdaptor) {
   return foldOnOneDevice(*this, getInput());
 }
+
+/// A pending value is completed by exactly one tp.wait in its block: the
+/// lowering pairs them, and a collective never waited for would leave the
+/// others waiting for this device.
+static LogicalResult verifyWaitedOnce(Operation *start, Value pending) {
+  if (!pending.hasOneUse())
+    return start->emitOpError()
+           << "expects its result to be waited for exactly once, found "
+           << std::distance(pending.use_begin(), pending.use_end()) << " uses";
+  Operation *user = *pending.user_begin();
+  if (!isa<WaitOp>(user) || user->getBlock() != start->getBlock())
+    return start->emitOpError()
+           << "expects its result to be used by a 'tp.wait' in the same "
+              "block, found '"
+           << user->getName() << "'";
+  return success();
+}
+
+LogicalResult AllReduceStartOp::verify() {
+  if (failed(requireMesh(*this)) ||
+      failed(verifyTensorPolicy(*this, "the operand", getInput().getType())))
+    return failure();
+  if (getInput().getType() != getValueType())
+    return emitOpError() << "expects the pending tensor to have the operand's "
+                            "type "
+                         << getInput().getType() << ", found "
+                         << getValueType();
+  return verifyWaitedOnce(*this, getPending());
+}
+
+LogicalResult AllGatherStartOp::verify() {
+  if (failed(verifySplitPair(*this, getValueType(), "the gathered result",
+                             getInput().getType(), "the local operand",
+                             getDim())) ||
+      failed(verifySizeOperand(*this, getSize(), getValueType(), getDim())))
+    return failure();
+  return verifyWaitedOnce(*this, getPending());
+}
+
+LogicalResult WaitOp::verify() {
+  Operation *start = getPending().getDefiningOp();
+  if (!start || !isa<AllReduceStartOp, AllGatherStartOp>(start) ||
+      start->getBlock() != (*this)->getBlock())
+    return emitOpError() << "expects a pending value started in the same "
+                            "block (by 'tp.all_reduce_start' or "
+                            "'tp.all_gather_start')";
+  return success();
+}

@@ -18,7 +18,18 @@ void TPDialect::initialize() {
 #include "tp-mlir/Dialect/TP/IR/TPOps.cpp.inc"
       >();
   registerAttributes();
+  registerTypes();
 }
+
+void TPDialect::registerTypes() {
+  addTypes<
+#define GET_TYPEDEF_LIST
+#include "tp-mlir/Dialect/TP/IR/TPTypes.cpp.inc"
+      >();
+}
+
+#define GET_TYPEDEF_CLASSES
+#include "tp-mlir/Dialect/TP/IR/TPTypes.cpp.inc"
 
 LogicalResult TPDialect::verifyOperationAttribute(Operation *op,
                                                   NamedAttribute attr) {

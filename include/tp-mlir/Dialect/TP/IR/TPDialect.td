@@ -40,11 +40,13 @@ def TP_Dialect : Dialect {
     attributes.
   }];
   let useDefaultAttributePrinterParser = 1;
+  let useDefaultTypePrinterParser = 1;
   let hasOperationAttrVerify = 1;
   let hasRegionArgAttrVerify = 1;
   let hasRegionResultAttrVerify = 1;
   let extraClassDeclaration = [{
     void registerAttributes();
+    void registerTypes();
 
     /// Name of the module attribute that holds the device mesh.
     static constexpr ::llvm::StringLiteral kMeshAttrName = "tp.mesh";

@@ -12,6 +12,7 @@
 
 #include "tp-mlir/Dialect/TP/IR/TPAttrs.h"
 #include "tp-mlir/Dialect/TP/IR/TPDialect.h"
+#include "tp-mlir/Dialect/TP/IR/TPTypes.h"
 
 namespace mlir::tp {
 /// Whether `op` is inside a partitioned (`tp.spmd`) function; an error
@@ -22,9 +23,7 @@ LogicalResult verifySPMDOnly(Operation *op);
 template <typename ConcreteType>
 class SPMDOnly : public OpTrait::TraitBase<ConcreteType, SPMDOnly> {
 public:
-  static LogicalResult verifyTrait(Operation *op) {
-    return verifySPMDOnly(op);
-  }
+  static LogicalResult verifyTrait(Operation *op) { return verifySPMDOnly(op); }
 };
 
 /// The dialect's tensor policy: f32 elements, no zero-sized dimension, at

@@ -9,6 +9,7 @@ include "mlir/Interfaces/InferTypeOpInterface.td"
 include "tp-mlir/Dialect/TP/IR/TPDialect.td"
 include "tp-mlir/Dialect/TP/IR/TPEnums.td"
 include "tp-mlir/Dialect/TP/IR/TPAttrs.td"
+include "tp-mlir/Dialect/TP/IR/TPTypes.td"
 
 //===----------------------------------------------------------------------===//
 // Model-level ops
@@ -418,6 +419,98 @@ def TP_ReduceScatterOp : TP_CollectiveOp<"reduce_scatter"> {
     custom<EnumKeyword>($kind) $input `along` $dim attr-dict `:`
     type($input) `->` type($result)
   }];
+}
+
+//===----------------------------------------------------------------------===//
+// Asynchronous collectives
+//===----------------------------------------------------------------------===//
+
+// A start op begins a collective and returns at once; `tp.wait` completes it
+// and gives its tensor. Between the two, the device computes (the next chunk
+// of a layer, say: tp-overlap-collectives). No trait says Pure: a start
+// communicates, and its order against other collectives is the program's.
+class TP_StartOp<string mnemonic, list<Trait> traits = []>
+    : TP_Op<mnemonic, !listconcat(traits, [TP_SPMDOnly])> {
+  let hasVerifier = 1;
+  let results = (outs TP_PendingType:$pending);
+  let extraClassDeclaration = [{
+    /// The tensor the collective gives when complete.
+    ::mlir::RankedTensorType getValueType() {
+      return ::llvm::cast<::mlir::tp::PendingType>(getPending().getType())
+          .getValueType();
+    }
+  }];
+}
+
+def TP_AllReduceStartOp : TP_StartOp<"all_reduce_start"> {
+  let summary = "start a tp.all_reduce; tp.wait completes it";
+  let description = [{
+    `tp.all_reduce` in two steps: this op starts the reduction and returns
+    at once; `tp.wait` on its result completes it and gives the reduced
+    tensor. The device computes in between.
+
+    ```mlir
+    %h = tp.all_reduce_start sum %partial : tensor<?x256xf32> -> !tp.pending<tensor<?x256xf32>>
+    ...
+    %sum = tp.wait %h : !tp.pending<tensor<?x256xf32>>
+    ```
+
+    Constraints:
+    - the constraints of `tp.all_reduce`, with the pending value's tensor as
+      the result;
+    - the result is waited for exactly once, by a `tp.wait` in the same
+      block.
+  }];
+  let arguments = (ins TP_ReductionKindAttr:$kind, AnyRankedTensor:$input);
+  let assemblyFormat = [{
+    custom<EnumKeyword>($kind) $input attr-dict `:` type($input) `->`
+    qualified(type($pending))
+  }];
+}
+
+def TP_AllGatherStartOp : TP_StartOp<"all_gather_start"> {
+  let summary = "start a tp.all_gather; tp.wait completes it";
+  let description = [{
+    `tp.all_gather` in two steps, as `tp.all_reduce_start` is
+    `tp.all_reduce`:
+
+    ```mlir
+    %h = tp.all_gather_start %shard along 1 : tensor<?x128xf32> -> !tp.pending<tensor<?x256xf32>>
+    ...
+    %full = tp.wait %h : !tp.pending<tensor<?x256xf32>>
+    ```
+
+    Constraints:
+    - the constraints of `tp.all_gather`, with the pending value's tensor as
+      the result;
+    - the result is waited for exactly once, by a `tp.wait` in the same
+      block.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, I64Attr:$dim,
+                       Optional<Index>:$size);
+  let assemblyFormat = [{
+    $input `along` $dim (`size` $size^)? attr-dict `:` type($input) `->`
+    qualified(type($pending))
+  }];
+}
+
+def TP_WaitOp : TP_Op<"wait", [TP_SPMDOnly,
+    TypesMatchWith<"the result is the pending value's tensor", "pending",
+                   "result",
+                   "::llvm::cast<::mlir::tp::PendingType>($_self).getValueType()">]> {
+  let summary = "complete an asynchronous collective and give its tensor";
+  let description = [{
+    Waits until the collective that `pending` started is complete on this
+    device and returns its tensor. Every device waits for its collectives
+    in the order it started them.
+
+    Constraints:
+    - `pending` is the result of a start op in the same block.
+  }];
+  let arguments = (ins TP_PendingType:$pending);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$pending attr-dict `:` qualified(type($pending))";
+  let hasVerifier = 1;
 }
 
 #endif // TP_MLIR_DIALECT_TP_IR_TPOPS_TD

@@ -230,4 +230,61 @@ def OptimizeCollectives : Pass<"tp-optimize-collectives"> {
   }];
 }
 
+def OverlapCollectives : Pass<"tp-overlap-collectives"> {
+  let summary = "Overlap each layer's collective with its own computation, "
+                "chunk by chunk";
+  let dependentDialects = ["::mlir::tp::TPDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+  let description = [{
+    Splits a layer of partitioned code into `chunks` pieces along the batch
+    (dim 0, by the balanced rule) and pipelines them: the collective of
+    chunk i runs asynchronously (`tp.all_reduce_start`,
+    `tp.all_gather_start`) while the device computes chunk i + 1, and
+    `tp.wait` completes it just before its epilogue. At most two
+    collectives of a device are in flight.
+
+    It applies to
+    - a column-sharded layer: `tp.local_linear` (no bias, no activation),
+      `tp.all_reduce`, and the `tp.bias_activation` that follows, if any;
+    - a row-sharded layer: `tp.local_linear`, then `tp.all_gather` along a
+      dimension other than the batch;
+    where the local product has no other use. Chunks are joined with
+    `tensor.concat`. A layer whose static batch is smaller than `chunks`
+    is left alone.
+
+    Before (`chunks=2`):
+
+    ```mlir
+    %p = tp.local_linear %x, %w : tensor<8x64xf32>, tensor<32x64xf32> -> tensor<8x32xf32>
+    %s = tp.all_reduce sum %p : tensor<8x32xf32>
+    %y = tp.bias_activation %s, %b activation(relu) : tensor<8x32xf32>, tensor<32xf32>
+    ```
+
+    After:
+
+    ```mlir
+    %x0 = tensor.extract_slice %x[0, 0] [4, 64] [1, 1] : tensor<8x64xf32> to tensor<4x64xf32>
+    %p0 = tp.local_linear %x0, %w : tensor<4x64xf32>, tensor<32x64xf32> -> tensor<4x32xf32>
+    %h0 = tp.all_reduce_start sum %p0 : tensor<4x32xf32> -> !tp.pending<tensor<4x32xf32>>
+    %x1 = tensor.extract_slice %x[4, 0] [4, 64] [1, 1] : tensor<8x64xf32> to tensor<4x64xf32>
+    %p1 = tp.local_linear %x1, %w : tensor<4x64xf32>, tensor<32x64xf32> -> tensor<4x32xf32>
+    %h1 = tp.all_reduce_start sum %p1 : tensor<4x32xf32> -> !tp.pending<tensor<4x32xf32>>
+    %s0 = tp.wait %h0 : !tp.pending<tensor<4x32xf32>>
+    %y0 = tp.bias_activation %s0, %b activation(relu) : tensor<4x32xf32>, tensor<32xf32>
+    %s1 = tp.wait %h1 : !tp.pending<tensor<4x32xf32>>
+    %y1 = tp.bias_activation %s1, %b activation(relu) : tensor<4x32xf32>, tensor<32xf32>
+    %y = tensor.concat dim(0) %y0, %y1 : (tensor<4x32xf32>, tensor<4x32xf32>) -> tensor<8x32xf32>
+    ```
+
+    The asynchronous collectives run on the host runtimes (threads: the
+    collective completes at `tp.wait`, and a device never waits at the
+    start; MPI: it completes at the start). The GPU lowering rejects them.
+  }];
+  let options = [
+    Option<"chunks", "chunks", "int64_t", /*default=*/"4",
+           "Pieces of the batch per layer (at least 2)">
+  ];
+}
+
 #endif // TP_MLIR_DIALECT_TP_TRANSFORMS_PASSES_TD

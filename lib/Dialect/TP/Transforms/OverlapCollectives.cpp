@@ -1,0 +1,210 @@
+//===- OverlapCollectives.cpp - pipeline a layer's collective -------------===//
+//
+// A layer of partitioned code computes its local product, then waits for a
+// collective on all of it. Split along the batch, chunk i's collective can
+// run while chunk i + 1 is computed: the device starts it asynchronously and
+// waits for it one chunk later.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tp-mlir/Dialect/TP/IR/TPOps.h"
+#include "tp-mlir/Dialect/TP/Transforms/Passes.h"
+
+#include "OptionErrors.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::tp {
+#define GEN_PASS_DEF_OVERLAPCOLLECTIVES
+#include "tp-mlir/Dialect/TP/Transforms/Passes.h.inc"
+} // namespace mlir::tp
+
+using namespace mlir;
+using namespace mlir::tp;
+
+namespace {
+/// More chunks than this would only multiply small GEMMs and sync points.
+constexpr int64_t kMaxOverlapChunks = 64;
+
+/// One layer to pipeline: its local product, its collective and its
+/// epilogue (a column layer's bias and activation), in program order.
+struct Layer {
+  LocalLinearOp product;
+  Operation *collective; // AllReduceOp or AllGatherOp
+  BiasActivationOp epilogue;
+  /// The last op of the layer, whose result the chunks replace.
+  Operation *last() { return epilogue ? epilogue.getOperation() : collective; }
+};
+
+/// The layer that ends in `op`, if it has the shape this pass pipelines.
+std::optional<Layer> matchLayer(Operation *op) {
+  Layer layer{};
+  Value local;
+  if (auto reduce = dyn_cast<AllReduceOp>(op)) {
+    local = reduce.getInput();
+    layer.collective = op;
+    if (reduce->hasOneUse())
+      if (auto epi = dyn_cast<BiasActivationOp>(*reduce->user_begin()))
+        if (epi.getInput() == reduce.getResult() &&
+            epi->getBlock() == op->getBlock())
+          layer.epilogue = epi;
+  } else if (auto gather = dyn_cast<AllGatherOp>(op)) {
+    if (gather.getDim() == 0)
+      return std::nullopt;
+    local = gather.getInput();
+    layer.collective = op;
+  } else {
+    return std::nullopt;
+  }
+  layer.product = local.getDefiningOp<LocalLinearOp>();
+  if (!layer.product || !local.hasOneUse() ||
+      layer.product->getBlock() != op->getBlock())
+    return std::nullopt;
+  // A column layer's bias and activation come after its reduction; one
+  // fused into the product would be applied to partial sums.
+  if (isa<AllReduceOp>(op) &&
+      (layer.product.getBias() ||
+       layer.product.getActivation() != ActivationKind::identity))
+    return std::nullopt;
+  return layer;
+}
+
+/// `type` with dim 0 set to `rows` (a constant, or dynamic).
+RankedTensorType withRows(RankedTensorType type, OpFoldResult rows) {
+  SmallVector<int64_t> shape(type.getShape());
+  std::optional<int64_t> c = getConstantIntValue(rows);
+  shape[0] = c ? *c : ShapedType::kDynamic;
+  return type.clone(shape);
+}
+
+/// Rewrites `layer` into `chunks` pipelined pieces.
+void pipelineLayer(Layer layer, int64_t chunks) {
+  Operation *last = layer.last();
+  OpBuilder b(last);
+  Location loc = layer.collective->getLoc();
+  Value x = layer.product.getInput();
+  auto xType = cast<RankedTensorType>(x.getType());
+
+  // Chunk i of the batch by the balanced rule: size M / K, plus one for the
+  // first M mod K chunks.
+  OpFoldResult rows =
+      xType.isDynamicDim(0)
+          ? OpFoldResult(tensor::DimOp::create(b, loc, x, 0).getResult())
+          : OpFoldResult(b.getIndexAttr(xType.getDimSize(0)));
+  auto value = [&](OpFoldResult v) {
+    if (auto attr = dyn_cast<Attribute>(v))
+      return arith::ConstantIndexOp::create(b, loc,
+                                            cast<IntegerAttr>(attr).getInt())
+          .getResult();
+    return cast<Value>(v);
+  };
+  auto fold = [&](OpFoldResult v) -> OpFoldResult {
+    Value val = value(v);
+    if (std::optional<int64_t> c = getConstantIntValue(val))
+      return b.getIndexAttr(*c);
+    return val;
+  };
+  Value k = arith::ConstantIndexOp::create(b, loc, chunks);
+  Value q = b.createOrFold<arith::DivUIOp>(loc, value(rows), k);
+  Value rem = b.createOrFold<arith::RemUIOp>(loc, value(rows), k);
+  auto chunkBounds = [&](int64_t i) -> std::pair<OpFoldResult, OpFoldResult> {
+    Value iv = arith::ConstantIndexOp::create(b, loc, i);
+    Value extra = b.createOrFold<arith::SelectOp>(
+        loc,
+        b.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, iv, rem),
+        arith::ConstantIndexOp::create(b, loc, 1),
+        arith::ConstantIndexOp::create(b, loc, 0));
+    Value size = b.createOrFold<arith::AddIOp>(loc, q, extra);
+    Value offset = b.createOrFold<arith::AddIOp>(
+        loc, b.createOrFold<arith::MulIOp>(loc, iv, q),
+        b.createOrFold<arith::MinUIOp>(loc, iv, rem));
+    return {fold(offset), fold(size)};
+  };
+
+  auto startChunk = [&](int64_t i) -> Value {
+    auto [offset, size] = chunkBounds(i);
+    SmallVector<OpFoldResult> offsets{offset, b.getIndexAttr(0)};
+    // The features of a column layer's input may be an uneven shard.
+    OpFoldResult features =
+        xType.isDynamicDim(1)
+            ? OpFoldResult(tensor::DimOp::create(b, loc, x, 1).getResult())
+            : OpFoldResult(b.getIndexAttr(xType.getDimSize(1)));
+    SmallVector<OpFoldResult> sizes{size, features};
+    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+    Value xi =
+        tensor::ExtractSliceOp::create(b, loc, x, offsets, sizes, strides)
+            .getResult();
+    auto productType = withRows(layer.product.getType(), size);
+    Value pi = LocalLinearOp::create(
+        b, layer.product.getLoc(), productType, xi, layer.product.getWeight(),
+        layer.product.getBias(), layer.product.getActivationAttr());
+    if (auto reduce = dyn_cast<AllReduceOp>(layer.collective))
+      return AllReduceStartOp::create(b, loc, PendingType::get(productType),
+                                      reduce.getKindAttr(), pi);
+    auto gather = cast<AllGatherOp>(layer.collective);
+    auto gathered = withRows(gather.getType(), size);
+    return AllGatherStartOp::create(b, loc, PendingType::get(gathered), pi,
+                                    gather.getDimAttr(), Value());
+  };
+  auto finishChunk = [&](Value pending) -> Value {
+    Value r = WaitOp::create(b, loc, pending);
+    if (!layer.epilogue)
+      return r;
+    return BiasActivationOp::create(b, layer.epilogue.getLoc(), r.getType(), r,
+                                    layer.epilogue.getBias(),
+                                    layer.epilogue.getActivationAttr());
+  };
+
+  SmallVector<Value> pieces;
+  Value inFlight = startChunk(0);
+  for (int64_t i = 1; i < chunks; ++i) {
+    Value next = startChunk(i);
+    pieces.push_back(finishChunk(inFlight));
+    inFlight = next;
+  }
+  pieces.push_back(finishChunk(inFlight));
+  Value joined = tensor::ConcatOp::create(b, loc, last->getResult(0).getType(),
+                                          /*dim=*/0, pieces);
+  last->getResult(0).replaceAllUsesWith(joined);
+  last->erase();
+  if (layer.epilogue)
+    layer.collective->erase();
+  layer.product->erase();
+}
+
+struct OverlapCollectivesPass
+    : WithOptionErrors<
+          tp::impl::OverlapCollectivesBase<OverlapCollectivesPass>> {
+  using WithOptionErrors::WithOptionErrors;
+  void runOnOperation() override {
+    if (chunks < 2 || chunks > kMaxOverlapChunks) {
+      getOperation()->emitError()
+          << "tp-overlap-collectives: 'chunks' must be from 2 to "
+          << kMaxOverlapChunks << ", found " << chunks.getValue();
+      return signalPassFailure();
+    }
+    SmallVector<Layer> layers;
+    getOperation()->walk([&](func::FuncOp fn) {
+      if (!fn->hasAttr(TPDialect::kSPMDAttrName))
+        return;
+      fn.walk([&](Operation *op) {
+        std::optional<Layer> layer = matchLayer(op);
+        if (!layer)
+          return;
+        // A chunk of no rows would be a collective that moves nothing.
+        auto xType =
+            cast<RankedTensorType>(layer->product.getInput().getType());
+        if (!xType.isDynamicDim(0) && xType.getDimSize(0) < chunks)
+          return;
+        layers.push_back(*layer);
+      });
+    });
+    for (Layer &layer : layers)
+      pipelineLayer(layer, chunks);
+  }
+};
+} // namespace
