@@ -39,3 +39,34 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
     return %y : tensor<?x8xf32>
   }
 }
+
+// -----
+
+// An in-place join (what tp-overlap-collectives makes): one buffer for the
+// output, each collective writing its rows of it, and no copy.
+// CHECK-LABEL: func.func @join
+// CHECK: %[[FULL:.*]] = memref.alloc(%{{.*}}) : memref<?x8xf32>
+// CHECK: %[[ROWS0:.*]] = memref.subview %[[FULL]][%{{.*}}, 0] [%{{.*}}, 8] [1, 1] : memref<?x8xf32> to memref<?x8xf32, strided<[8, 1], offset: ?>>
+// CHECK: %[[OUT0:.*]] = memref.cast %[[ROWS0]] : memref<?x8xf32, strided<[8, 1], offset: ?>> to memref<*xf32>
+// CHECK: %[[H0:.*]] = call @tp_rt_all_reduce_start(%{{.*}}, %[[OUT0]], %{{.*}})
+// CHECK: %[[ROWS1:.*]] = memref.subview %[[FULL]][%{{.*}}, 0] [%{{.*}}, 8] [1, 1]
+// CHECK: %[[H1:.*]] = call @tp_rt_all_reduce_start
+// CHECK: call @tp_rt_wait(%[[H0]]
+// CHECK: call @tp_rt_wait(%[[H1]]
+// CHECK-NOT: tensor.insert_slice
+// CHECK: %[[Y:.*]] = bufferization.to_tensor %[[FULL]] restrict writable : memref<?x8xf32> to tensor<?x8xf32>
+// CHECK: return %[[Y]]
+module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
+  func.func @join(%p: tensor<?x8xf32>, %q: tensor<?x8xf32>, %m: index, %n: index) -> tensor<?x8xf32> attributes {tp.spmd} {
+    %c0 = arith.constant 0 : index
+    %rows = arith.addi %m, %n : index
+    %e = tensor.empty(%rows) : tensor<?x8xf32>
+    %h = tp.all_reduce_start sum %p : tensor<?x8xf32> -> !tp.pending<tensor<?x8xf32>>
+    %g = tp.all_reduce_start sum %q : tensor<?x8xf32> -> !tp.pending<tensor<?x8xf32>>
+    %r = tp.wait %h : !tp.pending<tensor<?x8xf32>>
+    %i0 = tensor.insert_slice %r into %e[%c0, 0] [%m, 8] [1, 1] : tensor<?x8xf32> into tensor<?x8xf32>
+    %a = tp.wait %g : !tp.pending<tensor<?x8xf32>>
+    %i1 = tensor.insert_slice %a into %i0[%m, 0] [%n, 8] [1, 1] : tensor<?x8xf32> into tensor<?x8xf32>
+    return %i1 : tensor<?x8xf32>
+  }
+}

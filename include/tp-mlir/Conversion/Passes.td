@@ -82,7 +82,9 @@ def InsertProfileTimers : Pass<"tp-insert-profile-timers", "::mlir::ModuleOp"> {
     `tp_rt_timer_begin(id)` and `tp_rt_timer_end(id)` and records, in the
     function's `tp.profile` attribute, one name per id:
     `"compute <location>"` or `"communication <location>"`, where the
-    location is that of the model-level layer the op came from. Hosts print
+    location is that of the model-level layer the op came from (the start
+    and the wait of an asynchronous collective count as communication: the
+    wait holds the part that did not overlap). Hosts print
     compute and communication time per layer from it. With `runtime=gpu`
     the timers are `tp_rt_gpu_timer_begin` and `tp_rt_gpu_timer_end`, CUDA
     events on the rank's stream.

@@ -27,6 +27,12 @@ std::string describeLocation(Location loc) {
   return text;
 }
 
+/// A collective, or a step of an asynchronous one (its start, its wait).
+bool isCommunication(Operation *op) {
+  return isa<AllGatherOp, AllToAllOp, AllReduceOp, ReduceScatterOp,
+             AllReduceStartOp, AllGatherStartOp, WaitOp>(op);
+}
+
 struct InsertProfileTimersPass
     : tp::impl::InsertProfileTimersBase<InsertProfileTimersPass> {
   using InsertProfileTimersBase::InsertProfileTimersBase;
@@ -40,7 +46,7 @@ struct InsertProfileTimersPass
       SmallVector<Operation *> ops;
       fn.walk([&](Operation *op) {
         if (isa<LocalLinearOp, BiasActivationOp, ActivationOp>(op) ||
-            isa<AllGatherOp, AllToAllOp, AllReduceOp, ReduceScatterOp>(op))
+            isCommunication(op))
           ops.push_back(op);
       });
       if (ops.empty())
@@ -55,8 +61,7 @@ struct InsertProfileTimersPass
           timerType, false);
       SmallVector<Attribute> names;
       for (auto [id, op] : llvm::enumerate(ops)) {
-        bool comm =
-            isa<AllGatherOp, AllToAllOp, AllReduceOp, ReduceScatterOp>(op);
+        bool comm = isCommunication(op);
         names.push_back(
             builder.getStringAttr((comm ? "communication " : "compute ") +
                                   describeLocation(op->getLoc())));

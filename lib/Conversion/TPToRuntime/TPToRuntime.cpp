@@ -16,6 +16,7 @@
 #include "tp-mlir/Runtime/EntryPoints.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Dominance.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace mlir::tp {
@@ -332,13 +333,76 @@ struct ReduceScatterToCall : RuntimePattern<ReduceScatterOp> {
   }
 };
 
+/// Rows of one output that asynchronous collectives fill in place: a
+/// tensor.empty, then a chain of insert_slices, each of a tp.wait result
+/// that has no other use, into the previous one (what
+/// tp-overlap-collectives makes). Lowered, each collective writes its
+/// piece of one buffer, and the chain is that buffer.
+struct InPlaceJoin {
+  tensor::EmptyOp root;
+  SmallVector<tensor::InsertSliceOp> inserts;
+  Value buffer;
+};
+
+/// The join rooted at `root`, if every piece of it can be written in place:
+/// the slice bounds and the root are available where each piece's
+/// collective starts.
+std::optional<InPlaceJoin> matchInPlaceJoin(tensor::EmptyOp root,
+                                            DominanceInfo &dominance) {
+  InPlaceJoin join{root, {}, Value()};
+  Value dest = root.getResult();
+  while (dest.hasOneUse()) {
+    auto insert = dyn_cast<tensor::InsertSliceOp>(*dest.user_begin());
+    if (!insert || insert.getDest() != dest)
+      break;
+    auto wait = insert.getSource().getDefiningOp<WaitOp>();
+    if (!wait || !wait->hasOneUse())
+      return std::nullopt;
+    Operation *start = wait.getPending().getDefiningOp();
+    if (!dominance.properlyDominates(root.getOperation(), start))
+      return std::nullopt;
+    for (Value v : insert->getOperands().drop_front(2))
+      if (!dominance.properlyDominates(v, start))
+        return std::nullopt;
+    join.inserts.push_back(insert);
+    dest = insert.getResult();
+  }
+  if (join.inserts.empty())
+    return std::nullopt;
+  return join;
+}
+
 /// Lowers each tp.wait and the start op of its pending value: at the start,
-/// the result buffer is allocated and the runtime's start function called;
-/// at the wait, its wait function, given the same buffers (which keeps both
+/// the result buffer is allocated (or, in an in-place join, taken as a
+/// view of the join's buffer) and the runtime's start function called; at
+/// the wait, its wait function, given the same buffers (which keeps both
 /// alive until then), and the result becomes a tensor there.
 LogicalResult lowerAsyncCollectives(ModuleOp module, const CollectiveABI &abi) {
   SmallVector<WaitOp> waits;
   module.walk([&](WaitOp op) { waits.push_back(op); });
+  if (waits.empty())
+    return success();
+
+  DominanceInfo dominance(module);
+  SmallVector<InPlaceJoin> joins;
+  module.walk([&](tensor::EmptyOp root) {
+    if (std::optional<InPlaceJoin> join = matchInPlaceJoin(root, dominance))
+      joins.push_back(std::move(*join));
+  });
+  llvm::DenseMap<Operation *, std::pair<InPlaceJoin *, tensor::InsertSliceOp>>
+      inPlace;
+  for (InPlaceJoin &join : joins) {
+    OpBuilder b(join.root);
+    RankedTensorType type = join.root.getType();
+    join.buffer = memref::AllocOp::create(
+        b, join.root.getLoc(),
+        MemRefType::get(type.getShape(), type.getElementType(),
+                        MemRefLayoutAttrInterface(), abi.memorySpace),
+        join.root.getDynamicSizes());
+    for (tensor::InsertSliceOp insert : join.inserts)
+      inPlace[insert.getSource().getDefiningOp()] = {&join, insert};
+  }
+
   for (WaitOp wait : waits) {
     Operation *start = wait.getPending().getDefiningOp();
     if (abi.wait.empty())
@@ -374,12 +438,22 @@ LogicalResult lowerAsyncCollectives(ModuleOp module, const CollectiveABI &abi) {
       extra.push_back(i64Constant(b, loc, dim));
       callee = abi.allGatherStart;
     }
-    auto bufferType =
-        MemRefType::get(valueType.getShape(), valueType.getElementType(),
-                        MemRefLayoutAttrInterface(), abi.memorySpace);
+    auto piece = inPlace.find(wait);
+    Value out;
+    if (piece != inPlace.end()) {
+      tensor::InsertSliceOp insert = piece->second.second;
+      out = memref::SubViewOp::create(
+          b, loc, piece->second.first->buffer, insert.getMixedOffsets(),
+          insert.getMixedSizes(), insert.getMixedStrides());
+    } else {
+      out = memref::AllocOp::create(
+          b, loc,
+          MemRefType::get(valueType.getShape(), valueType.getElementType(),
+                          MemRefLayoutAttrInterface(), abi.memorySpace),
+          sizes);
+    }
     Type unranked =
         UnrankedMemRefType::get(valueType.getElementType(), abi.memorySpace);
-    Value out = memref::AllocOp::create(b, loc, bufferType, sizes);
     Value in = readBuffer(b, loc, input, abi);
     Value outArg = memref::CastOp::create(b, loc, unranked, out);
     SmallVector<Value> args{in, outArg};
@@ -399,12 +473,32 @@ LogicalResult lowerAsyncCollectives(ModuleOp module, const CollectiveABI &abi) {
         /*cInterface=*/true);
     func::CallOp::create(b, wait.getLoc(), waitFn,
                          ValueRange{handle, in, outArg});
+    if (piece != inPlace.end())
+      continue; // the join's buffer is the result
     Value result = bufferization::ToTensorOp::create(
         b, wait.getLoc(), valueType, out, /*restrict=*/true,
         /*writable=*/true);
     wait.replaceAllUsesWith(result);
     wait.erase();
     start->erase();
+  }
+
+  // Each join is its buffer once its last piece is complete.
+  for (InPlaceJoin &join : joins) {
+    tensor::InsertSliceOp last = join.inserts.back();
+    OpBuilder b(last);
+    Value whole = bufferization::ToTensorOp::create(
+        b, last.getLoc(), join.root.getType(), join.buffer,
+        /*restrict=*/true, /*writable=*/true);
+    last.getResult().replaceAllUsesWith(whole);
+    for (tensor::InsertSliceOp insert : llvm::reverse(join.inserts)) {
+      auto wait = insert.getSource().getDefiningOp<WaitOp>();
+      Operation *start = wait.getPending().getDefiningOp();
+      insert.erase();
+      wait.erase();
+      start->erase();
+    }
+    join.root.erase();
   }
   return success();
 }

@@ -6,10 +6,11 @@
 // ONE: error: tp-overlap-collectives: 'chunks' must be from 2 to 64, found 1
 
 // A column layer: chunk i's all_reduce is in flight while chunk i + 1 is
-// computed; its bias and activation follow its wait. 8 rows in 3 chunks:
-// 3, 3 and 2.
+// computed; each result is inserted into its rows of the output, and the
+// bias and activation run once on the whole. 8 rows in 3 chunks: 3, 3, 2.
 // CHECK-LABEL: func.func @column
 // CHECK-SAME: (%[[X:.*]]: tensor<8x64xf32>, %[[W:.*]]: tensor<32x64xf32>, %[[B:.*]]: tensor<32xf32>)
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<8x32xf32>
 // CHECK: %[[X0:.*]] = tensor.extract_slice %[[X]][0, 0] [3, 64] [1, 1]
 // CHECK: %[[P0:.*]] = tp.local_linear %[[X0]], %[[W]] : tensor<3x64xf32>
 // CHECK: %[[H0:.*]] = tp.all_reduce_start sum %[[P0]] : tensor<3x32xf32> -> !tp.pending<tensor<3x32xf32>>
@@ -17,15 +18,15 @@
 // CHECK: %[[P1:.*]] = tp.local_linear %[[X1]], %[[W]]
 // CHECK: %[[H1:.*]] = tp.all_reduce_start sum %[[P1]]
 // CHECK: %[[S0:.*]] = tp.wait %[[H0]] : !tp.pending<tensor<3x32xf32>>
-// CHECK: %[[Y0:.*]] = tp.bias_activation %[[S0]], %[[B]] activation(relu)
+// CHECK: %[[I0:.*]] = tensor.insert_slice %[[S0]] into %[[E]][0, 0] [3, 32] [1, 1]
 // CHECK: %[[X2:.*]] = tensor.extract_slice %[[X]][6, 0] [2, 64] [1, 1]
 // CHECK: %[[P2:.*]] = tp.local_linear %[[X2]], %[[W]]
 // CHECK: %[[H2:.*]] = tp.all_reduce_start sum %[[P2]] : tensor<2x32xf32>
 // CHECK: %[[S1:.*]] = tp.wait %[[H1]]
-// CHECK: %[[Y1:.*]] = tp.bias_activation %[[S1]], %[[B]] activation(relu)
+// CHECK: %[[I1:.*]] = tensor.insert_slice %[[S1]] into %[[I0]][3, 0] [3, 32] [1, 1]
 // CHECK: %[[S2:.*]] = tp.wait %[[H2]]
-// CHECK: %[[Y2:.*]] = tp.bias_activation %[[S2]], %[[B]] activation(relu)
-// CHECK: %[[Y:.*]] = tensor.concat dim(0) %[[Y0]], %[[Y1]], %[[Y2]] : {{.*}} -> tensor<8x32xf32>
+// CHECK: %[[I2:.*]] = tensor.insert_slice %[[S2]] into %[[I1]][6, 0] [2, 32] [1, 1]
+// CHECK: %[[Y:.*]] = tp.bias_activation %[[I2]], %[[B]] activation(relu) : tensor<8x32xf32>
 // CHECK: return %[[Y]]
 module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
   func.func @column(%x: tensor<8x64xf32>, %w: tensor<32x64xf32>, %b: tensor<32xf32>) -> tensor<8x32xf32> attributes {tp.spmd} {
@@ -39,21 +40,25 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
 // -----
 
 // A row layer with a dynamic batch: chunk bounds come from its extent, and
-// the gathered pieces are joined along the batch.
+// the output is made with that extent.
 // CHECK-LABEL: func.func @row
 // CHECK-SAME: (%[[X:.*]]: tensor<?x64xf32>, %[[W:.*]]: tensor<16x64xf32>, %[[B:.*]]: tensor<16xf32>)
 // CHECK: %[[M:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x64xf32>
 // CHECK: %[[Q:.*]] = arith.divui %[[M]], %{{.*}} : index
+// CHECK: %[[E:.*]] = tensor.empty(%[[M]]) : tensor<?x32xf32>
 // CHECK: %[[P0:.*]] = tp.local_linear %{{.*}}, %[[W]], %[[B]] activation(gelu) : tensor<?x64xf32>
 // CHECK: %[[H0:.*]] = tp.all_gather_start %[[P0]] along 1 : tensor<?x16xf32> -> !tp.pending<tensor<?x32xf32>>
 // CHECK: %[[P1:.*]] = tp.local_linear
 // CHECK: %[[H1:.*]] = tp.all_gather_start %[[P1]] along 1
 // CHECK: %[[G0:.*]] = tp.wait %[[H0]]
+// CHECK: %[[I0:.*]] = tensor.insert_slice %[[G0]] into %[[E]][0, 0] [%{{.*}}, 32] [1, 1] : tensor<?x32xf32> into tensor<?x32xf32>
 // CHECK: %[[P2:.*]] = tp.local_linear
 // CHECK: %[[H2:.*]] = tp.all_gather_start %[[P2]] along 1
 // CHECK: %[[G1:.*]] = tp.wait %[[H1]]
+// CHECK: %[[I1:.*]] = tensor.insert_slice %[[G1]] into %[[I0]]
 // CHECK: %[[G2:.*]] = tp.wait %[[H2]]
-// CHECK: tensor.concat dim(0) %[[G0]], %[[G1]], %[[G2]] : {{.*}} -> tensor<?x32xf32>
+// CHECK: %[[I2:.*]] = tensor.insert_slice %[[G2]] into %[[I1]]
+// CHECK: return %[[I2]]
 module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
   func.func @row(%x: tensor<?x64xf32>, %w: tensor<16x64xf32>, %b: tensor<16xf32>) -> tensor<?x32xf32> attributes {tp.spmd} {
     %p = tp.local_linear %x, %w, %b activation(gelu) : tensor<?x64xf32>, tensor<16x64xf32>, tensor<16xf32> -> tensor<?x16xf32>

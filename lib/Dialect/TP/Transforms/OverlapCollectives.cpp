@@ -60,6 +60,10 @@ std::optional<Layer> matchLayer(Operation *op) {
   } else {
     return std::nullopt;
   }
+  // Chunks of rows of a rank-2 result whose features are static.
+  auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+  if (resultType.getRank() != 2 || resultType.isDynamicDim(1))
+    return std::nullopt;
   layer.product = local.getDefiningOp<LocalLinearOp>();
   if (!layer.product || !local.hasOneUse() ||
       layer.product->getBlock() != op->getBlock())
@@ -125,14 +129,27 @@ void pipelineLayer(Layer layer, int64_t chunks) {
     return {fold(offset), fold(size)};
   };
 
+  // Each chunk's rows of the layer's output, filled in place: the lowering
+  // has the collectives write straight into them.
+  auto collectiveType =
+      cast<RankedTensorType>(layer.collective->getResult(0).getType());
+  SmallVector<Value> dynamicSizes;
+  if (collectiveType.isDynamicDim(0))
+    dynamicSizes.push_back(value(rows));
+  Value joined =
+      tensor::EmptyOp::create(b, loc, collectiveType.getShape(),
+                              collectiveType.getElementType(), dynamicSizes);
+  SmallVector<std::pair<OpFoldResult, OpFoldResult>> bounds;
+
   auto startChunk = [&](int64_t i) -> Value {
     auto [offset, size] = chunkBounds(i);
-    SmallVector<OpFoldResult> offsets{offset, b.getIndexAttr(0)};
+    bounds.push_back({offset, size});
     // The features of a column layer's input may be an uneven shard.
     OpFoldResult features =
         xType.isDynamicDim(1)
             ? OpFoldResult(tensor::DimOp::create(b, loc, x, 1).getResult())
             : OpFoldResult(b.getIndexAttr(xType.getDimSize(1)));
+    SmallVector<OpFoldResult> offsets{offset, b.getIndexAttr(0)};
     SmallVector<OpFoldResult> sizes{size, features};
     SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
     Value xi =
@@ -150,25 +167,30 @@ void pipelineLayer(Layer layer, int64_t chunks) {
     return AllGatherStartOp::create(b, loc, PendingType::get(gathered), pi,
                                     gather.getDimAttr(), Value());
   };
-  auto finishChunk = [&](Value pending) -> Value {
-    Value r = WaitOp::create(b, loc, pending);
-    if (!layer.epilogue)
-      return r;
-    return BiasActivationOp::create(b, layer.epilogue.getLoc(), r.getType(), r,
-                                    layer.epilogue.getBias(),
-                                    layer.epilogue.getActivationAttr());
+  auto finishChunk = [&](Value pending, int64_t i) {
+    Value piece = WaitOp::create(b, loc, pending);
+    auto [offset, size] = bounds[i];
+    SmallVector<OpFoldResult> offsets{offset, b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes{
+        size, b.getIndexAttr(collectiveType.getDimSize(1))};
+    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+    joined = tensor::InsertSliceOp::create(b, loc, piece, joined, offsets,
+                                           sizes, strides);
   };
 
-  SmallVector<Value> pieces;
   Value inFlight = startChunk(0);
   for (int64_t i = 1; i < chunks; ++i) {
     Value next = startChunk(i);
-    pieces.push_back(finishChunk(inFlight));
+    finishChunk(inFlight, i - 1);
     inFlight = next;
   }
-  pieces.push_back(finishChunk(inFlight));
-  Value joined = tensor::ConcatOp::create(b, loc, last->getResult(0).getType(),
-                                          /*dim=*/0, pieces);
+  finishChunk(inFlight, chunks - 1);
+  // A column layer's bias and activation run once, on the whole output, as
+  // without the pipeline.
+  if (layer.epilogue)
+    joined = BiasActivationOp::create(
+        b, layer.epilogue.getLoc(), layer.epilogue.getType(), joined,
+        layer.epilogue.getBias(), layer.epilogue.getActivationAttr());
   last->getResult(0).replaceAllUsesWith(joined);
   last->erase();
   if (layer.epilogue)

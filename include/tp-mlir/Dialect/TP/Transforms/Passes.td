@@ -241,17 +241,21 @@ def OverlapCollectives : Pass<"tp-overlap-collectives"> {
     (dim 0, by the balanced rule) and pipelines them: the collective of
     chunk i runs asynchronously (`tp.all_reduce_start`,
     `tp.all_gather_start`) while the device computes chunk i + 1, and
-    `tp.wait` completes it just before its epilogue. At most two
-    collectives of a device are in flight.
+    `tp.wait` completes it one chunk later. At most two collectives of a
+    device are in flight.
 
     It applies to
     - a column-sharded layer: `tp.local_linear` (no bias, no activation),
-      `tp.all_reduce`, and the `tp.bias_activation` that follows, if any;
+      then `tp.all_reduce`, and the `tp.bias_activation` that follows, if
+      any;
     - a row-sharded layer: `tp.local_linear`, then `tp.all_gather` along a
       dimension other than the batch;
-    where the local product has no other use. Chunks are joined with
-    `tensor.concat`. A layer whose static batch is smaller than `chunks`
-    is left alone.
+    where the local product has no other use and the result has rank 2 with
+    static features. Each chunk's result is inserted into its rows of the
+    layer's output (`tensor.empty`, `tensor.insert_slice`), which the
+    lowering turns into collectives that write those rows in place. A
+    column layer's bias and activation then run once on the whole output.
+    A layer whose static batch is smaller than `chunks` is left alone.
 
     Before (`chunks=2`):
 
@@ -264,6 +268,7 @@ def OverlapCollectives : Pass<"tp-overlap-collectives"> {
     After:
 
     ```mlir
+    %e = tensor.empty() : tensor<8x32xf32>
     %x0 = tensor.extract_slice %x[0, 0] [4, 64] [1, 1] : tensor<8x64xf32> to tensor<4x64xf32>
     %p0 = tp.local_linear %x0, %w : tensor<4x64xf32>, tensor<32x64xf32> -> tensor<4x32xf32>
     %h0 = tp.all_reduce_start sum %p0 : tensor<4x32xf32> -> !tp.pending<tensor<4x32xf32>>
@@ -271,10 +276,10 @@ def OverlapCollectives : Pass<"tp-overlap-collectives"> {
     %p1 = tp.local_linear %x1, %w : tensor<4x64xf32>, tensor<32x64xf32> -> tensor<4x32xf32>
     %h1 = tp.all_reduce_start sum %p1 : tensor<4x32xf32> -> !tp.pending<tensor<4x32xf32>>
     %s0 = tp.wait %h0 : !tp.pending<tensor<4x32xf32>>
-    %y0 = tp.bias_activation %s0, %b activation(relu) : tensor<4x32xf32>, tensor<32xf32>
+    %i0 = tensor.insert_slice %s0 into %e[0, 0] [4, 32] [1, 1] : tensor<4x32xf32> into tensor<8x32xf32>
     %s1 = tp.wait %h1 : !tp.pending<tensor<4x32xf32>>
-    %y1 = tp.bias_activation %s1, %b activation(relu) : tensor<4x32xf32>, tensor<32xf32>
-    %y = tensor.concat dim(0) %y0, %y1 : (tensor<4x32xf32>, tensor<4x32xf32>) -> tensor<8x32xf32>
+    %i1 = tensor.insert_slice %s1 into %i0[4, 0] [4, 32] [1, 1] : tensor<4x32xf32> into tensor<8x32xf32>
+    %y = tp.bias_activation %i1, %b activation(relu) : tensor<8x32xf32>, tensor<32xf32>
     ```
 
     The asynchronous collectives run on the host runtimes (threads: the
