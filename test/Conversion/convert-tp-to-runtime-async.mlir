@@ -17,7 +17,11 @@
 // CHECK: %[[H:.*]] = call @tp_rt_all_reduce_start(%[[INU]], %[[OUTU]], %{{.*}}) : (memref<*xf32>, memref<*xf32>, i32) -> i64
 // CHECK: %[[GOUT:.*]] = memref.alloc(%{{.*}}) : memref<?x8xf32>
 // CHECK: %[[G:.*]] = call @tp_rt_all_gather_start
-// CHECK: call @tp_rt_wait(%[[H]], %[[INU]], %[[OUTU]]) : (i64, memref<*xf32>, memref<*xf32>) -> ()
+// The input is read again at the wait: nothing may write it in place while
+// the runtime reads it.
+// CHECK: %[[AGAIN:.*]] = bufferization.to_buffer %arg0 read_only
+// CHECK: %[[AGAINU:.*]] = memref.cast %[[AGAIN]]
+// CHECK: call @tp_rt_wait(%[[H]], %[[AGAINU]], %[[OUTU]]) : (i64, memref<*xf32>, memref<*xf32>) -> ()
 // CHECK: bufferization.to_tensor %[[OUT]] restrict writable : memref<?x8xf32> to tensor<?x8xf32>
 // CHECK: call @tp_rt_wait(%[[G]],
 // CHECK: bufferization.to_tensor %[[GOUT]] restrict writable
@@ -66,6 +70,32 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
     %r = tp.wait %h : !tp.pending<tensor<?x8xf32>>
     %i0 = tensor.insert_slice %r into %e[%c0, 0] [%m, 8] [1, 1] : tensor<?x8xf32> into tensor<?x8xf32>
     %a = tp.wait %g : !tp.pending<tensor<?x8xf32>>
+    %i1 = tensor.insert_slice %a into %i0[%m, 0] [%n, 8] [1, 1] : tensor<?x8xf32> into tensor<?x8xf32>
+    return %i1 : tensor<?x8xf32>
+  }
+}
+
+// -----
+
+// Pieces whose collectives complete in another order than their inserts
+// are not written in place: each gets a buffer of its own, and the inserts
+// stay (bufferization copies them in order).
+// CHECK-LABEL: func.func @join_out_of_order
+// CHECK: memref.alloc(%{{.*}}) : memref<?x8xf32>
+// CHECK: memref.alloc(%{{.*}}) : memref<?x8xf32>
+// CHECK-NOT: memref.subview
+// CHECK: tensor.insert_slice
+// CHECK: tensor.insert_slice
+module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
+  func.func @join_out_of_order(%p: tensor<?x8xf32>, %q: tensor<?x8xf32>, %m: index, %n: index) -> tensor<?x8xf32> attributes {tp.spmd} {
+    %c0 = arith.constant 0 : index
+    %rows = arith.addi %m, %n : index
+    %e = tensor.empty(%rows) : tensor<?x8xf32>
+    %h = tp.all_reduce_start sum %p : tensor<?x8xf32> -> !tp.pending<tensor<?x8xf32>>
+    %g = tp.all_reduce_start sum %q : tensor<?x8xf32> -> !tp.pending<tensor<?x8xf32>>
+    %a = tp.wait %g : !tp.pending<tensor<?x8xf32>>
+    %r = tp.wait %h : !tp.pending<tensor<?x8xf32>>
+    %i0 = tensor.insert_slice %r into %e[%c0, 0] [%m, 8] [1, 1] : tensor<?x8xf32> into tensor<?x8xf32>
     %i1 = tensor.insert_slice %a into %i0[%m, 0] [%n, 8] [1, 1] : tensor<?x8xf32> into tensor<?x8xf32>
     return %i1 : tensor<?x8xf32>
   }

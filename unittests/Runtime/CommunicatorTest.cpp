@@ -623,4 +623,36 @@ TEST(ThreadsMisuse, AsyncWaitOnARankThatFinished) {
                             "rank 0 waits in all_reduce (call #1, 2 elements, "
                             "sum)");
 }
+TEST(ThreadsMisuse, AsyncAbortBetweenStartAndWait) {
+  if (!onThreads())
+    GTEST_SKIP();
+  auto group = ThreadGroup::create(2);
+  auto start = std::chrono::steady_clock::now();
+  group->run([&](Communicator &comm) {
+    std::vector<float> a(1024, 1.0f), b(1024);
+    int64_t h = comm.startAllReduce(a.data(), b.data(), 1024, Reduction::Sum);
+    if (comm.rank() == 1)
+      return comm.abort("cannot read its input");
+    comm.wait(h);
+  });
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  EXPECT_EQ(group->error(), "rank 1 failed: cannot read its input");
+}
+
+TEST(ThreadsMisuse, AsyncFinishWithCollectivesInFlight) {
+  if (!onThreads())
+    GTEST_SKIP();
+  auto group = ThreadGroup::create(2);
+  auto start = std::chrono::steady_clock::now();
+  group->run([&](Communicator &comm) {
+    std::vector<float> a(4, 1.0f), b(4);
+    int64_t h = comm.startAllReduce(a.data(), b.data(), 4, Reduction::Sum);
+    if (comm.rank() == 0)
+      comm.wait(h);
+  });
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  EXPECT_EQ(group->error(),
+            "rank 1 failed: finished with 1 asynchronous collective(s) in "
+            "flight; every start needs its wait");
+}
 } // namespace

@@ -109,6 +109,10 @@ protected:
   /// Takes `handle` off the started list; false (after abort()) when it is
   /// not the oldest one in flight.
   bool popStarted(int64_t handle);
+  /// The handles in flight, oldest first.
+  const std::vector<int64_t> &inFlight() const { return started; }
+  /// Forgets the handles in flight (after an error, once they are settled).
+  void forgetStarted() { started.clear(); }
   /// Forgets the started handles (a new run).
   void resetStarted() {
     started.clear();

@@ -31,6 +31,10 @@ struct StridedCopiesToLinalgPass
   void runOnOperation() override {
     SmallVector<memref::CopyOp> copies;
     getOperation()->walk([&](memref::CopyOp copy) {
+      // linalg.copy takes ranked memrefs; an unranked copy stays a call.
+      if (!isa<MemRefType>(copy.getSource().getType()) ||
+          !isa<MemRefType>(copy.getTarget().getType()))
+        return;
       if (!copiedInline(copy.getSource().getType()) ||
           !copiedInline(copy.getTarget().getType()))
         copies.push_back(copy);

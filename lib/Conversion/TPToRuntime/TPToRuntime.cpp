@@ -345,22 +345,32 @@ struct InPlaceJoin {
 };
 
 /// The join rooted at `root`, if every piece of it can be written in place:
-/// the slice bounds and the root are available where each piece's
-/// collective starts.
+/// one block holds the whole join; the slice bounds and the root are
+/// available where each piece's collective starts; pieces are full-rank;
+/// and the collectives start and complete in the order of their inserts, so
+/// that a later insert's rows are written last, as tensor semantics say.
 std::optional<InPlaceJoin> matchInPlaceJoin(tensor::EmptyOp root,
                                             DominanceInfo &dominance) {
   InPlaceJoin join{root, {}, Value()};
+  Block *block = root->getBlock();
   Value dest = root.getResult();
+  Operation *lastStart = nullptr, *lastWait = nullptr;
   while (dest.hasOneUse()) {
     auto insert = dyn_cast<tensor::InsertSliceOp>(*dest.user_begin());
     if (!insert || insert.getDest() != dest)
       break;
     auto wait = insert.getSource().getDefiningOp<WaitOp>();
-    if (!wait || !wait->hasOneUse())
+    if (!wait || !wait->hasOneUse() || insert->getBlock() != block ||
+        wait->getBlock() != block ||
+        insert.getSourceType().getRank() != insert.getType().getRank())
       return std::nullopt;
     Operation *start = wait.getPending().getDefiningOp();
-    if (!dominance.properlyDominates(root.getOperation(), start))
+    if (!dominance.properlyDominates(root.getOperation(), start) ||
+        (lastStart && !lastStart->isBeforeInBlock(start)) ||
+        (lastWait && !lastWait->isBeforeInBlock(wait)))
       return std::nullopt;
+    lastStart = start;
+    lastWait = wait;
     for (Value v : insert->getOperands().drop_front(2))
       if (!dominance.properlyDominates(v, start))
         return std::nullopt;
@@ -466,13 +476,17 @@ LogicalResult lowerAsyncCollectives(ModuleOp module, const CollectiveABI &abi) {
         /*cInterface=*/true);
     Value handle = func::CallOp::create(b, loc, startFn, args).getResult(0);
 
+    // The input is read again at the wait, as far as bufferization can
+    // tell: the runtime reads it until then, so nothing may write its
+    // buffer in place in between (a write there gets a copy instead).
     b.setInsertionPoint(wait);
+    Value inAtWait = readBuffer(b, loc, input, abi);
     func::FuncOp waitFn = getOrInsertRuntimeFunc(
         b, module, abi.wait,
         b.getFunctionType({b.getI64Type(), unranked, unranked}, {}),
         /*cInterface=*/true);
     func::CallOp::create(b, wait.getLoc(), waitFn,
-                         ValueRange{handle, in, outArg});
+                         ValueRange{handle, inAtWait, outArg});
     if (piece != inPlace.end())
       continue; // the join's buffer is the result
     Value result = bufferization::ToTensorOp::create(

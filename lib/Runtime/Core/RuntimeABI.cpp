@@ -146,9 +146,16 @@ thread_local std::vector<InFlight> inFlight;
 int64_t keepInFlight(int64_t handle, UnrankedMemRefType<float> *in,
                      UnrankedMemRefType<float> *out, std::unique_ptr<View> src,
                      std::unique_ptr<View> dst) {
-  if (handle)
-    inFlight.push_back(
-        {handle, dataOf(in), dataOf(out), std::move(src), std::move(dst)});
+  if (!handle)
+    return 0;
+  // Handles count from 1 in every run: an entry with this one is left from
+  // a run that failed before its wait.
+  inFlight.erase(
+      std::remove_if(inFlight.begin(), inFlight.end(),
+                     [&](const InFlight &f) { return f.handle == handle; }),
+      inFlight.end());
+  inFlight.push_back(
+      {handle, dataOf(in), dataOf(out), std::move(src), std::move(dst)});
   return handle;
 }
 } // namespace
@@ -189,6 +196,16 @@ int64_t _mlir_ciface_tp_rt_all_reduce_start(UnrankedMemRefType<float> *in,
   Communicator &comm = requireCommunicator("tp.all_reduce_start");
   auto src = std::make_unique<View>(in, 0, /*isOutput=*/false);
   auto dst = std::make_unique<View>(out, 0, /*isOutput=*/true);
+  // The output may be a view of a larger buffer (an in-place join) whose
+  // sizes came from elsewhere: it must hold exactly the input's elements.
+  int64_t count = src->outer * src->extent * src->inner;
+  if (dst->outer * dst->extent * dst->inner != count) {
+    failCall(comm, "tp.all_reduce_start",
+             "an input of " + std::to_string(count) +
+                 " elements for an output of " +
+                 std::to_string(dst->outer * dst->extent * dst->inner));
+    return 0;
+  }
   int64_t handle = comm.startAllReduce(src->data, dst->data,
                                        src->outer * src->extent * src->inner,
                                        static_cast<Reduction>(reduction));

@@ -96,8 +96,9 @@ struct Post : CollectiveCall {
   int64_t done = 0;    // finished with every other rank's buffers
 };
 
-/// Asynchronous collectives in flight per rank, plus one: the slot of a
-/// call is reused only after every rank is done with the call before.
+/// Posts per rank: a wait returns only when every rank is done with its
+/// call, and waits come in start order, so a slot is free again by the
+/// time it comes round; one more than needed, for clarity of the bound.
 constexpr int64_t kPostSlots = Communicator::kMaxInFlight + 1;
 
 class ThreadGroupImpl;
@@ -134,6 +135,9 @@ public:
 private:
   /// Publishes an asynchronous call in this rank's post for `handle`.
   int64_t start(const CollectiveCall &call, const float *in, float *out);
+  /// After an error: waits until no rank touches the buffers of this rank's
+  /// calls in flight, and forgets them.
+  void settleInFlight();
   /// Publishes this rank's call and waits for all ranks (without a time
   /// limit when `bounded` is false); false on error.
   bool enter(Op op, int64_t a, int64_t b, int64_t c, Reduction red,
@@ -252,6 +256,7 @@ public:
   void finish(int64_t rank) {
     std::lock_guard<std::mutex> lock(mutex);
     slots[rank].finished = true;
+    progress.fetch_add(1, std::memory_order_release);
     cv.notify_all();
   }
 
@@ -293,8 +298,17 @@ public:
     cv.notify_all();
   }
 
+  /// Whether `rank` has published `handle`.
+  bool isPosted(int64_t rank, int64_t handle) {
+    std::lock_guard<std::mutex> lock(mutex);
+    return posts[rank][handle % kPostSlots].posted == handle;
+  }
+
   /// Waits until every rank has published `handle` (bounded by the
-  /// timeout), then checks that all made the same call. False on error.
+  /// timeout), then checks that all made the same call. On success, marks
+  /// this rank as reading the others' buffers, under the same lock, so that
+  /// an error set from now on still waits for it (awaitDone). False on
+  /// error.
   bool awaitPosted(int64_t rank, int64_t handle) {
     int64_t slot = handle % kPostSlots;
     auto allPosted = [&] {
@@ -305,6 +319,9 @@ public:
     };
     std::unique_lock<std::mutex> lock(mutex);
     auto deadline = std::chrono::steady_clock::now() + timeout;
+    // Polled once, before the loop: every later look happens under the
+    // lock, so no rank's finish can slip between a check and the sleep.
+    spinFor(lock, [&] { return allPosted(); });
     while (errorMessage.empty() && !allPosted()) {
       for (int64_t q = 0; q < numRanks; ++q)
         if (slots[q].finished && posts[q][slot].posted != handle) {
@@ -313,9 +330,6 @@ public:
           break;
         }
       if (!errorMessage.empty())
-        break;
-      spinFor(lock, [&] { return allPosted(); });
-      if (allPosted())
         break;
       if (cv.wait_until(lock, deadline) == std::cv_status::timeout &&
           errorMessage.empty() && !allPosted()) {
@@ -333,12 +347,16 @@ public:
       if (!mismatch.empty())
         setErrorLocked(std::move(mismatch));
     }
-    return errorMessage.empty();
+    if (!errorMessage.empty())
+      return false;
+    posts[rank][slot].reading = handle;
+    progress.fetch_add(1, std::memory_order_release);
+    return true;
   }
 
-  /// Waits until no rank reads this rank's buffers for `handle` any more:
-  /// every rank is done with it, or, after an error, none is inside its
-  /// data phase (one that failed before it never reads them).
+  /// Waits until no rank reads or writes this rank's buffers for `handle`
+  /// any more: every rank is done with it, or, after an error, none is
+  /// inside its data phase (one that failed before it never touches them).
   void awaitDone(int64_t handle) {
     int64_t slot = handle % kPostSlots;
     auto settled = [&] {
@@ -582,14 +600,24 @@ int64_t ThreadCommunicator::startAllGather(const float *in, float *out,
       in, out);
 }
 
+void ThreadCommunicator::settleInFlight() {
+  for (int64_t handle : inFlight())
+    group.awaitDone(handle);
+  forgetStarted();
+}
+
 void ThreadCommunicator::wait(int64_t handle) {
-  if (group.failed() || !popStarted(handle))
-    return;
+  // After an error no data moves, but a rank may still be inside the data
+  // phase of a call this rank posted: its buffers must outlive that.
+  if (group.failed() || !popStarted(handle)) {
+    if (group.isPosted(myRank, handle))
+      group.awaitDone(handle);
+    return settleInFlight();
+  }
   if (!group.awaitPosted(myRank, handle)) {
     group.awaitDone(handle);
-    return;
+    return settleInFlight();
   }
-  group.advance(myRank, handle, &Post::reading);
   const auto &posts = group.posts;
   int64_t slot = handle % kPostSlots;
   const Post &mine = posts[myRank][slot];
@@ -659,7 +687,15 @@ void ThreadCommunicator::synchronize() {
         /*bounded=*/false);
 }
 
-void ThreadCommunicator::finish() { group.finish(myRank); }
+void ThreadCommunicator::finish() {
+  if (!inFlight().empty()) {
+    abort("finished with " + std::to_string(inFlight().size()) +
+          " asynchronous collective(s) in flight; every start needs its "
+          "wait");
+    settleInFlight();
+  }
+  group.finish(myRank);
+}
 void ThreadCommunicator::abort(const std::string &message) {
   group.fail(myRank, message);
 }
