@@ -6,9 +6,9 @@
 // chain), a skinny GEMM whose weights stream from memory (the roofline's
 // bandwidth), each activation's epilogue in compiled code, and the threads
 // backend's collectives between two ranks: the latency at 4 KiB, and each
-// collective's bandwidth at sizes from 64 KiB to 64 MiB. Each figure is the fastest of
-// repeated runs after a warm-up, in each of three rounds; the profile takes
-// each figure's median of the rounds.
+// collective's bandwidth at sizes from 64 KiB to 64 MiB. Each figure is the
+// fastest of repeated runs after a warm-up, in each of three rounds; the
+// profile takes each figure's median of the rounds.
 //
 //===----------------------------------------------------------------------===//
 

@@ -13,6 +13,7 @@
 #include "tp-mlir/Conversion/Passes.h"
 #include "tp-mlir/Conversion/TPToRuntime/TPToRuntime.h"
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
+#include "tp-mlir/Dialect/TP/IR/TPSharding.h"
 #include "tp-mlir/Runtime/EntryPoints.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
@@ -30,24 +31,6 @@ using namespace mlir::tp;
 namespace {
 Value indexConstant(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
-}
-
-/// This rank's (offset, size) of an extent split by the balanced rule.
-std::pair<Value, Value> balancedShard(OpBuilder &b, Location loc, Value extent,
-                                      int64_t devices, Value rank) {
-  Value d = indexConstant(b, loc, devices);
-  Value q = arith::DivUIOp::create(b, loc, extent, d);
-  Value rem = arith::RemUIOp::create(b, loc, extent, d);
-  Value hasExtra =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, rank, rem);
-  Value size = arith::AddIOp::create(
-      b, loc, q,
-      arith::SelectOp::create(b, loc, hasExtra, indexConstant(b, loc, 1),
-                              indexConstant(b, loc, 0)));
-  Value offset =
-      arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, rank, q),
-                            arith::MinUIOp::create(b, loc, rank, rem));
-  return {offset, size};
 }
 
 /// The extent of dimension `dim` of a tensor value, as an index value.
@@ -177,8 +160,8 @@ struct AllSliceToExtractSlice : OpConversionPattern<AllSliceOp> {
     int64_t dim = op.getDim();
     Value rank = RankOp::create(rewriter, loc);
     auto [offset, size] =
-        balancedShard(rewriter, loc, extentOf(rewriter, loc, input, dim),
-                      meshDevices(op), rank);
+        buildBalancedShard(rewriter, loc, extentOf(rewriter, loc, input, dim),
+                           meshDevices(op), rank);
     SmallVector<OpFoldResult> offsets, sizes,
         strides(inputType.getRank(), rewriter.getIndexAttr(1));
     for (int64_t d = 0; d < inputType.getRank(); ++d) {
@@ -275,8 +258,8 @@ struct AllToAllToCall : RuntimePattern<AllToAllOp> {
         sizes.push_back(*extent);
       else if (d == split)
         sizes.push_back(
-            balancedShard(rewriter, loc, extentOf(rewriter, loc, input, d),
-                          meshDevices(op), RankOp::create(rewriter, loc))
+            buildBalancedShard(rewriter, loc, extentOf(rewriter, loc, input, d),
+                               meshDevices(op), RankOp::create(rewriter, loc))
                 .second);
       else
         sizes.push_back(extentOf(rewriter, loc, input, d));
@@ -319,9 +302,10 @@ struct ReduceScatterToCall : RuntimePattern<ReduceScatterOp> {
     Value size;
     if (op.getType().isDynamicDim(dim)) {
       Value rank = RankOp::create(rewriter, loc);
-      size = balancedShard(rewriter, loc, extentOf(rewriter, loc, input, dim),
-                           meshDevices(op), rank)
-                 .second;
+      size =
+          buildBalancedShard(rewriter, loc, extentOf(rewriter, loc, input, dim),
+                             meshDevices(op), rank)
+              .second;
     }
     SmallVector<Value> sizes =
         resultSizes(rewriter, loc, input, op.getType(), dim, size);
@@ -429,10 +413,12 @@ LogicalResult lowerAsyncCollectives(ModuleOp module, const CollectiveABI &abi) {
     OpBuilder b(start);
     Location loc = start->getLoc();
     Value input = start->getOperand(0);
-    SmallVector<Value> sizes, extra;
+    SmallVector<Value> extra;
     StringRef callee;
+    // A gather's dim, and its full extent where that is dynamic.
+    std::optional<int64_t> gatherDim;
+    Value gatherSize;
     if (auto reduce = dyn_cast<AllReduceStartOp>(start)) {
-      sizes = resultSizes(b, loc, input, valueType, std::nullopt, {});
       extra.push_back(i32Constant(b, loc, static_cast<int>(reduce.getKind())));
       callee = abi.allReduceStart;
     } else {
@@ -444,7 +430,8 @@ LogicalResult lowerAsyncCollectives(ModuleOp module, const CollectiveABI &abi) {
                << ", which is dynamic in the result, without a 'size' "
                   "operand: code cannot allocate the result without its "
                   "full extent";
-      sizes = resultSizes(b, loc, input, valueType, dim, gather.getSize());
+      gatherDim = dim;
+      gatherSize = gather.getSize();
       extra.push_back(i64Constant(b, loc, dim));
       callee = abi.allGatherStart;
     }
@@ -460,7 +447,7 @@ LogicalResult lowerAsyncCollectives(ModuleOp module, const CollectiveABI &abi) {
           b, loc,
           MemRefType::get(valueType.getShape(), valueType.getElementType(),
                           MemRefLayoutAttrInterface(), abi.memorySpace),
-          sizes);
+          resultSizes(b, loc, input, valueType, gatherDim, gatherSize));
     }
     Type unranked =
         UnrankedMemRefType::get(valueType.getElementType(), abi.memorySpace);

@@ -298,12 +298,6 @@ public:
     cv.notify_all();
   }
 
-  /// Whether `rank` has published `handle`.
-  bool isPosted(int64_t rank, int64_t handle) {
-    std::lock_guard<std::mutex> lock(mutex);
-    return posts[rank][handle % kPostSlots].posted == handle;
-  }
-
   /// Waits until every rank has published `handle` (bounded by the
   /// timeout), then checks that all made the same call. On success, marks
   /// this rank as reading the others' buffers, under the same lock, so that
@@ -610,8 +604,7 @@ void ThreadCommunicator::wait(int64_t handle) {
   // After an error no data moves, but a rank may still be inside the data
   // phase of a call this rank posted: its buffers must outlive that.
   if (group.failed() || !popStarted(handle)) {
-    if (group.isPosted(myRank, handle))
-      group.awaitDone(handle);
+    group.awaitDone(handle);
     return settleInFlight();
   }
   if (!group.awaitPosted(myRank, handle)) {

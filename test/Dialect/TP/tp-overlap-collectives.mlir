@@ -44,8 +44,8 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
 // CHECK-LABEL: func.func @row
 // CHECK-SAME: (%[[X:.*]]: tensor<?x64xf32>, %[[W:.*]]: tensor<16x64xf32>, %[[B:.*]]: tensor<16xf32>)
 // CHECK: %[[M:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x64xf32>
-// CHECK: %[[Q:.*]] = arith.divui %[[M]], %{{.*}} : index
 // CHECK: %[[E:.*]] = tensor.empty(%[[M]]) : tensor<?x32xf32>
+// CHECK: %[[Q:.*]] = arith.divui %[[M]], %{{.*}} : index
 // CHECK: %[[P0:.*]] = tp.local_linear %{{.*}}, %[[W]], %[[B]] activation(gelu) : tensor<?x64xf32>
 // CHECK: %[[H0:.*]] = tp.all_gather_start %[[P0]] along 1 : tensor<?x16xf32> -> !tp.pending<tensor<?x32xf32>>
 // CHECK: %[[P1:.*]] = tp.local_linear

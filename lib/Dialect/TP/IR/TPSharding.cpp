@@ -2,6 +2,8 @@
 
 #include "tp-mlir/Dialect/TP/IR/TPSharding.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
 using namespace mlir;
 
 int64_t mlir::tp::getLocalDimSize(int64_t size, int64_t numDevices) {
@@ -30,4 +32,25 @@ tp::ShardAttr mlir::tp::getBalancedShard(MLIRContext *context,
     }
   }
   return ShardAttr::get(context, shape, dim, offsets, sizes);
+}
+
+std::pair<Value, Value> mlir::tp::buildBalancedShard(OpBuilder &b, Location loc,
+                                                     Value extent,
+                                                     int64_t parts,
+                                                     Value index) {
+  auto constant = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  Value d = constant(parts);
+  Value q = arith::DivUIOp::create(b, loc, extent, d);
+  Value rem = arith::RemUIOp::create(b, loc, extent, d);
+  Value hasExtra =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, index, rem);
+  Value size = arith::AddIOp::create(
+      b, loc, q,
+      arith::SelectOp::create(b, loc, hasExtra, constant(1), constant(0)));
+  Value offset =
+      arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, index, q),
+                            arith::MinUIOp::create(b, loc, index, rem));
+  return {offset, size};
 }

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
+#include "tp-mlir/Dialect/TP/IR/TPSharding.h"
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h"
 
 #include "OptionErrors.h"
@@ -93,40 +94,19 @@ void pipelineLayer(Layer layer, int64_t chunks) {
   Value x = layer.product.getInput();
   auto xType = cast<RankedTensorType>(x.getType());
 
-  // Chunk i of the batch by the balanced rule: size M / K, plus one for the
-  // first M mod K chunks.
-  OpFoldResult rows =
-      xType.isDynamicDim(0)
-          ? OpFoldResult(tensor::DimOp::create(b, loc, x, 0).getResult())
-          : OpFoldResult(b.getIndexAttr(xType.getDimSize(0)));
-  auto value = [&](OpFoldResult v) {
-    if (auto attr = dyn_cast<Attribute>(v))
-      return arith::ConstantIndexOp::create(b, loc,
-                                            cast<IntegerAttr>(attr).getInt())
-          .getResult();
-    return cast<Value>(v);
-  };
-  auto fold = [&](OpFoldResult v) -> OpFoldResult {
-    Value val = value(v);
-    if (std::optional<int64_t> c = getConstantIntValue(val))
-      return b.getIndexAttr(*c);
-    return val;
-  };
-  Value k = arith::ConstantIndexOp::create(b, loc, chunks);
-  Value q = b.createOrFold<arith::DivUIOp>(loc, value(rows), k);
-  Value rem = b.createOrFold<arith::RemUIOp>(loc, value(rows), k);
+  // Chunk i of the batch by the balanced rule: constants for a static
+  // batch, index arithmetic on its extent for a dynamic one.
+  Value rows;
+  if (xType.isDynamicDim(0))
+    rows = tensor::DimOp::create(b, loc, x, 0);
   auto chunkBounds = [&](int64_t i) -> std::pair<OpFoldResult, OpFoldResult> {
-    Value iv = arith::ConstantIndexOp::create(b, loc, i);
-    Value extra = b.createOrFold<arith::SelectOp>(
-        loc,
-        b.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, iv, rem),
-        arith::ConstantIndexOp::create(b, loc, 1),
-        arith::ConstantIndexOp::create(b, loc, 0));
-    Value size = b.createOrFold<arith::AddIOp>(loc, q, extra);
-    Value offset = b.createOrFold<arith::AddIOp>(
-        loc, b.createOrFold<arith::MulIOp>(loc, iv, q),
-        b.createOrFold<arith::MinUIOp>(loc, iv, rem));
-    return {fold(offset), fold(size)};
+    if (!rows) {
+      int64_t m = xType.getDimSize(0);
+      return {b.getIndexAttr(getShardOffset(m, chunks, i)),
+              b.getIndexAttr(getShardSize(m, chunks, i))};
+    }
+    return buildBalancedShard(b, loc, rows, chunks,
+                              arith::ConstantIndexOp::create(b, loc, i));
   };
 
   // Each chunk's rows of the layer's output, filled in place: the lowering
@@ -135,7 +115,9 @@ void pipelineLayer(Layer layer, int64_t chunks) {
       cast<RankedTensorType>(layer.collective->getResult(0).getType());
   SmallVector<Value> dynamicSizes;
   if (collectiveType.isDynamicDim(0))
-    dynamicSizes.push_back(value(rows));
+    dynamicSizes.push_back(
+        rows ? rows
+             : arith::ConstantIndexOp::create(b, loc, xType.getDimSize(0)));
   Value joined =
       tensor::EmptyOp::create(b, loc, collectiveType.getShape(),
                               collectiveType.getElementType(), dynamicSizes);

@@ -13,6 +13,7 @@
 
 #include "tp-mlir/Dialect/TP/IR/TPAttrs.h"
 
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 
 #include <cstdint>
@@ -32,6 +33,13 @@ RankedTensorType getLocalType(RankedTensorType full, int64_t dim,
 /// without one) over `numDevices` under the balanced rule.
 ShardAttr getBalancedShard(MLIRContext *context, ArrayRef<int64_t> shape,
                            std::optional<int64_t> dim, int64_t numDevices);
+
+/// The (offset, size) of part `index` of `extent` split into `parts` by the
+/// balanced rule, as index arithmetic: for extents and indices known only
+/// at run time (a rank, a dynamic batch).
+std::pair<Value, Value> buildBalancedShard(OpBuilder &b, Location loc,
+                                           Value extent, int64_t parts,
+                                           Value index);
 
 } // namespace mlir::tp
 
