@@ -116,9 +116,22 @@ LogicalResult CompiledModel::compile(ModuleOp spmdModule, StringRef entry,
                      module->lookupSymbol<LLVM::LLVMFuncOp>(cInterface);
   if (packedEntry && !target.forLinking)
     module->lookupSymbol<LLVM::LLVMFuncOp>(cInterface).erase();
-  auto transformer = makeOptimizingTransformer(target.optLevel, 0, nullptr);
   if (target.forLinking)
-    return emitObject(*module, fn, transformer);
+    return emitObject(*module, fn, target.optLevel);
+  auto host = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!host)
+    return fn.emitError() << "cannot target this host: "
+                          << llvm::toString(host.takeError());
+  auto hostMachine = host->createTargetMachine();
+  if (!hostMachine)
+    return fn.emitError() << "cannot create a target machine: "
+                          << llvm::toString(hostMachine.takeError());
+  // LLVM optimizes for this host: without its target machine the cost
+  // models see no vector registers, and the loop vectorizer leaves every
+  // epilogue scalar. ExecutionEngineOptions::transformer is a
+  // function_ref: the transformer must outlive create().
+  std::function<llvm::Error(llvm::Module *)> transformer =
+      makeOptimizingTransformer(target.optLevel, 0, hostMachine->get());
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = transformer;
   static constexpr llvm::CodeGenOptLevel codeGenLevels[] = {
@@ -157,9 +170,8 @@ LogicalResult CompiledModel::compile(ModuleOp spmdModule, StringRef entry,
   return success();
 }
 
-LogicalResult CompiledModel::emitObject(
-    ModuleOp module, FunctionOpInterface fn,
-    const std::function<llvm::Error(llvm::Module *)> &transformer) {
+LogicalResult CompiledModel::emitObject(ModuleOp module, FunctionOpInterface fn,
+                                        unsigned optLevel) {
   // Not through the JIT: ORC turns the module's constructors (a GPU
   // module's kernel loading) into its own initializers, which an
   // application linking the object would never run. A plain object keeps
@@ -182,7 +194,8 @@ LogicalResult CompiledModel::emitObject(
     return fn.emitError() << "cannot translate the lowered module to LLVM IR";
   llvmModule->setTargetTriple((*tm)->getTargetTriple());
   llvmModule->setDataLayout((*tm)->createDataLayout());
-  if (llvm::Error e = transformer(llvmModule.get()))
+  if (llvm::Error e =
+          makeOptimizingTransformer(optLevel, 0, tm->get())(llvmModule.get()))
     return fn.emitError() << "LLVM optimization failed: "
                           << llvm::toString(std::move(e));
   llvm::SmallVector<char, 0> bytes;

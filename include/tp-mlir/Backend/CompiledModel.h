@@ -114,11 +114,11 @@ protected:
   /// below. Diagnostics go to the context.
   LogicalResult compile(ModuleOp spmdModule, StringRef entry,
                         const Target &target);
-  /// Translates the lowered `module` to LLVM IR, optimizes it and emits a
-  /// relocatable object into objectCode.
-  LogicalResult
-  emitObject(ModuleOp module, FunctionOpInterface fn,
-             const std::function<llvm::Error(llvm::Module *)> &transformer);
+  /// Translates the lowered `module` to LLVM IR, optimizes it at
+  /// `optLevel` for this host and emits a relocatable object into
+  /// objectCode.
+  LogicalResult emitObject(ModuleOp module, FunctionOpInterface fn,
+                           unsigned optLevel);
   /// Whether `count` arguments of shapes `shapeOf(i)` fit the compiled
   /// function; else `error` says why.
   bool checkArguments(size_t count,
