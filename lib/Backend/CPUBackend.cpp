@@ -85,6 +85,7 @@ CPUModel::compile(ModuleOp spmdModule, StringRef entry,
     TPToLLVMOptions lowering;
     lowering.matmul = options.matmul;
     lowering.overlapChunks = options.overlapChunks;
+    lowering.approximateMath = options.approximateMath;
     lowering.profile = options.profile;
     addTPToLLVMPipeline(pm, lowering);
   };

@@ -256,6 +256,12 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
     return errors.fail("--overlap-chunks needs asynchronous collectives, "
                        "which the GPU runtime does not have (use threads or "
                        "mpi)");
+  if (!options.approximateMath &&
+      (options.backend == Backend::evaluator || isGPUBackend(options.backend)))
+    return errors.fail("--libm-math changes how CPU code computes tanh, erf "
+                       "and exp; the " +
+                       stringifyBackend(options.backend).str() +
+                       " backend runs no CPU code (use threads or mpi)");
   std::unique_ptr<rt::Executor> executor;
   if (options.backend == Backend::mpi || options.backend == Backend::gpu_mpi) {
     executor =
@@ -428,6 +434,7 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
     CompileOptions compileOptions;
     compileOptions.matmul = options.matmul;
     compileOptions.overlapChunks = options.overlapChunks;
+    compileOptions.approximateMath = options.approximateMath;
     compileOptions.optLevel = options.optLevel;
     FailureOr<std::unique_ptr<CompiledModel>> result =
         compileFor(options.backend, *program, compileOptions, error);
@@ -504,6 +511,7 @@ mlir::tp::compileForCPU(const PartitionedModel &program,
   CPUCompileOptions cpu;
   cpu.matmul = options.matmul;
   cpu.overlapChunks = options.overlapChunks;
+  cpu.approximateMath = options.approximateMath;
   cpu.profile = options.profile;
   cpu.optLevel = options.optLevel;
   return CPUModel::compile(program.getModule(), program.getEntry().getName(),

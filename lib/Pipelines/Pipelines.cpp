@@ -28,8 +28,11 @@ static void addHostToLLVMPasses(OpPassManager &pm, bool genericAllocation) {
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(createConvertMathToLibmPass());
+  // LLVM intrinsics first (fma, floor, fabs: the polynomial approximations'
+  // arithmetic, which LLVM vectorizes; libm would make them calls), libm
+  // calls for the rest (erf).
   pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToLLVMPass());
@@ -120,6 +123,9 @@ void mlir::tp::addTPToLLVMPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   // Functions of bounded size keep LLVM's time linear in depth.
   pm.addPass(createOutlineSegments());
+  // After outlining, so that each kind of epilogue loop is rewritten once.
+  if (options.approximateMath)
+    pm.addPass(createApproximateMath());
   addHostToLLVMPasses(pm, /*genericAllocation=*/false);
   pm.addPass(createReconcileUnrealizedCastsPass());
 }

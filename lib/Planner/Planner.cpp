@@ -39,9 +39,10 @@ MachineProfile MachineProfile::builtinDefault() {
   p.gemmWidth = {{8, 25.0e9}, {32, 83.7e9}, {128, 95.7e9}};
   p.gemmBytesPerSecond = 4.03e9;
   // By ActivationKind: identity, relu, gelu, gelu_tanh, sigmoid, tanh,
-  // silu.
-  p.epilogueSecondsPerElement = {0.23e-9, 0.63e-9, 5.58e-9, 20.5e-9,
-                                 3.85e-9, 17.3e-9, 3.35e-9};
+  // silu; vectorized, with tanh, erf and exp as polynomial approximations
+  // (2026-12-03, the median of three calibrations).
+  p.epilogueSecondsPerElement = {0.36e-9, 0.25e-9, 1.43e-9, 0.75e-9,
+                                 0.69e-9, 0.63e-9, 0.73e-9};
   p.collectiveLatency = 0.3e-6;
   p.collectiveBytesPerSecond = 6.11e9;
   // Each collective's bandwidth at 64 KiB, 256 KiB, 1, 4, 16 and 64 MiB

@@ -99,6 +99,12 @@ static cl::opt<int64_t> overlapChunks(
              "and overlap each chunk's collective with the next chunk's "
              "matmul (tp-overlap-collectives); 0, the default: do not"),
     cl::init(0), cl::cat(category));
+static cl::opt<bool> libmMath(
+    "libm-math",
+    cl::desc("CPU backends: compute the activations' tanh, erf and exp with "
+             "scalar libm calls, not the vectorized polynomial "
+             "approximations (tp-approximate-math) that are the default"),
+    cl::init(false), cl::cat(category));
 static cl::opt<bool>
     tf32("tf32",
          cl::desc("GPU backends: let cuBLASLt use TF32 tensor cores (about "
@@ -223,6 +229,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   options.overlapChunks = overlapChunks;
+  options.approximateMath = !libmMath;
   options.optLevel = optLevel;
   options.tf32 = tf32;
   options.explain = explain;

@@ -40,6 +40,8 @@ struct CPUCompileOptions {
   MatmulLowering matmul = MatmulLowering::blas;
   /// tp-overlap-collectives with this many chunks; 0: not run.
   int64_t overlapChunks = 0;
+  /// tp-approximate-math: tanh, erf and exp without libm calls.
+  bool approximateMath = true;
   /// Time every compute op and collective.
   bool profile = false;
   /// LLVM optimization level of the generated code.

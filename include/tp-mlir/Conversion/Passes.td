@@ -284,6 +284,31 @@ def StridedCopiesToLinalg : Pass<"tp-strided-copies-to-linalg"> {
   }];
 }
 
+def ApproximateMath : Pass<"tp-approximate-math"> {
+  let summary = "Compute the activations' f32 tanh, erf and exp with "
+                "MLIR's polynomial approximations instead of libm calls";
+  let description = [{
+    Rewrites each f32 (or vector of f32) `math.tanh`, `math.erf` and
+    `math.exp` into the arithmetic of MLIR's polynomial approximations
+    (`populateMathPolynomialApproximationPatterns`): a range reduction, a
+    polynomial or rational function, and selects for the special values.
+    An epilogue loop of a layer then has no call in it, and LLVM
+    vectorizes it; with libm (`convert-math-to-libm`) each element is a
+    scalar call to `tanhf`, `erff` or `expf`, whose time also depends on
+    the argument.
+
+    The approximations stay inside the allowance `tp-run --check` gives a
+    compiled activation (16 ulp); test/tools/tp-run/activations.test
+    checks every activation against the reference's double-precision
+    result from 1e-30 to 1e4 in magnitude, both signs, and at the points
+    where the approximations clamp. Other math ops and types are left
+    alone.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def SplitFreshDeallocs : Pass<"tp-split-fresh-deallocs"> {
   let summary = "Turn deallocations of distinct fresh buffers into "
                 "memref.dealloc, in time linear in their number";

@@ -235,6 +235,9 @@ struct CompileOptions {
   /// Pieces of the batch per layer whose collective overlaps the next
   /// piece's computation (tp-overlap-collectives); 0: none. CPU only.
   int64_t overlapChunks = 0;
+  /// The activations' tanh, erf and exp as vectorizable polynomial
+  /// approximations (tp-approximate-math); false: libm calls. CPU only.
+  bool approximateMath = true;
   /// Time every compute op and collective, for the per-layer table.
   bool profile = true;
   /// LLVM optimization level (0 to 3) of the generated code.
@@ -426,6 +429,8 @@ struct DriverOptions {
   MatmulLowering matmul = MatmulLowering::blas;
   /// See CompileOptions::overlapChunks.
   int64_t overlapChunks = 0;
+  /// See CompileOptions::approximateMath.
+  bool approximateMath = true;
   /// LLVM optimization level (0 to 3) of the generated code.
   unsigned optLevel = kDefaultOptLevel;
   /// GPU backends: let cuBLASLt use TF32 tensor cores.

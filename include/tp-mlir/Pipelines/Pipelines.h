@@ -69,6 +69,12 @@ struct TPToLLVMOptions : public PassPipelineOptions<TPToLLVMOptions> {
                      "in this many batch chunks (tp-overlap-collectives); "
                      "0: do not"),
       llvm::cl::init(0)};
+  Option<bool> approximateMath{
+      *this, "approximate-math",
+      llvm::cl::desc("Activations' tanh, erf and exp as polynomial "
+                     "approximations that vectorize (tp-approximate-math); "
+                     "false: scalar libm calls"),
+      llvm::cl::init(true)};
 };
 
 /// Partitioned SPMD level to the LLVM dialect for the CPU: tp compute ops to

@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""Writes, for each activation, a one-layer model y = sigma(1 * x + 0) on
+one feature, its weights, and an input that sweeps x over the f32 range
+where the activation's compiled approximation works: both signs, from
+1e-30 to 1e4, 200 values per decade, with the clamping points of the
+polynomial approximations (tanh saturates near 7.9, exp near 88) and
+their neighbours. tp-run --check then compares every element with the
+reference's double-precision result, within each element's f32 bound.
+
+Only the standard library, like make_files.py.
+
+Usage: make_activation_sweep.py OUT_DIR
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_files import npy, safetensors  # noqa: E402
+
+ACTIVATIONS = ["identity", "relu", "gelu", "gelu_tanh", "sigmoid", "tanh",
+               "silu"]
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    xs = [0.0]
+    for i in range(-30 * 200, 4 * 200 + 1):
+        xs += [10.0 ** (i / 200.0), -(10.0 ** (i / 200.0))]
+    for edge in (7.90531110763549805, 8.0, 9.0, 15.0, 16.0, 87.0, 88.0,
+                 88.3762626647949, 89.0, 103.0, 104.0):
+        xs += [edge, -edge, edge * (1 + 2 ** -23), -edge * (1 - 2 ** -23)]
+    npy(os.path.join(out, "x.npy"), [len(xs), 1], xs)
+    safetensors(os.path.join(out, "w.safetensors"),
+                [("w", "F32", [1, 1], [1.0]), ("b", "F32", [1], [0.0])])
+    for act in ACTIVATIONS:
+        with open(os.path.join(out, act + ".mlir"), "w") as f:
+            f.write(
+                "func.func @sweep(%x: tensor<?x1xf32>,\n"
+                "    %w: tensor<1x1xf32> {tp.name = \"w\"},\n"
+                "    %b: tensor<1xf32> {tp.name = \"b\"}) -> tensor<?x1xf32> {\n"
+                f"  %y = tp.linear %x, %w, %b activation({act})\n"
+                "      : tensor<?x1xf32>, tensor<1x1xf32>, tensor<1xf32>\n"
+                "      -> tensor<?x1xf32>\n"
+                "  return %y : tensor<?x1xf32>\n"
+                "}\n")
+
+
+if __name__ == "__main__":
+    main()
