@@ -80,6 +80,7 @@ StridedMemRefType<float, 2> view(std::vector<float> &data, int64_t rows,
 /// compute region is mostly the epilogue; the GEMM's predicted share is
 /// subtracted.
 static llvm::Error measureEpilogues(plan::MachineProfile &p, int64_t ranks,
+                                    bool approximateMath,
                                     llvm::raw_ostream &log) {
   DialectRegistry registry;
   registerDriverDialects(registry);
@@ -126,8 +127,10 @@ static llvm::Error measureEpilogues(plan::MachineProfile &p, int64_t ranks,
         PartitionedModel::create(*model, ranks, PartitionStrategy::alternate);
     if (failed(program))
       return fail("it does not partition: ");
+    CompileOptions compileOptions;
+    compileOptions.approximateMath = approximateMath;
     FailureOr<std::unique_ptr<CPUModel>> compiled =
-        compileForCPU(*program, CompileOptions());
+        compileForCPU(*program, compileOptions);
     if (failed(compiled))
       return fail("it does not compile: ");
     ArgumentOptions argumentOptions;
@@ -277,7 +280,7 @@ static llvm::Error measureCollectives(plan::MachineProfile &p,
 
 /// One measurement of every figure.
 static llvm::Expected<plan::MachineProfile>
-measureMachine(llvm::raw_ostream &log) {
+measureMachine(bool approximateMath, llvm::raw_ostream &log) {
   plan::MachineProfile p;
   // The compute figures are measured on every core at once, one rank per
   // core as the threads backend runs them: ranks share memory bandwidth
@@ -374,12 +377,13 @@ measureMachine(llvm::raw_ostream &log) {
                        s.m, s.n, s.k, p.gemmBytesPerSecond / 1e9);
   }
 
-  if (llvm::Error e = measureEpilogues(p, ranks, log))
+  if (llvm::Error e = measureEpilogues(p, ranks, approximateMath, log))
     return std::move(e);
 
   if (llvm::Error e = measureCollectives(p, log))
     return std::move(e);
-  p.source = "calibrated by tp-run --calibrate";
+  p.source = approximateMath ? "calibrated by tp-run --calibrate"
+                             : "calibrated by tp-run --calibrate --libm-math";
   return p;
 }
 
@@ -430,7 +434,7 @@ medianProfile(const std::vector<plan::MachineProfile> &rounds) {
 }
 
 llvm::Expected<plan::MachineProfile>
-mlir::tp::calibrateMachine(llvm::raw_ostream &log) {
+mlir::tp::calibrateMachine(llvm::raw_ostream &log, bool approximateMath) {
   // A shared machine can slow any one figure for a few seconds (a
   // 512 x 4096 x 4096 sgemm measured at half its rate once, which moved the
   // planner's choice): every figure is measured in three rounds, and the
@@ -439,7 +443,8 @@ mlir::tp::calibrateMachine(llvm::raw_ostream &log) {
   std::vector<plan::MachineProfile> rounds;
   for (int round = 1; round <= kRounds; ++round) {
     log << fmt::format("  round {} of {}:\n", round, kRounds);
-    llvm::Expected<plan::MachineProfile> p = measureMachine(log);
+    llvm::Expected<plan::MachineProfile> p =
+        measureMachine(approximateMath, log);
     if (!p)
       return p.takeError();
     rounds.push_back(std::move(*p));

@@ -256,12 +256,25 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
     return errors.fail("--overlap-chunks needs asynchronous collectives, "
                        "which the GPU runtime does not have (use threads or "
                        "mpi)");
-  if (!options.approximateMath &&
-      (options.backend == Backend::evaluator || isGPUBackend(options.backend)))
+  if (!options.approximateMath && options.backend == Backend::evaluator)
+    return errors.fail("--libm-math changes how compiled code computes tanh, "
+                       "erf and exp; the evaluator backend compiles nothing "
+                       "(use threads or mpi)");
+  if (!options.approximateMath && isGPUBackend(options.backend))
     return errors.fail("--libm-math changes how CPU code computes tanh, erf "
                        "and exp; the " +
                        stringifyBackend(options.backend).str() +
-                       " backend runs no CPU code (use threads or mpi)");
+                       " backend computes them in its kernels, with "
+                       "libdevice (use threads or mpi)");
+  // The built-in profile prices the default epilogues; libm's transcendental
+  // ones cost up to 25 times more.
+  if (!options.approximateMath &&
+      options.strategy == PartitionStrategy::planned &&
+      options.plan.profilePath.empty())
+    return errors.fail("--strategy auto with --libm-math needs a profile of "
+                       "libm epilogues: the built-in one prices the "
+                       "polynomial approximations; make one with tp-run "
+                       "--calibrate FILE --libm-math and pass --profile FILE");
   std::unique_ptr<rt::Executor> executor;
   if (options.backend == Backend::mpi || options.backend == Backend::gpu_mpi) {
     executor =

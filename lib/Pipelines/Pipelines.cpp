@@ -29,9 +29,14 @@ static void addHostToLLVMPasses(OpPassManager &pm, bool genericAllocation) {
   pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(createSCFToControlFlowPass());
   // LLVM intrinsics first (fma, floor, fabs: the polynomial approximations'
-  // arithmetic, which LLVM vectorizes; libm would make them calls), libm
-  // calls for the rest (erf).
-  pm.addPass(createConvertMathToLLVMPass());
+  // arithmetic, which LLVM vectorizes; libm would make them calls; with
+  // approximate-math=false also tanh and exp, which LLVM's code generator
+  // makes the same libm calls), libm calls for the rest (erf).
+  // log1p stays libm's: the pass's own approximation of it would be less
+  // accurate than the call it replaced.
+  ConvertMathToLLVMPassOptions mathToLLVM;
+  mathToLLVM.approximateLog1p = false;
+  pm.addPass(createConvertMathToLLVMPass(mathToLLVM));
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());

@@ -186,7 +186,7 @@ int main(int argc, char **argv) {
     }
     llvm::outs() << "calibrating (about 45 s):\n";
     llvm::Expected<plan::MachineProfile> profile =
-        calibrateMachine(llvm::outs());
+        calibrateMachine(llvm::outs(), !libmMath);
     if (!profile) {
       llvm::errs() << "tp-run: error: " << llvm::toString(profile.takeError())
                    << "\n";

@@ -298,7 +298,7 @@ def ApproximateMath : Pass<"tp-approximate-math"> {
     the argument.
 
     The approximations stay inside the allowance `tp-run --check` gives a
-    compiled activation (16 ulp); test/tools/tp-run/activations.test
+    compiled activation; test/tools/tp-run/activations.test
     checks every activation against the reference's double-precision
     result from 1e-30 to 1e4 in magnitude, both signs, and at the points
     where the approximations clamp. Other math ops and types are left

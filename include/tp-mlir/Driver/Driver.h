@@ -405,8 +405,10 @@ double getPeakResidentMiB();
 /// Measures this machine for the planner (tp-run --calibrate): sgemm
 /// throughput by size at one thread, bias-and-activation bandwidth, and the
 /// threads backend's collective latency and bandwidth. Each measurement is
-/// logged to `log`.
-llvm::Expected<plan::MachineProfile> calibrateMachine(llvm::raw_ostream &log);
+/// logged to `log`. `approximateMath` false measures epilogues that call
+/// libm (CompileOptions::approximateMath).
+llvm::Expected<plan::MachineProfile>
+calibrateMachine(llvm::raw_ostream &log, bool approximateMath = true);
 
 //===----------------------------------------------------------------------===//
 // Tools
