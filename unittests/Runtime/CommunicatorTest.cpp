@@ -644,10 +644,15 @@ TEST(ThreadsMisuse, AsyncFinishWithCollectivesInFlight) {
     GTEST_SKIP();
   auto group = ThreadGroup::create(2);
   auto start = std::chrono::steady_clock::now();
+  // The buffers outlive the run: rank 1 returns without its wait, and
+  // rank 0 may still be reading rank 1's input when it does.
+  std::vector<std::vector<float>> a(2, std::vector<float>(4, 1.0f)),
+      b(2, std::vector<float>(4));
   group->run([&](Communicator &comm) {
-    std::vector<float> a(4, 1.0f), b(4);
-    int64_t h = comm.startAllReduce(a.data(), b.data(), 4, Reduction::Sum);
-    if (comm.rank() == 0)
+    int64_t r = comm.rank();
+    int64_t h =
+        comm.startAllReduce(a[r].data(), b[r].data(), 4, Reduction::Sum);
+    if (r == 0)
       comm.wait(h);
   });
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));

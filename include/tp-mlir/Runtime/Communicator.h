@@ -91,7 +91,10 @@ public:
 
   /// Asynchronous collectives: a start call begins allReduce or allGather
   /// and returns a handle (0 after an error); wait(handle) completes it. The
-  /// buffers stay untouched by the caller in between. Every rank waits in
+  /// buffers stay untouched by the caller in between, and alive until the
+  /// wait, or until abort() returns: other ranks may read them until then.
+  /// A rank that returns with calls in flight has freed buffers that others
+  /// may still read; finish() reports it. Every rank waits in
   /// the order it started, with at most kMaxInFlight in flight. This
   /// default completes the collective at the start (a backend without
   /// asynchronous progress: MPI); the threads backend overrides it.

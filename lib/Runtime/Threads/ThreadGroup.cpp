@@ -691,6 +691,9 @@ void ThreadCommunicator::finish() {
 }
 void ThreadCommunicator::abort(const std::string &message) {
   group.fail(myRank, message);
+  // Once abort returns, the caller may free the buffers of its calls in
+  // flight: no other rank may still be reading them.
+  settleInFlight();
 }
 bool ThreadCommunicator::failed() const { return group.failed(); }
 std::string ThreadCommunicator::error() const { return group.error(); }
