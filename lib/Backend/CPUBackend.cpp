@@ -86,6 +86,7 @@ CPUModel::compile(ModuleOp spmdModule, StringRef entry,
     lowering.matmul = options.matmul;
     lowering.overlapChunks = options.overlapChunks;
     lowering.approximateMath = options.approximateMath;
+    lowering.matmulVectorLanes = options.matmulVectorLanes;
     lowering.profile = options.profile;
     addTPToLLVMPipeline(pm, lowering);
   };

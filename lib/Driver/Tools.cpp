@@ -266,6 +266,18 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
                        stringifyBackend(options.backend).str() +
                        " backend computes them in its kernels, with "
                        "libdevice (use threads or mpi)");
+  if (options.matmulVectorLanes != 0) {
+    if (options.matmulVectorLanes != 4 && options.matmulVectorLanes != 8 &&
+        options.matmulVectorLanes != 16)
+      return errors.fail("--matmul-vector-lanes must be 4, 8 or 16 (f32 "
+                         "lanes of SSE, AVX2 or AVX-512 registers), not " +
+                         std::to_string(options.matmulVectorLanes));
+    if (options.matmul != MatmulLowering::codegen ||
+        options.backend == Backend::evaluator || isGPUBackend(options.backend))
+      return errors.fail("--matmul-vector-lanes shapes the CPU's generated "
+                         "matmul: it needs --matmul codegen and the threads "
+                         "or mpi backend");
+  }
   // The built-in profile prices the default epilogues; libm's transcendental
   // ones cost up to 25 times more.
   if (!options.approximateMath &&
@@ -448,6 +460,7 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
     compileOptions.matmul = options.matmul;
     compileOptions.overlapChunks = options.overlapChunks;
     compileOptions.approximateMath = options.approximateMath;
+    compileOptions.matmulVectorLanes = options.matmulVectorLanes;
     compileOptions.optLevel = options.optLevel;
     FailureOr<std::unique_ptr<CompiledModel>> result =
         compileFor(options.backend, *program, compileOptions, error);
@@ -525,6 +538,7 @@ mlir::tp::compileForCPU(const PartitionedModel &program,
   cpu.matmul = options.matmul;
   cpu.overlapChunks = options.overlapChunks;
   cpu.approximateMath = options.approximateMath;
+  cpu.matmulVectorLanes = options.matmulVectorLanes;
   cpu.profile = options.profile;
   cpu.optLevel = options.optLevel;
   return CPUModel::compile(program.getModule(), program.getEntry().getName(),

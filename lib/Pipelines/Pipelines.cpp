@@ -109,11 +109,13 @@ void mlir::tp::addTPToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   bool codegen = options.matmul == MatmulLowering::codegen;
   if (codegen)
-    pm.addPass(createTileMatmuls());
+    pm.addPass(createTileMatmuls(
+        TileMatmulsOptions{options.matmulVectorLanes.getValue()}));
 
   addBufferizationPasses(pm);
   if (codegen)
-    pm.addPass(createLowerMatmulVectors());
+    pm.addPass(createLowerMatmulVectors(
+        LowerMatmulVectorsOptions{options.matmulVectorLanes.getValue()}));
   else
     pm.addPass(createMatmulToBLAS());
   addDeallocationPasses(pm);

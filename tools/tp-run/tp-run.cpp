@@ -105,6 +105,12 @@ static cl::opt<bool> libmMath(
              "scalar libm calls, not the vectorized polynomial "
              "approximations (tp-approximate-math) that are the default"),
     cl::init(false), cl::cat(category));
+static cl::opt<int64_t> matmulVectorLanes(
+    "matmul-vector-lanes",
+    cl::desc("With --matmul codegen on the CPU: f32 lanes of the register "
+             "tile and the packed panels, 4, 8 or 16 (SSE, AVX2, AVX-512); "
+             "default: the host's widest vector registers"),
+    cl::init(0), cl::cat(category));
 static cl::opt<bool>
     tf32("tf32",
          cl::desc("GPU backends: let cuBLASLt use TF32 tensor cores (about "
@@ -222,6 +228,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   options.matmul = matmul;
+  options.matmulVectorLanes = matmulVectorLanes;
   if (overlapChunks < 0 || overlapChunks == 1 || overlapChunks > 64) {
     llvm::errs() << "tp-run: error: --overlap-chunks must be 0 (off) or 2 "
                     "to 64, got "

@@ -42,6 +42,8 @@ struct CPUCompileOptions {
   int64_t overlapChunks = 0;
   /// tp-approximate-math: tanh, erf and exp without libm calls.
   bool approximateMath = true;
+  /// Codegen matmuls: f32 lanes of the register tile; 0: the host's.
+  int64_t matmulVectorLanes = 0;
   /// Time every compute op and collective.
   bool profile = false;
   /// LLVM optimization level of the generated code.

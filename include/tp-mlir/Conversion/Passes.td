@@ -110,16 +110,28 @@ def MatmulToBLAS : Pass<"tp-matmul-to-blas", "::mlir::ModuleOp"> {
 }
 
 def TileMatmuls : Pass<"tp-tile-matmuls", "::mlir::ModuleOp"> {
-  let summary = "Tile and vectorize the local matmuls for code generation";
+  let summary = "Pack, tile and vectorize the local matmuls for code generation";
   let description = [{
-    For `matmul=codegen`, before bufferization: each transposed-B
-    `linalg.matmul` (`y = x W^T`) becomes a `linalg.transpose` of W (K x N,
-    a copy of 1/batch of the matmul's work) and a plain matmul, which a
-    transform-dialect schedule tiles for the caches (64 x 256 x 256) and for
-    the registers (4 x 16 x 1: eight 8-wide AVX2 accumulators), and
-    vectorizes, with masks for partial and dynamic tiles.
+    For `matmul=codegen`, before bufferization: each transposed-B (or
+    plain) `linalg.matmul` becomes `linalg.pack`s of x and W into
+    zero-padded, k-major panels of one vector register's rows
+    (`x[M][K] -> [M/R][K][R][1]`, `W[N][K] -> [N/R][K][R][1]`, with R = 16
+    f32 lanes on AVX-512 and 8 otherwise), a `linalg.mmt4d` and an unpack
+    of the result. A transform-dialect schedule tiles the mmt4d for the
+    caches (256 panels of W by 256 steps of K, with both packs fused into
+    that loop; then 8 panels of x) and to an R x R register tile,
+    vectorizes it into a contraction whose accumulator is hoisted out of
+    the K loop, and tiles and vectorizes the packs as masked R x R
+    transposes. Padding replaces remainder tiles: every microkernel call is
+    a full R x R tile.
   }];
+  let options = [
+    Option<"vectorLanes", "vector-lanes", "int64_t", /*default=*/"0",
+           "f32 lanes of the target's vector registers (16 or 8); 0 asks "
+           "the host">
+  ];
   let dependentDialects = [
+    "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect", "::mlir::tensor::TensorDialect",
     "::mlir::transform::TransformDialect"
@@ -131,9 +143,16 @@ def LowerMatmulVectors : Pass<"tp-lower-matmul-vectors", "::mlir::ModuleOp"> {
   let description = [{
     Folds memref aliases, canonicalizes and CSEs, hoists the redundant
     accumulator reads and writes out of the reduction loop, and lowers the
-    vector ops (contractions to outer products, transfers to loads and
-    stores), so that the register tile stays in registers across K.
+    vector ops (contractions to broadcasts and FMAs, transfers to loads and
+    stores, the packs' transposes to shuffles: the AVX-512 16 x 16 sequence
+    when there are 16 lanes), so that the register tile stays in registers
+    across K.
   }];
+  let options = [
+    Option<"vectorLanes", "vector-lanes", "int64_t", /*default=*/"0",
+           "f32 lanes of the target's vector registers (16 or 8); 0 asks "
+           "the host">
+  ];
   let dependentDialects = [
     "::mlir::vector::VectorDialect", "::mlir::memref::MemRefDialect",
     "::mlir::transform::TransformDialect"

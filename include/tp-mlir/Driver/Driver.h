@@ -238,6 +238,9 @@ struct CompileOptions {
   /// The activations' tanh, erf and exp as vectorizable polynomial
   /// approximations (tp-approximate-math); false: libm calls. CPU only.
   bool approximateMath = true;
+  /// Codegen matmuls: f32 lanes of the register tile (4, 8 or 16); 0: the
+  /// host's vector registers. CPU only.
+  int64_t matmulVectorLanes = 0;
   /// Time every compute op and collective, for the per-layer table.
   bool profile = true;
   /// LLVM optimization level (0 to 3) of the generated code.
@@ -433,6 +436,8 @@ struct DriverOptions {
   int64_t overlapChunks = 0;
   /// See CompileOptions::approximateMath.
   bool approximateMath = true;
+  /// See CompileOptions::matmulVectorLanes.
+  int64_t matmulVectorLanes = 0;
   /// LLVM optimization level (0 to 3) of the generated code.
   unsigned optLevel = kDefaultOptLevel;
   /// GPU backends: let cuBLASLt use TF32 tensor cores.

@@ -75,6 +75,12 @@ struct TPToLLVMOptions : public PassPipelineOptions<TPToLLVMOptions> {
                      "approximations that vectorize (tp-approximate-math); "
                      "false: scalar libm calls"),
       llvm::cl::init(true)};
+  Option<int64_t> matmulVectorLanes{
+      *this, "matmul-vector-lanes",
+      llvm::cl::desc("matmul=codegen: f32 lanes of the register tile and the "
+                     "packed panels (4, 8 or 16); 0: the host's vector "
+                     "registers (16 with AVX-512, else 8)"),
+      llvm::cl::init(0)};
 };
 
 /// Partitioned SPMD level to the LLVM dialect for the CPU: tp compute ops to

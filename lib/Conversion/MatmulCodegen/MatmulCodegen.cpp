@@ -1,16 +1,22 @@
 //===- MatmulCodegen.cpp - tile, vectorize and lower local matmuls --------===//
 //
-// The code-generation path of the local matmuls, as two transform-dialect
-// schedules run by the transform interpreter: one on tensors (tiling and
-// vectorization), one after bufferization (hoisting and vector lowering).
+// The code-generation path of the local matmuls: a rewrite into packed
+// operands and linalg.mmt4d, then two transform-dialect schedules run by the
+// transform interpreter: one on tensors (cache tiling with the packs fused
+// into it, the register tile, vectorization), one after bufferization
+// (hoisting and vector lowering).
 //
 //===----------------------------------------------------------------------===//
 
 #include "tp-mlir/Conversion/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/TargetParser/Host.h"
 
 namespace mlir::tp {
 #define GEN_PASS_DEF_TILEMATMULS
@@ -22,21 +28,87 @@ using namespace mlir;
 using namespace mlir::tp;
 
 namespace {
-/// Cache tiles 64 x 256 x 256 (M, N, K); register tiles 4 x 16 x 1: eight
-/// 8-wide AVX2 accumulators plus the operands fit the 16 vector registers,
-/// and 4 and 16 divide the cache tile, so full tiles need no masks. (6 x 16
-/// and 8 x 16 measured 3x and 1.8x slower on this machine: masked partial
-/// tiles, and spills.)
+/// The packed form's register tile is R x R, R = the f32 lanes of one
+/// vector register (16 on AVX-512, 8 on AVX2): R accumulators of R lanes.
+/// Packing copies x into panels of R rows and W into panels of R rows, each
+/// stored k-major and zero-padded (linalg.pack: x[M][K] -> A[M/R][K][R][1],
+/// W[N][K] -> B[N/R][K][R][1]), so that each step of K loads one vector of
+/// W and broadcasts R elements of x, all contiguous. The packs' transposes
+/// are R x R blocks, masked at the edges, lowered to register shuffles.
+///
+/// Cache tiling, as in GotoBLAS: 256 panels of W (4,096 outputs) by 256
+/// steps of K, into whose loop both packs are fused, so that one block of
+/// packed W (at most 4 MiB, for L3) and of packed x is live at a time: a
+/// whole packed W would be a fresh allocation of N x K floats per call,
+/// page-faulted in every time. Inside it, 8 panels of x (128 rows: the L2
+/// block), then panels of W, panels of x, and K innermost, so that one
+/// panel of W (16 KiB) stays in L1 while panels of x stream from L2.
+/// These sizes were measured with `tp-bench gemm` (docs/performance.md);
+/// 64 panels of W and 128 steps of K were within noise of them.
 constexpr const char *kTileSchedule = R"mlir(
 module attributes {transform.with_named_sequence} {
   transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
-    %mm = transform.structured.match ops{["linalg.matmul"]} in %root
+    %func = transform.structured.match ops{["func.func"]} in %root
         : (!transform.any_op) -> !transform.any_op
-    %t1, %l1:3 = transform.structured.tile_using_for %mm tile_sizes [64, 256, 256]
-        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
-    %t2, %l2:3 = transform.structured.tile_using_for %t1 tile_sizes [4, 16, 1]
-        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
-    transform.structured.vectorize %t2 vector_sizes [4, 16, 1] : !transform.any_op
+    %mm = transform.structured.match ops{["linalg.mmt4d"]} in %root
+        : (!transform.any_op) -> !transform.any_op
+    // Each matmul's packs are fused into its K loop: one cache block of
+    // packed x and W at a time, never the whole packed W.
+    %tr = transform.foreach %mm : !transform.any_op -> !transform.any_op {
+    ^bb0(%one: !transform.any_op):
+      %ap = transform.get_producer_of_operand %one[0]
+          : (!transform.any_op) -> !transform.any_op
+      %bp = transform.get_producer_of_operand %one[1]
+          : (!transform.any_op) -> !transform.any_op
+      %t1, %l1:2 = transform.structured.tile_using_for %one tile_sizes [0, 256, 256]
+          : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
+      %fb, %kl = transform.structured.fuse_into_containing_op %bp into %l1#1
+          : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
+      %fa, %kl2 = transform.structured.fuse_into_containing_op %ap into %kl
+          : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
+      %t2, %l2 = transform.structured.tile_using_for %t1 tile_sizes [8, 0, 0]
+          : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+      %tp, %lp:2 = transform.structured.tile_using_for %t2 tile_sizes [1, 1, 0, 0, 0, 0]
+          interchange = [1, 0]
+          : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
+      %tr, %lr:2 = transform.structured.tile_using_for %tp tile_sizes [0, 0, 1, 0, 0, 1]
+          : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
+      transform.yield %tr : !transform.any_op
+    }
+    transform.apply_patterns to %func {
+      transform.apply_patterns.tensor.fold_tensor_empty
+      transform.apply_patterns.canonicalization
+    } : !transform.any_op
+    transform.structured.vectorize %tr : !transform.any_op
+    // The 6-d contraction of a 1 x 1 x 1 x MR x NR x 1 tile, then the
+    // accumulator hoisted out of the K loop.
+    transform.apply_patterns to %func {
+      transform.apply_patterns.vector.reduction_to_contract
+      transform.apply_patterns.vector.transfer_permutation_patterns
+    } : !transform.any_op
+    %fh = transform.structured.hoist_redundant_vector_transfers %func
+        : (!transform.any_op) -> !transform.any_op
+    %loops = transform.structured.match interface{LoopLikeInterface} in %root
+        : (!transform.any_op) -> !transform.any_op
+    transform.apply_licm to %loops : !transform.any_op
+    transform.loop.hoist_loop_invariant_subsets %loops : !transform.any_op
+    // Down to an MR x NR += (MR x 1) (NR x 1) contraction.
+    transform.apply_patterns to %fh {
+      transform.apply_patterns.vector.reduction_to_contract
+      transform.apply_patterns.vector.cast_away_vector_leading_one_dim
+      transform.apply_patterns.canonicalization
+    } : !transform.any_op
+    // The operand packs: KT x MR blocks, masked at the edges (padding rows,
+    // a K that KT does not divide, dynamic sizes).
+    %packs = transform.structured.match ops{["linalg.pack"]} in %root
+        : (!transform.any_op) -> !transform.any_op
+    %pt, %pl:2 = transform.structured.tile_using_for %packs tile_sizes [1, @KT@]
+        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
+    transform.structured.vectorize %pt vector_sizes [1, @KT@, @MR@, 1] : !transform.any_op
+    transform.apply_patterns to %fh {
+      transform.apply_patterns.vector.drop_unit_dims_with_shape_cast
+      transform.apply_patterns.vector.cast_away_vector_leading_one_dim
+    } : !transform.any_op
     transform.yield
   }
 }
@@ -60,13 +132,20 @@ module attributes {transform.with_named_sequence} {
     transform.apply_cse to %f : !transform.any_op
     %h = transform.structured.hoist_redundant_vector_transfers %f
         : (!transform.any_op) -> !transform.any_op
-    // Canonicalization runs apart from the vector lowerings: together, some
-    // of their rewrites undo each other and the driver never settles.
+    // Each pattern set runs to a fixed point on its own: together, some of
+    // their rewrites undo each other and the driver never settles.
     transform.apply_patterns to %h {
       transform.apply_patterns.vector.lower_contraction lowering_strategy = "outerproduct"
       transform.apply_patterns.vector.lower_outerproduct
+    } : !transform.any_op
+    transform.apply_patterns to %h {
+      transform.apply_patterns.vector.drop_inner_most_unit_dims_from_xfer_ops
+    } : !transform.any_op
+    transform.apply_patterns to %h {
       transform.apply_patterns.vector.transfer_permutation_patterns
       transform.apply_patterns.vector.lower_transfer max_transfer_rank = 1
+      transform.apply_patterns.vector.transfer_to_scf full_unroll = true
+      transform.apply_patterns.vector.lower_transpose lowering_strategy = "@TRANSPOSE@"
       transform.apply_patterns.vector.lower_broadcast
       transform.apply_patterns.vector.lower_shape_cast
     } : !transform.any_op
@@ -78,8 +157,39 @@ module attributes {transform.with_named_sequence} {
 }
 )mlir";
 
+/// Replaces each `@NAME@` in `source` with its value.
+std::string instantiate(StringRef source,
+                        ArrayRef<std::pair<StringRef, std::string>> values) {
+  std::string text = source.str();
+  for (const auto &[name, value] : values) {
+    std::string key = ("@" + name + "@").str();
+    for (size_t at = text.find(key); at != std::string::npos;
+         at = text.find(key, at + value.size()))
+      text.replace(at, key.size(), value);
+  }
+  return text;
+}
+
+/// f32 lanes of the host's widest vector register: 16 with AVX-512F, else 8.
+int64_t hostVectorLanes() {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  auto it = features.find("avx512f");
+  return it != features.end() && it->second ? 16 : 8;
+}
+
+/// The pass option's lanes, or the host's for 0.
+FailureOr<int64_t> resolveLanes(ModuleOp module, int64_t option) {
+  if (option == 0)
+    return hostVectorLanes();
+  if (option == 4 || option == 8 || option == 16)
+    return option;
+  return module.emitError() << "vector-lanes must be 0 (the host's), 4, 8 or "
+                               "16, not "
+                            << option;
+}
+
 /// Parses `source` and runs its `__transform_main` on `payload`.
-LogicalResult runSchedule(ModuleOp payload, const char *source) {
+LogicalResult runSchedule(ModuleOp payload, StringRef source) {
   OwningOpRef<ModuleOp> schedule =
       parseSourceString<ModuleOp>(source, payload.getContext());
   if (!schedule)
@@ -93,52 +203,138 @@ LogicalResult runSchedule(ModuleOp payload, const char *source) {
                                                 transform::TransformOptions());
 }
 
-/// y = x W^T becomes WT = transpose(W); y = x WT, so that the register tile
-/// reads contiguous rows of WT.
-void transposeWeights(ModuleOp module) {
+/// A zero-padded pack of `source` (rows x K) into panels of `rows` x 1,
+/// k-major: [ceil(R / rows)][K][rows][1]. `kMajorSource` is true when the
+/// source is stored K x R instead (a plain matmul's B).
+Value packPanels(OpBuilder &b, Location loc, Value source, int64_t rows,
+                 bool kMajorSource) {
+  SmallVector<int64_t> innerDimsPos =
+      kMajorSource ? SmallVector<int64_t>{1, 0} : SmallVector<int64_t>{0, 1};
+  SmallVector<int64_t> outerPerm =
+      kMajorSource ? SmallVector<int64_t>{1, 0} : SmallVector<int64_t>{};
+  SmallVector<OpFoldResult> tiles = {b.getIndexAttr(rows), b.getIndexAttr(1)};
+  Value dest = linalg::PackOp::createDestinationTensor(b, loc, source, tiles,
+                                                       innerDimsPos, outerPerm);
+  Value zero = arith::ConstantOp::create(
+      b, loc, b.getZeroAttr(getElementTypeOrSelf(source.getType())));
+  auto pack = linalg::PackOp::create(b, loc, source, dest, innerDimsPos, tiles,
+                                     zero, outerPerm);
+  return pack.getResult();
+}
+
+/// y = x W^T (or y = x B) becomes pack(x), pack(W), linalg.mmt4d and an
+/// unpack of the result. A zero-filled init (beta = 0) is filled again in
+/// the packed layout; any other init is packed.
+LogicalResult packMatmuls(ModuleOp module, int64_t lanes) {
   SmallVector<linalg::MatmulOp> matmuls;
   module.walk([&](linalg::MatmulOp op) {
-    if (isa<linalg::MatmulTransposeBOp>(op.getOperation()) &&
-        op.hasPureTensorSemantics())
+    if (!op.hasPureTensorSemantics())
+      return;
+    bool transposedB = isa<linalg::MatmulTransposeBOp>(op.getOperation());
+    if (transposedB || !op.hasUserDefinedMaps())
       matmuls.push_back(op);
   });
   IRRewriter rewriter(module.getContext());
   for (linalg::MatmulOp op : matmuls) {
+    bool transposedB = isa<linalg::MatmulTransposeBOp>(op.getOperation());
     rewriter.setInsertionPoint(op);
     Location loc = op.getLoc();
-    Value w = op.getDpsInputs()[1];
-    auto wType = cast<RankedTensorType>(w.getType());
-    SmallVector<OpFoldResult> sizes = {
-        wType.isDynamicDim(1)
-            ? OpFoldResult(tensor::DimOp::create(rewriter, loc, w, 1))
-            : rewriter.getIndexAttr(wType.getDimSize(1)),
-        wType.isDynamicDim(0)
-            ? OpFoldResult(tensor::DimOp::create(rewriter, loc, w, 0))
-            : rewriter.getIndexAttr(wType.getDimSize(0))};
-    Value empty =
-        tensor::EmptyOp::create(rewriter, loc, sizes, wType.getElementType());
-    Value wt = linalg::TransposeOp::create(rewriter, loc, w, empty,
-                                           ArrayRef<int64_t>{1, 0})
-                   .getResult()[0];
-    auto plain = linalg::MatmulOp::create(rewriter, loc, op.getResultTypes(),
-                                          ValueRange{op.getDpsInputs()[0], wt},
-                                          op.getDpsInits());
-    rewriter.replaceOp(op, plain.getResults());
+    Value x = op.getDpsInputs()[0], w = op.getDpsInputs()[1];
+    Value init = op.getDpsInits()[0];
+    Value a = packPanels(rewriter, loc, x, lanes, /*kMajorSource=*/false);
+    Value bPacked = packPanels(rewriter, loc, w, lanes, !transposedB);
+    SmallVector<int64_t> pos = {0, 1};
+    SmallVector<OpFoldResult> tiles = {rewriter.getIndexAttr(lanes),
+                                       rewriter.getIndexAttr(lanes)};
+    Value cEmpty =
+        linalg::PackOp::createDestinationTensor(rewriter, loc, init, tiles, pos,
+                                                /*outerDimsPerm=*/{});
+    Value c;
+    linalg::PackOp initPack;
+    Value unpackDest = init;
+    if (auto fill = init.getDefiningOp<linalg::FillOp>()) {
+      c = linalg::FillOp::create(rewriter, loc, fill.getInputs()[0], cEmpty)
+              .getResult(0);
+      unpackDest = fill.getOutputs()[0];
+    } else {
+      Value zero = arith::ConstantOp::create(
+          rewriter, loc, rewriter.getZeroAttr(getElementTypeOrSelf(init)));
+      initPack =
+          linalg::PackOp::create(rewriter, loc, init, cEmpty, pos, tiles, zero);
+      c = initPack.getResult();
+    }
+    Value product = linalg::Mmt4DOp::create(
+                        rewriter, loc, ValueRange{a, bPacked}, ValueRange{c})
+                        .getResult(0);
+    Value y =
+        linalg::UnPackOp::create(rewriter, loc, product, unpackDest, pos, tiles)
+            .getResult();
+    rewriter.replaceOp(op, y);
+    // Lowered here, as a pad and a transpose: the schedule vectorizes the
+    // operand packs only.
+    if (initPack) {
+      rewriter.setInsertionPoint(initPack);
+      if (failed(linalg::lowerPack(rewriter, initPack)))
+        return initPack.emitError(
+            "internal error: a matmul's init does not pack");
+    }
   }
+  return success();
+}
+
+/// Lowers what the schedule left of the packed form: the result unpacks and
+/// any pack it did not vectorize become copies and transposes.
+LogicalResult lowerRelayouts(ModuleOp module) {
+  IRRewriter rewriter(module.getContext());
+  SmallVector<Operation *> relayouts;
+  module.walk([&](Operation *op) {
+    if (isa<linalg::PackOp, linalg::UnPackOp>(op))
+      relayouts.push_back(op);
+  });
+  for (Operation *op : relayouts) {
+    rewriter.setInsertionPoint(op);
+    if (auto pack = dyn_cast<linalg::PackOp>(op)) {
+      if (failed(linalg::lowerPack(rewriter, pack)))
+        return op->emitError("internal error: a matmul pack does not lower");
+      continue;
+    }
+    if (failed(linalg::lowerUnPack(rewriter, cast<linalg::UnPackOp>(op))))
+      return op->emitError("internal error: a matmul unpack does not lower");
+  }
+  return success();
 }
 
 struct TileMatmulsPass : tp::impl::TileMatmulsBase<TileMatmulsPass> {
+  using TileMatmulsBase::TileMatmulsBase;
   void runOnOperation() override {
-    transposeWeights(getOperation());
-    if (failed(runSchedule(getOperation(), kTileSchedule)))
+    FailureOr<int64_t> resolved = resolveLanes(getOperation(), vectorLanes);
+    if (failed(resolved))
+      return signalPassFailure();
+    int64_t lanes = *resolved;
+    if (failed(packMatmuls(getOperation(), lanes)))
+      return signalPassFailure();
+    std::string schedule =
+        instantiate(kTileSchedule, {{"MR", std::to_string(lanes)},
+                                    {"KT", std::to_string(lanes)}});
+    if (failed(runSchedule(getOperation(), schedule)) ||
+        failed(lowerRelayouts(getOperation())))
       signalPassFailure();
   }
 };
 
 struct LowerMatmulVectorsPass
     : tp::impl::LowerMatmulVectorsBase<LowerMatmulVectorsPass> {
+  using LowerMatmulVectorsBase::LowerMatmulVectorsBase;
   void runOnOperation() override {
-    if (failed(runSchedule(getOperation(), kLowerSchedule)))
+    // 16 x 16 f32 transposes have an AVX-512 shuffle sequence; others are
+    // one flat shuffle that LLVM lowers.
+    FailureOr<int64_t> lanes = resolveLanes(getOperation(), vectorLanes);
+    if (failed(lanes))
+      return signalPassFailure();
+    std::string schedule = instantiate(
+        kLowerSchedule,
+        {{"TRANSPOSE", *lanes == 16 ? "shuffle_16x16" : "shuffle_1d"}});
+    if (failed(runSchedule(getOperation(), schedule)))
       signalPassFailure();
   }
 };
