@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Parser/Parser.h"
@@ -52,29 +53,16 @@ module attributes {transform.with_named_sequence} {
         : (!transform.any_op) -> !transform.any_op
     %mm = transform.structured.match ops{["linalg.mmt4d"]} in %root
         : (!transform.any_op) -> !transform.any_op
-    // Each matmul's packs are fused into its K loop: one cache block of
-    // packed x and W at a time, never the whole packed W.
-    %tr = transform.foreach %mm : !transform.any_op -> !transform.any_op {
-    ^bb0(%one: !transform.any_op):
-      %ap = transform.get_producer_of_operand %one[0]
-          : (!transform.any_op) -> !transform.any_op
-      %bp = transform.get_producer_of_operand %one[1]
-          : (!transform.any_op) -> !transform.any_op
-      %t1, %l1:2 = transform.structured.tile_using_for %one tile_sizes [0, 256, 256]
-          : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
-      %fb, %kl = transform.structured.fuse_into_containing_op %bp into %l1#1
-          : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
-      %fa, %kl2 = transform.structured.fuse_into_containing_op %ap into %kl
-          : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
-      %t2, %l2 = transform.structured.tile_using_for %t1 tile_sizes [8, 0, 0]
-          : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
-      %tp, %lp:2 = transform.structured.tile_using_for %t2 tile_sizes [1, 1, 0, 0, 0, 0]
-          interchange = [1, 0]
-          : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
-      %tr, %lr:2 = transform.structured.tile_using_for %tp tile_sizes [0, 0, 1, 0, 0, 1]
-          : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
-      transform.yield %tr : !transform.any_op
-    }
+    // Each matmul is already tiled by blocks of W and of K, with its packs
+    // fused into that loop (fuseBlockPacks). The block of x, then the
+    // register tile.
+    %t2, %l2 = transform.structured.tile_using_for %mm tile_sizes [8, 0, 0]
+        : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %tp, %lp:2 = transform.structured.tile_using_for %t2 tile_sizes [1, 1, 0, 0, 0, 0]
+        interchange = [1, 0]
+        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
+    %tr, %lr:2 = transform.structured.tile_using_for %tp tile_sizes [0, 0, 1, 0, 0, 1]
+        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
     transform.apply_patterns to %func {
       transform.apply_patterns.tensor.fold_tensor_empty
       transform.apply_patterns.canonicalization
@@ -188,6 +176,46 @@ FailureOr<int64_t> resolveLanes(ModuleOp module, int64_t option) {
                             << option;
 }
 
+/// Tiles each mmt4d by 256 panels of W and 256 steps of K and fuses the
+/// packs of its operands into that loop nest, so that one block of packed
+/// operands is live at a time. (The transform dialect's
+/// fuse_into_containing_op prints the whole function into a diagnostic on
+/// every call, which made compile time quadratic in depth.)
+LogicalResult fuseBlockPacks(ModuleOp module) {
+  SmallVector<linalg::Mmt4DOp> matmuls;
+  module.walk([&](linalg::Mmt4DOp op) { matmuls.push_back(op); });
+  IRRewriter rewriter(module.getContext());
+  for (linalg::Mmt4DOp op : matmuls) {
+    scf::SCFTilingOptions tiling;
+    tiling.setTileSizes({rewriter.getIndexAttr(0), rewriter.getIndexAttr(256),
+                         rewriter.getIndexAttr(256)});
+    scf::SCFTileAndFuseOptions options;
+    options.setTilingOptions(tiling);
+    options.setFusionControlFn(
+        [](tensor::ExtractSliceOp, OpResult producer, bool isDestination)
+            -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+          if (isDestination || !isa<linalg::PackOp>(producer.getOwner()))
+            return std::nullopt;
+          return scf::SCFTileAndFuseOptions::ControlFnResult{};
+        });
+    rewriter.setInsertionPoint(op);
+    FailureOr<scf::SCFTileAndFuseResult> tiled =
+        scf::tileConsumerAndFuseProducersUsingSCF(
+            rewriter, cast<TilingInterface>(op.getOperation()), options);
+    if (failed(tiled))
+      return op.emitError("internal error: a packed matmul does not tile");
+    Value result = op.getResult(0);
+    rewriter.replaceAllUsesWith(result, tiled->replacements.lookup(result));
+    SmallVector<Operation *> packs(tiled->fusedProducers.begin(),
+                                   tiled->fusedProducers.end());
+    rewriter.eraseOp(op);
+    for (Operation *pack : packs)
+      if (pack->use_empty())
+        rewriter.eraseOp(pack);
+  }
+  return success();
+}
+
 /// Parses `source` and runs its `__transform_main` on `payload`.
 LogicalResult runSchedule(ModuleOp payload, StringRef source) {
   OwningOpRef<ModuleOp> schedule =
@@ -199,8 +227,9 @@ LogicalResult runSchedule(ModuleOp payload, StringRef source) {
       payload, *schedule, "__transform_main");
   if (!entry)
     return failure();
-  return transform::applyTransformNamedSequence(payload, entry, *schedule,
-                                                transform::TransformOptions());
+  return transform::applyTransformNamedSequence(
+      payload, entry, *schedule,
+      transform::TransformOptions().enableExpensiveChecks(false));
 }
 
 /// A zero-padded pack of `source` (rows x K) into panels of `rows` x 1,
@@ -311,7 +340,8 @@ struct TileMatmulsPass : tp::impl::TileMatmulsBase<TileMatmulsPass> {
     if (failed(resolved))
       return signalPassFailure();
     int64_t lanes = *resolved;
-    if (failed(packMatmuls(getOperation(), lanes)))
+    if (failed(packMatmuls(getOperation(), lanes)) ||
+        failed(fuseBlockPacks(getOperation())))
       return signalPassFailure();
     std::string schedule =
         instantiate(kTileSchedule, {{"MR", std::to_string(lanes)},
