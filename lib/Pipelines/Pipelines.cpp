@@ -113,6 +113,11 @@ void mlir::tp::addTPToLLVMPipeline(OpPassManager &pm,
         TileMatmulsOptions{options.matmulVectorLanes.getValue()}));
 
   addBufferizationPasses(pm);
+  // The generated matmuls write into the buffer their callers pass
+  // (tp-tile-matmuls); their result is that buffer, and a call whose result
+  // aliases an argument would keep the layers from rolling into a loop.
+  if (codegen)
+    pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
   if (codegen)
     pm.addPass(createLowerMatmulVectors(
         LowerMatmulVectorsOptions{options.matmulVectorLanes.getValue()}));

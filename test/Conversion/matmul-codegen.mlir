@@ -8,8 +8,25 @@
 // RUN: not tp-opt %s --tp-tile-matmuls=vector-lanes=12 2>&1 | FileCheck %s --check-prefix=LANES
 // RUN: not tp-opt %s --tp-lower-matmul-vectors=vector-lanes=3 2>&1 | FileCheck %s --check-prefix=LANES3
 
-// y = x W^T with a dynamic batch, and K and N that 16 does not divide.
+// y = x W^T with a dynamic batch, and K and N that 16 does not divide: a
+// call to the kernel of its shape, which writes into the caller's buffer.
 // TILE16-LABEL: func.func @nt(
+// TILE16: %[[OUT:.*]] = tensor.empty({{.*}}) : tensor<?x40xf32>
+// TILE16-NOT: linalg.fill
+// TILE16: call @tp_matmul(%arg0, %arg1, %[[OUT]])
+// TILE16-LABEL: func.func @nt2(
+// TILE16: call @tp_matmul(
+
+// A plain matmul (W stored K x N, packed without a transpose) that
+// accumulates into its init: not outlined; the init is padded into the
+// packed layout.
+// TILE16-LABEL: func.func @nn(
+// TILE16: tensor.pad %arg2 low[0, 0] high[11, 7]
+// TILE16: vector.contract {{.*}} : vector<16x1xf32>, vector<16x1xf32> into vector<16x16xf32>
+// TILE16: return {{.*}} : tensor<5x9xf32>
+
+// One kernel for both matmuls of that shape.
+// TILE16: func.func private @tp_matmul({{.*}}strided<[?, ?], offset: ?>{{.*}}) -> tensor<?x40xf32> attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]}
 // TILE16: tensor.empty({{.*}}) : tensor<?x3x16x16xf32>
 // TILE16: scf.for {{.*}} step %c256
 // The packs of x and W, per block of K, as masked 16 x 16 transposes.
@@ -23,20 +40,21 @@
 // TILE16: vector.contract {{.*}} : vector<16x1xf32>, vector<16x1xf32> into vector<16x16xf32>
 // The unpack of the result.
 // TILE16: linalg.transpose
+// TILE16-NOT: func.func private @tp_matmul
 // TILE16-NOT: linalg.matmul
 // TILE16-NOT: linalg.pack
 // TILE16-NOT: linalg.unpack
 
-// TILE8-LABEL: func.func @nt(
+// TILE8: func.func private @tp_matmul(
 // TILE8: tensor.empty({{.*}}) : tensor<?x5x8x8xf32>
 // TILE8: vector.transpose {{.*}} : vector<8x8xf32> to vector<8x8xf32>
 // TILE8: vector.contract {{.*}} : vector<8x1xf32>, vector<8x1xf32> into vector<8x8xf32>
 
-// LOWER16-LABEL: func.func @nt(
+// LOWER16: func.func private @tp_matmul(
 // LOWER16-COUNT-16: vector.fma {{.*}} : vector<16xf32>
 // LOWER16-NOT: vector.contract
 // LOWER16-NOT: vector.transpose
-// LOWER8-LABEL: func.func @nt(
+// LOWER8: func.func private @tp_matmul(
 // LOWER8-COUNT-8: vector.fma {{.*}} : vector<8xf32>
 // LOWER8-NOT: vector.contract
 // LOWER8-NOT: vector.transpose
@@ -54,12 +72,17 @@ func.func @nt(%x: tensor<?x300xf32>, %w: tensor<40x300xf32>) -> tensor<?x40xf32>
   return %y : tensor<?x40xf32>
 }
 
-// A plain matmul (W stored K x N, packed without a transpose) that
-// accumulates into its init: the init is padded into the packed layout.
-// TILE16-LABEL: func.func @nn(
-// TILE16: tensor.pad %arg2 low[0, 0] high[11, 7]
-// TILE16: vector.contract {{.*}} : vector<16x1xf32>, vector<16x1xf32> into vector<16x16xf32>
-// TILE16: return {{.*}} : tensor<5x9xf32>
+func.func @nt2(%x: tensor<?x300xf32>, %w: tensor<40x300xf32>) -> tensor<?x40xf32> {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %m = tensor.dim %x, %c0 : tensor<?x300xf32>
+  %e = tensor.empty(%m) : tensor<?x40xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<?x40xf32>) -> tensor<?x40xf32>
+  %y = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+         ins(%x, %w : tensor<?x300xf32>, tensor<40x300xf32>) outs(%init : tensor<?x40xf32>) -> tensor<?x40xf32>
+  return %y : tensor<?x40xf32>
+}
+
 func.func @nn(%x: tensor<5x20xf32>, %w: tensor<20x9xf32>, %acc: tensor<5x9xf32>) -> tensor<5x9xf32> {
   %y = linalg.matmul ins(%x, %w : tensor<5x20xf32>, tensor<20x9xf32>) outs(%acc : tensor<5x9xf32>) -> tensor<5x9xf32>
   return %y : tensor<5x9xf32>

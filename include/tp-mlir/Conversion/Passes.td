@@ -127,7 +127,8 @@ def TileMatmuls : Pass<"tp-tile-matmuls", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"vectorLanes", "vector-lanes", "int64_t", /*default=*/"0",
-           "f32 lanes of the target's vector registers (16 or 8); 0 asks "
+           "f32 lanes of the target's vector registers (4, 8 or 16); 0 "
+           "asks "
            "the host">
   ];
   let dependentDialects = [
@@ -150,7 +151,8 @@ def LowerMatmulVectors : Pass<"tp-lower-matmul-vectors", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"vectorLanes", "vector-lanes", "int64_t", /*default=*/"0",
-           "f32 lanes of the target's vector registers (16 or 8); 0 asks "
+           "f32 lanes of the target's vector registers (4, 8 or 16); 0 "
+           "asks "
            "the host">
   ];
   let dependentDialects = [
