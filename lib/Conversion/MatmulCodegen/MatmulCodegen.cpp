@@ -290,7 +290,11 @@ void outlineMatmuls(ModuleOp module) {
       auto anyStrides =
           StridedLayoutAttr::get(context, ShapedType::kDynamic,
                                  {ShapedType::kDynamic, ShapedType::kDynamic});
-      for (unsigned i = 0; i < 3; ++i)
+      // The operands may be slices. The result keeps the identity layout of
+      // the caller's fresh buffer, so that bufferization returns that very
+      // buffer and drop-equivalent-buffer-results can remove the result;
+      // a strided one would be copied into an identity-layout result.
+      for (unsigned i = 0; i < 2; ++i)
         kernel.setArgAttr(
             i, bufferization::BufferizationDialect::kBufferLayoutAttrName,
             anyStrides);
