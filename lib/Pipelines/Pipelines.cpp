@@ -116,13 +116,13 @@ void mlir::tp::addTPToLLVMPipeline(OpPassManager &pm,
   // The generated matmuls write into the buffer their callers pass
   // (tp-tile-matmuls); their result is that buffer, and a call whose result
   // aliases an argument would keep the layers from rolling into a loop.
-  if (codegen)
+  if (codegen) {
     pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
-  if (codegen)
     pm.addPass(createLowerMatmulVectors(
         LowerMatmulVectorsOptions{options.matmulVectorLanes.getValue()}));
-  else
+  } else {
     pm.addPass(createMatmulToBLAS());
+  }
   addDeallocationPasses(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createStridedCopiesToLinalg());

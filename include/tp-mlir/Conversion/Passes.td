@@ -112,8 +112,10 @@ def MatmulToBLAS : Pass<"tp-matmul-to-blas", "::mlir::ModuleOp"> {
 def TileMatmuls : Pass<"tp-tile-matmuls", "::mlir::ModuleOp"> {
   let summary = "Pack, tile and vectorize the local matmuls for code generation";
   let description = [{
-    For `matmul=codegen`, before bufferization: each transposed-B (or
-    plain) `linalg.matmul` becomes `linalg.pack`s of x and W into
+    For `matmul=codegen`, before bufferization: each zero-initialized
+    matmul first moves into a private kernel function shared by every
+    matmul of its operand types, which writes into a buffer the caller
+    passes. Then each transposed-B (or plain) float `linalg.matmul` becomes `linalg.pack`s of x and W into
     zero-padded, k-major panels of one vector register's rows
     (`x[M][K] -> [M/R][K][R][1]`, `W[N][K] -> [N/R][K][R][1]`, with R = 16
     f32 lanes on AVX-512 and 8 otherwise), a `linalg.mmt4d` and an unpack
