@@ -149,21 +149,41 @@ FailureOr<Tensor> CPUModel::takeResult(RankState &rankState,
   return t;
 }
 
-FailureOr<Tensor> CPUModel::invoke(ArrayRef<Tensor> args,
-                                   std::string &error) const {
+std::optional<MemRefDescriptor>
+CPUModel::callInPlace(ArrayRef<const Tensor *> args, std::string &error) const {
   if (!checkArguments(
           args.size(),
-          [&](size_t i) { return ArrayRef<int64_t>(args[i].shape); }, error))
-    return failure();
-  // The tensors are passed in place, not copied.
+          [&](size_t i) { return ArrayRef<int64_t>(args[i]->shape); }, error))
+    return std::nullopt;
   std::vector<MemRefDescriptor> descriptors;
   descriptors.reserve(args.size());
   std::vector<void *> pointers;
-  for (const Tensor &t : args) {
-    descriptors.emplace_back(const_cast<float *>(t.data.data()), t.shape);
+  for (const Tensor *t : args) {
+    descriptors.emplace_back(const_cast<float *>(t->data.data()), t->shape);
     pointers.push_back(descriptors.back().get());
   }
   MemRefDescriptor result(resultRank);
   call(result.get(), pointers);
-  return takeTensor(result);
+  return result;
+}
+
+FailureOr<Tensor> CPUModel::invoke(ArrayRef<Tensor> args,
+                                   std::string &error) const {
+  // The tensors are passed in place, not copied.
+  SmallVector<const Tensor *> pointers;
+  for (const Tensor &t : args)
+    pointers.push_back(&t);
+  std::optional<MemRefDescriptor> result = callInPlace(pointers, error);
+  if (!result)
+    return failure();
+  return takeTensor(*result);
+}
+
+LogicalResult CPUModel::invokeDiscardingResult(ArrayRef<const Tensor *> args,
+                                               std::string &error) const {
+  std::optional<MemRefDescriptor> result = callInPlace(args, error);
+  if (!result)
+    return failure();
+  std::free(result->getAllocated());
+  return success();
 }

@@ -1,10 +1,11 @@
 //===- Calibrate.cpp - measure this machine for the planner ---------------===//
 //
 // The figures the planner's cost model needs, measured here with what the
-// CPU backend runs: the runtime's sgemm at one thread per rank for five
-// GEMM sizes, four row counts and three widths (weights cold, as in a
-// chain), a skinny GEMM whose weights stream from memory (the roofline's
-// bandwidth), each activation's epilogue in compiled code, and the threads
+// CPU backend runs: the local matmul (the runtime's sgemm, or the generated
+// matmul in compiled code) at one thread per rank for five GEMM sizes,
+// four row counts and three widths (weights cold, as in a chain), a skinny
+// GEMM whose weights stream from memory (the roofline's bandwidth), each
+// activation's epilogue in compiled code, and the threads
 // backend's collectives between two ranks: the latency at 4 KiB, and each
 // collective's bandwidth at sizes from 64 KiB to 64 MiB. Each figure is the
 // fastest of repeated runs after a warm-up, in each of three rounds; the
@@ -82,6 +83,8 @@ StridedMemRefType<float, 2> view(std::vector<float> &data, int64_t rows,
 static llvm::Error measureEpilogues(plan::MachineProfile &p, int64_t ranks,
                                     bool approximateMath,
                                     llvm::raw_ostream &log) {
+  // The GEMM's share is priced by p, whose GEMMs were timed with
+  // p.matmul: the layer is compiled with it too.
   DialectRegistry registry;
   registerDriverDialects(registry);
   MLIRContext context(registry);
@@ -128,6 +131,7 @@ static llvm::Error measureEpilogues(plan::MachineProfile &p, int64_t ranks,
     if (failed(program))
       return fail("it does not partition: ");
     CompileOptions compileOptions;
+    compileOptions.matmul = p.matmul;
     compileOptions.approximateMath = approximateMath;
     FailureOr<std::unique_ptr<CPUModel>> compiled =
         compileForCPU(*program, compileOptions);
@@ -169,6 +173,56 @@ static llvm::Error measureEpilogues(plan::MachineProfile &p, int64_t ranks,
                        1e9 * p.epilogueSecondsPerElement[kind]);
   }
   return llvm::Error::success();
+}
+
+/// y = x W^T of m x k by n x k, compiled as a layer without bias on one
+/// device with `matmul`: what each rank's local matmul runs in a chain,
+/// the allocation of its result included.
+static llvm::Expected<std::unique_ptr<CPUModel>>
+compileGemm(MLIRContext &context, int64_t m, int64_t n, int64_t k,
+            MatmulLowering matmul) {
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    diagnostics += diag.str() + "\n";
+    return success();
+  });
+  auto fail = [&](const char *why) {
+    return llvm::createStringError(
+        std::errc::io_error,
+        "calibration: the %s matmul of %lldx%lldx%lld %s: %s",
+        stringifyMatmulLowering(matmul).str().c_str(), (long long)m,
+        (long long)n, (long long)k, why, diagnostics.c_str());
+  };
+  std::string text =
+      fmt::format("module attributes {{tp.mesh = #tp.mesh<shape = [1]>}} {{\n"
+                  "  func.func @gemm(%x: tensor<{0}x{2}xf32>,\n"
+                  "      %w: tensor<{1}x{2}xf32> {{tp.name = \"w\"}}) -> "
+                  "tensor<{0}x{1}xf32> {{\n"
+                  "    %y = tp.linear %x, %w sharding(replicated)\n"
+                  "        : tensor<{0}x{2}xf32>, tensor<{1}x{2}xf32> -> "
+                  "tensor<{0}x{1}xf32>\n"
+                  "    return %y : tensor<{0}x{1}xf32>\n"
+                  "  }}\n"
+                  "}}\n",
+                  m, n, k);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(text, "gemm.mlir"), llvm::SMLoc());
+  FailureOr<Model> model = Model::load(context, sourceMgr, "gemm.mlir", "");
+  if (failed(model))
+    return fail("does not load");
+  FailureOr<PartitionedModel> program =
+      PartitionedModel::create(*model, 1, PartitionStrategy::replicated);
+  if (failed(program))
+    return fail("does not partition");
+  CompileOptions options;
+  options.matmul = matmul;
+  options.profile = false;
+  FailureOr<std::unique_ptr<CPUModel>> compiled =
+      compileForCPU(*program, options);
+  if (failed(compiled))
+    return fail("does not compile");
+  return std::move(*compiled);
 }
 
 /// The threads backend's collectives between two ranks: the latency from a
@@ -280,8 +334,13 @@ static llvm::Error measureCollectives(plan::MachineProfile &p,
 
 /// One measurement of every figure.
 static llvm::Expected<plan::MachineProfile>
-measureMachine(bool approximateMath, llvm::raw_ostream &log) {
+measureMachine(bool approximateMath, MatmulLowering matmul,
+               llvm::raw_ostream &log) {
   plan::MachineProfile p;
+  p.matmul = matmul;
+  DialectRegistry registry;
+  registerDriverDialects(registry);
+  MLIRContext context(registry);
   // The compute figures are measured on every core at once, one rank per
   // core as the threads backend runs them: ranks share memory bandwidth
   // and caches, and a figure for one lone core overstates what each rank
@@ -312,10 +371,37 @@ measureMachine(bool approximateMath, llvm::raw_ostream &log) {
   // A chain's layers each bring their own weights, which are not in cache
   // when the layer starts: each call takes the next of enough copies of W
   // to fill 64 MiB per rank.
-  auto gemm = [&](const Shape &s) {
-    return onEveryRank([&] {
+  // The generated matmul (and auto, which picks it or sgemm by shape) runs
+  // in compiled code: a one-layer model per shape, called in place.
+  auto gemm = [&](const Shape &s) -> llvm::Expected<double> {
+    std::unique_ptr<CPUModel> compiled;
+    if (matmul != MatmulLowering::blas) {
+      auto model = compileGemm(context, s.m, s.n, s.k, matmul);
+      if (!model)
+        return model.takeError();
+      compiled = std::move(*model);
+    }
+    std::string error;
+    double seconds = onEveryRank([&] {
       int64_t copies =
           std::clamp<int64_t>((64 << 20) / (4 * s.n * s.k), 1, 4096);
+      if (compiled) {
+        Tensor x({s.m, s.k});
+        std::fill(x.data.begin(), x.data.end(), 0.5f);
+        std::vector<Tensor> w(copies, Tensor({s.n, s.k}));
+        for (Tensor &t : w)
+          std::fill(t.data.begin(), t.data.end(), 0.25f);
+        int64_t next = 0;
+        bool ok = true;
+        double t = fastestSeconds([&] {
+          std::string rankError;
+          const Tensor *args[] = {&x, &w[next]};
+          next = (next + 1) % copies;
+          if (failed(compiled->invokeDiscardingResult(args, rankError)))
+            ok = false;
+        });
+        return ok ? t : -1.0;
+      }
       std::vector<float> x(s.m * s.k, 0.5f), y(s.m * s.n, 0.0f);
       std::vector<std::vector<float>> w(copies,
                                         std::vector<float>(s.n * s.k, 0.25f));
@@ -327,21 +413,27 @@ measureMachine(bool approximateMath, llvm::raw_ostream &log) {
         _mlir_ciface_tp_rt_matmul_nt(&xv, &wv, &yv);
       });
     });
+    if (seconds <= 0)
+      return llvm::createStringError(std::errc::io_error,
+                                     "calibration: the ranks failed: %s",
+                                     compute->error().c_str());
+    return seconds;
   };
+  std::string what = matmul == MatmulLowering::blas
+                         ? "sgemm"
+                         : stringifyMatmulLowering(matmul).str() + " matmul";
   // Measures each of `list`'s shapes into `out`, as its rate at
   // `at(shape)`.
   auto measure =
       [&](llvm::ArrayRef<Shape> list, auto at,
           std::vector<plan::MachineProfile::RatePoint> &out) -> llvm::Error {
     for (const Shape &s : list) {
-      double seconds = gemm(s);
-      if (seconds <= 0)
-        return llvm::createStringError(std::errc::io_error,
-                                       "calibration: the ranks failed: %s",
-                                       compute->error().c_str());
-      double rate = 2.0 * s.m * s.n * s.k / seconds;
+      llvm::Expected<double> seconds = gemm(s);
+      if (!seconds)
+        return seconds.takeError();
+      double rate = 2.0 * s.m * s.n * s.k / *seconds;
       out.push_back({at(s), rate});
-      log << fmt::format("  sgemm {}x{}x{}: {:.1f} GFLOP/s\n", s.m, s.n, s.k,
+      log << fmt::format("  {} {}x{}x{}: {:.1f} GFLOP/s\n", what, s.m, s.n, s.k,
                          rate / 1e9);
     }
     return llvm::Error::success();
@@ -367,13 +459,11 @@ measureMachine(bool approximateMath, llvm::raw_ostream &log) {
   // more than the caches hold) gives the bytes per second of that bound.
   {
     const Shape s{4, 4096, 4096};
-    double seconds = gemm(s);
-    if (seconds <= 0)
-      return llvm::createStringError(std::errc::io_error,
-                                     "calibration: the ranks failed: %s",
-                                     compute->error().c_str());
-    p.gemmBytesPerSecond = 4.0 * s.n * s.k / std::max(seconds, 1e-12);
-    log << fmt::format("  sgemm {}x{}x{} (weights streamed): {:.2f} GB/s\n",
+    llvm::Expected<double> seconds = gemm(s);
+    if (!seconds)
+      return seconds.takeError();
+    p.gemmBytesPerSecond = 4.0 * s.n * s.k / std::max(*seconds, 1e-12);
+    log << fmt::format("  {} {}x{}x{} (weights streamed): {:.2f} GB/s\n", what,
                        s.m, s.n, s.k, p.gemmBytesPerSecond / 1e9);
   }
 
@@ -382,8 +472,9 @@ measureMachine(bool approximateMath, llvm::raw_ostream &log) {
 
   if (llvm::Error e = measureCollectives(p, log))
     return std::move(e);
-  p.source = approximateMath ? "calibrated by tp-run --calibrate"
-                             : "calibrated by tp-run --calibrate --libm-math";
+  p.source = fmt::format("calibrated by tp-run --calibrate --matmul {}{}",
+                         stringifyMatmulLowering(matmul).str(),
+                         approximateMath ? "" : " --libm-math");
   return p;
 }
 
@@ -434,7 +525,8 @@ medianProfile(const std::vector<plan::MachineProfile> &rounds) {
 }
 
 llvm::Expected<plan::MachineProfile>
-mlir::tp::calibrateMachine(llvm::raw_ostream &log, bool approximateMath) {
+mlir::tp::calibrateMachine(llvm::raw_ostream &log, bool approximateMath,
+                           MatmulLowering matmul) {
   // A shared machine can slow any one figure for a few seconds (a
   // 512 x 4096 x 4096 sgemm measured at half its rate once, which moved the
   // planner's choice): every figure is measured in three rounds, and the
@@ -444,7 +536,7 @@ mlir::tp::calibrateMachine(llvm::raw_ostream &log, bool approximateMath) {
   for (int round = 1; round <= kRounds; ++round) {
     log << fmt::format("  round {} of {}:\n", round, kRounds);
     llvm::Expected<plan::MachineProfile> p =
-        measureMachine(approximateMath, log);
+        measureMachine(approximateMath, matmul, log);
     if (!p)
       return p.takeError();
     rounds.push_back(std::move(*p));

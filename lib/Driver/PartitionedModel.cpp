@@ -35,6 +35,7 @@ PartitionedModel::create(const Model &model, int64_t devices,
   options.batch = plan.batch;
   options.memoryLimitMiB = plan.memoryLimitMiB;
   options.profile = plan.profilePath;
+  options.matmul = plan.matmul;
   addTPPartitionPipeline(pm, options);
   return runPipeline(pm, model, std::move(program), strategy);
 }

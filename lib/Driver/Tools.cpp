@@ -248,6 +248,8 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   SourceMgrDiagnosticHandler printer(sourceMgr, &context);
   ErrorReporter errors(context, options.toolName);
   std::string error;
+  MatmulLowering matmul = options.matmul.value_or(
+      defaultMatmulLowering(isGPUBackend(options.backend)));
   if (options.overlapChunks && options.backend == Backend::evaluator)
     return errors.fail("--overlap-chunks changes compiled code; the "
                        "evaluator backend compiles nothing (use threads or "
@@ -272,11 +274,11 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
       return errors.fail("--matmul-vector-lanes must be 4, 8 or 16 (f32 "
                          "lanes of SSE, AVX2 or AVX-512 registers), not " +
                          std::to_string(options.matmulVectorLanes));
-    if (options.matmul != MatmulLowering::codegen ||
+    if (options.matmul == MatmulLowering::blas ||
         options.backend == Backend::evaluator || isGPUBackend(options.backend))
       return errors.fail("--matmul-vector-lanes shapes the CPU's generated "
-                         "matmul: it needs --matmul codegen and the threads "
-                         "or mpi backend");
+                         "matmul: it needs the threads or mpi backend, "
+                         "without --matmul blas");
   }
   // The built-in profile prices the default epilogues; libm's transcendental
   // ones cost up to 25 times more.
@@ -359,6 +361,7 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   if (!arguments)
     return errors.fail(llvm::toString(arguments.takeError()));
   PlannerOptions plan = options.plan;
+  plan.matmul = matmul;
   // A limit per device bounds the process: the transport's own resident
   // memory comes out of it before the model's tensors are planned into it.
   if (uint64_t transport = executor ? executor->transportBytes() : 0;
@@ -383,7 +386,7 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
                    : options.arguments.batch;
   if ((options.explain || !options.explainDotPath.empty()) && reporting) {
     llvm::Expected<plan::MachineProfile> profile =
-        plan::loadProfile(plan.profilePath);
+        plan::loadProfile(plan.profilePath, plan.matmul);
     if (!profile)
       return errors.fail(llvm::toString(profile.takeError()));
     llvm::Expected<plan::Chain> chain =
@@ -457,7 +460,7 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   if (options.backend != Backend::evaluator) {
     auto start = std::chrono::steady_clock::now();
     CompileOptions compileOptions;
-    compileOptions.matmul = options.matmul;
+    compileOptions.matmul = matmul;
     compileOptions.overlapChunks = options.overlapChunks;
     compileOptions.approximateMath = options.approximateMath;
     compileOptions.matmulVectorLanes = options.matmulVectorLanes;
@@ -467,17 +470,18 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
     if (failed(result))
       return error.empty() ? errors.failDiagnosed() : errors.fail(error);
     compiled = std::move(*result);
-    std::string matmul = stringifyMatmulLowering(options.matmul).str();
-    if (isGPUBackend(options.backend) && options.matmul == MatmulLowering::blas)
-      matmul = options.tf32 ? "cuBLASLt TF32" : "cuBLASLt";
+    std::string lowering = stringifyMatmulLowering(matmul).str();
+    if (isGPUBackend(options.backend) && matmul != MatmulLowering::codegen)
+      lowering = options.tf32 ? "cuBLASLt TF32" : "cuBLASLt";
     std::string overlap =
         options.overlapChunks
             ? fmt::format(", collectives overlapped in {} chunks",
                           options.overlapChunks)
             : "";
-    report.compiledLine = fmt::format(
-        "compiled for {} ({} matmul{}) in {:.1f} ms",
-        compiled->describeTarget(), matmul, overlap, millisecondsSince(start));
+    report.compiledLine =
+        fmt::format("compiled for {} ({} matmul{}) in {:.1f} ms",
+                    compiled->describeTarget(), lowering, overlap,
+                    millisecondsSince(start));
   }
 
   Session session(*model, *program, *arguments, compiled.get());
@@ -535,7 +539,7 @@ FailureOr<std::unique_ptr<CPUModel>>
 mlir::tp::compileForCPU(const PartitionedModel &program,
                         const CompileOptions &options) {
   CPUCompileOptions cpu;
-  cpu.matmul = options.matmul;
+  cpu.matmul = options.matmul.value_or(defaultMatmulLowering(/*gpu=*/false));
   cpu.overlapChunks = options.overlapChunks;
   cpu.approximateMath = options.approximateMath;
   cpu.matmulVectorLanes = options.matmulVectorLanes;
@@ -567,7 +571,7 @@ mlir::tp::compileFor(Backend backend, const PartitionedModel &program,
   }
 #ifdef TP_ENABLE_GPU
   GPUCompileOptions gpu;
-  gpu.matmul = options.matmul;
+  gpu.matmul = options.matmul.value_or(defaultMatmulLowering(/*gpu=*/true));
   gpu.profile = options.profile;
   gpu.optLevel = options.optLevel;
   return asCompiled(GPUModel::compile(program.getModule(),
@@ -608,15 +612,19 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
   if (failed(model))
     return errors.failDiagnosed();
   int64_t devices = chooseDevices(options.devices, *model, 1);
-  FailureOr<PartitionedModel> program =
-      PartitionedModel::create(*model, devices, options.strategy);
+  MatmulLowering matmul = options.matmul.value_or(
+      defaultMatmulLowering(options.target == RuntimeTarget::gpu));
+  PlannerOptions plan;
+  plan.matmul = matmul;
+  FailureOr<PartitionedModel> program = PartitionedModel::create(
+      *model, devices, options.strategy, /*optimizeCollectives=*/true, plan);
   if (failed(program))
     return errors.failDiagnosed();
   FailureOr<std::unique_ptr<CompiledModel>> compiled = failure();
   if (options.target == RuntimeTarget::gpu) {
 #ifdef TP_ENABLE_GPU
     GPUCompileOptions gpu;
-    gpu.matmul = options.matmul;
+    gpu.matmul = matmul;
     gpu.forLinking = true;
     compiled = asCompiled(GPUModel::compile(
         program->getModule(), program->getEntry().getName(), gpu));
@@ -627,7 +635,7 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
 #endif
   } else {
     CPUCompileOptions cpu;
-    cpu.matmul = options.matmul;
+    cpu.matmul = matmul;
     cpu.forLinking = true;
     compiled = asCompiled(CPUModel::compile(
         program->getModule(), program->getEntry().getName(), cpu));

@@ -71,6 +71,7 @@ void mlir::tp::addTPPartitionPipeline(OpPassManager &pm,
   strategy.batch = options.batch;
   strategy.memoryLimitMiB = options.memoryLimitMiB;
   strategy.profile = options.profile;
+  strategy.matmul = options.matmul;
   pm.addPass(createSetStrategy(strategy));
   pm.addPass(createPartition());
   if (options.optimizeCollectives)
@@ -107,10 +108,14 @@ void mlir::tp::addTPToLLVMPipeline(OpPassManager &pm,
   // one shape into one tensor, which bufferization then copies into each
   // layer's output, where each could be written once (beta = 0).
   pm.addPass(createCanonicalizerPass());
-  bool codegen = options.matmul == MatmulLowering::codegen;
+  // auto generates the wide matmuls and leaves the others to BLAS.
+  bool codegen = options.matmul != MatmulLowering::blas;
+  bool blas = options.matmul != MatmulLowering::codegen;
   if (codegen)
-    pm.addPass(createTileMatmuls(
-        TileMatmulsOptions{options.matmulVectorLanes.getValue()}));
+    pm.addPass(createTileMatmuls(TileMatmulsOptions{
+        options.matmulVectorLanes.getValue(),
+        options.matmul == MatmulLowering::automatic ? kAutoCodegenMinFeatures
+                                                    : 0}));
 
   addBufferizationPasses(pm);
   // The generated matmuls write into the buffer their callers pass
@@ -120,9 +125,9 @@ void mlir::tp::addTPToLLVMPipeline(OpPassManager &pm,
     pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
     pm.addPass(createLowerMatmulVectors(
         LowerMatmulVectorsOptions{options.matmulVectorLanes.getValue()}));
-  } else {
-    pm.addPass(createMatmulToBLAS());
   }
+  if (blas)
+    pm.addPass(createMatmulToBLAS());
   addDeallocationPasses(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createStridedCopiesToLinalg());

@@ -19,7 +19,7 @@ using namespace mlir;
 using namespace mlir::tp;
 using namespace mlir::tp::plan;
 
-MachineProfile MachineProfile::builtinDefault() {
+MachineProfile MachineProfile::builtinDefault(MatmulLowering matmul) {
   // `tp-run --calibrate` on the 2-core AMD EPYC (Zen 4, AVX-512)
   // development machine, 2026-12-02, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
   // unset; Debian's OpenBLAS 0.3.21; compute on both cores at once: the
@@ -63,6 +63,45 @@ MachineProfile MachineProfile::builtinDefault() {
       sized({19.48, 16.98, 17.24, 17.05, 5.12, 4.32}),  // reduce_scatter
       sized({12.31, 14.01, 13.38, 13.14, 2.87, 2.00})}; // all_to_all
   p.source = "built-in profile of the 2-core development machine";
+  p.matmul = matmul;
+  // The other lowerings time their GEMMs in compiled code, a one-layer
+  // model per shape, and their epilogues beside them: `tp-run --calibrate
+  // FILE --matmul codegen` and `--matmul auto` on the same machine
+  // (2026-12-03; one calibration each, the median of its three rounds).
+  // The collectives are the same code whatever the lowering: their figures
+  // above stand.
+  if (matmul == MatmulLowering::codegen) {
+    // Its packing and 16-lane padding cost the narrow GEMMs: 8 x 64 x 64
+    // runs at a quarter of sgemm's rate, width 8 at under half. The
+    // epilogues are measured on a layer of 8 in-features, whose GEMM runs
+    // slower than the width figures predict; they carry the difference.
+    p.gemm = {{65536, 14.9e9},
+              {8388608, 72.2e9},
+              {536870912, 94.1e9},
+              {8589934592, 91.5e9},
+              {17179869184, 86.4e9}};
+    p.gemmRows = {{8, 23.2e9}, {32, 63.3e9}, {128, 90.2e9}, {512, 89.6e9}};
+    p.gemmWidth = {{8, 10.7e9}, {32, 29.9e9}, {128, 88.6e9}};
+    p.gemmBytesPerSecond = 4.99e9;
+    p.epilogueSecondsPerElement = {0.99e-9, 1.12e-9, 2.17e-9, 1.53e-9,
+                                   1.48e-9, 1.26e-9, 1.49e-9};
+    p.source = "built-in profile of the 2-core development machine, "
+               "generated matmuls";
+  } else if (matmul == MatmulLowering::automatic) {
+    // sgemm below 256 features, the generated matmul from there.
+    p.gemm = {{65536, 57.4e9},
+              {8388608, 78.5e9},
+              {536870912, 101.2e9},
+              {8589934592, 93.6e9},
+              {17179869184, 91.4e9}};
+    p.gemmRows = {{8, 24.0e9}, {32, 63.6e9}, {128, 90.5e9}, {512, 92.1e9}};
+    p.gemmWidth = {{8, 24.2e9}, {32, 77.7e9}, {128, 101.0e9}};
+    p.gemmBytesPerSecond = 5.04e9;
+    p.epilogueSecondsPerElement = {0.22e-9, 0.17e-9, 1.35e-9, 0.34e-9,
+                                   0.31e-9, 0.20e-9, 0.28e-9};
+    p.source = "built-in profile of the 2-core development machine, auto "
+               "matmuls";
+  }
   return p;
 }
 
@@ -259,6 +298,15 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
         return std::move(e);
     }
   }
+  if (const llvm::json::Value *value = root->get("matmul")) {
+    std::optional<llvm::StringRef> name = value->getAsString();
+    std::optional<MatmulLowering> matmul =
+        name ? symbolizeMatmulLowering(*name) : std::nullopt;
+    if (!matmul)
+      return fail("'matmul' must be \"auto\", \"codegen\" or \"blas\" (the "
+                  "lowering whose GEMMs the profile times)");
+    p.matmul = *matmul;
+  }
   if (std::optional<llvm::StringRef> source = root->getString("source"))
     p.source = source->str();
   else
@@ -293,6 +341,8 @@ std::string MachineProfile::toJSON() const {
        }()},
       {"collective_latency_seconds", collectiveLatency},
       {"collective_bytes_per_second", collectiveBytesPerSecond}};
+  if (matmul)
+    root["matmul"] = stringifyMatmulLowering(*matmul);
   if (!gemmWidth.empty())
     root["gemm_width"] = points(gemmWidth, "width");
   llvm::json::Object bandwidth;
@@ -805,9 +855,9 @@ llvm::Expected<Chain> mlir::tp::plan::extractChain(FunctionOpInterface fn,
 }
 
 llvm::Expected<MachineProfile>
-mlir::tp::plan::loadProfile(llvm::StringRef path) {
+mlir::tp::plan::loadProfile(llvm::StringRef path, MatmulLowering matmul) {
   if (path.empty())
-    return MachineProfile::builtinDefault();
+    return MachineProfile::builtinDefault(matmul);
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
   if (!buffer)
     return llvm::createStringError(buffer.getError(), "cannot read %s: %s",
@@ -819,12 +869,22 @@ mlir::tp::plan::loadProfile(llvm::StringRef path) {
     return llvm::createStringError(std::errc::invalid_argument, "%s: %s",
                                    path.str().c_str(),
                                    llvm::toString(profile.takeError()).c_str());
+  if (profile->matmul && *profile->matmul != matmul)
+    return llvm::createStringError(
+        std::make_error_code(std::errc::invalid_argument),
+        fmt::format("{0} was calibrated with --matmul {1}, but the matmuls "
+                    "run as {2}, at other rates; make a profile of them with "
+                    "tp-run --calibrate FILE --matmul {2}",
+                    path.str(), stringifyMatmulLowering(*profile->matmul).str(),
+                    stringifyMatmulLowering(matmul).str())
+            .c_str());
   return profile;
 }
 
 LogicalResult mlir::tp::plan::planModule(ModuleOp module, int64_t batch,
                                          int64_t memoryLimitMiB,
-                                         llvm::StringRef profilePath) {
+                                         llvm::StringRef profilePath,
+                                         MatmulLowering matmul) {
   if (memoryLimitMiB < 0)
     return module.emitError()
            << "memory-limit-mib must be 0 (no limit) or positive, got "
@@ -838,7 +898,7 @@ LogicalResult mlir::tp::plan::planModule(ModuleOp module, int64_t batch,
   if (batch < 1)
     return module.emitError()
            << "the planned batch must be at least 1, got " << batch;
-  llvm::Expected<MachineProfile> profile = loadProfile(profilePath);
+  llvm::Expected<MachineProfile> profile = loadProfile(profilePath, matmul);
   if (!profile)
     return module.emitError() << llvm::toString(profile.takeError());
   for (auto fn : module.getOps<FunctionOpInterface>()) {

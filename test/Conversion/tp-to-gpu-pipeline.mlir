@@ -56,7 +56,7 @@
 // ELF: Machine: NVIDIA CUDA architecture
 // TOOLKIT: error: CUDA path: {{.*}}none does not exist or is not a directory.
 // CHIP: error: Minimum NVVM target SM version is sm_20
-// MATMUL: unknown value 'tensorcore'; expected one of: blas, codegen
+// MATMUL: unknown value 'tensorcore'; expected one of: blas, codegen, auto
 module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
   func.func @chain(%x: tensor<4x8xf32>, %w0: tensor<3x8xf32>, %b0: tensor<3xf32>, %w1: tensor<8x3xf32>, %b1: tensor<8xf32>, %w2: tensor<5x8xf32>) -> tensor<4x5xf32> attributes {tp.spmd} {
     %0 = tp.local_linear %x, %w0, %b0 activation(gelu_tanh) : tensor<4x8xf32>, tensor<3x8xf32>, tensor<3xf32> -> tensor<4x3xf32>

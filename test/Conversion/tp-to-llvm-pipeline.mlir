@@ -1,4 +1,6 @@
-// RUN: tp-opt %s --tp-to-llvm-pipeline | FileCheck %s --check-prefix=BLAS
+// RUN: tp-opt %s --tp-to-llvm-pipeline="matmul=blas" | FileCheck %s --check-prefix=BLAS
+// RUN: tp-opt %s --tp-to-llvm-pipeline="matmul=blas" | FileCheck %s --check-prefix=SGEMM
+// Below 256 features, auto (the default) is sgemm too.
 // RUN: tp-opt %s --tp-to-llvm-pipeline | FileCheck %s --check-prefix=SGEMM
 // RUN: tp-opt %s --tp-to-llvm-pipeline="matmul=codegen" | FileCheck %s --check-prefix=CODEGEN
 // RUN: tp-opt %s --tp-to-llvm-pipeline="profile=true" | FileCheck %s --check-prefix=PROFILE

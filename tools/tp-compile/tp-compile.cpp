@@ -44,9 +44,12 @@ static cl::opt<PartitionStrategy>
              cl::init(PartitionStrategy::alternate), cl::cat(category));
 static cl::opt<MatmulLowering>
     matmul("matmul",
-           cl::desc("Local matmuls: blas (OpenBLAS on the CPU, cuBLASLt on the "
-                    "GPU; default) or codegen (MLIR-generated)"),
-           cl::init(MatmulLowering::blas), cl::cat(category));
+           cl::desc("Local matmuls: auto (the CPU's default: codegen for "
+                    "layers of at least 256 in- and out-features, blas "
+                    "below; blas on the GPU), codegen (MLIR-generated) or "
+                    "blas (OpenBLAS on the CPU; cuBLASLt on the GPU, its "
+                    "default)"),
+           cl::init(MatmulLowering::automatic), cl::cat(category));
 static cl::opt<RuntimeTarget>
     target("target",
            cl::desc("Where the object runs: host (CPU threads or MPI; "
@@ -70,7 +73,8 @@ int main(int argc, char **argv) {
   options.entry = entryName;
   options.devices = devices;
   options.strategy = strategy;
-  options.matmul = matmul;
+  if (matmul.getNumOccurrences())
+    options.matmul = matmul;
   options.target = target;
   options.objectPath = objectPath;
   options.headerPath = headerPath;

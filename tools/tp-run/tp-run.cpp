@@ -88,11 +88,16 @@ static cl::opt<Backend> backend(
     cl::init(Backend::threads), cl::cat(category));
 static cl::opt<MatmulLowering>
     matmul("matmul",
-           cl::desc("Local matmuls of compiled code: blas (OpenBLAS sgemm on "
-                    "the CPU, cuBLASLt with fused epilogues on the GPU; "
-                    "default) or codegen (MLIR-generated loops, or a tiled "
-                    "shared-memory kernel on the GPU)"),
-           cl::init(MatmulLowering::blas), cl::cat(category));
+           cl::desc("Local matmuls of compiled code: auto (the CPU's default: "
+                    "codegen for layers of at least 256 in- and "
+                    "out-features, blas below; on the GPU, blas), codegen "
+                    "(MLIR-generated: packed, register-tiled and vectorized "
+                    "on the CPU; a tiled shared-memory kernel on the GPU) or "
+                    "blas (OpenBLAS sgemm on the CPU; cuBLASLt with fused "
+                    "epilogues on the GPU, its default). --calibrate times "
+                    "this lowering's GEMMs, and --strategy auto needs a "
+                    "profile of it"),
+           cl::init(MatmulLowering::automatic), cl::cat(category));
 static cl::opt<int64_t> overlapChunks(
     "overlap-chunks",
     cl::desc("CPU backends: split each layer's batch into this many chunks "
@@ -107,9 +112,10 @@ static cl::opt<bool> libmMath(
     cl::init(false), cl::cat(category));
 static cl::opt<int64_t> matmulVectorLanes(
     "matmul-vector-lanes",
-    cl::desc("With --matmul codegen on the CPU: f32 lanes of the register "
-             "tile and the packed panels, 4, 8 or 16 (SSE, AVX2, AVX-512); "
-             "default: the host's widest vector registers"),
+    cl::desc("The CPU's generated matmul (--matmul codegen or auto): f32 "
+             "lanes of the register tile and the packed panels, 4, 8 or 16 "
+             "(SSE, AVX2, AVX-512); default: the host's widest vector "
+             "registers"),
     cl::init(0), cl::cat(category));
 static cl::opt<bool>
     tf32("tf32",
@@ -192,7 +198,7 @@ int main(int argc, char **argv) {
     }
     llvm::outs() << "calibrating (about 45 s):\n";
     llvm::Expected<plan::MachineProfile> profile =
-        calibrateMachine(llvm::outs(), !libmMath);
+        calibrateMachine(llvm::outs(), !libmMath, matmul);
     if (!profile) {
       llvm::errs() << "tp-run: error: " << llvm::toString(profile.takeError())
                    << "\n";
@@ -227,7 +233,8 @@ int main(int argc, char **argv) {
                  << optLevel << "\n";
     return 1;
   }
-  options.matmul = matmul;
+  if (matmul.getNumOccurrences())
+    options.matmul = matmul;
   options.matmulVectorLanes = matmulVectorLanes;
   if (overlapChunks < 0 || overlapChunks == 1 || overlapChunks > 64) {
     llvm::errs() << "tp-run: error: --overlap-chunks must be 0 (off) or 2 "

@@ -170,7 +170,7 @@ TEST(PlannerTest, CollectivesFollowThePartitioner) {
   c.devices = 4;
   c.batch = 8;
   c.layers = {{64, 64}, {64, 64}, {64, 64}};
-  MachineProfile p = MachineProfile::builtinDefault();
+  MachineProfile p = MachineProfile::builtinDefault(MatmulLowering::blas);
   using K = ShardingKind;
   Plan rc = evaluate(c, p, {K::row, K::column, K::replicated});
   EXPECT_EQ(rc.layers[0].collective, ""); // paired with the column layer
@@ -204,7 +204,8 @@ TEST(PlannerTest, BatchSplitWinsForNarrowLayersAtLargeBatch) {
   c.batch = 8192;
   for (int i = 0; i < 4; ++i)
     c.layers.push_back({256, 256});
-  llvm::Expected<Plan> plan = planChain(c, MachineProfile::builtinDefault());
+  llvm::Expected<Plan> plan =
+      planChain(c, MachineProfile::builtinDefault(MatmulLowering::blas));
   ASSERT_TRUE(static_cast<bool>(plan));
   for (ShardingKind k : plan->choices)
     EXPECT_EQ(k, ShardingKind::batch);
@@ -216,7 +217,8 @@ TEST(PlannerTest, TensorParallelismWinsForWideLayersAtSmallBatch) {
   c.batch = 8;
   for (int i = 0; i < 4; ++i)
     c.layers.push_back({8192, 8192});
-  llvm::Expected<Plan> plan = planChain(c, MachineProfile::builtinDefault());
+  llvm::Expected<Plan> plan =
+      planChain(c, MachineProfile::builtinDefault(MatmulLowering::blas));
   ASSERT_TRUE(static_cast<bool>(plan));
   for (ShardingKind k : plan->choices)
     EXPECT_NE(k, ShardingKind::replicated);
@@ -227,7 +229,7 @@ TEST(PlannerTest, MemoryLimitForcesSplitsOrFailsClearly) {
   c.devices = 4;
   c.batch = 4;
   c.layers = {{1024, 1024}, {1024, 1024}};
-  MachineProfile p = MachineProfile::builtinDefault();
+  MachineProfile p = MachineProfile::builtinDefault(MatmulLowering::blas);
   // Latency-dominated: replicated is fastest without a limit.
   p.collectiveLatency = 1;
   llvm::Expected<Plan> free = planChain(c, p);
@@ -246,7 +248,7 @@ TEST(PlannerTest, MemoryLimitForcesSplitsOrFailsClearly) {
 }
 
 TEST(PlannerTest, ProfilesRoundTripAndBadOnesAreErrors) {
-  MachineProfile p = MachineProfile::builtinDefault();
+  MachineProfile p = MachineProfile::builtinDefault(MatmulLowering::blas);
   llvm::Expected<MachineProfile> back = MachineProfile::fromJSON(p.toJSON());
   ASSERT_TRUE(static_cast<bool>(back));
   EXPECT_EQ(back->gemm.size(), p.gemm.size());
@@ -319,6 +321,31 @@ TEST(PlannerTest, ProfilesRoundTripAndBadOnesAreErrors) {
                       .c_str()),
             "machine profile: each 'collective_bandwidth.all_reduce' point "
             "needs a positive 'bytes' and 'bytes_per_second'");
+  EXPECT_EQ(error((base + ", \"matmul\": \"mkl\"}").c_str()),
+            "machine profile: 'matmul' must be \"auto\", \"codegen\" or "
+            "\"blas\" (the lowering whose GEMMs the profile times)");
+
+  // The lowering a profile times round-trips; a profile that names none
+  // (written by hand) says nothing about it.
+  for (MatmulLowering m : {MatmulLowering::blas, MatmulLowering::codegen,
+                           MatmulLowering::automatic}) {
+    MachineProfile builtin = MachineProfile::builtinDefault(m);
+    EXPECT_EQ(builtin.matmul, m);
+    llvm::Expected<MachineProfile> again =
+        MachineProfile::fromJSON(builtin.toJSON());
+    ASSERT_TRUE(static_cast<bool>(again));
+    EXPECT_EQ(again->matmul, m);
+  }
+  llvm::Expected<MachineProfile> unstated =
+      MachineProfile::fromJSON(base + "}");
+  ASSERT_TRUE(static_cast<bool>(unstated));
+  EXPECT_FALSE(unstated->matmul.has_value());
+  // The generated matmul's packing costs the narrow GEMMs, which auto
+  // leaves to sgemm.
+  EXPECT_GT(MachineProfile::builtinDefault(MatmulLowering::codegen)
+                .gemmSeconds(8, 64, 64),
+            MachineProfile::builtinDefault(MatmulLowering::automatic)
+                .gemmSeconds(8, 64, 64));
 
   // A collective priced by size: the points' bandwidth at their sizes,
   // interpolated between, the scalar bandwidth for a collective without

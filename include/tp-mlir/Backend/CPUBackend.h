@@ -22,6 +22,7 @@
 #include "llvm/Support/Error.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,8 +37,8 @@ namespace tp {
 void registerCPUBackendDialects(DialectRegistry &registry);
 
 struct CPUCompileOptions {
-  /// sgemm of the runtime's BLAS, or MLIR-generated loops.
-  MatmulLowering matmul = MatmulLowering::blas;
+  /// By shape (auto), MLIR-generated loops, or sgemm of the runtime's BLAS.
+  MatmulLowering matmul = MatmulLowering::automatic;
   /// tp-overlap-collectives with this many chunks; 0: not run.
   int64_t overlapChunks = 0;
   /// tp-approximate-math: tanh, erf and exp without libm calls.
@@ -78,9 +79,17 @@ public:
   /// profile, if any. Fails, with `error` set, when the arguments do not fit
   /// the compiled function.
   FailureOr<Tensor> invoke(ArrayRef<Tensor> args, std::string &error) const;
+  /// invoke, with the arguments passed by pointer, and the result freed
+  /// unread: what a timing loop calls, with no copy on either side.
+  LogicalResult invokeDiscardingResult(ArrayRef<const Tensor *> args,
+                                       std::string &error) const;
 
 private:
   CPUModel() = default;
+  /// Calls the entry on `args` in place; the result's descriptor, whose
+  /// allocation the caller owns, or nullopt when the arguments do not fit.
+  std::optional<MemRefDescriptor> callInPlace(ArrayRef<const Tensor *> args,
+                                              std::string &error) const;
 };
 
 /// The C header of an ahead-of-time compiled model: the entry point

@@ -126,12 +126,19 @@ def TileMatmuls : Pass<"tp-tile-matmuls", "::mlir::ModuleOp"> {
     the K loop, and tiles and vectorizes the packs as masked R x R
     transposes. Padding replaces remainder tiles: every microkernel call is
     a full R x R tile.
+
+    With `min-features`, a matmul whose N or K is static and below it is
+    left as it is (for `tp-matmul-to-blas`, after bufferization): the
+    pipeline's `matmul=auto`.
   }];
   let options = [
     Option<"vectorLanes", "vector-lanes", "int64_t", /*default=*/"0",
            "f32 lanes of the target's vector registers (4, 8 or 16); 0 "
            "asks "
-           "the host">
+           "the host">,
+    Option<"minFeatures", "min-features", "int64_t", /*default=*/"0",
+           "Leave matmuls whose static N (out-features) or K (in-features) "
+           "is below this; 0: generate every one">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -112,8 +112,10 @@ struct PlannerOptions {
   int64_t batch = 8;
   /// MiB per device the plan must fit; 0 for no limit.
   int64_t memoryLimitMiB = 0;
-  /// The machine profile (JSON); empty for the built-in one.
+  /// The machine profile (JSON); empty for the built-in one of `matmul`.
   std::string profilePath;
+  /// How the local matmuls will run: the profile must time that lowering.
+  MatmulLowering matmul = MatmulLowering::automatic;
 };
 
 /// The SPMD program of a model for D devices, and its weight manifest.
@@ -230,8 +232,19 @@ private:
 // Compiling
 //===----------------------------------------------------------------------===//
 
+/// The local matmuls' lowering when none is given: on the CPU, auto (the
+/// generated matmul for layers of 256 features and more, which ran faster
+/// than OpenBLAS sgemm in 17 of the 18 wide chains of
+/// bench/matmul-lowering.sh, and sgemm for narrower ones, where it ran up
+/// to 1.8x faster than the generated matmul; docs/performance.md); on the
+/// GPU cuBLASLt, far ahead of the generated kernel there.
+inline MatmulLowering defaultMatmulLowering(bool gpu) {
+  return gpu ? MatmulLowering::blas : MatmulLowering::automatic;
+}
+
 struct CompileOptions {
-  MatmulLowering matmul = MatmulLowering::blas;
+  /// How local matmuls run; none: defaultMatmulLowering of the target.
+  std::optional<MatmulLowering> matmul;
   /// Pieces of the batch per layer whose collective overlaps the next
   /// piece's computation (tp-overlap-collectives); 0: none. CPU only.
   int64_t overlapChunks = 0;
@@ -405,13 +418,15 @@ std::string describeCheck(const CheckResult &check,
 /// Peak resident memory of this process, MiB.
 double getPeakResidentMiB();
 
-/// Measures this machine for the planner (tp-run --calibrate): sgemm
-/// throughput by size at one thread, bias-and-activation bandwidth, and the
-/// threads backend's collective latency and bandwidth. Each measurement is
-/// logged to `log`. `approximateMath` false measures epilogues that call
-/// libm (CompileOptions::approximateMath).
-llvm::Expected<plan::MachineProfile>
-calibrateMachine(llvm::raw_ostream &log, bool approximateMath = true);
+/// Measures this machine for the planner (tp-run --calibrate): the
+/// throughput of local matmuls lowered as `matmul` by size at one thread,
+/// bias-and-activation bandwidth, and the threads backend's collective
+/// latency and bandwidth. Each measurement is logged to `log`.
+/// `approximateMath` false measures epilogues that call libm
+/// (CompileOptions::approximateMath).
+llvm::Expected<plan::MachineProfile> calibrateMachine(llvm::raw_ostream &log,
+                                                      bool approximateMath,
+                                                      MatmulLowering matmul);
 
 //===----------------------------------------------------------------------===//
 // Tools
@@ -431,7 +446,8 @@ struct DriverOptions {
   /// Whether --strategy was given (a shard program takes none).
   bool strategyGiven = false;
   Backend backend = Backend::threads;
-  MatmulLowering matmul = MatmulLowering::blas;
+  /// See CompileOptions::matmul.
+  std::optional<MatmulLowering> matmul;
   /// See CompileOptions::overlapChunks.
   int64_t overlapChunks = 0;
   /// See CompileOptions::approximateMath.
@@ -480,7 +496,8 @@ struct CompileAheadOfTimeOptions {
   std::string entry;
   int64_t devices = 0;
   PartitionStrategy strategy = PartitionStrategy::alternate;
-  MatmulLowering matmul = MatmulLowering::blas;
+  /// See CompileOptions::matmul.
+  std::optional<MatmulLowering> matmul;
   /// Where the object runs: the CPU (host) or NVIDIA GPUs (gpu).
   RuntimeTarget target = RuntimeTarget::host;
   std::string objectPath, headerPath;

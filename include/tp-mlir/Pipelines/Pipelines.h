@@ -41,6 +41,11 @@ struct PartitionPipelineOptions
       *this, "profile",
       llvm::cl::desc("auto: the machine profile JSON (default: built-in)"),
       llvm::cl::init("")};
+  Option<MatmulLowering> matmul{
+      *this, "matmul",
+      llvm::cl::desc("auto: how the local matmuls will run (auto, codegen "
+                     "or blas), whose profile prices them"),
+      llvm::cl::init(MatmulLowering::automatic)};
   Option<bool> optimizeCollectives{
       *this, "optimize-collectives",
       llvm::cl::desc("Remove the collectives the next layer does not need"),
@@ -53,12 +58,22 @@ struct PartitionPipelineOptions
 void addTPPartitionPipeline(OpPassManager &pm,
                             const PartitionPipelineOptions &options);
 
+/// matmul=auto: the CPU's local matmuls whose in- and out-features are both
+/// at least this many run as generated code, the others through BLAS. On
+/// the development machine the generated matmul ran at 0.9x OpenBLAS's
+/// rate at 128 x 128 weights, at par at 256, and ahead in every chain of
+/// 1024 and 4096 features; narrower GEMMs pay its packing and padding
+/// (docs/performance.md).
+inline constexpr int64_t kAutoCodegenMinFeatures = 256;
+
 struct TPToLLVMOptions : public PassPipelineOptions<TPToLLVMOptions> {
   Option<MatmulLowering> matmul{
       *this, "matmul",
-      llvm::cl::desc("Local matmuls: blas (sgemm of the runtime's BLAS) or "
-                     "codegen (MLIR loops)"),
-      llvm::cl::init(MatmulLowering::blas)};
+      llvm::cl::desc("Local matmuls: auto (by shape: generated code where "
+                     "the in- and out-features are both at least 256, BLAS "
+                     "below; default), codegen (MLIR-generated: packed and "
+                     "vectorized) or blas (sgemm of the runtime's BLAS)"),
+      llvm::cl::init(MatmulLowering::automatic)};
   Option<bool> profile{
       *this, "profile",
       llvm::cl::desc("Time every compute op and collective (tp.profile)"),
@@ -84,9 +99,10 @@ struct TPToLLVMOptions : public PassPipelineOptions<TPToLLVMOptions> {
 };
 
 /// Partitioned SPMD level to the LLVM dialect for the CPU: tp compute ops to
-/// linalg, collectives to runtime calls, one-shot bufferization, matmuls to
-/// BLAS (or loops), buffer deallocation, and the standard lowerings to LLVM.
-/// Public partitioned functions get a C interface (`_mlir_ciface_<name>`).
+/// linalg, collectives to runtime calls, generated matmuls, one-shot
+/// bufferization, the other matmuls to BLAS, buffer deallocation, and the
+/// standard lowerings to LLVM. Public partitioned functions get a C interface
+/// (`_mlir_ciface_<name>`).
 void addTPToLLVMPipeline(OpPassManager &pm, const TPToLLVMOptions &options);
 
 /// The CUDA toolkit tp-mlir was configured with (/usr/local/cuda unless the
@@ -97,7 +113,8 @@ struct TPToGPUOptions : public PassPipelineOptions<TPToGPUOptions> {
   Option<MatmulLowering> matmul{
       *this, "matmul",
       llvm::cl::desc("Local matmuls: blas (cuBLASLt, bias and activation in "
-                     "its epilogue) or codegen (a generated tiled kernel)"),
+                     "its epilogue; auto is the same here) or codegen (a "
+                     "generated tiled kernel)"),
       llvm::cl::init(MatmulLowering::blas)};
   Option<bool> profile{
       *this, "profile",

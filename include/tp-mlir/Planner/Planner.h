@@ -34,6 +34,7 @@
 #define TP_MLIR_PLANNER_PLANNER_H
 
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
+#include "tp-mlir/Support/OptionEnums.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
@@ -101,12 +102,17 @@ struct MachineProfile {
   /// like the GEMM rates. A collective with no points takes
   /// collectiveBytesPerSecond.
   std::array<std::vector<RatePoint>, kNumCollectiveKinds> collectiveBandwidth;
+  /// The lowering whose local matmuls the GEMM figures time (sgemm and the
+  /// generated matmul run at different rates, by shape); none when the
+  /// profile does not say (one written by hand), which then serves any.
+  std::optional<MatmulLowering> matmul;
   /// Where the figures come from, for reports.
   std::string source;
 
-  /// The profile of the 2-core development machine (see docs/planner.md
-  /// for the measurement behind each figure).
-  static MachineProfile builtinDefault();
+  /// The profile of the 2-core development machine for local matmuls
+  /// lowered as `matmul` (see docs/planner.md for the measurement behind
+  /// each figure).
+  static MachineProfile builtinDefault(MatmulLowering matmul);
   /// Reads the JSON that tp-run --calibrate writes; errors name the field.
   static llvm::Expected<MachineProfile> fromJSON(llvm::StringRef text);
   std::string toJSON() const;
@@ -207,14 +213,17 @@ llvm::Expected<Chain> extractChain(FunctionOpInterface fn, int64_t devices,
 
 /// Plans every function of `module` that has tp.linear ops (on the module's
 /// mesh) and writes the sharding of each unannotated layer, within
-/// `memoryLimitMiB` per device (0: no limit). `profilePath` empty takes the
-/// built-in profile. Errors (bad options included) are diagnosed at the
-/// module or the op.
+/// `memoryLimitMiB` per device (0: no limit), for local matmuls lowered as
+/// `matmul`. `profilePath` empty takes the built-in profile. Errors (bad
+/// options included) are diagnosed at the module or the op.
 LogicalResult planModule(ModuleOp module, int64_t batch, int64_t memoryLimitMiB,
-                         llvm::StringRef profilePath);
+                         llvm::StringRef profilePath, MatmulLowering matmul);
 
-/// The profile in `path` (the built-in one when empty).
-llvm::Expected<MachineProfile> loadProfile(llvm::StringRef path);
+/// The profile in `path`, or the built-in one of `matmul` when `path` is
+/// empty. A profile measured with another lowering is an error: its GEMM
+/// rates do not describe the matmuls that will run.
+llvm::Expected<MachineProfile> loadProfile(llvm::StringRef path,
+                                           MatmulLowering matmul);
 
 } // namespace mlir::tp::plan
 

@@ -238,9 +238,18 @@ LogicalResult runSchedule(ModuleOp payload, StringRef source) {
 
 /// Whether `op` is one the packed form computes: on tensors, of floats
 /// (the packs pad with 0.0, and mmt4d has no unsigned casts), with W
-/// stored N x K (transposed B) or K x N (a plain matmul).
-bool isPackable(linalg::MatmulOp op) {
+/// stored N x K (transposed B) or K x N (a plain matmul), and with no static
+/// N or K below `minFeatures`.
+bool isPackable(linalg::MatmulOp op, int64_t minFeatures) {
   auto isFloat = [](Type t) { return isa<FloatType>(getElementTypeOrSelf(t)); };
+  // N and K: the result's columns and x's columns, in either form.
+  auto below = [&](Value v, unsigned dim) {
+    auto type = dyn_cast<ShapedType>(v.getType());
+    return type && type.getRank() == 2 && !type.isDynamicDim(dim) &&
+           type.getDimSize(dim) < minFeatures;
+  };
+  if (below(op.getDpsInits()[0], 1) || below(op.getDpsInputs()[0], 1))
+    return false;
   return op.hasPureTensorSemantics() &&
          llvm::all_of(op->getOperandTypes(), isFloat) &&
          (isa<linalg::MatmulTransposeBOp>(op.getOperation()) ||
@@ -253,11 +262,11 @@ bool isPackable(linalg::MatmulOp op) {
 /// hundreds of ops per shape; generated once per shape rather than once per
 /// layer, it took a 1,000-layer chain from 42 s to 3 s of compile time.
 /// Its arguments have identity layouts, so its strides are constants.
-void outlineMatmuls(ModuleOp module) {
+void outlineMatmuls(ModuleOp module, int64_t minFeatures) {
   SmallVector<linalg::MatmulOp> matmuls;
   module.walk([&](linalg::MatmulOp op) {
     auto fill = op.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
-    if (isPackable(op) && fill &&
+    if (isPackable(op, minFeatures) && fill &&
         matchPattern(fill.getInputs()[0], m_AnyZeroFloat()))
       matmuls.push_back(op);
   });
@@ -349,10 +358,10 @@ Value packPanels(OpBuilder &b, Location loc, Value source, int64_t rows,
 /// y = x W^T (or y = x B) becomes pack(x), pack(W), linalg.mmt4d and an
 /// unpack of the result. A zero-filled init (beta = 0) is filled again in
 /// the packed layout; any other init is packed.
-LogicalResult packMatmuls(ModuleOp module, int64_t lanes) {
+LogicalResult packMatmuls(ModuleOp module, int64_t lanes, int64_t minFeatures) {
   SmallVector<linalg::MatmulOp> matmuls;
   module.walk([&](linalg::MatmulOp op) {
-    if (isPackable(op))
+    if (isPackable(op, minFeatures))
       matmuls.push_back(op);
   });
   IRRewriter rewriter(module.getContext());
@@ -432,8 +441,13 @@ struct TileMatmulsPass : tp::impl::TileMatmulsBase<TileMatmulsPass> {
     if (failed(resolved))
       return signalPassFailure();
     int64_t lanes = *resolved;
-    outlineMatmuls(getOperation());
-    if (failed(packMatmuls(getOperation(), lanes)) ||
+    if (minFeatures < 0) {
+      getOperation().emitError() << "min-features must be 0 or positive, got "
+                                 << static_cast<int64_t>(minFeatures);
+      return signalPassFailure();
+    }
+    outlineMatmuls(getOperation(), minFeatures);
+    if (failed(packMatmuls(getOperation(), lanes, minFeatures)) ||
         failed(fuseBlockPacks(getOperation())))
       return signalPassFailure();
     std::string schedule =

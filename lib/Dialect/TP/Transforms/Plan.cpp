@@ -20,8 +20,8 @@ struct PlanPass : WithOptionErrors<tp::impl::PlanBase<PlanPass>> {
   using WithOptionErrors::WithOptionErrors;
 
   void runOnOperation() override {
-    if (failed(
-            plan::planModule(getOperation(), batch, memoryLimitMiB, profile)))
+    if (failed(plan::planModule(getOperation(), batch, memoryLimitMiB, profile,
+                                matmul)))
       signalPassFailure();
   }
 };

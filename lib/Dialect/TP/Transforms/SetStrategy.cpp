@@ -37,7 +37,8 @@ struct SetStrategyPass
       return signalPassFailure();
     }
     if (strategy == PartitionStrategy::planned) {
-      if (failed(plan::planModule(module, batch, memoryLimitMiB, profile)))
+      if (failed(
+              plan::planModule(module, batch, memoryLimitMiB, profile, matmul)))
         signalPassFailure();
       return;
     }

@@ -100,7 +100,12 @@ def SetStrategy : Pass<"tp-set-strategy", "::mlir::ModuleOp"> {
            "auto: MiB per device the plan must fit (0: no limit)">,
     Option<"profile", "profile", "std::string", /*default=*/"\"\"",
            "auto: the machine profile (JSON of tp-run --calibrate; default: "
-           "the built-in one)">
+           "the built-in one)">,
+    Option<"matmul", "matmul", "::mlir::tp::MatmulLowering",
+           /*default=*/"::mlir::tp::MatmulLowering::automatic",
+           "auto: how the local matmuls will run (auto, "
+           "codegen or blas): the built-in profile of that lowering, and the one a "
+           "given profile must have been calibrated with">
   ];
 }
 
@@ -133,7 +138,13 @@ def Plan : Pass<"tp-plan", "::mlir::ModuleOp"> {
            "MiB per device the plan must fit (0: no limit)">,
     Option<"profile", "profile", "std::string", /*default=*/"\"\"",
            "The machine profile (JSON of tp-run --calibrate; default: the "
-           "built-in one)">
+           "built-in one)">,
+    Option<"matmul", "matmul", "::mlir::tp::MatmulLowering",
+           /*default=*/"::mlir::tp::MatmulLowering::automatic",
+           "How the local matmuls will run (auto, codegen or "
+           "blas): "
+           "the built-in profile of that lowering, and the one a given "
+           "profile must have been calibrated with">
   ];
 }
 

@@ -1,0 +1,27 @@
+// matmul=auto, the CPU's default: generated code for the local matmuls
+// whose in- and out-features are both at least 256, sgemm for the others;
+// tp-tile-matmuls' min-features is what leaves the narrow ones.
+// RUN: tp-opt %s --tp-to-llvm-pipeline | FileCheck %s --check-prefix=AUTO
+// RUN: tp-opt %s --tp-to-llvm-pipeline="matmul=auto" | FileCheck %s --check-prefix=AUTO
+// RUN: tp-opt %s --convert-tp-to-linalg --tp-tile-matmuls="vector-lanes=8 min-features=256" | FileCheck %s --check-prefix=TILE
+// RUN: not tp-opt %s --tp-tile-matmuls="min-features=-1" 2>&1 | FileCheck %s --check-prefix=NEG
+
+// AUTO-DAG: llvm.call @tp_matmul(
+// AUTO-DAG: llvm.call @tp_rt_matmul_nt_overwrite(
+// AUTO-DAG: llvm.func internal @tp_matmul(
+
+// Only the 256 x 256 layer is packed; the 8 x 256 one stays a matmul.
+// TILE-LABEL: func.func @wide_then_narrow
+// TILE: call @tp_matmul(
+// TILE: linalg.matmul {{.*}} -> tensor<4x8xf32>
+// TILE-LABEL: func.func private @tp_matmul
+// TILE: vector.contract
+
+// NEG: error: min-features must be 0 or positive, got -1
+module attributes {tp.mesh = #tp.mesh<shape = [1]>} {
+  func.func @wide_then_narrow(%x: tensor<4x256xf32>, %w0: tensor<256x256xf32>, %w1: tensor<8x256xf32>) -> tensor<4x8xf32> attributes {tp.spmd} {
+    %0 = tp.local_linear %x, %w0 activation(relu) : tensor<4x256xf32>, tensor<256x256xf32> -> tensor<4x256xf32>
+    %1 = tp.local_linear %0, %w1 : tensor<4x256xf32>, tensor<8x256xf32> -> tensor<4x8xf32>
+    return %1 : tensor<4x8xf32>
+  }
+}
