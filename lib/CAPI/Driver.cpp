@@ -121,8 +121,11 @@ TpCompiledModel tpCompile(MlirModule module, MlirStringRef entry,
                             "job has {} ranks",
                             devices, state->executor->size()),
                 none);
-  FailureOr<PartitionedModel> program =
-      PartitionedModel::create(*state->model, devices, *kind);
+  // The planner prices the matmuls that will run on this target.
+  PlannerOptions plan;
+  plan.matmul = resolveMatmulLowering(std::nullopt, isGPUBackend(*target));
+  FailureOr<PartitionedModel> program = PartitionedModel::create(
+      *state->model, devices, *kind, /*optimizeCollectives=*/true, plan);
   if (failed(program))
     return fail(error, errorSize, diagnostics.take("partitioning failed"),
                 none);

@@ -29,6 +29,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -78,13 +79,14 @@ StridedMemRefType<float, 2> view(std::vector<float> &data, int64_t rows,
 /// Seconds per output element of each activation's epilogue (bias and
 /// activation), measured in compiled code as tp-run runs it: a batch-split
 /// layer of 8 input features and 1024 outputs, 2048 rows per rank, whose
-/// compute region is mostly the epilogue; the GEMM's predicted share is
-/// subtracted.
+/// compute region is mostly the epilogue, less the same layer without bias
+/// or activation, timed alike. (Subtracting the profile's predicted GEMM
+/// instead charged the generated matmul's slowness at 8 in-features, which
+/// the width figures do not capture, to the epilogues: 1-2 ns per element
+/// against 0.2-1.4 with sgemm.)
 static llvm::Error measureEpilogues(plan::MachineProfile &p, int64_t ranks,
                                     bool approximateMath,
                                     llvm::raw_ostream &log) {
-  // The GEMM's share is priced by p, whose GEMMs were timed with
-  // p.matmul: the layer is compiled with it too.
   DialectRegistry registry;
   registerDriverDialects(registry);
   MLIRContext context(registry);
@@ -96,28 +98,37 @@ static llvm::Error measureEpilogues(plan::MachineProfile &p, int64_t ranks,
     return success();
   });
   const int64_t rows = 2048, n = 1024, k = 8, iterations = 10;
-  std::string text;
-  for (size_t kind = 0; kind < plan::kNumActivationKinds; ++kind) {
+  // The compute seconds per iteration of the layer with `activation` (none:
+  // without bias or activation), the fastest of three runs like the GEMMs.
+  auto measure =
+      [&](std::optional<ActivationKind> activation) -> llvm::Expected<double> {
     std::string name =
-        stringifyActivationKind(static_cast<ActivationKind>(kind)).str();
+        activation ? stringifyActivationKind(*activation).str() : "bare";
     auto fail = [&](const std::string &why) {
       return llvm::createStringError(
           std::errc::io_error, "calibration: measuring the %s epilogue: %s%s",
           name.c_str(), why.c_str(), diagnostics.c_str());
     };
-    text = fmt::format(
+    std::string bias = activation ? ", %b" : "";
+    std::string biasType = activation ? fmt::format(", tensor<{}xf32>", n) : "";
+    std::string biasArg =
+        activation
+            ? fmt::format(",\n      %b: tensor<{}xf32> {{tp.name = \"b\"}}", n)
+            : "";
+    std::string act =
+        activation ? fmt::format(" activation({})", name) : std::string();
+    std::string text = fmt::format(
         "module attributes {{tp.mesh = #tp.mesh<shape = [{0}]>}} {{\n"
         "  func.func @epilogue(%x: tensor<?x{2}xf32>,\n"
-        "      %w: tensor<{1}x{2}xf32> {{tp.name = \"w\"}},\n"
-        "      %b: tensor<{1}xf32> {{tp.name = \"b\"}}) -> tensor<?x{1}xf32> "
-        "{{\n"
-        "    %y = tp.linear %x, %w, %b activation({3}) sharding(batch)\n"
-        "        : tensor<?x{2}xf32>, tensor<{1}x{2}xf32>, tensor<{1}xf32>\n"
+        "      %w: tensor<{1}x{2}xf32> {{tp.name = \"w\"}}{4}) -> "
+        "tensor<?x{1}xf32> {{\n"
+        "    %y = tp.linear %x, %w{5}{3} sharding(batch)\n"
+        "        : tensor<?x{2}xf32>, tensor<{1}x{2}xf32>{6}\n"
         "        -> tensor<?x{1}xf32>\n"
         "    return %y : tensor<?x{1}xf32>\n"
         "  }}\n"
         "}}\n",
-        ranks, n, k, name);
+        ranks, n, k, act, biasArg, bias, biasType);
     llvm::SourceMgr sourceMgr;
     sourceMgr.AddNewSourceBuffer(
         llvm::MemoryBuffer::getMemBufferCopy(text, "epilogue.mlir"),
@@ -152,7 +163,6 @@ static llvm::Error measureEpilogues(plan::MachineProfile &p, int64_t ranks,
     RunOptions runOptions;
     runOptions.warmup = 2;
     runOptions.iterations = iterations;
-    // The fastest of three runs, like the GEMMs.
     double compute = std::numeric_limits<double>::infinity();
     for (int round = 0; round < 3; ++round) {
       FailureOr<RunResult> result = session.run(*executor, runOptions, error);
@@ -166,10 +176,20 @@ static llvm::Error measureEpilogues(plan::MachineProfile &p, int64_t ranks,
           seconds += result->profileSeconds[i];
       compute = std::min(compute, seconds / iterations);
     }
-    double epilogue =
-        std::max(compute - p.gemmSeconds(rows, n, k), 0.1 * compute);
+    return compute;
+  };
+  llvm::Expected<double> bare = measure(std::nullopt);
+  if (!bare)
+    return bare.takeError();
+  for (size_t kind = 0; kind < plan::kNumActivationKinds; ++kind) {
+    auto activation = static_cast<ActivationKind>(kind);
+    llvm::Expected<double> compute = measure(activation);
+    if (!compute)
+      return compute.takeError();
+    double epilogue = std::max(*compute - *bare, 0.1 * *compute);
     p.epilogueSecondsPerElement[kind] = epilogue / double(rows * n);
-    log << fmt::format("  bias + {}: {:.2f} ns per element\n", name,
+    log << fmt::format("  bias + {}: {:.2f} ns per element\n",
+                       stringifyActivationKind(activation).str(),
                        1e9 * p.epilogueSecondsPerElement[kind]);
   }
   return llvm::Error::success();
@@ -381,7 +401,9 @@ measureMachine(bool approximateMath, MatmulLowering matmul,
         return model.takeError();
       compiled = std::move(*model);
     }
-    std::string error;
+    // The first error of any rank's compiled call.
+    std::mutex errorMutex;
+    std::string callError;
     double seconds = onEveryRank([&] {
       int64_t copies =
           std::clamp<int64_t>((64 << 20) / (4 * s.n * s.k), 1, 4096);
@@ -392,15 +414,21 @@ measureMachine(bool approximateMath, MatmulLowering matmul,
         for (Tensor &t : w)
           std::fill(t.data.begin(), t.data.end(), 0.25f);
         int64_t next = 0;
-        bool ok = true;
+        std::string rankError;
         double t = fastestSeconds([&] {
-          std::string rankError;
           const Tensor *args[] = {&x, &w[next]};
           next = (next + 1) % copies;
-          if (failed(compiled->invokeDiscardingResult(args, rankError)))
-            ok = false;
+          if (rankError.empty() &&
+              failed(compiled->invokeDiscardingResult(args, rankError)) &&
+              rankError.empty())
+            rankError = "the compiled call failed";
         });
-        return ok ? t : -1.0;
+        if (!rankError.empty()) {
+          std::lock_guard<std::mutex> lock(errorMutex);
+          if (callError.empty())
+            callError = rankError;
+        }
+        return t;
       }
       std::vector<float> x(s.m * s.k, 0.5f), y(s.m * s.n, 0.0f);
       std::vector<std::vector<float>> w(copies,
@@ -413,6 +441,12 @@ measureMachine(bool approximateMath, MatmulLowering matmul,
         _mlir_ciface_tp_rt_matmul_nt(&xv, &wv, &yv);
       });
     });
+    if (!callError.empty())
+      return llvm::createStringError(
+          std::errc::io_error,
+          "calibration: the %s matmul of %lldx%lldx%lld: %s",
+          stringifyMatmulLowering(matmul).str().c_str(), (long long)s.m,
+          (long long)s.n, (long long)s.k, callError.c_str());
     if (seconds <= 0)
       return llvm::createStringError(std::errc::io_error,
                                      "calibration: the ranks failed: %s",

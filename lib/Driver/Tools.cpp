@@ -248,8 +248,8 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   SourceMgrDiagnosticHandler printer(sourceMgr, &context);
   ErrorReporter errors(context, options.toolName);
   std::string error;
-  MatmulLowering matmul = options.matmul.value_or(
-      defaultMatmulLowering(isGPUBackend(options.backend)));
+  MatmulLowering matmul =
+      resolveMatmulLowering(options.matmul, isGPUBackend(options.backend));
   if (options.overlapChunks && options.backend == Backend::evaluator)
     return errors.fail("--overlap-chunks changes compiled code; the "
                        "evaluator backend compiles nothing (use threads or "
@@ -471,7 +471,7 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
       return error.empty() ? errors.failDiagnosed() : errors.fail(error);
     compiled = std::move(*result);
     std::string lowering = stringifyMatmulLowering(matmul).str();
-    if (isGPUBackend(options.backend) && matmul != MatmulLowering::codegen)
+    if (isGPUBackend(options.backend) && matmul == MatmulLowering::blas)
       lowering = options.tf32 ? "cuBLASLt TF32" : "cuBLASLt";
     std::string overlap =
         options.overlapChunks
@@ -539,7 +539,7 @@ FailureOr<std::unique_ptr<CPUModel>>
 mlir::tp::compileForCPU(const PartitionedModel &program,
                         const CompileOptions &options) {
   CPUCompileOptions cpu;
-  cpu.matmul = options.matmul.value_or(defaultMatmulLowering(/*gpu=*/false));
+  cpu.matmul = resolveMatmulLowering(options.matmul, /*gpu=*/false);
   cpu.overlapChunks = options.overlapChunks;
   cpu.approximateMath = options.approximateMath;
   cpu.matmulVectorLanes = options.matmulVectorLanes;
@@ -571,7 +571,7 @@ mlir::tp::compileFor(Backend backend, const PartitionedModel &program,
   }
 #ifdef TP_ENABLE_GPU
   GPUCompileOptions gpu;
-  gpu.matmul = options.matmul.value_or(defaultMatmulLowering(/*gpu=*/true));
+  gpu.matmul = resolveMatmulLowering(options.matmul, /*gpu=*/true);
   gpu.profile = options.profile;
   gpu.optLevel = options.optLevel;
   return asCompiled(GPUModel::compile(program.getModule(),
@@ -612,8 +612,8 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
   if (failed(model))
     return errors.failDiagnosed();
   int64_t devices = chooseDevices(options.devices, *model, 1);
-  MatmulLowering matmul = options.matmul.value_or(
-      defaultMatmulLowering(options.target == RuntimeTarget::gpu));
+  MatmulLowering matmul = resolveMatmulLowering(
+      options.matmul, options.target == RuntimeTarget::gpu);
   PlannerOptions plan;
   plan.matmul = matmul;
   FailureOr<PartitionedModel> program = PartitionedModel::create(

@@ -14,7 +14,13 @@
 // TILE-LABEL: func.func @wide_then_narrow
 // TILE: call @tp_matmul(
 // TILE: linalg.matmul {{.*}} -> tensor<4x8xf32>
-// TILE-LABEL: func.func private @tp_matmul
+// A narrow plain matmul (W stored K x N), which BLAS does not take here, is
+// generated all the same: left, it would become scalar loops.
+// TILE-LABEL: func.func @plain_narrow
+// TILE-NOT: linalg.matmul
+// TILE: call @tp_matmul_0(
+
+// TILE-LABEL: func.func private @tp_matmul(
 // TILE: vector.contract
 
 // NEG: error: min-features must be 0 or positive, got -1
@@ -23,5 +29,12 @@ module attributes {tp.mesh = #tp.mesh<shape = [1]>} {
     %0 = tp.local_linear %x, %w0 activation(relu) : tensor<4x256xf32>, tensor<256x256xf32> -> tensor<4x256xf32>
     %1 = tp.local_linear %0, %w1 : tensor<4x256xf32>, tensor<8x256xf32> -> tensor<4x8xf32>
     return %1 : tensor<4x8xf32>
+  }
+  func.func @plain_narrow(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>) -> tensor<4x8xf32> {
+    %zero = arith.constant 0.0 : f32
+    %e = tensor.empty() : tensor<4x8xf32>
+    %z = linalg.fill ins(%zero : f32) outs(%e : tensor<4x8xf32>) -> tensor<4x8xf32>
+    %m = linalg.matmul ins(%x, %w : tensor<4x8xf32>, tensor<8x8xf32>) outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+    return %m : tensor<4x8xf32>
   }
 }

@@ -187,6 +187,12 @@ int main(int argc, char **argv) {
   // Activations are allocated and freed on every run: keep their memory.
   tp_rt_retain_freed_memory();
   if (!calibrate.empty()) {
+    if (matmulVectorLanes.getNumOccurrences()) {
+      llvm::errs() << "tp-run: error: --calibrate times the generated matmul "
+                      "at this host's vector width; leave out "
+                      "--matmul-vector-lanes\n";
+      return 1;
+    }
     // The output is checked before the measurements, and left only when
     // written whole.
     std::string error;

@@ -340,6 +340,11 @@ TEST(PlannerTest, ProfilesRoundTripAndBadOnesAreErrors) {
       MachineProfile::fromJSON(base + "}");
   ASSERT_TRUE(static_cast<bool>(unstated));
   EXPECT_FALSE(unstated->matmul.has_value());
+  // Calibrations from before the field timed sgemm.
+  llvm::Expected<MachineProfile> older = MachineProfile::fromJSON(
+      base + ", \"source\": \"calibrated by tp-run --calibrate\"}");
+  ASSERT_TRUE(static_cast<bool>(older));
+  EXPECT_EQ(older->matmul, MatmulLowering::blas);
   // The generated matmul's packing costs the narrow GEMMs, which auto
   // leaves to sgemm.
   EXPECT_GT(MachineProfile::builtinDefault(MatmulLowering::codegen)

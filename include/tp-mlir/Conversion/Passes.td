@@ -112,7 +112,8 @@ def MatmulToBLAS : Pass<"tp-matmul-to-blas", "::mlir::ModuleOp"> {
 def TileMatmuls : Pass<"tp-tile-matmuls", "::mlir::ModuleOp"> {
   let summary = "Pack, tile and vectorize the local matmuls for code generation";
   let description = [{
-    For `matmul=codegen`, before bufferization: each zero-initialized
+    For `matmul=codegen` and `matmul=auto`, before bufferization: each
+    zero-initialized
     matmul first moves into a private kernel function shared by every
     matmul of its operand types, which writes into a buffer the caller
     passes. Then each transposed-B (or plain) float `linalg.matmul` becomes `linalg.pack`s of x and W into
@@ -127,9 +128,10 @@ def TileMatmuls : Pass<"tp-tile-matmuls", "::mlir::ModuleOp"> {
     transposes. Padding replaces remainder tiles: every microkernel call is
     a full R x R tile.
 
-    With `min-features`, a matmul whose N or K is static and below it is
-    left as it is (for `tp-matmul-to-blas`, after bufferization): the
-    pipeline's `matmul=auto`.
+    With `min-features`, a transposed-B f32 matmul whose N or K is static
+    and below it is left as it is, for `tp-matmul-to-blas` after
+    bufferization: the pipeline's `matmul=auto`. Other matmuls, which BLAS
+    does not take here, are generated whatever their size.
   }];
   let options = [
     Option<"vectorLanes", "vector-lanes", "int64_t", /*default=*/"0",

@@ -232,18 +232,23 @@ private:
 // Compiling
 //===----------------------------------------------------------------------===//
 
-/// The local matmuls' lowering when none is given: on the CPU, auto (the
-/// generated matmul for layers of 256 features and more, which ran faster
-/// than OpenBLAS sgemm in 17 of the 18 wide chains of
-/// bench/matmul-lowering.sh, and sgemm for narrower ones, where it ran up
-/// to 1.8x faster than the generated matmul; docs/performance.md); on the
-/// GPU cuBLASLt, far ahead of the generated kernel there.
-inline MatmulLowering defaultMatmulLowering(bool gpu) {
-  return gpu ? MatmulLowering::blas : MatmulLowering::automatic;
+/// The local matmuls' lowering that runs on a target, from the one `given`
+/// (none: the default). On the CPU the default is auto: the generated
+/// matmul for layers of 256 features and more, where it ran faster than
+/// OpenBLAS sgemm in 16 of 18 wide chains of bench/matmul-lowering.sh, and
+/// sgemm for narrower ones, where it ran up to 2.2x faster than the
+/// generated matmul (docs/performance.md). On the GPU auto and the default
+/// are cuBLASLt (blas), far ahead of the generated kernel there; the
+/// planner then prices it with the blas profile.
+inline MatmulLowering resolveMatmulLowering(std::optional<MatmulLowering> given,
+                                            bool gpu) {
+  MatmulLowering m = given.value_or(MatmulLowering::automatic);
+  return gpu && m == MatmulLowering::automatic ? MatmulLowering::blas : m;
 }
 
 struct CompileOptions {
-  /// How local matmuls run; none: defaultMatmulLowering of the target.
+  /// How local matmuls run; none: the target's default
+  /// (resolveMatmulLowering).
   std::optional<MatmulLowering> matmul;
   /// Pieces of the batch per layer whose collective overlaps the next
   /// piece's computation (tp-overlap-collectives); 0: none. CPU only.

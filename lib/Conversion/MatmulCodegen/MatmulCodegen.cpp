@@ -238,17 +238,24 @@ LogicalResult runSchedule(ModuleOp payload, StringRef source) {
 
 /// Whether `op` is one the packed form computes: on tensors, of floats
 /// (the packs pad with 0.0, and mmt4d has no unsigned casts), with W
-/// stored N x K (transposed B) or K x N (a plain matmul), and with no static
-/// N or K below `minFeatures`.
+/// stored N x K (transposed B) or K x N (a plain matmul). With
+/// `minFeatures`, a matmul that tp-matmul-to-blas can take (transposed B,
+/// f32) and whose static N or K is below it is left to BLAS; any other is
+/// generated whatever its size, since it would otherwise become scalar
+/// loops.
 bool isPackable(linalg::MatmulOp op, int64_t minFeatures) {
   auto isFloat = [](Type t) { return isa<FloatType>(getElementTypeOrSelf(t)); };
+  auto isF32 = [](Type t) { return getElementTypeOrSelf(t).isF32(); };
   // N and K: the result's columns and x's columns, in either form.
   auto below = [&](Value v, unsigned dim) {
     auto type = dyn_cast<ShapedType>(v.getType());
     return type && type.getRank() == 2 && !type.isDynamicDim(dim) &&
            type.getDimSize(dim) < minFeatures;
   };
-  if (below(op.getDpsInits()[0], 1) || below(op.getDpsInputs()[0], 1))
+  bool blasTakesIt = isa<linalg::MatmulTransposeBOp>(op.getOperation()) &&
+                     llvm::all_of(op->getOperandTypes(), isF32);
+  if (blasTakesIt &&
+      (below(op.getDpsInits()[0], 1) || below(op.getDpsInputs()[0], 1)))
     return false;
   return op.hasPureTensorSemantics() &&
          llvm::all_of(op->getOperandTypes(), isFloat) &&
