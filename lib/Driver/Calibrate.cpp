@@ -102,12 +102,16 @@ static llvm::Error measureEpilogues(plan::MachineProfile &p, int64_t ranks,
   // without bias or activation), the fastest of three runs like the GEMMs.
   auto measure =
       [&](std::optional<ActivationKind> activation) -> llvm::Expected<double> {
+    diagnostics.clear();
     std::string name =
-        activation ? stringifyActivationKind(*activation).str() : "bare";
+        activation ? stringifyActivationKind(*activation).str() : "identity";
+    std::string what =
+        activation ? "the " + name + " epilogue"
+                   : std::string("the layer without bias or activation");
     auto fail = [&](const std::string &why) {
       return llvm::createStringError(
-          std::errc::io_error, "calibration: measuring the %s epilogue: %s%s",
-          name.c_str(), why.c_str(), diagnostics.c_str());
+          std::errc::io_error, "calibration: measuring %s: %s%s", what.c_str(),
+          why.c_str(), diagnostics.c_str());
     };
     std::string bias = activation ? ", %b" : "";
     std::string biasType = activation ? fmt::format(", tensor<{}xf32>", n) : "";

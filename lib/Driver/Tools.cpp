@@ -250,21 +250,6 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   std::string error;
   MatmulLowering matmul =
       resolveMatmulLowering(options.matmul, isGPUBackend(options.backend));
-  // The planner's memory model counts weight shards and activations, not
-  // the generated matmul's packed operands and result (measured: 182 MiB
-  // of heap under a 152 MiB limit). Under a limit the CPU's default is
-  // therefore sgemm, and asking for generated matmuls is an error.
-  bool cpu =
-      options.backend == Backend::threads || options.backend == Backend::mpi;
-  if (cpu && options.plan.memoryLimitMiB > 0 &&
-      matmul != MatmulLowering::blas) {
-    if (options.matmul)
-      return errors.fail(
-          "--memory-limit needs --matmul blas on the CPU: the planner's "
-          "memory model does not count the generated matmul's packed "
-          "buffers");
-    matmul = MatmulLowering::blas;
-  }
   if (options.overlapChunks && options.backend == Backend::evaluator)
     return errors.fail("--overlap-chunks changes compiled code; the "
                        "evaluator backend compiles nothing (use threads or "
@@ -405,7 +390,7 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
     if (!profile)
       return errors.fail(llvm::toString(profile.takeError()));
     llvm::Expected<plan::Chain> chain =
-        plan::extractChain(model->getEntry(), devices, plan.batch);
+        plan::extractChain(model->getEntry(), devices, plan.batch, plan.matmul);
     if (!chain) {
       llvm::consumeError(chain.takeError());
       return errors.failDiagnosed();

@@ -515,10 +515,63 @@ uint64_t inputBytes(const Chain &c) {
   return 4 * uint64_t(c.batch) * c.layers.front().in;
 }
 
+/// Whether the generated matmul computes layer i's local GEMM under
+/// `choice`: always with codegen; with auto unless its in- or out-features
+/// per device are known (an even split, or none) and below
+/// kAutoCodegenMinFeatures, as tp-tile-matmuls decides.
+bool generatesMatmul(const Chain &c, size_t i, ShardingKind choice) {
+  if (c.matmul == MatmulLowering::codegen)
+    return true;
+  if (c.matmul != MatmulLowering::automatic)
+    return false;
+  const Layer &l = c.layers[i];
+  auto small = [&](int64_t features, bool split) {
+    bool known = !split || features % c.devices == 0;
+    return known &&
+           features / (split ? c.devices : 1) < kAutoCodegenMinFeatures;
+  };
+  return !small(l.out, choice == ShardingKind::row) &&
+         !small(l.in, choice == ShardingKind::column);
+}
+
+/// Bytes a generated matmul allocates for layer i's GEMM under `choice`,
+/// beyond its operands and result (lib/Conversion/MatmulCodegen): the
+/// packed result, rows and outputs padded to 16 lanes (the widest register
+/// tile: an upper bound at 8 or 4), with, at first, a block of packed x
+/// (up to 256 steps of K) and of packed W (up to 256 panels by 256 steps),
+/// then the transposed copy the unpack goes through; and the contiguous
+/// copy of a column layer's slice of x, or a batch layer's (taken whatever
+/// its input's layout: a bound). 0 when BLAS computes the GEMM.
+uint64_t matmulScratchBytes(const Chain &c, size_t i, ShardingKind choice) {
+  if (!generatesMatmul(c, i, choice))
+    return 0;
+  const Layer &l = c.layers[i];
+  int64_t d = c.devices, m = c.batch, n = l.out, k = l.in;
+  if (choice == ShardingKind::row)
+    n = largestShard(n, d);
+  if (choice == ShardingKind::column)
+    k = largestShard(k, d);
+  if (choice == ShardingKind::batch)
+    m = largestShard(m, d);
+  constexpr uint64_t lanes = 16, blockK = 256, blockPanels = 256;
+  auto padded = [](uint64_t x) { return (x + lanes - 1) / lanes * lanes; };
+  uint64_t kBlock = std::min<uint64_t>(k, blockK);
+  uint64_t result = 4 * padded(m) * padded(n);
+  uint64_t packs =
+      4 * kBlock *
+      (padded(m) + std::min<uint64_t>(padded(n), blockPanels * lanes));
+  uint64_t slice = 0;
+  if (d > 1 &&
+      (choice == ShardingKind::column || choice == ShardingKind::batch))
+    slice = 4 * uint64_t(m) * k;
+  return slice + std::max(result + packs, 2 * result);
+}
+
 /// Adds to `cost` the collective after layer i (resolving `from`, the
 /// layout `choice` leaves, for `next`), a column layer's deferred bias and
 /// activation, and the activations live while the layer runs: its input
-/// (`inBytes`, 0 for the model's input), its local output and the
+/// (`inBytes`, 0 for the model's input), its local output, and the larger
+/// of a generated matmul's scratch (freed when it returns) and the
 /// collective's result. Returns the bytes of the next layer's input.
 uint64_t addTransition(const Chain &c, const MachineProfile &p, size_t i,
                        ShardingKind choice, std::optional<ShardingKind> next,
@@ -527,7 +580,8 @@ uint64_t addTransition(const Chain &c, const MachineProfile &p, size_t i,
   llvm::StringRef op = resolve(from, next);
   uint64_t local = localOutBytes(c, i, choice);
   uint64_t result = collectiveResultBytes(c, i, op, next);
-  cost.activationBytes = inBytes + local + result;
+  cost.activationBytes =
+      inBytes + local + std::max(result, matmulScratchBytes(c, i, choice));
   double bytes = 4.0 * c.batch * c.layers[i].out;
   cost.collective = op.str();
   cost.collectiveBytes = op.empty() ? 0 : static_cast<uint64_t>(bytes);
@@ -800,10 +854,12 @@ void mlir::tp::plan::printExplanation(llvm::raw_ostream &os, const Chain &c,
 
 llvm::Expected<Chain> mlir::tp::plan::extractChain(FunctionOpInterface fn,
                                                    int64_t devices,
-                                                   int64_t batch) {
+                                                   int64_t batch,
+                                                   MatmulLowering matmul) {
   Chain chain;
   chain.devices = devices;
   chain.batch = batch;
+  chain.matmul = matmul;
   auto fail = [&](Operation *op, const std::string &message) {
     op->emitError() << message;
     return llvm::createStringError(std::errc::invalid_argument, "%s",
@@ -911,7 +967,8 @@ LogicalResult mlir::tp::plan::planModule(ModuleOp module, int64_t batch,
     fn.walk([&](LinearOp op) { linears.push_back(op); });
     if (linears.empty())
       continue;
-    llvm::Expected<Chain> chain = extractChain(fn, mesh.getNumDevices(), batch);
+    llvm::Expected<Chain> chain =
+        extractChain(fn, mesh.getNumDevices(), batch, matmul);
     if (!chain) {
       llvm::consumeError(chain.takeError()); // diagnosed at the op
       return failure();

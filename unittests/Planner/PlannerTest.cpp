@@ -65,6 +65,7 @@ Chain randomChain(std::mt19937_64 &rng) {
   Chain c;
   c.devices = 1 + int64_t(rng() % 8);
   c.batch = 1 + int64_t(rng() % 4096);
+  c.matmul = MatmulLowering(rng() % 3);
   int layers = 1 + int(rng() % 8);
   int64_t width = 1 + int64_t(rng() % 3000);
   for (int i = 0; i < layers; ++i) {
@@ -245,6 +246,60 @@ TEST(PlannerTest, MemoryLimitForcesSplitsOrFailsClearly) {
             "no plan fits the memory limit of 1.0 KiB per device: the "
             "smallest needs 2.1 MiB (weight shards, the input and the live "
             "activations at batch 4)");
+}
+
+TEST(PlannerTest, GeneratedMatmulsCountTheirPackedBuffers) {
+  Chain c;
+  c.devices = 2;
+  c.batch = 4096;
+  c.layers = {{2048, 2048}};
+  MachineProfile p = MachineProfile::builtinDefault(MatmulLowering::blas);
+  auto live = [&](MatmulLowering matmul, ShardingKind k) {
+    c.matmul = matmul;
+    return evaluate(c, p, {k}).layers[0].activationBytes;
+  };
+  constexpr uint64_t MiB = 1 << 20;
+  // Replicated: a 32 MiB result, packed (32 MiB) and transposed on its way
+  // out (32 MiB more), beside the 32 MiB output; sgemm writes the output.
+  EXPECT_EQ(live(MatmulLowering::blas, ShardingKind::replicated), 32 * MiB);
+  EXPECT_EQ(live(MatmulLowering::codegen, ShardingKind::replicated), 96 * MiB);
+  EXPECT_EQ(live(MatmulLowering::automatic, ShardingKind::replicated),
+            96 * MiB);
+  // Column: the contiguous copy of x's 16 MiB slice too; the all_reduce's
+  // 32 MiB result comes after the scratch is freed.
+  EXPECT_EQ(live(MatmulLowering::blas, ShardingKind::column), 64 * MiB);
+  EXPECT_EQ(live(MatmulLowering::codegen, ShardingKind::column), 112 * MiB);
+  // Row: the padded result (16 MiB) twice is the all_gather's 32 MiB.
+  EXPECT_EQ(live(MatmulLowering::codegen, ShardingKind::row),
+            live(MatmulLowering::blas, ShardingKind::row));
+  // auto leaves narrow layers to sgemm, but generates an uneven split,
+  // whose width is not known statically.
+  c.layers = {{2048, 200}};
+  EXPECT_EQ(live(MatmulLowering::automatic, ShardingKind::replicated),
+            live(MatmulLowering::blas, ShardingKind::replicated));
+  EXPECT_GT(live(MatmulLowering::codegen, ShardingKind::replicated),
+            live(MatmulLowering::blas, ShardingKind::replicated));
+  c.layers = {{2048, 513}};
+  EXPECT_GT(live(MatmulLowering::automatic, ShardingKind::row),
+            live(MatmulLowering::blas, ShardingKind::row));
+  c.layers = {{2048, 500}};
+  EXPECT_EQ(live(MatmulLowering::automatic, ShardingKind::row),
+            live(MatmulLowering::blas, ShardingKind::row));
+  // So a limit that the sgemm plan meets can be one no generated plan
+  // fits.
+  c.layers = {{2048, 2048}};
+  c.layers[0].fixed = ShardingKind::replicated;
+  c.matmul = MatmulLowering::blas;
+  llvm::Expected<Plan> blas = planChain(c, p);
+  ASSERT_TRUE(static_cast<bool>(blas));
+  ASSERT_TRUE(static_cast<bool>(planChain(c, p, blas->peakBytes)));
+  c.matmul = MatmulLowering::codegen;
+  llvm::Expected<Plan> generated = planChain(c, p, blas->peakBytes);
+  ASSERT_FALSE(static_cast<bool>(generated));
+  EXPECT_NE(llvm::toString(generated.takeError())
+                .find("no plan fits the memory limit of 80.0 MiB per "
+                      "device: the smallest needs 144.0 MiB"),
+            std::string::npos);
 }
 
 TEST(PlannerTest, ProfilesRoundTripAndBadOnesAreErrors) {

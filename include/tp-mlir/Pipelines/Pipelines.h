@@ -58,15 +58,6 @@ struct PartitionPipelineOptions
 void addTPPartitionPipeline(OpPassManager &pm,
                             const PartitionPipelineOptions &options);
 
-/// matmul=auto: the CPU's local matmuls whose in- and out-features are both
-/// at least this many run as generated code, the others through BLAS. On
-/// the development machine the generated matmul ran at 0.9x OpenBLAS's
-/// rate at 128 x 128 weights, at par at 256, and ahead in nearly every
-/// chain of 1024 and 4096 features; narrower GEMMs pay its packing and
-/// padding
-/// (docs/performance.md).
-inline constexpr int64_t kAutoCodegenMinFeatures = 256;
-
 struct TPToLLVMOptions : public PassPipelineOptions<TPToLLVMOptions> {
   Option<MatmulLowering> matmul{
       *this, "matmul",

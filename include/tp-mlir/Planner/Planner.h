@@ -149,6 +149,12 @@ struct Chain {
   int64_t batch = 1;
   int64_t devices = 1;
   std::vector<Layer> layers;
+  /// How the local matmuls are lowered. A generated one (codegen, or auto
+  /// at kAutoCodegenMinFeatures and over) allocates, while it runs, a
+  /// packed copy of its result padded to 16 lanes, the transposed copy it
+  /// unpacks through, blocks of packed x and W, and a contiguous copy of an
+  /// input slice (a column or batch layer's): the memory model counts them.
+  MatmulLowering matmul = MatmulLowering::blas;
 };
 
 /// What one layer costs in a plan: its local compute (GEMM, bias and
@@ -158,7 +164,9 @@ struct LayerCost {
   double compute = 0, communication = 0;
   uint64_t weightBytes = 0;
   /// The activations live while the layer runs: its input (unless it is
-  /// the model's), its local output and the collective's result.
+  /// the model's), its local output, and the larger of the collective's
+  /// result and a generated matmul's scratch (freed before the collective
+  /// starts).
   uint64_t activationBytes = 0;
   /// The collective after the layer, or "" ("all_gather", ...).
   std::string collective;
@@ -207,9 +215,10 @@ void printDot(llvm::raw_ostream &os, const Chain &chain, const Plan &best);
 /// The chain of `fn`, a model-level function of tp.linear and
 /// tp.activation ops in one line (each layer's input is the previous
 /// layer's output, through activations); an error at the op that breaks
-/// the line. `batch` sizes a dynamic batch.
+/// the line. `batch` sizes a dynamic batch; `matmul` is how the compile
+/// lowers the local matmuls.
 llvm::Expected<Chain> extractChain(FunctionOpInterface fn, int64_t devices,
-                                   int64_t batch);
+                                   int64_t batch, MatmulLowering matmul);
 
 /// Plans every function of `module` that has tp.linear ops (on the module's
 /// mesh) and writes the sharding of each unannotated layer, within

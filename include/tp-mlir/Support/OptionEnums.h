@@ -28,4 +28,16 @@ TP_ENUM_OPTION_PARSER(mlir::tp, MatmulLowering)
 TP_ENUM_OPTION_PARSER(mlir::tp, Backend)
 TP_ENUM_OPTION_PARSER(mlir::tp, RuntimeTarget)
 
+namespace mlir::tp {
+/// matmul=auto: the CPU's local matmuls whose in- and out-features are both
+/// at least this many (or not known statically: an uneven shard) run as
+/// generated code, the others through BLAS. On the development machine the
+/// generated matmul ran at 0.9x OpenBLAS's rate at 128 x 128 weights, at
+/// par at 256, and ahead in nearly every chain of 1024 and 4096 features;
+/// narrower GEMMs pay its packing and padding (docs/performance.md). The
+/// planner's memory model reads it too: generated matmuls allocate packed
+/// copies of their operands and result.
+inline constexpr int64_t kAutoCodegenMinFeatures = 256;
+} // namespace mlir::tp
+
 #endif // TP_MLIR_SUPPORT_OPTIONENUMS_H
