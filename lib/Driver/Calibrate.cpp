@@ -3,7 +3,7 @@
 // The figures the planner's cost model needs, measured here with what the
 // CPU backend runs: the local matmul (the runtime's sgemm, or the generated
 // matmul in compiled code) at one thread per rank for five GEMM sizes,
-// four row counts and three widths (weights cold, as in a chain), a skinny
+// four row counts and five widths (weights cold, as in a chain), a skinny
 // GEMM whose weights stream from memory (the roofline's bandwidth), each
 // activation's epilogue in compiled code, and the threads
 // backend's collectives between two ranks: the latency at 4 KiB, and each
@@ -487,8 +487,13 @@ measureMachine(bool approximateMath, MatmulLowering matmul,
           rows, [](const Shape &s) { return double(s.m); }, p.gemmRows))
     return std::move(e);
   // Width: 2048 rows against a w x w weight, for the narrow layers whose
-  // GEMMs run far below a square one of the same FLOPs.
-  const Shape widths[] = {{2048, 8, 8}, {2048, 32, 32}, {2048, 128, 128}};
+  // GEMMs run far below a square one of the same FLOPs; 256 and 512 are
+  // where auto's generated matmul takes over from sgemm.
+  const Shape widths[] = {{2048, 8, 8},
+                          {2048, 32, 32},
+                          {2048, 128, 128},
+                          {2048, 256, 256},
+                          {2048, 512, 512}};
   if (llvm::Error e = measure(
           widths, [](const Shape &s) { return double(s.n); }, p.gemmWidth))
     return std::move(e);

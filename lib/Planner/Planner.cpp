@@ -35,8 +35,10 @@ MachineProfile MachineProfile::builtinDefault(MatmulLowering matmul) {
             {17179869184, 93.5e9}};
   p.gemmRows = {{8, 16.3e9}, {32, 45.3e9}, {128, 73.4e9}, {512, 85.6e9}};
   // 2048 rows against w x w weights, w = 8, 32 and 128 (2026-12-03, the
-  // median of three calibrations).
-  p.gemmWidth = {{8, 25.0e9}, {32, 83.7e9}, {128, 95.7e9}};
+  // median of three calibrations), 256 and 512 (the same day, the median
+  // of one calibration's three rounds).
+  p.gemmWidth = {
+      {8, 25.0e9}, {32, 83.7e9}, {128, 95.7e9}, {256, 96.2e9}, {512, 95.5e9}};
   p.gemmBytesPerSecond = 4.03e9;
   // By ActivationKind: identity, relu, gelu, gelu_tanh, sigmoid, tanh,
   // silu; vectorized, with tanh, erf and exp as polynomial approximations
@@ -79,7 +81,8 @@ MachineProfile MachineProfile::builtinDefault(MatmulLowering matmul) {
               {8589934592, 91.5e9},
               {17179869184, 86.4e9}};
     p.gemmRows = {{8, 23.2e9}, {32, 63.3e9}, {128, 90.2e9}, {512, 89.6e9}};
-    p.gemmWidth = {{8, 10.7e9}, {32, 29.9e9}, {128, 88.6e9}};
+    p.gemmWidth = {
+        {8, 10.7e9}, {32, 29.9e9}, {128, 88.6e9}, {256, 94.2e9}, {512, 89.2e9}};
     p.gemmBytesPerSecond = 4.99e9;
     p.epilogueSecondsPerElement = {0.31e-9, 0.28e-9, 0.79e-9, 0.25e-9,
                                    0.86e-9, 0.27e-9, 0.28e-9};
@@ -93,7 +96,11 @@ MachineProfile MachineProfile::builtinDefault(MatmulLowering matmul) {
               {8589934592, 93.6e9},
               {17179869184, 91.4e9}};
     p.gemmRows = {{8, 24.0e9}, {32, 63.6e9}, {128, 90.5e9}, {512, 92.1e9}};
-    p.gemmWidth = {{8, 24.2e9}, {32, 77.7e9}, {128, 101.0e9}};
+    p.gemmWidth = {{8, 24.2e9},
+                   {32, 77.7e9},
+                   {128, 101.0e9},
+                   {256, 89.2e9},
+                   {512, 83.2e9}};
     p.gemmBytesPerSecond = 5.04e9;
     p.epilogueSecondsPerElement = {0.10e-9, 0.32e-9, 1.47e-9, 0.54e-9,
                                    0.41e-9, 0.34e-9, 0.79e-9};

@@ -65,7 +65,8 @@ static cl::opt<std::string> explainDot(
 static cl::opt<int64_t> memoryLimit(
     "memory-limit",
     cl::desc("--strategy auto: MiB per device the plan must fit (weights, "
-             "the input and the live activations; default: no limit)"),
+             "the input, the live activations and the generated matmul's "
+             "packed buffers; default: no limit)"),
     cl::init(0), cl::cat(category));
 static cl::opt<std::string> calibrate(
     "calibrate",

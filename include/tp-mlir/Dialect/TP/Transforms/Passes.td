@@ -114,8 +114,9 @@ def Plan : Pass<"tp-plan", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::tp::TPDialect"];
   let description = [{
     Gives each `tp.linear` without a sharding the split of the plan with the
-    least predicted time whose weights, input and live activations fit
-    `memory-limit-mib` per device. The cost model times each local GEMM
+    least predicted time whose weights, input and live activations (with
+    the packed buffers of generated matmuls, under `matmul=auto` or
+    `codegen`) fit `memory-limit-mib` per device. The cost model times each local GEMM
     from the machine profile's throughput by size and by rows (bounded
     below by reading its operands at the profile's bandwidth), each
     epilogue from the measured cost of its activation, and each collective
