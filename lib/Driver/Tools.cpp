@@ -258,6 +258,14 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
     return errors.fail("--overlap-chunks needs asynchronous collectives, "
                        "which the GPU runtime does not have (use threads or "
                        "mpi)");
+  // Chunks are row slices of x, which the generated matmul (taking
+  // contiguous buffers) copies; the planner's memory model does not know
+  // the chunks.
+  if (options.overlapChunks && options.plan.memoryLimitMiB > 0 &&
+      matmul != MatmulLowering::blas)
+    return errors.fail("--overlap-chunks with --memory-limit needs --matmul "
+                       "blas: the generated matmul copies each chunk's rows, "
+                       "which the planner's memory model does not count");
   if (!options.approximateMath && options.backend == Backend::evaluator)
     return errors.fail("--libm-math changes how compiled code computes tanh, "
                        "erf and exp; the evaluator backend compiles nothing "

@@ -269,9 +269,16 @@ TEST(PlannerTest, GeneratedMatmulsCountTheirPackedBuffers) {
   // 32 MiB result comes after the scratch is freed.
   EXPECT_EQ(live(MatmulLowering::blas, ShardingKind::column), 64 * MiB);
   EXPECT_EQ(live(MatmulLowering::codegen, ShardingKind::column), 112 * MiB);
-  // Row: the padded result (16 MiB) twice is the all_gather's 32 MiB.
+  // Row: the scratch, the padded 16 MiB result twice, is no more than the
+  // all_gather's 32 MiB result, which comes after it: the larger counts,
+  // not the sum.
   EXPECT_EQ(live(MatmulLowering::codegen, ShardingKind::row),
             live(MatmulLowering::blas, ShardingKind::row));
+  // Batch: 2048 rows each; the 16 MiB result twice and the copy of the
+  // rank's 16 MiB of x, beside the 16 MiB output (the end's all_gather of
+  // 32 MiB is smaller).
+  EXPECT_EQ(live(MatmulLowering::blas, ShardingKind::batch), 48 * MiB);
+  EXPECT_EQ(live(MatmulLowering::codegen, ShardingKind::batch), 64 * MiB);
   // auto leaves narrow layers to sgemm, but generates an uneven split,
   // whose width is not known statically.
   c.layers = {{2048, 200}};
@@ -285,6 +292,17 @@ TEST(PlannerTest, GeneratedMatmulsCountTheirPackedBuffers) {
   c.layers = {{2048, 500}};
   EXPECT_EQ(live(MatmulLowering::automatic, ShardingKind::row),
             live(MatmulLowering::blas, ShardingKind::row));
+  // The same on the in-features: a column split of 301 is uneven, of 300
+  // static and below the line; 200 in-features are narrow unsplit.
+  c.layers = {{301, 2048}};
+  EXPECT_GT(live(MatmulLowering::automatic, ShardingKind::column),
+            live(MatmulLowering::blas, ShardingKind::column));
+  c.layers = {{300, 2048}};
+  EXPECT_EQ(live(MatmulLowering::automatic, ShardingKind::column),
+            live(MatmulLowering::blas, ShardingKind::column));
+  c.layers = {{200, 2048}};
+  EXPECT_EQ(live(MatmulLowering::automatic, ShardingKind::replicated),
+            live(MatmulLowering::blas, ShardingKind::replicated));
   // So a limit that the sgemm plan meets can be one no generated plan
   // fits.
   c.layers = {{2048, 2048}};

@@ -154,6 +154,8 @@ struct Chain {
   /// packed copy of its result padded to 16 lanes, the transposed copy it
   /// unpacks through, blocks of packed x and W, and a contiguous copy of an
   /// input slice (a column or batch layer's): the memory model counts them.
+  /// blas, which allocates nothing, for a chain built by hand; the passes
+  /// and tools set the lowering they compile with (auto by default).
   MatmulLowering matmul = MatmulLowering::blas;
 };
 
