@@ -3,7 +3,8 @@
 #   - the machine's FP32 FMA peak on 1 and 2 cores, the ceiling for the rest;
 #   - the local GEMM against OpenBLAS cblas_sgemm at 1 thread;
 #   - the two chains (4 x 4096 at batch 1024, 8 x 1024 at batch 256, bias and
-#     ReLU) on tp-mlir D = 1 and 2 (every strategy), OpenBLAS, oneDNN,
+#     ReLU) on tp-mlir D = 1 and 2 (every strategy and the planner's, with
+#     the default `--matmul auto`), OpenBLAS, oneDNN,
 #     PyTorch (Debian's python3-torch) and JAX/XLA (PyPI, in bench/.venv)
 #     at 1 and 2 threads;
 #   - threads all_reduce and all_gather bandwidth on 16 MiB against memcpy,

@@ -148,8 +148,11 @@ std::shared_ptr<PreparedTP> prepareTP(MLIRContext &context, const Chain &c,
   if (failed(model))
     return nullptr;
   tp->model = std::make_unique<Model>(std::move(*model));
-  FailureOr<PartitionedModel> program =
-      PartitionedModel::create(*tp->model, devices, strategy);
+  PlannerOptions plan;
+  plan.batch = c.batch;
+  plan.matmul = matmul;
+  FailureOr<PartitionedModel> program = PartitionedModel::create(
+      *tp->model, devices, strategy, /*optimizeCollectives=*/true, plan);
   if (failed(program))
     return nullptr;
   tp->program = std::make_unique<PartitionedModel>(std::move(*program));
@@ -313,7 +316,9 @@ void gemm(MLIRContext &context) {
 
 void chains(MLIRContext &context, int threads) {
   Chain list[] = {{4, 4096, 1024, true}, {8, 1024, 256, true}};
-  fmt::print("## Chains at {} thread(s)\n\n| chain | implementation | ms | "
+  fmt::print("## Chains at {} thread(s)\n\ntp-mlir with its default lowering "
+             "(`--matmul auto`); auto is the planner's plan.\n\n| chain | "
+             "implementation | ms | "
              "GFLOP/s |\n|---|---|---|---|\n",
              threads);
   for (const Chain &c : list) {
@@ -330,10 +335,11 @@ void chains(MLIRContext &context, int threads) {
         timeOneDNN(c, threads, reps));
     for (PartitionStrategy s :
          {PartitionStrategy::alternate, PartitionStrategy::row,
-          PartitionStrategy::column, PartitionStrategy::replicated})
+          PartitionStrategy::column, PartitionStrategy::replicated,
+          PartitionStrategy::planned})
       row(fmt::format("tp-mlir D={} {}", threads,
                       stringifyPartitionStrategy(s).str()),
-          timeTP(context, c, threads, s, MatmulLowering::blas, reps));
+          timeTP(context, c, threads, s, MatmulLowering::automatic, reps));
   }
 }
 
@@ -343,17 +349,19 @@ void chains(MLIRContext &context, int threads) {
 /// the ratios.
 void ratios(MLIRContext &context) {
   Chain list[] = {{4, 4096, 1024, true}, {8, 1024, 256, true}};
-  fmt::print("## Scaling and oneDNN, interleaved\n\n| chain | strategy | "
+  fmt::print("## Scaling and oneDNN, interleaved\n\ntp-mlir with `--matmul "
+             "auto`; auto is the planner's plan.\n\n| chain | strategy | "
              "tp-mlir D=1 ms | tp-mlir D=2 ms | D=2 / D=1 speedup | oneDNN 2 "
              "threads ms | D=2 / oneDNN |\n|---|---|---|---|---|---|---|\n");
   for (const Chain &c : list) {
     int rounds = c.width == 4096 ? 5 : 15;
     for (PartitionStrategy strategy :
-         {PartitionStrategy::alternate, PartitionStrategy::column}) {
+         {PartitionStrategy::alternate, PartitionStrategy::column,
+          PartitionStrategy::planned}) {
       double d1 = 0, d2 = 0, dnnl = 0;
       std::vector<double> t1, t2, t3;
-      auto run1 = prepareTP(context, c, 1, strategy, MatmulLowering::blas);
-      auto run2 = prepareTP(context, c, 2, strategy, MatmulLowering::blas);
+      auto run1 = prepareTP(context, c, 1, strategy, MatmulLowering::automatic);
+      auto run2 = prepareTP(context, c, 2, strategy, MatmulLowering::automatic);
       omp_set_num_threads(2);
       std::function<void()> run3 = prepareOneDNN(c);
       if (!run1 || !run2)
@@ -477,13 +485,13 @@ void mpiChains(MLIRContext &context) {
   for (const Chain &c : list) {
     int rounds = c.width == 4096 ? 5 : 15;
     auto mpi = prepareTP(context, c, 2, PartitionStrategy::alternate,
-                         MatmulLowering::blas, &group);
+                         MatmulLowering::automatic, &group);
     std::shared_ptr<PreparedTP> threads2, threads1;
     if (root) {
       threads2 = prepareTP(context, c, 2, PartitionStrategy::alternate,
-                           MatmulLowering::blas);
+                           MatmulLowering::automatic);
       threads1 = prepareTP(context, c, 1, PartitionStrategy::alternate,
-                           MatmulLowering::blas);
+                           MatmulLowering::automatic);
     }
     if (!mpi || (root && (!threads2 || !threads1))) {
       fmt::print(stderr, "tp-bench: the {}x{} chain does not compile\n",
