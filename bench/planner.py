@@ -19,8 +19,8 @@ of the same command (--profile FILE takes one made before, --builtin the
 built-in one): a profile from another hour or another machine predicts
 another machine.
 
-Usage: python3 bench/planner.py [--rounds N] [--quick] [--profile FILE |
---builtin]
+Usage: python3 bench/planner.py [--rounds N] [--quick] [--chains TEXT]
+[--no-memory] [--profile FILE | --builtin]
 (bench/planner.sh calls it with OpenBLAS unpinned.)
 """
 import argparse
@@ -139,11 +139,19 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--quick", action="store_true",
                     help="the first four chains only")
+    ap.add_argument("--chains", metavar="TEXT",
+                    help="only the chains whose name contains TEXT")
+    ap.add_argument("--no-memory", action="store_true",
+                    help="skip the memory-limit case")
     ap.add_argument("--profile", help="a machine profile made before")
     ap.add_argument("--builtin", action="store_true",
                     help="plan with the built-in profile")
     opts = ap.parse_args()
     chains = CHAINS[:4] if opts.quick else CHAINS
+    if opts.chains:
+        chains = [c for c in chains if opts.chains in c[0]]
+        if not chains:
+            sys.exit(f"planner.py: no chain's name contains '{opts.chains}'")
     tmp = tempfile.mkdtemp(prefix="tp-planner-bench-")
     profile = []
     if opts.profile:
@@ -243,6 +251,9 @@ def main():
               f"{100 * worst:6.1f}%")
     within = sum(1 for e in errors if abs(e) <= 0.25)
     print(f"  per-layer predictions within 25%: {within} of {len(errors)}")
+    if opts.no_memory:
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
 
     # A memory limit that forces a different plan: 4 x 2048 at batch 4096
     # splits the batch without a limit (every rank holds all 64 MiB of
