@@ -175,10 +175,12 @@ std::string validate(const DriverOptions &options) {
   std::pair<StringRef, StringRef> inputs[] = {
       {options.modelPath, "model"},
       {options.arguments.weightsPath, "--weights file"},
-      {options.arguments.inputPath, "--input file"}};
+      {options.arguments.inputPath, "--input file"},
+      {options.plan.profilePath, "--profile file"}};
   for (auto [path, what] :
        {std::pair<StringRef, StringRef>{options.outputPath, "--output"},
-        {options.saveWeightsPath, "--save-weights"}}) {
+        {options.saveWeightsPath, "--save-weights"},
+        {options.explainDotPath, "--explain-dot"}}) {
     if (path.empty())
       continue;
     if (std::string error = checkWritable(path, what); !error.empty())
@@ -261,6 +263,11 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   // Chunks are row slices of x, which the generated matmul (taking
   // contiguous buffers) copies; the planner's memory model does not know
   // the chunks.
+  if (options.plan.memoryLimitMiB > kMaxMemoryLimitMiB)
+    return errors.fail(fmt::format("--memory-limit must be at most {} MiB "
+                                   "per device, got {}",
+                                   kMaxMemoryLimitMiB,
+                                   options.plan.memoryLimitMiB));
   if (options.overlapChunks && options.plan.memoryLimitMiB > 0 &&
       matmul != MatmulLowering::blas)
     return errors.fail("--overlap-chunks with --memory-limit needs --matmul "
@@ -347,6 +354,15 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
           "on the evaluator backend (its reference is evaluated all the same "
           "with --check)");
   }
+  // The planner's options describe its plan, and only --strategy auto
+  // runs that plan.
+  if (options.strategy != PartitionStrategy::planned &&
+      (options.plan.memoryLimitMiB || !options.plan.profilePath.empty() ||
+       options.explain || !options.explainDotPath.empty()))
+    return errors.fail(fmt::format(
+        "--memory-limit, --profile, --explain and --explain-dot belong to the "
+        "planner: they need --strategy auto (the strategy here is {})",
+        stringifyPartitionStrategy(options.strategy).str()));
   int64_t devices =
       chooseDevices(options.devices, *model, executor ? executor->size() : 1);
   // GPU ranks as threads start before the compile, so that a machine
@@ -392,6 +408,8 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   plan.batch = !resultShapes.empty() && !resultShapes[0].empty()
                    ? resultShapes[0][0]
                    : options.arguments.batch;
+  // An empty input (batch 0) runs whatever the plan: plan for one row.
+  plan.batch = std::max<int64_t>(plan.batch, 1);
   if ((options.explain || !options.explainDotPath.empty()) && reporting) {
     llvm::Expected<plan::MachineProfile> profile =
         plan::loadProfile(plan.profilePath, plan.matmul);

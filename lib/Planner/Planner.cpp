@@ -3,8 +3,11 @@
 #include "tp-mlir/Planner/Planner.h"
 
 #include "tp-mlir/Support/BalancedSplit.h"
+#include "tp-mlir/Support/InputGuards.h"
+#include "tp-mlir/Support/Limits.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -208,6 +211,9 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
     return llvm::createStringError(std::errc::invalid_argument,
                                    "machine profile: %s", what.c_str());
   };
+  // LLVM's JSON parser recurses once per level of nesting.
+  if (std::string deep = checkNestingDepth(text); !deep.empty())
+    return fail(deep);
   llvm::Expected<llvm::json::Value> json = llvm::json::parse(text);
   if (!json)
     return fail("malformed JSON: " + llvm::toString(json.takeError()));
@@ -215,10 +221,17 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
   if (!root)
     return fail("not a JSON object");
   MachineProfile p;
+  // Every figure is a measurement: positive, and far from the ends of the
+  // double range, so that the costs built from it stay finite (a rate of
+  // 1e-320 or a latency of 1e308 would make every plan infinite or NaN).
+  auto inRange = [](std::optional<double> v) {
+    return v && *v >= 1e-30 && *v <= 1e30;
+  };
   auto positive = [&](llvm::StringRef key, double &out) -> llvm::Error {
     std::optional<double> v = root->getNumber(key);
-    if (!v || !(*v > 0) || !std::isfinite(*v))
-      return fail("'" + key.str() + "' must be a positive number");
+    if (!inRange(v))
+      return fail("'" + key.str() +
+                  "' must be a positive number between 1e-30 and 1e30");
     out = *v;
     return llvm::Error::success();
   };
@@ -230,9 +243,9 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
   for (size_t k = 0; k < kNumActivationKinds; ++k) {
     llvm::StringRef name = stringifyActivationKind(ActivationKind(k));
     std::optional<double> v = epilogue->getNumber(name);
-    if (!v || !(*v > 0) || !std::isfinite(*v))
+    if (!inRange(v))
       return fail("'epilogue_seconds_per_element' needs a positive number "
-                  "for '" +
+                  "between 1e-30 and 1e30 for '" +
                   name.str() + "'");
     p.epilogueSecondsPerElement[k] = *v;
   }
@@ -258,10 +271,10 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
       const llvm::json::Object *c = entry.getAsObject();
       std::optional<double> rate = c ? c->getNumber(rateKey) : std::nullopt;
       std::optional<double> at = c ? c->getNumber(atKey) : std::nullopt;
-      if (!rate || !(*rate > 0) || !std::isfinite(*rate) || !at ||
-          !std::isfinite(*at))
+      if (!inRange(rate) || !inRange(at))
         return fail("each '" + where.str() + "' point needs a positive '" +
-                    atKey.str() + "' and '" + rateKey.str() + "'");
+                    atKey.str() + "' and '" + rateKey.str() +
+                    "' between 1e-30 and 1e30");
       if (!(*at > last))
         return fail("'" + where.str() + "' points must have increasing '" +
                     atKey.str() + "'");
@@ -650,7 +663,19 @@ struct Entry {
 /// Keeps the entries no other entry beats (or equals) in time, weight
 /// bytes, live activations and the input bytes the next layer starts from:
 /// each can decide the final time or peak, so this keeps the program exact.
-void prune(std::vector<Entry> &entries) {
+/// Without a memory limit only time decides (a layer's time does not depend
+/// on the bytes before it), so one entry, the fastest, is enough.
+void prune(std::vector<Entry> &entries, bool timeOnly) {
+  if (entries.empty())
+    return;
+  if (timeOnly) {
+    auto fastest =
+        llvm::min_element(entries, [](const Entry &a, const Entry &b) {
+          return a.seconds < b.seconds;
+        });
+    entries = {*fastest};
+    return;
+  }
   std::sort(entries.begin(), entries.end(), [](const Entry &a, const Entry &b) {
     return std::tie(a.seconds, a.bytes, a.maxLive, a.inBytes) <
            std::tie(b.seconds, b.bytes, b.maxLive, b.inBytes);
@@ -676,26 +701,246 @@ std::string formatBytes(double bytes) {
 }
 } // namespace
 
-llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
-                                               const MachineProfile &p,
-                                               uint64_t memoryLimit) {
+namespace {
+constexpr int kNumChoices = std::size(kChoices);
+using ChoiceRow = std::array<double, kNumChoices>;
+
+int choiceIndex(ShardingKind k) {
+  for (int a = 0; a < kNumChoices; ++a)
+    if (kChoices[a] == k)
+      return a;
+  return 0;
+}
+
+/// The chain's time terms without a memory limit, where only time counts:
+/// each term of a plan's time depends on one layer's choice and the one
+/// before, so one pass each way gives, for every layer and choice, the
+/// fastest prefix ending in it and the fastest suffix after it.
+struct TimeTables {
+  /// compute[i][a]: layer i's compute under choice a (inf when a fixed
+  /// layer forbids it).
+  std::vector<ChoiceRow> compute;
+  /// after[i][a][b]: the transition after layer i under choice a when
+  /// layer i + 1 takes b (b = 0 at the end of the chain).
+  std::vector<std::array<ChoiceRow, kNumChoices>> after;
+  /// forward[i][a]: the fastest layers 0..i with layer i at a, the
+  /// transition after it not included; backward[i][a]: the fastest rest
+  /// after layer i at a (that transition and everything after).
+  std::vector<ChoiceRow> forward, backward;
+  /// The choices that reach those: from[i][a] at layer i - 1, to[i][a] at
+  /// layer i + 1.
+  std::vector<std::array<int, kNumChoices>> from, to;
+};
+
+TimeTables timeTables(const Chain &c, const MachineProfile &p) {
+  const double inf = std::numeric_limits<double>::infinity();
   size_t n = c.layers.size();
-  if (n == 0)
-    return llvm::createStringError(std::errc::invalid_argument,
-                                   "the chain has no layers to plan");
+  TimeTables t;
+  t.compute.resize(n);
+  t.after.resize(n);
+  t.forward.resize(n);
+  t.backward.resize(n);
+  t.from.resize(n);
+  t.to.resize(n);
+  for (size_t i = 0; i < n; ++i)
+    for (int a = 0; a < kNumChoices; ++a) {
+      t.compute[i][a] = allowed(c.layers[i], kChoices[a])
+                            ? computeSeconds(c, p, i, kChoices[a])
+                            : inf;
+      for (int b = 0; b < kNumChoices; ++b) {
+        LayerCost cost;
+        std::optional<ShardingKind> next;
+        if (i + 1 < n)
+          next = kChoices[b];
+        addTransition(c, p, i, kChoices[a], next, 0, cost);
+        t.after[i][a][b] = cost.compute + cost.communication;
+      }
+    }
+  t.forward[0] = t.compute[0];
+  for (size_t i = 1; i < n; ++i)
+    for (int b = 0; b < kNumChoices; ++b) {
+      t.forward[i][b] = inf;
+      for (int a = 0; a < kNumChoices; ++a) {
+        double time = t.forward[i - 1][a] + t.after[i - 1][a][b];
+        if (time < t.forward[i][b]) {
+          t.forward[i][b] = time;
+          t.from[i][b] = a;
+        }
+      }
+      t.forward[i][b] += t.compute[i][b];
+    }
+  for (int a = 0; a < kNumChoices; ++a)
+    t.backward[n - 1][a] = t.after[n - 1][a][0];
+  for (size_t i = n - 1; i-- > 0;)
+    for (int a = 0; a < kNumChoices; ++a) {
+      t.backward[i][a] = inf;
+      for (int b = 0; b < kNumChoices; ++b) {
+        double time =
+            t.after[i][a][b] + t.compute[i + 1][b] + t.backward[i + 1][b];
+        if (time < t.backward[i][a]) {
+          t.backward[i][a] = time;
+          t.to[i][a] = b;
+        }
+      }
+    }
+  return t;
+}
+
+/// The plan of least time + lambda * weight bytes: one pass with one
+/// entry per choice. Its plans trade time for weights; those that fit a
+/// limit give the search under it an incumbent to beat.
+std::vector<ShardingKind> penalizedFastest(const Chain &c, const TimeTables &t,
+                                           double lambda) {
+  const double inf = std::numeric_limits<double>::infinity();
+  size_t n = c.layers.size();
+  std::vector<ChoiceRow> best(n);
+  std::vector<std::array<int, kNumChoices>> from(n);
+  auto own = [&](size_t i, int a) {
+    return t.compute[i][a] + lambda * double(weightBytes(c, i, kChoices[a]));
+  };
+  for (int a = 0; a < kNumChoices; ++a)
+    best[0][a] = own(0, a);
+  for (size_t i = 1; i < n; ++i)
+    for (int b = 0; b < kNumChoices; ++b) {
+      best[i][b] = inf;
+      for (int a = 0; a < kNumChoices; ++a) {
+        double v = best[i - 1][a] + t.after[i - 1][a][b];
+        if (v < best[i][b]) {
+          best[i][b] = v;
+          from[i][b] = a;
+        }
+      }
+      best[i][b] += own(i, b);
+    }
+  int k = 0;
+  for (int a = 1; a < kNumChoices; ++a)
+    if (best[n - 1][a] + t.after[n - 1][a][0] <
+        best[n - 1][k] + t.after[n - 1][k][0])
+      k = a;
+  std::vector<ShardingKind> choices(n);
+  for (size_t j = n; j-- > 0;) {
+    choices[j] = kChoices[k];
+    if (j)
+      k = from[j][k];
+  }
+  return choices;
+}
+
+/// The runners-up without a memory limit: the fastest plan that takes
+/// choice k at layer i is the fastest prefix ending in k plus the fastest
+/// suffix after it, instead of a program per layer and choice.
+std::vector<std::optional<Plan>>
+fastestThroughEachChoice(const Chain &c, const MachineProfile &p,
+                         const Plan &best) {
+  const double inf = std::numeric_limits<double>::infinity();
+  size_t n = c.layers.size();
+  TimeTables t = timeTables(c, p);
+  std::vector<std::optional<Plan>> result(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (c.layers[i].fixed)
+      continue;
+    int bestOther = -1;
+    double bestSeconds = inf;
+    for (int a = 0; a < kNumChoices; ++a) {
+      double time = t.forward[i][a] + t.backward[i][a];
+      if (kChoices[a] != best.choices[i] && time < bestSeconds) {
+        bestSeconds = time;
+        bestOther = a;
+      }
+    }
+    if (bestOther < 0)
+      continue;
+    std::vector<ShardingKind> choices(n);
+    int k = bestOther;
+    for (size_t j = i + 1; j-- > 0;) {
+      choices[j] = kChoices[k];
+      if (j)
+        k = t.from[j][k];
+    }
+    k = bestOther;
+    for (size_t j = i; j + 1 < n; ++j) {
+      k = t.to[j][k];
+      choices[j + 1] = kChoices[k];
+    }
+    result[i] = evaluate(c, p, choices);
+  }
+  return result;
+}
+} // namespace
+
+namespace {
+/// A memory limit keeps a Pareto front of partial plans per layer and
+/// layout, which long chains of varied widths can make large: past this
+/// many the planner stops with an error rather than run for hours.
+constexpr size_t kMaxFront = size_t(1) << 11;
+
+/// What the program minimizes: the time of plans within the limit, or the
+/// peak bytes of any plan (to say how much the smallest needs).
+enum class Objective { time, memory };
+
+struct ProgramResult {
+  /// The best plan's choices; empty when no plan fits.
+  std::vector<ShardingKind> choices;
+  /// The peak bytes of the best plan (memory) or of the smallest seen.
+  uint64_t smallest = std::numeric_limits<uint64_t>::max();
+  /// The layer whose front grew past kMaxFront, if one did.
+  std::optional<size_t> overflowAt;
+};
+
+/// `bound`, when given, holds the fastest time of the rest of the chain
+/// after each layer and choice (TimeTables::backward), and `incumbent` the
+/// time of a plan known to fit: a partial plan that cannot beat it even
+/// with the fastest rest is dropped (branch and bound; still exact).
+ProgramResult
+runProgram(const Chain &c, const MachineProfile &p, uint64_t memoryLimit,
+           Objective objective, const std::vector<ChoiceRow> *bound = nullptr,
+           double incumbent = std::numeric_limits<double>::infinity()) {
+  size_t n = c.layers.size();
+  ProgramResult result;
+  bool timeOnly = objective == Objective::time && memoryLimit == 0;
+  double timeWeight = objective == Objective::time ? 1.0 : 0.0;
+  uint64_t input = inputBytes(c);
+  // The fewest weight bytes layers i.. can hold: a partial plan that
+  // exceeds the limit even with them (and its live bytes so far) never
+  // fits, so it is dropped at once, which keeps the program exact.
+  std::vector<uint64_t> minRest(n + 1, 0);
+  for (size_t i = n; i-- > 0;) {
+    uint64_t least = std::numeric_limits<uint64_t>::max();
+    for (ShardingKind k : kChoices)
+      if (allowed(c.layers[i], k))
+        least = std::min(least, weightBytes(c, i, k));
+    minRest[i] = minRest[i + 1] + least;
+  }
+  auto cannotFit = [&](size_t i, const Entry &e) {
+    if (objective != Objective::time || !memoryLimit)
+      return false;
+    if (e.bytes + minRest[i + 1] + input + std::max(e.maxLive, e.inBytes) >
+        memoryLimit)
+      return true;
+    // The slack covers sums taken in another order.
+    return bound && e.seconds + (*bound)[i][choiceIndex(e.choice)] >
+                        incumbent * (1 + 1e-9);
+  };
   // front[i][layout]: entries after choosing layers 0..i, whose layer i
   // leaves `layout` (its transition not yet paid). A transition is paid
   // when the next layer's choice is known.
   std::vector<std::array<std::vector<Entry>, kLayouts>> front(n);
+  auto settle = [&](size_t i) {
+    for (std::vector<Entry> &entries : front[i]) {
+      llvm::erase_if(entries, [&](const Entry &e) { return cannotFit(i, e); });
+      prune(entries, timeOnly);
+      if (entries.size() > kMaxFront && !result.overflowAt)
+        result.overflowAt = i;
+    }
+  };
   for (ShardingKind k : kChoices) {
     if (!allowed(c.layers[0], k))
       continue;
     front[0][int(layoutAfter(k))].push_back(
-        {computeSeconds(c, p, 0, k), weightBytes(c, 0, k), k});
+        {timeWeight * computeSeconds(c, p, 0, k), weightBytes(c, 0, k), k});
   }
-  for (std::vector<Entry> &entries : front[0])
-    prune(entries);
-  for (size_t i = 0; i + 1 < n; ++i) {
+  settle(0);
+  for (size_t i = 0; i + 1 < n && !result.overflowAt; ++i) {
     for (int s = 0; s < kLayouts; ++s) {
       for (size_t e = 0; e < front[i][s].size(); ++e) {
         const Entry &entry = front[i][s][e];
@@ -705,9 +950,10 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
           LayerCost transition;
           uint64_t nextIn = addTransition(c, p, i, entry.choice, k,
                                           entry.inBytes, transition);
-          Entry grown{entry.seconds + transition.compute +
-                          transition.communication +
-                          computeSeconds(c, p, i + 1, k),
+          Entry grown{entry.seconds +
+                          timeWeight *
+                              (transition.compute + transition.communication +
+                               computeSeconds(c, p, i + 1, k)),
                       entry.bytes + weightBytes(c, i + 1, k),
                       k,
                       nextIn,
@@ -718,13 +964,13 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
         }
       }
     }
-    for (std::vector<Entry> &entries : front[i + 1])
-      prune(entries);
+    settle(i + 1);
   }
+  if (result.overflowAt)
+    return result;
   // The end: every layout resolves to a replicated output.
-  uint64_t input = inputBytes(c);
   double bestSeconds = std::numeric_limits<double>::infinity();
-  uint64_t smallest = std::numeric_limits<uint64_t>::max();
+  uint64_t bestBytes = std::numeric_limits<uint64_t>::max();
   int bestLayout = -1, bestIndex = -1;
   for (int s = 0; s < kLayouts; ++s)
     for (size_t e = 0; e < front[n - 1][s].size(); ++e) {
@@ -735,22 +981,102 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
       double seconds = entry.seconds + last.compute + last.communication;
       uint64_t bytes =
           entry.bytes + input + std::max(entry.maxLive, last.activationBytes);
-      smallest = std::min(smallest, bytes);
+      result.smallest = std::min(result.smallest, bytes);
       if (memoryLimit && bytes > memoryLimit)
         continue;
-      if (seconds < bestSeconds) {
+      bool better = objective == Objective::time ? seconds < bestSeconds
+                                                 : bytes < bestBytes;
+      if (better) {
         bestSeconds = seconds;
+        bestBytes = bytes;
         bestLayout = s;
         bestIndex = int(e);
       }
     }
-  if (bestLayout < 0) {
+  if (bestLayout < 0)
+    return result;
+  result.choices.resize(n);
+  int s = bestLayout, e = bestIndex;
+  for (size_t i = n; i-- > 0;) {
+    const Entry &entry = front[i][s][e];
+    result.choices[i] = entry.choice;
+    s = entry.fromLayout;
+    e = entry.fromIndex;
+  }
+  return result;
+}
+
+llvm::Error tooManyPartialPlans(const Chain &c, size_t layer) {
+  return llvm::createStringError(
+      std::errc::invalid_argument,
+      "planning %zu layers under a memory limit keeps more than %zu "
+      "partial plans at layer %zu, too many to search exactly; plan without "
+      "a limit, or fix some layers' shardings by hand",
+      c.layers.size(), kMaxFront, layer);
+}
+} // namespace
+
+llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
+                                               const MachineProfile &p,
+                                               uint64_t memoryLimit) {
+  if (c.layers.empty())
+    return llvm::createStringError(std::errc::invalid_argument,
+                                   "the chain has no layers to plan");
+  // The fastest plan of all is the fastest within the limit when it fits:
+  // a limit that does not bind costs one program without fronts.
+  auto notFinite = [](double seconds) {
+    return llvm::createStringError(
+        std::errc::invalid_argument,
+        "the profile's figures make the predicted time %s: a rate too small "
+        "or a latency too large to price the chain",
+        std::isnan(seconds) ? "not a number" : "infinite");
+  };
+  ProgramResult best = runProgram(c, p, 0, Objective::time);
+  // Every chain has a plan, so none means no time compared below infinity.
+  if (best.choices.empty())
+    return notFinite(std::numeric_limits<double>::infinity());
+  if (memoryLimit && evaluate(c, p, best.choices).peakBytes > memoryLimit) {
+    // The smallest plan says whether any fits, and its time bounds the
+    // search under the limit.
+    ProgramResult smallest = runProgram(c, p, 0, Objective::memory);
+    if (smallest.overflowAt)
+      return tooManyPartialPlans(c, *smallest.overflowAt);
+    best = smallest;
+    if (smallest.smallest <= memoryLimit) {
+      TimeTables tables = timeTables(c, p);
+      // The best of the plans that trade time for weight bytes at many
+      // rates and fit is the incumbent: the closer to the optimum, the
+      // more partial plans the bound drops.
+      double incumbent = evaluate(c, p, smallest.choices).seconds;
+      for (int step = 0; step <= 64; ++step) {
+        Plan traded = evaluate(
+            c, p,
+            penalizedFastest(c, tables, 1e-18 * std::pow(10.0, step / 4.0)));
+        if (traded.peakBytes <= memoryLimit)
+          incumbent = std::min(incumbent, traded.seconds);
+      }
+      ProgramResult bounded = runProgram(c, p, memoryLimit, Objective::time,
+                                         &tables.backward, incumbent);
+      if (bounded.overflowAt)
+        return tooManyPartialPlans(c, *bounded.overflowAt);
+      if (!bounded.choices.empty())
+        best = bounded;
+    } else {
+      best.choices.clear();
+    }
+  }
+  if (best.choices.empty() && memoryLimit) {
+    // Partial plans that could not fit were dropped early: the smallest
+    // plan comes from a program that minimizes bytes alone.
+    ProgramResult smallest = runProgram(c, p, 0, Objective::memory);
+    if (smallest.overflowAt)
+      return tooManyPartialPlans(c, *smallest.overflowAt);
     std::string limit = formatBytes(double(memoryLimit)),
-                needed = formatBytes(double(smallest));
+                needed = formatBytes(double(smallest.smallest));
     // Sizes that round alike are told apart in bytes.
     if (limit == needed) {
       limit += fmt::format(" ({} bytes)", memoryLimit);
-      needed += fmt::format(" ({} bytes)", smallest);
+      needed += fmt::format(" ({} bytes)", smallest.smallest);
     }
     return llvm::createStringError(
         std::errc::invalid_argument,
@@ -759,21 +1085,18 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
         "batch %lld)",
         limit.c_str(), needed.c_str(), static_cast<long long>(c.batch));
   }
-  std::vector<ShardingKind> choices(n);
-  int s = bestLayout, e = bestIndex;
-  for (size_t i = n; i-- > 0;) {
-    const Entry &entry = front[i][s][e];
-    choices[i] = entry.choice;
-    s = entry.fromLayout;
-    e = entry.fromIndex;
-  }
-  return evaluate(c, p, choices);
+  Plan plan = evaluate(c, p, best.choices);
+  if (!std::isfinite(plan.seconds))
+    return notFinite(plan.seconds);
+  return plan;
 }
 
 std::vector<std::optional<Plan>>
 mlir::tp::plan::runnersUp(const Chain &c, const MachineProfile &p,
                           const Plan &best, uint64_t memoryLimit) {
   std::vector<std::optional<Plan>> result(c.layers.size());
+  if (memoryLimit == 0 && !c.layers.empty())
+    return fastestThroughEachChoice(c, p, best);
   for (size_t i = 0; i < c.layers.size(); ++i) {
     if (c.layers[i].fixed)
       continue;
@@ -874,6 +1197,10 @@ llvm::Expected<Chain> mlir::tp::plan::extractChain(FunctionOpInterface fn,
   };
   Value current;
   bool batchSet = false;
+  if (!fn.getFunctionBody().hasOneBlock())
+    return fail(fn,
+                "the planner plans a function of one block; this one has " +
+                    std::to_string(fn.getFunctionBody().getBlocks().size()));
   for (Operation &op : fn.getFunctionBody().front()) {
     if (auto linear = dyn_cast<LinearOp>(op)) {
       Value input = linear.getInput();
@@ -911,12 +1238,24 @@ llvm::Expected<Chain> mlir::tp::plan::extractChain(FunctionOpInterface fn,
         chain.layers.back().separate.push_back(act.getKind());
       continue;
     }
-    if (op.hasTrait<OpTrait::IsTerminator>())
+    // Constants are weights, biases or an input written into the model.
+    if (op.hasTrait<OpTrait::IsTerminator>() ||
+        op.hasTrait<OpTrait::ConstantLike>())
       continue;
     return fail(&op, "the planner plans chains of tp.linear and "
                      "tp.activation; found '" +
                          op.getName().getStringRef().str() + "'");
   }
+  // Byte counts stay far from overflow when every activation is a tensor
+  // tp-mlir could hold.
+  for (const Layer &l : chain.layers)
+    if (!getCheckedNumElements(std::array<int64_t, 2>{chain.batch, l.in}) ||
+        !getCheckedNumElements(std::array<int64_t, 2>{chain.batch, l.out}))
+      return fail(fn, fmt::format("at batch {}, the activations of {} ({} "
+                                  "in, {} out) would have more than {} "
+                                  "elements",
+                                  chain.batch, l.name, l.in, l.out,
+                                  kMaxTensorElements));
   return chain;
 }
 
@@ -924,6 +1263,15 @@ llvm::Expected<MachineProfile>
 mlir::tp::plan::loadProfile(llvm::StringRef path, MatmulLowering matmul) {
   if (path.empty())
     return MachineProfile::builtinDefault(matmul);
+  // A device or a pipe would be read without end.
+  llvm::sys::fs::file_status status;
+  if (!llvm::sys::fs::status(path, status) &&
+      status.type() != llvm::sys::fs::file_type::regular_file)
+    return llvm::createStringError(
+        std::errc::invalid_argument,
+        "cannot read %s: it is not a regular file (a directory, a device or "
+        "a pipe)",
+        path.str().c_str());
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
   if (!buffer)
     return llvm::createStringError(buffer.getError(), "cannot read %s: %s",
@@ -951,19 +1299,19 @@ LogicalResult mlir::tp::plan::planModule(ModuleOp module, int64_t batch,
                                          int64_t memoryLimitMiB,
                                          llvm::StringRef profilePath,
                                          MatmulLowering matmul) {
-  if (memoryLimitMiB < 0)
+  if (memoryLimitMiB < 0 || memoryLimitMiB > kMaxMemoryLimitMiB)
     return module.emitError()
-           << "memory-limit-mib must be 0 (no limit) or positive, got "
-           << memoryLimitMiB;
+           << "memory-limit-mib must be 0 (no limit) or positive, at most "
+           << kMaxMemoryLimitMiB << ", got " << memoryLimitMiB;
   uint64_t memoryLimit = uint64_t(memoryLimitMiB) << 20;
   MeshAttr mesh = lookupMesh(module);
   if (!mesh)
     return module.emitError()
            << "planning needs a device mesh: add '" << TPDialect::kMeshAttrName
            << "' to the module or run tp-set-mesh first";
-  if (batch < 1)
-    return module.emitError()
-           << "the planned batch must be at least 1, got " << batch;
+  if (batch < 1 || batch > kMaxTensorElements)
+    return module.emitError() << "the planned batch must be from 1 to "
+                              << kMaxTensorElements << ", got " << batch;
   llvm::Expected<MachineProfile> profile = loadProfile(profilePath, matmul);
   if (!profile)
     return module.emitError() << llvm::toString(profile.takeError());

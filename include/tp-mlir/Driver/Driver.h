@@ -466,8 +466,7 @@ struct DriverOptions {
   /// `--strategy auto`: the memory limit and the machine profile (the batch
   /// is the arguments').
   PlannerOptions plan;
-  /// Print the planner's per-layer table (the plan, or what the planner
-  /// predicts for the chosen strategy against its best plan).
+  /// Print the planner's per-layer table (--strategy auto only).
   bool explain = false;
   /// Write the plan as a Graphviz digraph to this file.
   std::string explainDotPath;

@@ -31,6 +31,10 @@ inline constexpr int64_t kMaxThreadRanks = 1024;
 /// and offsets then stay far from int64 overflow everywhere.
 inline constexpr int64_t kMaxTensorElements = int64_t(1) << 40;
 
+/// A memory limit per device, MiB: 2^40 MiB (an exbibyte) keeps the limit
+/// in bytes far from uint64 overflow.
+inline constexpr int64_t kMaxMemoryLimitMiB = int64_t(1) << 40;
+
 /// Timed iterations, and warm-up runs, of tp-run.
 inline constexpr int64_t kMaxIterations = 1000000000;
 

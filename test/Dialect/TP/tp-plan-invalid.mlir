@@ -5,6 +5,14 @@
 // RUN: not tp-opt %s --tp-plan="profile=%t.json" 2>&1 | FileCheck %s --check-prefix=BADJSON
 // RUN: not tp-opt %s --tp-plan="memory-limit-mib=-3" 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 // RUN: not tp-opt %s --tp-plan="batch=0" 2>&1 | FileCheck %s --check-prefix=BATCH
+// RUN: not tp-opt %s --tp-plan="batch=4611686018427387904" 2>&1 | FileCheck %s --check-prefix=BATCH
+// RUN: not tp-opt %s --tp-plan="batch=1099511627776" 2>&1 | FileCheck %s --check-prefix=ELEMENTS
+// RUN: not tp-opt %s --tp-plan="memory-limit-mib=17592186044417" 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+// RUN: python3 -c "print('[' * 100000 + ']' * 100000)" > %t.deep.json
+// RUN: not tp-opt %s --tp-plan="profile=%t.deep.json" 2>&1 | FileCheck %s --check-prefix=DEEP
+// RUN: not tp-opt %s --tp-plan="profile=/dev/zero" 2>&1 | FileCheck %s --check-prefix=DEVICE
+// RUN: not tp-opt %s --tp-partition-pipeline="devices=2 strategy=row memory-limit-mib=1" 2>&1 | FileCheck %s --check-prefix=NOTAUTO
+// RUN: not tp-opt %s --tp-set-mesh=devices=2 --tp-set-strategy="strategy=column profile=%t.json" 2>&1 | FileCheck %s --check-prefix=NOTAUTO2
 
 // Tests the planner's errors: a memory limit no plan fits (with the
 // smallest plan's need, which counts the generated matmul's packed buffers
@@ -13,8 +21,13 @@
 // BLAS: error: no plan fits the memory limit of 1.0 MiB per device: the smallest needs 4.1 MiB
 // PROFILE: error: cannot read {{.*}}.missing: No such file or directory
 // BADJSON: error: {{.*}}.json: machine profile: 'epilogue_seconds_per_element' must be an object with a positive number for each activation
-// NEGATIVE: error: memory-limit-mib must be 0 (no limit) or positive, got -3
-// BATCH: error: the planned batch must be at least 1, got 0
+// NEGATIVE: error: memory-limit-mib must be 0 (no limit) or positive, at most 1099511627776, got
+// BATCH: error: the planned batch must be from 1 to 1099511627776, got
+// ELEMENTS: error: at batch 1099511627776, the activations of {{.*}} (1024 in, 1024 out) would have more than 1099511627776 elements
+// DEEP: machine profile: line 1 nests brackets more than 256 deep
+// DEVICE: error: cannot read /dev/zero: it is not a regular file (a directory, a device or a pipe)
+// NOTAUTO: error: memory-limit-mib and profile are the planner's options: they need strategy=auto (the strategy here is row)
+// NOTAUTO2: error: memory-limit-mib and profile are the planner's options: they need strategy=auto (the strategy here is column)
 module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
   // expected-error @below {{no plan fits the memory limit of 1.0 MiB per device: the smallest needs 4.6 MiB (weight shards, the input and the live activations at batch 8)}}
   func.func @big(%x: tensor<?x1024xf32>, %w0: tensor<1024x1024xf32>, %w1: tensor<1024x1024xf32>) -> tensor<?x1024xf32> {

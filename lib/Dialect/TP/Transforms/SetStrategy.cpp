@@ -36,6 +36,14 @@ struct SetStrategyPass
                          << "' to the module or run tp-set-mesh first";
       return signalPassFailure();
     }
+    if (strategy != PartitionStrategy::planned &&
+        (memoryLimitMiB != 0 || !profile.empty())) {
+      module.emitError()
+          << "memory-limit-mib and profile are the planner's options: they "
+             "need strategy=auto (the strategy here is "
+          << stringifyPartitionStrategy(strategy) << ")";
+      return signalPassFailure();
+    }
     if (strategy == PartitionStrategy::planned) {
       if (failed(
               plan::planModule(module, batch, memoryLimitMiB, profile, matmul)))
