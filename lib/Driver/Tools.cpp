@@ -337,10 +337,11 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   if (model->isShardProgram()) {
     // Its annotations are the plan, for its grid, on the host backends.
     if (options.strategyGiven || options.explain ||
-        !options.explainDotPath.empty() || options.plan.memoryLimitMiB)
-      return errors.fail("--strategy, --memory-limit and --explain plan tp "
-                         "models; a shard program is partitioned by its "
-                         "shard annotations");
+        !options.explainDotPath.empty() || options.plan.memoryLimitMiB ||
+        !options.plan.profilePath.empty())
+      return errors.fail("--strategy, --memory-limit, --profile and --explain "
+                         "plan tp models; a shard program is partitioned by "
+                         "its shard annotations");
     if (options.devices && options.devices != model->getMeshDevices())
       return errors.fail(fmt::format(
           "--devices {} disagrees with the model's shard.grid of {}; drop "
@@ -421,23 +422,30 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
       llvm::consumeError(chain.takeError());
       return errors.failDiagnosed();
     }
-    uint64_t limit = uint64_t(std::max<int64_t>(plan.memoryLimitMiB, 0)) << 20;
-    llvm::Expected<plan::Plan> best = plan::planChain(*chain, *profile, limit);
-    if (!best)
-      return errors.fail(llvm::toString(best.takeError()));
-    if (options.explain)
-      plan::printExplanation(llvm::outs(), *chain, *profile, *best, limit);
-    if (!options.explainDotPath.empty()) {
-      std::string error;
-      std::unique_ptr<llvm::ToolOutputFile> dot =
-          openOutputFile(options.explainDotPath, &error);
-      if (!dot)
-        return errors.fail(error);
-      plan::printDot(dot->os(), *chain, *best);
-      if (std::optional<std::string> message = flushFailure(dot->os()))
-        return errors.fail("could not write '" + options.explainDotPath +
-                           "': " + *message);
-      dot->keep();
+    if (chain->layers.empty()) {
+      if (options.explain)
+        llvm::outs() << "plan: the model has no tp.linear layers to plan\n";
+    } else {
+      uint64_t limit = uint64_t(std::max<int64_t>(plan.memoryLimitMiB, 0))
+                       << 20;
+      llvm::Expected<plan::Plan> best =
+          plan::planChain(*chain, *profile, limit);
+      if (!best)
+        return errors.fail(llvm::toString(best.takeError()));
+      if (options.explain)
+        plan::printExplanation(llvm::outs(), *chain, *profile, *best, limit);
+      if (!options.explainDotPath.empty()) {
+        std::string error;
+        std::unique_ptr<llvm::ToolOutputFile> dot =
+            openOutputFile(options.explainDotPath, &error);
+        if (!dot)
+          return errors.fail(error);
+        plan::printDot(dot->os(), *chain, *best);
+        if (std::optional<std::string> message = flushFailure(dot->os()))
+          return errors.fail("could not write '" + options.explainDotPath +
+                             "': " + *message);
+        dot->keep();
+      }
     }
   }
   FailureOr<PartitionedModel> program = PartitionedModel::create(

@@ -1048,19 +1048,24 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
       // rates and fit is the incumbent: the closer to the optimum, the
       // more partial plans the bound drops.
       double incumbent = evaluate(c, p, smallest.choices).seconds;
+      std::vector<ShardingKind> incumbentChoices = smallest.choices;
       for (int step = 0; step <= 64; ++step) {
         Plan traded = evaluate(
             c, p,
             penalizedFastest(c, tables, 1e-18 * std::pow(10.0, step / 4.0)));
-        if (traded.peakBytes <= memoryLimit)
-          incumbent = std::min(incumbent, traded.seconds);
+        if (traded.peakBytes <= memoryLimit && traded.seconds < incumbent) {
+          incumbent = traded.seconds;
+          incumbentChoices = traded.choices;
+        }
       }
       ProgramResult bounded = runProgram(c, p, memoryLimit, Objective::time,
                                          &tables.backward, incumbent);
       if (bounded.overflowAt)
         return tooManyPartialPlans(c, *bounded.overflowAt);
-      if (!bounded.choices.empty())
-        best = bounded;
+      // The incumbent itself survives the bound unless a plan at least as
+      // fast does; the fallback only guards against rounding.
+      best.choices =
+          bounded.choices.empty() ? incumbentChoices : bounded.choices;
     } else {
       best.choices.clear();
     }
@@ -1093,8 +1098,11 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
 
 std::vector<std::optional<Plan>>
 mlir::tp::plan::runnersUp(const Chain &c, const MachineProfile &p,
-                          const Plan &best, uint64_t memoryLimit) {
+                          const Plan &best, uint64_t memoryLimit,
+                          std::vector<bool> *unsearched) {
   std::vector<std::optional<Plan>> result(c.layers.size());
+  if (unsearched)
+    unsearched->assign(c.layers.size(), false);
   if (memoryLimit == 0 && !c.layers.empty())
     return fastestThroughEachChoice(c, p, best);
   for (size_t i = 0; i < c.layers.size(); ++i) {
@@ -1108,7 +1116,10 @@ mlir::tp::plan::runnersUp(const Chain &c, const MachineProfile &p,
       other.layers[i].fixed = k;
       llvm::Expected<Plan> plan = planChain(other, p, memoryLimit);
       if (!plan) {
-        llvm::consumeError(plan.takeError());
+        // "no plan fits" is an answer; a search too large to finish is not.
+        std::string message = llvm::toString(plan.takeError());
+        if (unsearched && message.find("no plan fits") == std::string::npos)
+          (*unsearched)[i] = true;
         continue;
       }
       if (!result[i] || plan->seconds < result[i]->seconds)
@@ -1121,7 +1132,9 @@ mlir::tp::plan::runnersUp(const Chain &c, const MachineProfile &p,
 void mlir::tp::plan::printExplanation(llvm::raw_ostream &os, const Chain &c,
                                       const MachineProfile &p, const Plan &best,
                                       uint64_t memoryLimit) {
-  std::vector<std::optional<Plan>> others = runnersUp(c, p, best, memoryLimit);
+  std::vector<bool> unsearched;
+  std::vector<std::optional<Plan>> others =
+      runnersUp(c, p, best, memoryLimit, &unsearched);
   auto name = [](ShardingKind k) { return stringifyShardingKind(k).str(); };
   os << fmt::format("plan for {} devices at batch {} ({}):\n", c.devices,
                     c.batch, p.source);
@@ -1133,6 +1146,8 @@ void mlir::tp::plan::printExplanation(llvm::raw_ostream &os, const Chain &c,
     std::string runner;
     if (c.layers[i].fixed) {
       runner = "fixed by hand";
+    } else if (!others[i] && unsearched[i]) {
+      runner = "not searched: too many partial plans under the limit";
     } else if (!others[i]) {
       runner = "no other split fits";
     } else {

@@ -196,11 +196,12 @@ llvm::Expected<Plan> planChain(const Chain &chain,
                                uint64_t memoryLimit = 0);
 
 /// For each layer, the best plan that makes a different choice there (the
-/// runner-up), or none when the layer is fixed or nothing else fits.
-std::vector<std::optional<Plan>> runnersUp(const Chain &chain,
-                                           const MachineProfile &profile,
-                                           const Plan &best,
-                                           uint64_t memoryLimit = 0);
+/// runner-up), or none when the layer is fixed or nothing else fits. Under
+/// a limit, `unsearched` (when given) marks the layers whose runner-up
+/// search stopped at the size of its Pareto fronts.
+std::vector<std::optional<Plan>>
+runnersUp(const Chain &chain, const MachineProfile &profile, const Plan &best,
+          uint64_t memoryLimit = 0, std::vector<bool> *unsearched = nullptr);
 
 /// The per-layer table of --explain: each layer's choice, its predicted
 /// compute, communication and memory, the runner-up and why it lost, and
