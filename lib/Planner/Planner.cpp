@@ -1022,8 +1022,6 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
   if (c.layers.empty())
     return llvm::createStringError(std::errc::invalid_argument,
                                    "the chain has no layers to plan");
-  // The fastest plan of all is the fastest within the limit when it fits:
-  // a limit that does not bind costs one program without fronts.
   auto notFinite = [](double seconds) {
     return llvm::createStringError(
         std::errc::invalid_argument,
@@ -1031,64 +1029,56 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
         "or a latency too large to price the chain",
         std::isnan(seconds) ? "not a number" : "infinite");
   };
+  // The fastest plan of all is the fastest within the limit when it fits:
+  // a limit that does not bind costs one program without fronts.
   ProgramResult best = runProgram(c, p, 0, Objective::time);
   // Every chain has a plan, so none means no time compared below infinity.
   if (best.choices.empty())
     return notFinite(std::numeric_limits<double>::infinity());
   if (memoryLimit && evaluate(c, p, best.choices).peakBytes > memoryLimit) {
-    // The smallest plan says whether any fits, and its time bounds the
-    // search under the limit.
+    // The smallest plan says whether any fits (partial plans that cannot
+    // fit are dropped early, so the error's figure comes from here), and
+    // its time bounds the search under the limit.
     ProgramResult smallest = runProgram(c, p, 0, Objective::memory);
     if (smallest.overflowAt)
       return tooManyPartialPlans(c, *smallest.overflowAt);
-    best = smallest;
-    if (smallest.smallest <= memoryLimit) {
-      TimeTables tables = timeTables(c, p);
-      // The best of the plans that trade time for weight bytes at many
-      // rates and fit is the incumbent: the closer to the optimum, the
-      // more partial plans the bound drops.
-      double incumbent = evaluate(c, p, smallest.choices).seconds;
-      std::vector<ShardingKind> incumbentChoices = smallest.choices;
-      for (int step = 0; step <= 64; ++step) {
-        Plan traded = evaluate(
-            c, p,
-            penalizedFastest(c, tables, 1e-18 * std::pow(10.0, step / 4.0)));
-        if (traded.peakBytes <= memoryLimit && traded.seconds < incumbent) {
-          incumbent = traded.seconds;
-          incumbentChoices = traded.choices;
-        }
+    if (smallest.smallest > memoryLimit) {
+      std::string limit = formatBytes(double(memoryLimit)),
+                  needed = formatBytes(double(smallest.smallest));
+      // Sizes that round alike are told apart in bytes.
+      if (limit == needed) {
+        limit += fmt::format(" ({} bytes)", memoryLimit);
+        needed += fmt::format(" ({} bytes)", smallest.smallest);
       }
-      ProgramResult bounded = runProgram(c, p, memoryLimit, Objective::time,
-                                         &tables.backward, incumbent);
-      if (bounded.overflowAt)
-        return tooManyPartialPlans(c, *bounded.overflowAt);
-      // The incumbent itself survives the bound unless a plan at least as
-      // fast does; the fallback only guards against rounding.
-      best.choices =
-          bounded.choices.empty() ? incumbentChoices : bounded.choices;
-    } else {
-      best.choices.clear();
+      return llvm::createStringError(
+          std::errc::invalid_argument,
+          "no plan fits the memory limit of %s per device: the smallest "
+          "needs %s (weight shards, the input and the live activations at "
+          "batch %lld)",
+          limit.c_str(), needed.c_str(), static_cast<long long>(c.batch));
     }
-  }
-  if (best.choices.empty() && memoryLimit) {
-    // Partial plans that could not fit were dropped early: the smallest
-    // plan comes from a program that minimizes bytes alone.
-    ProgramResult smallest = runProgram(c, p, 0, Objective::memory);
-    if (smallest.overflowAt)
-      return tooManyPartialPlans(c, *smallest.overflowAt);
-    std::string limit = formatBytes(double(memoryLimit)),
-                needed = formatBytes(double(smallest.smallest));
-    // Sizes that round alike are told apart in bytes.
-    if (limit == needed) {
-      limit += fmt::format(" ({} bytes)", memoryLimit);
-      needed += fmt::format(" ({} bytes)", smallest.smallest);
+    TimeTables tables = timeTables(c, p);
+    // The best of the plans that trade time for weight bytes at many rates
+    // and fit is the incumbent: the closer to the optimum, the more partial
+    // plans the bound drops.
+    double incumbent = evaluate(c, p, smallest.choices).seconds;
+    std::vector<ShardingKind> incumbentChoices = smallest.choices;
+    for (int step = 0; step <= 64; ++step) {
+      Plan traded = evaluate(
+          c, p,
+          penalizedFastest(c, tables, 1e-18 * std::pow(10.0, step / 4.0)));
+      if (traded.peakBytes <= memoryLimit && traded.seconds < incumbent) {
+        incumbent = traded.seconds;
+        incumbentChoices = traded.choices;
+      }
     }
-    return llvm::createStringError(
-        std::errc::invalid_argument,
-        "no plan fits the memory limit of %s per device: the smallest "
-        "needs %s (weight shards, the input and the live activations at "
-        "batch %lld)",
-        limit.c_str(), needed.c_str(), static_cast<long long>(c.batch));
+    ProgramResult bounded = runProgram(c, p, memoryLimit, Objective::time,
+                                       &tables.backward, incumbent);
+    if (bounded.overflowAt)
+      return tooManyPartialPlans(c, *bounded.overflowAt);
+    // The incumbent itself survives the bound unless a plan at least as
+    // fast does; the fallback only guards against rounding.
+    best.choices = bounded.choices.empty() ? incumbentChoices : bounded.choices;
   }
   Plan plan = evaluate(c, p, best.choices);
   if (!std::isfinite(plan.seconds))
