@@ -2,9 +2,10 @@
 //
 // The figures the planner's cost model needs, measured here with what the
 // CPU backend runs: the local matmul (the runtime's sgemm, or the generated
-// matmul in compiled code) at one thread per rank for five GEMM sizes,
-// four row counts and five widths (weights cold, as in a chain), a skinny
-// GEMM whose weights stream from memory (the roofline's bandwidth), each
+// matmul in compiled code) at one thread per rank, first as skinny GEMMs
+// whose time is streaming their weights (the streaming rate by size), then
+// at five GEMM sizes, four row counts and five widths (weights cold, as in
+// a chain; each rate net of its streaming), each
 // activation's epilogue in compiled code, and the threads
 // backend's collectives between two ranks: the latency at 4 KiB, and each
 // collective's bandwidth at sizes from 64 KiB to 64 MiB. Each figure is the
@@ -460,8 +461,27 @@ measureMachine(bool approximateMath, MatmulLowering matmul,
   std::string what = matmul == MatmulLowering::blas
                          ? "sgemm"
                          : stringifyMatmulLowering(matmul).str() + " matmul";
-  // Measures each of `list`'s shapes into `out`, as its rate at
-  // `at(shape)`.
+  // Streaming first, since the GEMM rates are net of it: 4 rows against
+  // cold w x w weights, from 16 KiB to 64 MiB (more than the caches hold),
+  // which is nearly all reading and packing W (the small ones include the
+  // call's fixed costs, which bounds their rate).
+  const Shape streams[] = {{4, 64, 64},
+                           {4, 256, 256},
+                           {4, 1024, 1024},
+                           {4, 2048, 2048},
+                           {4, 4096, 4096}};
+  for (const Shape &s : streams) {
+    llvm::Expected<double> seconds = gemm(s);
+    if (!seconds)
+      return seconds.takeError();
+    double bytes = 4.0 * s.n * s.k;
+    p.gemmStream.push_back({bytes, bytes / std::max(*seconds, 1e-12)});
+    log << fmt::format("  {} {}x{}x{} (weights streamed): {:.2f} GB/s\n", what,
+                       s.m, s.n, s.k, p.gemmStream.back().rate / 1e9);
+  }
+  p.gemmBytesPerSecond = p.gemmStream.back().rate;
+  // Measures each of `list`'s shapes into `out`, as its compute rate (net
+  // of the streaming) at `at(shape)`.
   auto measure =
       [&](llvm::ArrayRef<Shape> list, auto at,
           std::vector<plan::MachineProfile::RatePoint> &out) -> llvm::Error {
@@ -470,9 +490,11 @@ measureMachine(bool approximateMath, MatmulLowering matmul,
       if (!seconds)
         return seconds.takeError();
       double rate = 2.0 * s.m * s.n * s.k / *seconds;
-      out.push_back({at(s), rate});
-      log << fmt::format("  {} {}x{}x{}: {:.1f} GFLOP/s\n", what, s.m, s.n, s.k,
-                         rate / 1e9);
+      double net = p.computeRate(s.m, s.n, s.k, *seconds);
+      out.push_back({at(s), net});
+      log << fmt::format("  {} {}x{}x{}: {:.1f} GFLOP/s, {:.1f} net of "
+                         "streaming\n",
+                         what, s.m, s.n, s.k, rate / 1e9, net / 1e9);
     }
     return llvm::Error::success();
   };
@@ -497,18 +519,6 @@ measureMachine(bool approximateMath, MatmulLowering matmul,
   if (llvm::Error e = measure(
           widths, [](const Shape &s) { return double(s.n); }, p.gemmWidth))
     return std::move(e);
-
-  // A skinny GEMM streams its weights: 4 rows against 4096 x 4096 (64 MiB,
-  // more than the caches hold) gives the bytes per second of that bound.
-  {
-    const Shape s{4, 4096, 4096};
-    llvm::Expected<double> seconds = gemm(s);
-    if (!seconds)
-      return seconds.takeError();
-    p.gemmBytesPerSecond = 4.0 * s.n * s.k / std::max(*seconds, 1e-12);
-    log << fmt::format("  {} {}x{}x{} (weights streamed): {:.2f} GB/s\n", what,
-                       s.m, s.n, s.k, p.gemmBytesPerSecond / 1e9);
-  }
 
   if (llvm::Error e = measureEpilogues(p, ranks, approximateMath, log))
     return std::move(e);
@@ -558,6 +568,10 @@ medianProfile(const std::vector<plan::MachineProfile> &rounds) {
     p.epilogueSecondsPerElement[k] = median([k](const plan::MachineProfile &r) {
       return r.epilogueSecondsPerElement[k];
     });
+  medianPoints(p.gemmStream,
+               [](const plan::MachineProfile &r) -> const Points & {
+                 return r.gemmStream;
+               });
   p.gemmBytesPerSecond = median(
       [](const plan::MachineProfile &r) { return r.gemmBytesPerSecond; });
   p.collectiveLatency =

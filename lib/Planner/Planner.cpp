@@ -24,30 +24,41 @@ using namespace mlir::tp::plan;
 
 MachineProfile MachineProfile::builtinDefault(MatmulLowering matmul) {
   // `tp-run --calibrate` on the 2-core AMD EPYC (Zen 4, AVX-512)
-  // development machine, 2026-12-02, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
-  // unset; Debian's OpenBLAS 0.3.21; compute on both cores at once: the
-  // median of three calibrations of each figure, each the fastest of
-  // repeated runs. docs/planner.md has the runs.
+  // development machine, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset;
+  // Debian's OpenBLAS 0.3.21; compute on both cores at once; each figure
+  // the fastest of repeated runs, then the median of three calibrations.
+  // docs/planner.md has the runs.
   MachineProfile p;
-  // sgemm 8x64x64, 64x256x256, 256x1024x1024, 1024x2048x2048 and
-  // 512x4096x4096; then 8, 32, 128 and 512 rows against 2048 x 2048.
-  p.gemm = {{65536, 60.6e9},
-            {8388608, 70.4e9},
-            {536870912, 85.3e9},
-            {8589934592, 93.7e9},
-            {17179869184, 93.5e9}};
-  p.gemmRows = {{8, 16.3e9}, {32, 45.3e9}, {128, 73.4e9}, {512, 85.6e9}};
-  // 2048 rows against w x w weights, w = 8, 32 and 128 (2026-12-03, the
-  // median of three calibrations), 256 and 512 (the same day, the median
-  // of one calibration's three rounds).
-  p.gemmWidth = {
-      {8, 25.0e9}, {32, 83.7e9}, {128, 95.7e9}, {256, 96.2e9}, {512, 95.5e9}};
-  p.gemmBytesPerSecond = 4.03e9;
+  // The GEMM figures of each lowering, 2026-12-04: the streaming rate of
+  // 4 rows against cold w x w weights, w = 64, 256, 1024, 2048 and 4096
+  // (bytes per second by W's bytes); then compute rates net of it: sgemm
+  // 8x64x64, 64x256x256, 256x1024x1024, 1024x2048x2048 and 512x4096x4096;
+  // 8, 32, 128 and 512 rows against 2048 x 2048; 2048 rows against w x w,
+  // w = 8, 32, 128, 256 and 512.
+  p.gemmStream = {{16384, 29.26e9},
+                  {262144, 9.52e9},
+                  {4194304, 5.56e9},
+                  {16777216, 5.09e9},
+                  {67108864, 5.03e9}};
+  p.gemmBytesPerSecond = 5.03e9;
+  p.gemm = {{65536, 155.7e9},
+            {8388608, 103.3e9},
+            {536870912, 104.2e9},
+            {8589934592, 100.7e9},
+            {17179869184, 102.4e9}};
+  p.gemmRows = {{8, 185.0e9}, {32, 117.1e9}, {128, 107.0e9}, {512, 101.2e9}};
+  p.gemmWidth = {{8, 32.1e9},
+                 {32, 90.0e9},
+                 {128, 102.9e9},
+                 {256, 100.8e9},
+                 {512, 102.1e9}};
   // By ActivationKind: identity, relu, gelu, gelu_tanh, sigmoid, tanh,
   // silu; vectorized, with tanh, erf and exp as polynomial approximations
   // (2026-12-03, the median of three calibrations).
   p.epilogueSecondsPerElement = {0.36e-9, 0.25e-9, 1.43e-9, 0.75e-9,
                                  0.69e-9, 0.63e-9, 0.73e-9};
+  // The epilogues and collectives, 2026-12-03, the median of three
+  // calibrations.
   p.collectiveLatency = 0.3e-6;
   p.collectiveBytesPerSecond = 6.11e9;
   // Each collective's bandwidth at 64 KiB, 256 KiB, 1, 4, 16 and 64 MiB
@@ -71,40 +82,54 @@ MachineProfile MachineProfile::builtinDefault(MatmulLowering matmul) {
   p.matmul = matmul;
   // The other lowerings time their GEMMs in compiled code, a one-layer
   // model per shape: `tp-run --calibrate FILE --matmul codegen` and
-  // `--matmul auto` on the same machine (2026-12-03; the GEMMs from one
-  // calibration each, the median of its three rounds; the epilogues from a
-  // second, measured against the bare layer). The collectives are the same
-  // code whatever the lowering: their figures above stand.
+  // `--matmul auto` on the same machine (the GEMMs as above; the
+  // epilogues 2026-12-03, from one calibration, measured against the bare
+  // layer). The collectives are the same code whatever the lowering: their
+  // figures above stand.
   if (matmul == MatmulLowering::codegen) {
-    // Its packing and 16-lane padding cost the narrow GEMMs: 8 x 64 x 64
-    // runs at a quarter of sgemm's rate, width 8 at under half.
-    p.gemm = {{65536, 14.9e9},
-              {8388608, 72.2e9},
-              {536870912, 94.1e9},
-              {8589934592, 91.5e9},
-              {17179869184, 86.4e9}};
-    p.gemmRows = {{8, 23.2e9}, {32, 63.3e9}, {128, 90.2e9}, {512, 89.6e9}};
-    p.gemmWidth = {
-        {8, 10.7e9}, {32, 29.9e9}, {128, 88.6e9}, {256, 94.2e9}, {512, 89.2e9}};
-    p.gemmBytesPerSecond = 4.99e9;
+    // Its packing and 16-lane padding cost the small and narrow GEMMs: a
+    // call on 64 x 64 weights takes 4 us, width 8 runs at a third of
+    // sgemm's rate.
+    p.gemmStream = {{16384, 4.00e9},
+                    {262144, 5.76e9},
+                    {4194304, 6.69e9},
+                    {16777216, 5.87e9},
+                    {67108864, 5.01e9}};
+    p.gemmBytesPerSecond = 5.01e9;
+    p.gemm = {{65536, 176.4e9},
+              {8388608, 141.4e9},
+              {536870912, 115.6e9},
+              {8589934592, 102.2e9},
+              {17179869184, 100.6e9}};
+    p.gemmRows = {{8, 229.7e9}, {32, 256.5e9}, {128, 121.3e9}, {512, 103.8e9}};
+    p.gemmWidth = {{8, 10.96e9},
+                   {32, 36.9e9},
+                   {128, 94.7e9},
+                   {256, 97.1e9},
+                   {512, 92.5e9}};
     p.epilogueSecondsPerElement = {0.31e-9, 0.28e-9, 0.79e-9, 0.25e-9,
                                    0.86e-9, 0.27e-9, 0.28e-9};
     p.source = "built-in profile of the 2-core development machine, "
                "generated matmuls";
   } else if (matmul == MatmulLowering::automatic) {
     // sgemm below 256 features, the generated matmul from there.
-    p.gemm = {{65536, 57.4e9},
-              {8388608, 78.5e9},
-              {536870912, 101.2e9},
-              {8589934592, 93.6e9},
-              {17179869184, 91.4e9}};
-    p.gemmRows = {{8, 24.0e9}, {32, 63.6e9}, {128, 90.5e9}, {512, 92.1e9}};
-    p.gemmWidth = {{8, 24.2e9},
-                   {32, 77.7e9},
-                   {128, 101.0e9},
-                   {256, 89.2e9},
-                   {512, 83.2e9}};
-    p.gemmBytesPerSecond = 5.04e9;
+    p.gemmStream = {{16384, 18.81e9},
+                    {262144, 5.77e9},
+                    {4194304, 6.84e9},
+                    {16777216, 6.22e9},
+                    {67108864, 4.96e9}};
+    p.gemmBytesPerSecond = 4.96e9;
+    p.gemm = {{65536, 192.2e9},
+              {8388608, 142.4e9},
+              {536870912, 115.7e9},
+              {8589934592, 100.5e9},
+              {17179869184, 100.5e9}};
+    p.gemmRows = {{8, 246.2e9}, {32, 199.0e9}, {128, 119.2e9}, {512, 103.2e9}};
+    p.gemmWidth = {{8, 29.8e9},
+                   {32, 85.8e9},
+                   {128, 101.9e9},
+                   {256, 94.6e9},
+                   {512, 93.5e9}};
     p.epilogueSecondsPerElement = {0.10e-9, 0.32e-9, 1.47e-9, 0.54e-9,
                                    0.41e-9, 0.34e-9, 0.79e-9};
     p.source = "built-in profile of the 2-core development machine, auto "
@@ -188,6 +213,21 @@ double MachineProfile::impliedBandwidth(CollectiveKind kind, double bytes,
   return share * bytes / std::max(seconds - steps * latency, 0.1 * seconds);
 }
 
+double MachineProfile::streamSeconds(int64_t m, int64_t n, int64_t k) const {
+  if (m <= 0 || n <= 0 || k <= 0)
+    return 0;
+  double bytes = 4.0 * double(n) * k;
+  double rate =
+      gemmStream.empty() ? gemmBytesPerSecond : interpolate(gemmStream, bytes);
+  return bytes / rate;
+}
+
+double MachineProfile::computeRate(int64_t m, int64_t n, int64_t k,
+                                   double seconds) const {
+  double flops = 2.0 * m * n * k;
+  return flops / std::max(seconds - streamSeconds(m, n, k), 0.1 * seconds);
+}
+
 double MachineProfile::gemmSeconds(int64_t m, int64_t n, int64_t k) const {
   if (m <= 0 || n <= 0 || k <= 0)
     return 0;
@@ -201,9 +241,7 @@ double MachineProfile::gemmSeconds(int64_t m, int64_t n, int64_t k) const {
   double widthRate = !gemmWidth.empty() && width < gemmWidth.back().at
                          ? interpolate(gemmWidth, width)
                          : rate;
-  double bytes = 4.0 * double(n) * k;
-  return std::max({flops / rate, flops / rowsRate, flops / widthRate,
-                   bytes / gemmBytesPerSecond});
+  return flops / std::min({rate, rowsRate, widthRate}) + streamSeconds(m, n, k);
 }
 
 llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
@@ -294,6 +332,11 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
     if (auto e = points(*root, "gemm_width", "gemm_width", "width",
                         "flops_per_second", p.gemmWidth))
       return std::move(e);
+  // Optional: the streaming rate by the operands' bytes.
+  if (root->get("gemm_stream"))
+    if (auto e = points(*root, "gemm_stream", "gemm_stream", "bytes",
+                        "bytes_per_second", p.gemmStream))
+      return std::move(e);
   // Optional: each collective's bandwidth by size.
   if (const llvm::json::Value *value = root->get("collective_bandwidth")) {
     const llvm::json::Object *by = value->getAsObject();
@@ -368,6 +411,8 @@ std::string MachineProfile::toJSON() const {
     root["matmul"] = stringifyMatmulLowering(*matmul);
   if (!gemmWidth.empty())
     root["gemm_width"] = points(gemmWidth, "width");
+  if (!gemmStream.empty())
+    root["gemm_stream"] = points(gemmStream, "bytes", "bytes_per_second");
   llvm::json::Object bandwidth;
   for (size_t k = 0; k < kNumCollectiveKinds; ++k)
     if (!collectiveBandwidth[k].empty())
@@ -1006,9 +1051,11 @@ runProgram(const Chain &c, const MachineProfile &p, uint64_t memoryLimit,
   return result;
 }
 
+/// The search stopped at the size of its fronts: the one planChain error
+/// with this code, which runnersUp tells from "no plan fits".
 llvm::Error tooManyPartialPlans(const Chain &c, size_t layer) {
   return llvm::createStringError(
-      std::errc::invalid_argument,
+      std::errc::result_out_of_range,
       "planning %zu layers under a memory limit keeps more than %zu "
       "partial plans at layer %zu, too many to search exactly; plan without "
       "a limit, or fix some layers' shardings by hand",
@@ -1107,8 +1154,9 @@ mlir::tp::plan::runnersUp(const Chain &c, const MachineProfile &p,
       llvm::Expected<Plan> plan = planChain(other, p, memoryLimit);
       if (!plan) {
         // "no plan fits" is an answer; a search too large to finish is not.
-        std::string message = llvm::toString(plan.takeError());
-        if (unsearched && message.find("no plan fits") == std::string::npos)
+        std::error_code code = llvm::errorToErrorCode(plan.takeError());
+        if (unsearched &&
+            code == std::make_error_code(std::errc::result_out_of_range))
           (*unsearched)[i] = true;
         continue;
       }

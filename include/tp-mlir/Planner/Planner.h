@@ -65,29 +65,40 @@ std::optional<CollectiveKind> symbolizeCollectiveKind(llvm::StringRef name);
 /// second.
 struct MachineProfile {
   /// A measured rate: FLOPs per second at `at` FLOPs (gemm) or rows
-  /// (gemmRows), bytes per second at `at` bytes (collectiveBandwidth).
+  /// (gemmRows), bytes per second at `at` bytes (gemmStream,
+  /// collectiveBandwidth).
   struct RatePoint {
     double at;
     double rate;
   };
-  /// Local GEMM throughput measured at several sizes (2*m*n*k FLOPs), and
-  /// at several numbers of rows m (the batch, or its shard) against a 2048
-  /// x 2048 weight: a GEMM of few rows runs far below the rate of a square
-  /// one of the same FLOPs. Between points a rate is interpolated linearly
-  /// in the logarithm of the size; beyond them it is the nearest point's.
-  /// gemmWidth, when measured, holds the rate at several widths w of a
-  /// w x w weight against 2048 rows, looked up at the smaller of a GEMM's
-  /// n and k when that is below the widest point: a narrow layer runs far
-  /// below a square GEMM of its FLOPs, however many rows it has. A GEMM
-  /// takes the slowest of these rates.
+  /// A GEMM's time is its weights' streaming plus its compute. Streaming:
+  /// every call reads W (n x k) cold from memory (each layer of a chain
+  /// brings its own; x is the layer before's output, warm) and packs it, a
+  /// pass that does not overlap the FLOPs and scales with W's bytes, not
+  /// the FLOPs: a batch split of a large layer packs all of W for half the
+  /// rows, twice a row split's weight bytes per FLOP. Its rate, gemmStream,
+  /// is measured by W's bytes, with 4 rows against cold w x w weights
+  /// (nearly all streaming); without points it is gemmBytesPerSecond.
+  ///
+  /// Compute: FLOPs at the rates below, which the calibration measures net
+  /// of the streaming (the GEMM's time less W's bytes at the streaming
+  /// rate, read as no less than a tenth of the time):
+  /// throughput at several sizes (2*m*n*k FLOPs), and at several numbers of
+  /// rows m (the batch, or its shard) against a 2048 x 2048 weight: a GEMM
+  /// of few rows runs far below the rate of a square one of the same
+  /// FLOPs. Between points a rate is interpolated linearly in the logarithm
+  /// of the size; beyond them it is the nearest point's. gemmWidth, when
+  /// measured, holds the rate at several widths w of a w x w weight against
+  /// 2048 rows, looked up at the smaller of a GEMM's n and k when that is
+  /// below the widest point: a narrow layer runs far below a square GEMM of
+  /// its FLOPs, however many rows it has. The compute takes the slowest of
+  /// these rates.
   std::vector<RatePoint> gemm, gemmRows, gemmWidth;
   /// The rate of `points` at `x`, as above.
   static double interpolate(const std::vector<RatePoint> &points, double x);
-  /// The bytes per second a GEMM streams its weights at when it has too
-  /// few rows to reuse them (a skinny GEMM, a small batch): a GEMM takes
-  /// at least its weights' bytes at this rate (a roofline; the activations
-  /// come from the layer before, in cache), which is what makes a small
-  /// batch favour splitting the weights over the batch.
+  /// The streaming rate (bytes per second) by W's bytes, and the
+  /// single figure that serves when there are no points.
+  std::vector<RatePoint> gemmStream;
   double gemmBytesPerSecond = 0;
   /// Bias and activation (the epilogue a layer runs on each output
   /// element), seconds per element, by ActivationKind: transcendental
@@ -117,7 +128,15 @@ struct MachineProfile {
   static llvm::Expected<MachineProfile> fromJSON(llvm::StringRef text);
   std::string toJSON() const;
 
+  /// A GEMM y[m x n] = x[m x k] W[n x k]^T: streamSeconds plus the
+  /// FLOPs at the slowest of the compute rates.
   double gemmSeconds(int64_t m, int64_t n, int64_t k) const;
+  /// Its weights' streaming: 4 n k bytes at the streaming rate.
+  double streamSeconds(int64_t m, int64_t n, int64_t k) const;
+  /// The compute rate of a GEMM measured at `seconds` (what the calibration
+  /// records): its FLOPs over the time left after streamSeconds, read as
+  /// no less than a tenth of the time.
+  double computeRate(int64_t m, int64_t n, int64_t k, double seconds) const;
   /// The time of `kind` on a tensor of `bytes` (the whole of it) over `d`
   /// ranks: `steps` latencies and `factor` * bytes at the bandwidth for that
   /// size, where all_gather and reduce_scatter move (d-1)/d of the bytes,
