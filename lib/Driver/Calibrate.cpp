@@ -572,8 +572,8 @@ medianProfile(const std::vector<plan::MachineProfile> &rounds) {
                [](const plan::MachineProfile &r) -> const Points & {
                  return r.gemmStream;
                });
-  p.gemmBytesPerSecond = median(
-      [](const plan::MachineProfile &r) { return r.gemmBytesPerSecond; });
+  // The single streaming figure is the largest weights' rate.
+  p.gemmBytesPerSecond = p.gemmStream.back().rate;
   p.collectiveLatency =
       median([](const plan::MachineProfile &r) { return r.collectiveLatency; });
   p.collectiveBytesPerSecond = median(

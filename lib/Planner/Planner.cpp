@@ -57,8 +57,7 @@ MachineProfile MachineProfile::builtinDefault(MatmulLowering matmul) {
   // (2026-12-03, the median of three calibrations).
   p.epilogueSecondsPerElement = {0.36e-9, 0.25e-9, 1.43e-9, 0.75e-9,
                                  0.69e-9, 0.63e-9, 0.73e-9};
-  // The epilogues and collectives, 2026-12-03, the median of three
-  // calibrations.
+  // The collectives, 2026-12-03, the median of three calibrations.
   p.collectiveLatency = 0.3e-6;
   p.collectiveBytesPerSecond = 6.11e9;
   // Each collective's bandwidth at 64 KiB, 256 KiB, 1, 4, 16 and 64 MiB
@@ -332,7 +331,7 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
     if (auto e = points(*root, "gemm_width", "gemm_width", "width",
                         "flops_per_second", p.gemmWidth))
       return std::move(e);
-  // Optional: the streaming rate by the operands' bytes.
+  // Optional: the streaming rate by W's bytes.
   if (root->get("gemm_stream"))
     if (auto e = points(*root, "gemm_stream", "gemm_stream", "bytes",
                         "bytes_per_second", p.gemmStream))
