@@ -776,6 +776,31 @@ struct TimeTables {
   std::vector<std::array<int, kNumChoices>> from, to;
 };
 
+/// The forward pass over `t`'s transitions: best[i][a] is the least sum,
+/// over layers 0..i with layer i at a, of own(layer, choice) and the
+/// transitions between them (not the one after layer i); from[i][a] is the
+/// choice at layer i - 1 that reaches it. `best` and `from` hold a row per
+/// layer.
+template <typename Own>
+void fastestPrefixes(const TimeTables &t, Own own, std::vector<ChoiceRow> &best,
+                     std::vector<std::array<int, kNumChoices>> &from) {
+  const double inf = std::numeric_limits<double>::infinity();
+  for (int a = 0; a < kNumChoices; ++a)
+    best[0][a] = own(0, a);
+  for (size_t i = 1; i < best.size(); ++i)
+    for (int b = 0; b < kNumChoices; ++b) {
+      best[i][b] = inf;
+      for (int a = 0; a < kNumChoices; ++a) {
+        double v = best[i - 1][a] + t.after[i - 1][a][b];
+        if (v < best[i][b]) {
+          best[i][b] = v;
+          from[i][b] = a;
+        }
+      }
+      best[i][b] += own(i, b);
+    }
+}
+
 TimeTables timeTables(const Chain &c, const MachineProfile &p) {
   const double inf = std::numeric_limits<double>::infinity();
   size_t n = c.layers.size();
@@ -800,19 +825,8 @@ TimeTables timeTables(const Chain &c, const MachineProfile &p) {
         t.after[i][a][b] = cost.compute + cost.communication;
       }
     }
-  t.forward[0] = t.compute[0];
-  for (size_t i = 1; i < n; ++i)
-    for (int b = 0; b < kNumChoices; ++b) {
-      t.forward[i][b] = inf;
-      for (int a = 0; a < kNumChoices; ++a) {
-        double time = t.forward[i - 1][a] + t.after[i - 1][a][b];
-        if (time < t.forward[i][b]) {
-          t.forward[i][b] = time;
-          t.from[i][b] = a;
-        }
-      }
-      t.forward[i][b] += t.compute[i][b];
-    }
+  fastestPrefixes(
+      t, [&](size_t i, int a) { return t.compute[i][a]; }, t.forward, t.from);
   for (int a = 0; a < kNumChoices; ++a)
     t.backward[n - 1][a] = t.after[n - 1][a][0];
   for (size_t i = n - 1; i-- > 0;)
@@ -835,27 +849,16 @@ TimeTables timeTables(const Chain &c, const MachineProfile &p) {
 /// limit give the search under it an incumbent to beat.
 std::vector<ShardingKind> penalizedFastest(const Chain &c, const TimeTables &t,
                                            double lambda) {
-  const double inf = std::numeric_limits<double>::infinity();
   size_t n = c.layers.size();
   std::vector<ChoiceRow> best(n);
   std::vector<std::array<int, kNumChoices>> from(n);
-  auto own = [&](size_t i, int a) {
-    return t.compute[i][a] + lambda * double(weightBytes(c, i, kChoices[a]));
-  };
-  for (int a = 0; a < kNumChoices; ++a)
-    best[0][a] = own(0, a);
-  for (size_t i = 1; i < n; ++i)
-    for (int b = 0; b < kNumChoices; ++b) {
-      best[i][b] = inf;
-      for (int a = 0; a < kNumChoices; ++a) {
-        double v = best[i - 1][a] + t.after[i - 1][a][b];
-        if (v < best[i][b]) {
-          best[i][b] = v;
-          from[i][b] = a;
-        }
-      }
-      best[i][b] += own(i, b);
-    }
+  fastestPrefixes(
+      t,
+      [&](size_t i, int a) {
+        return t.compute[i][a] +
+               lambda * double(weightBytes(c, i, kChoices[a]));
+      },
+      best, from);
   int k = 0;
   for (int a = 1; a < kNumChoices; ++a)
     if (best[n - 1][a] + t.after[n - 1][a][0] <
