@@ -4,6 +4,13 @@
 // unchanged; together they find Megatron's pairing (row then column needs no
 // collective) and turn all-reduce + slice into reduce-scatter.
 //
+// A rewritten op keeps the location of the op whose work it does: the
+// reduce_scatter that of the all_reduce, the all_to_all that of the gather,
+// the bias and activation their own. A per-layer profile (tp-run's report,
+// grouped by location) then charges a layer's collective and its deferred
+// epilogue to that layer, as the planner's explanation does, and not to the
+// layer whose input slice asked for them.
+//
 //===----------------------------------------------------------------------===//
 
 #include "ShardedArguments.h"
@@ -60,9 +67,10 @@ struct GatherSliceToAllToAll : OpRewritePattern<AllSliceOp> {
     if (slice.getType().isDynamicDim(concat) !=
         gather.getType().isDynamicDim(concat))
       return rewriter.notifyMatchFailure(slice, "static and dynamic extents");
-    rewriter.replaceOpWithNewOp<AllToAllOp>(
-        slice, slice.getType(), gather.getInput(), slice.getDimAttr(),
-        gather.getDimAttr(), gather.getSize());
+    rewriter.replaceOp(
+        slice, AllToAllOp::create(rewriter, gather.getLoc(), slice.getType(),
+                                  gather.getInput(), slice.getDimAttr(),
+                                  gather.getDimAttr(), gather.getSize()));
     return success();
   }
 };
@@ -75,9 +83,10 @@ struct SliceOfReduceToReduceScatter : OpRewritePattern<AllSliceOp> {
     auto reduce = slice.getInput().getDefiningOp<AllReduceOp>();
     if (!reduce)
       return rewriter.notifyMatchFailure(slice, "not an all_reduce");
-    rewriter.replaceOpWithNewOp<ReduceScatterOp>(
-        slice, slice.getType(), reduce.getKindAttr(), reduce.getInput(),
-        slice.getDimAttr());
+    rewriter.replaceOp(
+        slice, ReduceScatterOp::create(rewriter, reduce.getLoc(),
+                                       slice.getType(), reduce.getKindAttr(),
+                                       reduce.getInput(), slice.getDimAttr()));
     return success();
   }
 };
@@ -94,7 +103,8 @@ struct SliceBeforeActivation : OpRewritePattern<AllSliceOp> {
       return rewriter.notifyMatchFailure(slice, "not an activation");
     Value inner = AllSliceOp::create(rewriter, slice.getLoc(), slice.getType(),
                                      act.getInput(), slice.getDimAttr());
-    rewriter.replaceOpWithNewOp<ActivationOp>(slice, act.getKindAttr(), inner);
+    rewriter.replaceOp(slice, ActivationOp::create(rewriter, act.getLoc(),
+                                                   act.getKindAttr(), inner));
     return success();
   }
 };
@@ -114,8 +124,10 @@ struct SliceBeforeBiasActivation : OpRewritePattern<AllSliceOp> {
       Value input =
           AllSliceOp::create(rewriter, slice.getLoc(), slice.getType(),
                              op.getInput(), slice.getDimAttr());
-      rewriter.replaceOpWithNewOp<BiasActivationOp>(
-          slice, slice.getType(), input, op.getBias(), op.getActivationAttr());
+      rewriter.replaceOp(
+          slice, BiasActivationOp::create(rewriter, op.getLoc(),
+                                          slice.getType(), input, op.getBias(),
+                                          op.getActivationAttr()));
       return success();
     }
     MeshAttr mesh = slice.getMesh();
@@ -129,8 +141,9 @@ struct SliceBeforeBiasActivation : OpRewritePattern<AllSliceOp> {
                                 getLocalType(biasType, 0, mesh.getNumDevices()),
                                 bias, rewriter.getI64IntegerAttr(0));
     }
-    rewriter.replaceOpWithNewOp<BiasActivationOp>(slice, slice.getType(), input,
-                                                  bias, op.getActivationAttr());
+    rewriter.replaceOp(
+        slice, BiasActivationOp::create(rewriter, op.getLoc(), slice.getType(),
+                                        input, bias, op.getActivationAttr()));
     return success();
   }
 };
@@ -146,8 +159,9 @@ struct ActivationBeforeGather : OpRewritePattern<ActivationOp> {
       return rewriter.notifyMatchFailure(act, "not a single-use gather");
     Value local = ActivationOp::create(rewriter, act.getLoc(),
                                        act.getKindAttr(), gather.getInput());
-    rewriter.replaceOpWithNewOp<AllGatherOp>(
-        act, act.getType(), local, gather.getDimAttr(), gather.getSize());
+    rewriter.replaceOp(
+        act, AllGatherOp::create(rewriter, gather.getLoc(), act.getType(),
+                                 local, gather.getDimAttr(), gather.getSize()));
     return success();
   }
 };
