@@ -40,33 +40,49 @@ Stats summarize(const Tensor &t) {
   return s;
 }
 
-/// Prints compute and communication time per layer (the slowest rank of
-/// each region, averaged over the iterations), grouped by the layer's
-/// source location.
+/// Prints compute and communication time per layer, grouped by the layer's
+/// source location, averaged over the iterations: for each layer, the rank
+/// whose compute and communication together took longest. (The slowest rank
+/// of each region apart would count twice the time a faster rank waits in a
+/// collective for a slower one.) `byRank` holds each rank's seconds per
+/// region; without it, `seconds` holds the slowest rank's per region.
 void printProfile(llvm::raw_ostream &os, ArrayRef<std::string> names,
-                  ArrayRef<double> seconds, int64_t iterations) {
+                  ArrayRef<double> seconds,
+                  ArrayRef<std::vector<double>> byRank, int64_t iterations) {
   if (names.empty() || seconds.empty())
     return;
+  std::vector<ArrayRef<double>> ranks(byRank.begin(), byRank.end());
+  if (ranks.empty())
+    ranks.push_back(seconds);
   struct Row {
     std::string layer;
-    double compute = 0, comm = 0;
+    /// Per rank: compute and communication ms.
+    std::vector<std::pair<double, double>> ms;
   };
   std::vector<Row> rows;
-  double totalCompute = 0, totalComm = 0;
   for (auto [id, name] : llvm::enumerate(names)) {
-    double ms = id < seconds.size() ? seconds[id] * 1e3 / iterations : 0.0;
     auto [kind, layer] = StringRef(name).split(' ');
     if (rows.empty() || rows.back().layer != layer)
-      rows.push_back(Row{layer.str()});
+      rows.push_back(Row{layer.str(), std::vector<std::pair<double, double>>(
+                                          ranks.size(), {0.0, 0.0})});
     bool comm = kind == "communication";
-    (comm ? rows.back().comm : rows.back().compute) += ms;
-    (comm ? totalComm : totalCompute) += ms;
+    for (auto [rank, regions] : llvm::enumerate(ranks)) {
+      double ms = id < regions.size() ? regions[id] * 1e3 / iterations : 0.0;
+      (comm ? rows.back().ms[rank].second : rows.back().ms[rank].first) += ms;
+    }
   }
   os << fmt::format("  {:<40} {:>12} {:>12}\n", "layer (source)", "compute ms",
                     "comm ms");
-  for (const Row &row : rows)
-    os << fmt::format("  {:<40} {:>12.3f} {:>12.3f}\n", row.layer, row.compute,
-                      row.comm);
+  double totalCompute = 0, totalComm = 0;
+  for (const Row &row : rows) {
+    auto slowest = llvm::max_element(row.ms, [](auto a, auto b) {
+      return a.first + a.second < b.first + b.second;
+    });
+    os << fmt::format("  {:<40} {:>12.3f} {:>12.3f}\n", row.layer,
+                      slowest->first, slowest->second);
+    totalCompute += slowest->first;
+    totalComm += slowest->second;
+  }
   os << fmt::format("  {:<40} {:>12.3f} {:>12.3f}\n", "total", totalCompute,
                     totalComm);
 }
@@ -203,7 +219,8 @@ void mlir::tp::printReport(llvm::raw_ostream &os, const Model &model,
   }
   if (!options.compiledLine.empty()) {
     os << options.compiledLine << "\n";
-    printProfile(os, profileNames, result.profileSeconds, options.iterations);
+    printProfile(os, profileNames, result.profileSeconds,
+                 result.profileSecondsByRank, options.iterations);
   }
   os << fmt::format("ran on {} in {:.3f} ms per iteration ({} iteration{}, {} "
                     "warm-up)\n",

@@ -184,6 +184,12 @@ FailureOr<RunResult> Session::run(rt::Executor &executor,
     stats[0] = elapsed;
     for (size_t i = 0; i < regions && i < profile.seconds.size(); ++i)
       stats[1 + i] = profile.seconds[i];
+    // Every rank's regions too, for the per-layer table: a rank that waits
+    // in a collective for a slower one is the slowest in that region, not
+    // in the layer.
+    std::vector<float> regionsByRank(devices * regions);
+    if (regions)
+      comm.allGather(stats.data() + 1, regionsByRank.data(), 1, regions, 1);
     comm.allReduce(stats.data(), stats.data(), stats.size(),
                    rt::Reduction::Max);
     // Each rank's process's peak memory.
@@ -238,6 +244,11 @@ FailureOr<RunResult> Session::run(rt::Executor &executor,
     if (r == executor.localRanks().front()) {
       result.msPerIteration = 1e3 * stats[0] / options.iterations;
       result.profileSeconds.assign(stats.begin() + 1, stats.end());
+      result.profileSecondsByRank.clear();
+      for (int64_t q = 0; q < devices; ++q)
+        result.profileSecondsByRank.emplace_back(
+            regionsByRank.begin() + q * regions,
+            regionsByRank.begin() + (q + 1) * regions);
       // Ranks that share a process share its memory.
       if (executor.localRanks().size() == static_cast<size_t>(devices))
         result.peakMiB = {peaks[0]};

@@ -335,6 +335,8 @@ struct RunResult {
   double msPerIteration = 0;
   /// Seconds per profiled region over all iterations, the slowest rank's.
   std::vector<double> profileSeconds;
+  /// The same, each rank's: profileSecondsByRank[rank][region].
+  std::vector<std::vector<double>> profileSecondsByRank;
   /// Peak resident memory of each rank's process, MiB.
   std::vector<double> peakMiB;
   /// With RunOptions::check: the verdict over all ranks and outputs.
