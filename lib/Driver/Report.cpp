@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "llvm/ADT/MapVector.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
@@ -41,11 +42,12 @@ Stats summarize(const Tensor &t) {
 }
 
 /// Prints compute and communication time per layer, grouped by the layer's
-/// source location, averaged over the iterations: for each layer, the rank
-/// whose compute and communication together took longest. (The slowest rank
-/// of each region apart would count twice the time a faster rank waits in a
-/// collective for a slower one.) `byRank` holds each rank's seconds per
-/// region; without it, `seconds` holds the slowest rank's per region.
+/// source location (wherever its ops are), averaged over the iterations: for
+/// each layer, the rank whose compute and communication together took longest.
+/// (The slowest rank of each region apart would count twice the time a faster
+/// rank waits in a collective for a slower one.) `byRank` holds each rank's
+/// seconds per region; without it, `seconds` holds the slowest rank's per
+/// region.
 void printProfile(llvm::raw_ostream &os, ArrayRef<std::string> names,
                   ArrayRef<double> seconds,
                   ArrayRef<std::vector<double>> byRank, int64_t iterations) {
@@ -54,31 +56,27 @@ void printProfile(llvm::raw_ostream &os, ArrayRef<std::string> names,
   std::vector<ArrayRef<double>> ranks(byRank.begin(), byRank.end());
   if (ranks.empty())
     ranks.push_back(seconds);
-  struct Row {
-    std::string layer;
-    /// Per rank: compute and communication ms.
-    std::vector<std::pair<double, double>> ms;
-  };
-  std::vector<Row> rows;
+  // Per layer, in the order first met (a rewrite may put one layer's ops
+  // on both sides of another's), per rank: compute and communication ms.
+  llvm::MapVector<StringRef, std::vector<std::pair<double, double>>> rows;
   for (auto [id, name] : llvm::enumerate(names)) {
     auto [kind, layer] = StringRef(name).split(' ');
-    if (rows.empty() || rows.back().layer != layer)
-      rows.push_back(Row{layer.str(), std::vector<std::pair<double, double>>(
-                                          ranks.size(), {0.0, 0.0})});
+    auto &row = rows[layer];
+    row.resize(ranks.size());
     bool comm = kind == "communication";
     for (auto [rank, regions] : llvm::enumerate(ranks)) {
       double ms = id < regions.size() ? regions[id] * 1e3 / iterations : 0.0;
-      (comm ? rows.back().ms[rank].second : rows.back().ms[rank].first) += ms;
+      (comm ? row[rank].second : row[rank].first) += ms;
     }
   }
   os << fmt::format("  {:<40} {:>12} {:>12}\n", "layer (source)", "compute ms",
                     "comm ms");
   double totalCompute = 0, totalComm = 0;
-  for (const Row &row : rows) {
-    auto slowest = llvm::max_element(row.ms, [](auto a, auto b) {
+  for (auto &[layer, ms] : rows) {
+    auto slowest = llvm::max_element(ms, [](auto a, auto b) {
       return a.first + a.second < b.first + b.second;
     });
-    os << fmt::format("  {:<40} {:>12.3f} {:>12.3f}\n", row.layer,
+    os << fmt::format("  {:<40} {:>12.3f} {:>12.3f}\n", layer.str(),
                       slowest->first, slowest->second);
     totalCompute += slowest->first;
     totalComm += slowest->second;

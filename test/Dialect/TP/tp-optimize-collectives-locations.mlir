@@ -1,4 +1,4 @@
-// RUN: tp-opt %s --tp-partition --tp-optimize-collectives --mlir-print-debuginfo --mlir-print-local-scope | FileCheck %s
+// RUN: tp-opt %s -split-input-file --tp-partition --tp-optimize-collectives --mlir-print-debuginfo --mlir-print-local-scope | FileCheck %s
 
 // Tests that a collective the optimizer rewrites keeps the location of the
 // layer whose output it moves, and a deferred bias and activation that of
@@ -29,3 +29,31 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
 // CHECK: tp.all_gather {{.*}} along 0 {{.*}} loc("l2")
 // CHECK: tp.local_linear {{.*}} loc("l3")
 // CHECK: tp.all_gather {{.*}} along 1 {{.*}} loc("l3")
+
+// -----
+
+// A separate activation after a row layer runs on the shards, before the
+// gather; the gather keeps the row layer's location. Before a batch
+// layer, the slice moves before the activation, which keeps its own.
+module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
+  func.func @separate(%x: tensor<?x8xf32>,
+                      %w0: tensor<6x8xf32> {tp.name = "w0"},
+                      %w1: tensor<4x6xf32> {tp.name = "w1"},
+                      %w2: tensor<2x4xf32> {tp.name = "w2"}) -> tensor<?x2xf32> {
+    %0 = tp.linear %x, %w0 activation(relu) sharding(row) : tensor<?x8xf32>, tensor<6x8xf32> -> tensor<?x6xf32> loc("l0")
+    %1 = tp.activation tanh %0 : tensor<?x6xf32> loc("a0")
+    %2 = tp.linear %1, %w1 sharding(replicated) : tensor<?x6xf32>, tensor<4x6xf32> -> tensor<?x4xf32> loc("l1")
+    %3 = tp.activation sigmoid %2 : tensor<?x4xf32> loc("a1")
+    %4 = tp.linear %3, %w2 sharding(batch) : tensor<?x4xf32>, tensor<2x4xf32> -> tensor<?x2xf32> loc("l2")
+    return %4 : tensor<?x2xf32>
+  }
+}
+
+// CHECK-LABEL: func @separate
+// CHECK: tp.local_linear {{.*}} activation(relu) {{.*}} loc("l0")
+// CHECK: tp.activation tanh {{.*}} loc("a0")
+// CHECK: tp.all_gather {{.*}} along 1 {{.*}} loc("l0")
+// CHECK: tp.local_linear {{.*}} loc("l1")
+// CHECK: tp.all_slice {{.*}} along 0 {{.*}} loc("l2")
+// CHECK: tp.activation sigmoid {{.*}} loc("a1")
+// CHECK: tp.local_linear {{.*}} loc("l2")
