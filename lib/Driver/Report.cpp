@@ -45,17 +45,12 @@ Stats summarize(const Tensor &t) {
 /// source location (wherever its ops are), averaged over the iterations: for
 /// each layer, the rank whose compute and communication together took longest.
 /// (The slowest rank of each region apart would count twice the time a faster
-/// rank waits in a collective for a slower one.) `byRank` holds each rank's
-/// seconds per region; without it, `seconds` holds the slowest rank's per
-/// region.
+/// rank waits in a collective for a slower one.) `ranks` holds each rank's
+/// seconds per region.
 void printProfile(llvm::raw_ostream &os, ArrayRef<std::string> names,
-                  ArrayRef<double> seconds,
-                  ArrayRef<std::vector<double>> byRank, int64_t iterations) {
-  if (names.empty() || seconds.empty())
+                  ArrayRef<std::vector<double>> ranks, int64_t iterations) {
+  if (names.empty() || ranks.empty())
     return;
-  std::vector<ArrayRef<double>> ranks(byRank.begin(), byRank.end());
-  if (ranks.empty())
-    ranks.push_back(seconds);
   // Per layer, in the order first met (a rewrite may put one layer's ops
   // on both sides of another's), per rank: compute and communication ms.
   llvm::MapVector<StringRef, std::vector<std::pair<double, double>>> rows;
@@ -217,8 +212,8 @@ void mlir::tp::printReport(llvm::raw_ostream &os, const Model &model,
   }
   if (!options.compiledLine.empty()) {
     os << options.compiledLine << "\n";
-    printProfile(os, profileNames, result.profileSeconds,
-                 result.profileSecondsByRank, options.iterations);
+    printProfile(os, profileNames, result.profileSecondsByRank,
+                 options.iterations);
   }
   os << fmt::format("ran on {} in {:.3f} ms per iteration ({} iteration{}, {} "
                     "warm-up)\n",

@@ -179,19 +179,16 @@ FailureOr<RunResult> Session::run(rt::Executor &executor,
     double elapsed = secondsSince(start);
     rt::setCurrentProfile(nullptr);
 
-    // The slowest rank's time and profile regions.
-    std::vector<float> stats(1 + regions);
-    stats[0] = elapsed;
+    // Every rank's time and profile regions: the job's time is the slowest
+    // rank's, and the per-layer table needs each rank's regions (a rank that
+    // waits in a collective for a slower one is the slowest in that region,
+    // not in the layer).
+    std::vector<float> mine(1 + regions);
+    mine[0] = elapsed;
     for (size_t i = 0; i < regions && i < profile.seconds.size(); ++i)
-      stats[1 + i] = profile.seconds[i];
-    // Every rank's regions too, for the per-layer table: a rank that waits
-    // in a collective for a slower one is the slowest in that region, not
-    // in the layer.
-    std::vector<float> regionsByRank(devices * regions);
-    if (regions)
-      comm.allGather(stats.data() + 1, regionsByRank.data(), 1, regions, 1);
-    comm.allReduce(stats.data(), stats.data(), stats.size(),
-                   rt::Reduction::Max);
+      mine[1 + i] = profile.seconds[i];
+    std::vector<float> stats(devices * mine.size());
+    comm.allGather(mine.data(), stats.data(), 1, mine.size(), 1);
     // Each rank's process's peak memory.
     float peak = getPeakResidentMiB();
     std::vector<float> peaks(devices);
@@ -242,13 +239,19 @@ FailureOr<RunResult> Session::run(rt::Executor &executor,
     std::lock_guard<std::mutex> lock(mutex);
     result.outputs.emplace_back(r, std::move(outputs));
     if (r == executor.localRanks().front()) {
-      result.msPerIteration = 1e3 * stats[0] / options.iterations;
-      result.profileSeconds.assign(stats.begin() + 1, stats.end());
+      double slowest = 0;
+      result.profileSeconds.assign(regions, 0.0);
       result.profileSecondsByRank.clear();
-      for (int64_t q = 0; q < devices; ++q)
-        result.profileSecondsByRank.emplace_back(
-            regionsByRank.begin() + q * regions,
-            regionsByRank.begin() + (q + 1) * regions);
+      for (int64_t q = 0; q < devices; ++q) {
+        const float *theirs = stats.data() + q * mine.size();
+        slowest = std::max(slowest, double(theirs[0]));
+        result.profileSecondsByRank.emplace_back(theirs + 1,
+                                                 theirs + mine.size());
+        for (size_t i = 0; i < regions; ++i)
+          result.profileSeconds[i] =
+              std::max(result.profileSeconds[i], double(theirs[1 + i]));
+      }
+      result.msPerIteration = 1e3 * slowest / options.iterations;
       // Ranks that share a process share its memory.
       if (executor.localRanks().size() == static_cast<size_t>(devices))
         result.peakMiB = {peaks[0]};
