@@ -20,19 +20,25 @@ mkdir -p "$out"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader || true
 echo "date: $(date -u +%Y-%m-%d), host: $(nproc) cores"
 $build/bin/tp-gpu-probe
-/usr/local/cuda/bin/nvcc -O3 -arch=sm_90 -std=c++17 bench/gpu-baseline.cu -lcublasLt -o "$out/gpu-baseline"
+"${NVCC:-/usr/local/cuda/bin/nvcc}" -O3 -arch=sm_90 -std=c++17 bench/gpu-baseline.cu -lcublasLt -o "$out/gpu-baseline"
 
-# PyTorch, if it can be had here (the device machines may have no network).
+# PyTorch with CUDA: the interpreter on PATH if it has it (GPU machines
+# often come with it and without a network), else a virtual environment.
 torch_python=""
-if [ ! -x bench/.venv-gpu/bin/python ]; then
-  python3 -m venv bench/.venv-gpu >/dev/null 2>&1 || true
-fi
-if [ -x bench/.venv-gpu/bin/python ]; then
-  if ! bench/.venv-gpu/bin/python -c "import torch" >/dev/null 2>&1; then
-    timeout 300 bench/.venv-gpu/bin/pip install -q torch >/dev/null 2>&1 || true
+has_cuda_torch() { "$1" -c "import torch; assert torch.cuda.is_available()" >/dev/null 2>&1; }
+if has_cuda_torch python3; then
+  torch_python=python3
+else
+  if [ ! -x bench/.venv-gpu/bin/python ]; then
+    python3 -m venv bench/.venv-gpu >/dev/null 2>&1 || true
   fi
-  if bench/.venv-gpu/bin/python -c "import torch; assert torch.cuda.is_available()" >/dev/null 2>&1; then
-    torch_python=bench/.venv-gpu/bin/python
+  if [ -x bench/.venv-gpu/bin/python ]; then
+    if ! bench/.venv-gpu/bin/python -c "import torch" >/dev/null 2>&1; then
+      timeout 300 bench/.venv-gpu/bin/pip install -q torch >/dev/null 2>&1 || true
+    fi
+    if has_cuda_torch bench/.venv-gpu/bin/python; then
+      torch_python=bench/.venv-gpu/bin/python
+    fi
   fi
 fi
 [ -n "$torch_python" ] || echo "PyTorch with CUDA: not installable here; left out"

@@ -275,6 +275,10 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
   (void)paramsCount;
   if (!function)
     return; // the module did not load; its error is kept
+  // A rank that holds none of a layer narrower than D launches over an empty
+  // range: a grid of no blocks, which CUDA rejects, and no work to do.
+  if (gridX == 0 || gridY == 0 || gridZ == 0)
+    return;
   dim3 grid(gridX, gridY, gridZ), block(blockX, blockY, blockZ);
   checkCuda(cudaLaunchKernel(function, grid, block, params, smem,
                              static_cast<cudaStream_t>(stream)),
