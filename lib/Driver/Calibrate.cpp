@@ -17,6 +17,7 @@
 #include "tp-mlir/Driver/Driver.h"
 
 #include "tp-mlir/Backend/CPUBackend.h"
+#include "tp-mlir/Conversion/Passes.h"
 #include "tp-mlir/Runtime/BLASKernels.h"
 #include "tp-mlir/Runtime/ThreadGroup.h"
 
@@ -76,6 +77,36 @@ StridedMemRefType<float, 2> view(std::vector<float> &data, int64_t rows,
   return m;
 }
 } // namespace
+
+/// The size of the highest-level cache of CPU 0, from sysfs, or none.
+static std::optional<double> lastLevelCacheBytes() {
+  std::optional<double> best;
+  int bestLevel = 0;
+  for (int index = 0; index < 16; ++index) {
+    std::string dir =
+        fmt::format("/sys/devices/system/cpu/cpu0/cache/index{}/", index);
+    auto read = [&](const char *name) -> std::string {
+      auto buffer = llvm::MemoryBuffer::getFileAsStream(dir + name);
+      return buffer ? (*buffer)->getBuffer().trim().str() : std::string();
+    };
+    std::string sizeText = read("size"), levelText = read("level");
+    llvm::StringRef size = sizeText, level = levelText;
+    int levelNumber = 0;
+    unsigned long long amount = 0;
+    if (level.getAsInteger(10, levelNumber) || levelNumber <= bestLevel)
+      continue;
+    double unit = 1;
+    if (size.consume_back("K"))
+      unit = 1024;
+    else if (size.consume_back("M"))
+      unit = 1024 * 1024;
+    if (size.getAsInteger(10, amount) || amount == 0)
+      continue;
+    best = double(amount) * unit;
+    bestLevel = levelNumber;
+  }
+  return best;
+}
 
 /// Seconds per output element of each activation's epilogue (bias and
 /// activation), measured in compiled code as tp-run runs it: a batch-split
@@ -520,6 +551,50 @@ measureMachine(bool approximateMath, MatmulLowering matmul,
           widths, [](const Shape &s) { return double(s.n); }, p.gemmWidth))
     return std::move(e);
 
+  // The generated matmul's output blocks (MachineProfile::OutputBlocks):
+  // two GEMMs of the same FLOPs on every rank at once, one whose slices of
+  // y fill twice the last-level cache (one block of 256 R outputs) and one
+  // whose slices fill half of it (a quarter of the rows, four times the
+  // outputs). Net of W's streaming, the first's extra time is its passes
+  // over y through memory; their bytes over it are the rate.
+  if (matmul != MatmulLowering::blas) {
+    std::optional<double> cache = lastLevelCacheBytes();
+    if (!cache) {
+      log << "  output blocks: the last-level cache's size is unknown "
+             "(no /sys/devices/system/cpu/cpu0/cache); left out\n";
+    } else {
+      plan::MachineProfile::OutputBlocks blocks{*cache, hostMatmulVectorLanes(),
+                                                1};
+      int64_t outputs = 256 * blocks.lanes;
+      int64_t rows = std::clamp<int64_t>(
+          int64_t(2 * *cache / (4.0 * outputs * ranks)), 64, 1 << 16);
+      rows = (rows + 63) / 64 * 64;
+      const Shape spilling{rows, outputs, 2048};
+      const Shape fitting{rows / 4, 4 * outputs, 2048};
+      llvm::Expected<double> spilled = gemm(spilling);
+      if (!spilled)
+        return spilled.takeError();
+      llvm::Expected<double> fitted = gemm(fitting);
+      if (!fitted)
+        return fitted.takeError();
+      double extra =
+          (*spilled - p.streamSeconds(spilling.m, spilling.n, spilling.k)) -
+          (*fitted - p.streamSeconds(fitting.m, fitting.n, fitting.k));
+      // Read as at least 1% of the call: no slower pass, no term to speak of.
+      extra = std::max(extra, 0.01 * *spilled);
+      double bytes = 8.0 * spilling.m * spilling.n * (spilling.k / 256);
+      blocks.bytesPerSecond = bytes / extra;
+      p.outputBlocks = blocks;
+      log << fmt::format(
+          "  output blocks: {} MiB last-level cache, {} lanes; {}x{}x{} "
+          "{:.1f} ms, {}x{}x{} {:.1f} ms: passes over y at {:.2f} GB/s per "
+          "rank\n",
+          *cache / (1 << 20), blocks.lanes, spilling.m, spilling.n, spilling.k,
+          *spilled * 1e3, fitting.m, fitting.n, fitting.k, *fitted * 1e3,
+          blocks.bytesPerSecond / 1e9);
+    }
+  }
+
   if (llvm::Error e = measureEpilogues(p, ranks, approximateMath, log))
     return std::move(e);
 
@@ -574,6 +649,13 @@ medianProfile(const std::vector<plan::MachineProfile> &rounds) {
                });
   // The single streaming figure is the largest weights' rate.
   p.gemmBytesPerSecond = p.gemmStream.back().rate;
+  if (p.outputBlocks && std::all_of(rounds.begin(), rounds.end(),
+                                    [](const plan::MachineProfile &r) {
+                                      return r.outputBlocks.has_value();
+                                    }))
+    p.outputBlocks->bytesPerSecond = median([](const plan::MachineProfile &r) {
+      return r.outputBlocks->bytesPerSecond;
+    });
   p.collectiveLatency =
       median([](const plan::MachineProfile &r) { return r.collectiveLatency; });
   p.collectiveBytesPerSecond = median(

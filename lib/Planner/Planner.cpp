@@ -134,6 +134,13 @@ MachineProfile MachineProfile::builtinDefault(MatmulLowering matmul) {
     p.source = "built-in profile of the 2-core development machine, auto "
                "matmuls";
   }
+  // The generated matmul's passes over slices of y that the 32 MiB L3 no
+  // longer holds: 2048x4096x2048 against 512x16384x2048 on both cores,
+  // `tp-run --calibrate --matmul auto` (2026-12-04, the median of three
+  // rounds: 7.1, 11.1 and 12.3 GB/s). Both lowerings that generate it
+  // share the figure.
+  if (matmul != MatmulLowering::blas)
+    p.outputBlocks = OutputBlocks{32.0 * (1 << 20), 16, 11.1e9};
   return p;
 }
 
@@ -225,6 +232,20 @@ double MachineProfile::computeRate(int64_t m, int64_t n, int64_t k,
                                    double seconds) const {
   double flops = 2.0 * m * n * k;
   return flops / std::max(seconds - streamSeconds(m, n, k), 0.1 * seconds);
+}
+
+double MachineProfile::outputTrafficSeconds(int64_t m, int64_t n, int64_t k,
+                                            int64_t ranks) const {
+  if (!outputBlocks || m <= 0 || n <= 0 || k <= 0 || ranks <= 0)
+    return 0;
+  constexpr double blockPanels = 256, blockK = 256;
+  const OutputBlocks &o = *outputBlocks;
+  double slice =
+      4.0 * double(m) * std::min(double(n), blockPanels * double(o.lanes));
+  double half = o.cacheBytes / 2;
+  double share = std::clamp((double(ranks) * slice - half) / half, 0.0, 1.0);
+  double passes = std::ceil(double(k) / blockK);
+  return share * 8.0 * double(m) * double(n) * passes / o.bytesPerSecond;
 }
 
 double MachineProfile::gemmSeconds(int64_t m, int64_t n, int64_t k) const {
@@ -358,6 +379,26 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
         return std::move(e);
     }
   }
+  if (const llvm::json::Value *value = root->get("output_blocks")) {
+    const llvm::json::Object *o = value->getAsObject();
+    if (!o)
+      return fail("'output_blocks' must be an object with 'cache_bytes', "
+                  "'lanes' and 'bytes_per_second'");
+    OutputBlocks blocks;
+    std::optional<double> cache = o->getNumber("cache_bytes");
+    std::optional<int64_t> lanes = o->getInteger("lanes");
+    std::optional<double> rate = o->getNumber("bytes_per_second");
+    if (!inRange(cache))
+      return fail("'output_blocks.cache_bytes' must be a positive number "
+                  "between 1e-30 and 1e30");
+    if (!lanes || (*lanes != 4 && *lanes != 8 && *lanes != 16))
+      return fail("'output_blocks.lanes' must be 4, 8 or 16 (the generated "
+                  "matmul's register tile)");
+    if (!inRange(rate))
+      return fail("'output_blocks.bytes_per_second' must be a positive "
+                  "number between 1e-30 and 1e30");
+    p.outputBlocks = OutputBlocks{*cache, *lanes, *rate};
+  }
   if (const llvm::json::Value *value = root->get("matmul")) {
     std::optional<llvm::StringRef> name = value->getAsString();
     std::optional<MatmulLowering> matmul =
@@ -412,6 +453,11 @@ std::string MachineProfile::toJSON() const {
     root["gemm_width"] = points(gemmWidth, "width");
   if (!gemmStream.empty())
     root["gemm_stream"] = points(gemmStream, "bytes", "bytes_per_second");
+  if (outputBlocks)
+    root["output_blocks"] =
+        llvm::json::Object{{"cache_bytes", outputBlocks->cacheBytes},
+                           {"lanes", outputBlocks->lanes},
+                           {"bytes_per_second", outputBlocks->bytesPerSecond}};
   llvm::json::Object bandwidth;
   for (size_t k = 0; k < kNumCollectiveKinds; ++k)
     if (!collectiveBandwidth[k].empty())
@@ -482,29 +528,39 @@ Layout layoutAfter(ShardingKind choice) {
   return Layout::Replicated;
 }
 
+bool generatesMatmul(const Chain &c, size_t i, ShardingKind choice);
+
+/// The largest rank's local GEMM y[m x n] = x[m x k] W[n x k]^T of layer i
+/// under `choice`.
+struct LocalGemm {
+  int64_t m, n, k;
+};
+LocalGemm localGemm(const Chain &c, size_t i, ShardingKind choice) {
+  const Layer &l = c.layers[i];
+  int64_t d = c.devices;
+  LocalGemm g{c.batch, l.out, l.in};
+  if (choice == ShardingKind::row)
+    g.n = largestShard(g.n, d);
+  if (choice == ShardingKind::column)
+    g.k = largestShard(g.k, d);
+  if (choice == ShardingKind::batch)
+    g.m = largestShard(g.m, d);
+  return g;
+}
+
 /// Layer i's local compute under `choice`, without the bias and activation
 /// of a column layer, which come after its reduction.
 double computeSeconds(const Chain &c, const MachineProfile &p, size_t i,
                       ShardingKind choice) {
   const Layer &l = c.layers[i];
-  int64_t b = c.batch, d = c.devices;
-  switch (choice) {
-  case ShardingKind::row: {
-    int64_t n = largestShard(l.out, d);
-    return p.gemmSeconds(b, n, l.in) + epilogueSeconds(p, l, double(b) * n);
-  }
-  case ShardingKind::column:
-    return p.gemmSeconds(b, l.out, largestShard(l.in, d));
-  case ShardingKind::replicated:
-    return p.gemmSeconds(b, l.out, l.in) +
-           epilogueSeconds(p, l, double(b) * l.out);
-  case ShardingKind::batch: {
-    int64_t m = largestShard(b, d);
-    return p.gemmSeconds(m, l.out, l.in) +
-           epilogueSeconds(p, l, double(m) * l.out);
-  }
-  }
-  return 0;
+  auto [m, n, k] = localGemm(c, i, choice);
+  int64_t d = c.devices;
+  double seconds = p.gemmSeconds(m, n, k);
+  if (generatesMatmul(c, i, choice))
+    seconds += p.outputTrafficSeconds(m, n, k, d);
+  if (choice != ShardingKind::column)
+    seconds += epilogueSeconds(p, l, double(m) * n);
+  return seconds;
 }
 
 /// The bias and activation of column layer i, after a reduction that
@@ -609,14 +665,8 @@ bool generatesMatmul(const Chain &c, size_t i, ShardingKind choice) {
 uint64_t matmulScratchBytes(const Chain &c, size_t i, ShardingKind choice) {
   if (!generatesMatmul(c, i, choice))
     return 0;
-  const Layer &l = c.layers[i];
-  int64_t d = c.devices, m = c.batch, n = l.out, k = l.in;
-  if (choice == ShardingKind::row)
-    n = largestShard(n, d);
-  if (choice == ShardingKind::column)
-    k = largestShard(k, d);
-  if (choice == ShardingKind::batch)
-    m = largestShard(m, d);
+  auto [m, n, k] = localGemm(c, i, choice);
+  int64_t d = c.devices;
   constexpr uint64_t lanes = 16, blockK = 256, blockPanels = 256;
   auto padded = [](uint64_t x) { return (x + lanes - 1) / lanes * lanes; };
   uint64_t kBlock = std::min<uint64_t>(k, blockK);

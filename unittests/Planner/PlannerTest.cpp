@@ -10,6 +10,7 @@
 #include "tp-mlir/Planner/Planner.h"
 
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
 
 #include <gtest/gtest.h>
 
@@ -54,6 +55,12 @@ MachineProfile randomProfile(std::mt19937_64 &rng) {
     bytes *= 4 + 1000 * unit(rng);
     p.gemmStream.push_back({bytes, 1e9 * (1 + 100 * unit(rng))});
   }
+  // Sometimes the generated matmul's output blocks, with a cache small
+  // enough for the chains' slices to reach.
+  if (rng() % 2)
+    p.outputBlocks = MachineProfile::OutputBlocks{
+        double(1 << 16) * (1 + 1000 * unit(rng)), int64_t(4) << (rng() % 3),
+        1e9 * (1 + 100 * unit(rng))};
   for (double &e : p.epilogueSecondsPerElement)
     e = 1e-10 * (1 + 100 * unit(rng));
   p.collectiveLatency = 1e-7 * (1 + 1000 * unit(rng));
@@ -644,5 +651,62 @@ TEST(PlannerTest, ProfilesRoundTripAndBadOnesAreErrors) {
       << llvm::toString(streamed.takeError());
   EXPECT_DOUBLE_EQ(streamed->gemmSeconds(300, 3000, 5000),
                    s.gemmSeconds(300, 3000, 5000));
+}
+
+TEST(PlannerTest, GeneratedMatmulsPayForOutputSlicesTheCacheCannotHold) {
+  MachineProfile p = MachineProfile::builtinDefault(MatmulLowering::codegen);
+  ASSERT_TRUE(p.outputBlocks.has_value());
+  EXPECT_FALSE(MachineProfile::builtinDefault(MatmulLowering::blas)
+                   .outputBlocks.has_value());
+  p.outputBlocks = MachineProfile::OutputBlocks{32 << 20, 16, 10e9};
+  // Slices of y (m x min(n, 4096)) of two ranks at once: up to half the
+  // cache, nothing; from all of it, every pass over K's 256-step blocks
+  // reads and writes y in memory; linear between.
+  EXPECT_EQ(p.outputTrafficSeconds(1024, 2048, 4096, 2), 0);
+  EXPECT_DOUBLE_EQ(p.outputTrafficSeconds(1024, 4096, 2048, 2),
+                   8.0 * 1024 * 4096 * 8 / 10e9);
+  EXPECT_DOUBLE_EQ(p.outputTrafficSeconds(768, 4096, 2048, 2),
+                   0.5 * 8.0 * 768 * 4096 * 8 / 10e9);
+  // Past 4096 outputs the slice stops growing; the passes still cover y.
+  EXPECT_DOUBLE_EQ(p.outputTrafficSeconds(1024, 8192, 300, 2),
+                   8.0 * 1024 * 8192 * 2 / 10e9);
+  EXPECT_EQ(p.outputTrafficSeconds(256, 8192, 4096, 2), 0);
+  // One rank alone has the cache to itself.
+  EXPECT_EQ(p.outputTrafficSeconds(1024, 4096, 2048, 1), 0);
+  // 8 lanes make blocks of 2048 outputs.
+  p.outputBlocks->lanes = 8;
+  EXPECT_EQ(p.outputTrafficSeconds(1024, 4096, 2048, 2), 0);
+
+  // The row split of a 4096 layer at batch 1024 on two ranks leaves each
+  // a 1024 x 2048 y, the column split a 1024 x 4096 one: the same FLOPs
+  // and weights, but only the column split's slices overflow the cache.
+  Chain c;
+  c.devices = 2;
+  c.batch = 1024;
+  c.matmul = MatmulLowering::codegen;
+  for (int i = 0; i < 4; ++i)
+    c.layers.push_back({4096, 4096, /*bias=*/false});
+  MachineProfile q = MachineProfile::builtinDefault(MatmulLowering::codegen);
+  llvm::Expected<Plan> plan = planChain(c, q);
+  ASSERT_TRUE(static_cast<bool>(plan)) << llvm::toString(plan.takeError());
+  for (ShardingKind k : plan->choices)
+    EXPECT_EQ(k, ShardingKind::row);
+  // The same profile, written and read back, prices it alike.
+  llvm::Expected<MachineProfile> back = MachineProfile::fromJSON(q.toJSON());
+  ASSERT_TRUE(static_cast<bool>(back)) << llvm::toString(back.takeError());
+  ASSERT_TRUE(back->outputBlocks.has_value());
+  EXPECT_DOUBLE_EQ(back->outputTrafficSeconds(1024, 4096, 2048, 2),
+                   q.outputTrafficSeconds(1024, 4096, 2048, 2));
+  // A bad section is named.
+  llvm::Expected<llvm::json::Value> json = llvm::json::parse(q.toJSON());
+  ASSERT_TRUE(static_cast<bool>(json)) << llvm::toString(json.takeError());
+  (*json->getAsObject()->getObject("output_blocks"))["lanes"] = 12;
+  std::string text;
+  llvm::raw_string_ostream(text) << *json;
+  llvm::Expected<MachineProfile> bad = MachineProfile::fromJSON(text);
+  ASSERT_FALSE(static_cast<bool>(bad));
+  EXPECT_EQ(llvm::toString(bad.takeError()),
+            "machine profile: 'output_blocks.lanes' must be 4, 8 or 16 (the "
+            "generated matmul's register tile)");
 }
 } // namespace

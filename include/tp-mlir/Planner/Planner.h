@@ -113,6 +113,27 @@ struct MachineProfile {
   /// like the GEMM rates. A collective with no points takes
   /// collectiveBytesPerSecond.
   std::array<std::vector<RatePoint>, kNumCollectiveKinds> collectiveBandwidth;
+  /// The generated matmul's output blocks (lib/Conversion/MatmulCodegen):
+  /// it runs over blocks of 256 panels of W (256 R outputs, R the register
+  /// tile's lanes) by 256 steps of K, each over all m rows, so every block
+  /// of K reads and writes the m x min(n, 256 R) slice of y again. While
+  /// the slices of the ranks running at once fit the last-level cache,
+  /// those passes stay in it; once they fill it, each pass goes to memory:
+  /// 8 m n ceil(k / 256) bytes more, at the read-modify-write bandwidth
+  /// of one rank with all ranks at once. Between half the cache and all of
+  /// it the share that goes to memory rises linearly (measured on the
+  /// development machine: docs/planner.md). Absent (a hand-written or
+  /// older profile, or a machine whose cache size is unknown): no term.
+  struct OutputBlocks {
+    double cacheBytes = 0;
+    int64_t lanes = 0;
+    double bytesPerSecond = 0;
+  };
+  std::optional<OutputBlocks> outputBlocks;
+  /// That term for a generated matmul's GEMM on each of `ranks` ranks at
+  /// once.
+  double outputTrafficSeconds(int64_t m, int64_t n, int64_t k,
+                              int64_t ranks) const;
   /// The lowering whose local matmuls the GEMM figures time (sgemm and the
   /// generated matmul run at different rates, by shape); none when the
   /// profile does not say (one written by hand), which then serves any.

@@ -33,6 +33,12 @@ namespace mlir::tp {
 using namespace mlir;
 using namespace mlir::tp;
 
+int64_t mlir::tp::hostMatmulVectorLanes() {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  auto it = features.find("avx512f");
+  return it != features.end() && it->second ? 16 : 8;
+}
+
 namespace {
 /// The packed form's register tile is R x R, R = the f32 lanes of one
 /// vector register (16 on AVX-512, 8 on AVX2): R accumulators of R lanes.
@@ -163,17 +169,10 @@ std::string instantiate(StringRef source,
   return text;
 }
 
-/// f32 lanes of the host's widest vector register: 16 with AVX-512F, else 8.
-int64_t hostVectorLanes() {
-  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-  auto it = features.find("avx512f");
-  return it != features.end() && it->second ? 16 : 8;
-}
-
 /// The pass option's lanes, or the host's for 0.
 FailureOr<int64_t> resolveLanes(ModuleOp module, int64_t option) {
   if (option == 0)
-    return hostVectorLanes();
+    return hostMatmulVectorLanes();
   if (option == 4 || option == 8 || option == 16)
     return option;
   return module.emitError() << "vector-lanes must be 0 (the host's), 4, 8 or "
