@@ -567,8 +567,7 @@ measureMachine(bool approximateMath, MatmulLowering matmul,
                                                 1};
       int64_t outputs = 256 * blocks.lanes;
       int64_t rows = std::clamp<int64_t>(
-          int64_t(2 * *cache / (4.0 * outputs * ranks)), 64, 1 << 16);
-      rows = (rows + 63) / 64 * 64;
+          int64_t(2 * *cache / (4.0 * outputs * ranks)) / 4 * 4, 4, 1 << 16);
       const Shape spilling{rows, outputs, 2048};
       const Shape fitting{rows / 4, 4 * outputs, 2048};
       llvm::Expected<double> spilled = gemm(spilling);
@@ -582,11 +581,24 @@ measureMachine(bool approximateMath, MatmulLowering matmul,
           (*fitted - p.streamSeconds(fitting.m, fitting.n, fitting.k));
       // Read as at least 1% of the call: no slower pass, no term to speak of.
       extra = std::max(extra, 0.01 * *spilled);
-      double bytes = 8.0 * spilling.m * spilling.n * (spilling.k / 256);
+      // The bytes of the passes the model sends to memory, as it counts
+      // them (at a rate of 1 byte per second).
+      plan::MachineProfile unit;
+      unit.outputBlocks = blocks;
+      double bytes =
+          unit.outputTrafficSeconds(spilling.m, spilling.n, spilling.k, ranks) -
+          unit.outputTrafficSeconds(fitting.m, fitting.n, fitting.k, ranks);
+      if (bytes <= 0)
+        return llvm::createStringError(
+            std::errc::io_error,
+            "calibration: output blocks: %lldx%lldx%lld and %lldx%lldx%lld "
+            "send the same passes to memory",
+            (long long)spilling.m, (long long)spilling.n, (long long)spilling.k,
+            (long long)fitting.m, (long long)fitting.n, (long long)fitting.k);
       blocks.bytesPerSecond = bytes / extra;
       p.outputBlocks = blocks;
       log << fmt::format(
-          "  output blocks: {} MiB last-level cache, {} lanes; {}x{}x{} "
+          "  output blocks: {:.1f} MiB last-level cache, {} lanes; {}x{}x{} "
           "{:.1f} ms, {}x{}x{} {:.1f} ms: passes over y at {:.2f} GB/s per "
           "rank\n",
           *cache / (1 << 20), blocks.lanes, spilling.m, spilling.n, spilling.k,
@@ -649,13 +661,18 @@ medianProfile(const std::vector<plan::MachineProfile> &rounds) {
                });
   // The single streaming figure is the largest weights' rate.
   p.gemmBytesPerSecond = p.gemmStream.back().rate;
-  if (p.outputBlocks && std::all_of(rounds.begin(), rounds.end(),
-                                    [](const plan::MachineProfile &r) {
-                                      return r.outputBlocks.has_value();
-                                    }))
-    p.outputBlocks->bytesPerSecond = median([](const plan::MachineProfile &r) {
-      return r.outputBlocks->bytesPerSecond;
-    });
+  // Of the rounds that measured the output blocks (all, or none: the cache
+  // size comes from sysfs each time).
+  std::vector<double> passes;
+  for (const plan::MachineProfile &r : rounds)
+    if (r.outputBlocks) {
+      p.outputBlocks = r.outputBlocks;
+      passes.push_back(r.outputBlocks->bytesPerSecond);
+    }
+  if (p.outputBlocks) {
+    std::sort(passes.begin(), passes.end());
+    p.outputBlocks->bytesPerSecond = passes[passes.size() / 2];
+  }
   p.collectiveLatency =
       median([](const plan::MachineProfile &r) { return r.collectiveLatency; });
   p.collectiveBytesPerSecond = median(

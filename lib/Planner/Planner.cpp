@@ -384,7 +384,6 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
     if (!o)
       return fail("'output_blocks' must be an object with 'cache_bytes', "
                   "'lanes' and 'bytes_per_second'");
-    OutputBlocks blocks;
     std::optional<double> cache = o->getNumber("cache_bytes");
     std::optional<int64_t> lanes = o->getInteger("lanes");
     std::optional<double> rate = o->getNumber("bytes_per_second");
@@ -528,7 +527,24 @@ Layout layoutAfter(ShardingKind choice) {
   return Layout::Replicated;
 }
 
-bool generatesMatmul(const Chain &c, size_t i, ShardingKind choice);
+/// Whether the generated matmul computes layer i's local GEMM under
+/// `choice`: always with codegen; with auto unless its in- or out-features
+/// per device are known (an even split, or none) and below
+/// kAutoCodegenMinFeatures, as tp-tile-matmuls decides.
+bool generatesMatmul(const Chain &c, size_t i, ShardingKind choice) {
+  if (c.matmul == MatmulLowering::codegen)
+    return true;
+  if (c.matmul != MatmulLowering::automatic)
+    return false;
+  const Layer &l = c.layers[i];
+  auto small = [&](int64_t features, bool split) {
+    bool known = !split || features % c.devices == 0;
+    return known &&
+           features / (split ? c.devices : 1) < kAutoCodegenMinFeatures;
+  };
+  return !small(l.out, choice == ShardingKind::row) &&
+         !small(l.in, choice == ShardingKind::column);
+}
 
 /// The largest rank's local GEMM y[m x n] = x[m x k] W[n x k]^T of layer i
 /// under `choice`.
@@ -633,25 +649,6 @@ uint64_t collectiveResultBytes(const Chain &c, size_t i, llvm::StringRef op,
 /// The model's input, which the caller holds for the whole run.
 uint64_t inputBytes(const Chain &c) {
   return 4 * uint64_t(c.batch) * c.layers.front().in;
-}
-
-/// Whether the generated matmul computes layer i's local GEMM under
-/// `choice`: always with codegen; with auto unless its in- or out-features
-/// per device are known (an even split, or none) and below
-/// kAutoCodegenMinFeatures, as tp-tile-matmuls decides.
-bool generatesMatmul(const Chain &c, size_t i, ShardingKind choice) {
-  if (c.matmul == MatmulLowering::codegen)
-    return true;
-  if (c.matmul != MatmulLowering::automatic)
-    return false;
-  const Layer &l = c.layers[i];
-  auto small = [&](int64_t features, bool split) {
-    bool known = !split || features % c.devices == 0;
-    return known &&
-           features / (split ? c.devices : 1) < kAutoCodegenMinFeatures;
-  };
-  return !small(l.out, choice == ShardingKind::row) &&
-         !small(l.in, choice == ShardingKind::column);
 }
 
 /// Bytes a generated matmul allocates for layer i's GEMM under `choice`,

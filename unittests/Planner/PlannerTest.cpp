@@ -700,13 +700,30 @@ TEST(PlannerTest, GeneratedMatmulsPayForOutputSlicesTheCacheCannotHold) {
   // A bad section is named.
   llvm::Expected<llvm::json::Value> json = llvm::json::parse(q.toJSON());
   ASSERT_TRUE(static_cast<bool>(json)) << llvm::toString(json.takeError());
-  (*json->getAsObject()->getObject("output_blocks"))["lanes"] = 12;
-  std::string text;
-  llvm::raw_string_ostream(text) << *json;
-  llvm::Expected<MachineProfile> bad = MachineProfile::fromJSON(text);
-  ASSERT_FALSE(static_cast<bool>(bad));
-  EXPECT_EQ(llvm::toString(bad.takeError()),
+  auto errorWith = [&](llvm::StringRef key, llvm::json::Value value) {
+    llvm::json::Value copy = *json;
+    llvm::json::Object &root = *copy.getAsObject();
+    if (key.empty())
+      root["output_blocks"] = std::move(value);
+    else
+      (*root.getObject("output_blocks"))[key] = std::move(value);
+    std::string text;
+    llvm::raw_string_ostream(text) << copy;
+    llvm::Expected<MachineProfile> bad = MachineProfile::fromJSON(text);
+    EXPECT_FALSE(static_cast<bool>(bad));
+    return bad ? std::string() : llvm::toString(bad.takeError());
+  };
+  EXPECT_EQ(errorWith("lanes", 12),
             "machine profile: 'output_blocks.lanes' must be 4, 8 or 16 (the "
             "generated matmul's register tile)");
+  EXPECT_EQ(errorWith("", 3),
+            "machine profile: 'output_blocks' must be an object with "
+            "'cache_bytes', 'lanes' and 'bytes_per_second'");
+  EXPECT_EQ(errorWith("cache_bytes", -1),
+            "machine profile: 'output_blocks.cache_bytes' must be a positive "
+            "number between 1e-30 and 1e30");
+  EXPECT_EQ(errorWith("bytes_per_second", "fast"),
+            "machine profile: 'output_blocks.bytes_per_second' must be a "
+            "positive number between 1e-30 and 1e30");
 }
 } // namespace
