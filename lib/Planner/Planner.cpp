@@ -22,6 +22,10 @@ using namespace mlir;
 using namespace mlir::tp;
 using namespace mlir::tp::plan;
 
+/// The generated matmul's cache blocks (lib/Conversion/MatmulCodegen): 256
+/// panels of W (256 R outputs) by 256 steps of K.
+static constexpr int64_t kBlockPanels = 256, kBlockK = 256;
+
 MachineProfile MachineProfile::builtinDefault(MatmulLowering matmul) {
   // `tp-run --calibrate` on the 2-core AMD EPYC (Zen 4, AVX-512)
   // development machine, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset;
@@ -238,13 +242,12 @@ double MachineProfile::outputTrafficSeconds(int64_t m, int64_t n, int64_t k,
                                             int64_t ranks) const {
   if (!outputBlocks || m <= 0 || n <= 0 || k <= 0 || ranks <= 0)
     return 0;
-  constexpr double blockPanels = 256, blockK = 256;
   const OutputBlocks &o = *outputBlocks;
   double slice =
-      4.0 * double(m) * std::min(double(n), blockPanels * double(o.lanes));
+      4.0 * double(m) * std::min(double(n), double(kBlockPanels * o.lanes));
   double half = o.cacheBytes / 2;
   double share = std::clamp((double(ranks) * slice - half) / half, 0.0, 1.0);
-  double passes = std::ceil(double(k) / blockK);
+  double passes = std::ceil(double(k) / kBlockK);
   return share * 8.0 * double(m) * double(n) * passes / o.bytesPerSecond;
 }
 
@@ -664,7 +667,7 @@ uint64_t matmulScratchBytes(const Chain &c, size_t i, ShardingKind choice) {
     return 0;
   auto [m, n, k] = localGemm(c, i, choice);
   int64_t d = c.devices;
-  constexpr uint64_t lanes = 16, blockK = 256, blockPanels = 256;
+  constexpr uint64_t lanes = 16, blockK = kBlockK, blockPanels = kBlockPanels;
   auto padded = [](uint64_t x) { return (x + lanes - 1) / lanes * lanes; };
   uint64_t kBlock = std::min<uint64_t>(k, blockK);
   uint64_t result = 4 * padded(m) * padded(n);

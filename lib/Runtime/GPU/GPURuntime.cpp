@@ -78,8 +78,8 @@ struct DeviceView {
 };
 
 /// Fails the run on every rank when an operand is strided.
-bool requireContiguous(Communicator &comm, const char *op,
-                       const DeviceView &in, const DeviceView &out) {
+bool requireContiguous(Communicator &comm, const char *op, const DeviceView &in,
+                       const DeviceView &out) {
   if (in.contiguous && out.contiguous)
     return true;
   comm.abort(describeRankError(
