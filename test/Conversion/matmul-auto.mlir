@@ -4,6 +4,7 @@
 // RUN: tp-opt %s --tp-to-llvm-pipeline | FileCheck %s --check-prefix=AUTO
 // RUN: tp-opt %s --tp-to-llvm-pipeline="matmul=auto" | FileCheck %s --check-prefix=AUTO
 // RUN: tp-opt %s --convert-tp-to-linalg --tp-tile-matmuls="vector-lanes=8 min-features=256" | FileCheck %s --check-prefix=TILE
+// RUN: tp-opt %s --convert-tp-to-linalg --tp-tile-matmuls="vector-lanes=8" | FileCheck %s --check-prefix=CODEGEN
 // RUN: not tp-opt %s --tp-tile-matmuls="min-features=-1" 2>&1 | FileCheck %s --check-prefix=NEG
 
 // AUTO-DAG: llvm.call @tp_matmul(
@@ -20,8 +21,30 @@
 // TILE-NOT: linalg.matmul
 // TILE: call @tp_matmul_0(
 
+// A single row (a batch of 1) is a matrix-vector product: left to BLAS
+// (sgemv) when static, and chosen on each call when the batch is dynamic.
+// TILE-LABEL: func.func @dynamic_batch
+// TILE: call @tp_matmul_1(
+// TILE-LABEL: func.func @batch_one
+// TILE-NOT: call @tp_matmul
+// TILE: linalg.matmul {{.*}} -> tensor<1x512xf32>
+
 // TILE-LABEL: func.func private @tp_matmul(
 // TILE: vector.contract
+// TILE-LABEL: func.func private @tp_matmul_1(
+// TILE: %[[ROWS:.*]] = tensor.dim %arg0, %c0
+// TILE: %[[ONE:.*]] = arith.cmpi eq, %[[ROWS]], %c1
+// TILE: scf.if %[[ONE]]
+// TILE: linalg.matmul {{.*}} {tp.left_to_blas} ins(%arg0, %arg1
+// TILE: } else {
+// TILE: vector.contract
+
+// With matmul=codegen every matmul is generated, a single row included.
+// CODEGEN-LABEL: func.func @batch_one
+// CODEGEN: call @tp_matmul_3(
+// CODEGEN-LABEL: func.func private @tp_matmul_2(
+// CODEGEN-NOT: scf.if
+// CODEGEN: vector.contract
 
 // NEG: error: min-features must be 0 or positive, got -1
 module attributes {tp.mesh = #tp.mesh<shape = [1]>} {
@@ -36,5 +59,13 @@ module attributes {tp.mesh = #tp.mesh<shape = [1]>} {
     %z = linalg.fill ins(%zero : f32) outs(%e : tensor<4x8xf32>) -> tensor<4x8xf32>
     %m = linalg.matmul ins(%x, %w : tensor<4x8xf32>, tensor<8x8xf32>) outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
     return %m : tensor<4x8xf32>
+  }
+  func.func @dynamic_batch(%x: tensor<?x256xf32>, %w: tensor<512x256xf32>) -> tensor<?x512xf32> attributes {tp.spmd} {
+    %0 = tp.local_linear %x, %w activation(relu) : tensor<?x256xf32>, tensor<512x256xf32> -> tensor<?x512xf32>
+    return %0 : tensor<?x512xf32>
+  }
+  func.func @batch_one(%x: tensor<1x256xf32>, %w: tensor<512x256xf32>) -> tensor<1x512xf32> attributes {tp.spmd} {
+    %0 = tp.local_linear %x, %w activation(relu) : tensor<1x256xf32>, tensor<512x256xf32> -> tensor<1x512xf32>
+    return %0 : tensor<1x512xf32>
   }
 }

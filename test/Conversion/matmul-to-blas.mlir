@@ -82,14 +82,37 @@ func.func @view_before(%x: memref<4x8xf32>, %w: memref<6x8xf32>, %v: f32) -> mem
 #b = affine_map<(d0, d1, d2) -> (d1, d2)>
 #c = affine_map<(d0, d1, d2) -> (d0, d1)>
 
-// An argument may be another name for memory that the call in between
-// writes.
-// CHECK-LABEL: func.func @argument
+// An argument may be another name for memory that a call in between
+// writes: nothing that touches memory may come between.
+// CHECK-LABEL: func.func @argument_call_between
 // CHECK: linalg.fill
+// CHECK: call @writes_somewhere(
 // CHECK: call @tp_rt_matmul_nt(
-func.func @argument(%x: memref<4x8xf32>, %w: memref<6x8xf32>, %y: memref<4x6xf32>) {
+func.func private @writes_somewhere()
+func.func @argument_call_between(%x: memref<4x8xf32>, %w: memref<6x8xf32>, %y: memref<4x6xf32>) {
   %zero = arith.constant 0.0 : f32
   linalg.fill ins(%zero : f32) outs(%y : memref<4x6xf32>)
+  call @writes_somewhere() : () -> ()
+  linalg.matmul indexing_maps = [#a, #b, #c] ins(%x, %w : memref<4x8xf32>, memref<6x8xf32>) outs(%y : memref<4x6xf32>)
+  return
+}
+
+// -----
+
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+
+// With only pure ops between them, an argument's zero fill is beta = 0 as
+// well (the generated matmul's kernels fill the buffer their caller
+// passes, then leave a single row to BLAS).
+// CHECK-LABEL: func.func @argument_adjacent
+// CHECK-NOT: linalg.fill
+// CHECK: call @tp_rt_matmul_nt_overwrite(
+func.func @argument_adjacent(%x: memref<4x8xf32>, %w: memref<6x8xf32>, %y: memref<4x6xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%y : memref<4x6xf32>)
+  %c0 = arith.constant 0 : index
   linalg.matmul indexing_maps = [#a, #b, #c] ins(%x, %w : memref<4x8xf32>, memref<6x8xf32>) outs(%y : memref<4x6xf32>)
   return
 }

@@ -46,7 +46,8 @@ static cl::opt<MatmulLowering>
     matmul("matmul",
            cl::desc("Local matmuls: auto (the CPU's default: codegen for "
                     "layers of at least 256 in- and out-features, blas "
-                    "below; blas on the GPU), codegen (MLIR-generated) or "
+                    "below and for a batch of 1 (sgemv); blas on the GPU), "
+                    "codegen (MLIR-generated) or "
                     "blas (OpenBLAS on the CPU; cuBLASLt on the GPU, its "
                     "default)"),
            cl::init(MatmulLowering::automatic), cl::cat(category));

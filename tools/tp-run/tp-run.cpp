@@ -91,7 +91,8 @@ static cl::opt<MatmulLowering>
     matmul("matmul",
            cl::desc("Local matmuls of compiled code: auto (the CPU's default: "
                     "codegen for layers of at least 256 in- and "
-                    "out-features, blas below; on the GPU, blas), codegen "
+                    "out-features, blas below and for a batch of 1 (sgemv); "
+                    "on the GPU, blas), codegen "
                     "(MLIR-generated: packed, register-tiled and vectorized "
                     "on the CPU; a tiled shared-memory kernel on the GPU) or "
                     "blas (OpenBLAS sgemm on the CPU; cuBLASLt with fused "

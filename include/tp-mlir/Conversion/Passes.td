@@ -130,8 +130,12 @@ def TileMatmuls : Pass<"tp-tile-matmuls", "::mlir::ModuleOp"> {
 
     With `min-features`, a transposed-B f32 matmul whose N or K is static
     and below it is left as it is, for `tp-matmul-to-blas` after
-    bufferization: the pipeline's `matmul=auto`. Other matmuls, which BLAS
-    does not take here, are generated whatever their size.
+    bufferization: the pipeline's `matmul=auto`. So is one whose x has a
+    single static row, a matrix-vector product that BLAS's sgemv streams W
+    for once; with a dynamic batch, the outlined kernel tests the rows on
+    each call (`scf.if`) and leaves a single row to BLAS, marked
+    `tp.left_to_blas`. Other matmuls, which BLAS does not take here, are
+    generated whatever their size.
   }];
   let options = [
     Option<"vectorLanes", "vector-lanes", "int64_t", /*default=*/"0",

@@ -63,7 +63,8 @@ struct TPToLLVMOptions : public PassPipelineOptions<TPToLLVMOptions> {
       *this, "matmul",
       llvm::cl::desc("Local matmuls: auto (by shape: generated code where "
                      "the in- and out-features are both at least 256, BLAS "
-                     "below; default), codegen (MLIR-generated: packed and "
+                     "below and for a single row (sgemv); default), codegen "
+                     "(MLIR-generated: packed and "
                      "vectorized) or blas (sgemm of the runtime's BLAS)"),
       llvm::cl::init(MatmulLowering::automatic)};
   Option<bool> profile{

@@ -16,6 +16,11 @@ extern "C" {
 void _mlir_ciface_tp_rt_matmul_nt(StridedMemRefType<float, 2> *x,
                                   StridedMemRefType<float, 2> *w,
                                   StridedMemRefType<float, 2> *y);
+/// y = x w^T, without reading y (sgemm's beta = 0). A single row of x goes
+/// to sgemv in both.
+void _mlir_ciface_tp_rt_matmul_nt_overwrite(StridedMemRefType<float, 2> *x,
+                                            StridedMemRefType<float, 2> *w,
+                                            StridedMemRefType<float, 2> *y);
 }
 
 namespace mlir::tp::rt {

@@ -23,16 +23,17 @@ namespace {
 /// alias it; null if there is none.
 linalg::FillOp getZeroFillBefore(linalg::MatmulOp op) {
   Value out = op.getDpsInits()[0];
-  // Only a fresh buffer is reached by its uses alone (an argument could be
-  // written through another name), and only while it has no view made
-  // before the matmul (which could be written between the two unseen).
-  if (!out.getDefiningOp<memref::AllocOp>() ||
-      llvm::any_of(out.getUsers(), [&](Operation *user) {
-        return isa<ViewLikeOpInterface>(user) &&
-               (user->getBlock() != op->getBlock() ||
-                user->isBeforeInBlock(op));
-      }))
-    return nullptr;
+  // Only a fresh buffer is reached by its uses alone, and only while it
+  // has no view made before the matmul (which could be written between the
+  // two unseen). Any other buffer (an argument, which could be written
+  // through another name) needs nothing between the two that touches
+  // memory at all.
+  bool fresh = out.getDefiningOp<memref::AllocOp>() &&
+               llvm::none_of(out.getUsers(), [&](Operation *user) {
+                 return isa<ViewLikeOpInterface>(user) &&
+                        (user->getBlock() != op->getBlock() ||
+                         user->isBeforeInBlock(op));
+               });
   for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
     auto fill = dyn_cast<linalg::FillOp>(prev);
     if (fill && fill.hasPureBufferSemantics() && fill.getDpsInits()[0] == out) {
@@ -40,8 +41,10 @@ linalg::FillOp getZeroFillBefore(linalg::MatmulOp op) {
       auto value = zero ? dyn_cast<FloatAttr>(zero.getValue()) : FloatAttr();
       return value && value.getValue().isPosZero() ? fill : nullptr;
     }
-    if ((llvm::is_contained(prev->getOperands(), out) && !isPure(prev)) ||
-        prev->getNumRegions() > 0)
+    bool touches =
+        fresh ? llvm::is_contained(prev->getOperands(), out) && !isPure(prev)
+              : !isMemoryEffectFree(prev);
+    if (touches || prev->getNumRegions() > 0)
       return nullptr;
   }
   return nullptr;

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tp-mlir/Conversion/Passes.h"
+#include "tp-mlir/Dialect/TP/IR/TPDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -16,7 +17,9 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
@@ -242,19 +245,38 @@ LogicalResult runSchedule(ModuleOp payload, StringRef source) {
 /// f32) and whose static N or K is below it is left to BLAS; any other is
 /// generated whatever its size, since it would otherwise become scalar
 /// loops.
+/// Whether `op` is a matmul tp-matmul-to-blas takes: transposed B, f32.
+bool blasTakes(linalg::MatmulOp op) {
+  auto isF32 = [](Type t) { return getElementTypeOrSelf(t).isF32(); };
+  return isa<linalg::MatmulTransposeBOp>(op.getOperation()) &&
+         llvm::all_of(op->getOperandTypes(), isF32);
+}
+
+/// The static rows of x (M), or nullopt when dynamic.
+std::optional<int64_t> staticRows(linalg::MatmulOp op) {
+  auto type = dyn_cast<ShapedType>(op.getDpsInputs()[0].getType());
+  if (!type || type.getRank() != 2 || type.isDynamicDim(0))
+    return std::nullopt;
+  return type.getDimSize(0);
+}
+
+/// Marks a matmul that `matmul=auto` leaves to BLAS at run time: the
+/// single-row branch of an outlined kernel (a matrix-vector product).
+constexpr llvm::StringLiteral kLeftToBLAS = TPDialect::kLeftToBLASAttrName;
+
 bool isPackable(linalg::MatmulOp op, int64_t minFeatures) {
   auto isFloat = [](Type t) { return isa<FloatType>(getElementTypeOrSelf(t)); };
-  auto isF32 = [](Type t) { return getElementTypeOrSelf(t).isF32(); };
   // N and K: the result's columns and x's columns, in either form.
   auto below = [&](Value v, unsigned dim) {
     auto type = dyn_cast<ShapedType>(v.getType());
     return type && type.getRank() == 2 && !type.isDynamicDim(dim) &&
            type.getDimSize(dim) < minFeatures;
   };
-  bool blasTakesIt = isa<linalg::MatmulTransposeBOp>(op.getOperation()) &&
-                     llvm::all_of(op->getOperandTypes(), isF32);
-  if (blasTakesIt &&
-      (below(op.getDpsInits()[0], 1) || below(op.getDpsInputs()[0], 1)))
+  // With auto, one row of x is a matrix-vector product, which BLAS's sgemv
+  // streams W for once; the packed form would pad it to R rows and pack W.
+  if (minFeatures > 0 && blasTakes(op) &&
+      (op->hasAttr(kLeftToBLAS) || staticRows(op) == 1 ||
+       below(op.getDpsInits()[0], 1) || below(op.getDpsInputs()[0], 1)))
     return false;
   return op.hasPureTensorSemantics() &&
          llvm::all_of(op->getOperandTypes(), isFloat) &&
@@ -323,15 +345,38 @@ void outlineMatmuls(ModuleOp module, int64_t minFeatures) {
       Value zero = arith::ConstantOp::create(
           rewriter, loc,
           rewriter.getZeroAttr(getElementTypeOrSelf(out.getType())));
-      Value init =
-          linalg::FillOp::create(rewriter, loc, zero, body->getArgument(2))
-              .getResult(0);
-      IRMapping mapping;
-      mapping.map(x, body->getArgument(0));
-      mapping.map(w, body->getArgument(1));
-      mapping.map(op.getDpsInits()[0], init);
-      Operation *clone = rewriter.clone(*op, mapping);
-      func::ReturnOp::create(rewriter, loc, clone->getResults());
+      auto product = [&](OpBuilder &b, Location loc) {
+        Value init = linalg::FillOp::create(b, loc, zero, body->getArgument(2))
+                         .getResult(0);
+        IRMapping mapping;
+        mapping.map(x, body->getArgument(0));
+        mapping.map(w, body->getArgument(1));
+        mapping.map(op.getDpsInits()[0], init);
+        return b.clone(*op, mapping);
+      };
+      // With auto and a dynamic batch, a single row goes to BLAS (sgemv)
+      // and the others to the generated matmul, chosen on each call.
+      if (minFeatures > 0 && blasTakes(op) && !staticRows(op)) {
+        Value rows = tensor::DimOp::create(rewriter, loc, body->getArgument(0),
+                                           int64_t(0));
+        Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+        Value single = arith::CmpIOp::create(
+            rewriter, loc, arith::CmpIPredicate::eq, rows, one);
+        auto branch = scf::IfOp::create(
+            rewriter, loc, single,
+            [&](OpBuilder &b, Location loc) {
+              Operation *row = product(b, loc);
+              row->setAttr(kLeftToBLAS, b.getUnitAttr());
+              scf::YieldOp::create(b, loc, row->getResults());
+            },
+            [&](OpBuilder &b, Location loc) {
+              scf::YieldOp::create(b, loc, product(b, loc)->getResults());
+            });
+        func::ReturnOp::create(rewriter, loc, branch.getResults());
+      } else {
+        func::ReturnOp::create(rewriter, loc,
+                               product(rewriter, loc)->getResults());
+      }
     }
     rewriter.setInsertionPoint(op);
     auto call = func::CallOp::create(rewriter, op.getLoc(), kernel,

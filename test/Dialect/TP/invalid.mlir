@@ -245,6 +245,24 @@ module attributes {tp.meshes = #tp.mesh<shape = [2]>} {}
 
 // -----
 
+// Tests that tp.left_to_blas marks only a linalg.matmul, as a unit.
+func.func @left_to_blas_on_fill(%y: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  // expected-error@+1 {{expected 'tp.left_to_blas' to be a unit attribute on a linalg.matmul}}
+  %0 = linalg.fill {tp.left_to_blas} ins(%zero : f32) outs(%y : tensor<2x4xf32>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @left_to_blas_not_unit(%x: tensor<2x4xf32>, %w: tensor<4x3xf32>, %y: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // expected-error@+1 {{expected 'tp.left_to_blas' to be a unit attribute on a linalg.matmul}}
+  %0 = linalg.matmul {tp.left_to_blas = 1 : i64} ins(%x, %w : tensor<2x4xf32>, tensor<4x3xf32>) outs(%y : tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
 // Tests that checkpoint names are strings.
 // expected-error@+1 {{expected 'tp.name' of argument #1 to be a non-empty string, found 3 : i64}}
 func.func @name_not_string(%x: tensor<2x4xf32>, %w: tensor<5x4xf32> {tp.name = 3}) {

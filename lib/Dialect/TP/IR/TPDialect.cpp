@@ -64,6 +64,13 @@ LogicalResult TPDialect::verifyOperationAttribute(Operation *op,
                              << "' to be an array of strings on a function";
     return success();
   }
+  if (name == kLeftToBLASAttrName) {
+    if (!isa<UnitAttr>(attr.getValue()) ||
+        op->getName().getStringRef() != "linalg.matmul")
+      return op->emitError() << "expected '" << kLeftToBLASAttrName
+                             << "' to be a unit attribute on a linalg.matmul";
+    return success();
+  }
   return op->emitError() << "unknown tp attribute '" << name << "' on '"
                          << op->getName() << "'";
 }

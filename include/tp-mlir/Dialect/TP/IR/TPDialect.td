@@ -62,6 +62,11 @@ def TP_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral kSPMDAttrName = "tp.spmd";
     /// Name of the function attribute that names its profiled regions.
     static constexpr ::llvm::StringLiteral kProfileAttrName = "tp.profile";
+    /// Name of the unit attribute on a linalg.matmul that the generated
+    /// matmul leaves to BLAS (the single-row branch of tp-tile-matmuls'
+    /// kernels with matmul=auto).
+    static constexpr ::llvm::StringLiteral kLeftToBLASAttrName =
+        "tp.left_to_blas";
   }];
 }
 
