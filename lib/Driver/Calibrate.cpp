@@ -492,25 +492,32 @@ measureMachine(bool approximateMath, MatmulLowering matmul,
   std::string what = matmul == MatmulLowering::blas
                          ? "sgemm"
                          : stringifyMatmulLowering(matmul).str() + " matmul";
-  // Streaming first, since the GEMM rates are net of it: 4 rows against
-  // cold w x w weights, from 16 KiB to 64 MiB (more than the caches hold),
-  // which is nearly all reading and packing W (the small ones include the
-  // call's fixed costs, which bounds their rate).
-  const Shape streams[] = {{4, 64, 64},
-                           {4, 256, 256},
-                           {4, 1024, 1024},
-                           {4, 2048, 2048},
-                           {4, 4096, 4096}};
-  for (const Shape &s : streams) {
-    llvm::Expected<double> seconds = gemm(s);
-    if (!seconds)
-      return seconds.takeError();
-    double bytes = 4.0 * s.n * s.k;
-    p.gemmStream.push_back({bytes, bytes / std::max(*seconds, 1e-12)});
-    log << fmt::format("  {} {}x{}x{} (weights streamed): {:.2f} GB/s\n", what,
-                       s.m, s.n, s.k, p.gemmStream.back().rate / 1e9);
-  }
+  // W's bytes per second with `rows` rows against cold w x w weights, from
+  // 16 KiB to 64 MiB (more than the caches hold), into `out`.
+  auto streaming =
+      [&](int64_t rows, llvm::StringRef label,
+          std::vector<plan::MachineProfile::RatePoint> &out) -> llvm::Error {
+    for (int64_t w : {64, 256, 1024, 2048, 4096}) {
+      llvm::Expected<double> seconds = gemm(Shape{rows, w, w});
+      if (!seconds)
+        return seconds.takeError();
+      double bytes = 4.0 * w * w;
+      out.push_back({bytes, bytes / std::max(*seconds, 1e-12)});
+      log << fmt::format("  {} {}x{}x{} ({}): {:.2f} GB/s\n", what, rows, w, w,
+                         label.str(), out.back().rate / 1e9);
+    }
+    return llvm::Error::success();
+  };
+  // Streaming first, since the GEMM rates are net of it: 4 rows, which is
+  // nearly all reading and packing W (the small weights include the call's
+  // fixed costs, which bounds their rate).
+  if (llvm::Error e = streaming(4, "weights streamed", p.gemmStream))
+    return std::move(e);
   p.gemmBytesPerSecond = p.gemmStream.back().rate;
+  // A single row against the same cold weights: with sgemm and auto a
+  // matrix-vector product (sgemv), which streams W without packing it.
+  if (llvm::Error e = streaming(1, "a single row", p.gemmSingleRow))
+    return std::move(e);
   // Measures each of `list`'s shapes into `out`, as its compute rate (net
   // of the streaming) at `at(shape)`.
   auto measure =
@@ -658,6 +665,10 @@ medianProfile(const std::vector<plan::MachineProfile> &rounds) {
   medianPoints(p.gemmStream,
                [](const plan::MachineProfile &r) -> const Points & {
                  return r.gemmStream;
+               });
+  medianPoints(p.gemmSingleRow,
+               [](const plan::MachineProfile &r) -> const Points & {
+                 return r.gemmSingleRow;
                });
   // The single streaming figure is the largest weights' rate.
   p.gemmBytesPerSecond = p.gemmStream.back().rate;

@@ -45,6 +45,13 @@ MachineProfile MachineProfile::builtinDefault(MatmulLowering matmul) {
                   {16777216, 5.09e9},
                   {67108864, 5.03e9}};
   p.gemmBytesPerSecond = 5.03e9;
+  // A single row against the same weights (2026-12-04, one calibration of
+  // three rounds): sgemv, several times the packed GEMMs' streaming.
+  p.gemmSingleRow = {{16384, 27.31e9},
+                     {262144, 11.69e9},
+                     {4194304, 14.36e9},
+                     {16777216, 16.91e9},
+                     {67108864, 17.27e9}};
   p.gemm = {{65536, 155.7e9},
             {8388608, 103.3e9},
             {536870912, 104.2e9},
@@ -99,6 +106,12 @@ MachineProfile MachineProfile::builtinDefault(MatmulLowering matmul) {
                     {16777216, 5.87e9},
                     {67108864, 5.01e9}};
     p.gemmBytesPerSecond = 5.01e9;
+    // A single row, padded to a register tile, with W packed.
+    p.gemmSingleRow = {{16384, 4.34e9},
+                       {262144, 5.01e9},
+                       {4194304, 6.36e9},
+                       {16777216, 5.67e9},
+                       {67108864, 4.82e9}};
     p.gemm = {{65536, 176.4e9},
               {8388608, 141.4e9},
               {536870912, 115.6e9},
@@ -122,6 +135,12 @@ MachineProfile MachineProfile::builtinDefault(MatmulLowering matmul) {
                     {16777216, 6.22e9},
                     {67108864, 4.96e9}};
     p.gemmBytesPerSecond = 4.96e9;
+    // A single row: sgemv, called from compiled code.
+    p.gemmSingleRow = {{16384, 10.56e9},
+                       {262144, 9.57e9},
+                       {4194304, 13.84e9},
+                       {16777216, 15.99e9},
+                       {67108864, 17.66e9}};
     p.gemm = {{65536, 192.2e9},
               {8388608, 142.4e9},
               {536870912, 115.7e9},
@@ -254,6 +273,10 @@ double MachineProfile::outputTrafficSeconds(int64_t m, int64_t n, int64_t k,
 double MachineProfile::gemmSeconds(int64_t m, int64_t n, int64_t k) const {
   if (m <= 0 || n <= 0 || k <= 0)
     return 0;
+  if (m == 1 && !gemmSingleRow.empty()) {
+    double bytes = 4.0 * double(n) * k;
+    return bytes / interpolate(gemmSingleRow, bytes);
+  }
   double flops = 2.0 * m * n * k;
   double rate = interpolate(gemm, flops);
   double rowsRate = interpolate(gemmRows, double(m));
@@ -360,6 +383,11 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
     if (auto e = points(*root, "gemm_stream", "gemm_stream", "bytes",
                         "bytes_per_second", p.gemmStream))
       return std::move(e);
+  // Optional: a single row's rate by W's bytes.
+  if (root->get("gemm_single_row"))
+    if (auto e = points(*root, "gemm_single_row", "gemm_single_row", "bytes",
+                        "bytes_per_second", p.gemmSingleRow))
+      return std::move(e);
   // Optional: each collective's bandwidth by size.
   if (const llvm::json::Value *value = root->get("collective_bandwidth")) {
     const llvm::json::Object *by = value->getAsObject();
@@ -455,6 +483,9 @@ std::string MachineProfile::toJSON() const {
     root["gemm_width"] = points(gemmWidth, "width");
   if (!gemmStream.empty())
     root["gemm_stream"] = points(gemmStream, "bytes", "bytes_per_second");
+  if (!gemmSingleRow.empty())
+    root["gemm_single_row"] =
+        points(gemmSingleRow, "bytes", "bytes_per_second");
   if (outputBlocks)
     root["output_blocks"] =
         llvm::json::Object{{"cache_bytes", outputBlocks->cacheBytes},
@@ -530,25 +561,6 @@ Layout layoutAfter(ShardingKind choice) {
   return Layout::Replicated;
 }
 
-/// Whether the generated matmul computes layer i's local GEMM under
-/// `choice`: always with codegen; with auto unless its in- or out-features
-/// per device are known (an even split, or none) and below
-/// kAutoCodegenMinFeatures, as tp-tile-matmuls decides.
-bool generatesMatmul(const Chain &c, size_t i, ShardingKind choice) {
-  if (c.matmul == MatmulLowering::codegen)
-    return true;
-  if (c.matmul != MatmulLowering::automatic)
-    return false;
-  const Layer &l = c.layers[i];
-  auto small = [&](int64_t features, bool split) {
-    bool known = !split || features % c.devices == 0;
-    return known &&
-           features / (split ? c.devices : 1) < kAutoCodegenMinFeatures;
-  };
-  return !small(l.out, choice == ShardingKind::row) &&
-         !small(l.in, choice == ShardingKind::column);
-}
-
 /// The largest rank's local GEMM y[m x n] = x[m x k] W[n x k]^T of layer i
 /// under `choice`.
 struct LocalGemm {
@@ -565,6 +577,26 @@ LocalGemm localGemm(const Chain &c, size_t i, ShardingKind choice) {
   if (choice == ShardingKind::batch)
     g.m = largestShard(g.m, d);
   return g;
+}
+
+/// Whether the generated matmul computes layer i's local GEMM under
+/// `choice`: always with codegen; with auto unless its in- or out-features
+/// per device are known (an even split, or none) and below
+/// kAutoCodegenMinFeatures, or it has a single row (sgemv), as
+/// tp-tile-matmuls decides.
+bool generatesMatmul(const Chain &c, size_t i, ShardingKind choice) {
+  if (c.matmul == MatmulLowering::codegen)
+    return true;
+  if (c.matmul != MatmulLowering::automatic || localGemm(c, i, choice).m == 1)
+    return false;
+  const Layer &l = c.layers[i];
+  auto small = [&](int64_t features, bool split) {
+    bool known = !split || features % c.devices == 0;
+    return known &&
+           features / (split ? c.devices : 1) < kAutoCodegenMinFeatures;
+  };
+  return !small(l.out, choice == ShardingKind::row) &&
+         !small(l.in, choice == ShardingKind::column);
 }
 
 /// Layer i's local compute under `choice`, without the bias and activation

@@ -55,6 +55,13 @@ MachineProfile randomProfile(std::mt19937_64 &rng) {
     bytes *= 4 + 1000 * unit(rng);
     p.gemmStream.push_back({bytes, 1e9 * (1 + 100 * unit(rng))});
   }
+  // Sometimes a single row's rate by size.
+  bytes = 1;
+  int singleRowPoints = int(rng() % 3);
+  for (int c = 0; c < singleRowPoints; ++c) {
+    bytes *= 4 + 1000 * unit(rng);
+    p.gemmSingleRow.push_back({bytes, 1e9 * (1 + 100 * unit(rng))});
+  }
   // Sometimes the generated matmul's output blocks, with a cache small
   // enough for the chains' slices to reach.
   if (rng() % 2)
@@ -725,5 +732,63 @@ TEST(PlannerTest, GeneratedMatmulsPayForOutputSlicesTheCacheCannotHold) {
   EXPECT_EQ(errorWith("bytes_per_second", "fast"),
             "machine profile: 'output_blocks.bytes_per_second' must be a "
             "positive number between 1e-30 and 1e30");
+}
+TEST(PlannerTest, SingleRowsStreamTheirWeightsOnce) {
+  // A single row is W's bytes at the single-row rate; two rows are a GEMM.
+  MachineProfile p = MachineProfile::builtinDefault(MatmulLowering::automatic);
+  ASSERT_FALSE(p.gemmSingleRow.empty());
+  double w = 4.0 * 4096 * 4096;
+  EXPECT_DOUBLE_EQ(p.gemmSeconds(1, 4096, 4096),
+                   w / MachineProfile::interpolate(p.gemmSingleRow, w));
+  EXPECT_GT(p.gemmSeconds(2, 4096, 4096), 2 * p.gemmSeconds(1, 4096, 4096));
+  // Without the points a single row is priced as any GEMM.
+  MachineProfile q = p;
+  q.gemmSingleRow.clear();
+  EXPECT_DOUBLE_EQ(
+      q.gemmSeconds(1, 4096, 4096),
+      q.streamSeconds(1, 4096, 4096) +
+          2.0 * 4096 * 4096 /
+              std::min(MachineProfile::interpolate(q.gemm, 2.0 * 4096 * 4096),
+                       MachineProfile::interpolate(q.gemmRows, 1.0)));
+  llvm::Expected<MachineProfile> back = MachineProfile::fromJSON(p.toJSON());
+  ASSERT_TRUE(static_cast<bool>(back)) << llvm::toString(back.takeError());
+  EXPECT_DOUBLE_EQ(back->gemmSeconds(1, 3000, 700),
+                   p.gemmSeconds(1, 3000, 700));
+  llvm::Expected<llvm::json::Value> json = llvm::json::parse(p.toJSON());
+  ASSERT_TRUE(static_cast<bool>(json)) << llvm::toString(json.takeError());
+  (*json->getAsObject())["gemm_single_row"] =
+      llvm::json::Array{llvm::json::Object{{"bytes", 8}}};
+  std::string text;
+  llvm::raw_string_ostream(text) << *json;
+  llvm::Expected<MachineProfile> bad = MachineProfile::fromJSON(text);
+  ASSERT_FALSE(static_cast<bool>(bad));
+  EXPECT_EQ(llvm::toString(bad.takeError()),
+            "machine profile: each 'gemm_single_row' point needs a positive "
+            "'bytes' and 'bytes_per_second' between 1e-30 and 1e30");
+
+  // At batch 1 under auto, a layer's local GEMM is not generated: no
+  // packed buffers, and its compute is the shard of W at that rate.
+  Chain c;
+  c.devices = 2;
+  c.batch = 1;
+  c.matmul = MatmulLowering::automatic;
+  c.layers = {{4096, 4096}};
+  MachineProfile noEpilogue = p;
+  noEpilogue.epilogueSecondsPerElement.fill(0);
+  for (ShardingKind k : {ShardingKind::row, ShardingKind::column}) {
+    LayerCost cost = evaluate(c, noEpilogue, {k}).layers[0];
+    double shard = 4.0 * 2048 * 4096;
+    EXPECT_DOUBLE_EQ(cost.compute, shard / MachineProfile::interpolate(
+                                               p.gemmSingleRow, shard));
+    c.matmul = MatmulLowering::blas;
+    uint64_t blasBytes = evaluate(c, p, {k}).layers[0].activationBytes;
+    c.matmul = MatmulLowering::automatic;
+    EXPECT_EQ(cost.activationBytes, blasBytes);
+  }
+  // With codegen the row is generated, and priced at codegen's rate.
+  c.matmul = MatmulLowering::codegen;
+  MachineProfile g = MachineProfile::builtinDefault(MatmulLowering::codegen);
+  EXPECT_GT(evaluate(c, g, {ShardingKind::row}).layers[0].compute,
+            2 * evaluate(c, p, {ShardingKind::row}).layers[0].compute);
 }
 } // namespace

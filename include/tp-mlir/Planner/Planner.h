@@ -100,6 +100,14 @@ struct MachineProfile {
   /// single figure that serves when there are no points.
   std::vector<RatePoint> gemmStream;
   double gemmBytesPerSecond = 0;
+  /// A single row of x (a batch of 1, or a batch shard of 1) by W's bytes:
+  /// bytes of W per second, measured against cold w x w weights. With
+  /// sgemm or auto the call is a matrix-vector product (BLAS's sgemv),
+  /// which streams W once without packing it, several times the GEMMs'
+  /// streaming rate; the generated matmul pads the row to a register
+  /// tile and packs W. When measured, such a GEMM takes W's bytes at this
+  /// rate and nothing else; without points it is priced as any other.
+  std::vector<RatePoint> gemmSingleRow;
   /// Bias and activation (the epilogue a layer runs on each output
   /// element), seconds per element, by ActivationKind: transcendental
   /// activations cost several times a relu.
@@ -150,7 +158,8 @@ struct MachineProfile {
   std::string toJSON() const;
 
   /// A GEMM y[m x n] = x[m x k] W[n x k]^T: streamSeconds plus the
-  /// FLOPs at the slowest of the compute rates.
+  /// FLOPs at the slowest of the compute rates (for a single row with
+  /// gemmSingleRow points, W's bytes at that rate).
   double gemmSeconds(int64_t m, int64_t n, int64_t k) const;
   /// Its weights' streaming: 4 n k bytes at the streaming rate.
   double streamSeconds(int64_t m, int64_t n, int64_t k) const;
