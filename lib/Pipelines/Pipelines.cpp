@@ -122,6 +122,11 @@ void mlir::tp::addTPToLLVMPipeline(OpPassManager &pm,
   // (tp-tile-matmuls); their result is that buffer, and a call whose result
   // aliases an argument would keep the layers from rolling into a loop.
   if (codegen) {
+    // With auto, a kernel for a dynamic batch returns an scf.if whose
+    // branches both yield the buffer passed in (a single row goes to BLAS);
+    // folded, the result is that argument, which the next pass drops.
+    if (blas)
+      pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
     pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
     pm.addPass(createLowerMatmulVectors(
         LowerMatmulVectorsOptions{options.matmulVectorLanes.getValue()}));

@@ -10,6 +10,11 @@
 // AUTO-DAG: llvm.call @tp_matmul(
 // AUTO-DAG: llvm.call @tp_rt_matmul_nt_overwrite(
 // AUTO-DAG: llvm.func internal @tp_matmul(
+// The dynamic batch's kernel writes the buffer its caller passes, in both
+// branches, and returns nothing (no copy of the result); its single-row
+// branch is sgemv with beta = 0.
+// AUTO: llvm.func internal @tp_matmul_1({{[^>]*}}) attributes
+// AUTO: llvm.call @tp_rt_matmul_nt_overwrite(
 
 // Only the 256 x 256 layer is packed; the 8 x 256 one stays a matmul.
 // TILE-LABEL: func.func @wide_then_narrow

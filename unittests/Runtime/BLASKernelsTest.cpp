@@ -63,6 +63,9 @@ TEST(BLASKernelsTest, OneRowGoesThroughMatrixVector) {
     checkMatmul(1, 37, 53, overwrite);
     checkMatmul(1, 1, 1, overwrite);
     checkMatmul(1, 300, 7, overwrite);
+    // No columns (a rank's empty share of a column split): y is zero, or
+    // left as it was.
+    checkMatmul(1, 5, 0, overwrite);
   }
 }
 

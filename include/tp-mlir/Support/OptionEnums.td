@@ -43,7 +43,8 @@ def TP_MatmulLowering : I32EnumAttr<"MatmulLowering",
       // By shape, on the CPU: generated code for the local matmuls whose in-
       // and out-features are both at least kAutoCodegenMinFeatures, where
       // it measured faster than OpenBLAS; sgemm for narrower ones, where
-      // its fixed costs dominate. cuBLASLt on the GPU.
+      // its fixed costs dominate, and sgemv for a single row (a batch of 1),
+      // which reads W once without packing it. cuBLASLt on the GPU.
       I32EnumAttrCase<"automatic", 2, "auto">
     ]> {
   let cppNamespace = "::mlir::tp";

@@ -35,8 +35,10 @@ static void matmulNT(StridedMemRefType<float, 2> *x,
   // One row of x (a batch of 1) is a matrix-vector product: sgemv streams
   // W once, where sgemm packs it first. With OpenBLAS 0.3.21 sgemv is 3.6
   // to 6 times faster at 1024 to 4096 features, and level at 256
-  // (docs/performance.md).
-  if (m == 1) {
+  // (docs/performance.md). sgemv leaves y alone when k is 0 (a rank with
+  // no columns of a narrow column split), where beta = 0 must zero it:
+  // sgemm does.
+  if (m == 1 && k > 0) {
     cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1.0f, w->data + w->offset,
                 ld(w), x->data + x->offset, 1, beta, y->data + y->offset, 1);
     return;
