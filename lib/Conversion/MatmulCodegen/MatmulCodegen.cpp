@@ -238,13 +238,6 @@ LogicalResult runSchedule(ModuleOp payload, StringRef source) {
                                                 transform::TransformOptions());
 }
 
-/// Whether `op` is one the packed form computes: on tensors, of floats
-/// (the packs pad with 0.0, and mmt4d has no unsigned casts), with W
-/// stored N x K (transposed B) or K x N (a plain matmul). With
-/// `minFeatures`, a matmul that tp-matmul-to-blas can take (transposed B,
-/// f32) and whose static N or K is below it is left to BLAS; any other is
-/// generated whatever its size, since it would otherwise become scalar
-/// loops.
 /// Whether `op` is a matmul tp-matmul-to-blas takes: transposed B, f32.
 bool blasTakes(linalg::MatmulOp op) {
   auto isF32 = [](Type t) { return getElementTypeOrSelf(t).isF32(); };
@@ -260,10 +253,14 @@ std::optional<int64_t> staticRows(linalg::MatmulOp op) {
   return type.getDimSize(0);
 }
 
-/// Marks a matmul that `matmul=auto` leaves to BLAS at run time: the
-/// single-row branch of an outlined kernel (a matrix-vector product).
-constexpr llvm::StringLiteral kLeftToBLAS = TPDialect::kLeftToBLASAttrName;
-
+/// Whether `op` is one the packed form computes: on tensors, of floats
+/// (the packs pad with 0.0, and mmt4d has no unsigned casts), with W
+/// stored N x K (transposed B) or K x N (a plain matmul). With
+/// `minFeatures`, a matmul that tp-matmul-to-blas can take (transposed B,
+/// f32) is left to BLAS when its static N or K is below it, when x has a
+/// single static row, or when it is marked tp.left_to_blas; any other is
+/// generated whatever its size, since it would otherwise become scalar
+/// loops.
 bool isPackable(linalg::MatmulOp op, int64_t minFeatures) {
   auto isFloat = [](Type t) { return isa<FloatType>(getElementTypeOrSelf(t)); };
   // N and K: the result's columns and x's columns, in either form.
@@ -275,7 +272,7 @@ bool isPackable(linalg::MatmulOp op, int64_t minFeatures) {
   // With auto, one row of x is a matrix-vector product, which BLAS's sgemv
   // streams W for once; the packed form would pad it to R rows and pack W.
   if (minFeatures > 0 && blasTakes(op) &&
-      (op->hasAttr(kLeftToBLAS) || staticRows(op) == 1 ||
+      (op->hasAttr(TPDialect::kLeftToBLASAttrName) || staticRows(op) == 1 ||
        below(op.getDpsInits()[0], 1) || below(op.getDpsInputs()[0], 1)))
     return false;
   return op.hasPureTensorSemantics() &&
@@ -366,7 +363,7 @@ void outlineMatmuls(ModuleOp module, int64_t minFeatures) {
             rewriter, loc, single,
             [&](OpBuilder &b, Location loc) {
               Operation *row = product(b, loc);
-              row->setAttr(kLeftToBLAS, b.getUnitAttr());
+              row->setAttr(TPDialect::kLeftToBLASAttrName, b.getUnitAttr());
               scf::YieldOp::create(b, loc, row->getResults());
             },
             [&](OpBuilder &b, Location loc) {

@@ -33,9 +33,9 @@ static void matmulNT(StridedMemRefType<float, 2> *x,
     std::abort();
   }
   // One row of x (a batch of 1) is a matrix-vector product: sgemv streams
-  // W once, where sgemm packs it first. With OpenBLAS 0.3.21 sgemv is 3.6
-  // to 6 times faster at 1024 to 4096 features, and level at 256
-  // (docs/performance.md). sgemv leaves y alone when k is 0 (a rank with
+  // W once, where sgemm packs it first: with OpenBLAS 0.3.21 about 3.5
+  // times faster at 2048 x 4096 (docs/design.md), and level at 256 x 256,
+  // which fits the caches. sgemv leaves y alone when k is 0 (a rank with
   // no columns of a narrow column split), where beta = 0 must zero it:
   // sgemm does.
   if (m == 1 && k > 0) {
