@@ -58,9 +58,9 @@ void tp_rt_timer_add(int64_t id, double seconds);
 /// for the next allocation rather than give it back to the system: compiled
 /// code allocates and frees its activations on every run, and otherwise
 /// pays a page fault per 4 KiB of them on every run (glibc returns freed
-/// blocks of 128 KiB and more). Blocks up to 32 MiB (glibc's largest
-/// setting) come from its arenas and are never trimmed; larger ones are
-/// still mapped per allocation. Process-wide, so the tools call it at
+/// blocks of 128 KiB and more). Every block comes from one arena (the main
+/// heap, which any size fits), none is mapped on its own, and the heap is
+/// never trimmed. Process-wide, so the tools call it at
 /// start, and a host application decides for itself. Returns 1 when
 /// applied, 0 where the C library has no such setting.
 int tp_rt_retain_freed_memory(void);

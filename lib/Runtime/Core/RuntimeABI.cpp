@@ -312,10 +312,14 @@ void tp_rt_timer_end(int64_t id) {
 
 int tp_rt_retain_freed_memory(void) {
 #if defined(__GLIBC__)
-  // Setting either also ends glibc's dynamic threshold, which would move
-  // blocks back to mmap as they are freed.
-  int ok = mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  return ok && mallopt(M_TRIM_THRESHOLD, INT_MAX);
+  // No block is mapped on its own: glibc would unmap it on free, so that
+  // each run faulted it in again (blocks over 32 MiB, the largest mmap
+  // threshold it accepts, always were). One arena: the others are heaps of
+  // at most 64 MiB, and a larger block in one is mapped on its own even
+  // so. The compiled code allocates a few large blocks per layer, so the
+  // ranks' threads hardly contend for the arena's lock. No trimming.
+  return mallopt(M_MMAP_MAX, 0) && mallopt(M_ARENA_MAX, 1) &&
+         mallopt(M_TRIM_THRESHOLD, INT_MAX);
 #else
   return 0;
 #endif
