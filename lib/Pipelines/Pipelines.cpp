@@ -111,11 +111,13 @@ void mlir::tp::addTPToLLVMPipeline(OpPassManager &pm,
   // auto generates the wide matmuls and leaves the others to BLAS.
   bool codegen = options.matmul != MatmulLowering::blas;
   bool blas = options.matmul != MatmulLowering::codegen;
-  if (codegen)
-    pm.addPass(createTileMatmuls(TileMatmulsOptions{
-        options.matmulVectorLanes.getValue(),
-        options.matmul == MatmulLowering::automatic ? kAutoCodegenMinFeatures
-                                                    : 0}));
+  if (codegen) {
+    bool automatic = options.matmul == MatmulLowering::automatic;
+    pm.addPass(createTileMatmuls(
+        TileMatmulsOptions{options.matmulVectorLanes.getValue(),
+                           automatic ? kAutoCodegenMinFeatures : 0,
+                           automatic ? kAutoCodegenMaxOutputs : 0}));
+  }
 
   addBufferizationPasses(pm);
   // The generated matmuls write into the buffer their callers pass

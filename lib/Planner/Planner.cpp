@@ -141,11 +141,14 @@ MachineProfile MachineProfile::builtinDefault(MatmulLowering matmul) {
                        {4194304, 13.84e9},
                        {16777216, 15.99e9},
                        {67108864, 17.66e9}};
+    // The two largest (1024 x 2048 x 2048 and 512 x 4096 x 4096) are left
+    // to sgemm for their results' size (kAutoCodegenMaxOutputs):
+    // 2026-12-05, the median of three rounds.
     p.gemm = {{65536, 192.2e9},
               {8388608, 142.4e9},
               {536870912, 115.7e9},
-              {8589934592, 100.5e9},
-              {17179869184, 100.5e9}};
+              {8589934592, 102.7e9},
+              {17179869184, 104.7e9}};
     p.gemmRows = {{8, 246.2e9}, {32, 199.0e9}, {128, 119.2e9}, {512, 103.2e9}};
     p.gemmWidth = {{8, 29.8e9},
                    {32, 85.8e9},
@@ -159,11 +162,14 @@ MachineProfile MachineProfile::builtinDefault(MatmulLowering matmul) {
   }
   // The generated matmul's passes over slices of y that the 32 MiB L3 no
   // longer holds: 2048x4096x2048 against 512x16384x2048 on both cores,
-  // `tp-run --calibrate --matmul auto` (2026-12-04, the median of three
-  // rounds: 7.1, 11.1 and 12.3 GB/s). Both lowerings that generate it
-  // share the figure.
+  // `tp-run --calibrate --matmul auto` (2026-12-05, the median of three
+  // rounds: 99, 154 and 154 GB/s, the spilling GEMM no slower than the
+  // other). Measured at 7.1-12.3 GB/s while glibc still mapped and
+  // unmapped the 32 MiB results on every call (tp_rt_retain_freed_memory
+  // keeps them now): the faults were most of that cost. Both lowerings
+  // that generate it share the figure.
   if (matmul != MatmulLowering::blas)
-    p.outputBlocks = OutputBlocks{32.0 * (1 << 20), 16, 11.1e9};
+    p.outputBlocks = OutputBlocks{32.0 * (1 << 20), 16, 153.5e9};
   return p;
 }
 
@@ -582,20 +588,28 @@ LocalGemm localGemm(const Chain &c, size_t i, ShardingKind choice) {
 /// Whether the generated matmul computes layer i's local GEMM under
 /// `choice`: always with codegen; with auto unless its in- or out-features
 /// per device are known (an even split, or none) and below
-/// kAutoCodegenMinFeatures, or it has a single row (sgemv), as
-/// tp-tile-matmuls decides.
+/// kAutoCodegenMinFeatures, it has a single row (sgemv), or its
+/// out-features are known and its result, times the devices, has
+/// kAutoCodegenMaxOutputs elements or more, as tp-tile-matmuls decides.
 bool generatesMatmul(const Chain &c, size_t i, ShardingKind choice) {
   if (c.matmul == MatmulLowering::codegen)
     return true;
-  if (c.matmul != MatmulLowering::automatic || localGemm(c, i, choice).m == 1)
+  LocalGemm g = localGemm(c, i, choice);
+  if (c.matmul != MatmulLowering::automatic || g.m == 1)
     return false;
   const Layer &l = c.layers[i];
+  auto known = [&](int64_t features, bool split) {
+    return !split || features % c.devices == 0;
+  };
   auto small = [&](int64_t features, bool split) {
-    bool known = !split || features % c.devices == 0;
-    return known &&
+    return known(features, split) &&
            features / (split ? c.devices : 1) < kAutoCodegenMinFeatures;
   };
-  return !small(l.out, choice == ShardingKind::row) &&
+  bool rowSplit = choice == ShardingKind::row;
+  if (known(l.out, rowSplit) && double(c.devices) * double(g.m) * double(g.n) >=
+                                    double(kAutoCodegenMaxOutputs))
+    return false;
+  return !small(l.out, rowSplit) &&
          !small(l.in, choice == ShardingKind::column);
 }
 

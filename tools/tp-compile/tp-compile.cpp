@@ -46,7 +46,9 @@ static cl::opt<MatmulLowering>
     matmul("matmul",
            cl::desc("Local matmuls: auto (the CPU's default: codegen for "
                     "layers of at least 256 in- and out-features, blas "
-                    "below and for a batch of 1 (sgemv); blas on the GPU), "
+                    "below, for results of 2^21 elements or more over the "
+                    "devices and for a batch of 1 (sgemv); blas on the "
+                    "GPU), "
                     "codegen (MLIR-generated) or "
                     "blas (OpenBLAS on the CPU; cuBLASLt on the GPU, its "
                     "default)"),

@@ -91,7 +91,9 @@ static cl::opt<MatmulLowering>
     matmul("matmul",
            cl::desc("Local matmuls of compiled code: auto (the CPU's default: "
                     "codegen for layers of at least 256 in- and "
-                    "out-features, blas below and for a batch of 1 (sgemv); "
+                    "out-features, blas below, for results of 2^21 "
+                    "elements or more over the devices and for a batch of "
+                    "1 (sgemv); "
                     "on the GPU, blas), codegen "
                     "(MLIR-generated: packed, register-tiled and vectorized "
                     "on the CPU; a tiled shared-memory kernel on the GPU) or "

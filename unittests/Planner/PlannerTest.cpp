@@ -399,8 +399,26 @@ TEST(PlannerTest, GeneratedMatmulsCountTheirPackedBuffers) {
   // out (32 MiB more), beside the 32 MiB output; sgemm writes the output.
   EXPECT_EQ(live(MatmulLowering::blas, ShardingKind::replicated), 32 * MiB);
   EXPECT_EQ(live(MatmulLowering::codegen, ShardingKind::replicated), 96 * MiB);
+  // auto leaves a result this large to sgemm (8M outputs over both
+  // devices, kAutoCodegenMaxOutputs is 2M); at 256 rows (1M) it generates.
   EXPECT_EQ(live(MatmulLowering::automatic, ShardingKind::replicated),
-            96 * MiB);
+            32 * MiB);
+  c.batch = 256;
+  EXPECT_EQ(live(MatmulLowering::automatic, ShardingKind::replicated),
+            live(MatmulLowering::codegen, ShardingKind::replicated));
+  EXPECT_GT(live(MatmulLowering::automatic, ShardingKind::replicated),
+            live(MatmulLowering::blas, ShardingKind::replicated));
+  // A row split's result is half as wide: 2M outputs over both at 1024
+  // rows, the limit, and sgemm's.
+  c.batch = 1024;
+  EXPECT_EQ(live(MatmulLowering::automatic, ShardingKind::row),
+            live(MatmulLowering::blas, ShardingKind::row));
+  // A batch split's result is as wide but has half the rows: 511 of 2048
+  // per rank is just under the limit, and generated.
+  c.batch = 1022;
+  EXPECT_EQ(live(MatmulLowering::automatic, ShardingKind::batch),
+            live(MatmulLowering::codegen, ShardingKind::batch));
+  c.batch = 4096;
   // Column: the contiguous copy of x's 16 MiB slice too; the all_reduce's
   // 32 MiB result comes after the scratch is freed.
   EXPECT_EQ(live(MatmulLowering::blas, ShardingKind::column), 64 * MiB);
@@ -416,7 +434,8 @@ TEST(PlannerTest, GeneratedMatmulsCountTheirPackedBuffers) {
   EXPECT_EQ(live(MatmulLowering::blas, ShardingKind::batch), 48 * MiB);
   EXPECT_EQ(live(MatmulLowering::codegen, ShardingKind::batch), 64 * MiB);
   // auto leaves narrow layers to sgemm, but generates an uneven split,
-  // whose width is not known statically.
+  // whose width is not known statically (at 256 rows, under the size rule).
+  c.batch = 256;
   c.layers = {{2048, 200}};
   EXPECT_EQ(live(MatmulLowering::automatic, ShardingKind::replicated),
             live(MatmulLowering::blas, ShardingKind::replicated));
@@ -441,6 +460,7 @@ TEST(PlannerTest, GeneratedMatmulsCountTheirPackedBuffers) {
             live(MatmulLowering::blas, ShardingKind::replicated));
   // So a limit that the sgemm plan meets can be one no generated plan
   // fits.
+  c.batch = 4096;
   c.layers = {{2048, 2048}};
   c.layers[0].fixed = ShardingKind::replicated;
   c.matmul = MatmulLowering::blas;

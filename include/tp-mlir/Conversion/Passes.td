@@ -134,8 +134,15 @@ def TileMatmuls : Pass<"tp-tile-matmuls", "::mlir::ModuleOp"> {
     single static row, a matrix-vector product that BLAS's sgemv streams W
     for once; with a dynamic batch, the outlined kernel tests the rows on
     each call (`scf.if`) and leaves a single row to BLAS, marked
-    `tp.left_to_blas`. Other matmuls, which BLAS does not take here, are
-    generated whatever their size.
+    `tp.left_to_blas`.
+
+    With `max-outputs`, such a matmul is also left to BLAS when its result,
+    times the devices of the module's `tp.mesh` (the ranks that share the
+    host's caches), has at least that many elements: the packed result and
+    its unpack pass over it again, beyond the cache, where BLAS writes it
+    once. N must be static; with a dynamic batch, the kernel tests the rows
+    on each call, as for a single row. Other matmuls, which BLAS does not
+    take here, are generated whatever their size.
   }];
   let options = [
     Option<"vectorLanes", "vector-lanes", "int64_t", /*default=*/"0",
@@ -144,7 +151,10 @@ def TileMatmuls : Pass<"tp-tile-matmuls", "::mlir::ModuleOp"> {
            "the host">,
     Option<"minFeatures", "min-features", "int64_t", /*default=*/"0",
            "Leave matmuls whose static N (out-features) or K (in-features) "
-           "is below this; 0: generate every one">
+           "is below this; 0: generate every one">,
+    Option<"maxOutputs", "max-outputs", "int64_t", /*default=*/"0",
+           "Leave matmuls whose result, times the mesh's devices, has at "
+           "least this many elements; 0: no limit">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -38,6 +38,15 @@ namespace mlir::tp {
 /// planner's memory model reads it too: generated matmuls allocate packed
 /// copies of their operands and result.
 inline constexpr int64_t kAutoCodegenMinFeatures = 256;
+
+/// matmul=auto: the CPU's local matmuls whose result, times the devices
+/// (the ranks that share the host's caches), has at least this many
+/// elements (8 MiB of f32) run through BLAS. The generated matmul writes a
+/// packed result and unpacks it, and beyond the cache those passes cost:
+/// at D = 2 it ran at 0.71-0.97x OpenBLAS with 1M outputs per rank and
+/// more, at 0.88-1.18x with 0.5M; at D = 1 at 0.93x with 4M, 0.96-1.05x
+/// with 1M (bench/matmul-outputs.sh, docs/performance.md).
+inline constexpr int64_t kAutoCodegenMaxOutputs = int64_t(1) << 21;
 } // namespace mlir::tp
 
 #endif // TP_MLIR_SUPPORT_OPTIONENUMS_H

@@ -41,10 +41,13 @@ def TP_MatmulLowering : I32EnumAttr<"MatmulLowering",
       // tiled shared-memory kernel on the GPU.
       I32EnumAttrCase<"codegen", 1>,
       // By shape, on the CPU: generated code for the local matmuls whose in-
-      // and out-features are both at least kAutoCodegenMinFeatures, where
-      // it measured faster than OpenBLAS; sgemm for narrower ones, where
-      // its fixed costs dominate, and sgemv for a single row (a batch of 1),
-      // which reads W once without packing it. cuBLASLt on the GPU.
+      // and out-features are both at least kAutoCodegenMinFeatures and
+      // whose results, over all the devices, stay under
+      // kAutoCodegenMaxOutputs elements, where it measured faster than
+      // OpenBLAS; sgemm for narrower ones, where its fixed costs dominate,
+      // and for larger results, which its packed result passes over again;
+      // sgemv for a single row (a batch of 1), which reads W once without
+      // packing it. cuBLASLt on the GPU.
       I32EnumAttrCase<"automatic", 2, "auto">
     ]> {
   let cppNamespace = "::mlir::tp";

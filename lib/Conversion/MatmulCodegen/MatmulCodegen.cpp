@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tp-mlir/Conversion/Passes.h"
+#include "tp-mlir/Dialect/TP/IR/TPAttrs.h"
 #include "tp-mlir/Dialect/TP/IR/TPDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -253,15 +254,30 @@ std::optional<int64_t> staticRows(linalg::MatmulOp op) {
   return type.getDimSize(0);
 }
 
+/// With `maxOutputs`, the fewest rows from which `op`'s result, times the
+/// devices of the module's mesh (the ranks that share this host's caches),
+/// has `maxOutputs` elements or more; nullopt without a limit or a static
+/// N.
+std::optional<int64_t> blasRows(linalg::MatmulOp op, int64_t maxOutputs) {
+  auto type = dyn_cast<ShapedType>(op.getDpsInits()[0].getType());
+  if (maxOutputs <= 0 || !type || type.getRank() != 2 || type.isDynamicDim(1) ||
+      type.getDimSize(1) <= 0)
+    return std::nullopt;
+  MeshAttr mesh = lookupMesh(op);
+  int64_t ranks = mesh ? std::max<int64_t>(mesh.getNumDevices(), 1) : 1;
+  return llvm::divideCeil(maxOutputs, type.getDimSize(1) * ranks);
+}
+
 /// Whether `op` is one the packed form computes: on tensors, of floats
 /// (the packs pad with 0.0, and mmt4d has no unsigned casts), with W
 /// stored N x K (transposed B) or K x N (a plain matmul). With
 /// `minFeatures`, a matmul that tp-matmul-to-blas can take (transposed B,
 /// f32) is left to BLAS when its static N or K is below it, when x has a
-/// single static row, or when it is marked tp.left_to_blas; any other is
-/// generated whatever its size, since it would otherwise become scalar
+/// single static row, when its static rows reach blasRows (every row count
+/// does when that is 1), or when it is marked tp.left_to_blas; any other
+/// is generated whatever its size, since it would otherwise become scalar
 /// loops.
-bool isPackable(linalg::MatmulOp op, int64_t minFeatures) {
+bool isPackable(linalg::MatmulOp op, int64_t minFeatures, int64_t maxOutputs) {
   auto isFloat = [](Type t) { return isa<FloatType>(getElementTypeOrSelf(t)); };
   // N and K: the result's columns and x's columns, in either form.
   auto below = [&](Value v, unsigned dim) {
@@ -271,9 +287,15 @@ bool isPackable(linalg::MatmulOp op, int64_t minFeatures) {
   };
   // With auto, one row of x is a matrix-vector product, which BLAS's sgemv
   // streams W for once; the packed form would pad it to R rows and pack W.
-  if (minFeatures > 0 && blasTakes(op) &&
-      (op->hasAttr(TPDialect::kLeftToBLASAttrName) || staticRows(op) == 1 ||
-       below(op.getDpsInits()[0], 1) || below(op.getDpsInputs()[0], 1)))
+  // A large result: the packed result and its unpack pass over it again,
+  // beyond the cache, where BLAS writes it once.
+  std::optional<int64_t> large = blasRows(op, maxOutputs);
+  std::optional<int64_t> rows = staticRows(op);
+  if (blasTakes(op) &&
+      (op->hasAttr(TPDialect::kLeftToBLASAttrName) ||
+       (large && rows.value_or(1) >= *large) ||
+       (minFeatures > 0 && (rows == 1 || below(op.getDpsInits()[0], 1) ||
+                            below(op.getDpsInputs()[0], 1)))))
     return false;
   return op.hasPureTensorSemantics() &&
          llvm::all_of(op->getOperandTypes(), isFloat) &&
@@ -287,11 +309,11 @@ bool isPackable(linalg::MatmulOp op, int64_t minFeatures) {
 /// hundreds of ops per shape; generated once per shape rather than once per
 /// layer, it took a 1,000-layer chain from 42 s to 3 s of compile time.
 /// Its arguments have identity layouts, so its strides are constants.
-void outlineMatmuls(ModuleOp module, int64_t minFeatures) {
+void outlineMatmuls(ModuleOp module, int64_t minFeatures, int64_t maxOutputs) {
   SmallVector<linalg::MatmulOp> matmuls;
   module.walk([&](linalg::MatmulOp op) {
     auto fill = op.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
-    if (isPackable(op, minFeatures) && fill &&
+    if (isPackable(op, minFeatures, maxOutputs) && fill &&
         matchPattern(fill.getInputs()[0], m_AnyZeroFloat()))
       matmuls.push_back(op);
   });
@@ -351,16 +373,31 @@ void outlineMatmuls(ModuleOp module, int64_t minFeatures) {
         mapping.map(op.getDpsInits()[0], init);
         return b.clone(*op, mapping);
       };
-      // With auto and a dynamic batch, a single row goes to BLAS (sgemv)
-      // and the others to the generated matmul, chosen on each call.
-      if (minFeatures > 0 && blasTakes(op) && !staticRows(op)) {
+      // With auto and a dynamic batch, a single row (sgemv) and a large
+      // result go to BLAS, the others to the generated matmul, chosen on
+      // each call.
+      std::optional<int64_t> large = blasRows(op, maxOutputs);
+      if ((minFeatures > 0 || large) && blasTakes(op) && !staticRows(op)) {
         Value rows = tensor::DimOp::create(rewriter, loc, body->getArgument(0),
                                            int64_t(0));
-        Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-        Value single = arith::CmpIOp::create(
-            rewriter, loc, arith::CmpIPredicate::eq, rows, one);
+        auto atLeast = [&](int64_t count) -> Value {
+          Value bound = arith::ConstantIndexOp::create(rewriter, loc, count);
+          return arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge,
+                                       rows, bound);
+        };
+        Value toBLAS;
+        if (minFeatures > 0) {
+          Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+          toBLAS = arith::CmpIOp::create(rewriter, loc,
+                                         arith::CmpIPredicate::eq, rows, one);
+        }
+        if (large)
+          toBLAS = toBLAS ? arith::OrIOp::create(rewriter, loc, toBLAS,
+                                                 atLeast(*large))
+                                .getResult()
+                          : atLeast(*large);
         auto branch = scf::IfOp::create(
-            rewriter, loc, single,
+            rewriter, loc, toBLAS,
             [&](OpBuilder &b, Location loc) {
               Operation *row = product(b, loc);
               row->setAttr(TPDialect::kLeftToBLASAttrName, b.getUnitAttr());
@@ -406,10 +443,11 @@ Value packPanels(OpBuilder &b, Location loc, Value source, int64_t rows,
 /// y = x W^T (or y = x B) becomes pack(x), pack(W), linalg.mmt4d and an
 /// unpack of the result. A zero-filled init (beta = 0) is filled again in
 /// the packed layout; any other init is packed.
-LogicalResult packMatmuls(ModuleOp module, int64_t lanes, int64_t minFeatures) {
+LogicalResult packMatmuls(ModuleOp module, int64_t lanes, int64_t minFeatures,
+                          int64_t maxOutputs) {
   SmallVector<linalg::MatmulOp> matmuls;
   module.walk([&](linalg::MatmulOp op) {
-    if (isPackable(op, minFeatures))
+    if (isPackable(op, minFeatures, maxOutputs))
       matmuls.push_back(op);
   });
   IRRewriter rewriter(module.getContext());
@@ -494,8 +532,13 @@ struct TileMatmulsPass : tp::impl::TileMatmulsBase<TileMatmulsPass> {
                                  << static_cast<int64_t>(minFeatures);
       return signalPassFailure();
     }
-    outlineMatmuls(getOperation(), minFeatures);
-    if (failed(packMatmuls(getOperation(), lanes, minFeatures)) ||
+    if (maxOutputs < 0) {
+      getOperation().emitError() << "max-outputs must be 0 or positive, got "
+                                 << static_cast<int64_t>(maxOutputs);
+      return signalPassFailure();
+    }
+    outlineMatmuls(getOperation(), minFeatures, maxOutputs);
+    if (failed(packMatmuls(getOperation(), lanes, minFeatures, maxOutputs)) ||
         failed(fuseBlockPacks(getOperation())))
       return signalPassFailure();
     std::string schedule =
