@@ -605,9 +605,14 @@ bool generatesMatmul(const Chain &c, size_t i, ShardingKind choice) {
     return known(features, split) &&
            features / (split ? c.devices : 1) < kAutoCodegenMinFeatures;
   };
+  // A batch split's ranks test their own rows: the generated matmul (and
+  // its scratch, which the memory model bounds) runs while the smallest
+  // shard stays under the line.
   bool rowSplit = choice == ShardingKind::row;
-  if (known(l.out, rowSplit) && double(c.devices) * double(g.m) * double(g.n) >=
-                                    double(kAutoCodegenMaxOutputs))
+  int64_t rows = choice == ShardingKind::batch ? c.batch / c.devices : g.m;
+  if (known(l.out, rowSplit) &&
+      double(c.devices) * double(rows) * double(g.n) >=
+          double(kAutoCodegenMaxOutputs))
     return false;
   return !small(l.out, rowSplit) &&
          !small(l.in, choice == ShardingKind::column);

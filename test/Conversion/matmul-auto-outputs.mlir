@@ -34,9 +34,10 @@
 // ALONE-LABEL: func.func @large
 // ALONE-NOT: call @tp_matmul
 // ALONE-LABEL: func.func @just_below
+// ALONE: call @tp_matmul(
 // ALONE-LABEL: func.func private @tp_matmul_0(
 // ALONE-NOT: arith.cmpi eq
-// ALONE: arith.cmpi sge
+// ALONE: arith.cmpi sge, %{{.*}}, %c1024
 // ALONE-NOT: arith.ori
 // ALONE: scf.if
 
@@ -48,7 +49,11 @@
 // AUTO: llvm.func @just_below(
 // AUTO: llvm.call @tp_matmul(
 // CODEGEN: llvm.func @large(
+// CODEGEN-NOT: tp_rt_matmul_nt
 // CODEGEN: llvm.call @tp_matmul(
+// CODEGEN: llvm.func @just_below(
+// CODEGEN-NOT: tp_rt_matmul_nt
+// CODEGEN: llvm.call @tp_matmul_0(
 
 // NEG: error: max-outputs must be 0 or positive, got -1
 module attributes {tp.mesh = #tp.mesh<shape = [2]>} {

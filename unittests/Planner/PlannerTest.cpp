@@ -409,10 +409,32 @@ TEST(PlannerTest, GeneratedMatmulsCountTheirPackedBuffers) {
   EXPECT_GT(live(MatmulLowering::automatic, ShardingKind::replicated),
             live(MatmulLowering::blas, ShardingKind::replicated));
   // A row split's result is half as wide: 2M outputs over both at 1024
-  // rows, the limit, and sgemm's.
+  // rows, the limit, and sgemm's; at 1023, generated. Followed by a column
+  // layer, nothing is gathered after it, so its scratch shows.
+  auto firstOfPair = [&](MatmulLowering matmul) {
+    Chain pair = c;
+    pair.matmul = matmul;
+    pair.layers = {{2048, 2048}, {2048, 2048}};
+    return evaluate(pair, p, {ShardingKind::row, ShardingKind::column})
+        .layers[0]
+        .activationBytes;
+  };
   c.batch = 1024;
-  EXPECT_EQ(live(MatmulLowering::automatic, ShardingKind::row),
-            live(MatmulLowering::blas, ShardingKind::row));
+  EXPECT_EQ(firstOfPair(MatmulLowering::automatic),
+            firstOfPair(MatmulLowering::blas));
+  c.batch = 1023;
+  EXPECT_EQ(firstOfPair(MatmulLowering::automatic),
+            firstOfPair(MatmulLowering::codegen));
+  EXPECT_GT(firstOfPair(MatmulLowering::codegen),
+            firstOfPair(MatmulLowering::blas));
+  // An uneven batch split: 512 and 511 rows of 2048 per rank; the
+  // smaller rank generates, so its scratch is counted.
+  c.batch = 1023;
+  EXPECT_EQ(live(MatmulLowering::automatic, ShardingKind::batch),
+            live(MatmulLowering::codegen, ShardingKind::batch));
+  c.batch = 1024;
+  EXPECT_EQ(live(MatmulLowering::automatic, ShardingKind::batch),
+            live(MatmulLowering::blas, ShardingKind::batch));
   // A batch split's result is as wide but has half the rows: 511 of 2048
   // per rank is just under the limit, and generated.
   c.batch = 1022;

@@ -43,9 +43,9 @@ inline constexpr int64_t kAutoCodegenMinFeatures = 256;
 /// (the ranks that share the host's caches), has at least this many
 /// elements (8 MiB of f32) run through BLAS. The generated matmul writes a
 /// packed result and unpacks it, and beyond the cache those passes cost:
-/// at D = 2 it ran at 0.71-0.97x OpenBLAS with 1M outputs per rank and
-/// more, at 0.88-1.18x with 0.5M; at D = 1 at 0.93x with 4M, 0.96-1.05x
-/// with 1M (bench/matmul-outputs.sh, docs/performance.md).
+/// at D = 2 it ran at 0.67-0.95x OpenBLAS from 1M outputs per rank (one
+/// shape at 1.02), at 0.94-1.14x below; at D = 1 at 0.93-0.95x from 2M,
+/// 1.00-1.12x below (bench/matmul-outputs.sh, docs/performance.md).
 inline constexpr int64_t kAutoCodegenMaxOutputs = int64_t(1) << 21;
 } // namespace mlir::tp
 

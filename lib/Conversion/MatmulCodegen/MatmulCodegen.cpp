@@ -291,7 +291,7 @@ bool isPackable(linalg::MatmulOp op, int64_t minFeatures, int64_t maxOutputs) {
   // beyond the cache, where BLAS writes it once.
   std::optional<int64_t> large = blasRows(op, maxOutputs);
   std::optional<int64_t> rows = staticRows(op);
-  if (blasTakes(op) &&
+  if ((minFeatures > 0 || maxOutputs > 0) && blasTakes(op) &&
       (op->hasAttr(TPDialect::kLeftToBLASAttrName) ||
        (large && rows.value_or(1) >= *large) ||
        (minFeatures > 0 && (rows == 1 || below(op.getDpsInits()[0], 1) ||
