@@ -270,13 +270,13 @@ std::optional<int64_t> blasRows(linalg::MatmulOp op, int64_t maxOutputs) {
 
 /// Whether `op` is one the packed form computes: on tensors, of floats
 /// (the packs pad with 0.0, and mmt4d has no unsigned casts), with W
-/// stored N x K (transposed B) or K x N (a plain matmul). With
-/// `minFeatures`, a matmul that tp-matmul-to-blas can take (transposed B,
-/// f32) is left to BLAS when its static N or K is below it, when x has a
-/// single static row, when its static rows reach blasRows (every row count
-/// does when that is 1), or when it is marked tp.left_to_blas; any other
-/// is generated whatever its size, since it would otherwise become scalar
-/// loops.
+/// stored N x K (transposed B) or K x N (a plain matmul). A matmul that
+/// tp-matmul-to-blas can take (transposed B, f32) is left to BLAS: with
+/// `minFeatures`, when its static N or K is below it or x has a single
+/// static row; with `maxOutputs`, when its static rows reach blasRows
+/// (any rows do when that is 1); with either, when it is marked
+/// tp.left_to_blas. Any other is generated whatever its size, since it
+/// would otherwise become scalar loops.
 bool isPackable(linalg::MatmulOp op, int64_t minFeatures, int64_t maxOutputs) {
   auto isFloat = [](Type t) { return isa<FloatType>(getElementTypeOrSelf(t)); };
   // N and K: the result's columns and x's columns, in either form.
@@ -380,28 +380,25 @@ void outlineMatmuls(ModuleOp module, int64_t minFeatures, int64_t maxOutputs) {
       if ((minFeatures > 0 || large) && blasTakes(op) && !staticRows(op)) {
         Value rows = tensor::DimOp::create(rewriter, loc, body->getArgument(0),
                                            int64_t(0));
-        auto atLeast = [&](int64_t count) -> Value {
-          Value bound = arith::ConstantIndexOp::create(rewriter, loc, count);
-          return arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge,
-                                       rows, bound);
-        };
         Value toBLAS;
         if (minFeatures > 0) {
           Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
           toBLAS = arith::CmpIOp::create(rewriter, loc,
                                          arith::CmpIPredicate::eq, rows, one);
         }
-        if (large)
-          toBLAS = toBLAS ? arith::OrIOp::create(rewriter, loc, toBLAS,
-                                                 atLeast(*large))
-                                .getResult()
-                          : atLeast(*large);
+        if (large) {
+          Value from = arith::ConstantIndexOp::create(rewriter, loc, *large);
+          Value many = arith::CmpIOp::create(
+              rewriter, loc, arith::CmpIPredicate::sge, rows, from);
+          toBLAS =
+              toBLAS ? arith::OrIOp::create(rewriter, loc, toBLAS, many) : many;
+        }
         auto branch = scf::IfOp::create(
             rewriter, loc, toBLAS,
             [&](OpBuilder &b, Location loc) {
-              Operation *row = product(b, loc);
-              row->setAttr(TPDialect::kLeftToBLASAttrName, b.getUnitAttr());
-              scf::YieldOp::create(b, loc, row->getResults());
+              Operation *left = product(b, loc);
+              left->setAttr(TPDialect::kLeftToBLASAttrName, b.getUnitAttr());
+              scf::YieldOp::create(b, loc, left->getResults());
             },
             [&](OpBuilder &b, Location loc) {
               scf::YieldOp::create(b, loc, product(b, loc)->getResults());
