@@ -219,16 +219,26 @@ void mlir::tp::printReport(llvm::raw_ostream &os, const Model &model,
                     "warm-up)\n",
                     options.ranLine, result.msPerIteration, options.iterations,
                     options.iterations == 1 ? "" : "s", options.warmup);
+  // What the run added: the model's tensors and the runtime's buffers.
+  auto runShare = [&](size_t process, const char *format) {
+    return process < result.runMiB.size()
+               ? fmt::format(fmt::runtime(format), result.runMiB[process])
+               : std::string();
+  };
   if (result.peakMiB.size() == 1) {
-    os << fmt::format("peak memory: {:.1f} MiB resident (one process)\n",
-                      result.peakMiB[0]);
+    os << fmt::format(
+        "peak memory: {:.1f} MiB resident (one process){}\n", result.peakMiB[0],
+        runShare(0, ", {:.1f} MiB of it since placing the tensors"));
   } else if (!result.peakMiB.empty()) {
     os << "peak memory: resident per process:";
     for (auto [r, mib] : llvm::enumerate(result.peakMiB))
-      os << fmt::format(" rank {} {:.1f} MiB{}", r, mib,
+      os << fmt::format(" rank {} {:.1f} MiB{}{}", r, mib,
+                        runShare(r, " ({:.1f} MiB of it since placing the "
+                                    "tensors)"),
                         r + 1 < result.peakMiB.size() ? "," : "");
     os << "\n";
   }
+
   if (result.check)
     os << describeCheck(*result.check,
                         arguments.getResultShapes()[result.check->output],

@@ -16,9 +16,13 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdio>
 #include <limits>
 #include <mutex>
 #include <sys/resource.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -29,6 +33,58 @@ double mlir::tp::getPeakResidentMiB() {
     return 0;
   return usage.ru_maxrss / 1024.0; // KiB on Linux
 }
+
+namespace {
+/// The process's resident memory now and its peak since it started or was
+/// reset (VmRSS, VmHWM), MiB.
+struct Resident {
+  double now = 0, peak = 0;
+};
+std::optional<Resident> readResident() {
+  std::FILE *f = std::fopen("/proc/self/status", "r");
+  if (!f)
+    return std::nullopt;
+  char line[256];
+  unsigned long long kib = 0;
+  std::optional<double> now, peak;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::sscanf(line, "VmRSS: %llu kB", &kib) == 1)
+      now = kib / 1024.0;
+    else if (std::sscanf(line, "VmHWM: %llu kB", &kib) == 1)
+      peak = kib / 1024.0;
+  }
+  std::fclose(f);
+  if (!now || !peak)
+    return std::nullopt;
+  return Resident{*now, *peak};
+}
+
+/// Where the run's share of the process's memory starts: the heap that
+/// compiling freed goes back to the system (the process keeps what it
+/// frees later: tp_rt_retain_freed_memory), and the peak is reset to the
+/// resident size. `before` is the peak until then.
+struct ResidentWindow {
+  double start = 0, before = 0;
+};
+std::optional<ResidentWindow> openResidentWindow() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+  std::optional<Resident> was = readResident();
+  std::FILE *f = std::fopen("/proc/self/clear_refs", "w");
+  if (!was || !f) {
+    if (f)
+      std::fclose(f);
+    return std::nullopt;
+  }
+  bool reset = std::fputs("5", f) >= 0;
+  reset = std::fclose(f) == 0 && reset;
+  std::optional<Resident> now = readResident();
+  if (!reset || !now || now->peak > now->now + 1)
+    return std::nullopt;
+  return ResidentWindow{now->now, was->peak};
+}
+} // namespace
 
 const SmallVector<Tensor> *RunResult::getOutputs(int64_t rank) const {
   for (const auto &[r, outs] : outputs)
@@ -136,18 +192,29 @@ FailureOr<RunResult> Session::run(rt::Executor &executor,
   size_t regions = compiled->getProfileNames().size();
 
   RunResult result;
+  std::optional<ResidentWindow> window;
   bool ok = executor.run([&](rt::Communicator &comm) {
     int64_t r = comm.rank();
     std::string argumentError;
-    CompiledModel::RankState *state = getRankState(r, argumentError);
-    if (!state)
-      return comm.abort(argumentError);
     if (options.check && r == 0 && !reference) {
       llvm::Expected<BoundedResults> ref = computeReference();
       if (!ref)
         return comm.abort(llvm::toString(ref.takeError()));
       reference = std::move(*ref);
     }
+    comm.synchronize();
+    if (comm.failed())
+      return;
+    // The run's memory counts from here, once per process, before any of
+    // its ranks places its tensors.
+    if (r == executor.localRanks().front())
+      window = openResidentWindow();
+    comm.synchronize();
+    if (comm.failed())
+      return;
+    CompiledModel::RankState *state = getRankState(r, argumentError);
+    if (!state)
+      return comm.abort(argumentError);
     comm.synchronize();
     if (comm.failed())
       return;
@@ -189,10 +256,16 @@ FailureOr<RunResult> Session::run(rt::Executor &executor,
       mine[1 + i] = profile.seconds[i];
     std::vector<float> stats(devices * mine.size());
     comm.allGather(mine.data(), stats.data(), 1, mine.size(), 1);
-    // Each rank's process's peak memory.
-    float peak = getPeakResidentMiB();
-    std::vector<float> peaks(devices);
-    comm.allGather(&peak, peaks.data(), 1, 1, 1);
+    // Each rank's process's peak memory, and the run's share of it (-1
+    // where it is not known).
+    std::optional<Resident> now = readResident();
+    float peak[2] = {float(getPeakResidentMiB()), -1};
+    if (window && now) {
+      peak[0] = std::max<float>(peak[0], std::max(window->before, now->peak));
+      peak[1] = float(std::max(0.0, now->peak - window->start));
+    }
+    std::vector<float> peaks(2 * devices);
+    comm.allGather(peak, peaks.data(), 1, 2, 1);
 
     FailureOr<Tensor> out = compiled->takeResult(*state, invokeError);
     if (failed(out))
@@ -253,10 +326,18 @@ FailureOr<RunResult> Session::run(rt::Executor &executor,
       }
       result.msPerIteration = 1e3 * slowest / options.iterations;
       // Ranks that share a process share its memory.
-      if (executor.localRanks().size() == static_cast<size_t>(devices))
-        result.peakMiB = {peaks[0]};
-      else
-        result.peakMiB.assign(peaks.begin(), peaks.end());
+      size_t processes =
+          executor.localRanks().size() == static_cast<size_t>(devices)
+              ? 1
+              : devices;
+      bool known = true;
+      for (size_t q = 0; q < processes; ++q) {
+        result.peakMiB.push_back(peaks[2 * q]);
+        result.runMiB.push_back(peaks[2 * q + 1]);
+        known = known && peaks[2 * q + 1] >= 0;
+      }
+      if (!known)
+        result.runMiB.clear();
       result.check = verdict;
     }
   });

@@ -339,6 +339,13 @@ struct RunResult {
   std::vector<std::vector<double>> profileSecondsByRank;
   /// Peak resident memory of each rank's process, MiB.
   std::vector<double> peakMiB;
+  /// What the run added to it, MiB: from just before the ranks placed
+  /// their tensors (the compiled program loaded, the compiler's freed heap
+  /// given back to the system) to the peak: the model's tensors and the
+  /// runtime's buffers, without the process's code and compiler. Empty
+  /// where the system cannot reset a process's peak (Linux's
+  /// /proc/self/clear_refs).
+  std::vector<double> runMiB;
   /// With RunOptions::check: the verdict over all ranks and outputs.
   std::optional<CheckResult> check;
 
