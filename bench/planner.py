@@ -258,11 +258,12 @@ def main():
     # A memory limit that forces a different plan: 4 x 2048 at batch 4096
     # splits the batch without a limit (every rank holds all 64 MiB of
     # weights); a limit below that plan's predicted peak forces layers to
-    # split their weights. Peak RSS per rank is measured on MPI processes,
-    # less the RSS of the same run of a 1-layer 8 x 8 model (the process:
-    # MLIR, LLVM's JIT, MPI). Where heaptrack is installed, the peak heap of
-    # each rank is measured the same way: the model's tensors and nothing
-    # else, which is what the limit counts.
+    # split their weights. Peak RSS per rank is measured on MPI processes:
+    # the share of it that tp-run reports since placing the tensors (the
+    # process's code, MLIR, LLVM's JIT and MPI come before). Where heaptrack
+    # is installed, the peak heap of each rank is measured too, less that
+    # of the same run of a 1-layer 8 x 8 model: the model's tensors and
+    # nothing else (not sgemm's packing buffer, which BLAS maps itself).
     widths, batch = [2048] * 5, 4096
     path = os.path.join(tmp, "memory.mlir")
     with open(path, "w") as f:
@@ -286,8 +287,10 @@ def main():
         return p.returncode, p.stdout + p.stderr
 
     def rss(text):
+        """Each rank's peak RSS since placing its tensors, MiB."""
         found = re.search(r"resident per process: (.*)", text).group(1)
-        return [float(x) for x in re.findall(r"rank \d+ ([0-9.]+) MiB", found)]
+        return [float(x) for x in re.findall(
+            r"\(([0-9.]+) MiB of it since placing the tensors\)", found)]
 
     def heap(model_path, run_batch, extra):
         """Each rank's peak heap in MiB, under heaptrack."""
@@ -305,14 +308,12 @@ def main():
         return peaks
 
     tiny_args = ["--strategy", "replicated"]
-    _, base_text = mpi_run(tiny, 1, tiny_args)
-    base = rss(base_text)
     base_heap = heap(tiny, 1, tiny_args) if heaptrack else None
     print(f"\nmemory limit: 4 x 2048 at batch 4096, MPI D = 2; per rank, "
-          f"less the process's own (an 8 x 8 model: RSS "
-          f"{', '.join(f'{b:.1f}' for b in base)} MiB"
-          + (f", heap {', '.join(f'{b:.1f}' for b in base_heap)} MiB"
-             if base_heap else "") + ")")
+          f"RSS since placing the tensors"
+          + (f", heap less the process's own (an 8 x 8 model: "
+             f"{', '.join(f'{b:.1f}' for b in base_heap)} MiB)"
+             if base_heap else ""))
     args = ["--strategy", "auto", "--explain"] + profile
     rc, text = mpi_run(path, batch, args)
     peak = float(re.search(r"predicted .* peak ([0-9.]+) MiB per device",
@@ -329,7 +330,7 @@ def main():
         plan = " ".join(c for c, _ in explain_table(text))
         predicted = re.search(r"predicted .* peak ([0-9.]+ \w+) per device",
                               text).group(1)
-        used = [r - b for r, b in zip(rss(text), base)]
+        used = rss(text)
         t = re.search(r"in ([0-9.]+) ms per iteration", text).group(1)
         line = (f"  limit {str(limit) + ' MiB' if limit else 'none':<8} plan "
                 f"{plan}; predicted peak {predicted}; RSS "

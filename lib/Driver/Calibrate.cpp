@@ -31,6 +31,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -694,6 +695,65 @@ medianProfile(const std::vector<plan::MachineProfile> &rounds) {
   return p;
 }
 
+/// This process's resident anonymous memory (RssAnon), bytes; none where
+/// /proc does not say.
+static std::optional<uint64_t> residentAnonymousBytes() {
+  std::FILE *f = std::fopen("/proc/self/status", "r");
+  if (!f)
+    return std::nullopt;
+  std::optional<uint64_t> bytes;
+  char line[256];
+  unsigned long long kib = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "RssAnon: %llu kB", &kib) == 1)
+      bytes = uint64_t(kib) << 10;
+  std::fclose(f);
+  return bytes;
+}
+
+/// sgemm's packing buffer (MachineProfile::BLASWorkspace), from what its
+/// first calls in this process add to the resident memory: x of 256 rows,
+/// then of 1280, against a 2048 x 4096 W (deeper and wider than any x86
+/// target of OpenBLAS packs at once). The first call touches
+/// 4 depth (256 + panel) bytes of the buffer, the second 4 depth 1024 more.
+/// The operands are touched before either. Once an sgemm has run in the
+/// process its buffer is resident already and nothing can be read: the
+/// profile then keeps the built-in figures, and says so.
+static void measureBLASWorkspace(plan::MachineProfile &p,
+                                 llvm::raw_ostream &log) {
+  constexpr int64_t k = 4096, n = 2048, first = 256, second = 1280;
+  std::vector<float> x(second * k, 1.0f), w(n * k, 0.5f), y(second * n, 0.0f);
+  StridedMemRefType<float, 2> wv = view(w, n, k);
+  auto grow = [&](int64_t rows) -> std::optional<uint64_t> {
+    StridedMemRefType<float, 2> xv = view(x, rows, k), yv = view(y, rows, n);
+    std::optional<uint64_t> before = residentAnonymousBytes();
+    _mlir_ciface_tp_rt_matmul_nt_overwrite(&xv, &wv, &yv);
+    std::optional<uint64_t> after = residentAnonymousBytes();
+    if (!before || !after || *after < *before)
+      return std::nullopt;
+    return *after - *before;
+  };
+  std::optional<uint64_t> g1 = grow(first), g2 = grow(second);
+  int64_t depth = g2 ? int64_t(*g2 / (4 * (second - first))) : 0;
+  int64_t panel =
+      depth > 0 && g1 ? int64_t(*g1 / (4 * uint64_t(depth))) - first : 0;
+  if (depth < 16 || depth > k || panel < 16 || panel > n) {
+    log << fmt::format(
+        "  sgemm's packing buffer: not measurable here (its first calls "
+        "added {} and {} KiB): the profile keeps the built-in {} steps of K "
+        "by {} rows of W\n",
+        g1 ? *g1 >> 10 : 0, g2 ? *g2 >> 10 : 0,
+        p.blasWorkspace ? p.blasWorkspace->depth : 0,
+        p.blasWorkspace ? p.blasWorkspace->panel : 0);
+    return;
+  }
+  p.blasWorkspace = plan::MachineProfile::BLASWorkspace{depth, panel};
+  log << fmt::format("  sgemm's packing buffer: {} steps of K, by the rows of "
+                     "x and up to {} rows of W (its first calls added {} and "
+                     "{} KiB)\n",
+                     depth, panel, *g1 >> 10, *g2 >> 10);
+}
+
 llvm::Expected<plan::MachineProfile>
 mlir::tp::calibrateMachine(llvm::raw_ostream &log, bool approximateMath,
                            MatmulLowering matmul) {
@@ -702,6 +762,13 @@ mlir::tp::calibrateMachine(llvm::raw_ostream &log, bool approximateMath,
   // planner's choice): every figure is measured in three rounds, and the
   // profile takes its median.
   constexpr int kRounds = 3;
+  // sgemm's packing buffer first, before any sgemm has made it resident.
+  std::optional<plan::MachineProfile::BLASWorkspace> workspace;
+  if (matmul != MatmulLowering::codegen) {
+    plan::MachineProfile builtin = plan::MachineProfile::builtinDefault(matmul);
+    measureBLASWorkspace(builtin, log);
+    workspace = builtin.blasWorkspace;
+  }
   std::vector<plan::MachineProfile> rounds;
   for (int round = 1; round <= kRounds; ++round) {
     log << fmt::format("  round {} of {}:\n", round, kRounds);
@@ -714,5 +781,8 @@ mlir::tp::calibrateMachine(llvm::raw_ostream &log, bool approximateMath,
   log << fmt::format("  the profile takes each figure's median of the {} "
                      "rounds\n",
                      kRounds);
-  return medianProfile(rounds);
+  plan::MachineProfile p = medianProfile(rounds);
+  if (workspace)
+    p.blasWorkspace = workspace;
+  return p;
 }

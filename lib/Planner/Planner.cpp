@@ -170,7 +170,20 @@ MachineProfile MachineProfile::builtinDefault(MatmulLowering matmul) {
   // that generate it share the figure.
   if (matmul != MatmulLowering::blas)
     p.outputBlocks = OutputBlocks{32.0 * (1 << 20), 16, 153.5e9};
+  // OpenBLAS 0.3.21 on the development machine (its Cooperlake kernels):
+  // `tp-run --calibrate` measured 320 steps of K and 640 panel rows
+  // (2026-12-05), as its own sgemm calls grew the resident memory.
+  if (matmul != MatmulLowering::codegen)
+    p.blasWorkspace = BLASWorkspace{320, 640};
   return p;
+}
+
+uint64_t MachineProfile::blasWorkspaceBytes(int64_t m, int64_t n,
+                                            int64_t k) const {
+  if (!blasWorkspace || m <= 1 || n <= 0 || k <= 0)
+    return 0;
+  uint64_t depth = uint64_t(std::min(k, blasWorkspace->depth));
+  return 4 * depth * uint64_t(m + std::min(n, blasWorkspace->panel));
 }
 
 double MachineProfile::interpolate(const std::vector<RatePoint> &points,
@@ -435,6 +448,19 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
                   "number between 1e-30 and 1e30");
     p.outputBlocks = OutputBlocks{*cache, *lanes, *rate};
   }
+  if (const llvm::json::Value *value = root->get("blas_workspace")) {
+    const llvm::json::Object *o = value->getAsObject();
+    std::optional<int64_t> depth = o ? o->getInteger("depth") : std::nullopt;
+    std::optional<int64_t> panel = o ? o->getInteger("panel") : std::nullopt;
+    auto positive = [](std::optional<int64_t> v) {
+      return v && *v > 0 && *v <= (int64_t(1) << 30);
+    };
+    if (!positive(depth) || !positive(panel))
+      return fail("'blas_workspace' must be an object with 'depth' and "
+                  "'panel', integers from 1 to 2^30 (the steps of K and the "
+                  "rows of W that sgemm packs at a time)");
+    p.blasWorkspace = BLASWorkspace{*depth, *panel};
+  }
   if (const llvm::json::Value *value = root->get("matmul")) {
     std::optional<llvm::StringRef> name = value->getAsString();
     std::optional<MatmulLowering> matmul =
@@ -497,6 +523,9 @@ std::string MachineProfile::toJSON() const {
         llvm::json::Object{{"cache_bytes", outputBlocks->cacheBytes},
                            {"lanes", outputBlocks->lanes},
                            {"bytes_per_second", outputBlocks->bytesPerSecond}};
+  if (blasWorkspace)
+    root["blas_workspace"] = llvm::json::Object{
+        {"depth", blasWorkspace->depth}, {"panel", blasWorkspace->panel}};
   llvm::json::Object bandwidth;
   for (size_t k = 0; k < kNumCollectiveKinds; ++k)
     if (!collectiveBandwidth[k].empty())
@@ -732,6 +761,16 @@ uint64_t matmulScratchBytes(const Chain &c, size_t i, ShardingKind choice) {
   return slice + std::max(result + packs, 2 * result);
 }
 
+/// The BLAS packing buffer that layer i's sgemm touches under `choice` (0
+/// when the generated matmul computes it).
+uint64_t workspaceBytes(const Chain &c, const MachineProfile &p, size_t i,
+                        ShardingKind choice) {
+  if (generatesMatmul(c, i, choice))
+    return 0;
+  auto [m, n, k] = localGemm(c, i, choice);
+  return p.blasWorkspaceBytes(m, n, k);
+}
+
 /// Adds to `cost` the collective after layer i (resolving `from`, the
 /// layout `choice` leaves, for `next`), a column layer's deferred bias and
 /// activation, and the activations live while the layer runs: its input
@@ -770,18 +809,20 @@ Plan mlir::tp::plan::evaluate(const Chain &c, const MachineProfile &p,
   Plan plan;
   plan.choices.assign(choices.begin(), choices.end());
   plan.layers.resize(c.layers.size());
-  uint64_t inBytes = 0, live = 0;
+  uint64_t inBytes = 0, live = 0, workspace = 0;
   for (size_t i = 0; i < c.layers.size(); ++i) {
     LayerCost &cost = plan.layers[i];
     cost.compute = computeSeconds(c, p, i, choices[i]);
     cost.weightBytes = weightBytes(c, i, choices[i]);
+    cost.workspaceBytes = workspaceBytes(c, p, i, choices[i]);
+    workspace = std::max(workspace, cost.workspaceBytes);
     std::optional<ShardingKind> next;
     if (i + 1 < c.layers.size())
       next = choices[i + 1];
     inBytes = addTransition(c, p, i, choices[i], next, inBytes, cost);
     live = std::max(live, cost.activationBytes);
   }
-  plan.peakBytes = inputBytes(c) + live;
+  plan.peakBytes = inputBytes(c) + live + workspace;
   for (const LayerCost &cost : plan.layers) {
     plan.seconds += cost.compute + cost.communication;
     plan.peakBytes += cost.weightBytes;
@@ -800,13 +841,16 @@ struct Entry {
   /// The bytes of the last layer's input, and the most activation bytes
   /// live at any earlier layer.
   uint64_t inBytes = 0, maxLive = 0;
+  /// The largest BLAS packing buffer so far.
+  uint64_t maxWorkspace = 0;
   /// The entry of the previous layer it grew from: its layout and index
   /// (-1 for the first layer).
   int fromLayout = -1, fromIndex = -1;
 };
 
 /// Keeps the entries no other entry beats (or equals) in time, weight
-/// bytes, live activations and the input bytes the next layer starts from:
+/// bytes, live activations, BLAS packing buffer and the input bytes the
+/// next layer starts from:
 /// each can decide the final time or peak, so this keeps the program exact.
 /// Without a memory limit only time decides (a layer's time does not depend
 /// on the bytes before it), so one entry, the fastest, is enough.
@@ -822,14 +866,14 @@ void prune(std::vector<Entry> &entries, bool timeOnly) {
     return;
   }
   std::sort(entries.begin(), entries.end(), [](const Entry &a, const Entry &b) {
-    return std::tie(a.seconds, a.bytes, a.maxLive, a.inBytes) <
-           std::tie(b.seconds, b.bytes, b.maxLive, b.inBytes);
+    return std::tie(a.seconds, a.bytes, a.maxLive, a.inBytes, a.maxWorkspace) <
+           std::tie(b.seconds, b.bytes, b.maxLive, b.inBytes, b.maxWorkspace);
   });
   std::vector<Entry> kept;
   for (const Entry &e : entries) {
     bool dominated = llvm::any_of(kept, [&](const Entry &k) {
       return k.bytes <= e.bytes && k.maxLive <= e.maxLive &&
-             k.inBytes <= e.inBytes;
+             k.inBytes <= e.inBytes && k.maxWorkspace <= e.maxWorkspace;
     });
     if (!dominated)
       kept.push_back(e);
@@ -1062,7 +1106,8 @@ runProgram(const Chain &c, const MachineProfile &p, uint64_t memoryLimit,
   auto cannotFit = [&](size_t i, const Entry &e) {
     if (objective != Objective::time || !memoryLimit)
       return false;
-    if (e.bytes + minRest[i + 1] + input + std::max(e.maxLive, e.inBytes) >
+    if (e.bytes + minRest[i + 1] + input + std::max(e.maxLive, e.inBytes) +
+            e.maxWorkspace >
         memoryLimit)
       return true;
     // The slack covers sums taken in another order.
@@ -1084,8 +1129,10 @@ runProgram(const Chain &c, const MachineProfile &p, uint64_t memoryLimit,
   for (ShardingKind k : kChoices) {
     if (!allowed(c.layers[0], k))
       continue;
-    front[0][int(layoutAfter(k))].push_back(
-        {timeWeight * computeSeconds(c, p, 0, k), weightBytes(c, 0, k), k});
+    Entry first{timeWeight * computeSeconds(c, p, 0, k), weightBytes(c, 0, k),
+                k};
+    first.maxWorkspace = workspaceBytes(c, p, 0, k);
+    front[0][int(layoutAfter(k))].push_back(first);
   }
   settle(0);
   for (size_t i = 0; i + 1 < n && !result.overflowAt; ++i) {
@@ -1098,16 +1145,17 @@ runProgram(const Chain &c, const MachineProfile &p, uint64_t memoryLimit,
           LayerCost transition;
           uint64_t nextIn = addTransition(c, p, i, entry.choice, k,
                                           entry.inBytes, transition);
-          Entry grown{entry.seconds +
-                          timeWeight *
-                              (transition.compute + transition.communication +
-                               computeSeconds(c, p, i + 1, k)),
-                      entry.bytes + weightBytes(c, i + 1, k),
-                      k,
-                      nextIn,
-                      std::max(entry.maxLive, transition.activationBytes),
-                      s,
-                      int(e)};
+          Entry grown{
+              entry.seconds +
+                  timeWeight * (transition.compute + transition.communication +
+                                computeSeconds(c, p, i + 1, k)),
+              entry.bytes + weightBytes(c, i + 1, k),
+              k,
+              nextIn,
+              std::max(entry.maxLive, transition.activationBytes),
+              std::max(entry.maxWorkspace, workspaceBytes(c, p, i + 1, k)),
+              s,
+              int(e)};
           front[i + 1][int(layoutAfter(k))].push_back(grown);
         }
       }
@@ -1127,8 +1175,9 @@ runProgram(const Chain &c, const MachineProfile &p, uint64_t memoryLimit,
       addTransition(c, p, n - 1, entry.choice, std::nullopt, entry.inBytes,
                     last);
       double seconds = entry.seconds + last.compute + last.communication;
-      uint64_t bytes =
-          entry.bytes + input + std::max(entry.maxLive, last.activationBytes);
+      uint64_t bytes = entry.bytes + input +
+                       std::max(entry.maxLive, last.activationBytes) +
+                       entry.maxWorkspace;
       result.smallest = std::min(result.smallest, bytes);
       if (memoryLimit && bytes > memoryLimit)
         continue;
@@ -1203,8 +1252,8 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
       return llvm::createStringError(
           std::errc::invalid_argument,
           "no plan fits the memory limit of %s per device: the smallest "
-          "needs %s (weight shards, the input and the live activations at "
-          "batch %lld)",
+          "needs %s (weight shards, the input, the live activations and "
+          "sgemm's packing buffer at batch %lld)",
           limit.c_str(), needed.c_str(), static_cast<long long>(c.batch));
     }
     TimeTables tables = timeTables(c, p);
@@ -1325,17 +1374,22 @@ void mlir::tp::plan::printExplanation(llvm::raw_ostream &os, const Chain &c,
                         formatBytes(double(cost.collectiveBytes)));
   }
   double compute = 0, comm = 0;
+  uint64_t workspace = 0;
   for (const LayerCost &cost : best.layers) {
     compute += cost.compute;
     comm += cost.communication;
+    workspace = std::max(workspace, cost.workspaceBytes);
   }
   os << fmt::format("  total: {:.4g} ms predicted ({:.4g} compute, {:.4g} "
-                    "communication), peak {} per device{}\n",
+                    "communication), peak {} per device{}{}\n",
                     1e3 * best.seconds, 1e3 * compute, 1e3 * comm,
                     formatBytes(double(best.peakBytes)),
                     memoryLimit
                         ? " of " + formatBytes(double(memoryLimit)) + " allowed"
-                        : std::string());
+                        : std::string(),
+                    workspace ? " (" + formatBytes(double(workspace)) +
+                                    " of it sgemm's packing buffer)"
+                              : std::string());
 }
 
 llvm::Expected<Chain> mlir::tp::plan::extractChain(FunctionOpInterface fn,

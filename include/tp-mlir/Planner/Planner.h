@@ -138,6 +138,22 @@ struct MachineProfile {
     double bytesPerSecond = 0;
   };
   std::optional<OutputBlocks> outputBlocks;
+  /// The BLAS library's packing buffer: sgemm (OpenBLAS's, as its
+  /// level-3 driver runs) packs `depth` steps of K at a time: all m rows of
+  /// x, and up to `panel` rows of W, into a buffer it keeps for the thread
+  /// (one per rank), whose pages stay resident after the call:
+  /// 4 min(k, depth) (m + min(n, panel)) bytes. The calibration measures
+  /// both from the process's resident memory around its first sgemm calls
+  /// (docs/planner.md). Absent (a hand-written or older profile, or a
+  /// generated-matmul one): none counted.
+  struct BLASWorkspace {
+    int64_t depth = 0, panel = 0;
+  };
+  std::optional<BLASWorkspace> blasWorkspace;
+  /// That buffer's resident bytes after sgemm computes y[m x n] =
+  /// x[m x k] W[n x k]^T (0 for a single row, which sgemv computes without
+  /// packing).
+  uint64_t blasWorkspaceBytes(int64_t m, int64_t n, int64_t k) const;
   /// That term for a generated matmul's GEMM on each of `ranks` ranks at
   /// once.
   double outputTrafficSeconds(int64_t m, int64_t n, int64_t k,
@@ -219,6 +235,10 @@ struct LayerCost {
   /// result and a generated matmul's scratch (freed before the collective
   /// starts).
   uint64_t activationBytes = 0;
+  /// The BLAS library's packing buffer that the layer's sgemm touches (0
+  /// for a generated matmul): it stays resident, so a plan's peak counts
+  /// the largest of its layers'.
+  uint64_t workspaceBytes = 0;
   /// The collective after the layer, or "" ("all_gather", ...).
   std::string collective;
   uint64_t collectiveBytes = 0;
@@ -228,8 +248,8 @@ struct Plan {
   std::vector<ShardingKind> choices;
   std::vector<LayerCost> layers;
   double seconds = 0;
-  /// Per device: the weights, the model's input, and the most activation
-  /// bytes live at any layer.
+  /// Per device: the weights, the model's input, the most activation
+  /// bytes live at any layer, and the largest BLAS packing buffer.
   uint64_t peakBytes = 0;
 };
 

@@ -16,9 +16,9 @@
 
 // Tests the planner's errors: a memory limit no plan fits (with the
 // smallest plan's need, which counts the generated matmul's packed buffers
-// under the default matmul=auto, and not with sgemm), a missing or
-// malformed profile, bad options.
-// BLAS: error: no plan fits the memory limit of 1.0 MiB per device: the smallest needs 4.1 MiB
+// under the default matmul=auto, and sgemm's packing buffer with sgemm), a
+// missing or malformed profile, bad options.
+// BLAS: error: no plan fits the memory limit of 1.0 MiB per device: the smallest needs 4.7 MiB (weight shards, the input, the live activations and sgemm's packing buffer at batch 8)
 // PROFILE: error: cannot read {{.*}}.missing: No such file or directory
 // BADJSON: error: {{.*}}.json: machine profile: 'epilogue_seconds_per_element' must be an object with a positive number for each activation
 // NEGATIVE: error: memory-limit-mib must be 0 (no limit) or positive, at most 1099511627776, got
@@ -29,7 +29,7 @@
 // NOTAUTO: error: memory-limit-mib and profile are the planner's options: they need strategy=auto (the strategy here is row)
 // NOTAUTO2: error: memory-limit-mib and profile are the planner's options: they need strategy=auto (the strategy here is column)
 module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
-  // expected-error @below {{no plan fits the memory limit of 1.0 MiB per device: the smallest needs 4.6 MiB (weight shards, the input and the live activations at batch 8)}}
+  // expected-error @below {{no plan fits the memory limit of 1.0 MiB per device: the smallest needs 4.6 MiB (weight shards, the input, the live activations and sgemm's packing buffer at batch 8)}}
   func.func @big(%x: tensor<?x1024xf32>, %w0: tensor<1024x1024xf32>, %w1: tensor<1024x1024xf32>) -> tensor<?x1024xf32> {
     %0 = tp.linear %x, %w0 : tensor<?x1024xf32>, tensor<1024x1024xf32> -> tensor<?x1024xf32>
     %1 = tp.linear %0, %w1 : tensor<?x1024xf32>, tensor<1024x1024xf32> -> tensor<?x1024xf32>
