@@ -319,13 +319,29 @@ def main():
     peak = float(re.search(r"predicted .* peak ([0-9.]+) MiB per device",
                            text).group(1))
     runs = [(None, args, text)]
-    for fraction in [0.85, 0.9, 0.95, 0.99]:
-        limit = int(peak * fraction)
+    # tp-run takes MPI's shared-memory segments out of a limit (it says
+    # how much); a limit just above them fails with the smallest plan's
+    # need. Half way between that need and the unlimited plan's peak,
+    # plus the segments, forces another plan with room to spare.
+    _, text = mpi_run(path, batch, args + ["--memory-limit",
+                                           str(int(peak) + 64)])
+    reserve = re.search(r"less ([0-9]+) MiB for", text)
+    reserve = int(reserve.group(1)) if reserve else 0
+    _, text = mpi_run(path, batch, args + ["--memory-limit",
+                                           str(reserve + 1)])
+    smallest = float(re.search(r"the smallest needs ([0-9.]+) MiB",
+                               text).group(1))
+    if smallest < peak:
+        limit = reserve + int((smallest + peak) / 2)
         limited = args + ["--memory-limit", str(limit)]
         rc, text = mpi_run(path, batch, limited)
         if rc == 0:
             runs.append((limit, limited, text))
-            break
+        else:
+            print(f"  limit {limit} MiB failed:\n{text}")
+    else:
+        print(f"  the unlimited plan is the smallest ({peak} MiB): no limit "
+              f"forces another")
     for limit, run_args, text in runs:
         plan = " ".join(c for c, _ in explain_table(text))
         predicted = re.search(r"predicted .* peak ([0-9.]+ \w+) per device",

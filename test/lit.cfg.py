@@ -27,6 +27,14 @@ def is_on(value):
 # In the sanitizer tree, programs the tests compile link the sanitized
 # runtime libraries, so they are sanitized too.
 sanitizer_flags = ""
+# Whether a process can reset its peak resident size, which tp-run's share
+# of it since placing the tensors needs (Linux's /proc/self/clear_refs).
+try:
+    with open("/proc/self/clear_refs", "w") as clear_refs:
+        clear_refs.write("5")
+    config.available_features.add("peak-reset")
+except OSError:
+    pass
 if is_on(config.tp_sanitize):
     config.available_features.add("asan")
     # What cannot run sanitized runs in the Release tree only: Debian's

@@ -695,63 +695,86 @@ medianProfile(const std::vector<plan::MachineProfile> &rounds) {
   return p;
 }
 
-/// This process's resident anonymous memory (RssAnon), bytes; none where
-/// /proc does not say.
-static std::optional<uint64_t> residentAnonymousBytes() {
-  std::FILE *f = std::fopen("/proc/self/status", "r");
+/// This process's anonymous memory that is resident, and the part of it
+/// in transparent huge pages, bytes (/proc/self/smaps_rollup, which walks
+/// the page tables: exact, where the counters of /proc/self/status lag by
+/// up to 64 pages a thread); none where the system does not say.
+struct AnonymousMemory {
+  uint64_t bytes = 0, hugeBytes = 0;
+};
+static std::optional<AnonymousMemory> residentAnonymousMemory() {
+  std::FILE *f = std::fopen("/proc/self/smaps_rollup", "r");
   if (!f)
     return std::nullopt;
-  std::optional<uint64_t> bytes;
+  std::optional<uint64_t> bytes, huge;
   char line[256];
   unsigned long long kib = 0;
-  while (std::fgets(line, sizeof line, f))
-    if (std::sscanf(line, "RssAnon: %llu kB", &kib) == 1)
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::sscanf(line, "Anonymous: %llu kB", &kib) == 1)
       bytes = uint64_t(kib) << 10;
+    else if (std::sscanf(line, "AnonHugePages: %llu kB", &kib) == 1)
+      huge = uint64_t(kib) << 10;
+  }
   std::fclose(f);
-  return bytes;
+  if (!bytes)
+    return std::nullopt;
+  return AnonymousMemory{*bytes, huge.value_or(0)};
 }
 
 /// sgemm's packing buffer (MachineProfile::BLASWorkspace), from what its
 /// first calls in this process add to the resident memory: x of 256 rows,
-/// then of 1280, against a 2048 x 4096 W (deeper and wider than any x86
-/// target of OpenBLAS packs at once). The first call touches
-/// 4 depth (256 + panel) bytes of the buffer, the second 4 depth 1024 more.
-/// The operands are touched before either. Once an sgemm has run in the
-/// process its buffer is resident already and nothing can be read: the
-/// profile then keeps the built-in figures, and says so.
+/// then of 768 and of 1280, against a 2048 x 4096 W (deeper and wider than
+/// any x86 target of OpenBLAS packs at once), every operand touched
+/// before. The first call touches 4 depth (256 + panel) bytes of the
+/// buffer, each of the others 4 depth 512 more: the two must agree, and
+/// no huge page may have come in between (its 2 MiB would swamp them).
+/// Once an sgemm has run in the process its buffer is resident already
+/// and nothing can be read: the profile then keeps the built-in figures,
+/// and says so.
 static void measureBLASWorkspace(plan::MachineProfile &p,
                                  llvm::raw_ostream &log) {
-  constexpr int64_t k = 4096, n = 2048, first = 256, second = 1280;
-  std::vector<float> x(second * k, 1.0f), w(n * k, 0.5f), y(second * n, 0.0f);
+  constexpr int64_t k = 4096, n = 2048, rows[] = {256, 768, 1280};
+  std::vector<float> x(rows[2] * k, 1.0f), w(n * k, 0.5f), y(rows[2] * n, 0.0f);
   StridedMemRefType<float, 2> wv = view(w, n, k);
-  auto grow = [&](int64_t rows) -> std::optional<uint64_t> {
-    StridedMemRefType<float, 2> xv = view(x, rows, k), yv = view(y, rows, n);
-    std::optional<uint64_t> before = residentAnonymousBytes();
+  std::optional<AnonymousMemory> start = residentAnonymousMemory(),
+                                 last = start;
+  uint64_t grew[3] = {0, 0, 0};
+  bool readable = start.has_value();
+  for (int c = 0; c < 3 && readable; ++c) {
+    StridedMemRefType<float, 2> xv = view(x, rows[c], k),
+                                yv = view(y, rows[c], n);
     _mlir_ciface_tp_rt_matmul_nt_overwrite(&xv, &wv, &yv);
-    std::optional<uint64_t> after = residentAnonymousBytes();
-    if (!before || !after || *after < *before)
-      return std::nullopt;
-    return *after - *before;
-  };
-  std::optional<uint64_t> g1 = grow(first), g2 = grow(second);
-  int64_t depth = g2 ? int64_t(*g2 / (4 * (second - first))) : 0;
+    std::optional<AnonymousMemory> now = residentAnonymousMemory();
+    readable =
+        now && now->bytes >= last->bytes && now->hugeBytes == start->hugeBytes;
+    if (readable)
+      grew[c] = now->bytes - last->bytes;
+    last = now;
+  }
+  constexpr uint64_t page = 4096;
+  uint64_t rest = grew[1] + grew[2];
+  int64_t depth = int64_t(rest / (4 * 1024));
   int64_t panel =
-      depth > 0 && g1 ? int64_t(*g1 / (4 * uint64_t(depth))) - first : 0;
-  if (depth < 16 || depth > k || panel < 16 || panel > n) {
+      depth > 0 ? int64_t(grew[0] / (4 * uint64_t(depth))) - rows[0] : 0;
+  bool agree =
+      readable &&
+      std::max(grew[1], grew[2]) - std::min(grew[1], grew[2]) <= 2 * page;
+  if (!agree || depth < 16 || depth > k || panel < 16 || panel > n) {
     log << fmt::format(
         "  sgemm's packing buffer: not measurable here (its first calls "
-        "added {} and {} KiB): the profile keeps the built-in {} steps of K "
-        "by {} rows of W\n",
-        g1 ? *g1 >> 10 : 0, g2 ? *g2 >> 10 : 0,
+        "added {}, {} and {} KiB{}): the profile keeps the built-in {} steps "
+        "of K by {} rows of W\n",
+        grew[0] >> 10, grew[1] >> 10, grew[2] >> 10,
+        readable ? "" : "; /proc/self/smaps_rollup unreadable, or huge pages",
         p.blasWorkspace ? p.blasWorkspace->depth : 0,
         p.blasWorkspace ? p.blasWorkspace->panel : 0);
     return;
   }
   p.blasWorkspace = plan::MachineProfile::BLASWorkspace{depth, panel};
   log << fmt::format("  sgemm's packing buffer: {} steps of K, by the rows of "
-                     "x and up to {} rows of W (its first calls added {} and "
-                     "{} KiB)\n",
-                     depth, panel, *g1 >> 10, *g2 >> 10);
+                     "x and up to {} rows of W (its first calls added {}, {} "
+                     "and {} KiB)\n",
+                     depth, panel, grew[0] >> 10, grew[1] >> 10, grew[2] >> 10);
 }
 
 llvm::Expected<plan::MachineProfile>

@@ -205,9 +205,10 @@ FailureOr<RunResult> Session::run(rt::Executor &executor,
     comm.synchronize();
     if (comm.failed())
       return;
-    // The run's memory counts from here, once per process, before any of
-    // its ranks places its tensors.
-    if (r == executor.localRanks().front())
+    // The run's memory counts from here, before any of the process's ranks
+    // places its tensors: on the session's first run (later runs reuse the
+    // placed tensors, and report no share).
+    if (r == executor.localRanks().front() && rankStates.empty())
       window = openResidentWindow();
     comm.synchronize();
     if (comm.failed())

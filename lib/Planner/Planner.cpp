@@ -1103,11 +1103,21 @@ runProgram(const Chain &c, const MachineProfile &p, uint64_t memoryLimit,
         least = std::min(least, weightBytes(c, i, k));
     minRest[i] = minRest[i + 1] + least;
   }
+  // Likewise the largest of the smallest packing buffers that layers i..
+  // can take: the plan's buffer is at least that.
+  std::vector<uint64_t> minWorkspace(n + 1, 0);
+  for (size_t i = n; i-- > 0;) {
+    uint64_t least = std::numeric_limits<uint64_t>::max();
+    for (ShardingKind k : kChoices)
+      if (allowed(c.layers[i], k))
+        least = std::min(least, workspaceBytes(c, p, i, k));
+    minWorkspace[i] = std::max(minWorkspace[i + 1], least);
+  }
   auto cannotFit = [&](size_t i, const Entry &e) {
     if (objective != Objective::time || !memoryLimit)
       return false;
     if (e.bytes + minRest[i + 1] + input + std::max(e.maxLive, e.inBytes) +
-            e.maxWorkspace >
+            std::max(e.maxWorkspace, minWorkspace[i + 1]) >
         memoryLimit)
       return true;
     // The slack covers sums taken in another order.
@@ -1249,12 +1259,17 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
         limit += fmt::format(" ({} bytes)", memoryLimit);
         needed += fmt::format(" ({} bytes)", smallest.smallest);
       }
+      bool packs = llvm::any_of(
+          evaluate(c, p, smallest.choices).layers,
+          [](const LayerCost &cost) { return cost.workspaceBytes > 0; });
       return llvm::createStringError(
           std::errc::invalid_argument,
           "no plan fits the memory limit of %s per device: the smallest "
-          "needs %s (weight shards, the input, the live activations and "
-          "sgemm's packing buffer at batch %lld)",
-          limit.c_str(), needed.c_str(), static_cast<long long>(c.batch));
+          "needs %s (weight shards, the input%s the live activations%s at "
+          "batch %lld)",
+          limit.c_str(), needed.c_str(), packs ? "," : " and",
+          packs ? " and sgemm's packing buffer" : "",
+          static_cast<long long>(c.batch));
     }
     TimeTables tables = timeTables(c, p);
     // The best of the plans that trade time for weight bytes at many rates

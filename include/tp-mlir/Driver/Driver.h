@@ -341,9 +341,12 @@ struct RunResult {
   std::vector<double> peakMiB;
   /// What the run added to it, MiB: from just before the ranks placed
   /// their tensors (the compiled program loaded, the compiler's freed heap
-  /// given back to the system) to the peak: the model's tensors and the
-  /// runtime's buffers, without the process's code and compiler. Empty
-  /// where the system cannot reset a process's peak (Linux's
+  /// given back to the system) to the peak: the model's tensors, the
+  /// arguments they are sliced from and the runtime's buffers, and any
+  /// pages of files first touched after (a --weights file read in place,
+  /// code that runs for the first time), without the process's code and
+  /// compiler. Empty on a session's later runs, which reuse the placed
+  /// tensors, and where the system cannot reset a process's peak (Linux's
   /// /proc/self/clear_refs).
   std::vector<double> runMiB;
   /// With RunOptions::check: the verdict over all ranks and outputs.
