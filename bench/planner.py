@@ -24,6 +24,7 @@ Usage: python3 bench/planner.py [--rounds N] [--quick] [--chains TEXT]
 (bench/planner.sh calls it with OpenBLAS unpinned.)
 """
 import argparse
+import math
 import os
 import re
 import shutil
@@ -329,10 +330,13 @@ def main():
     reserve = int(reserve.group(1)) if reserve else 0
     _, text = mpi_run(path, batch, args + ["--memory-limit",
                                            str(reserve + 1)])
-    smallest = float(re.search(r"the smallest needs ([0-9.]+) MiB",
-                               text).group(1))
-    if smallest < peak:
-        limit = reserve + int((smallest + peak) / 2)
+    need = re.search(r"the smallest needs ([0-9.]+) MiB", text)
+    smallest = float(need.group(1)) if need else peak
+    if not need:
+        print(f"  no smallest plan's need from a limit of {reserve + 1} "
+              f"MiB:\n{text}")
+    elif math.ceil((smallest + peak) / 2) < peak:
+        limit = reserve + math.ceil((smallest + peak) / 2)
         limited = args + ["--memory-limit", str(limit)]
         rc, text = mpi_run(path, batch, limited)
         if rc == 0:
@@ -340,8 +344,8 @@ def main():
         else:
             print(f"  limit {limit} MiB failed:\n{text}")
     else:
-        print(f"  the unlimited plan is the smallest ({peak} MiB): no limit "
-              f"forces another")
+        print(f"  the unlimited plan ({peak} MiB) is within 1 MiB of the "
+              f"smallest ({smallest} MiB): no limit forces another")
     for limit, run_args, text in runs:
         plan = " ".join(c for c, _ in explain_table(text))
         predicted = re.search(r"predicted .* peak ([0-9.]+ \w+) per device",

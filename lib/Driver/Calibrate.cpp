@@ -756,18 +756,21 @@ static void measureBLASWorkspace(plan::MachineProfile &p,
   int64_t depth = int64_t(rest / (4 * 1024));
   int64_t panel =
       depth > 0 ? int64_t(grew[0] / (4 * uint64_t(depth))) - rows[0] : 0;
-  bool agree =
-      readable &&
-      std::max(grew[1], grew[2]) - std::min(grew[1], grew[2]) <= 2 * page;
+  uint64_t apart = std::max(grew[1], grew[2]) - std::min(grew[1], grew[2]);
+  bool agree = readable && apart <= 2 * page;
   if (!agree || depth < 16 || depth > k || panel < 16 || panel > n) {
-    log << fmt::format(
-        "  sgemm's packing buffer: not measurable here (its first calls "
-        "added {}, {} and {} KiB{}): the profile keeps the built-in {} steps "
-        "of K by {} rows of W\n",
-        grew[0] >> 10, grew[1] >> 10, grew[2] >> 10,
-        readable ? "" : "; /proc/self/smaps_rollup unreadable, or huge pages",
-        p.blasWorkspace ? p.blasWorkspace->depth : 0,
-        p.blasWorkspace ? p.blasWorkspace->panel : 0);
+    std::string why =
+        !readable ? "/proc/self/smaps_rollup is unreadable, or huge pages "
+                    "came in"
+        : !agree  ? fmt::format("the later two differ by {} KiB", apart >> 10)
+                  : "the figures are outside 16 to the operands' sizes";
+    log << fmt::format("  sgemm's packing buffer: not measurable here (its "
+                       "first calls added {}, {} and {} KiB: {}): the "
+                       "profile keeps the built-in {} steps of K by {} rows "
+                       "of W\n",
+                       grew[0] >> 10, grew[1] >> 10, grew[2] >> 10, why,
+                       p.blasWorkspace ? p.blasWorkspace->depth : 0,
+                       p.blasWorkspace ? p.blasWorkspace->panel : 0);
     return;
   }
   p.blasWorkspace = plan::MachineProfile::BLASWorkspace{depth, panel};
