@@ -31,7 +31,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -703,22 +702,11 @@ struct AnonymousMemory {
   uint64_t bytes = 0, hugeBytes = 0;
 };
 static std::optional<AnonymousMemory> residentAnonymousMemory() {
-  std::FILE *f = std::fopen("/proc/self/smaps_rollup", "r");
-  if (!f)
-    return std::nullopt;
-  std::optional<uint64_t> bytes, huge;
-  char line[256];
-  unsigned long long kib = 0;
-  while (std::fgets(line, sizeof line, f)) {
-    if (std::sscanf(line, "Anonymous: %llu kB", &kib) == 1)
-      bytes = uint64_t(kib) << 10;
-    else if (std::sscanf(line, "AnonHugePages: %llu kB", &kib) == 1)
-      huge = uint64_t(kib) << 10;
-  }
-  std::fclose(f);
+  std::optional<SmallVector<uint64_t>> bytes =
+      readProcBytes("/proc/self/smaps_rollup", {"Anonymous", "AnonHugePages"});
   if (!bytes)
     return std::nullopt;
-  return AnonymousMemory{*bytes, huge.value_or(0)};
+  return AnonymousMemory{(*bytes)[0], (*bytes)[1]};
 }
 
 /// sgemm's packing buffer (MachineProfile::BLASWorkspace), from what its
@@ -729,10 +717,9 @@ static std::optional<AnonymousMemory> residentAnonymousMemory() {
 /// buffer, each of the others 4 depth 512 more: the two must agree, and
 /// no huge page may have come in between (its 2 MiB would swamp them).
 /// Once an sgemm has run in the process its buffer is resident already
-/// and nothing can be read: the profile then keeps the built-in figures,
-/// and says so.
-static void measureBLASWorkspace(plan::MachineProfile &p,
-                                 llvm::raw_ostream &log) {
+/// and nothing can be read: none then, and the log says why.
+static std::optional<plan::MachineProfile::BLASWorkspace>
+measureBLASWorkspace(llvm::raw_ostream &log) {
   constexpr int64_t k = 4096, n = 2048, rows[] = {256, 768, 1280};
   std::vector<float> x(rows[2] * k, 1.0f), w(n * k, 0.5f), y(rows[2] * n, 0.0f);
   StridedMemRefType<float, 2> wv = view(w, n, k);
@@ -765,19 +752,16 @@ static void measureBLASWorkspace(plan::MachineProfile &p,
         : !agree  ? fmt::format("the later two differ by {} KiB", apart >> 10)
                   : "the figures are outside 16 to the operands' sizes";
     log << fmt::format("  sgemm's packing buffer: not measurable here (its "
-                       "first calls added {}, {} and {} KiB: {}): the "
-                       "profile keeps the built-in {} steps of K by {} rows "
-                       "of W\n",
-                       grew[0] >> 10, grew[1] >> 10, grew[2] >> 10, why,
-                       p.blasWorkspace ? p.blasWorkspace->depth : 0,
-                       p.blasWorkspace ? p.blasWorkspace->panel : 0);
-    return;
+                       "first calls added {}, {} and {} KiB: {}); the "
+                       "profile keeps the built-in figures\n",
+                       grew[0] >> 10, grew[1] >> 10, grew[2] >> 10, why);
+    return std::nullopt;
   }
-  p.blasWorkspace = plan::MachineProfile::BLASWorkspace{depth, panel};
   log << fmt::format("  sgemm's packing buffer: {} steps of K, by the rows of "
                      "x and up to {} rows of W (its first calls added {}, {} "
                      "and {} KiB)\n",
                      depth, panel, grew[0] >> 10, grew[1] >> 10, grew[2] >> 10);
+  return plan::MachineProfile::BLASWorkspace{depth, panel};
 }
 
 llvm::Expected<plan::MachineProfile>
@@ -791,9 +775,9 @@ mlir::tp::calibrateMachine(llvm::raw_ostream &log, bool approximateMath,
   // sgemm's packing buffer first, before any sgemm has made it resident.
   std::optional<plan::MachineProfile::BLASWorkspace> workspace;
   if (matmul != MatmulLowering::codegen) {
-    plan::MachineProfile builtin = plan::MachineProfile::builtinDefault(matmul);
-    measureBLASWorkspace(builtin, log);
-    workspace = builtin.blasWorkspace;
+    workspace = measureBLASWorkspace(log);
+    if (!workspace)
+      workspace = plan::MachineProfile::builtinDefault(matmul).blasWorkspace;
   }
   std::vector<plan::MachineProfile> rounds;
   for (int round = 1; round <= kRounds; ++round) {

@@ -238,7 +238,6 @@ void mlir::tp::printReport(llvm::raw_ostream &os, const Model &model,
                         r + 1 < result.peakMiB.size() ? "," : "");
     os << "\n";
   }
-
   if (result.check)
     os << describeCheck(*result.check,
                         arguments.getResultShapes()[result.check->output],

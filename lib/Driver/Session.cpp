@@ -34,6 +34,32 @@ double mlir::tp::getPeakResidentMiB() {
   return usage.ru_maxrss / 1024.0; // KiB on Linux
 }
 
+std::optional<SmallVector<uint64_t>>
+mlir::tp::readProcBytes(StringRef path, ArrayRef<StringRef> keys) {
+  std::FILE *f = std::fopen(path.str().c_str(), "r");
+  if (!f)
+    return std::nullopt;
+  SmallVector<std::optional<uint64_t>> found(keys.size());
+  char line[256];
+  while (std::fgets(line, sizeof line, f)) {
+    for (auto [key, value] : llvm::zip_equal(keys, found)) {
+      StringRef rest(line);
+      unsigned long long kib = 0;
+      if (rest.consume_front(key) && rest.consume_front(":") &&
+          std::sscanf(rest.data(), " %llu kB", &kib) == 1)
+        value = uint64_t(kib) << 10;
+    }
+  }
+  std::fclose(f);
+  SmallVector<uint64_t> bytes;
+  for (const std::optional<uint64_t> &value : found) {
+    if (!value)
+      return std::nullopt;
+    bytes.push_back(*value);
+  }
+  return bytes;
+}
+
 namespace {
 /// The process's resident memory now and its peak since it started or was
 /// reset (VmRSS, VmHWM), MiB.
@@ -41,22 +67,11 @@ struct Resident {
   double now = 0, peak = 0;
 };
 std::optional<Resident> readResident() {
-  std::FILE *f = std::fopen("/proc/self/status", "r");
-  if (!f)
+  std::optional<SmallVector<uint64_t>> bytes =
+      readProcBytes("/proc/self/status", {"VmRSS", "VmHWM"});
+  if (!bytes)
     return std::nullopt;
-  char line[256];
-  unsigned long long kib = 0;
-  std::optional<double> now, peak;
-  while (std::fgets(line, sizeof line, f)) {
-    if (std::sscanf(line, "VmRSS: %llu kB", &kib) == 1)
-      now = kib / 1024.0;
-    else if (std::sscanf(line, "VmHWM: %llu kB", &kib) == 1)
-      peak = kib / 1024.0;
-  }
-  std::fclose(f);
-  if (!now || !peak)
-    return std::nullopt;
-  return Resident{*now, *peak};
+  return Resident{(*bytes)[0] / 1048576.0, (*bytes)[1] / 1048576.0};
 }
 
 /// Where the run's share of the process's memory starts: the heap that

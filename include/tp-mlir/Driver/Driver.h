@@ -435,6 +435,12 @@ std::string describeCheck(const CheckResult &check,
 /// Peak resident memory of this process, MiB.
 double getPeakResidentMiB();
 
+/// The `key: N kB` figures of a Linux /proc file (/proc/self/status,
+/// /proc/self/smaps_rollup) in bytes, in the order of `keys`; none when the
+/// file cannot be read or lacks one of them.
+std::optional<SmallVector<uint64_t>> readProcBytes(StringRef path,
+                                                   ArrayRef<StringRef> keys);
+
 /// Measures this machine for the planner (tp-run --calibrate): the
 /// throughput of local matmuls lowered as `matmul` by size at one thread,
 /// bias-and-activation bandwidth, and the threads backend's collective
