@@ -108,6 +108,14 @@ module attributes {transform.with_named_sequence} {
     %pt, %pl:2 = transform.structured.tile_using_for %packs tile_sizes [1, @R@]
         : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
     transform.structured.vectorize %pt vector_sizes [1, @R@, @R@, 1] : !transform.any_op
+    // The result's unpack: R x R tiles, each a row-major block of y (no
+    // transpose), masked at the edges. Left to lowerRelayouts, it became a
+    // loop of scalar copies.
+    %unpacks = transform.structured.match ops{["linalg.unpack"]} in %root
+        : (!transform.any_op) -> !transform.any_op
+    %ut, %ul:2 = transform.structured.tile_using_for %unpacks tile_sizes [@R@, @R@]
+        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
+    transform.structured.vectorize %ut vector_sizes [1, 1, @R@, @R@] : !transform.any_op
     transform.apply_patterns to %fh {
       transform.apply_patterns.vector.drop_unit_dims_with_shape_cast
       transform.apply_patterns.vector.cast_away_vector_leading_one_dim
@@ -495,8 +503,8 @@ LogicalResult packMatmuls(ModuleOp module, int64_t lanes, int64_t minFeatures,
   return success();
 }
 
-/// Lowers what the schedule left of the packed form: the result unpacks and
-/// any pack it did not vectorize become copies and transposes.
+/// Lowers what the schedule left of the packed form: any pack or unpack it
+/// did not vectorize becomes copies and transposes.
 LogicalResult lowerRelayouts(ModuleOp module) {
   IRRewriter rewriter(module.getContext());
   SmallVector<Operation *> relayouts;
