@@ -15,7 +15,8 @@
 #     threads D = 2 and D = 1, its collectives against MPI's called
 #     directly, and peak memory per process at D = 1, 2 and 4;
 #   - compile time against depth (bench/partition-compile-time.sh): tp-opt's
-#     partitioning and tp-run's full compile, up to 10,000 layers.
+#     partitioning and tp-run's full compile, up to 10,000 layers;
+#   - where the two chains' time goes at D = 2 (bench/profile.sh, perf).
 # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE pin OpenBLAS to a slow kernel on some
 # machines; they are unset for every run here, and only here. oneDNN's OpenMP
 # threads would otherwise keep spinning after each inner product and steal a
@@ -66,3 +67,7 @@ echo
 bash bench/mpi.sh
 echo
 bash bench/partition-compile-time.sh
+echo
+bash bench/profile.sh --devices 2
+echo
+bash bench/profile.sh --devices 2 --layers 4 --width 4096 --batch 1024
