@@ -66,7 +66,8 @@ module attributes {transform.with_named_sequence} {
   transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
     %func = transform.structured.match ops{["func.func"]} in %root
         : (!transform.any_op) -> !transform.any_op
-    %mm = transform.structured.match ops{["linalg.mmt4d"]} in %root
+    %mm = transform.structured.match ops{["linalg.mmt4d"]}
+        attributes {tp.matmul_codegen} in %root
         : (!transform.any_op) -> !transform.any_op
     // Each matmul is already tiled by blocks of W and of K, with its packs
     // fused into that loop (fuseBlockPacks). The block of x, then the
@@ -103,7 +104,8 @@ module attributes {transform.with_named_sequence} {
     } : !transform.any_op
     // The operand packs: R x R blocks, masked at the edges (padding rows,
     // a K that KT does not divide, dynamic sizes).
-    %packs = transform.structured.match ops{["linalg.pack"]} in %root
+    %packs = transform.structured.match ops{["linalg.pack"]}
+        attributes {tp.matmul_codegen} in %root
         : (!transform.any_op) -> !transform.any_op
     %pt, %pl:2 = transform.structured.tile_using_for %packs tile_sizes [1, @R@]
         : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
@@ -111,7 +113,8 @@ module attributes {transform.with_named_sequence} {
     // The result's unpack: R x R tiles, each a row-major block of y (no
     // transpose), masked at the edges. Left to lowerRelayouts, it became a
     // loop of scalar copies.
-    %unpacks = transform.structured.match ops{["linalg.unpack"]} in %root
+    %unpacks = transform.structured.match ops{["linalg.unpack"]}
+        attributes {tp.matmul_codegen} in %root
         : (!transform.any_op) -> !transform.any_op
     %ut, %ul:2 = transform.structured.tile_using_for %unpacks tile_sizes [@R@, @R@]
         : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
@@ -199,7 +202,10 @@ FailureOr<int64_t> resolveLanes(ModuleOp module, int64_t option) {
 /// every call, which made compile time quadratic in depth.)
 LogicalResult fuseBlockPacks(ModuleOp module) {
   SmallVector<linalg::Mmt4DOp> matmuls;
-  module.walk([&](linalg::Mmt4DOp op) { matmuls.push_back(op); });
+  module.walk([&](linalg::Mmt4DOp op) {
+    if (op->hasAttr(TPDialect::kMatmulCodegenAttrName))
+      matmuls.push_back(op);
+  });
   IRRewriter rewriter(module.getContext());
   for (linalg::Mmt4DOp op : matmuls) {
     scf::SCFTilingOptions tiling;
@@ -442,6 +448,7 @@ Value packPanels(OpBuilder &b, Location loc, Value source, int64_t rows,
       b, loc, b.getZeroAttr(getElementTypeOrSelf(source.getType())));
   auto pack = linalg::PackOp::create(b, loc, source, dest, innerDimsPos, tiles,
                                      zero, outerPerm);
+  pack->setAttr(TPDialect::kMatmulCodegenAttrName, b.getUnitAttr());
   return pack.getResult();
 }
 
@@ -484,12 +491,13 @@ LogicalResult packMatmuls(ModuleOp module, int64_t lanes, int64_t minFeatures,
           linalg::PackOp::create(rewriter, loc, init, cEmpty, pos, tiles, zero);
       c = initPack.getResult();
     }
-    Value product = linalg::Mmt4DOp::create(
-                        rewriter, loc, ValueRange{a, bPacked}, ValueRange{c})
-                        .getResult(0);
-    Value y =
-        linalg::UnPackOp::create(rewriter, loc, product, unpackDest, pos, tiles)
-            .getResult();
+    auto mmt4d = linalg::Mmt4DOp::create(rewriter, loc, ValueRange{a, bPacked},
+                                         ValueRange{c});
+    auto unpack = linalg::UnPackOp::create(rewriter, loc, mmt4d.getResult(0),
+                                           unpackDest, pos, tiles);
+    for (Operation *made : {mmt4d.getOperation(), unpack.getOperation()})
+      made->setAttr(TPDialect::kMatmulCodegenAttrName, rewriter.getUnitAttr());
+    Value y = unpack.getResult();
     rewriter.replaceOp(op, y);
     // Lowered here, as a pad and a transpose: the schedule vectorizes the
     // operand packs only.
@@ -509,7 +517,8 @@ LogicalResult lowerRelayouts(ModuleOp module) {
   IRRewriter rewriter(module.getContext());
   SmallVector<Operation *> relayouts;
   module.walk([&](Operation *op) {
-    if (isa<linalg::PackOp, linalg::UnPackOp>(op))
+    if (isa<linalg::PackOp, linalg::UnPackOp>(op) &&
+        op->hasAttr(TPDialect::kMatmulCodegenAttrName))
       relayouts.push_back(op);
   });
   for (Operation *op : relayouts) {

@@ -71,6 +71,16 @@ LogicalResult TPDialect::verifyOperationAttribute(Operation *op,
                              << "' to be a unit attribute on a linalg.matmul";
     return success();
   }
+  if (name == kMatmulCodegenAttrName) {
+    if (!isa<UnitAttr>(attr.getValue()) ||
+        !llvm::is_contained({"linalg.pack", "linalg.mmt4d", "linalg.unpack"},
+                            op->getName().getStringRef()))
+      return op->emitError()
+             << "expected '" << kMatmulCodegenAttrName
+             << "' to be a unit attribute on a linalg.pack, linalg.mmt4d or "
+                "linalg.unpack";
+    return success();
+  }
   return op->emitError() << "unknown tp attribute '" << name << "' on '"
                          << op->getName() << "'";
 }
