@@ -20,12 +20,17 @@ echo
 echo "Weights file: $weights MiB. Each row is one run of"
 echo "\`mpirun -np D tp-run chain.mlir --backend mpi --devices D --batch 1024 --weights w.safetensors\`."
 echo
-echo "| D | peak resident MiB per process (each rank) | weights per process MiB |"
+echo "| D | peak resident MiB per process, each rank (of it since placing the tensors) | weights per process MiB |"
 echo "|---|---|---|"
 for d in 1 2 4; do
   line=$(mpirun -np "$d" build/bin/tp-run "$tmp/chain.mlir" --backend mpi \
     --devices "$d" --batch 1024 --weights "$tmp/w.safetensors" |
     grep '^peak memory')
-  mib=$(echo "$line" | grep -oE '[0-9]+\.[0-9] MiB' | sed 's/ MiB//' | paste -sd, | sed 's/,/, /g')
+  # "rank R X MiB (Y MiB of it since placing the tensors), ..." -> "X (Y), ..."
+  # One process: "X MiB resident (one process), Y MiB of it since ...".
+  mib=$(echo "$line" | sed -E 's/^peak memory: resident per process: //;
+    s/^peak memory: ([0-9.]+) MiB resident \(one process\)(, ([0-9.]+) MiB of it since placing the tensors)?/\1 (\3)/;
+    s/rank [0-9]+ ([0-9.]+) MiB( \(([0-9.]+) MiB of it since placing the tensors\))?/\1 (\3)/g;
+    s/ \(\)//g')
   echo "| $d | $mib | $(( weights / d )) |"
 done
