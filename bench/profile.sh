@@ -40,11 +40,14 @@ if ! command -v perf >/dev/null; then
 fi
 work=$(mktemp -d)
 trap '[ -n "${PROFILE_KEEP:-}" ] || rm -rf "$work"' EXIT
+# perf's build-id cache (copies of every library sampled, a gigabyte with
+# LLVM's) goes with the rest, not into ~/.debug: perf keeps it under $HOME.
+perf() { HOME="$work" command perf "$@"; }
 python3 bench/gen_chain.py "$layers" "$width" "$devices" |
   sed 's/activation([a-z_]*)/activation(relu)/' > "$work/chain.mlir"
 echo "date: $(date -u +%Y-%m-%d), machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "chain: ${layers} x ${width}, bias and ReLU, batch $batch, D = $devices, strategy $strategy, $iterations iterations"
-JITDUMPDIR="$work" perf record -q -k 1 -o "$work/perf.data" \
+JITDUMPDIR="$work" perf record -q -N -k 1 -o "$work/perf.data" \
   build/bin/tp-run "$work/chain.mlir" --devices "$devices" --batch "$batch" \
   --strategy "$strategy" --iterations "$iterations" --warmup 2 > "$work/run.txt" 2>&1
 grep -E "^partitioned|ran on" "$work/run.txt"
