@@ -266,7 +266,7 @@ func.func @left_to_blas_not_unit(%x: tensor<2x4xf32>, %w: tensor<4x3xf32>, %y: t
 // Tests that tp.matmul_codegen marks only the generated matmul's packs,
 // mmt4d and unpacks, as a unit.
 func.func @matmul_codegen_on_matmul(%x: tensor<2x4xf32>, %w: tensor<4x3xf32>, %y: tensor<2x3xf32>) -> tensor<2x3xf32> {
-  // expected-error@+1 {{expected 'tp.matmul_codegen' to be a unit attribute on a linalg.pack, linalg.mmt4d or linalg.unpack}}
+  // expected-error@+1 {{expected 'tp.matmul_codegen' to be a unit attribute on a linalg.pack, linalg.mmt4d, linalg.unpack or linalg.fill}}
   %0 = linalg.matmul {tp.matmul_codegen} ins(%x, %w : tensor<2x4xf32>, tensor<4x3xf32>) outs(%y : tensor<2x3xf32>) -> tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
 }
@@ -274,7 +274,7 @@ func.func @matmul_codegen_on_matmul(%x: tensor<2x4xf32>, %w: tensor<4x3xf32>, %y
 // -----
 
 func.func @matmul_codegen_not_unit(%src: tensor<4x8x16xf32>, %dst: tensor<64x8xf32>) -> tensor<64x8xf32> {
-  // expected-error@+1 {{expected 'tp.matmul_codegen' to be a unit attribute on a linalg.pack, linalg.mmt4d or linalg.unpack}}
+  // expected-error@+1 {{expected 'tp.matmul_codegen' to be a unit attribute on a linalg.pack, linalg.mmt4d, linalg.unpack or linalg.fill}}
   %0 = linalg.unpack %src inner_dims_pos = [0] inner_tiles = [16] into %dst {tp.matmul_codegen = "yes"} : tensor<4x8x16xf32> -> tensor<64x8xf32>
   return %0 : tensor<64x8xf32>
 }

@@ -73,12 +73,13 @@ LogicalResult TPDialect::verifyOperationAttribute(Operation *op,
   }
   if (name == kMatmulCodegenAttrName) {
     if (!isa<UnitAttr>(attr.getValue()) ||
-        !llvm::is_contained({"linalg.pack", "linalg.mmt4d", "linalg.unpack"},
-                            op->getName().getStringRef()))
+        !llvm::is_contained(
+            {"linalg.pack", "linalg.mmt4d", "linalg.unpack", "linalg.fill"},
+            op->getName().getStringRef()))
       return op->emitError()
              << "expected '" << kMatmulCodegenAttrName
-             << "' to be a unit attribute on a linalg.pack, linalg.mmt4d or "
-                "linalg.unpack";
+             << "' to be a unit attribute on a linalg.pack, linalg.mmt4d, "
+                "linalg.unpack or linalg.fill";
     return success();
   }
   return op->emitError() << "unknown tp attribute '" << name << "' on '"

@@ -67,9 +67,10 @@ def TP_Dialect : Dialect {
     /// kernels with matmul=auto).
     static constexpr ::llvm::StringLiteral kLeftToBLASAttrName =
         "tp.left_to_blas";
-    /// Name of the unit attribute on the linalg.pack, linalg.mmt4d and
-    /// linalg.unpack ops that tp-tile-matmuls makes of a matmul: its
-    /// schedule transforms these and leaves any other such op alone.
+    /// Name of the unit attribute on the linalg.pack, linalg.mmt4d,
+    /// linalg.unpack and packed-result linalg.fill ops that tp-tile-matmuls
+    /// makes of a matmul: its schedule transforms these and leaves any
+    /// other such op alone.
     static constexpr ::llvm::StringLiteral kMatmulCodegenAttrName =
         "tp.matmul_codegen";
   }];
