@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Writes a model-level tp chain of N dense layers to stdout.
 
-Usage: gen_chain.py LAYERS [WIDTH] [DEVICES]
+Usage: gen_chain.py LAYERS [WIDTH] [DEVICES] [ACTIVATION]
 
 Layer i maps WIDTH to WIDTH features with a bias and an activation that
-cycles through the kinds, so the partitioner sees every case.
+cycles through the kinds, so the partitioner sees every case, or with
+ACTIVATION on every layer.
 """
 import sys
 
@@ -14,6 +15,8 @@ def main():
     width = int(sys.argv[2]) if len(sys.argv) > 2 else 64
     devices = int(sys.argv[3]) if len(sys.argv) > 3 else 4
     acts = ["relu", "gelu", "silu", "tanh", "sigmoid", "gelu_tanh", "identity"]
+    if len(sys.argv) > 4:
+        acts = [sys.argv[4]]
     t = f"tensor<?x{width}xf32>"
     w = f"tensor<{width}x{width}xf32>"
     b = f"tensor<{width}xf32>"

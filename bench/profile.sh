@@ -10,11 +10,13 @@
 #                         [--strategy S] [--iterations N]
 # Defaults: the benchmark's 8 x 1024 chain with bias and ReLU, batch 256,
 # D = 1, the planner's plan, iterations for about 5 s of run at 100
-# GFLOP/s per device, so that setup's samples stay few. Inside the generated matmul,
-# the microkernel is the code between its first and last broadcast FMA (the
-# register tile's loop over K); the rest is packing, unpacking and the
-# zero fill. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE pin OpenBLAS to a slow
-# kernel on some machines; they are unset here, for this run only.
+# GFLOP/s per device, so that setup's samples stay few. Inside the
+# generated matmul, the microkernel is the code between its first and last
+# FMA with an embedded broadcast (AVX-512's {1to16}: the register tile's
+# loop over K); the rest is packing, unpacking and the like. On a host
+# without AVX-512 the kernels are reported whole. OPENBLAS_CORETYPE and
+# OPENBLAS_L2_SIZE pin OpenBLAS to a slow kernel on some machines; they
+# are unset here, for this run only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
@@ -43,13 +45,16 @@ trap '[ -n "${PROFILE_KEEP:-}" ] || rm -rf "$work"' EXIT
 # perf's build-id cache (copies of every library sampled, a gigabyte with
 # LLVM's) goes with the rest, not into ~/.debug: perf keeps it under $HOME.
 perf() { HOME="$work" command perf "$@"; }
-python3 bench/gen_chain.py "$layers" "$width" "$devices" |
-  sed 's/activation([a-z_]*)/activation(relu)/' > "$work/chain.mlir"
+python3 bench/gen_chain.py "$layers" "$width" "$devices" relu > "$work/chain.mlir"
 echo "date: $(date -u +%Y-%m-%d), machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "chain: ${layers} x ${width}, bias and ReLU, batch $batch, D = $devices, strategy $strategy, $iterations iterations"
-JITDUMPDIR="$work" perf record -q -N -k 1 -o "$work/perf.data" \
+if ! JITDUMPDIR="$work" perf record -q -N -k 1 -o "$work/perf.data" \
   build/bin/tp-run "$work/chain.mlir" --devices "$devices" --batch "$batch" \
-  --strategy "$strategy" --iterations "$iterations" --warmup 2 > "$work/run.txt" 2>&1
+  --strategy "$strategy" --iterations "$iterations" --warmup 2 > "$work/run.txt" 2>&1; then
+  cat "$work/run.txt" >&2
+  echo "profile.sh: the profiled run failed" >&2
+  exit 1
+fi
 grep -E "^partitioned|ran on" "$work/run.txt"
 perf inject --jit -i "$work/perf.data" -o "$work/jit.data" 2>/dev/null
 perf script -i "$work/jit.data" -F time,ip,sym,dso 2>/dev/null > "$work/samples.txt"
@@ -115,13 +120,13 @@ for sym, pct in matmuls.items():
             rows.append((int(m.group(2), 16), float(m.group(1)), m.group(3)))
     fmas = [a for a, _, ins in rows if "vfmadd" in ins and "1to" in ins]
     if not fmas:
-        add("generated matmul (not split)", pct)
+        add("generated matmul (not split: no AVX-512 broadcast FMAs)", pct)
         continue
     lo, hi = min(fmas) - 0x20, max(fmas) + 0x20
     total = sum(p for _, p, _ in rows) or 1.0
     kernel = sum(p for a, p, _ in rows if lo <= a <= hi) / total
     add("generated matmul: microkernel", pct * kernel)
-    add("generated matmul: packs, unpack, fill", pct * (1 - kernel))
+    add("generated matmul: packs, unpack and the rest", pct * (1 - kernel))
 
 timed = sum(shares.values())
 print(f"\n| where | share of the run's samples |")

@@ -500,8 +500,8 @@ void mpiChains(MLIRContext &context) {
   Chain list[] = {{4, 4096, 1024, true}, {8, 1024, 256, true}};
   if (root)
     fmt::print("## MPI D=2 against threads, interleaved ({})\n\n| chain | "
-               "MPI D=2 ms | threads D=2 ms | threads D=1 ms | MPI / threads "
-               "D=2 | speedup MPI D=2 / D=1 |\n|---|---|---|---|---|---|\n",
+               "MPI D=2 ms | threads D=2 ms | threads D=1 ms | threads D=2 ms / "
+               "MPI D=2 ms | speedup MPI D=2 / D=1 |\n|---|---|---|---|---|---|\n",
                rt::getMPILibraryVersion());
   for (const Chain &c : list) {
     int rounds = c.width == 4096 ? 5 : 15;

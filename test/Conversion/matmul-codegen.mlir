@@ -25,6 +25,14 @@
 // TILE16: vector.contract {{.*}} : vector<16x1xf32>, vector<16x1xf32> into vector<16x16xf32>
 // TILE16: return {{.*}} : tensor<5x9xf32>
 
+// A fill of another value (so not outlined): the first block of K starts
+// at that value, and the packed result is not filled.
+// TILE16-LABEL: func.func @ones(
+// TILE16: %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+// TILE16-NOT: linalg.fill
+// TILE16: vector.broadcast %[[ONE]] : f32 to vector<16x16xf32>
+// TILE16: return {{.*}} : tensor<20x40xf32>
+
 // One kernel for both matmuls of that shape, with identity layouts, so that
 // its strides are constants.
 // TILE16: func.func private @tp_matmul(%arg0: tensor<?x300xf32> {bufferization.buffer_layout = affine_map<(d0, d1) -> (d0, d1)>}, %arg1: tensor<40x300xf32> {bufferization.buffer_layout = affine_map<(d0, d1) -> (d0, d1)>}, %arg2: tensor<?x40xf32> {bufferization.buffer_layout = affine_map<(d0, d1) -> (d0, d1)>}) -> tensor<?x40xf32> attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]}
@@ -102,4 +110,13 @@ func.func @nt2(%x: tensor<?x300xf32>, %w: tensor<40x300xf32>) -> tensor<?x40xf32
 func.func @nn(%x: tensor<5x20xf32>, %w: tensor<20x9xf32>, %acc: tensor<5x9xf32>) -> tensor<5x9xf32> {
   %y = linalg.matmul ins(%x, %w : tensor<5x20xf32>, tensor<20x9xf32>) outs(%acc : tensor<5x9xf32>) -> tensor<5x9xf32>
   return %y : tensor<5x9xf32>
+}
+
+func.func @ones(%x: tensor<20x300xf32>, %w: tensor<40x300xf32>) -> tensor<20x40xf32> {
+  %one = arith.constant 1.0 : f32
+  %e = tensor.empty() : tensor<20x40xf32>
+  %init = linalg.fill ins(%one : f32) outs(%e : tensor<20x40xf32>) -> tensor<20x40xf32>
+  %y = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+         ins(%x, %w : tensor<20x300xf32>, tensor<40x300xf32>) outs(%init : tensor<20x40xf32>) -> tensor<20x40xf32>
+  return %y : tensor<20x40xf32>
 }

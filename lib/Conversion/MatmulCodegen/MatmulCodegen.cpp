@@ -12,6 +12,7 @@
 #include "tp-mlir/Dialect/TP/IR/TPAttrs.h"
 #include "tp-mlir/Dialect/TP/IR/TPDialect.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -542,10 +543,10 @@ LogicalResult lowerRelayouts(ModuleOp module) {
 }
 
 /// A loop that carries the packed result, and the offsets of the slices
-/// taken of it since (inside) that loop.
+/// taken of it since (inside) that loop, with the slices' sizes.
 struct Carrier {
   scf::ForOp loop;
-  SmallVector<Value> offsets;
+  SmallVector<std::pair<OpFoldResult, OpFoldResult>> slices; // offset, size
 };
 
 /// Whether `value` is computed from `iv` by ops without regions (the
@@ -561,6 +562,48 @@ bool dependsOn(Value value, Value iv, int depth = 6) {
   });
 }
 
+/// Whether `carrier`'s loop visits tiles of its own: a slice since it is
+/// offset by its induction variable itself and no wider than its step (a
+/// constant, or the affine.min of a partial tile).
+bool visitsOwnTiles(const Carrier &carrier) {
+  scf::ForOp loop = carrier.loop;
+  std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+  if (!step)
+    return false;
+  return llvm::any_of(
+      carrier.slices, [&](const std::pair<OpFoldResult, OpFoldResult> &slice) {
+        auto offset = dyn_cast<Value>(slice.first);
+        if (offset != loop.getInductionVar())
+          return false;
+        std::optional<int64_t> size = getConstantIntValue(slice.second);
+        if (size)
+          return *size <= *step;
+        Value sizeValue = dyn_cast<Value>(slice.second);
+        auto min = sizeValue ? sizeValue.getDefiningOp<affine::AffineMinOp>()
+                             : affine::AffineMinOp();
+        return min &&
+               llvm::any_of(min.getAffineMap().getResults(), [&](AffineExpr e) {
+                 auto c = dyn_cast<AffineConstantExpr>(e);
+                 return c && c.getValue() <= *step;
+               });
+      });
+}
+
+/// Whether `loop` is a loop over blocks of K: its induction variable offsets
+/// slices of the function's arguments (x and W), not of the result.
+bool stepsThroughOperands(scf::ForOp loop) {
+  Value iv = loop.getInductionVar();
+  WalkResult found = loop.getBody()->walk([&](tensor::ExtractSliceOp slice) {
+    auto source = dyn_cast<BlockArgument>(slice.getSource());
+    if (source && isa<FunctionOpInterface>(source.getOwner()->getParentOp()) &&
+        llvm::any_of(slice.getOffsets(),
+                     [&](Value offset) { return dependsOn(offset, iv); }))
+      return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  return found.wasInterrupted();
+}
+
 /// Follows `value`, which holds the fill's value wherever the enclosing
 /// loops in `carriers` are at their first iteration or visit tiles of their
 /// own, to the reads of it. Fails on any other use.
@@ -573,7 +616,9 @@ LogicalResult collectFillReads(
     if (auto slice = dyn_cast<tensor::ExtractSliceOp>(user)) {
       SmallVector<Carrier> inner = carriers;
       for (Carrier &carrier : inner)
-        llvm::append_range(carrier.offsets, slice.getOffsets());
+        for (auto [offset, size] :
+             llvm::zip(slice.getMixedOffsets(), slice.getMixedSizes()))
+          carrier.slices.push_back({offset, size});
       if (failed(collectFillReads(slice.getResult(), inner, reads)))
         return failure();
       continue;
@@ -589,25 +634,29 @@ LogicalResult collectFillReads(
       continue;
     }
     if (auto read = dyn_cast<vector::TransferReadOp>(user)) {
-      if (read.getMask() || isa<vector::MaskOp>(read->getParentOp()))
+      // A whole, unmasked tile at the slice's origin, so that the loops'
+      // slices alone say which tile it is.
+      if (read.getMask() || isa<vector::MaskOp>(read->getParentOp()) ||
+          !llvm::all_of(read.getInBoundsValues(), [](bool b) { return b; }) ||
+          !llvm::all_of(read.getIndices(),
+                        [](Value i) { return isZeroInteger(i); }))
         return failure();
-      // A carrying loop whose induction variable offsets no slice since
-      // visits the same tiles on every iteration: a loop over K blocks, in
-      // whose first iteration only the read sees the fill. It must run at
-      // least once, or its tiles would stay unwritten.
+      // A loop over K blocks visits the same tiles on every iteration; only
+      // its first iteration's read sees the fill. It must run at least once,
+      // or its tiles would stay unwritten. A carrying loop that is neither
+      // this nor a loop over tiles of its own keeps the fill.
       SmallVector<scf::ForOp> firstOf;
-      for (Carrier carrier : carriers) {
-        Value iv = carrier.loop.getInductionVar();
-        if (llvm::any_of(carrier.offsets,
-                         [&](Value offset) { return dependsOn(offset, iv); }))
+      for (const Carrier &carrier : carriers) {
+        if (visitsOwnTiles(carrier))
           continue;
-        std::optional<int64_t> lb =
-            getConstantIntValue(carrier.loop.getLowerBound());
-        std::optional<int64_t> ub =
-            getConstantIntValue(carrier.loop.getUpperBound());
+        if (!stepsThroughOperands(carrier.loop))
+          return failure();
+        scf::ForOp loop = carrier.loop;
+        std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+        std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
         if (!lb || !ub || *ub <= *lb)
           return failure();
-        firstOf.push_back(carrier.loop);
+        firstOf.push_back(loop);
       }
       reads.push_back({read, std::move(firstOf)});
       continue;

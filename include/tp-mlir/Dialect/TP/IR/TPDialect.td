@@ -70,7 +70,8 @@ def TP_Dialect : Dialect {
     /// Name of the unit attribute on the linalg.pack, linalg.mmt4d,
     /// linalg.unpack and packed-result linalg.fill ops that tp-tile-matmuls
     /// makes of a matmul: its schedule transforms these and leaves any
-    /// other such op alone.
+    /// other such op alone. Internal to that pass: a marked fill is taken
+    /// for its packed result's.
     static constexpr ::llvm::StringLiteral kMatmulCodegenAttrName =
         "tp.matmul_codegen";
   }];
