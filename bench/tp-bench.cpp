@@ -499,10 +499,11 @@ void mpiChains(MLIRContext &context) {
   bool root = group.rank() == 0;
   Chain list[] = {{4, 4096, 1024, true}, {8, 1024, 256, true}};
   if (root)
-    fmt::print("## MPI D=2 against threads, interleaved ({})\n\n| chain | "
-               "MPI D=2 ms | threads D=2 ms | threads D=1 ms | threads D=2 ms / "
-               "MPI D=2 ms | speedup MPI D=2 / D=1 |\n|---|---|---|---|---|---|\n",
-               rt::getMPILibraryVersion());
+    fmt::print(
+        "## MPI D=2 against threads, interleaved ({})\n\n| chain | "
+        "MPI D=2 ms | threads D=2 ms | threads D=1 ms | threads D=2 ms / "
+        "MPI D=2 ms | speedup MPI D=2 / D=1 |\n|---|---|---|---|---|---|\n",
+        rt::getMPILibraryVersion());
   for (const Chain &c : list) {
     int rounds = c.width == 4096 ? 5 : 15;
     auto mpi = prepareTP(context, c, 2, PartitionStrategy::alternate,
