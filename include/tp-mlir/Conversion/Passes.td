@@ -125,8 +125,13 @@ def TileMatmuls : Pass<"tp-tile-matmuls", "::mlir::ModuleOp"> {
     that loop; then 8 panels of x) and to an R x R register tile,
     vectorizes it into a contraction whose accumulator is hoisted out of
     the K loop, and tiles and vectorizes the packs as masked R x R
-    transposes. Padding replaces remainder tiles: every microkernel call is
-    a full R x R tile.
+    transposes and the unpack as masked R x R copies. Padding replaces
+    remainder tiles: every microkernel call is a full R x R tile. The
+    packed result of a filled init is not filled: in the first block of K
+    each register tile starts at the fill's value instead of reading it.
+    The ops the pass makes carry `tp.matmul_codegen`, and it transforms
+    only those: other `linalg.pack`, `linalg.mmt4d` and `linalg.unpack` ops
+    of the module are left as they are.
 
     With `min-features`, a transposed-B f32 matmul whose N or K is static
     and below it is left as it is, for `tp-matmul-to-blas` after

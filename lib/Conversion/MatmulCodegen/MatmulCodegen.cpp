@@ -507,8 +507,8 @@ LogicalResult packMatmuls(ModuleOp module, int64_t lanes, int64_t minFeatures,
       made->setAttr(TPDialect::kMatmulCodegenAttrName, rewriter.getUnitAttr());
     Value y = unpack.getResult();
     rewriter.replaceOp(op, y);
-    // Lowered here, as a pad and a transpose: the schedule vectorizes the
-    // operand packs only.
+    // Lowered here, as a pad and a transpose: the schedule vectorizes only
+    // the marked operand packs and result unpack.
     if (initPack) {
       rewriter.setInsertionPoint(initPack);
       if (failed(linalg::lowerPack(rewriter, initPack)))
