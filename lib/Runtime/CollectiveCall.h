@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <sstream>
 #include <string>
 
@@ -209,6 +210,42 @@ inline void combineInto(Reduction op, float *acc, const float *src, int64_t n) {
       acc[i] = std::min(acc[i], src[i]);
     return;
   }
+}
+
+/// acc[i] = op(src(0)[i], ..., src(ranks - 1)[i]), left to right, as
+/// combineInto would: the first two ranks in one pass, not a copy of the
+/// first and a pass over it for the second. `acc` may be `src(0)`.
+template <typename Src>
+void reduceInto(Reduction op, float *acc, int64_t ranks, Src src, int64_t n) {
+  if (n <= 0 || ranks <= 0)
+    return;
+  const float *a = src(0);
+  if (ranks == 1) {
+    if (acc != a)
+      std::memcpy(acc, a, sizeof(float) * n);
+    return;
+  }
+  const float *b = src(1);
+  switch (op) {
+  case Reduction::Sum:
+    for (int64_t i = 0; i < n; ++i)
+      acc[i] = a[i] + b[i];
+    break;
+  case Reduction::Prod:
+    for (int64_t i = 0; i < n; ++i)
+      acc[i] = a[i] * b[i];
+    break;
+  case Reduction::Max:
+    for (int64_t i = 0; i < n; ++i)
+      acc[i] = std::max(a[i], b[i]);
+    break;
+  case Reduction::Min:
+    for (int64_t i = 0; i < n; ++i)
+      acc[i] = std::min(a[i], b[i]);
+    break;
+  }
+  for (int64_t q = 2; q < ranks; ++q)
+    combineInto(op, acc, src(q), n);
 }
 
 /// The error for calls `calls(0) .. calls(size - 1)` of one collective step,

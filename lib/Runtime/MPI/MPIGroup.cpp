@@ -522,10 +522,9 @@ bool MPICommunicator::reduceInRankOrder(const float *in, float *share,
                            MPI_FLOAT, data),
              what))
     return false;
-  if (mine)
-    std::memcpy(share, columns.data(), sizeof(float) * mine);
-  for (int64_t q = 1; q < numRanks; ++q)
-    combineInto(op, share, columns.data() + q * mine, mine);
+  reduceInto(
+      op, share, numRanks, [&](int64_t q) { return columns.data() + q * mine; },
+      mine);
   return true;
 }
 
@@ -596,10 +595,9 @@ bool MPICommunicator::reduceBlocks(const float *send, float *out,
                            MPI_FLOAT, data),
              what))
     return false;
-  if (mine)
-    std::memcpy(out, columns.data(), sizeof(float) * mine);
-  for (int64_t q = 1; q < numRanks; ++q)
-    combineInto(op, out, columns.data() + q * mine, mine);
+  reduceInto(
+      op, out, numRanks, [&](int64_t q) { return columns.data() + q * mine; },
+      mine);
   return true;
 }
 

@@ -533,9 +533,8 @@ void reduceShare(int64_t rank, int64_t size, int64_t count, Reduction op, In in,
   alignas(16) float acc[kChunk];
   for (int64_t i = begin; i < end; i += kChunk) {
     int64_t n = std::min(kChunk, end - i);
-    std::memcpy(acc, in(0) + i, sizeof(float) * n);
-    for (int64_t q = 1; q < size; ++q)
-      combineInto(op, acc, in(q) + i, n);
+    reduceInto(
+        op, acc, size, [&](int64_t q) { return in(q) + i; }, n);
     for (int64_t q = 0; q < size; ++q)
       copyOut(out(q) + i, acc, n, stream);
   }
@@ -637,11 +636,12 @@ void ThreadCommunicator::reduceScatter(const float *in, float *out,
   int64_t n = extent * inner;
   for (int64_t o = 0; o < outer; ++o) {
     float *dst = out + o * n;
-    const float *first = group.slots[0].in + (o * total + offset) * inner;
-    if (n)
-      std::memcpy(dst, first, sizeof(float) * n);
-    for (int64_t q = 1; q < size; ++q)
-      combineInto(op, dst, group.slots[q].in + (o * total + offset) * inner, n);
+    reduceInto(
+        op, dst, size,
+        [&](int64_t q) {
+          return group.slots[q].in + (o * total + offset) * inner;
+        },
+        n);
   }
   leave();
 }
