@@ -32,9 +32,9 @@ static llvm::StringRef dictValue(llvm::StringRef header, llvm::StringRef key) {
 llvm::Expected<Tensor> mlir::tp::readNpy(llvm::StringRef path) {
   auto buffer = openRegularFile(path, /*isText=*/false);
   if (!buffer)
-    return llvm::createStringError(
-        std::errc::invalid_argument, "%s: cannot open: %s", path.str().c_str(),
-        llvm::toString(buffer.takeError()).c_str());
+    return llvm::createStringError(std::errc::invalid_argument,
+                                   "%s: cannot open: %s", path.str().c_str(),
+                                   llvm::toString(buffer.takeError()).c_str());
   return parseNpy((*buffer)->getBuffer(), path);
 }
 
@@ -63,14 +63,32 @@ llvm::Expected<Tensor> mlir::tp::parseNpy(llvm::StringRef bytes,
     return fail("the header reaches past the end of the file");
   llvm::StringRef header = bytes.substr(start, headerSize);
 
+  // The header is a Python dict literal of 'descr', 'fortran_order' and
+  // 'shape'; each is looked up by key.
+  if (!header.ltrim().starts_with("{"))
+    return fail("the header is not a Python dict ({'descr': ..., "
+                "'fortran_order': ..., 'shape': ...})");
   llvm::StringRef descr = dictValue(header, "descr");
+  if (descr.empty())
+    return fail("the header has no 'descr' (the data type)");
   if (!descr.starts_with("'<f4'") && !descr.starts_with("'=f4'") &&
-      !descr.starts_with("'f4'"))
+      !descr.starts_with("'f4'")) {
+    // A quoted type name, or a structured type's list, whole.
+    llvm::StringRef found =
+        descr.starts_with("[")
+            ? descr.take_until([](char c) { return c == ']'; })
+            : descr.take_until([](char c) { return c == ',' || c == '}'; });
+    if (descr.starts_with("["))
+      found = descr.take_front(found.size() + 1);
     return fail("expected little-endian float32 data ('<f4'), found " +
-                descr.take_until([](char c) { return c == ','; }));
-  if (dictValue(header, "fortran_order").starts_with("True"))
+                found.trim());
+  }
+  llvm::StringRef fortran = dictValue(header, "fortran_order");
+  if (fortran.starts_with("True"))
     return fail("the array is in Fortran (column-major) order; save it in C "
                 "order: np.save(path, np.ascontiguousarray(x))");
+  if (!fortran.starts_with("False"))
+    return fail("the header's 'fortran_order' must be True or False");
   llvm::StringRef shapeText = dictValue(header, "shape");
   if (!shapeText.consume_front("("))
     return fail("malformed shape in the header");
@@ -95,9 +113,8 @@ llvm::Expected<Tensor> mlir::tp::parseNpy(llvm::StringRef bytes,
   uint64_t need = 4 * static_cast<uint64_t>(*count);
   uint64_t have = bytes.size() - start - headerSize;
   if (have < need)
-    return fail("shape " + formatShape(shape) + " needs " +
-                llvm::Twine(need) + " bytes of data, the file holds " +
-                llvm::Twine(have));
+    return fail("shape " + formatShape(shape) + " needs " + llvm::Twine(need) +
+                " bytes of data, the file holds " + llvm::Twine(have));
   Tensor t(shape);
   if (need) // an empty tensor has no buffer to copy into
     std::memcpy(t.data.data(), bytes.data() + start + headerSize, need);
@@ -135,8 +152,7 @@ llvm::Error mlir::tp::writeNpy(llvm::StringRef path, const Tensor &t) {
     std::error_code error = os.error();
     os.clear_error();
     return llvm::createStringError(error, "%s: cannot write: %s",
-                                   path.str().c_str(),
-                                   error.message().c_str());
+                                   path.str().c_str(), error.message().c_str());
   }
   return llvm::Error::success();
 }

@@ -2,8 +2,10 @@
 
 #include "tp-mlir/IO/SafeTensors.h"
 
+#include "tp-mlir/Support/InputGuards.h"
 #include "tp-mlir/Support/Limits.h"
 
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
@@ -16,7 +18,6 @@
 
 using namespace mlir::tp;
 using llvm::createStringError;
-
 
 llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
 mlir::tp::openRegularFile(llvm::StringRef path, bool isText) {
@@ -40,6 +41,47 @@ mlir::tp::openRegularFile(llvm::StringRef path, bool isText) {
 static bool looksLikeTorchSave(llvm::StringRef bytes) {
   return bytes.starts_with("PK\x03\x04") || bytes.starts_with("\x80\x02") ||
          bytes.starts_with("\x80\x04") || bytes.starts_with("\x80\x05");
+}
+
+/// The first key that `json`, a JSON object whose nesting is already
+/// bounded, holds twice at its top level; nullopt when none is repeated.
+static std::optional<std::string>
+findRepeatedTopLevelKey(llvm::StringRef json) {
+  llvm::StringSet<> seen;
+  int depth = 0;
+  bool expectKey = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (c == '"') {
+      size_t start = ++i;
+      while (i < json.size() && json[i] != '"')
+        i += json[i] == '\\' ? 2 : 1;
+      if (depth == 1 && expectKey) {
+        // A key of the root object; decoded by the parser, so compare the
+        // parsed form: re-parse the quoted token.
+        llvm::Expected<llvm::json::Value> key = llvm::json::parse(
+            json.slice(start - 1, std::min(i + 1, json.size())));
+        std::string text = key && key->getAsString()
+                               ? key->getAsString()->str()
+                               : json.slice(start, i).str();
+        if (!key)
+          llvm::consumeError(key.takeError());
+        if (!seen.insert(text).second)
+          return text;
+        expectKey = false;
+      }
+      continue;
+    }
+    if (c == '{' || c == '[') {
+      ++depth;
+      expectKey = depth == 1 && c == '{';
+    } else if (c == '}' || c == ']') {
+      --depth;
+    } else if (c == ',' && depth == 1) {
+      expectKey = true;
+    }
+  }
+  return std::nullopt;
 }
 
 llvm::Expected<std::unique_ptr<SafeTensorsFile>>
@@ -81,16 +123,30 @@ SafeTensorsFile::fromBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
   file->data = bytes.data() + 8 + headerSize;
   file->dataSize = bytes.size() - 8 - headerSize;
 
+  // LLVM's JSON parser recurses once per level of nesting.
+  if (std::string deep = checkNestingDepth(header); !deep.empty())
+    return fail("the JSON header: " + deep);
   llvm::Expected<llvm::json::Value> json = llvm::json::parse(header);
   if (!json)
     return fail("malformed JSON header: " + llvm::toString(json.takeError()));
   const llvm::json::Object *root = json->getAsObject();
   if (!root)
     return fail("the header is not a JSON object");
+  // The parser keeps the last of repeated keys: a tensor named twice would
+  // be read from whichever came last, without a word.
+  if (std::optional<std::string> repeated = findRepeatedTopLevelKey(header))
+    return fail("the header names '" + *repeated +
+                "' more than once; each tensor must appear once");
   for (const auto &[key, value] : *root) {
     llvm::StringRef name = key;
-    if (name == "__metadata__")
+    if (name == "__metadata__") {
+      const llvm::json::Object *metadata = value.getAsObject();
+      if (!metadata || !llvm::all_of(*metadata, [](const auto &item) {
+            return item.second.getAsString().has_value();
+          }))
+        return fail("'__metadata__' must be an object of strings");
       continue;
+    }
     auto bad = [&](const llvm::Twine &what) {
       return fail("tensor '" + name + "': " + what);
     };
@@ -132,6 +188,23 @@ SafeTensorsFile::fromBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
                  llvm::Twine(entry.end - entry.begin));
     file->tensors[name] = std::move(entry);
   }
+  // Each byte of the data belongs to one tensor at most: overlapping
+  // tensors mean a corrupt or hand-made header.
+  std::vector<std::pair<llvm::StringRef, const Entry *>> byStart;
+  for (const auto &item : file->tensors)
+    if (item.getValue().end > item.getValue().begin)
+      byStart.push_back({item.getKey(), &item.getValue()});
+  llvm::sort(byStart, [](const auto &a, const auto &b) {
+    return a.second->begin < b.second->begin;
+  });
+  for (size_t i = 1; i < byStart.size(); ++i)
+    if (byStart[i].second->begin < byStart[i - 1].second->end)
+      return fail("tensors '" + byStart[i - 1].first + "' and '" +
+                  byStart[i].first + "' share bytes: data_offsets [" +
+                  llvm::Twine(byStart[i - 1].second->begin) + ", " +
+                  llvm::Twine(byStart[i - 1].second->end) + ") and [" +
+                  llvm::Twine(byStart[i].second->begin) + ", " +
+                  llvm::Twine(byStart[i].second->end) + ")");
   return file;
 }
 
@@ -240,14 +313,14 @@ llvm::Expected<Tensor> SafeTensorsFile::read(
     shape[*dim] = size;
   // The shape is checked before any byte is handed over.
   std::optional<Tensor> t;
-  if (llvm::Error e = readSlice(
-          name, expectedShape, dim, offset, size,
-          [&](int64_t at, const char *bytes, int64_t count) {
-            if (!t)
-              t.emplace(shape);
-            std::memcpy(reinterpret_cast<char *>(t->data.data()) + at, bytes,
-                        count);
-          }))
+  if (llvm::Error e =
+          readSlice(name, expectedShape, dim, offset, size,
+                    [&](int64_t at, const char *bytes, int64_t count) {
+                      if (!t)
+                        t.emplace(shape);
+                      std::memcpy(reinterpret_cast<char *>(t->data.data()) + at,
+                                  bytes, count);
+                    }))
     return std::move(e);
   if (!t)
     t.emplace(shape); // an empty slice

@@ -28,9 +28,11 @@ def safetensors(path, tensors, header_extra=None, data_override=None):
         f.write(data if data_override is None else data_override)
 
 
-def npy(path, shape, values, fortran=False):
-    header = "{'descr': '<f4', 'fortran_order': %s, 'shape': (%s), }" % (
-        "True" if fortran else "False", "".join("%d, " % d for d in shape))
+def npy(path, shape, values, fortran=False, header=None):
+    if header is None:
+        header = "{'descr': '<f4', 'fortran_order': %s, 'shape': (%s), }" % (
+            "True" if fortran else "False",
+            "".join("%d, " % d for d in shape))
     header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
     with open(path, "wb") as f:
         f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)))
@@ -79,12 +81,37 @@ def main():
     # Shapes whose element count overflows int64, or is far past the data.
     npy(p("x-overflow.npy"), [1 << 40, 1 << 40], [])
     npy(p("x-huge.npy"), [1 << 20, 4], [0] * 8)
+    # Headers that are not the dict np.save writes.
+    for name, header in (
+            ("x-list", "[1, 2]"), ("x-nodescr", "{}"),
+            ("x-struct", "{'descr': [('a', '<f4'), ('b', '<i4')], "
+                         "'fortran_order': False, 'shape': (2,), }"),
+            ("x-order", "{'descr': '<f4', 'fortran_order': 'no', "
+                        "'shape': (2, 4), }")):
+        npy(p(name + ".npy"), [], [0] * 8, header=header)
     safetensors(p("overflow.safetensors"), good, header_extra={
         "big": {"dtype": "F32", "shape": [1 << 40, 1 << 40],
                 "data_offsets": [0, 16]}})
     # A close name: l1.weights for l1.weight.
     safetensors(p("typo.safetensors"),
                 [good[0], good[1], ("l1.weights", "F32", [2, 3], w1)])
+    # A header nested past the parser's stack (it recursed once per level).
+    deep = b'{"__metadata__":{"a":' + b"[" * 50000 + b"]" * 50000 + b"}}"
+    with open(p("deep.safetensors"), "wb") as f:
+        f.write(struct.pack("<Q", len(deep)) + deep)
+    # __metadata__ is a map of strings.
+    with open(p("metadata.safetensors"), "wb") as f:
+        f.write(struct.pack("<Q", 22) + b'{"__metadata__":[1,2]}')
+    # A tensor named twice (the second spelled with an escape), and two
+    # tensors that share bytes: the parser kept the last of a repeated key.
+    entry = '"l0.bias":{"dtype":"F32","shape":[3],"data_offsets":[%d,%d]}'
+    for name, second in (("repeated", entry.replace("l0.bias", "l0.b\\u0069as")),
+                         ("overlap", entry.replace("l0.bias", "l1.bias"))):
+        header = ("{" + entry % (0, 12) + "," +
+                  second % ((12, 24) if name == "repeated" else (8, 20)) +
+                  "}").encode()
+        with open(p(name + ".safetensors"), "wb") as f:
+            f.write(struct.pack("<Q", len(header)) + header + b"\0" * 24)
     # What torch.save writes: a zip archive.
     with open(p("model.pt"), "wb") as f:
         f.write(b"PK\x03\x04" + b"\x00" * 60)
