@@ -160,8 +160,15 @@ std::string validate(const DriverOptions &options) {
   if (options.arguments.batch < 1)
     return fmt::format("--batch must be at least 1, got {}",
                        options.arguments.batch);
-  if (options.run.tolerance && !(*options.run.tolerance > 0))
-    return "--tolerance must be positive";
+  // A relative error beyond these is not one a float32 check can mean, and
+  // an infinite tolerance made the report's error 0 x inf.
+  constexpr double kMinTolerance = 1e-30, kMaxTolerance = 1e30;
+  if (options.run.tolerance && !(*options.run.tolerance >= kMinTolerance &&
+                                 *options.run.tolerance <= kMaxTolerance))
+    return fmt::format("--tolerance must be a number from {:g} to {:g}, got {}",
+                       kMinTolerance, kMaxTolerance, *options.run.tolerance);
+  if (options.run.tolerance && !options.run.check)
+    return "--tolerance sets what --check accepts; add --check";
   if (options.run.iterations < 1 || options.run.iterations > kMaxIterations)
     return fmt::format("--iterations must be from 1 to {}, got {}",
                        kMaxIterations, options.run.iterations);
@@ -621,13 +628,27 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler printer(sourceMgr, &context);
   ErrorReporter errors(context, options.toolName);
-  if (options.devices < 0)
-    return errors.fail(
-        fmt::format("--devices must be at least 1, got {}", options.devices));
+  if (options.devices < 0 || options.devices > kMaxDevices)
+    return errors.fail(fmt::format("--devices must be from 1 to {}, got {}",
+                                   kMaxDevices, options.devices));
   // The outputs must be writable before any work is done.
   if (options.objectPath == options.headerPath)
     return errors.fail("the object file and the header are both '" +
                        options.objectPath + "'; give two paths");
+  // Opening an output empties it: neither may be the model, nor each other
+  // by another name.
+  for (auto [path, what] : {std::pair<StringRef, StringRef>{
+                                options.objectPath, "the object file (-o)"},
+                            {options.headerPath, "the header (--header)"}})
+    if (std::string message =
+            checkDistinct(path, what, {{options.modelPath, "model"}});
+        !message.empty())
+      return errors.fail(message);
+  if (std::string message =
+          checkDistinct(options.headerPath, "the header (--header)",
+                        {{options.objectPath, "object file (-o)"}});
+      !message.empty())
+    return errors.fail(message);
   std::string error;
   std::unique_ptr<llvm::ToolOutputFile> object =
       openOutputFile(options.objectPath, &error);

@@ -2,6 +2,10 @@
 // RUN: tp-opt %s --split-input-file --tp-outline-segments | FileCheck %s --check-prefix=SMALL
 // RUN: tp-opt %s --split-input-file --tp-outline-segments="ops=4 roll-ops=4" | FileCheck %s --check-prefix=ROLL
 // RUN: tp-opt %s --split-input-file --tp-outline-segments="ops=4 roll-ops=0" | FileCheck %s --check-prefix=NOROLL
+// RUN: not tp-opt %s --split-input-file --tp-outline-segments=ops=0 2>&1 | FileCheck %s --check-prefix=OPS
+// RUN: not tp-opt %s --split-input-file --tp-outline-segments=roll-ops=-1 2>&1 | FileCheck %s --check-prefix=ROLLNEG
+// OPS: error: tp-outline-segments: ops must be at least 1 and roll-ops at least 0 (0: never roll), got ops=0 roll-ops=128
+// ROLLNEG: error: tp-outline-segments: ops must be at least 1 and roll-ops at least 0 (0: never roll), got ops=32 roll-ops=-1
 
 // With ops=2, the six ops of @f (constants aside) become three segments,
 // each a noinline function that LLVM leaves unoptimized (optnone): values

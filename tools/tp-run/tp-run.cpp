@@ -190,7 +190,32 @@ int main(int argc, char **argv) {
       "(examples/mlp.mlir).\n");
   // Activations are allocated and freed on every run: keep their memory.
   tp_rt_retain_freed_memory();
-  if (!calibrate.empty()) {
+  if (calibrate.getNumOccurrences()) {
+    // Calibration measures the machine: a model, and every option but the
+    // matmul lowering and the math it times, would be silently ignored.
+    if (!modelPath.empty()) {
+      llvm::errs() << "tp-run: error: --calibrate measures this machine and "
+                      "runs no model; leave out '"
+                   << modelPath << "'\n";
+      return 1;
+    }
+    for (const auto &entry : cl::getRegisteredOptions()) {
+      cl::Option *option = entry.second;
+      if (!option->getNumOccurrences() ||
+          !llvm::is_contained(option->Categories, &category) ||
+          llvm::is_contained(
+              {"calibrate", "matmul", "libm-math", "matmul-vector-lanes"},
+              entry.first))
+        continue;
+      llvm::errs() << "tp-run: error: --calibrate measures this machine and "
+                      "takes only --matmul and --libm-math; leave out --"
+                   << entry.first << "\n";
+      return 1;
+    }
+    if (calibrate.empty()) {
+      llvm::errs() << "tp-run: error: --calibrate needs a file name\n";
+      return 1;
+    }
     if (matmulVectorLanes.getNumOccurrences()) {
       llvm::errs() << "tp-run: error: --calibrate times the generated matmul "
                       "at this host's vector width; leave out "
@@ -260,8 +285,9 @@ int main(int argc, char **argv) {
   options.explainDotPath = explainDot;
   options.plan.memoryLimitMiB = memoryLimit;
   options.plan.profilePath = profilePath;
-  if (memoryLimit < 0) {
-    llvm::errs() << "tp-run: error: --memory-limit must be positive (MiB), "
+  // No limit is the option left out; 0 would read as a limit of nothing.
+  if (memoryLimit.getNumOccurrences() && memoryLimit < 1) {
+    llvm::errs() << "tp-run: error: --memory-limit must be at least 1 (MiB), "
                     "got "
                  << memoryLimit << "\n";
     return 1;

@@ -132,6 +132,13 @@ struct OutlineSegments : public tp::impl::OutlineSegmentsBase<OutlineSegments> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    if (segmentOps < 1 || rollOps < 0) {
+      module.emitError() << "tp-outline-segments: ops must be at least 1 and "
+                            "roll-ops at least 0 (0: never roll), got ops="
+                         << static_cast<int64_t>(segmentOps)
+                         << " roll-ops=" << static_cast<int64_t>(rollOps);
+      return signalPassFailure();
+    }
     SymbolTable symbols(module);
     SmallVector<func::FuncOp> functions(module.getOps<func::FuncOp>());
     for (func::FuncOp fn : functions) {

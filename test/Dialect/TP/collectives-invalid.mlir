@@ -35,7 +35,7 @@ func.func @local_linear_in_model(%x: tensor<4x3xf32>, %w: tensor<6x3xf32>) {
 // Tests that collectives are f32 only, like every tp op.
 module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
   func.func @collective_i32(%a: tensor<4x10xi32>) attributes {tp.spmd} {
-    // expected-error@+1 {{'tp.all_reduce' op expected f32 elements in the operand, found 'i32' (tp computes in f32; f16 and bf16 are not supported)}}
+    // expected-error@+1 {{'tp.all_reduce' op expected f32 elements in the operand, found 'i32' (tp computes in f32; no other element type is supported)}}
     %0 = tp.all_reduce sum %a : tensor<4x10xi32>
     return
   }
@@ -112,7 +112,7 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
 // Tests that element types must agree.
 module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
   func.func @type_mismatch(%a: tensor<4x10xf32>) attributes {tp.spmd} {
-    // expected-error@+1 {{expected f32 elements in the local result, found 'f16' (tp computes in f32; f16 and bf16 are not supported)}}
+    // expected-error@+1 {{expected f32 elements in the local result, found 'f16' (tp computes in f32; no other element type is supported)}}
     %0 = tp.all_slice %a along 1 : tensor<4x10xf32> -> tensor<4x5xf16>
     return
   }

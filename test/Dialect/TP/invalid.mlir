@@ -74,7 +74,7 @@ func.func @result_batch(%x: tensor<?x4xf32>, %w: tensor<5x4xf32>) {
 
 // Tests that f16 is rejected with a message that says why.
 func.func @f16_input(%x: tensor<2x4xf16>, %w: tensor<5x4xf32>) {
-  // expected-error@+1 {{expected f32 elements in input, found 'f16' (tp computes in f32; f16 and bf16 are not supported)}}
+  // expected-error@+1 {{expected f32 elements in input, found 'f16' (tp computes in f32; no other element type is supported)}}
   %0 = tp.linear %x, %w : tensor<2x4xf16>, tensor<5x4xf32> -> tensor<2x5xf32>
   return
 }

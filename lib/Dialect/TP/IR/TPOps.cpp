@@ -19,7 +19,7 @@ LogicalResult mlir::tp::verifyTensorPolicy(Operation *op, StringRef what,
     return op->emitOpError()
            << "expected f32 elements in " << what << ", found "
            << type.getElementType()
-           << " (tp computes in f32; f16 and bf16 are not supported)";
+           << " (tp computes in f32; no other element type is supported)";
   for (auto [dim, size] : llvm::enumerate(type.getShape()))
     if (size == 0)
       return op->emitOpError()

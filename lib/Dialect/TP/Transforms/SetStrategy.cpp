@@ -3,6 +3,7 @@
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h"
 #include "tp-mlir/Planner/Planner.h"
+#include "tp-mlir/Support/Limits.h"
 
 #include "OptionErrors.h"
 
@@ -30,6 +31,14 @@ struct SetStrategyPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    // Checked whatever the strategy, so that a wrong number is never
+    // silently unused.
+    if (batch < 1 || batch > kMaxTensorElements) {
+      module.emitError() << "tp-set-strategy: batch must be from 1 to "
+                         << kMaxTensorElements << ", got "
+                         << static_cast<int64_t>(batch);
+      return signalPassFailure();
+    }
     if (!lookupMesh(module)) {
       module.emitError() << "tp-set-strategy needs a device mesh: add '"
                          << TPDialect::kMeshAttrName
