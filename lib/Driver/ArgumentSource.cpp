@@ -135,7 +135,9 @@ ArgumentSource::create(const Model &model, const ArgumentOptions &options) {
     if (inputs != 1)
       return makeError(fmt::format(
           "--input gives one tensor, but @{} has {} arguments without a "
-          "tp.name",
+          "tp.name: the model's input is the one argument without one; name "
+          "each weight and bias with {{tp.name = \"...\"}} (random values "
+          "are made for every argument otherwise)",
           fn.getName().str(), inputs));
     llvm::Expected<Tensor> loaded = readNpy(options.inputPath);
     if (!loaded)
