@@ -37,6 +37,12 @@ FailureOr<Model> Model::adopt(OwningOpRef<ModuleOp> module,
                               StringRef sourceName, StringRef entry) {
   if (!module || failed(verify(*module)))
     return failure();
+  // The driver compiles the top-level module's functions; a nested module
+  // would be carried along unpartitioned, and fail deep in the lowering.
+  if (auto nested = module->getOps<ModuleOp>(); !nested.empty())
+    return (*nested.begin()).emitError()
+           << "is a nested module; tp-mlir compiles the functions of the "
+              "top-level module: move them up";
   FunctionOpInterface fn = lookupEntry(*module, entry);
   if (!fn)
     return failure();

@@ -336,9 +336,12 @@ void outlineMatmuls(ModuleOp module, int64_t minFeatures, int64_t maxOutputs) {
   });
   MLIRContext *context = module.getContext();
   IRRewriter rewriter(context);
-  SymbolTable symbols(module);
-  llvm::DenseMap<std::pair<Type, unsigned>, func::FuncOp> kernels;
+  // Each kernel goes into the module of its callers (a nested module has a
+  // symbol table of its own).
+  SymbolTableCollection symbols;
+  llvm::DenseMap<std::tuple<Operation *, Type, unsigned>, func::FuncOp> kernels;
   for (linalg::MatmulOp op : matmuls) {
+    auto home = op->getParentOfType<ModuleOp>();
     bool transposedB = isa<linalg::MatmulTransposeBOp>(op.getOperation());
     Value x = op.getDpsInputs()[0], w = op.getDpsInputs()[1];
     auto fill = op.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
@@ -346,12 +349,13 @@ void outlineMatmuls(ModuleOp module, int64_t minFeatures, int64_t maxOutputs) {
     auto type =
         FunctionType::get(context, {x.getType(), w.getType(), out.getType()},
                           op->getResultTypes());
-    func::FuncOp &kernel = kernels[{type, transposedB ? 1u : 0u}];
+    func::FuncOp &kernel =
+        kernels[{home.getOperation(), type, transposedB ? 1u : 0u}];
     if (!kernel) {
-      rewriter.setInsertionPointToEnd(module.getBody());
+      rewriter.setInsertionPointToEnd(home.getBody());
       Location loc = op.getLoc();
       kernel = func::FuncOp::create(rewriter, loc, "tp_matmul", type);
-      symbols.insert(kernel);
+      symbols.getSymbolTable(home).insert(kernel);
       kernel.setPrivate();
       // One copy for every caller: LLVM would inline it into each.
       kernel->setAttr("passthrough", rewriter.getArrayAttr(

@@ -75,6 +75,22 @@ FailureOr<shard::GridOp> getOnlyGridOp(ModuleOp module) {
            << "]; tp runs a 1-D mesh of 1 to " << kMaxDevices
            << " devices, so the grid must have one static axis";
   }
+  // One description of the partitioning, not two.
+  if (MeshAttr mesh = lookupMesh(module);
+      mesh && mesh.getNumDevices() != shape[0])
+    return module.emitError()
+           << "has a tp.mesh of " << mesh.getNumDevices()
+           << " devices and a shard.grid of " << shape[0]
+           << "; a shard program is sized by its grid: drop the tp.mesh";
+  WalkResult tpLayers = module.walk([](LinearOp op) {
+    op.emitError() << "is a tp layer in a shard program (upstream's "
+                      "shard-partition cannot partition it); annotate the "
+                      "matmul with shard.shard instead, or drop the "
+                      "shard.grid and shard ops";
+    return WalkResult::interrupt();
+  });
+  if (tpLayers.wasInterrupted())
+    return failure();
   return grid;
 }
 
@@ -97,7 +113,11 @@ FailureOr<std::optional<int64_t>> getSplitDim(Operation *op,
   for (auto [d, axes] : llvm::enumerate(sharding.getSplitAxes())) {
     if (axes.empty())
       continue;
-    if (dim || axes.size() != 1 || axes.asArrayRef()[0] != 0)
+    for (int16_t axis : axes.asArrayRef())
+      if (axis != 0)
+        return op->emitOpError() << "splits dim " << d << " along grid axis "
+                                 << axis << "; the grid has one axis, 0";
+    if (dim || axes.size() != 1)
       return op->emitOpError()
              << "splits more than one dimension; on a 1-D grid a tensor is "
                 "split along one dimension at most";

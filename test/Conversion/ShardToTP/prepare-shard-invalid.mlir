@@ -93,3 +93,36 @@ func.func @sharding_argument(%x: tensor<4x6xf32>, %s: !shard.sharding) -> tensor
   %a = shard.shard %x to %s annotate_for_users : tensor<4x6xf32>
   return %a : tensor<4x6xf32>
 }
+
+// -----
+
+// A split along a grid axis that a 1-D grid does not have.
+shard.grid @grid(shape = 2)
+func.func @axis(%w: tensor<10x6xf32>) -> tensor<10x6xf32> {
+  %s = shard.sharding @grid split_axes = [[], [1]] : !shard.sharding
+  // expected-error @below {{splits dim 1 along grid axis 1; the grid has one axis, 0}}
+  %a = shard.shard %w to %s annotate_for_users : tensor<10x6xf32>
+  return %a : tensor<10x6xf32>
+}
+
+// -----
+
+// A tp.mesh that disagrees with the grid: the grid sizes a shard program.
+// expected-error @below {{has a tp.mesh of 4 devices and a shard.grid of 2; a shard program is sized by its grid: drop the tp.mesh}}
+module attributes {tp.mesh = #tp.mesh<shape = [4]>} {
+  shard.grid @grid(shape = 2)
+  func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
+    return %x : tensor<4xf32>
+  }
+}
+
+// -----
+
+// A tp layer in a shard program: upstream's shard-partition cannot
+// partition it.
+shard.grid @grid(shape = 2)
+func.func @mixed(%x: tensor<4x8xf32>, %w: tensor<6x8xf32>) -> tensor<4x6xf32> {
+  // expected-error @below {{is a tp layer in a shard program}}
+  %y = tp.linear %x, %w : tensor<4x8xf32>, tensor<6x8xf32> -> tensor<4x6xf32>
+  return %y : tensor<4x6xf32>
+}

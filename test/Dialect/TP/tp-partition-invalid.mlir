@@ -51,8 +51,21 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
 // Tests that a split weight cannot also be used as data.
 module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
   func.func @weight_as_data(%w: tensor<8x8xf32>) -> tensor<8x8xf32> {
-    // expected-error@+1 {{'tp.linear' op uses argument #0, which is split along dim 0 as a weight of another layer; use a separate argument}}
+    // expected-error@+1 {{'tp.linear' op uses argument #0, which is split along dim 0 as a layer's weight; use a separate argument}}
     %0 = tp.linear %w, %w sharding(row) : tensor<8x8xf32>, tensor<8x8xf32> -> tensor<8x8xf32>
     return %0 : tensor<8x8xf32>
+  }
+}
+
+// -----
+
+// Tests that layers in a nested module are not silently left unpartitioned.
+module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
+  // expected-error@+1 {{is a nested module with tp layers; tp-partition partitions the functions of the module it runs on}}
+  module @inner {
+    func.func @f(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>) -> tensor<4x8xf32> {
+      %y = tp.linear %x, %w sharding(row) : tensor<4x8xf32>, tensor<8x8xf32> -> tensor<4x8xf32>
+      return %y : tensor<4x8xf32>
+    }
   }
 }

@@ -103,7 +103,10 @@ private:
               << "splits argument #" << arg.getArgNumber() << " "
               << describeSplit(dim) << ", but another layer splits it "
               << describeSplit(it->second.dim)
-              << "; one checkpoint tensor can be split only one way";
+              << "; one checkpoint tensor can be split only one way: give "
+                 "the layers that share it one split (sharding(...) on "
+                 "each, or a strategy that does, such as row, column or "
+                 "auto)";
           diag.attachNote(it->second.firstUser.getLoc())
               << "the other layer is here";
           return diag;
@@ -121,7 +124,7 @@ private:
           return use.getOwner()->emitOpError()
                  << "uses argument #" << arg.getArgNumber()
                  << ", which is split " << describeSplit(split.dim)
-                 << " as a weight of another layer; use a separate argument";
+                 << " as a layer's weight; use a separate argument";
       }
     }
     return success();
@@ -273,6 +276,19 @@ struct PartitionPass : tp::impl::PartitionBase<PartitionPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MeshAttr mesh = lookupMesh(module);
+    // Only this module's functions are partitioned: layers in a nested
+    // module would be left as they are, without a word.
+    for (auto nested : module.getOps<ModuleOp>()) {
+      if (!nested.walk([](LinearOp) { return WalkResult::interrupt(); })
+               .wasInterrupted())
+        continue;
+      nested.emitError()
+          << "is a nested module with tp layers; tp-partition partitions "
+             "the functions of the module it runs on: run it on this one "
+             "(--pass-pipeline='builtin.module(builtin.module(tp-partition))') "
+             "or move the functions up";
+      return signalPassFailure();
+    }
     for (auto fn : module.getOps<FunctionOpInterface>()) {
       if (fn.isExternal() || fn->hasAttr(TPDialect::kSPMDAttrName))
         continue;
