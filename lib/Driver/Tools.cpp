@@ -165,8 +165,9 @@ std::string validate(const DriverOptions &options) {
   constexpr double kMinTolerance = 1e-30, kMaxTolerance = 1e30;
   if (options.run.tolerance && !(*options.run.tolerance >= kMinTolerance &&
                                  *options.run.tolerance <= kMaxTolerance))
-    return fmt::format("--tolerance must be a number from {:g} to {:g}, got {}",
-                       kMinTolerance, kMaxTolerance, *options.run.tolerance);
+    return fmt::format(
+        "--tolerance must be a number from 1e-30 to 1e30, got {}",
+        *options.run.tolerance);
   if (options.run.tolerance && !options.run.check)
     return "--tolerance sets what --check accepts; add --check";
   if (options.run.iterations < 1 || options.run.iterations > kMaxIterations)

@@ -73,20 +73,27 @@ llvm::Expected<Tensor> mlir::tp::parseNpy(llvm::StringRef bytes,
     return fail("the header has no 'descr' (the data type)");
   if (!descr.starts_with("'<f4'") && !descr.starts_with("'=f4'") &&
       !descr.starts_with("'f4'")) {
-    // A quoted type name, or a structured type's list, whole.
-    llvm::StringRef found =
-        descr.starts_with("[")
-            ? descr.take_until([](char c) { return c == ']'; })
-            : descr.take_until([](char c) { return c == ',' || c == '}'; });
-    if (descr.starts_with("["))
-      found = descr.take_front(found.size() + 1);
+    // A quoted type name, or a structured type's list, whole (to its
+    // matching bracket).
+    size_t end = 0;
+    for (int depth = 0; end < descr.size(); ++end) {
+      char c = descr[end];
+      depth += c == '[' || c == '(';
+      depth -= c == ']' || c == ')';
+      if (depth == 0 && (c == ']' || c == ',' || c == '}')) {
+        end += c == ']';
+        break;
+      }
+    }
     return fail("expected little-endian float32 data ('<f4'), found " +
-                found.trim());
+                descr.take_front(end).trim());
   }
   llvm::StringRef fortran = dictValue(header, "fortran_order");
   if (fortran.starts_with("True"))
     return fail("the array is in Fortran (column-major) order; save it in C "
                 "order: np.save(path, np.ascontiguousarray(x))");
+  if (fortran.empty())
+    return fail("the header has no 'fortran_order'");
   if (!fortran.starts_with("False"))
     return fail("the header's 'fortran_order' must be True or False");
   llvm::StringRef shapeText = dictValue(header, "shape");

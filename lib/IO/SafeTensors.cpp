@@ -43,42 +43,50 @@ static bool looksLikeTorchSave(llvm::StringRef bytes) {
          bytes.starts_with("\x80\x04") || bytes.starts_with("\x80\x05");
 }
 
-/// The first key that `json`, a JSON object whose nesting is already
-/// bounded, holds twice at its top level; nullopt when none is repeated.
-static std::optional<std::string>
-findRepeatedTopLevelKey(llvm::StringRef json) {
-  llvm::StringSet<> seen;
-  int depth = 0;
-  bool expectKey = false;
+/// A key that an object of `json` (whose nesting is already bounded) holds
+/// twice, and the key of that object in its parent ("" for the root);
+/// nullopt when no object repeats a key. LLVM's parser keeps the last of
+/// repeated keys without a word.
+static std::optional<std::pair<std::string, std::string>>
+findRepeatedKey(llvm::StringRef json) {
+  struct Frame {
+    bool object;
+    std::string name; // this object's key in its parent
+    llvm::StringSet<> keys;
+    bool expectKey;
+  };
+  std::vector<Frame> frames;
+  std::string lastKey; // the key whose value comes next
   for (size_t i = 0; i < json.size(); ++i) {
     char c = json[i];
     if (c == '"') {
-      size_t start = ++i;
+      size_t start = i++;
       while (i < json.size() && json[i] != '"')
         i += json[i] == '\\' ? 2 : 1;
-      if (depth == 1 && expectKey) {
-        // A key of the root object; decoded by the parser, so compare the
-        // parsed form: re-parse the quoted token.
-        llvm::Expected<llvm::json::Value> key = llvm::json::parse(
-            json.slice(start - 1, std::min(i + 1, json.size())));
-        std::string text = key && key->getAsString()
-                               ? key->getAsString()->str()
-                               : json.slice(start, i).str();
-        if (!key)
-          llvm::consumeError(key.takeError());
-        if (!seen.insert(text).second)
-          return text;
-        expectKey = false;
-      }
+      if (frames.empty() || !frames.back().object || !frames.back().expectKey)
+        continue;
+      // Compare keys as the parser decodes them (escapes included).
+      llvm::StringRef token = json.slice(start, std::min(i + 1, json.size()));
+      llvm::Expected<llvm::json::Value> key = llvm::json::parse(token);
+      std::string text =
+          key && key->getAsString() ? key->getAsString()->str() : token.str();
+      if (!key)
+        llvm::consumeError(key.takeError());
+      Frame &frame = frames.back();
+      if (!frame.keys.insert(text).second)
+        return std::make_pair(text, frame.name);
+      frame.expectKey = false;
+      lastKey = text;
       continue;
     }
     if (c == '{' || c == '[') {
-      ++depth;
-      expectKey = depth == 1 && c == '{';
+      frames.push_back({c == '{', lastKey, {}, c == '{'});
+      lastKey.clear();
     } else if (c == '}' || c == ']') {
-      --depth;
-    } else if (c == ',' && depth == 1) {
-      expectKey = true;
+      if (!frames.empty())
+        frames.pop_back();
+    } else if (c == ',' && !frames.empty() && frames.back().object) {
+      frames.back().expectKey = true;
     }
   }
   return std::nullopt;
@@ -124,7 +132,8 @@ SafeTensorsFile::fromBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
   file->dataSize = bytes.size() - 8 - headerSize;
 
   // LLVM's JSON parser recurses once per level of nesting.
-  if (std::string deep = checkNestingDepth(header); !deep.empty())
+  if (std::string deep = checkNestingDepth(header, "weights files nest three");
+      !deep.empty())
     return fail("the JSON header: " + deep);
   llvm::Expected<llvm::json::Value> json = llvm::json::parse(header);
   if (!json)
@@ -132,11 +141,13 @@ SafeTensorsFile::fromBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
   const llvm::json::Object *root = json->getAsObject();
   if (!root)
     return fail("the header is not a JSON object");
-  // The parser keeps the last of repeated keys: a tensor named twice would
-  // be read from whichever came last, without a word.
-  if (std::optional<std::string> repeated = findRepeatedTopLevelKey(header))
-    return fail("the header names '" + *repeated +
-                "' more than once; each tensor must appear once");
+  if (auto repeated = findRepeatedKey(header))
+    return fail(repeated->second.empty()
+                    ? "the header names '" + repeated->first +
+                          "' more than once; each key must appear once"
+                    : "the header's '" + repeated->second + "' names '" +
+                          repeated->first +
+                          "' more than once; each key must appear once");
   for (const auto &[key, value] : *root) {
     llvm::StringRef name = key;
     if (name == "__metadata__") {

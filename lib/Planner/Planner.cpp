@@ -315,7 +315,8 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
                                    "machine profile: %s", what.c_str());
   };
   // LLVM's JSON parser recurses once per level of nesting.
-  if (std::string deep = checkNestingDepth(text); !deep.empty())
+  if (std::string deep = checkNestingDepth(text, "profiles nest a few");
+      !deep.empty())
     return fail(deep);
   llvm::Expected<llvm::json::Value> json = llvm::json::parse(text);
   if (!json)

@@ -6,7 +6,8 @@
 
 using namespace mlir::tp;
 
-std::string mlir::tp::checkNestingDepth(llvm::StringRef text) {
+std::string mlir::tp::checkNestingDepth(llvm::StringRef text,
+                                        llvm::StringRef usual) {
   int64_t depth = 0, line = 1;
   for (size_t i = 0, e = text.size(); i < e; ++i) {
     char c = text[i];
@@ -33,8 +34,8 @@ std::string mlir::tp::checkNestingDepth(llvm::StringRef text) {
     case '<':
       if (++depth > kMaxNestingDepth)
         return "line " + std::to_string(line) + " nests brackets more than " +
-               std::to_string(kMaxNestingDepth) +
-               " deep (tp-mlir's limit; models nest a few levels)";
+               std::to_string(kMaxNestingDepth) + " deep (tp-mlir's limit; " +
+               usual.str() + " levels)";
       break;
     case ')':
     case ']':

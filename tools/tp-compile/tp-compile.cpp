@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tp-mlir/Driver/Driver.h"
+#include "tp-mlir/Support/Limits.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/CommandLine.h"
@@ -67,9 +68,9 @@ int main(int argc, char **argv) {
       argc, argv,
       "tp-compile: partition a tp model and compile it to an "
       "object file and a C header\n");
-  if (devices.getNumOccurrences() && devices < 1) {
-    llvm::errs() << "tp-compile: error: --devices must be at least 1, got "
-                 << devices << "\n";
+  if (devices.getNumOccurrences() && (devices < 1 || devices > kMaxDevices)) {
+    llvm::errs() << "tp-compile: error: --devices must be from 1 to "
+                 << kMaxDevices << ", got " << devices << "\n";
     return 1;
   }
   CompileAheadOfTimeOptions options;

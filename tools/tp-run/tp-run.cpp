@@ -16,6 +16,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
@@ -214,6 +215,16 @@ int main(int argc, char **argv) {
     }
     if (calibrate.empty()) {
       llvm::errs() << "tp-run: error: --calibrate needs a file name\n";
+      return 1;
+    }
+    // The profile is JSON: an existing .mlir file named here is most likely
+    // a model that was meant as the run's argument.
+    if (llvm::StringRef(calibrate).ends_with(".mlir") &&
+        llvm::sys::fs::exists(calibrate)) {
+      llvm::errs() << "tp-run: error: --calibrate writes a JSON profile; '"
+                   << calibrate
+                   << "' is an existing .mlir file, which it would overwrite: "
+                      "name a .json file\n";
       return 1;
     }
     if (matmulVectorLanes.getNumOccurrences()) {

@@ -196,31 +196,34 @@ TEST_P(CollectiveTest, ReduceScatterUneven) {
     StageScope scope(stage);
     for (int64_t total : {0, 1, 3, 29}) {
       for (int64_t outer : {1, 2}) {
-        const int64_t inner = 3;
-        auto value = [](int64_t q, int64_t i) {
-          return valueOf(q, i) + 1e-3f * float(q % 3);
-        };
-        runRanks(size, [&](Communicator &comm) {
-          int64_t r = comm.rank();
-          std::vector<float> in(outer * total * inner);
-          for (size_t i = 0; i < in.size(); ++i)
-            in[i] = value(r, i);
-          int64_t offset = getShardOffset(total, size, r);
-          int64_t extent = getShardSize(total, size, r);
-          std::vector<float> out(outer * extent * inner, -1.0f);
-          comm.reduceScatter(in.data(), out.data(), outer, total, inner,
-                             Reduction::Sum);
-          for (int64_t o = 0; o < outer; ++o)
-            for (int64_t j = 0; j < extent; ++j)
-              for (int64_t i = 0; i < inner; ++i) {
-                int64_t flat = (o * total + offset + j) * inner + i;
-                float expected =
-                    reduceInOrder(Reduction::Sum, size,
-                                  [&](int64_t q) { return value(q, flat); });
-                ASSERT_EQ(out[(o * extent + j) * inner + i], expected)
-                    << "rank " << r << " total " << total << " outer " << outer;
-              }
-        });
+        // Every kind: the first two ranks are combined in one pass.
+        for (Reduction op : {Reduction::Sum, Reduction::Prod, Reduction::Max,
+                             Reduction::Min}) {
+          const int64_t inner = 3;
+          auto value = [](int64_t q, int64_t i) {
+            return valueOf(q, i) + 1e-3f * float(q % 3);
+          };
+          runRanks(size, [&](Communicator &comm) {
+            int64_t r = comm.rank();
+            std::vector<float> in(outer * total * inner);
+            for (size_t i = 0; i < in.size(); ++i)
+              in[i] = value(r, i);
+            int64_t offset = getShardOffset(total, size, r);
+            int64_t extent = getShardSize(total, size, r);
+            std::vector<float> out(outer * extent * inner, -1.0f);
+            comm.reduceScatter(in.data(), out.data(), outer, total, inner, op);
+            for (int64_t o = 0; o < outer; ++o)
+              for (int64_t j = 0; j < extent; ++j)
+                for (int64_t i = 0; i < inner; ++i) {
+                  int64_t flat = (o * total + offset + j) * inner + i;
+                  float expected = reduceInOrder(
+                      op, size, [&](int64_t q) { return value(q, flat); });
+                  ASSERT_EQ(out[(o * extent + j) * inner + i], expected)
+                      << stringifyReduction(op) << " rank " << r << " total "
+                      << total << " outer " << outer;
+                }
+          });
+        }
       }
     }
   }

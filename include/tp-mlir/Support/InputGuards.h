@@ -17,8 +17,10 @@
 namespace mlir::tp {
 
 /// "" when `text` nests brackets ((, [, {, <) at most kMaxNestingDepth deep;
-/// otherwise an error that names the line where the limit is passed.
-std::string checkNestingDepth(llvm::StringRef text);
+/// otherwise an error that names the line where the limit is passed, and
+/// ends with `usual`, how deep such files nest.
+std::string checkNestingDepth(llvm::StringRef text,
+                              llvm::StringRef usual = "models nest a few");
 
 } // namespace mlir::tp
 

@@ -87,7 +87,10 @@ def main():
             ("x-struct", "{'descr': [('a', '<f4'), ('b', '<i4')], "
                          "'fortran_order': False, 'shape': (2,), }"),
             ("x-order", "{'descr': '<f4', 'fortran_order': 'no', "
-                        "'shape': (2, 4), }")):
+                        "'shape': (2, 4), }"),
+            ("x-noorder", "{'descr': '<f4', 'shape': (2, 4), }"),
+            ("x-nested", "{'descr': [('a', [('x', '<f4')]), ('b', '<i4')], "
+                         "'fortran_order': False, 'shape': (2,), }")):
         npy(p(name + ".npy"), [], [0] * 8, header=header)
     safetensors(p("overflow.safetensors"), good, header_extra={
         "big": {"dtype": "F32", "shape": [1 << 40, 1 << 40],
@@ -112,6 +115,34 @@ def main():
                   "}").encode()
         with open(p(name + ".safetensors"), "wb") as f:
             f.write(struct.pack("<Q", len(header)) + header + b"\0" * 24)
+    # What the safetensors library also writes, and must load: a
+    # __metadata__ map, an empty tensor (equal offsets), the entries in
+    # another order than the data, spaces and newlines in the header.
+    raw = {name: struct.pack("<%df" % len(v), *v) for name, _, _, v in good}
+    order = ["l1.weight", "l0.weight", "l0.bias"]
+    offsets, at = {}, 0
+    for name in order:
+        offsets[name] = [at, at + len(raw[name])]
+        at += len(raw[name])
+    entries = ['"__metadata__": {"format": "pt"}',
+               '"empty": {"dtype": "F32", "shape": [0, 3], '
+               '"data_offsets": [%d, %d]}' % (at, at)]
+    for name, dtype, shape, _ in reversed(good):
+        entries.append('"%s": {"dtype": "%s", "shape": %s, '
+                       '"data_offsets": %s}' % (name, dtype, shape,
+                                                offsets[name]))
+    header = ("{\n  " + ",\n  ".join(entries) + "\n}").encode()
+    with open(p("library.safetensors"), "wb") as f:
+        f.write(struct.pack("<Q", len(header)) + header +
+                b"".join(raw[name] for name in order))
+    # A key repeated inside a tensor's entry, and a repeated __metadata__.
+    for name, header in (
+            ("inner", '{"l0.bias": {"dtype": "F32", "shape": [3], '
+                      '"data_offsets": [0, 12], "data_offsets": [0, 12]}}'),
+            ("metadata2", '{"__metadata__": {}, "__metadata__": {}}')):
+        with open(p(name + ".safetensors"), "wb") as f:
+            f.write(struct.pack("<Q", len(header)) + header.encode() +
+                    b"\0" * 12)
     # What torch.save writes: a zip archive.
     with open(p("model.pt"), "wb") as f:
         f.write(b"PK\x03\x04" + b"\x00" * 60)
