@@ -6,6 +6,7 @@
 #include "tp-mlir/Backend/GPUBackend.h"
 #endif
 
+#include "tp-mlir/Conversion/Passes.h"
 #include "tp-mlir/Dialect/TP/IR/TPDialect.h"
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h"
 #include "tp-mlir/Registration/Registration.h"
@@ -59,6 +60,10 @@ FailureOr<Model> Model::adopt(OwningOpRef<ModuleOp> module,
     // tp-prepare-shard checks them; the grid sizes the mesh.
     ArrayRef<int64_t> shape = (*grids.begin()).getShape();
     model.shardGridDevices = shape.size() == 1 && shape[0] > 0 ? shape[0] : 1;
+    // Before sharding propagation, which reports a tp layer in upstream's
+    // words.
+    if (failed(verifyNoTPLayersInShardProgram(*module)))
+      return failure();
     // The driver makes, shards and compares f32 tensors.
     auto isF32Tensor = [](Type type) {
       auto tensor = dyn_cast<RankedTensorType>(type);

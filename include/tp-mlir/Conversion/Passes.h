@@ -39,6 +39,11 @@ void populateShardToTPConversionPatterns(RewritePatternSet &patterns,
 /// The legality of convert-shard-to-tp: the shard dialect is illegal.
 void configureShardToTPConversionTarget(ConversionTarget &target);
 
+/// Fails, with an error at the layer, when the shard program `module` holds
+/// a tp layer: upstream's sharding propagation and shard-partition cannot
+/// partition it. The driver checks this before propagation runs.
+LogicalResult verifyNoTPLayersInShardProgram(ModuleOp module);
+
 /// The body of one activation kind on a scalar, in arith and math ops.
 Value buildActivation(OpBuilder &builder, Location loc, ActivationKind kind,
                       Value x);

@@ -82,14 +82,7 @@ FailureOr<shard::GridOp> getOnlyGridOp(ModuleOp module) {
            << "has a tp.mesh of " << mesh.getNumDevices()
            << " devices and a shard.grid of " << shape[0]
            << "; a shard program is sized by its grid: drop the tp.mesh";
-  WalkResult tpLayers = module.walk([](LinearOp op) {
-    op.emitError() << "is a tp layer in a shard program (upstream's "
-                      "shard-partition cannot partition it); annotate the "
-                      "matmul with shard.shard instead, or drop the "
-                      "shard.grid and shard ops";
-    return WalkResult::interrupt();
-  });
-  if (tpLayers.wasInterrupted())
+  if (failed(verifyNoTPLayersInShardProgram(module)))
     return failure();
   return grid;
 }
@@ -686,4 +679,15 @@ void mlir::tp::populateShardToTPConversionPatterns(RewritePatternSet &patterns,
 void mlir::tp::configureShardToTPConversionTarget(ConversionTarget &target) {
   target.addIllegalDialect<shard::ShardDialect>();
   target.addLegalDialect<TPDialect, arith::ArithDialect>();
+}
+
+LogicalResult mlir::tp::verifyNoTPLayersInShardProgram(ModuleOp module) {
+  WalkResult tpLayers = module.walk([](LinearOp op) {
+    op.emitError() << "is a tp layer in a shard program (upstream's "
+                      "shard-partition cannot partition it); annotate the "
+                      "matmul with shard.shard instead, or drop the "
+                      "shard.grid and shard ops";
+    return WalkResult::interrupt();
+  });
+  return failure(tpLayers.wasInterrupted());
 }
