@@ -188,28 +188,34 @@ inline int64_t allToAllBlockSize(const AllToAllShape &shape, int64_t size,
   return shape.outer * rows * shape.middle * cols * shape.inner;
 }
 
-/// acc[i] = op(acc[i], src[i]); written as plain loops so they vectorize.
-/// Every backend reduces with this, left to right in rank order, so their
-/// results agree bit for bit.
-inline void combineInto(Reduction op, float *acc, const float *src, int64_t n) {
+/// acc[i] = op(a[i], b[i]); written as plain loops so they vectorize. `acc`
+/// may be `a` or `b`. Every backend reduces with this, left to right in
+/// rank order, so their results agree bit for bit.
+inline void combineTwo(Reduction op, float *acc, const float *a, const float *b,
+                       int64_t n) {
   switch (op) {
   case Reduction::Sum:
     for (int64_t i = 0; i < n; ++i)
-      acc[i] += src[i];
+      acc[i] = a[i] + b[i];
     return;
   case Reduction::Prod:
     for (int64_t i = 0; i < n; ++i)
-      acc[i] *= src[i];
+      acc[i] = a[i] * b[i];
     return;
   case Reduction::Max:
     for (int64_t i = 0; i < n; ++i)
-      acc[i] = std::max(acc[i], src[i]);
+      acc[i] = std::max(a[i], b[i]);
     return;
   case Reduction::Min:
     for (int64_t i = 0; i < n; ++i)
-      acc[i] = std::min(acc[i], src[i]);
+      acc[i] = std::min(a[i], b[i]);
     return;
   }
+}
+
+/// acc[i] = op(acc[i], src[i]).
+inline void combineInto(Reduction op, float *acc, const float *src, int64_t n) {
+  combineTwo(op, acc, acc, src, n);
 }
 
 /// acc[i] = op(src(0)[i], ..., src(ranks - 1)[i]), left to right, as
@@ -219,31 +225,12 @@ template <typename Src>
 void reduceInto(Reduction op, float *acc, int64_t ranks, Src src, int64_t n) {
   if (n <= 0 || ranks <= 0)
     return;
-  const float *a = src(0);
   if (ranks == 1) {
-    if (acc != a)
-      std::memcpy(acc, a, sizeof(float) * n);
+    if (acc != src(0))
+      std::memcpy(acc, src(0), sizeof(float) * n);
     return;
   }
-  const float *b = src(1);
-  switch (op) {
-  case Reduction::Sum:
-    for (int64_t i = 0; i < n; ++i)
-      acc[i] = a[i] + b[i];
-    break;
-  case Reduction::Prod:
-    for (int64_t i = 0; i < n; ++i)
-      acc[i] = a[i] * b[i];
-    break;
-  case Reduction::Max:
-    for (int64_t i = 0; i < n; ++i)
-      acc[i] = std::max(a[i], b[i]);
-    break;
-  case Reduction::Min:
-    for (int64_t i = 0; i < n; ++i)
-      acc[i] = std::min(a[i], b[i]);
-    break;
-  }
+  combineTwo(op, acc, src(0), src(1), n);
   for (int64_t q = 2; q < ranks; ++q)
     combineInto(op, acc, src(q), n);
 }
