@@ -93,10 +93,10 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
     %e = tensor.empty(%rows) : tensor<?x8xf32>
     %h = tp.all_reduce_start sum %p : tensor<?x8xf32> -> !tp.pending<tensor<?x8xf32>>
     %g = tp.all_reduce_start sum %q : tensor<?x8xf32> -> !tp.pending<tensor<?x8xf32>>
-    %a = tp.wait %g : !tp.pending<tensor<?x8xf32>>
     %r = tp.wait %h : !tp.pending<tensor<?x8xf32>>
-    %i0 = tensor.insert_slice %r into %e[%c0, 0] [%m, 8] [1, 1] : tensor<?x8xf32> into tensor<?x8xf32>
-    %i1 = tensor.insert_slice %a into %i0[%m, 0] [%n, 8] [1, 1] : tensor<?x8xf32> into tensor<?x8xf32>
+    %a = tp.wait %g : !tp.pending<tensor<?x8xf32>>
+    %i0 = tensor.insert_slice %a into %e[%c0, 0] [%n, 8] [1, 1] : tensor<?x8xf32> into tensor<?x8xf32>
+    %i1 = tensor.insert_slice %r into %i0[%n, 0] [%m, 8] [1, 1] : tensor<?x8xf32> into tensor<?x8xf32>
     return %i1 : tensor<?x8xf32>
   }
 }

@@ -22,6 +22,8 @@
 #ifndef TP_MLIR_RUNTIME_COMMUNICATOR_H
 #define TP_MLIR_RUNTIME_COMMUNICATOR_H
 
+#include "tp-mlir/Support/Limits.h"
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -98,7 +100,7 @@ public:
   /// the order it started, with at most kMaxInFlight in flight. This
   /// default completes the collective at the start (a backend without
   /// asynchronous progress: MPI); the threads backend overrides it.
-  static constexpr int64_t kMaxInFlight = 3;
+  static constexpr int64_t kMaxInFlight = kMaxCollectivesInFlight;
   virtual int64_t startAllReduce(const float *in, float *out, int64_t count,
                                  Reduction op);
   virtual int64_t startAllGather(const float *in, float *out, int64_t outer,

@@ -46,6 +46,11 @@ inline constexpr int64_t kMaxTimeoutMs = int64_t(7) * 24 * 3600 * 1000;
 /// file from overflowing the stack.
 inline constexpr int64_t kMaxNestingDepth = 256;
 
+/// Asynchronous collectives one device may have in flight at once (started
+/// and not yet waited for): the runtimes keep this many, and the verifier
+/// of the start ops holds programs to it. Chunked overlap needs two.
+inline constexpr int64_t kMaxCollectivesInFlight = 3;
+
 /// The number of elements of `shape` (any range of int64_t), or nullopt
 /// when a dimension is negative or the product exceeds kMaxTensorElements
 /// (checked without overflowing). Free of LLVM, like the runtime that uses

@@ -62,3 +62,35 @@ func.func @dead_linear(%x: tensor<2x3xf32>, %w: tensor<4x3xf32>) {
   %0 = tp.linear %x, %w : tensor<2x3xf32>, tensor<4x3xf32> -> tensor<2x4xf32>
   return
 }
+
+// -----
+
+// Tests that on a one-device mesh an asynchronous collective, start and
+// wait, is its operand, as the synchronous ones are; on two devices it
+// stays.
+// CHECK-LABEL: func @async_one_device
+// CHECK-SAME: (%[[P:.*]]: tensor<4x8xf32>)
+// CHECK-NOT: tp.{{[a-z_]+}} %
+// CHECK: return %[[P]], %[[P]]
+module attributes {tp.mesh = #tp.mesh<shape = [1]>} {
+  func.func @async_one_device(%p: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) attributes {tp.spmd} {
+    %h = tp.all_reduce_start sum %p : tensor<4x8xf32> -> !tp.pending<tensor<4x8xf32>>
+    %g = tp.all_gather_start %p along 1 : tensor<4x8xf32> -> !tp.pending<tensor<4x8xf32>>
+    %a = tp.wait %h : !tp.pending<tensor<4x8xf32>>
+    %b = tp.wait %g : !tp.pending<tensor<4x8xf32>>
+    return %a, %b : tensor<4x8xf32>, tensor<4x8xf32>
+  }
+}
+
+// -----
+
+// CHECK-LABEL: func @async_two_devices
+// CHECK: tp.all_reduce_start
+// CHECK: tp.wait
+module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
+  func.func @async_two_devices(%p: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {tp.spmd} {
+    %h = tp.all_reduce_start sum %p : tensor<4x8xf32> -> !tp.pending<tensor<4x8xf32>>
+    %a = tp.wait %h : !tp.pending<tensor<4x8xf32>>
+    return %a : tensor<4x8xf32>
+  }
+}

@@ -2,6 +2,7 @@
 
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 #include "tp-mlir/Dialect/TP/IR/TPSharding.h"
+#include "tp-mlir/Support/Limits.h"
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -153,6 +154,56 @@ OpFoldResult AllReduceOp::fold(FoldAdaptor) {
   return foldOnOneDevice(*this, getInput());
 }
 
+/// The most asynchronous collectives in flight at once inside `block`
+/// (each block's starts are waited for in it).
+static int64_t peakInFlight(Block &block) {
+  int64_t live = 0, peak = 0;
+  for (Operation &op : block) {
+    if (isa<AllReduceStartOp, AllGatherStartOp>(op))
+      peak = std::max(peak, ++live);
+    else if (isa<WaitOp>(op))
+      live = std::max<int64_t>(live - 1, 0);
+    for (Region &region : op.getRegions())
+      for (Block &inner : region)
+        peak = std::max(peak, live + peakInFlight(inner));
+  }
+  return peak;
+}
+
+/// Every device completes its collectives in the order it started them,
+/// with at most kMaxCollectivesInFlight in flight (the runtimes keep that
+/// many): between `start` and its `wait`, no collective started after it
+/// is waited for, and the ones started there keep the total in bounds.
+static LogicalResult verifyInFlight(Operation *start, Operation *wait) {
+  int64_t live = 1, peak = 1;
+  for (Operation *op = start->getNextNode(); op != wait;
+       op = op->getNextNode()) {
+    if (auto other = dyn_cast<WaitOp>(op)) {
+      Operation *younger = other.getPending().getDefiningOp();
+      if (younger && younger->getBlock() == start->getBlock() &&
+          start->isBeforeInBlock(younger))
+        return start->emitOpError()
+               << "expects its 'tp.wait' before that of every collective "
+                  "started after it, found the '"
+               << younger->getName() << "' at " << younger->getLoc()
+               << " waited for first; collectives complete in the order "
+                  "they start";
+      continue;
+    }
+    if (isa<AllReduceStartOp, AllGatherStartOp>(op))
+      peak = std::max(peak, ++live);
+    for (Region &region : op->getRegions())
+      for (Block &inner : region)
+        peak = std::max(peak, live + peakInFlight(inner));
+  }
+  if (peak > kMaxCollectivesInFlight)
+    return start->emitOpError()
+           << "expects at most " << kMaxCollectivesInFlight
+           << " asynchronous collectives in flight at once, found " << peak
+           << " before its 'tp.wait'";
+  return success();
+}
+
 /// A pending value is completed by exactly one tp.wait in its block: the
 /// lowering pairs them, and a collective never waited for would leave the
 /// others waiting for this device.
@@ -167,7 +218,9 @@ static LogicalResult verifyWaitedOnce(Operation *start, Value pending) {
            << "expects its result to be used by a 'tp.wait' in the same "
               "block, found '"
            << user->getName() << "'";
-  return success();
+  if (!start->isBeforeInBlock(user))
+    return success(); // the wait's use before its definition is reported
+  return verifyInFlight(start, user);
 }
 
 LogicalResult AllReduceStartOp::verify() {
@@ -198,5 +251,19 @@ LogicalResult WaitOp::verify() {
     return emitOpError() << "expects a pending value started in the same "
                             "block (by 'tp.all_reduce_start' or "
                             "'tp.all_gather_start')";
+  return success();
+}
+
+LogicalResult WaitOp::canonicalize(WaitOp op, PatternRewriter &rewriter) {
+  Operation *start = op.getPending().getDefiningOp();
+  if (!start || !isa<AllReduceStartOp, AllGatherStartOp>(start) ||
+      !op.getPending().hasOneUse())
+    return failure();
+  Value input = start->getOperand(0);
+  MeshAttr mesh = lookupMesh(start);
+  if (!mesh || mesh.getNumDevices() != 1 || input.getType() != op.getType())
+    return failure();
+  rewriter.replaceOp(op, input);
+  rewriter.eraseOp(start);
   return success();
 }

@@ -279,5 +279,7 @@ void mlir::tp::populateOptimizeCollectivesPatterns(
                SliceBeforeBiasActivation, ActivationBeforeGather, DimOfTPOp>(
       ctx);
   // The greedy driver also applies the collectives' folds (the identity on
-  // a one-device mesh) and removes collectives left without users.
+  // a one-device mesh) and removes collectives left without users; an
+  // asynchronous pair on a one-device mesh goes the same way.
+  WaitOp::getCanonicalizationPatterns(patterns, ctx);
 }

@@ -459,7 +459,10 @@ def TP_AllReduceStartOp : TP_StartOp<"all_reduce_start"> {
     - the constraints of `tp.all_reduce`, with the pending value's tensor as
       the result;
     - the result is waited for exactly once, by a `tp.wait` in the same
-      block.
+      block;
+    - collectives are waited for in the order they start, with at most 3
+      in flight at once (started and not yet waited for), those started
+      inside regions between a start and its wait included.
   }];
   let arguments = (ins TP_ReductionKindAttr:$kind, AnyRankedTensor:$input);
   let assemblyFormat = [{
@@ -484,7 +487,10 @@ def TP_AllGatherStartOp : TP_StartOp<"all_gather_start"> {
     - the constraints of `tp.all_gather`, with the pending value's tensor as
       the result;
     - the result is waited for exactly once, by a `tp.wait` in the same
-      block.
+      block;
+    - collectives are waited for in the order they start, with at most 3
+      in flight at once (started and not yet waited for), those started
+      inside regions between a start and its wait included.
   }];
   let arguments = (ins AnyRankedTensor:$input, I64Attr:$dim,
                        Optional<Index>:$size);
@@ -511,6 +517,8 @@ def TP_WaitOp : TP_Op<"wait", [TP_SPMDOnly,
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$pending attr-dict `:` qualified(type($pending))";
   let hasVerifier = 1;
+  // On a one-device mesh, the wait and its start are the start's operand.
+  let hasCanonicalizeMethod = 1;
 }
 
 #endif // TP_MLIR_DIALECT_TP_IR_TPOPS_TD
