@@ -18,6 +18,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/FileSystem.h"
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -217,7 +218,26 @@ void mlir::tp::addTPToGPUPipeline(OpPassManager &pm,
   pm.addPass(createGpuModuleToBinaryPass(binary));
 }
 
+namespace {
+/// Refuses tp layers in a shard program before upstream's propagation,
+/// which reports them as ops without its sharding interface.
+/// tp-prepare-shard checks the same, after propagation, for pipelines
+/// written out pass by pass.
+struct RefuseTPLayersInShardProgram
+    : PassWrapper<RefuseTPLayersInShardProgram, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(RefuseTPLayersInShardProgram)
+  StringRef getArgument() const final {
+    return "tp-refuse-tp-layers-in-shard-program";
+  }
+  void runOnOperation() override {
+    if (failed(verifyNoTPLayersInShardProgram(getOperation())))
+      signalPassFailure();
+  }
+};
+} // namespace
+
 void mlir::tp::addShardToTPPipeline(OpPassManager &pm) {
+  pm.addPass(std::make_unique<RefuseTPLayersInShardProgram>());
   // Propagation first, so that every value, arguments included, has the
   // sharding that partitioning will give it when tp-prepare-shard reads it.
   pm.addNestedPass<func::FuncOp>(shard::createShardingPropagation());
@@ -234,11 +254,31 @@ void mlir::tp::registerTPPipelines() {
       "(sharding-propagation, tp-prepare-shard, shard-partition) and "
       "convert it into tp's SPMD form",
       addShardToTPPipeline);
-  PassPipelineRegistration<TPToGPUOptions>(
+  // Upstream's NVVM target reports a toolkit path that is not there as an
+  // error, then makes the cubin with the library it links and succeeds:
+  // the pipeline refuses the path before it runs instead.
+  registerPassPipeline(
       "tp-to-gpu-pipeline",
       "Lower partitioned tp IR to the LLVM dialect and a cubin for NVIDIA "
       "GPUs",
-      addTPToGPUPipeline);
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        TPToGPUOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        const std::string &toolkit = options.toolkit;
+        if (!toolkit.empty() && !llvm::sys::fs::is_directory(toolkit))
+          return errorHandler("tp-to-gpu-pipeline: toolkit '" + toolkit +
+                              "' is not a directory; give the CUDA "
+                              "toolkit's root (its bin/ptxas makes the "
+                              "cubin), as " +
+                              getDefaultCUDAToolkitPath());
+        addTPToGPUPipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const mlir::detail::PassOptions &)> handler) {
+        handler(TPToGPUOptions());
+      });
   PassPipelineRegistration<TPToLLVMOptions>(
       "tp-to-llvm-pipeline",
       "Lower partitioned tp IR to the LLVM dialect for CPU threads",
