@@ -14,7 +14,9 @@
 #include "../Support/RandomChains.h"
 #include "../Support/TestExecutor.h"
 
+#include "tp-mlir/Backend/CPUBackend.h"
 #include "tp-mlir/Driver/Driver.h"
+#include "tp-mlir/Runtime/ThreadGroup.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -95,7 +97,8 @@ protected:
 TEST_F(CompiledPropertyTest, CompiledEqualsReference) {
   if (const char *replay = std::getenv("TP_COMPILED_SEED")) {
     Case c = test::makeCase(std::strtoull(replay, nullptr, 10));
-    for (MatmulLowering matmul : {MatmulLowering::blas, MatmulLowering::codegen}) {
+    for (MatmulLowering matmul :
+         {MatmulLowering::blas, MatmulLowering::codegen}) {
       std::string failure = check(c, matmul);
       EXPECT_TRUE(failure.empty())
           << stringifyMatmulLowering(matmul).str() << "\n"
@@ -147,12 +150,58 @@ TEST(CPUModelTest, RefusesWhatItWouldReinterpret) {
         return %c : tensor<2xf64>
       }
     })mlir",
-                                                                &context);
+                                                             &context);
   ASSERT_TRUE(module);
   EXPECT_TRUE(failed(CPUModel::compile(*module, "f", {})));
   EXPECT_NE(diagnostics.find("compiled functions take and return f32 "
                              "tensors, found 'tensor<2xf64>'"),
             std::string::npos)
       << diagnostics;
+}
+
+// A collective inside a loop of hand-written SPMD code: its result, a fresh
+// buffer, is yielded to the next iteration. Three all_reduces of sum on two
+// ranks give 4 (p0 + p1).
+TEST(CPUModelTest, CollectiveInALoop) {
+  DialectRegistry registry;
+  registerDriverDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(R"mlir(
+    module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
+      func.func @f(%p: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {tp.spmd} {
+        %c0 = arith.constant 0 : index
+        %c1 = arith.constant 1 : index
+        %c3 = arith.constant 3 : index
+        %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%a = %p) -> tensor<4x8xf32> {
+          %s = tp.all_reduce sum %a : tensor<4x8xf32>
+          scf.yield %s : tensor<4x8xf32>
+        }
+        return %r : tensor<4x8xf32>
+      }
+    })mlir",
+                                                             &context);
+  ASSERT_TRUE(module);
+  FailureOr<std::unique_ptr<CPUModel>> model =
+      CPUModel::compile(*module, "f", {});
+  ASSERT_TRUE(succeeded(model));
+  std::vector<Tensor> results(2);
+  std::vector<std::string> errors(2);
+  auto group = rt::ThreadGroup::create(2);
+  ASSERT_TRUE(group->run([&](rt::Communicator &comm) {
+    int64_t rank = comm.rank();
+    Tensor p({4, 8});
+    for (int64_t i = 0; i < 32; ++i)
+      p.data[i] = float(i + 100 * rank);
+    FailureOr<Tensor> out = (*model)->invoke({p}, errors[rank]);
+    if (succeeded(out))
+      results[rank] = std::move(*out);
+  })) << group->error();
+  for (int64_t rank = 0; rank < 2; ++rank) {
+    ASSERT_EQ(results[rank].getNumElements(), 32) << errors[rank];
+    for (int64_t i = 0; i < 32; ++i)
+      EXPECT_EQ(results[rank].data[i], 4.0f * float(2 * i + 100))
+          << "rank " << rank << ", element " << i;
+  }
 }
 } // namespace
