@@ -23,6 +23,53 @@
 using namespace mlir;
 using namespace mlir::tp;
 
+namespace {
+/// Refuses tp layers in a shard program before upstream's propagation,
+/// which reports them as ops without its sharding interface.
+/// tp-prepare-shard checks the same, after propagation, for pipelines
+/// written out pass by pass.
+struct RefuseTPLayersInShardProgram
+    : PassWrapper<RefuseTPLayersInShardProgram, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(RefuseTPLayersInShardProgram)
+  StringRef getArgument() const final {
+    return "tp-refuse-tp-layers-in-shard-program";
+  }
+  void runOnOperation() override {
+    if (failed(verifyNoTPLayersInShardProgram(getOperation())))
+      signalPassFailure();
+  }
+};
+
+/// Refuses tp ops in a module nested in the one a lowering pipeline runs
+/// on: its bufferization and conversions take the functions of that module
+/// only, and the nested ones failed deep inside, in upstream's words.
+struct RefuseNestedTPModules
+    : PassWrapper<RefuseNestedTPModules, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(RefuseNestedTPModules)
+  explicit RefuseNestedTPModules(StringRef pipeline) : pipeline(pipeline) {}
+  StringRef getArgument() const final { return "tp-refuse-nested-tp-modules"; }
+  void runOnOperation() override {
+    for (auto nested : getOperation().getOps<ModuleOp>()) {
+      WalkResult tp = nested.walk([](Operation *op) {
+        return isa<TPDialect>(op->getDialect()) ||
+                       op->hasAttr(TPDialect::kSPMDAttrName)
+                   ? WalkResult::interrupt()
+                   : WalkResult::advance();
+      });
+      if (!tp.wasInterrupted())
+        continue;
+      nested.emitError() << "is a nested module with tp code; " << pipeline
+                         << " lowers the functions of the module it runs "
+                            "on: run it on this one (--pass-pipeline='"
+                            "builtin.module(builtin.module("
+                         << pipeline << "))') or move the functions up";
+      return signalPassFailure();
+    }
+  }
+  std::string pipeline;
+};
+} // namespace
+
 /// The host code to the LLVM dialect (after the kernels are outlined, for
 /// the GPU): scf, math, memref, arith, index, func and cf.
 static void addHostToLLVMPasses(OpPassManager &pm, bool genericAllocation) {
@@ -101,6 +148,7 @@ static void addDeallocationPasses(OpPassManager &pm) {
 
 void mlir::tp::addTPToLLVMPipeline(OpPassManager &pm,
                                    const TPToLLVMOptions &options) {
+  pm.addPass(std::make_unique<RefuseNestedTPModules>("tp-to-llvm-pipeline"));
   if (options.overlapChunks != 0)
     pm.addPass(createOverlapCollectives(
         OverlapCollectivesOptions{options.overlapChunks}));
@@ -168,6 +216,7 @@ std::string mlir::tp::getDefaultCUDAToolkitPath() {
 
 void mlir::tp::addTPToGPUPipeline(OpPassManager &pm,
                                   const TPToGPUOptions &options) {
+  pm.addPass(std::make_unique<RefuseNestedTPModules>("tp-to-gpu-pipeline"));
   bool codegen = options.matmul == MatmulLowering::codegen;
   if (options.profile)
     pm.addPass(createInsertProfileTimers({RuntimeTarget::gpu}));
@@ -220,24 +269,6 @@ void mlir::tp::addTPToGPUPipeline(OpPassManager &pm,
   binary.compilationTarget = options.format;
   pm.addPass(createGpuModuleToBinaryPass(binary));
 }
-
-namespace {
-/// Refuses tp layers in a shard program before upstream's propagation,
-/// which reports them as ops without its sharding interface.
-/// tp-prepare-shard checks the same, after propagation, for pipelines
-/// written out pass by pass.
-struct RefuseTPLayersInShardProgram
-    : PassWrapper<RefuseTPLayersInShardProgram, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(RefuseTPLayersInShardProgram)
-  StringRef getArgument() const final {
-    return "tp-refuse-tp-layers-in-shard-program";
-  }
-  void runOnOperation() override {
-    if (failed(verifyNoTPLayersInShardProgram(getOperation())))
-      signalPassFailure();
-  }
-};
-} // namespace
 
 void mlir::tp::addShardToTPPipeline(OpPassManager &pm) {
   pm.addPass(std::make_unique<RefuseTPLayersInShardProgram>());

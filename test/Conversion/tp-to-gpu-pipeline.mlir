@@ -21,6 +21,7 @@
 // RUN: not tp-opt %s --tp-to-gpu-pipeline="toolkit=%t/none" 2>&1 | FileCheck %s --check-prefix=TOOLKIT
 // RUN: not tp-opt %S/../Inputs/spmd-copy-only.mlir --tp-to-gpu-pipeline="toolkit=%t/none" 2>&1 | FileCheck %s --check-prefix=TOOLKIT
 // RUN: not tp-opt %s --tp-to-gpu-pipeline="chip=sm_12" 2>&1 | FileCheck %s --check-prefix=CHIP
+// RUN: not tp-opt %S/lowering-nested-invalid.mlir --tp-to-gpu-pipeline 2>&1 | FileCheck %s --check-prefix=NESTED
 // RUN: not tp-opt %s --tp-to-gpu-pipeline="matmul=tensorcore" 2>&1 | FileCheck %s --check-prefix=MATMUL
 
 // Tests the whole GPU lowering of a column/row pair and an activation
@@ -61,6 +62,7 @@
 // TOOLKIT: error: tp-to-gpu-pipeline: toolkit '{{.*}}none' is not a directory; give the CUDA toolkit's root (its bin/ptxas makes the cubin), as
 // TOOLKIT-NOT: CUDA path
 // CHIP: error: Minimum NVVM target SM version is sm_20
+// NESTED: error: is a nested module with tp code; tp-to-gpu-pipeline lowers the functions of the module it runs on: run it on this one (--pass-pipeline='builtin.module(builtin.module(tp-to-gpu-pipeline))') or move the functions up
 // MATMUL: unknown value 'tensorcore'; expected one of: blas, codegen, auto
 module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
   func.func @chain(%x: tensor<4x8xf32>, %w0: tensor<3x8xf32>, %b0: tensor<3xf32>, %w1: tensor<8x3xf32>, %b1: tensor<8xf32>, %w2: tensor<5x8xf32>) -> tensor<4x5xf32> attributes {tp.spmd} {
