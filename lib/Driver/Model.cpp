@@ -53,6 +53,14 @@ FailureOr<Model> Model::adopt(OwningOpRef<ModuleOp> module,
   if (fn->hasAttr(TPDialect::kSPMDAttrName))
     return fn.emitError() << "is already partitioned; the driver takes a "
                              "model-level function";
+  // Only the entry is partitioned, compiled and run, and a model function
+  // calls no other: the module's other functions go, so that what they hold
+  // (another element type, ops tp does not lower) is neither compiled nor
+  // reported.
+  for (FunctionOpInterface other :
+       llvm::make_early_inc_range(module->getOps<FunctionOpInterface>()))
+    if (other != fn)
+      other.erase();
   Model model;
   auto grids = module->getOps<shard::GridOp>();
   if (!grids.empty()) {
