@@ -143,26 +143,34 @@ TEST_P(CollectiveTest, AllReduceEveryKind) {
 }
 
 // Results of 4 MiB and more are written with non-temporal stores on
-// threads: an odd count, and outputs one float off alignment.
+// threads: an odd count, and outputs one float off alignment, on every
+// rank (streamed in one pass) or a different offset on each (each rank's
+// output aligned differently: streamed piece by piece), or the input
+// itself.
 TEST_P(CollectiveTest, LargeResultsPastTheCache) {
   int64_t size = GetParam();
   const int64_t count = (int64_t(4) << 20) / 4 + 3;
-  for (Reduction op : {Reduction::Sum, Reduction::Max}) {
-    runRanks(size, [&](Communicator &comm) {
-      int64_t r = comm.rank();
-      std::vector<float> in(count), storage(count + 1, 0.0f);
-      for (int64_t i = 0; i < count; ++i)
-        in[i] = float((i * 7 + r * 13) % 1001);
-      float *out = storage.data() + 1;
-      comm.allReduce(in.data(), out, count, op);
-      for (int64_t i = 0; i < count; ++i)
-        ASSERT_EQ(out[i], reduceInOrder(op, size,
-                                        [&](int64_t q) {
-                                          return float((i * 7 + q * 13) % 1001);
-                                        }))
-            << stringifyReduction(op) << " i " << i << " rank " << r;
-    });
-  }
+  enum Where { OneOff, OffByRank, InPlace };
+  for (Where where : {OneOff, OffByRank, InPlace})
+    for (Reduction op : {Reduction::Sum, Reduction::Max, Reduction::Min}) {
+      runRanks(size, [&](Communicator &comm) {
+        int64_t r = comm.rank();
+        std::vector<float> storage(count + 4, 0.0f);
+        float *out = storage.data() + (where == OffByRank ? r % 4 : 1);
+        std::vector<float> separate(count);
+        float *in = where == InPlace ? out : separate.data();
+        for (int64_t i = 0; i < count; ++i)
+          in[i] = float((i * 7 + r * 13) % 1001);
+        comm.allReduce(in, out, count, op);
+        for (int64_t i = 0; i < count; ++i)
+          ASSERT_EQ(out[i],
+                    reduceInOrder(op, size,
+                                  [&](int64_t q) {
+                                    return float((i * 7 + q * 13) % 1001);
+                                  }))
+              << stringifyReduction(op) << " i " << i << " rank " << r;
+      });
+    }
   runRanks(size, [&](Communicator &comm) {
     int64_t r = comm.rank();
     int64_t extent = getShardSize(count, size, r);
