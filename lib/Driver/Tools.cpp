@@ -10,6 +10,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "tp-mlir/Dialect/TP/IR/TPOps.h"
+#include "tp-mlir/Dialect/TP/Transforms/Passes.h"
 #include "tp-mlir/Driver/Driver.h"
 #include "tp-mlir/Planner/Planner.h"
 
@@ -21,6 +23,7 @@
 #include "tp-mlir/Support/Limits.h"
 
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -460,6 +463,22 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
       *model, devices, options.strategy, /*optimizeCollectives=*/true, plan);
   if (failed(program))
     return errors.failDiagnosed();
+  // The overlap is a rewrite of the SPMD program (tp-overlap-collectives):
+  // applied here rather than in the lowering, --print-partitioned shows it,
+  // and the report counts the layers it took.
+  int64_t overlappedLayers = 0;
+  if (options.overlapChunks) {
+    PassManager pm(&context);
+    pm.addPass(createOverlapCollectives(
+        OverlapCollectivesOptions{options.overlapChunks}));
+    if (failed(pm.run(program->getModule())))
+      return errors.failDiagnosed();
+    int64_t starts = 0;
+    program->getModule().walk([&](Operation *op) {
+      starts += isa<AllReduceStartOp, AllGatherStartOp>(op);
+    });
+    overlappedLayers = starts / options.overlapChunks;
+  }
   if (options.printPartitioned && reporting)
     program->getModule().print(llvm::outs());
 
@@ -503,7 +522,6 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
     auto start = std::chrono::steady_clock::now();
     CompileOptions compileOptions;
     compileOptions.matmul = matmul;
-    compileOptions.overlapChunks = options.overlapChunks;
     compileOptions.approximateMath = options.approximateMath;
     compileOptions.matmulVectorLanes = options.matmulVectorLanes;
     compileOptions.optLevel = options.optLevel;
@@ -515,11 +533,26 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
     std::string lowering = stringifyMatmulLowering(matmul).str();
     if (isGPUBackend(options.backend) && matmul == MatmulLowering::blas)
       lowering = options.tf32 ? "cuBLASLt TF32" : "cuBLASLt";
-    std::string overlap =
-        options.overlapChunks
-            ? fmt::format(", collectives overlapped in {} chunks",
-                          options.overlapChunks)
-            : "";
+    std::string overlap;
+    if (options.overlapChunks && !overlappedLayers)
+      overlap = fmt::format(
+          ", no collective overlapped: --overlap-chunks {} needs a layer "
+          "ending in an all_reduce or a feature all_gather, on a batch of at "
+          "least {} rows",
+          options.overlapChunks, options.overlapChunks);
+    else if (overlappedLayers) {
+      int64_t batch = arguments->getResultShapes()[0].empty()
+                          ? 0
+                          : arguments->getResultShapes()[0][0];
+      overlap = fmt::format(
+          ", the collectives of {} layer{} overlapped in {} chunks{}",
+          overlappedLayers, overlappedLayers == 1 ? "" : "s",
+          options.overlapChunks,
+          batch < options.overlapChunks
+              ? fmt::format(", {} empty at batch {}",
+                            options.overlapChunks - batch, batch)
+              : "");
+    }
     report.compiledLine =
         fmt::format("compiled for {} ({} matmul{}) in {:.1f} ms",
                     compiled->describeTarget(), lowering, overlap,
