@@ -520,132 +520,23 @@ void gatherInto(float *out, int64_t size, int64_t outer, int64_t inner, In in,
     streamFence();
 }
 
-#if defined(__SSE2__)
-/// One lane of combineTwo: max and min keep the first operand where the
-/// comparison is false, as std::max and std::min do (NaN included).
-template <Reduction Op> float combineScalar(float a, float b) {
-  if constexpr (Op == Reduction::Sum)
-    return a + b;
-  else if constexpr (Op == Reduction::Prod)
-    return a * b;
-  else if constexpr (Op == Reduction::Max)
-    return std::max(a, b);
-  else
-    return std::min(a, b);
-}
-
-/// combineScalar on four lanes: _mm_max_ps(x, y) is x > y ? x : y, so
-/// std::max(a, b) is _mm_max_ps(b, a), and likewise for min.
-template <Reduction Op> __m128 combineVector(__m128 a, __m128 b) {
-  if constexpr (Op == Reduction::Sum)
-    return _mm_add_ps(a, b);
-  else if constexpr (Op == Reduction::Prod)
-    return _mm_mul_ps(a, b);
-  else if constexpr (Op == Reduction::Max)
-    return _mm_max_ps(b, a);
-  else
-    return _mm_min_ps(b, a);
-}
-
-/// dst[q][i] = op(src[0][i], ..., src[ranks - 1][i]) for every output q
-/// and i in [begin, end), in one pass: each vector of the result is combined
-/// in registers, left to right in rank order (the bits reduceInto gives),
-/// and stored to every output; with `Stream`, by non-temporal stores, for
-/// which the outputs must be equally aligned. An input may alias an output.
-template <Reduction Op, bool Stream>
-void reduceFused(const std::vector<const float *> &src,
-                 const std::vector<float *> &dst, int64_t begin, int64_t end) {
-  auto one = [&](int64_t i) {
-    float v = src[0][i];
-    for (size_t r = 1; r < src.size(); ++r)
-      v = combineScalar<Op>(v, src[r][i]);
-    for (float *out : dst)
-      out[i] = v;
-  };
-  int64_t i = begin;
-  if (Stream)
-    for (; i < end && reinterpret_cast<uintptr_t>(dst[0] + i) % 16; ++i)
-      one(i);
-  auto store = [](float *out, __m128 v) {
-    if (Stream)
-      _mm_stream_ps(out, v);
-    else
-      _mm_storeu_ps(out, v);
-  };
-  if (src.size() == 2) {
-    // D = 2, the common case, with the loops over ranks unrolled.
-    const float *a = src[0], *b = src[1];
-    float *x = dst[0], *y = dst[1];
-    for (; i + 4 <= end; i += 4) {
-      __m128 v = combineVector<Op>(_mm_loadu_ps(a + i), _mm_loadu_ps(b + i));
-      store(x + i, v);
-      store(y + i, v);
-    }
-  }
-  for (; i + 4 <= end; i += 4) {
-    __m128 v = _mm_loadu_ps(src[0] + i);
-    for (size_t r = 1; r < src.size(); ++r)
-      v = combineVector<Op>(v, _mm_loadu_ps(src[r] + i));
-    for (float *out : dst)
-      store(out + i, v);
-  }
-  for (; i < end; ++i)
-    one(i);
-}
-
-template <bool Stream>
-void reduceFused(Reduction op, const std::vector<const float *> &src,
-                 const std::vector<float *> &dst, int64_t begin, int64_t end) {
-  switch (op) {
-  case Reduction::Sum:
-    return reduceFused<Reduction::Sum, Stream>(src, dst, begin, end);
-  case Reduction::Prod:
-    return reduceFused<Reduction::Prod, Stream>(src, dst, begin, end);
-  case Reduction::Max:
-    return reduceFused<Reduction::Max, Stream>(src, dst, begin, end);
-  case Reduction::Min:
-    return reduceFused<Reduction::Min, Stream>(src, dst, begin, end);
-  }
-}
-#endif
-
 /// Reduces `rank`'s balanced share of `count` elements over every rank's
 /// `in(q)` and writes it into every rank's `out(q)`. Only this rank touches
 /// those elements, so an input may alias its output.
 ///
-/// In one pass (reduceFused): each vector of the share is read from every
-/// input, combined and stored to every output. Through a buffer of 4,096
-/// floats, which read 16 KiB of each input before writing any, a 16 MiB
-/// all_reduce at D = 2 took 1.5 to 3.5 times as long (docs/performance.md).
+/// One pass with no buffer (each 4-float vector read from every input and
+/// streamed to every output) was tried: alone in a microbenchmark it took a
+/// 16 MiB all_reduce at D = 2 from 1.9 to 1.4 ms, but in `tp-bench
+/// collectives` and in the 4 x 4096 chain's all_reduces it was 1.3 to 1.5
+/// times slower than this buffer of 4,096 floats (docs/performance.md).
 template <typename In, typename Out>
 void reduceShare(int64_t rank, int64_t size, int64_t count, Reduction op, In in,
                  Out out) {
   int64_t begin = getShardOffset(count, size, rank);
   int64_t end = begin + getShardSize(count, size, rank);
-  if (begin == end)
-    return;
   bool stream = int64_t(sizeof(float)) * count >= kStreamBytes;
-#if defined(__SSE2__)
-  std::vector<const float *> src(size);
-  std::vector<float *> dst(size);
-  bool aligned = true;
-  for (int64_t q = 0; q < size; ++q) {
-    src[q] = in(q);
-    dst[q] = out(q);
-    aligned &= reinterpret_cast<uintptr_t>(dst[q] + begin) % 16 ==
-               reinterpret_cast<uintptr_t>(dst[0] + begin) % 16;
-  }
-  if (!stream)
-    return reduceFused<false>(op, src, dst, begin, end);
-  if (aligned) {
-    reduceFused<true>(op, src, dst, begin, end);
-    return streamFence();
-  }
-#endif
-  // Outputs aligned differently (pieces of buffers at odd offsets), or no
-  // SSE2: through a buffer of eight cache lines, each piece streamed out.
-  constexpr int64_t kChunk = 128;
-  alignas(64) float acc[kChunk];
+  constexpr int64_t kChunk = 4096;
+  alignas(16) float acc[kChunk];
   for (int64_t i = begin; i < end; i += kChunk) {
     int64_t n = std::min(kChunk, end - i);
     reduceInto(
