@@ -296,6 +296,16 @@ std::optional<int64_t> blasRows(linalg::MatmulOp op, int64_t maxOutputs) {
 /// would otherwise become scalar loops.
 bool isPackable(linalg::MatmulOp op, int64_t minFeatures, int64_t maxOutputs) {
   auto isFloat = [](Type t) { return isa<FloatType>(getElementTypeOrSelf(t)); };
+  // A static extent of 0 (no rows, no outputs or no inputs) leaves nothing
+  // to pack or tile: the loops of the plain form run no iterations, where
+  // tiling by zero-sized panels crashed upstream's tile-size computation.
+  auto hasEmptyDim = [](Type t) {
+    auto shaped = dyn_cast<ShapedType>(t);
+    return shaped && shaped.hasRank() &&
+           llvm::is_contained(shaped.getShape(), 0);
+  };
+  if (llvm::any_of(op->getOperandTypes(), hasEmptyDim))
+    return false;
   // N and K: the result's columns and x's columns, in either form.
   auto below = [&](Value v, unsigned dim) {
     auto type = dyn_cast<ShapedType>(v.getType());
