@@ -345,6 +345,18 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   if (failed(model))
     return errors.failDiagnosed();
 
+  // What needs the model's results, said before anything runs.
+  unsigned results = model->getEntry().getNumResults();
+  if (results == 0 && options.run.check)
+    return errors.fail(fmt::format(
+        "--check compares the model's outputs with the unpartitioned "
+        "reference, and @{} returns none",
+        model->getEntry().getName().str()));
+  if (results != 1 && !options.outputPath.empty())
+    return errors.fail(
+        fmt::format("--output writes one tensor, and @{} returns {}",
+                    model->getEntry().getName().str(), results));
+
   if (model->isShardProgram()) {
     // Its annotations are the plan, for its grid, on the host backends.
     if (options.strategyGiven || options.explain ||
