@@ -61,6 +61,11 @@ FailureOr<Model> Model::adopt(OwningOpRef<ModuleOp> module,
        llvm::make_early_inc_range(module->getOps<FunctionOpInterface>()))
     if (other != fn)
       other.erase();
+  // A private function named by --entry is the entry all the same: public,
+  // it keeps its C interface, where the lowering dropped it as unused (an
+  // empty object, or a JIT without the symbol).
+  if (auto symbol = dyn_cast<SymbolOpInterface>(fn.getOperation()))
+    symbol.setPublic();
   Model model;
   auto grids = module->getOps<shard::GridOp>();
   if (!grids.empty()) {
