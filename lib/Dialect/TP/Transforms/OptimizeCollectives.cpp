@@ -224,6 +224,11 @@ static void shardSlicedArguments(FunctionOpInterface fn) {
   MeshAttr mesh = lookupMesh(fn);
   if (!mesh || fn.isExternal())
     return;
+  // The rewrite changes the function's signature: a function that is
+  // called keeps its callers' types.
+  Operation *symbolTable = SymbolTable::getNearestSymbolTable(fn);
+  if (!symbolTable || !SymbolTable::symbolKnownUseEmpty(fn, symbolTable))
+    return;
   int64_t devices = mesh.getNumDevices();
   SmallVector<std::pair<unsigned, ShardAttr>> manifest;
   for (BlockArgument arg : fn.getArguments()) {
