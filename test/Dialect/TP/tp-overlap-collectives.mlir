@@ -88,3 +88,26 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
     return %s, %g, %q, %h : tensor<2x32xf32>, tensor<9x32xf32>, tensor<9x16xf32>, tensor<?x64xf32>
   }
 }
+
+// -----
+
+// A block with asynchronous collectives of its own is left as it is: the
+// chunks' starts and waits would interleave with them out of start order.
+// CHECK-LABEL: func.func @own_async
+// CHECK: tp.all_reduce_start sum %arg2
+// CHECK: tp.all_reduce_start max %arg2
+// CHECK: tp.local_linear %arg0, %arg1 : tensor<8x64xf32>, tensor<16x64xf32> -> tensor<8x16xf32>
+// CHECK-NEXT: tp.all_reduce sum
+// CHECK-COUNT-2: tp.wait
+// CHECK-NOT: tp.wait
+module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
+  func.func @own_async(%x: tensor<8x64xf32>, %w: tensor<16x64xf32>, %z: tensor<4x4xf32>) -> (tensor<8x16xf32>, tensor<4x4xf32>, tensor<4x4xf32>) attributes {tp.spmd} {
+    %h0 = tp.all_reduce_start sum %z : tensor<4x4xf32> -> !tp.pending<tensor<4x4xf32>>
+    %h1 = tp.all_reduce_start max %z : tensor<4x4xf32> -> !tp.pending<tensor<4x4xf32>>
+    %p = tp.local_linear %x, %w : tensor<8x64xf32>, tensor<16x64xf32> -> tensor<8x16xf32>
+    %s = tp.all_reduce sum %p : tensor<8x16xf32>
+    %r0 = tp.wait %h0 : !tp.pending<tensor<4x4xf32>>
+    %r1 = tp.wait %h1 : !tp.pending<tensor<4x4xf32>>
+    return %s, %r0, %r1 : tensor<8x16xf32>, tensor<4x4xf32>, tensor<4x4xf32>
+  }
+}
