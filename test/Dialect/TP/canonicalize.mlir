@@ -94,3 +94,17 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
     return %a : tensor<4x8xf32>
   }
 }
+
+// -----
+
+// Tests that a reduce_scatter on a one-device mesh is its operand, as the
+// other collectives are.
+// CHECK-LABEL: func @reduce_scatter_one_device
+// CHECK-SAME: (%[[A:.*]]: tensor<4x10xf32>)
+// CHECK-NEXT: return %[[A]]
+module attributes {tp.mesh = #tp.mesh<shape = [1]>} {
+  func.func @reduce_scatter_one_device(%a: tensor<4x10xf32>) -> tensor<4x10xf32> attributes {tp.spmd} {
+    %r = tp.reduce_scatter sum %a along 0 : tensor<4x10xf32> -> tensor<4x10xf32>
+    return %r : tensor<4x10xf32>
+  }
+}

@@ -153,6 +153,9 @@ OpFoldResult AllSliceOp::fold(FoldAdaptor) {
 OpFoldResult AllReduceOp::fold(FoldAdaptor) {
   return foldOnOneDevice(*this, getInput());
 }
+OpFoldResult ReduceScatterOp::fold(FoldAdaptor) {
+  return foldOnOneDevice(*this, getInput());
+}
 
 /// The most asynchronous collectives in flight at once inside `block`
 /// (each block's starts are waited for in it).

@@ -419,6 +419,7 @@ def TP_ReduceScatterOp : TP_CollectiveOp<"reduce_scatter"> {
     custom<EnumKeyword>($kind) $input `along` $dim attr-dict `:`
     type($input) `->` type($result)
   }];
+  let hasFolder = 1;
 }
 
 //===----------------------------------------------------------------------===//
