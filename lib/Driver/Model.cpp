@@ -61,11 +61,52 @@ FailureOr<Model> Model::adopt(OwningOpRef<ModuleOp> module,
        llvm::make_early_inc_range(module->getOps<FunctionOpInterface>()))
     if (other != fn)
       other.erase();
+  // The compiled code calls the runtime, BLAS and the C library by name: an
+  // entry of the same name would be linked in their place, or clash with
+  // their declarations.
+  StringRef name = fn.getName();
+  static const char *const kLibraryNames[] = {
+      "malloc", "free",    "calloc", "realloc", "aligned_alloc",
+      "memcpy", "memmove", "memset", "abort",   "exit",
+      "erff",   "expf",    "exp2f",  "expm1f",  "tanhf",
+      "logf",   "log1pf",  "sqrtf",  "powf",    "fmaf"};
+  for (StringRef prefix :
+       {"tp_rt_", "_mlir", "cblas_", "mgpu", "cuda", "cublas", "nccl"})
+    if (name.starts_with(prefix))
+      return fn.emitError()
+             << "the entry's name @" << name << " begins with '" << prefix
+             << "', which the compiled code's own symbols use (the runtime, "
+                "the C interface, BLAS, CUDA); rename the function";
+  if (llvm::is_contained(kLibraryNames, name))
+    return fn.emitError() << "the entry's name @" << name
+                          << " is a C library function that the compiled "
+                             "code calls; rename the function";
   // A private function named by --entry is the entry all the same: public,
   // it keeps its C interface, where the lowering dropped it as unused (an
   // empty object, or a JIT without the symbol).
   if (auto symbol = dyn_cast<SymbolOpInterface>(fn.getOperation()))
     symbol.setPublic();
+  // The driver sizes dimension 0 (the batch) from --batch or --input, and
+  // checks each output against that; any other dimension must be known.
+  auto laterDynamic = [](Type type) -> std::optional<int64_t> {
+    if (auto tensor = dyn_cast<RankedTensorType>(type))
+      for (int64_t d = 1; d < tensor.getRank(); ++d)
+        if (tensor.isDynamicDim(d))
+          return d;
+    return std::nullopt;
+  };
+  for (auto [i, type] : llvm::enumerate(fn.getArgumentTypes()))
+    if (std::optional<int64_t> d = laterDynamic(type))
+      return fn.emitError()
+             << "argument #" << i << " has type " << type << ": dimension "
+             << *d << " is dynamic, and the driver sizes only dimension 0 "
+             << "(the batch) at run time; give the others static sizes";
+  for (auto [i, type] : llvm::enumerate(fn.getResultTypes()))
+    if (std::optional<int64_t> d = laterDynamic(type))
+      return fn.emitError()
+             << "result #" << i << " has type " << type << ": dimension " << *d
+             << " is dynamic, and the driver sizes only dimension 0 (the "
+             << "batch) at run time; give the others static sizes";
   Model model;
   auto grids = module->getOps<shard::GridOp>();
   if (!grids.empty()) {
