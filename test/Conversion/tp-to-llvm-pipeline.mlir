@@ -5,6 +5,8 @@
 // RUN: tp-opt %s --tp-to-llvm-pipeline="matmul=codegen" | FileCheck %s --check-prefix=CODEGEN
 // RUN: tp-opt %s --tp-to-llvm-pipeline="profile=true" | FileCheck %s --check-prefix=PROFILE
 // RUN: tp-opt %s --tp-insert-profile-timers | FileCheck %s --check-prefix=TIMERS
+// Timing twice (the pass by hand, then the pipeline's) times each op once.
+// RUN: tp-opt %s --tp-insert-profile-timers --tp-to-llvm-pipeline="profile=true" | FileCheck %s --check-prefix=TWICE
 // RUN: tp-opt %s --tp-to-llvm-pipeline | FileCheck %s --check-prefix=MATH --implicit-check-not=@erff --implicit-check-not=@fmaf
 // RUN: tp-opt %s --tp-to-llvm-pipeline="approximate-math=false" | FileCheck %s --check-prefix=LIBM
 
@@ -28,6 +30,8 @@
 // CODEGEN-DAG: llvm.call @tp_rt_all_reduce(
 // PROFILE: llvm.func @pair.packed({{.*}} attributes {tp.profile = ["compute {{.*}}tp-to-llvm-pipeline.mlir:{{[0-9]+}}", "compute {{.*}}tp-to-llvm-pipeline.mlir:{{[0-9]+}}", "communication {{.*}}tp-to-llvm-pipeline.mlir:{{[0-9]+}}", "compute {{.*}}tp-to-llvm-pipeline.mlir:{{[0-9]+}}"], tp.spmd}
 // PROFILE-COUNT-4: llvm.call @tp_rt_timer_begin
+// TWICE-COUNT-4: llvm.call @tp_rt_timer_begin
+// TWICE-NOT: llvm.call @tp_rt_timer_begin
 // TIMERS-LABEL: func.func @pair
 // TIMERS: %[[ID0:.*]] = arith.constant 0 : i64
 // TIMERS-NEXT: call @tp_rt_timer_begin(%[[ID0]]) : (i64) -> ()

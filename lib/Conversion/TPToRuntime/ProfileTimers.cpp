@@ -43,6 +43,11 @@ struct InsertProfileTimersPass
     for (auto fn : module.getOps<func::FuncOp>()) {
       if (!fn->hasAttr(TPDialect::kSPMDAttrName) || fn.isExternal())
         continue;
+      // Timed already (the pass ran before, by hand or in a pipeline):
+      // timing again would nest a second timer in every first one, under
+      // ids that tp.profile names once.
+      if (fn->hasAttr(TPDialect::kProfileAttrName))
+        continue;
       SmallVector<Operation *> ops;
       fn.walk([&](Operation *op) {
         if (isa<LocalLinearOp, BiasActivationOp, ActivationOp>(op) ||
