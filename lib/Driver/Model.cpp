@@ -13,7 +13,10 @@
 
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -53,13 +56,28 @@ FailureOr<Model> Model::adopt(OwningOpRef<ModuleOp> module,
   if (fn->hasAttr(TPDialect::kSPMDAttrName))
     return fn.emitError() << "is already partitioned; the driver takes a "
                              "model-level function";
-  // Only the entry is partitioned, compiled and run, and a model function
-  // calls no other: the module's other functions go, so that what they hold
-  // (another element type, ops tp does not lower) is neither compiled nor
-  // reported.
+  // Only the entry and what it calls (a shard program's helpers; a tp
+  // model calls nothing) are partitioned, compiled and run: the module's
+  // other functions go, so that what they hold (another element type, ops
+  // tp does not lower) is neither compiled nor reported.
+  llvm::SmallPtrSet<Operation *, 8> reached = {fn.getOperation()};
+  SmallVector<FunctionOpInterface> work = {fn};
+  while (!work.empty()) {
+    FunctionOpInterface caller = work.pop_back_val();
+    std::optional<SymbolTable::UseRange> uses =
+        SymbolTable::getSymbolUses(caller.getOperation());
+    if (!uses)
+      continue;
+    for (const SymbolTable::SymbolUse &use : *uses) {
+      auto callee = SymbolTable::lookupNearestSymbolFrom<FunctionOpInterface>(
+          caller.getOperation(), use.getSymbolRef());
+      if (callee && reached.insert(callee.getOperation()).second)
+        work.push_back(callee);
+    }
+  }
   for (FunctionOpInterface other :
        llvm::make_early_inc_range(module->getOps<FunctionOpInterface>()))
-    if (other != fn)
+    if (!reached.contains(other.getOperation()))
       other.erase();
   // The compiled code calls the runtime, BLAS and the C library by name: an
   // entry of the same name would be linked in their place, or clash with
@@ -71,12 +89,21 @@ FailureOr<Model> Model::adopt(OwningOpRef<ModuleOp> module,
       "erff",   "expf",    "exp2f",  "expm1f",  "tanhf",
       "logf",   "log1pf",  "sqrtf",  "powf",    "fmaf"};
   for (StringRef prefix :
-       {"tp_rt_", "_mlir", "cblas_", "mgpu", "cuda", "cublas", "nccl"})
+       {"tp_rt_", "_mlir", "cblas_", "mgpu", "cublas", "nccl"})
     if (name.starts_with(prefix))
       return fn.emitError()
              << "the entry's name @" << name << " begins with '" << prefix
-             << "', which the compiled code's own symbols use (the runtime, "
-                "the C interface, BLAS, CUDA); rename the function";
+             << "', which names symbols of tp-mlir's compiled code and of "
+                "the libraries it links (the runtime, the C interface, BLAS, "
+                "CUDA); rename the function";
+  // CUDA's driver and runtime APIs: cuLaunchKernel, cudaMalloc.
+  for (StringRef prefix : {"cu", "cuda"})
+    if (name.size() > prefix.size() && name.starts_with(prefix) &&
+        llvm::isUpper(name[prefix.size()]))
+      return fn.emitError()
+             << "the entry's name @" << name
+             << " looks like a function of CUDA's API, which the GPU "
+                "runtime links; rename the function";
   if (llvm::is_contained(kLibraryNames, name))
     return fn.emitError() << "the entry's name @" << name
                           << " is a C library function that the compiled "

@@ -548,9 +548,10 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
     std::string overlap;
     if (options.overlapChunks && !overlappedLayers)
       overlap = fmt::format(
-          ", no collective overlapped: --overlap-chunks {} needs a layer "
-          "ending in an all_reduce or a feature all_gather, on a batch of at "
-          "least {} rows",
+          ", no collective overlapped: --overlap-chunks {} takes a local "
+          "product used only by an all_reduce (bias and activation after "
+          "it) or a feature all_gather, on a dynamic batch or a static one "
+          "of at least {} rows",
           options.overlapChunks, options.overlapChunks);
     else if (overlappedLayers) {
       int64_t batch = arguments->getResultShapes()[0].empty()

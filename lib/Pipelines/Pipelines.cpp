@@ -51,22 +51,51 @@ struct RefuseNestedTPModules
   void runOnOperation() override {
     for (auto nested : getOperation().getOps<ModuleOp>()) {
       WalkResult tp = nested.walk([](Operation *op) {
-        return isa<TPDialect>(op->getDialect()) ||
+        return isa_and_nonnull<TPDialect>(op->getDialect()) ||
                        op->hasAttr(TPDialect::kSPMDAttrName)
                    ? WalkResult::interrupt()
                    : WalkResult::advance();
       });
       if (!tp.wasInterrupted())
         continue;
-      nested.emitError() << "is a nested module with tp code; " << pipeline
-                         << " lowers the functions of the module it runs "
-                            "on: run it on this one (--pass-pipeline='"
-                            "builtin.module(builtin.module("
-                         << pipeline << "))') or move the functions up";
+      emitError(nested.getLoc())
+          << "is a nested module with tp code; " << pipeline
+          << " lowers the functions of the module it runs "
+             "on: run it on this one (--pass-pipeline='"
+             "builtin.module(builtin.module("
+          << pipeline << "))') or move the functions up";
       return signalPassFailure();
     }
   }
   std::string pipeline;
+};
+
+/// Refuses a CUDA toolkit path that is not a directory, before anything is
+/// lowered: upstream's NVVM target reports it, but on a module whose
+/// kernels need no libdevice it then makes the cubin with the library it
+/// links, and the run exits 0.
+struct RefuseMissingToolkit
+    : PassWrapper<RefuseMissingToolkit, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(RefuseMissingToolkit)
+  explicit RefuseMissingToolkit(StringRef toolkit) : toolkit(toolkit) {}
+  StringRef getArgument() const final { return "tp-refuse-missing-toolkit"; }
+  void runOnOperation() override {
+    if (llvm::sys::fs::is_directory(toolkit))
+      return;
+    if (toolkit == getDefaultCUDAToolkitPath())
+      emitError(getOperation().getLoc())
+          << "tp-to-gpu-pipeline: the default CUDA toolkit '" << toolkit
+          << "' is not a directory; give toolkit=<the toolkit's root>, whose "
+             "bin/ptxas makes the cubin";
+    else
+      emitError(getOperation().getLoc())
+          << "tp-to-gpu-pipeline: toolkit '" << toolkit
+          << "' is not a directory; give the CUDA toolkit's root (its "
+             "bin/ptxas makes the cubin), as "
+          << getDefaultCUDAToolkitPath();
+    signalPassFailure();
+  }
+  std::string toolkit;
 };
 } // namespace
 
@@ -217,6 +246,10 @@ std::string mlir::tp::getDefaultCUDAToolkitPath() {
 void mlir::tp::addTPToGPUPipeline(OpPassManager &pm,
                                   const TPToGPUOptions &options) {
   pm.addPass(std::make_unique<RefuseNestedTPModules>("tp-to-gpu-pipeline"));
+  // LLVM IR needs no toolkit; a cubin, PTX or a fatbin do (ptxas, and
+  // libdevice for the math functions).
+  if (!options.toolkit.empty() && options.format != "llvm")
+    pm.addPass(std::make_unique<RefuseMissingToolkit>(options.toolkit));
   bool codegen = options.matmul == MatmulLowering::codegen;
   if (options.profile)
     pm.addPass(createInsertProfileTimers({RuntimeTarget::gpu}));
@@ -288,31 +321,11 @@ void mlir::tp::registerTPPipelines() {
       "(sharding-propagation, tp-prepare-shard, shard-partition) and "
       "convert it into tp's SPMD form",
       addShardToTPPipeline);
-  // Upstream's NVVM target reports a toolkit path that is not there as an
-  // error, then makes the cubin with the library it links and succeeds:
-  // the pipeline refuses the path before it runs instead.
-  registerPassPipeline(
+  PassPipelineRegistration<TPToGPUOptions>(
       "tp-to-gpu-pipeline",
       "Lower partitioned tp IR to the LLVM dialect and a cubin for NVIDIA "
       "GPUs",
-      [](OpPassManager &pm, StringRef text,
-         function_ref<LogicalResult(const Twine &)> errorHandler) {
-        TPToGPUOptions options;
-        if (failed(options.parseFromString(text)))
-          return failure();
-        const std::string &toolkit = options.toolkit;
-        if (!toolkit.empty() && !llvm::sys::fs::is_directory(toolkit))
-          return errorHandler("tp-to-gpu-pipeline: toolkit '" + toolkit +
-                              "' is not a directory; give the CUDA "
-                              "toolkit's root (its bin/ptxas makes the "
-                              "cubin), as " +
-                              getDefaultCUDAToolkitPath());
-        addTPToGPUPipeline(pm, options);
-        return success();
-      },
-      [](function_ref<void(const mlir::detail::PassOptions &)> handler) {
-        handler(TPToGPUOptions());
-      });
+      addTPToGPUPipeline);
   PassPipelineRegistration<TPToLLVMOptions>(
       "tp-to-llvm-pipeline",
       "Lower partitioned tp IR to the LLVM dialect for CPU threads",

@@ -143,10 +143,9 @@ TEST_P(CollectiveTest, AllReduceEveryKind) {
 }
 
 // Results of 4 MiB and more are written with non-temporal stores on
-// threads: an odd count, and outputs one float off alignment, on every
-// rank (streamed in one pass) or a different offset on each (each rank's
-// output aligned differently: streamed piece by piece), or the input
-// itself.
+// threads: an odd count, and outputs one float off alignment on every
+// rank, at a different offset on each (so aligned differently), or in
+// place.
 TEST_P(CollectiveTest, LargeResultsPastTheCache) {
   int64_t size = GetParam();
   const int64_t count = (int64_t(4) << 20) / 4 + 3;

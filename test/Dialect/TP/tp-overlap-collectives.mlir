@@ -91,7 +91,7 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
 
 // -----
 
-// A block with asynchronous collectives of its own is left as it is: the
+// A function with asynchronous collectives of its own is left as it is: the
 // chunks' starts and waits would interleave with them out of start order.
 // CHECK-LABEL: func.func @own_async
 // CHECK: tp.all_reduce_start sum %arg2
@@ -106,6 +106,32 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
     %h1 = tp.all_reduce_start max %z : tensor<4x4xf32> -> !tp.pending<tensor<4x4xf32>>
     %p = tp.local_linear %x, %w : tensor<8x64xf32>, tensor<16x64xf32> -> tensor<8x16xf32>
     %s = tp.all_reduce sum %p : tensor<8x16xf32>
+    %r0 = tp.wait %h0 : !tp.pending<tensor<4x4xf32>>
+    %r1 = tp.wait %h1 : !tp.pending<tensor<4x4xf32>>
+    return %s, %r0, %r1 : tensor<8x16xf32>, tensor<4x4xf32>, tensor<4x4xf32>
+  }
+}
+
+// -----
+
+// Also when the layer is in a region and the collectives in flight are
+// around it: chunked, it would make four in flight.
+// CHECK-LABEL: func.func @async_around
+// CHECK: scf.if
+// CHECK-NEXT: tp.local_linear
+// CHECK-NEXT: tp.all_reduce sum
+module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
+  func.func @async_around(%x: tensor<8x64xf32>, %w: tensor<16x64xf32>, %z: tensor<4x4xf32>, %c: i1) -> (tensor<8x16xf32>, tensor<4x4xf32>, tensor<4x4xf32>) attributes {tp.spmd} {
+    %h0 = tp.all_reduce_start sum %z : tensor<4x4xf32> -> !tp.pending<tensor<4x4xf32>>
+    %h1 = tp.all_reduce_start max %z : tensor<4x4xf32> -> !tp.pending<tensor<4x4xf32>>
+    %s = scf.if %c -> tensor<8x16xf32> {
+      %p = tp.local_linear %x, %w : tensor<8x64xf32>, tensor<16x64xf32> -> tensor<8x16xf32>
+      %r = tp.all_reduce sum %p : tensor<8x16xf32>
+      scf.yield %r : tensor<8x16xf32>
+    } else {
+      %e = tensor.empty() : tensor<8x16xf32>
+      scf.yield %e : tensor<8x16xf32>
+    }
     %r0 = tp.wait %h0 : !tp.pending<tensor<4x4xf32>>
     %r1 = tp.wait %h1 : !tp.pending<tensor<4x4xf32>>
     return %s, %r0, %r1 : tensor<8x16xf32>, tensor<4x4xf32>, tensor<4x4xf32>

@@ -192,24 +192,21 @@ struct OverlapCollectivesPass
       return signalPassFailure();
     }
     SmallVector<Layer> layers;
-    // A block that already holds asynchronous collectives is left alone:
-    // the chunks' starts and waits would interleave with its own, out of
-    // start order or past the limit in flight.
-    llvm::DenseMap<Block *, bool> hasAsync;
-    auto holdsAsync = [&](Block *block) {
-      auto [it, inserted] = hasAsync.try_emplace(block, false);
-      if (inserted)
-        it->second = llvm::any_of(*block, [](Operation &op) {
-          return isa<AllReduceStartOp, AllGatherStartOp>(op);
-        });
-      return it->second;
-    };
+    // A function that already holds asynchronous collectives is left
+    // alone: the chunks' starts and waits would interleave with its own
+    // (in the same block or around an enclosing op), out of start order or
+    // past the limit in flight.
     getOperation()->walk([&](func::FuncOp fn) {
-      if (!fn->hasAttr(TPDialect::kSPMDAttrName))
+      if (!fn->hasAttr(TPDialect::kSPMDAttrName) ||
+          fn.walk([](Operation *op) {
+              return isa<AllReduceStartOp, AllGatherStartOp>(op)
+                         ? WalkResult::interrupt()
+                         : WalkResult::advance();
+            }).wasInterrupted())
         return;
       fn.walk([&](Operation *op) {
         std::optional<Layer> layer = matchLayer(op);
-        if (!layer || holdsAsync(op->getBlock()))
+        if (!layer)
           return;
         // A chunk of no rows would be a collective that moves nothing.
         auto xType =
