@@ -115,25 +115,22 @@ FailureOr<Model> Model::adopt(OwningOpRef<ModuleOp> module,
     symbol.setPublic();
   // The driver sizes dimension 0 (the batch) from --batch or --input, and
   // checks each output against that; any other dimension must be known.
-  auto laterDynamic = [](Type type) -> std::optional<int64_t> {
-    if (auto tensor = dyn_cast<RankedTensorType>(type))
-      for (int64_t d = 1; d < tensor.getRank(); ++d)
-        if (tensor.isDynamicDim(d))
-          return d;
-    return std::nullopt;
+  auto checkSized = [&](StringRef what, TypeRange types) -> LogicalResult {
+    for (auto [i, type] : llvm::enumerate(types))
+      if (auto tensor = dyn_cast<RankedTensorType>(type))
+        for (int64_t d = 1; d < tensor.getRank(); ++d)
+          if (tensor.isDynamicDim(d))
+            return fn.emitError()
+                   << what << " #" << i << " has type " << type
+                   << ": dimension " << d
+                   << " is dynamic, and the driver sizes only dimension 0 "
+                      "(the batch) at run time; give the others static "
+                      "sizes";
+    return success();
   };
-  for (auto [i, type] : llvm::enumerate(fn.getArgumentTypes()))
-    if (std::optional<int64_t> d = laterDynamic(type))
-      return fn.emitError()
-             << "argument #" << i << " has type " << type << ": dimension "
-             << *d << " is dynamic, and the driver sizes only dimension 0 "
-             << "(the batch) at run time; give the others static sizes";
-  for (auto [i, type] : llvm::enumerate(fn.getResultTypes()))
-    if (std::optional<int64_t> d = laterDynamic(type))
-      return fn.emitError()
-             << "result #" << i << " has type " << type << ": dimension " << *d
-             << " is dynamic, and the driver sizes only dimension 0 (the "
-             << "batch) at run time; give the others static sizes";
+  if (failed(checkSized("argument", fn.getArgumentTypes())) ||
+      failed(checkSized("result", fn.getResultTypes())))
+    return failure();
   Model model;
   auto grids = module->getOps<shard::GridOp>();
   if (!grids.empty()) {
