@@ -45,7 +45,11 @@ trap '[ -n "${PROFILE_KEEP:-}" ] || rm -rf "$work"' EXIT
 # perf's build-id cache (copies of every library sampled, a gigabyte with
 # LLVM's) goes with the rest, not into ~/.debug: perf keeps it under $HOME.
 perf() { HOME="$work" command perf "$@"; }
-python3 bench/gen_chain.py "$layers" "$width" "$devices" relu > "$work/chain.mlir"
+# The batch static, as in tp-bench's chains: a dynamic batch's kernels keep
+# a BLAS branch for a single row, which reads W as it is, so their weights
+# are not packed ahead (docs/design.md).
+python3 bench/gen_chain.py "$layers" "$width" "$devices" relu |
+  sed "s/?x/${batch}x/g" > "$work/chain.mlir"
 echo "date: $(date -u +%Y-%m-%d), machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "chain: ${layers} x ${width}, bias and ReLU, batch $batch, D = $devices, strategy $strategy, $iterations iterations"
 if ! JITDUMPDIR="$work" perf record -q -N -k 1 -o "$work/perf.data" \
@@ -101,7 +105,7 @@ for t, sym, dso in samples:
     if t < start:
         untimed += 1
         continue
-    if re.fullmatch(r"tp_matmul(_[0-9]+)?", sym):
+    if re.fullmatch(r"tp_matmul(_[0-9]+)*", sym):
         matmuls[sym] = matmuls.get(sym, 0.0) + each
         continue
     c = category(dso, sym)

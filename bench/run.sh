@@ -11,6 +11,8 @@
 #     and the latency of a 4 KiB all_reduce;
 #   - D=2 against D=1 and against oneDNN at 2 threads, interleaved round by
 #     round in one process so that outside load hits all alike;
+#   - the generated matmul's weights packed once where they are placed
+#     (the default) against packed by every call;
 #   - the MPI backend (bench/mpi.sh): both chains on MPI D = 2 against
 #     threads D = 2 and D = 1, its collectives against MPI's called
 #     directly, and peak memory per process at D = 1, 2 and 4;
@@ -61,6 +63,8 @@ for t in 1 2; do
   echo
 done
 build/bin/tp-bench ratios
+echo
+build/bin/tp-bench packed-weights
 echo
 build/bin/tp-bench collectives
 echo

@@ -4,6 +4,7 @@
 //   tp-bench chain --threads T    the two benchmark chains at T threads/devices
 //   tp-bench ratios               D=2 / D=1 and D=2 / oneDNN, interleaved
 //   tp-bench collectives          threads all_reduce / all_gather vs memcpy
+//   tp-bench packed-weights       weights packed ahead vs by every call
 //   tp-bench peak                 the machine's FP32 FMA peak, 1 and 2 cores
 //   mpirun -np 2 tp-bench mpi-chains
 //                                 the chains on MPI D=2 against threads D=2
@@ -140,7 +141,8 @@ struct PreparedTP {
 std::shared_ptr<PreparedTP> prepareTP(MLIRContext &context, const Chain &c,
                                       int devices, PartitionStrategy strategy,
                                       MatmulLowering matmul,
-                                      rt::Executor *executor = nullptr) {
+                                      rt::Executor *executor = nullptr,
+                                      bool packWeightsAhead = true) {
   auto tp = std::make_shared<PreparedTP>();
   FailureOr<Model> model = Model::adopt(
       parseSourceString<ModuleOp>(
@@ -170,6 +172,7 @@ std::shared_ptr<PreparedTP> prepareTP(MLIRContext &context, const Chain &c,
   CompileOptions compileOptions;
   compileOptions.matmul = matmul;
   compileOptions.profile = false;
+  compileOptions.packWeightsAhead = packWeightsAhead;
   auto compiled = compileForCPU(*tp->program, compileOptions);
   if (failed(compiled))
     return nullptr;
@@ -395,6 +398,41 @@ void ratios(MLIRContext &context) {
                  stringifyPartitionStrategy(strategy).str(), d1 * 1e3, d2 * 1e3,
                  d1 / d2, dnnl * 1e3, dnnl / d2);
     }
+  }
+}
+
+/// The generated matmul's weights packed once, where the driver places
+/// them, against packed by every call (fused into the matmul's K loop), on
+/// the 8 x 1024 chain at batch 256, whose GEMMs are all generated; D = 1
+/// and 2, interleaved round by round.
+void packedWeights(MLIRContext &context) {
+  Chain c{8, 1024, 256, true};
+  fmt::print("## Weights packed ahead\n\n{}x{} batch {}, bias and ReLU, "
+             "alternate, `--matmul auto` (every GEMM generated).\n\n| D | "
+             "W packed by every call ms | W packed ahead ms | speedup "
+             "|\n|---|---|---|---|\n",
+             c.layers, c.width, c.batch);
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  for (int devices : {1, 2}) {
+    auto perCall = prepareTP(context, c, devices, PartitionStrategy::alternate,
+                             MatmulLowering::automatic, nullptr,
+                             /*packWeightsAhead=*/false);
+    auto ahead = prepareTP(context, c, devices, PartitionStrategy::alternate,
+                           MatmulLowering::automatic);
+    if (!perCall || !ahead)
+      continue;
+    (*perCall)();
+    (*ahead)();
+    std::vector<double> t1, t2;
+    for (int r = 0; r < 15; ++r) {
+      t1.push_back((*perCall)());
+      t2.push_back((*ahead)());
+    }
+    fmt::print("| {} | {:.2f} | {:.2f} | {:.3f} |\n", devices, median(t1) * 1e3,
+               median(t2) * 1e3, median(t1) / median(t2));
   }
 }
 
@@ -740,6 +778,8 @@ int main(int argc, char **argv) {
     ratios(context);
   } else if (what == "collectives") {
     collectives();
+  } else if (what == "packed-weights") {
+    packedWeights(context);
   } else if (what == "peak") {
     peak();
 #ifdef TP_ENABLE_MPI
@@ -750,7 +790,8 @@ int main(int argc, char **argv) {
 #endif
   } else {
     fmt::print(stderr, "usage: tp-bench gemm | chain --threads T | ratios | "
-                       "collectives | peak | mpi-chains | mpi-collectives\n");
+                       "collectives | packed-weights | peak | mpi-chains | "
+                       "mpi-collectives\n");
     return 1;
   }
   return 0;

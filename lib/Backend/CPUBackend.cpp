@@ -71,6 +71,20 @@ Tensor takeTensor(const MemRefDescriptor &d) {
 }
 } // namespace
 
+const PackedWeight *CPUModel::packedWeight(size_t argument) const {
+  for (const PackedWeight &w : packedWeights)
+    if (w.argument == argument)
+      return &w;
+  return nullptr;
+}
+
+Tensor CPUModel::packWeight(const PackedWeight &w, const Tensor &weight) {
+  std::array<int64_t, 4> shape = w.packedShape();
+  Tensor packed(SmallVector<int64_t>(shape.begin(), shape.end()));
+  w.pack(weight.data.data(), packed.data.data());
+  return packed;
+}
+
 FailureOr<std::unique_ptr<CPUModel>>
 CPUModel::compile(ModuleOp spmdModule, StringRef entry,
                   const CPUCompileOptions &options) {
@@ -79,6 +93,12 @@ CPUModel::compile(ModuleOp spmdModule, StringRef entry,
   registerCPUBackendDialects(registry);
   ctx->appendDialectRegistry(registry);
 
+  if (options.packWeightsAhead && options.forLinking) {
+    emitError(spmdModule.getLoc())
+        << "weights packed ahead are for models that place their arguments; "
+           "an object for linking takes them as they are";
+    return failure();
+  }
   auto model = std::unique_ptr<CPUModel>(new CPUModel());
   Target target;
   target.addPipeline = [&](OpPassManager &pm) {
@@ -88,6 +108,7 @@ CPUModel::compile(ModuleOp spmdModule, StringRef entry,
     lowering.approximateMath = options.approximateMath;
     lowering.matmulVectorLanes = options.matmulVectorLanes;
     lowering.profile = options.profile;
+    lowering.packWeightsAhead = options.packWeightsAhead;
     addTPToLLVMPipeline(pm, lowering);
   };
   for (auto symbolSet : {rt::getRuntimeSymbols(), rt::getBLASRuntimeSymbols()})
@@ -106,7 +127,7 @@ CPUModel::placeArguments(ArrayRef<ArgumentWriter> args,
   if (!checkArguments(args, error))
     return nullptr;
   auto state = std::make_unique<CPURankState>();
-  for (const ArgumentWriter &arg : args) {
+  for (auto [i, arg] : llvm::enumerate(args)) {
     Tensor t(arg.shape);
     char *dst = reinterpret_cast<char *>(t.data.data());
     if (llvm::Error e =
@@ -117,6 +138,8 @@ CPUModel::placeArguments(ArrayRef<ArgumentWriter> args,
       error = llvm::toString(std::move(e));
       return nullptr;
     }
+    if (const PackedWeight *w = packedWeight(i))
+      t = packWeight(*w, t);
     state->args.push_back(std::move(t));
   }
   return state;
@@ -158,7 +181,15 @@ CPUModel::callInPlace(ArrayRef<const Tensor *> args, std::string &error) const {
   std::vector<MemRefDescriptor> descriptors;
   descriptors.reserve(args.size());
   std::vector<void *> pointers;
-  for (const Tensor *t : args) {
+  // Weights the entry takes packed are packed for this call alone.
+  std::vector<Tensor> packed;
+  packed.reserve(packedWeights.size());
+  for (auto [i, arg] : llvm::enumerate(args)) {
+    const Tensor *t = arg;
+    if (const PackedWeight *w = packedWeight(i)) {
+      packed.push_back(packWeight(*w, *t));
+      t = &packed.back();
+    }
     descriptors.emplace_back(const_cast<float *>(t->data.data()), t->shape);
     pointers.push_back(descriptors.back().get());
   }

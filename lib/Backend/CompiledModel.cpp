@@ -93,13 +93,22 @@ LogicalResult CompiledModel::compile(ModuleOp spmdModule, StringRef entry,
   // that tp-outline-segments makes of it.
   std::string cInterface = (rt::entry::kCInterfacePrefix + entry).str();
   std::string packedName = (entry + rt::entry::kPackedSuffix).str();
+  // So do the weights it takes packed.
   module->walk([&](Operation *op) {
+    auto name = op->getAttrOfType<StringAttr>(SymbolTable::getSymbolAttrName());
+    if (!name || (name != entry && name != packedName))
+      return;
     if (auto names = op->getAttrOfType<ArrayAttr>(TPDialect::kProfileAttrName))
-      if (SymbolTable::getSymbolName(op) == entry ||
-          SymbolTable::getSymbolName(op) == packedName)
-        for (Attribute name : names)
-          profileNames.push_back(cast<StringAttr>(name).str());
+      for (Attribute name : names)
+        profileNames.push_back(cast<StringAttr>(name).str());
+    if (packedWeights.empty())
+      packedWeights = mlir::tp::getPackedWeights(op);
   });
+  for (const PackedWeight &w : packedWeights)
+    if (w.argument >= numArgs ||
+        ArrayRef<int64_t>(argShapes[w.argument]) != ArrayRef<int64_t>(w.shape))
+      return fn.emitError() << "internal error: the lowering packed argument #"
+                            << w.argument << " as a weight of another shape";
 
   // Hosts call the C interface (_mlir_ciface_<entry>). The function behind
   // it takes every memref argument expanded into scalars, about 14 per

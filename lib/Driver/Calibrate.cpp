@@ -274,6 +274,10 @@ compileGemm(MLIRContext &context, int64_t m, int64_t n, int64_t k,
   CompileOptions options;
   options.matmul = matmul;
   options.profile = false;
+  // Called in place with a new W each time (a layer's weights are not in
+  // cache when it starts): a weight packed ahead would be packed on every
+  // call, outside the generated matmul.
+  options.packWeightsAhead = false;
   FailureOr<std::unique_ptr<CPUModel>> compiled =
       compileForCPU(*program, options);
   if (failed(compiled))

@@ -566,9 +566,14 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
                             options.overlapChunks - batch, batch)
               : "");
     }
+    size_t packed = compiled->getPackedWeights().size();
+    std::string packedNote = packed
+                                 ? fmt::format(", {} weight{} packed ahead",
+                                               packed, packed == 1 ? "" : "s")
+                                 : "";
     report.compiledLine =
-        fmt::format("compiled for {} ({} matmul{}) in {:.1f} ms",
-                    compiled->describeTarget(), lowering, overlap,
+        fmt::format("compiled for {} ({} matmul{}{}) in {:.1f} ms",
+                    compiled->describeTarget(), lowering, packedNote, overlap,
                     millisecondsSince(start));
   }
 
@@ -633,6 +638,7 @@ mlir::tp::compileForCPU(const PartitionedModel &program,
   cpu.matmulVectorLanes = options.matmulVectorLanes;
   cpu.profile = options.profile;
   cpu.optLevel = options.optLevel;
+  cpu.packWeightsAhead = options.packWeightsAhead;
   return CPUModel::compile(program.getModule(), program.getEntry().getName(),
                            cpu);
 }

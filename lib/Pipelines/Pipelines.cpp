@@ -197,7 +197,8 @@ void mlir::tp::addTPToLLVMPipeline(OpPassManager &pm,
     pm.addPass(createTileMatmuls(
         TileMatmulsOptions{options.matmulVectorLanes.getValue(),
                            automatic ? kAutoCodegenMinFeatures : 0,
-                           automatic ? kAutoCodegenMaxOutputs : 0}));
+                           automatic ? kAutoCodegenMaxOutputs : 0,
+                           options.packWeightsAhead.getValue()}));
   }
 
   addBufferizationPasses(pm);

@@ -697,6 +697,14 @@ uint64_t weightBytes(const Chain &c, size_t i, ShardingKind choice) {
     b = l.bias ? l.out : 0;
     break;
   }
+  // A generated matmul's weight may be packed ahead, its output features
+  // padded to the register tile's 16 lanes (an upper bound at 8 or 4).
+  if (generatesMatmul(c, i, choice)) {
+    uint64_t out = choice == ShardingKind::row
+                       ? uint64_t(largestShard(l.out, d))
+                       : uint64_t(l.out);
+    w = w / std::max<uint64_t>(out, 1) * ((out + 15) / 16 * 16);
+  }
   return 4 * (w + b);
 }
 

@@ -131,16 +131,28 @@ TEST_F(CompiledPropertyTest, CompiledEqualsReference) {
 } // namespace
 
 namespace {
-TEST(CPUModelTest, RefusesWhatItWouldReinterpret) {
-  DialectRegistry registry;
-  registerDriverDialects(registry);
-  MLIRContext context(registry);
-  context.loadAllAvailableDialects();
+/// Hand-written SPMD modules compiled for the CPU; `diagnostics` collects
+/// what compiling them reports.
+class CPUModelTest : public ::testing::Test {
+protected:
+  CPUModelTest() : context(makeRegistry()) {
+    context.loadAllAvailableDialects();
+  }
+  static DialectRegistry makeRegistry() {
+    DialectRegistry registry;
+    registerDriverDialects(registry);
+    return registry;
+  }
+
+  MLIRContext context;
   std::string diagnostics;
-  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
-    diagnostics += diag.str() + "\n";
-    return success();
-  });
+  ScopedDiagnosticHandler handler{&context, [this](Diagnostic &diag) {
+                                    diagnostics += diag.str() + "\n";
+                                    return success();
+                                  }};
+};
+
+TEST_F(CPUModelTest, RefusesWhatItWouldReinterpret) {
   // A hand-written partitioned function that returns f64: the host reads
   // f32 buffers, so compiling it would turn 1.0 and 2.0 into garbage.
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(R"mlir(
@@ -162,11 +174,7 @@ TEST(CPUModelTest, RefusesWhatItWouldReinterpret) {
 // A collective inside a loop of hand-written SPMD code: its result, a fresh
 // buffer, is yielded to the next iteration. Three all_reduces of sum on two
 // ranks give 4 (p0 + p1).
-TEST(CPUModelTest, CollectiveInALoop) {
-  DialectRegistry registry;
-  registerDriverDialects(registry);
-  MLIRContext context(registry);
-  context.loadAllAvailableDialects();
+TEST_F(CPUModelTest, CollectiveInALoop) {
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(R"mlir(
     module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
       func.func @f(%p: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {tp.spmd} {
@@ -202,6 +210,87 @@ TEST(CPUModelTest, CollectiveInALoop) {
     for (int64_t i = 0; i < 32; ++i)
       EXPECT_EQ(results[rank].data[i], 4.0f * float(2 * i + 100))
           << "rank " << rank << ", element " << i;
+  }
+}
+
+// Weights packed ahead, passed as they are to invoke, which packs them for
+// the call: y = x W^T with 24 output features (a padded second panel at
+// R = 16) against a plain loop.
+TEST_F(CPUModelTest, PackedWeightsInvokedInPlace) {
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(R"mlir(
+    module attributes {tp.mesh = #tp.mesh<shape = [1]>} {
+      func.func @f(%x: tensor<5x20xf32>, %w: tensor<24x20xf32>) -> tensor<5x24xf32> attributes {tp.spmd} {
+        %y = tp.local_linear %x, %w : tensor<5x20xf32>, tensor<24x20xf32> -> tensor<5x24xf32>
+        return %y : tensor<5x24xf32>
+      }
+    })mlir",
+                                                             &context);
+  ASSERT_TRUE(module);
+  CPUCompileOptions options;
+  options.matmul = MatmulLowering::codegen;
+  options.matmulVectorLanes = 16;
+  options.packWeightsAhead = true;
+  FailureOr<std::unique_ptr<CPUModel>> model =
+      CPUModel::compile(*module, "f", options);
+  ASSERT_TRUE(succeeded(model));
+  ArrayRef<PackedWeight> packed = (*model)->getPackedWeights();
+  ASSERT_EQ(packed.size(), 1u);
+  EXPECT_EQ(packed[0].argument, 1u);
+  EXPECT_EQ(packed[0].rows, 16);
+  EXPECT_FALSE(packed[0].kMajor);
+  EXPECT_EQ((packed[0].packedShape()), (std::array<int64_t, 4>{2, 20, 16, 1}));
+  Tensor x({5, 20}), w({24, 20});
+  for (int64_t i = 0; i < 100; ++i)
+    x.data[i] = float(i % 7) - 3.0f;
+  for (int64_t i = 0; i < 480; ++i)
+    w.data[i] = float(i % 11) * 0.5f - 2.0f;
+  Tensor y;
+  std::string error;
+  auto group = rt::ThreadGroup::create(1);
+  ASSERT_TRUE(group->run([&](rt::Communicator &) {
+    FailureOr<Tensor> out = (*model)->invoke({x, w}, error);
+    if (succeeded(out))
+      y = std::move(*out);
+  })) << group->error();
+  ASSERT_EQ(y.getNumElements(), 120) << error;
+  for (int64_t m = 0; m < 5; ++m)
+    for (int64_t n = 0; n < 24; ++n) {
+      float expected = 0;
+      for (int64_t k = 0; k < 20; ++k)
+        expected += x.data[m * 20 + k] * w.data[n * 20 + k];
+      EXPECT_EQ(y.data[m * 24 + n], expected) << m << ", " << n;
+    }
+  // Packing ahead is for models that place their arguments.
+  options.forLinking = true;
+  EXPECT_TRUE(failed(CPUModel::compile(*module, "f", options)));
+  EXPECT_NE(diagnostics.find("an object for linking takes them as they are"),
+            std::string::npos)
+      << diagnostics;
+}
+
+// The packed layout: [ceil(N/R)][K][R][1], element [n1][k][n0] =
+// W[n1 R + n0][k] (or B[k][n1 R + n0]), zero past N.
+TEST(PackedWeightTest, Layout) {
+  std::vector<float> src(15);
+  for (int i = 0; i < 15; ++i)
+    src[i] = float(i);
+  for (bool kMajor : {false, true}) {
+    PackedWeight w;
+    w.rows = 4;
+    w.kMajor = kMajor;
+    w.shape = kMajor ? std::array<int64_t, 2>{3, 5}  // K x N
+                     : std::array<int64_t, 2>{5, 3}; // N x K
+    std::vector<float> dst(2 * 3 * 4, -1.0f);
+    w.pack(src.data(), dst.data());
+    for (int64_t n1 = 0; n1 < 2; ++n1)
+      for (int64_t k = 0; k < 3; ++k)
+        for (int64_t n0 = 0; n0 < 4; ++n0) {
+          int64_t n = n1 * 4 + n0;
+          float expected = n >= 5 ? 0.0f : src[kMajor ? k * 5 + n : n * 3 + k];
+          EXPECT_EQ(dst[(n1 * 3 + k) * 4 + n0], expected)
+              << (kMajor ? "K x N" : "N x K") << ": [" << n1 << "][" << k
+              << "][" << n0 << "]";
+        }
   }
 }
 } // namespace

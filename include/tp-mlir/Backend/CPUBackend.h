@@ -53,6 +53,12 @@ struct CPUCompileOptions {
   /// file that an application links (writeObjectFile); JIT code does not
   /// need it.
   bool forLinking = false;
+  /// The entry takes each weight that only generated matmuls read as their
+  /// packed panels (tp-tile-matmuls' pack-weights-ahead): placeArguments
+  /// packs it once, and no run packs it again. Calls that pass their
+  /// arguments each time (invoke) pack them on every call. Not for
+  /// linking: an application passes its weights as they are.
+  bool packWeightsAhead = false;
 };
 
 class CPUModel final : public CompiledModel {
@@ -90,6 +96,10 @@ private:
   /// allocation the caller owns, or nullopt when the arguments do not fit.
   std::optional<MemRefDescriptor> callInPlace(ArrayRef<const Tensor *> args,
                                               std::string &error) const;
+  /// How the entry takes argument `argument` packed, or null.
+  const PackedWeight *packedWeight(size_t argument) const;
+  /// `weight` packed as `w` says.
+  static Tensor packWeight(const PackedWeight &w, const Tensor &weight);
 };
 
 /// The C header of an ahead-of-time compiled model: the entry point

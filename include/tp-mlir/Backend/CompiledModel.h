@@ -24,6 +24,7 @@
 #ifndef TP_MLIR_BACKEND_COMPILEDMODEL_H
 #define TP_MLIR_BACKEND_COMPILEDMODEL_H
 
+#include "tp-mlir/Dialect/TP/IR/TPPackedWeights.h"
 #include "tp-mlir/Evaluator/Tensor.h"
 #include "tp-mlir/Runtime/RuntimeABI.h"
 
@@ -69,6 +70,9 @@ public:
   int64_t getNumDevices() const { return numDevices; }
   /// Names of the profiled regions ("compute <loc>", "communication <loc>").
   ArrayRef<std::string> getProfileNames() const { return profileNames; }
+  /// The arguments the compiled entry takes packed; the backend packs them
+  /// where it places them.
+  ArrayRef<PackedWeight> getPackedWeights() const { return packedWeights; }
   /// The target, for reports: "the CPU", "the GPU (sm_90)".
   virtual std::string describeTarget() const = 0;
 
@@ -141,6 +145,10 @@ protected:
   int64_t numDevices = 1;
   unsigned numArgs = 0;
   SmallVector<SmallVector<int64_t>> argShapes;
+  /// Arguments the compiled entry takes packed (tp.packed_weights): a
+  /// backend packs each where it places it. argShapes keeps their shapes
+  /// as the caller has them.
+  SmallVector<PackedWeight> packedWeights;
   int64_t resultRank = 0;
   std::vector<std::string> profileNames;
   /// The object file of a model compiled for linking (which has no engine).

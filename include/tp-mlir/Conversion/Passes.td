@@ -148,6 +148,15 @@ def TileMatmuls : Pass<"tp-tile-matmuls", "::mlir::ModuleOp"> {
     once. N must be static; with a dynamic batch, the kernel tests the rows
     on each call, as for a single row. Other matmuls, which BLAS does not
     take here, are generated whatever their size.
+
+    With `pack-weights-ahead`, an argument of a public function whose every
+    use is the W of such a generated matmul (packed alike everywhere, and
+    not also read by a BLAS branch) becomes the packed panels themselves:
+    its type becomes `[ceil(N/R)][K][R][1]`, its kernel calls go to a
+    variant that takes W packed, and the function's `tp.packed_weights`
+    lists it with its rows R, orientation and former shape. The caller
+    packs such a weight once, where it places it, instead of every call
+    packing it again; tp-mlir's driver does so on the CPU.
   }];
   let options = [
     Option<"vectorLanes", "vector-lanes", "int64_t", /*default=*/"0",
@@ -159,7 +168,12 @@ def TileMatmuls : Pass<"tp-tile-matmuls", "::mlir::ModuleOp"> {
            "is below this; 0: generate every one">,
     Option<"maxOutputs", "max-outputs", "int64_t", /*default=*/"0",
            "Leave matmuls whose result, times the mesh's devices, has at "
-           "least this many elements; 0: no limit">
+           "least this many elements; 0: no limit">,
+    Option<"packWeightsAhead", "pack-weights-ahead", "bool",
+           /*default=*/"false",
+           "Make each weight argument of a public function that only "
+           "generated matmuls read the packed panels they read, listed in "
+           "the function's tp.packed_weights: its caller packs it once">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -263,6 +263,9 @@ struct CompileOptions {
   bool profile = true;
   /// LLVM optimization level (0 to 3) of the generated code.
   unsigned optLevel = kDefaultOptLevel;
+  /// The generated matmuls' weights are packed once, where they are placed,
+  /// not on every run (CPUCompileOptions::packWeightsAhead). CPU only.
+  bool packWeightsAhead = true;
 };
 
 /// Compiles `program` for the CPU; the result runs on any host executor.

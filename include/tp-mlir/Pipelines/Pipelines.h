@@ -89,6 +89,14 @@ struct TPToLLVMOptions : public PassPipelineOptions<TPToLLVMOptions> {
                      "packed panels (4, 8 or 16); 0: the host's vector "
                      "registers (16 with AVX-512, else 8)"),
       llvm::cl::init(0)};
+  Option<bool> packWeightsAhead{
+      *this, "pack-weights-ahead",
+      llvm::cl::desc("Generated matmuls: the entry takes each weight that "
+                     "only they read as their packed panels, which its "
+                     "caller packs once (tp-tile-matmuls' "
+                     "pack-weights-ahead; the function's tp.packed_weights "
+                     "lists them)"),
+      llvm::cl::init(false)};
 };
 
 /// Partitioned SPMD level to the LLVM dialect for the CPU: tp compute ops to

@@ -11,6 +11,7 @@
 #include "tp-mlir/Conversion/Passes.h"
 #include "tp-mlir/Dialect/TP/IR/TPAttrs.h"
 #include "tp-mlir/Dialect/TP/IR/TPDialect.h"
+#include "tp-mlir/Dialect/TP/IR/TPPackedWeights.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -336,7 +337,8 @@ bool isPackable(linalg::MatmulOp op, int64_t minFeatures, int64_t maxOutputs) {
 /// hundreds of ops per shape; generated once per shape rather than once per
 /// layer, it took a 1,000-layer chain from 42 s to 3 s of compile time.
 /// Its arguments have identity layouts, so its strides are constants.
-void outlineMatmuls(ModuleOp module, int64_t minFeatures, int64_t maxOutputs) {
+SmallVector<func::FuncOp> outlineMatmuls(ModuleOp module, int64_t minFeatures,
+                                         int64_t maxOutputs) {
   SmallVector<linalg::MatmulOp> matmuls;
   module.walk([&](linalg::MatmulOp op) {
     auto fill = op.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
@@ -447,6 +449,10 @@ void outlineMatmuls(ModuleOp module, int64_t minFeatures, int64_t maxOutputs) {
     if (fill->use_empty())
       rewriter.eraseOp(fill);
   }
+  SmallVector<func::FuncOp> made;
+  for (auto &entry : kernels)
+    made.push_back(entry.second);
+  return made;
 }
 
 /// A zero-padded pack of `source` (rows x K) into panels of `rows` x 1,
@@ -531,6 +537,123 @@ LogicalResult packMatmuls(ModuleOp module, int64_t lanes, int64_t minFeatures,
     }
   }
   return success();
+}
+
+/// The pack of kernel `kernel`'s W (argument #1) when it is W's only use: a
+/// static f32 pack this pass made. Null when W has another use: the BLAS
+/// branch of a kernel for a dynamic batch (matmul=auto), which takes a
+/// single row or a large result, and needs W as it is.
+linalg::PackOp weightPackOf(func::FuncOp kernel) {
+  if (kernel.isExternal() || kernel.getNumArguments() != 3)
+    return nullptr;
+  BlockArgument w = kernel.getArgument(1);
+  if (!w.hasOneUse())
+    return nullptr;
+  auto pack = dyn_cast<linalg::PackOp>(*w.getUsers().begin());
+  if (!pack || pack.getSource() != w ||
+      !pack->hasAttr(TPDialect::kMatmulCodegenAttrName) ||
+      !pack.getDestType().hasStaticShape() ||
+      !pack.getDestType().getElementType().isF32() ||
+      pack.getStaticInnerTiles().size() != 2)
+    return nullptr;
+  return pack;
+}
+
+/// Whether `a` and `b` lay W out alike.
+bool samePacking(linalg::PackOp a, linalg::PackOp b) {
+  return a.getDestType() == b.getDestType() &&
+         a.getInnerDimsPos() == b.getInnerDimsPos() &&
+         a.getOuterDimsPerm() == b.getOuterDimsPerm() &&
+         a.getStaticInnerTiles() == b.getStaticInnerTiles();
+}
+
+/// pack-weights-ahead: each argument of a public function whose every use
+/// is the W of a generated matmul kernel, packed alike, becomes the packed
+/// panels themselves (TPPackedWeights.h), so that the caller packs it once
+/// instead of every call packing it again. Those calls go to a variant of
+/// the kernel that takes W packed; the function lists the arguments in
+/// `tp.packed_weights`. Kernels left without callers are erased.
+void hoistWeightPacks(ModuleOp module, ArrayRef<func::FuncOp> kernels) {
+  llvm::DenseSet<Operation *> isKernel;
+  for (func::FuncOp kernel : kernels)
+    isKernel.insert(kernel);
+  SymbolTable symbols(module);
+  llvm::DenseMap<std::pair<Operation *, Type>, func::FuncOp> variants;
+  MLIRContext *context = module.getContext();
+  for (auto fn : module.getOps<func::FuncOp>()) {
+    if (!fn.isPublic() || fn.isExternal() || isKernel.contains(fn))
+      continue;
+    SmallVector<PackedWeight> packed = getPackedWeights(fn);
+    size_t before = packed.size();
+    for (BlockArgument arg : fn.getArguments()) {
+      auto type = dyn_cast<RankedTensorType>(arg.getType());
+      if (!type || type.getRank() != 2 || !type.hasStaticShape() ||
+          arg.use_empty())
+        continue;
+      linalg::PackOp first;
+      SmallVector<std::pair<func::CallOp, func::FuncOp>> calls;
+      bool ok = true;
+      for (OpOperand &use : arg.getUses()) {
+        auto call = dyn_cast<func::CallOp>(use.getOwner());
+        auto callee =
+            call ? symbols.lookup<func::FuncOp>(call.getCallee()) : nullptr;
+        linalg::PackOp pack =
+            callee && isKernel.contains(callee) && use.getOperandNumber() == 1
+                ? weightPackOf(callee)
+                : nullptr;
+        if (!pack || (first && !samePacking(first, pack))) {
+          ok = false;
+          break;
+        }
+        first = first ? first : pack;
+        calls.push_back({call, callee});
+      }
+      if (!ok)
+        continue;
+      RankedTensorType packedType = first.getDestType();
+      for (auto [call, callee] : calls) {
+        func::FuncOp &variant = variants[{callee.getOperation(), packedType}];
+        if (!variant) {
+          variant = callee.clone();
+          // A fresh tp_matmul_<n>, as the other kernels are named.
+          variant.setName("tp_matmul");
+          symbols.insert(variant, Block::iterator(callee));
+          linalg::PackOp pack = weightPackOf(variant);
+          BlockArgument w = variant.getArgument(1);
+          w.setType(packedType);
+          pack.getResult().replaceAllUsesWith(w);
+          pack.erase();
+          SmallVector<Type> inputs(variant.getArgumentTypes());
+          inputs[1] = packedType;
+          variant.setFunctionType(FunctionType::get(
+              context, inputs, variant.getFunctionType().getResults()));
+          variant.setArgAttr(
+              1, bufferization::BufferizationDialect::kBufferLayoutAttrName,
+              AffineMapAttr::get(AffineMap::getMultiDimIdentityMap(
+                  packedType.getRank(), context)));
+        }
+        call.setCallee(variant.getSymName());
+      }
+      arg.setType(packedType);
+      PackedWeight weight;
+      weight.argument = arg.getArgNumber();
+      weight.rows = first.getStaticInnerTiles()[0];
+      weight.kMajor = !first.getOuterDimsPerm().empty();
+      weight.shape = {type.getDimSize(0), type.getDimSize(1)};
+      packed.push_back(weight);
+    }
+    if (packed.size() == before)
+      continue;
+    fn.setFunctionType(FunctionType::get(context,
+                                         fn.getBody().getArgumentTypes(),
+                                         fn.getFunctionType().getResults()));
+    fn->setAttr(kPackedWeightsAttrName,
+                buildPackedWeightsAttr(context, packed));
+  }
+  for (func::FuncOp kernel : kernels)
+    if (kernel->getParentOp() == module.getOperation() &&
+        SymbolTable::symbolKnownUseEmpty(kernel, module))
+      kernel.erase();
 }
 
 /// Lowers what the schedule left of the packed form: any pack or unpack it
@@ -765,9 +888,13 @@ struct TileMatmulsPass : tp::impl::TileMatmulsBase<TileMatmulsPass> {
                                  << static_cast<int64_t>(maxOutputs);
       return signalPassFailure();
     }
-    outlineMatmuls(getOperation(), minFeatures, maxOutputs);
-    if (failed(packMatmuls(getOperation(), lanes, minFeatures, maxOutputs)) ||
-        failed(fuseBlockPacks(getOperation())))
+    SmallVector<func::FuncOp> kernels =
+        outlineMatmuls(getOperation(), minFeatures, maxOutputs);
+    if (failed(packMatmuls(getOperation(), lanes, minFeatures, maxOutputs)))
+      return signalPassFailure();
+    if (packWeightsAhead)
+      hoistWeightPacks(getOperation(), kernels);
+    if (failed(fuseBlockPacks(getOperation())))
       return signalPassFailure();
     std::string schedule =
         instantiate(kTileSchedule, {{"R", std::to_string(lanes)}});

@@ -1,6 +1,7 @@
 //===- TPDialect.cpp - tp dialect registration and attribute checks -------===//
 
 #include "tp-mlir/Dialect/TP/IR/TPDialect.h"
+#include "tp-mlir/Dialect/TP/IR/TPPackedWeights.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -82,6 +83,9 @@ LogicalResult TPDialect::verifyOperationAttribute(Operation *op,
                 "linalg.unpack or linalg.fill";
     return success();
   }
+  if (name == kPackedWeightsAttrName)
+    return success(succeeded(parsePackedWeights(op, attr.getValue(),
+                                                /*emit=*/true)));
   return op->emitError() << "unknown tp attribute '" << name << "' on '"
                          << op->getName() << "'";
 }
@@ -126,6 +130,15 @@ static LogicalResult verifyShardArg(FunctionOpInterface fn, unsigned argIndex,
                           << fn.getName() << "' is not marked '"
                           << TPDialect::kSPMDAttrName << "'";
   auto type = dyn_cast<ShapedType>(argType);
+  // A weight the caller passes packed (tp-tile-matmuls' pack-weights-ahead)
+  // is checked as the weight it was.
+  std::optional<ArrayRef<int64_t>> packedFrom;
+  SmallVector<PackedWeight> packed = getPackedWeights(fn);
+  for (const PackedWeight &w : packed)
+    if (w.argument == argIndex)
+      packedFrom = ArrayRef<int64_t>(w.shape);
+  if (packedFrom)
+    type = RankedTensorType::get(*packedFrom, type.getElementType());
   if (!type.hasRank() ||
       type.getRank() != static_cast<int64_t>(shard.getShape().size()))
     return fn.emitError() << "argument #" << argIndex << " of type "
