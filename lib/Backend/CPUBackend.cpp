@@ -79,9 +79,11 @@ const PackedWeight *CPUModel::packedWeight(size_t argument) const {
 }
 
 Tensor CPUModel::packWeight(const PackedWeight &w, const Tensor &weight) {
-  std::array<int64_t, 4> shape = w.packedShape();
+  // A dynamic size (an uneven shard's) is this weight's.
+  PackedWeight concrete = w.of(weight.shape);
+  std::array<int64_t, 4> shape = concrete.packedShape();
   Tensor packed(SmallVector<int64_t>(shape.begin(), shape.end()));
-  w.pack(weight.data.data(), packed.data.data());
+  concrete.pack(weight.data.data(), packed.data.data());
   return packed;
 }
 

@@ -115,6 +115,38 @@ func.func @dynamic(%x: tensor<?x300xf32>, %w: tensor<40x300xf32>) -> tensor<?x40
   return %y : tensor<?x40xf32>
 }
 
+// Uneven shards: a dynamic K (a column split's) is packed, and the kernel
+// takes K from the packed W and N from its result; a dynamic N (a row
+// split's) that the function reads to size its result cannot be read from
+// the panels, so that weight stays.
+// CHECK-LABEL: func.func @uneven_k(
+// AUTO-LABEL: func.func @uneven_k(
+// CHECK-SAME: %arg1: tensor<3x?x16x1xf32>
+// CHECK-SAME: tp.packed_weights = [{argument = 1 : i64, k_major = false, rows = 16 : i64, shape = array<i64: 40, -9223372036854775808>}]
+// CHECK: call @[[UK:tp_matmul[_0-9]*]](%arg0, %arg1,
+// CHECK-LABEL: func.func @uneven_n(
+// CHECK-SAME: %arg1: tensor<?x300xf32>)
+// CHECK-NOT: tp.packed_weights
+func.func @uneven_k(%x: tensor<37x?xf32>, %w: tensor<40x?xf32>) -> tensor<37x40xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<37x40xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<37x40xf32>) -> tensor<37x40xf32>
+  %y = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+         ins(%x, %w : tensor<37x?xf32>, tensor<40x?xf32>) outs(%init : tensor<37x40xf32>) -> tensor<37x40xf32>
+  return %y : tensor<37x40xf32>
+}
+
+func.func @uneven_n(%x: tensor<37x300xf32>, %w: tensor<?x300xf32>) -> tensor<37x?xf32> {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %n = tensor.dim %w, %c0 : tensor<?x300xf32>
+  %e = tensor.empty(%n) : tensor<37x?xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<37x?xf32>) -> tensor<37x?xf32>
+  %y = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+         ins(%x, %w : tensor<37x300xf32>, tensor<?x300xf32>) outs(%init : tensor<37x?xf32>) -> tensor<37x?xf32>
+  return %y : tensor<37x?xf32>
+}
+
 // The kernels: the variant that takes W packed packs only x (one R x R
 // transpose per tile); the kernel of W as it is, which packs both, stays
 // for the callers that pass W so.
@@ -124,4 +156,6 @@ func.func @dynamic(%x: tensor<?x300xf32>, %w: tensor<40x300xf32>) -> tensor<?x40
 // CHECK: vector.contract
 // CHECK: func.func private @tp_matmul(%arg0: tensor<37x300xf32> {{.*}}, %arg1: tensor<40x300xf32>
 // CHECK-COUNT-2: vector.transpose
+// CHECK: func.func private @[[UK]](%arg0: tensor<37x?xf32> {{.*}}, %arg1: tensor<3x?x16x1xf32> {{.*}}, %arg2: tensor<37x40xf32>
+// CHECK: tensor.extract_slice %arg1[0, %{{.*}}, 0, 0] [3, %{{.*}}, 16, 1] [1, 1, 1, 1] : tensor<3x?x16x1xf32> to tensor<3x?x16x1xf32>
 }

@@ -539,24 +539,31 @@ LogicalResult packMatmuls(ModuleOp module, int64_t lanes, int64_t minFeatures,
   return success();
 }
 
-/// The pack of kernel `kernel`'s W (argument #1) when it is W's only use: a
-/// static f32 pack this pass made. Null when W has another use: the BLAS
-/// branch of a kernel for a dynamic batch (matmul=auto), which takes a
-/// single row or a large result, and needs W as it is.
+/// The pack of kernel `kernel`'s W (argument #1) when it is W's only use
+/// but for the sizes of W's dynamic dimensions: an f32 pack this pass made,
+/// its tiles static. Null when W has another use: the BLAS branch of a
+/// kernel for a dynamic batch (matmul=auto), which takes a single row or a
+/// large result, and needs W as it is.
 linalg::PackOp weightPackOf(func::FuncOp kernel) {
   if (kernel.isExternal() || kernel.getNumArguments() != 3)
     return nullptr;
-  BlockArgument w = kernel.getArgument(1);
-  if (!w.hasOneUse())
-    return nullptr;
-  auto pack = dyn_cast<linalg::PackOp>(*w.getUsers().begin());
-  if (!pack || pack.getSource() != w ||
-      !pack->hasAttr(TPDialect::kMatmulCodegenAttrName) ||
-      !pack.getDestType().hasStaticShape() ||
-      !pack.getDestType().getElementType().isF32() ||
-      pack.getStaticInnerTiles().size() != 2)
-    return nullptr;
-  return pack;
+  linalg::PackOp found;
+  for (Operation *user : kernel.getArgument(1).getUsers()) {
+    if (auto dim = dyn_cast<tensor::DimOp>(user)) {
+      if (!dim.getConstantIndex())
+        return nullptr;
+      continue;
+    }
+    auto pack = dyn_cast<linalg::PackOp>(user);
+    if (!pack || found || pack.getSource() != kernel.getArgument(1) ||
+        !pack->hasAttr(TPDialect::kMatmulCodegenAttrName) ||
+        !pack.getDestType().getElementType().isF32() ||
+        pack.getStaticInnerTiles().size() != 2 ||
+        llvm::any_of(pack.getStaticInnerTiles(), ShapedType::isDynamic))
+      return nullptr;
+    found = pack;
+  }
+  return found;
 }
 
 /// Whether `a` and `b` lay W out alike.
@@ -587,8 +594,7 @@ void hoistWeightPacks(ModuleOp module, ArrayRef<func::FuncOp> kernels) {
     size_t before = packed.size();
     for (BlockArgument arg : fn.getArguments()) {
       auto type = dyn_cast<RankedTensorType>(arg.getType());
-      if (!type || type.getRank() != 2 || !type.hasStaticShape() ||
-          arg.use_empty())
+      if (!type || type.getRank() != 2 || arg.use_empty())
         continue;
       linalg::PackOp first;
       SmallVector<std::pair<func::CallOp, func::FuncOp>> calls;
@@ -620,6 +626,20 @@ void hoistWeightPacks(ModuleOp module, ArrayRef<func::FuncOp> kernels) {
           symbols.insert(variant, Block::iterator(callee));
           linalg::PackOp pack = weightPackOf(variant);
           BlockArgument w = variant.getArgument(1);
+          // A dynamic size of W: K is the packed W's dimension 1, N the
+          // result's (the kernel's argument #2) dimension 1.
+          bool kMajor = !pack.getOuterDimsPerm().empty();
+          for (Operation *user : llvm::make_early_inc_range(w.getUsers())) {
+            auto dim = dyn_cast<tensor::DimOp>(user);
+            if (!dim)
+              continue;
+            bool isK = (*dim.getConstantIndex() == 0) == kMajor;
+            OpBuilder b(dim);
+            Value size = tensor::DimOp::create(
+                b, dim.getLoc(), isK ? Value(w) : variant.getArgument(2), 1);
+            dim.replaceAllUsesWith(size);
+            dim.erase();
+          }
           w.setType(packedType);
           pack.getResult().replaceAllUsesWith(w);
           pack.erase();

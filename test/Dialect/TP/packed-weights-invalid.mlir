@@ -12,7 +12,7 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
 
 // -----
 
-// expected-error@+1 {{'tp.packed_weights' entry 0: argument #1 must be 3x300x16x1 f32 (its weight packed), found 'tensor<40x300xf32>'}}
+// expected-error@+1 {{'tp.packed_weights' entry 0: argument #1 must be 'tensor<3x300x16x1xf32>' (its weight packed), found 'tensor<40x300xf32>'}}
 func.func @unpacked(%x: tensor<4x300xf32>, %w: tensor<40x300xf32>)
     attributes {tp.packed_weights = [{argument = 1 : i64, k_major = false, rows = 16 : i64, shape = array<i64: 40, 300>}]} {
   return
@@ -21,7 +21,7 @@ func.func @unpacked(%x: tensor<4x300xf32>, %w: tensor<40x300xf32>)
 // -----
 
 // K x N: 9 output features, two panels of 8; a K of 40.
-// expected-error@+1 {{'tp.packed_weights' entry 0: argument #0 must be 2x40x8x1 f32 (its weight packed), found 'tensor<1x40x16x1xf32>'}}
+// expected-error@+1 {{'tp.packed_weights' entry 0: argument #0 must be 'tensor<2x40x8x1xf32>' (its weight packed), found 'tensor<1x40x16x1xf32>'}}
 func.func @k_major(%b: tensor<1x40x16x1xf32>)
     attributes {tp.packed_weights = [{argument = 0 : i64, k_major = true, rows = 8 : i64, shape = array<i64: 40, 9>}]} {
   return
@@ -32,6 +32,16 @@ func.func @k_major(%b: tensor<1x40x16x1xf32>)
 // expected-error@+1 {{'tp.packed_weights' entry 0: the function has no argument #2}}
 func.func @no_argument(%w: tensor<3x300x16x1xf32>)
     attributes {tp.packed_weights = [{argument = 2 : i64, k_major = false, rows = 16 : i64, shape = array<i64: 40, 300>}]} {
+  return
+}
+
+// -----
+
+// A dynamic K (an uneven column split's) is a dynamic dimension of the
+// panels.
+// expected-error@+1 {{'tp.packed_weights' entry 0: argument #0 must be 'tensor<3x?x16x1xf32>' (its weight packed), found 'tensor<3x300x16x1xf32>'}}
+func.func @dynamic_k(%w: tensor<3x300x16x1xf32>)
+    attributes {tp.packed_weights = [{argument = 0 : i64, k_major = false, rows = 16 : i64, shape = array<i64: 40, -9223372036854775808>}]} {
   return
 }
 
@@ -61,7 +71,7 @@ func.func @rows(%w: tensor<3x300x16x1xf32>)
 
 // -----
 
-// expected-error@+1 {{'tp.packed_weights' entry 0: shape must be two sizes, 0 or more}}
+// expected-error@+1 {{'tp.packed_weights' entry 0: shape must be two sizes, 0 or more, or dynamic}}
 func.func @shape(%w: tensor<3x300x16x1xf32>)
     attributes {tp.packed_weights = [{argument = 0 : i64, k_major = false, rows = 16 : i64, shape = array<i64: 40, 300, 1>}]} {
   return

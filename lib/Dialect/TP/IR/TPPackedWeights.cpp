@@ -16,12 +16,14 @@ using namespace mlir::tp;
 
 std::array<int64_t, 4> PackedWeight::packedShape() const {
   int64_t n = outFeatures();
-  return {n / rows + (n % rows != 0), inFeatures(), rows, 1};
+  int64_t panels = ShapedType::isDynamic(n) ? n : n / rows + (n % rows != 0);
+  return {panels, inFeatures(), rows, 1};
 }
 
-int64_t PackedWeight::packedElements() const {
-  std::array<int64_t, 4> s = packedShape();
-  return s[0] * s[1] * s[2];
+PackedWeight PackedWeight::of(ArrayRef<int64_t> weightShape) const {
+  PackedWeight concrete = *this;
+  concrete.shape = {weightShape[0], weightShape[1]};
+  return concrete;
 }
 
 void PackedWeight::pack(const float *src, float *dst) const {
@@ -106,29 +108,29 @@ mlir::tp::parsePackedWeights(Operation *op, Attribute value, bool emit) {
     w.kMajor = kMajor.getValue();
     if (w.rows <= 0 || w.rows > 64)
       return fail(at + ": rows must be 1 to 64, got " + std::to_string(w.rows));
-    if (shape.size() != 2 || shape[0] < 0 || shape[1] < 0)
-      return fail(at + ": shape must be two sizes, 0 or more");
+    auto size = [](int64_t d) { return d >= 0 || ShapedType::isDynamic(d); };
+    if (shape.size() != 2 || !size(shape[0]) || !size(shape[1]))
+      return fail(at + ": shape must be two sizes, 0 or more, or dynamic");
     w.shape = {shape[0], shape[1]};
     std::array<int64_t, 4> packed = w.packedShape();
     int64_t elements = 1;
     for (int64_t d : packed)
-      if (llvm::MulOverflow(elements, d, elements))
+      if (!ShapedType::isDynamic(d) && llvm::MulOverflow(elements, d, elements))
         return fail(at + ": the packed weight has more than 2^63 elements");
     if (!typed) {
       weights.push_back(w);
       continue;
     }
     auto type = cast<ShapedType>(fn.getArgumentTypes()[w.argument]);
-    if (!type.hasStaticShape() || !type.getElementType().isF32() ||
-        type.getShape() != ArrayRef<int64_t>(packed)) {
-      std::string expected;
-      llvm::raw_string_ostream os(expected);
-      llvm::interleave(packed, os, "x");
-      std::string found;
-      llvm::raw_string_ostream fos(found);
-      fos << fn.getArgumentTypes()[w.argument];
-      return fail(at + ": argument #" + std::to_string(index) + " must be " +
-                  expected + " f32 (its weight packed), found '" + found + "'");
+    auto expected =
+        RankedTensorType::get(packed, Float32Type::get(op->getContext()));
+    if (!type.hasRank() || !type.getElementType().isF32() ||
+        type.getShape() != expected.getShape()) {
+      std::string message;
+      llvm::raw_string_ostream os(message);
+      os << at << ": argument #" << index << " must be '" << expected
+         << "' (its weight packed), found '" << type << "'";
+      return fail(message);
     }
     weights.push_back(w);
   }

@@ -10,10 +10,13 @@
 //                         k_major = false, shape = array<i64: 512, 1024>}]
 //
 // `shape` is the weight the function took before (W, N x K, as y = x W^T
-// reads it; K x N when `k_major`, a plain y = x B). The argument's type is
-// now [ceil(N / rows)][K][rows][1], zero-padded, with element
+// reads it; K x N when `k_major`, a plain y = x B), with
+// ShapedType::kDynamic (printed -9223372036854775808) for a dynamic size,
+// such as an uneven shard's. The argument's type is now
+// [ceil(N / rows)][K][rows][1], zero-padded, with element
 // [n1][k][n0][0] = W[n1 * rows + n0][k]: the layout linalg.pack gives with
-// inner tiles [rows, 1].
+// inner tiles [rows, 1]; a dynamic N or K makes its dimension dynamic, and
+// the caller packs the weight it has.
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,16 +37,18 @@ struct PackedWeight {
   unsigned argument = 0;
   int64_t rows = 0;
   bool kMajor = false;
-  /// The unpacked weight: N x K, or K x N when kMajor.
+  /// The unpacked weight: N x K, or K x N when kMajor; either may be
+  /// ShapedType::kDynamic.
   std::array<int64_t, 2> shape = {0, 0};
 
   int64_t outFeatures() const { return shape[kMajor ? 1 : 0]; }
   int64_t inFeatures() const { return shape[kMajor ? 0 : 1]; }
-  /// [ceil(N / rows)][K][rows][1].
+  /// [ceil(N / rows)][K][rows][1]; dynamic where N or K is.
   std::array<int64_t, 4> packedShape() const;
-  int64_t packedElements() const;
-  /// Writes row-major `src` (`shape`) into `dst` (`packedShape()`), the
-  /// padding included.
+  /// This packing of a weight of static `weightShape`, which fits `shape`.
+  PackedWeight of(ArrayRef<int64_t> weightShape) const;
+  /// Writes row-major `src` (`shape`, static) into `dst` (`packedShape()`),
+  /// the padding included.
   void pack(const float *src, float *dst) const;
 };
 
