@@ -163,7 +163,7 @@ ArgumentSource::create(const Model &model, const ArgumentOptions &options) {
                       type.getShape().drop_front()))
         return makeError(fmt::format(
             "{} has shape {}, but the model's input is {}: add the batch "
-            "dimension (x[None, :] or x.reshape(1, -1) in NumPy)",
+            "dimension (x[None] or np.expand_dims(x, 0) in NumPy)",
             options.inputPath, in.shapeString(), typeString(type)));
       bool fits = in.getRank() == type.getRank();
       for (int64_t d = 0; fits && d < type.getRank(); ++d)

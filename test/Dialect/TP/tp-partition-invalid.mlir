@@ -40,7 +40,7 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
   func.func @conflict_replicated(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>) -> tensor<4x8xf32> {
     // expected-note@+1 {{the other layer is here}}
     %0 = tp.linear %x, %w sharding(replicated) : tensor<4x8xf32>, tensor<8x8xf32> -> tensor<4x8xf32>
-    // expected-error@+1 {{splits argument #1 along dim 0, but another layer splits it replicated}}
+    // expected-error@+1 {{splits argument #1 along dim 0, but another layer keeps it whole (replicated)}}
     %1 = tp.linear %0, %w sharding(row) : tensor<4x8xf32>, tensor<8x8xf32> -> tensor<4x8xf32>
     return %1 : tensor<4x8xf32>
   }

@@ -51,8 +51,12 @@ static std::optional<int64_t> biasSplitDim(ShardingKind kind) {
   return kind == ShardingKind::row ? std::optional<int64_t>(0) : std::nullopt;
 }
 
-static std::string describeSplit(std::optional<int64_t> dim) {
-  return dim ? "along dim " + std::to_string(*dim) : "replicated";
+/// What a layer does with `object` (an argument): "splits argument #1
+/// along dim 0", "keeps it whole (replicated)".
+static std::string describeSplit(std::optional<int64_t> dim,
+                                 const std::string &object) {
+  return dim ? "splits " + object + " along dim " + std::to_string(*dim)
+             : "keeps " + object + " whole (replicated)";
 }
 
 namespace {
@@ -97,12 +101,13 @@ private:
         if (!arg || arg.getOwner() != &fn.getFunctionBody().front())
           continue;
         auto [it, inserted] = argSplits.insert({arg, ArgSplit{dim, op}});
-        if (!inserted && it->second.dim != dim) {
+        // On one device every split is the whole tensor.
+        if (!inserted && it->second.dim != dim && numDevices > 1) {
           InFlightDiagnostic diag =
               op.emitOpError()
-              << "splits argument #" << arg.getArgNumber() << " "
-              << describeSplit(dim) << ", but another layer splits it "
-              << describeSplit(it->second.dim)
+              << describeSplit(dim, "argument #" +
+                                        std::to_string(arg.getArgNumber()))
+              << ", but another layer " << describeSplit(it->second.dim, "it")
               << "; one checkpoint tensor can be split only one way: give "
                  "the layers that share it one split (sharding(...) on "
                  "each, or a strategy that does, such as row, column or "
@@ -114,16 +119,16 @@ private:
       }
     }
     // A split argument must not reach anything but layers, which all expect
-    // their shard.
+    // their shard (on one device, the whole tensor).
     for (auto &[arg, split] : argSplits) {
-      if (!split.dim)
+      if (!split.dim || numDevices == 1)
         continue;
       for (OpOperand &use : arg.getUses()) {
         auto user = dyn_cast<LinearOp>(use.getOwner());
         if (!user || use.get() == user.getInput())
           return use.getOwner()->emitOpError()
                  << "uses argument #" << arg.getArgNumber()
-                 << ", which is split " << describeSplit(split.dim)
+                 << ", which is split along dim " << *split.dim
                  << " as a layer's weight; use a separate argument";
       }
     }
