@@ -15,6 +15,8 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringExtras.h"
 
@@ -141,6 +143,14 @@ FailureOr<Model> Model::adopt(OwningOpRef<ModuleOp> module,
     // Before sharding propagation, which reports a tp layer in upstream's
     // words.
     if (failed(verifyNoTPLayersInShardProgram(*module)))
+      return failure();
+    // Helper functions become part of the entry here, as the shard
+    // pipeline would make them: the reference evaluator, like upstream's
+    // propagation, runs one function. A call that stays is refused by the
+    // pipeline.
+    PassManager inliner(module->getContext());
+    inliner.addPass(createInlinerPass());
+    if (failed(inliner.run(*module)))
       return failure();
     // The driver makes, shards and compares f32 tensors.
     auto isF32Tensor = [](Type type) {

@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Shard/Transforms/Passes.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/CallInterfaces.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -24,18 +25,37 @@ using namespace mlir;
 using namespace mlir::tp;
 
 namespace {
-/// Refuses tp layers in a shard program before upstream's propagation,
-/// which reports them as ops without its sharding interface.
-/// tp-prepare-shard checks the same, after propagation, for pipelines
-/// written out pass by pass.
-struct RefuseTPLayersInShardProgram
-    : PassWrapper<RefuseTPLayersInShardProgram, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(RefuseTPLayersInShardProgram)
+/// Refuses tp layers, and calls the inliner left, in a shard program before
+/// upstream's propagation, which reports both as ops without its sharding
+/// interface. tp-prepare-shard checks the layers too, after propagation,
+/// for pipelines written out pass by pass.
+struct RefuseUnpartitionableShardProgram
+    : PassWrapper<RefuseUnpartitionableShardProgram, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(
+      RefuseUnpartitionableShardProgram)
   StringRef getArgument() const final {
-    return "tp-refuse-tp-layers-in-shard-program";
+    return "tp-refuse-unpartitionable-shard-program";
   }
   void runOnOperation() override {
     if (failed(verifyNoTPLayersInShardProgram(getOperation())))
+      return signalPassFailure();
+    // The pipeline inlines calls first: upstream's sharding propagation
+    // has no sharding for a call, and says only that its interface is
+    // not implemented.
+    WalkResult calls =
+        getOperation().walk([](CallOpInterface call) {
+          auto callee =
+              dyn_cast_if_present<SymbolRefAttr>(call.getCallableForCallee());
+          call->emitError()
+              << "calls "
+              << (callee ? "@" + callee.getLeafReference().str() : "a value")
+              << ", which stays a call after inlining (a declaration without a "
+                 "body, or recursion); upstream's sharding propagation cannot "
+                 "see through calls: give the callee a body, or write its ops "
+                 "in the caller";
+          return WalkResult::interrupt();
+        });
+    if (calls.wasInterrupted())
       signalPassFailure();
   }
 };
@@ -49,23 +69,12 @@ struct RefuseNestedTPModules
   explicit RefuseNestedTPModules(StringRef pipeline) : pipeline(pipeline) {}
   StringRef getArgument() const final { return "tp-refuse-nested-tp-modules"; }
   void runOnOperation() override {
-    for (auto nested : getOperation().getOps<ModuleOp>()) {
-      WalkResult tp = nested.walk([](Operation *op) {
-        return isa_and_nonnull<TPDialect>(op->getDialect()) ||
-                       op->hasAttr(TPDialect::kSPMDAttrName)
-                   ? WalkResult::interrupt()
-                   : WalkResult::advance();
-      });
-      if (!tp.wasInterrupted())
-        continue;
-      emitError(nested.getLoc())
-          << "is a nested module with tp code; " << pipeline
-          << " lowers the functions of the module it runs "
-             "on: run it on this one (--pass-pipeline='"
-             "builtin.module(builtin.module("
-          << pipeline << "))') or move the functions up";
-      return signalPassFailure();
-    }
+    if (failed(refuseNestedTPModules(
+            getOperation(), "tp code", pipeline, "lowers", [](Operation *op) {
+              return isa_and_nonnull<TPDialect>(op->getDialect()) ||
+                     op->hasAttr(TPDialect::kSPMDAttrName);
+            })))
+      signalPassFailure();
   }
   std::string pipeline;
 };
@@ -305,7 +314,10 @@ void mlir::tp::addTPToGPUPipeline(OpPassManager &pm,
 }
 
 void mlir::tp::addShardToTPPipeline(OpPassManager &pm) {
-  pm.addPass(std::make_unique<RefuseTPLayersInShardProgram>());
+  // Helper functions become part of the function that calls them, which
+  // is what upstream's propagation and partitioning take.
+  pm.addPass(createInlinerPass());
+  pm.addPass(std::make_unique<RefuseUnpartitionableShardProgram>());
   // Propagation first, so that every value, arguments included, has the
   // sharding that partitioning will give it when tp-prepare-shard reads it.
   pm.addNestedPass<func::FuncOp>(shard::createShardingPropagation());
@@ -319,7 +331,8 @@ void mlir::tp::registerTPPipelines() {
   PassPipelineRegistration<>(
       "tp-shard-to-tp-pipeline",
       "Partition a module annotated with upstream's shard dialect "
-      "(sharding-propagation, tp-prepare-shard, shard-partition) and "
+      "(inliner, sharding-propagation, tp-prepare-shard, shard-partition) "
+      "and "
       "convert it into tp's SPMD form",
       addShardToTPPipeline);
   PassPipelineRegistration<TPToGPUOptions>(

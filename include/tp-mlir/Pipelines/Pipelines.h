@@ -157,7 +157,7 @@ void addTPToGPUPipeline(OpPassManager &pm, const TPToGPUOptions &options);
 
 /// Registers `tp-partition-pipeline`, `tp-to-llvm-pipeline` and
 /// `tp-to-gpu-pipeline` for the command line.
-/// Upstream shard IR to a tp SPMD program: sharding-propagation,
+/// Upstream shard IR to a tp SPMD program: the inliner, sharding-propagation,
 /// tp-prepare-shard, shard-partition, convert-shard-to-tp, canonicalize.
 void addShardToTPPipeline(OpPassManager &pm);
 
