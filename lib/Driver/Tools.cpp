@@ -35,6 +35,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cmath>
 #include <unistd.h>
 
 using namespace mlir;
@@ -165,12 +166,14 @@ std::string validate(const DriverOptions &options) {
                        options.arguments.batch);
   // A relative error beyond these is not one a float32 check can mean, and
   // an infinite tolerance made the report's error 0 x inf.
-  constexpr double kMinTolerance = 1e-30, kMaxTolerance = 1e30;
-  if (options.run.tolerance && !(*options.run.tolerance >= kMinTolerance &&
-                                 *options.run.tolerance <= kMaxTolerance))
-    return fmt::format(
-        "--tolerance must be a number from 1e-30 to 1e30, got {}",
-        *options.run.tolerance);
+  // The range is 1e-D to 1eD, its message written from D.
+  constexpr int kToleranceDecades = 30;
+  const double maxTolerance = std::pow(10.0, kToleranceDecades);
+  if (options.run.tolerance && !(*options.run.tolerance >= 1 / maxTolerance &&
+                                 *options.run.tolerance <= maxTolerance))
+    return fmt::format("--tolerance must be a number from 1e-{0} to 1e{0}, "
+                       "got {1}",
+                       kToleranceDecades, *options.run.tolerance);
   if (options.run.tolerance && !options.run.check)
     return "--tolerance sets what --check accepts; add --check";
   if (options.run.iterations < 1 || options.run.iterations > kMaxIterations)

@@ -241,6 +241,27 @@ static bool isF32Tensor(Type type) {
   return tensor && tensor.getElementType().isF32();
 }
 
+LogicalResult
+mlir::tp::refuseNestedTPModules(ModuleOp module, StringRef what, StringRef pass,
+                                StringRef verb,
+                                function_ref<bool(Operation *)> isTP) {
+  for (auto nested : module.getOps<ModuleOp>()) {
+    if (!nested
+             .walk([&](Operation *op) {
+               return isTP(op) ? WalkResult::interrupt()
+                               : WalkResult::advance();
+             })
+             .wasInterrupted())
+      continue;
+    return emitError(nested.getLoc())
+           << "is a nested module with " << what << "; " << pass << " " << verb
+           << " the functions of the module it runs on: run it on this one "
+              "(--pass-pipeline='builtin.module(builtin.module("
+           << pass << "))') or move the functions up";
+  }
+  return success();
+}
+
 LogicalResult mlir::tp::verifyModelFunction(FunctionOpInterface fn) {
   if (fn.isExternal())
     return success();
@@ -283,17 +304,9 @@ struct PartitionPass : tp::impl::PartitionBase<PartitionPass> {
     MeshAttr mesh = lookupMesh(module);
     // Only this module's functions are partitioned: layers in a nested
     // module would be left as they are, without a word.
-    for (auto nested : module.getOps<ModuleOp>()) {
-      if (!nested.walk([](LinearOp) { return WalkResult::interrupt(); })
-               .wasInterrupted())
-        continue;
-      nested.emitError()
-          << "is a nested module with tp layers; tp-partition partitions "
-             "the functions of the module it runs on: run it on this one "
-             "(--pass-pipeline='builtin.module(builtin.module(tp-partition))') "
-             "or move the functions up";
+    if (failed(refuseNestedTPModules(module, "tp layers", "tp-partition",
+                                     "partitions", llvm::IsaPred<LinearOp>)))
       return signalPassFailure();
-    }
     for (auto fn : module.getOps<FunctionOpInterface>()) {
       if (fn.isExternal() || fn->hasAttr(TPDialect::kSPMDAttrName))
         continue;

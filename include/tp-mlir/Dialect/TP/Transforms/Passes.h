@@ -6,6 +6,7 @@
 #include "tp-mlir/Dialect/TP/IR/TPDialect.h"
 #include "tp-mlir/Support/OptionEnums.h"
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Pass/Pass.h"
 
@@ -21,6 +22,14 @@ namespace tp {
 /// on ranked f32 tensors. The error names the first op or value that is
 /// not, and says what is supported.
 LogicalResult verifyModelFunction(FunctionOpInterface fn);
+
+/// Refuses a module nested in `module` that holds an op `isTP` matches
+/// (`what`: "tp layers"): `pass`, run on `module`, `verb`s ("partitions")
+/// the functions of that module only, and the error says how to reach the
+/// nested one.
+LogicalResult refuseNestedTPModules(ModuleOp module, StringRef what,
+                                    StringRef pass, StringRef verb,
+                                    function_ref<bool(Operation *)> isTP);
 
 /// Patterns that fuse tp.activation into a single-use producing tp.linear.
 void populateFuseActivationPatterns(RewritePatternSet &patterns);
