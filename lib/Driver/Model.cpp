@@ -58,6 +58,16 @@ FailureOr<Model> Model::adopt(OwningOpRef<ModuleOp> module,
   if (fn->hasAttr(TPDialect::kSPMDAttrName))
     return fn.emitError() << "is already partitioned; the driver takes a "
                              "model-level function";
+  // A shard program's helper functions become part of the entry, as the
+  // shard pipeline would make them: the reference evaluator, like
+  // upstream's propagation, runs one function. A call that stays is
+  // refused by the pipeline.
+  if (!module->getOps<shard::GridOp>().empty()) {
+    PassManager inliner(module->getContext());
+    inliner.addPass(createInlinerPass());
+    if (failed(inliner.run(*module)))
+      return failure();
+  }
   // Only the entry and what it calls (a shard program's helpers; a tp
   // model calls nothing) are partitioned, compiled and run: the module's
   // other functions go, so that what they hold (another element type, ops
@@ -143,14 +153,6 @@ FailureOr<Model> Model::adopt(OwningOpRef<ModuleOp> module,
     // Before sharding propagation, which reports a tp layer in upstream's
     // words.
     if (failed(verifyNoTPLayersInShardProgram(*module)))
-      return failure();
-    // Helper functions become part of the entry here, as the shard
-    // pipeline would make them: the reference evaluator, like upstream's
-    // propagation, runs one function. A call that stays is refused by the
-    // pipeline.
-    PassManager inliner(module->getContext());
-    inliner.addPass(createInlinerPass());
-    if (failed(inliner.run(*module)))
       return failure();
     // The driver makes, shards and compares f32 tensors.
     auto isF32Tensor = [](Type type) {

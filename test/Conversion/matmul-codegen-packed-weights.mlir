@@ -147,6 +147,26 @@ func.func @uneven_n(%x: tensor<37x300xf32>, %w: tensor<?x300xf32>) -> tensor<37x
   return %y : tensor<37x?xf32>
 }
 
+// A public function that another calls keeps its signature: its caller
+// passes W as it is.
+// CHECK-LABEL: func.func @inner(
+// CHECK-SAME: %arg1: tensor<40x300xf32>)
+// CHECK-NOT: tp.packed_weights
+// CHECK-LABEL: func.func @outer(
+func.func @inner(%x: tensor<37x300xf32>, %w: tensor<40x300xf32>) -> tensor<37x40xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<37x40xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<37x40xf32>) -> tensor<37x40xf32>
+  %y = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+         ins(%x, %w : tensor<37x300xf32>, tensor<40x300xf32>) outs(%init : tensor<37x40xf32>) -> tensor<37x40xf32>
+  return %y : tensor<37x40xf32>
+}
+
+func.func @outer(%x: tensor<37x300xf32>, %w: tensor<40x300xf32>) -> tensor<37x40xf32> {
+  %y = call @inner(%x, %w) : (tensor<37x300xf32>, tensor<40x300xf32>) -> tensor<37x40xf32>
+  return %y : tensor<37x40xf32>
+}
+
 // The kernels: the variant that takes W packed packs only x (one R x R
 // transpose per tile); the kernel of W as it is, which packs both, stays
 // for the callers that pass W so.

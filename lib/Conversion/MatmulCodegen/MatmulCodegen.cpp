@@ -400,11 +400,13 @@ SmallVector<func::FuncOp> outlineMatmuls(ModuleOp module, int64_t minFeatures,
       auto product = [&](OpBuilder &b, Location loc) {
         Value init = linalg::FillOp::create(b, loc, zero, body->getArgument(2))
                          .getResult(0);
-        IRMapping mapping;
-        mapping.map(x, body->getArgument(0));
-        mapping.map(w, body->getArgument(1));
-        mapping.map(op.getDpsInits()[0], init);
-        return b.clone(*op, mapping);
+        // Operands set one by one: one value can be both x and W, and a
+        // mapping of it would give both operands the one argument.
+        auto made = cast<linalg::MatmulOp>(b.clone(*op));
+        made.getDpsInputOperand(0)->set(body->getArgument(0));
+        made.getDpsInputOperand(1)->set(body->getArgument(1));
+        made.getDpsInitOperand(0)->set(init);
+        return made.getOperation();
       };
       // With auto and a dynamic batch, a single row (sgemv) and a large
       // result go to BLAS, the others to the generated matmul, chosen on
@@ -588,7 +590,10 @@ void hoistWeightPacks(ModuleOp module, ArrayRef<func::FuncOp> kernels) {
   llvm::DenseMap<std::pair<Operation *, Type>, func::FuncOp> variants;
   MLIRContext *context = module.getContext();
   for (auto fn : module.getOps<func::FuncOp>()) {
-    if (!fn.isPublic() || fn.isExternal() || isKernel.contains(fn))
+    // A function that others call keeps its signature: they pass W as it
+    // is.
+    if (!fn.isPublic() || fn.isExternal() || isKernel.contains(fn) ||
+        !SymbolTable::symbolKnownUseEmpty(fn, module))
       continue;
     SmallVector<PackedWeight> packed = getPackedWeights(fn);
     size_t before = packed.size();

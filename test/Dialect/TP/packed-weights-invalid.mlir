@@ -29,6 +29,32 @@ func.func @k_major(%b: tensor<1x40x16x1xf32>)
 
 // -----
 
+// Every listed argument is checked, whatever the other arguments are.
+// expected-error@+1 {{'tp.packed_weights' entry 0: argument #0 must be 'tensor<3x300x16x1xf32>' (its weight packed), found 'tensor<40x300xf32>'}}
+func.func @scalar_beside(%w: tensor<40x300xf32>, %s: f32)
+    attributes {tp.packed_weights = [{argument = 0 : i64, k_major = false, rows = 16 : i64, shape = array<i64: 40, 300>}]} {
+  return
+}
+
+// -----
+
+// A vector is not a packed weight.
+// expected-error@+1 {{'tp.packed_weights' entry 0: argument #0 must be 'tensor<3x300x16x1xf32>' (its weight packed), found 'vector<3x300x16x1xf32>'}}
+func.func @vector(%w: vector<3x300x16x1xf32>, %t: tensor<4xf32>)
+    attributes {tp.packed_weights = [{argument = 0 : i64, k_major = false, rows = 16 : i64, shape = array<i64: 40, 300>}]} {
+  return
+}
+
+// -----
+
+// expected-error@+1 {{'tp.packed_weights' entry 0 must be a dictionary of exactly an i64 'argument'}}
+func.func @i1_argument(%w: tensor<3x300x16x1xf32>)
+    attributes {tp.packed_weights = [{argument = 0 : i1, k_major = false, rows = 16 : i64, shape = array<i64: 40, 300>}]} {
+  return
+}
+
+// -----
+
 // expected-error@+1 {{'tp.packed_weights' entry 0: the function has no argument #2}}
 func.func @no_argument(%w: tensor<3x300x16x1xf32>)
     attributes {tp.packed_weights = [{argument = 2 : i64, k_major = false, rows = 16 : i64, shape = array<i64: 40, 300>}]} {
@@ -55,7 +81,7 @@ func.func @twice(%w: tensor<3x300x16x1xf32>)
 
 // -----
 
-// expected-error@+1 {{'tp.packed_weights' entry 0 must be a dictionary of exactly an integer 'argument', an integer 'rows', a bool 'k_major' and an array<i64> 'shape'}}
+// expected-error@+1 {{'tp.packed_weights' entry 0 must be a dictionary of exactly an i64 'argument', an i64 'rows', a bool 'k_major' and an array<i64> 'shape'}}
 func.func @missing(%w: tensor<3x300x16x1xf32>)
     attributes {tp.packed_weights = [{argument = 0 : i64, rows = 16 : i64, shape = array<i64: 40, 300>}]} {
   return

@@ -132,12 +132,8 @@ static LogicalResult verifyShardArg(FunctionOpInterface fn, unsigned argIndex,
   auto type = dyn_cast<ShapedType>(argType);
   // A weight the caller passes packed (tp-tile-matmuls' pack-weights-ahead)
   // is checked as the weight it was.
-  std::optional<ArrayRef<int64_t>> packedFrom;
-  SmallVector<PackedWeight> packed = getPackedWeights(fn);
-  for (const PackedWeight &w : packed)
-    if (w.argument == argIndex)
-      packedFrom = ArrayRef<int64_t>(w.shape);
-  if (packedFrom)
+  if (std::optional<std::array<int64_t, 2>> packedFrom =
+          getPackedWeightShape(fn, argIndex))
     type = RankedTensorType::get(*packedFrom, type.getElementType());
   if (!type.hasRank() ||
       type.getRank() != static_cast<int64_t>(shard.getShape().size()))

@@ -78,9 +78,11 @@ mlir::tp::parsePackedWeights(Operation *op, Attribute value, bool emit) {
     return fail("must be an array of dictionaries {argument, rows, k_major, "
                 "shape}");
   // Lowered to the LLVM dialect, a function takes each memref as several
-  // scalars, or all arguments in one array (tp-outline-segments' body):
-  // only the entries themselves can be checked there.
-  bool typed = llvm::all_of(fn.getArgumentTypes(), llvm::IsaPred<ShapedType>);
+  // scalars, or all arguments in one array (tp-outline-segments' body), and
+  // has no tensor or memref argument left: only the entries themselves can
+  // be checked there.
+  auto isBuffer = llvm::IsaPred<TensorType, BaseMemRefType>;
+  bool typed = llvm::any_of(fn.getArgumentTypes(), isBuffer);
   SmallVector<PackedWeight> weights;
   llvm::DenseSet<unsigned> seen;
   for (auto [i, entry] : llvm::enumerate(entries)) {
@@ -90,9 +92,11 @@ mlir::tp::parsePackedWeights(Operation *op, Attribute value, bool emit) {
     auto kMajor = dict ? dict.getAs<BoolAttr>("k_major") : nullptr;
     auto shape = dict ? dict.getAs<DenseI64ArrayAttr>("shape") : nullptr;
     std::string at = "entry " + std::to_string(i);
-    if (!argument || !rows || !kMajor || !shape || dict.size() != 4)
-      return fail(at + " must be a dictionary of exactly an integer "
-                       "'argument', an integer 'rows', a bool 'k_major' and "
+    auto isI64 = [](IntegerAttr a) { return a && a.getType().isInteger(64); };
+    if (!isI64(argument) || !isI64(rows) || !kMajor || !shape ||
+        dict.size() != 4)
+      return fail(at + " must be a dictionary of exactly an i64 "
+                       "'argument', an i64 'rows', a bool 'k_major' and "
                        "an array<i64> 'shape'");
     PackedWeight w;
     int64_t index = argument.getInt();
@@ -121,20 +125,40 @@ mlir::tp::parsePackedWeights(Operation *op, Attribute value, bool emit) {
       weights.push_back(w);
       continue;
     }
-    auto type = cast<ShapedType>(fn.getArgumentTypes()[w.argument]);
+    Type argType = fn.getArgumentTypes()[w.argument];
+    auto type = dyn_cast<ShapedType>(argType);
     auto expected =
         RankedTensorType::get(packed, Float32Type::get(op->getContext()));
-    if (!type.hasRank() || !type.getElementType().isF32() ||
+    if (!isBuffer(argType) || !type.hasRank() ||
+        !type.getElementType().isF32() ||
         type.getShape() != expected.getShape()) {
       std::string message;
       llvm::raw_string_ostream os(message);
       os << at << ": argument #" << index << " must be '" << expected
-         << "' (its weight packed), found '" << type << "'";
+         << "' (its weight packed), found '" << argType << "'";
       return fail(message);
     }
     weights.push_back(w);
   }
   return weights;
+}
+
+std::optional<std::array<int64_t, 2>>
+mlir::tp::getPackedWeightShape(Operation *op, unsigned argument) {
+  auto entries = op->getAttrOfType<ArrayAttr>(kPackedWeightsAttrName);
+  if (!entries)
+    return std::nullopt;
+  for (Attribute entry : entries) {
+    auto dict = dyn_cast<DictionaryAttr>(entry);
+    auto index = dict ? dict.getAs<IntegerAttr>("argument") : nullptr;
+    auto shape = dict ? dict.getAs<DenseI64ArrayAttr>("shape") : nullptr;
+    auto size = [](int64_t d) { return d >= 0 || ShapedType::isDynamic(d); };
+    if (index && index.getType().isInteger(64) &&
+        index.getInt() == int64_t(argument) && shape && shape.size() == 2 &&
+        size(shape[0]) && size(shape[1]))
+      return std::array<int64_t, 2>{shape[0], shape[1]};
+  }
+  return std::nullopt;
 }
 
 SmallVector<PackedWeight> mlir::tp::getPackedWeights(Operation *op) {

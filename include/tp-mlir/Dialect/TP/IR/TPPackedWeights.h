@@ -29,6 +29,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 
 namespace mlir::tp {
 
@@ -65,6 +66,12 @@ Attribute buildPackedWeightsAttr(MLIRContext *context,
 /// function, that its argument exists and has the packed type.
 FailureOr<SmallVector<PackedWeight>>
 parsePackedWeights(Operation *op, Attribute value, bool emit);
+
+/// The former shape of argument `argument` of function `op` when its
+/// tp.packed_weights lists it, without checking the rest of the attribute
+/// (the dialect's verifier does, once per function).
+std::optional<std::array<int64_t, 2>> getPackedWeightShape(Operation *op,
+                                                           unsigned argument);
 
 /// The packed weights of function `op` (none without the attribute).
 SmallVector<PackedWeight> getPackedWeights(Operation *op);
