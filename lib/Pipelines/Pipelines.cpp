@@ -332,8 +332,7 @@ void mlir::tp::registerTPPipelines() {
       "tp-shard-to-tp-pipeline",
       "Partition a module annotated with upstream's shard dialect "
       "(inliner, sharding-propagation, tp-prepare-shard, shard-partition) "
-      "and "
-      "convert it into tp's SPMD form",
+      "and convert it into tp's SPMD form",
       addShardToTPPipeline);
   PassPipelineRegistration<TPToGPUOptions>(
       "tp-to-gpu-pipeline",

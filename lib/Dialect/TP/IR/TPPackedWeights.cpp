@@ -14,6 +14,9 @@
 using namespace mlir;
 using namespace mlir::tp;
 
+/// Whether `d` may be a size of the former weight: 0 or more, or dynamic.
+static bool isSize(int64_t d) { return d >= 0 || ShapedType::isDynamic(d); }
+
 std::array<int64_t, 4> PackedWeight::packedShape() const {
   int64_t n = outFeatures();
   int64_t panels = ShapedType::isDynamic(n) ? n : n / rows + (n % rows != 0);
@@ -112,8 +115,7 @@ mlir::tp::parsePackedWeights(Operation *op, Attribute value, bool emit) {
     w.kMajor = kMajor.getValue();
     if (w.rows <= 0 || w.rows > 64)
       return fail(at + ": rows must be 1 to 64, got " + std::to_string(w.rows));
-    auto size = [](int64_t d) { return d >= 0 || ShapedType::isDynamic(d); };
-    if (shape.size() != 2 || !size(shape[0]) || !size(shape[1]))
+    if (shape.size() != 2 || !isSize(shape[0]) || !isSize(shape[1]))
       return fail(at + ": shape must be two sizes, 0 or more, or dynamic");
     w.shape = {shape[0], shape[1]};
     std::array<int64_t, 4> packed = w.packedShape();
@@ -152,10 +154,9 @@ mlir::tp::getPackedWeightShape(Operation *op, unsigned argument) {
     auto dict = dyn_cast<DictionaryAttr>(entry);
     auto index = dict ? dict.getAs<IntegerAttr>("argument") : nullptr;
     auto shape = dict ? dict.getAs<DenseI64ArrayAttr>("shape") : nullptr;
-    auto size = [](int64_t d) { return d >= 0 || ShapedType::isDynamic(d); };
     if (index && index.getType().isInteger(64) &&
         index.getInt() == int64_t(argument) && shape && shape.size() == 2 &&
-        size(shape[0]) && size(shape[1]))
+        isSize(shape[0]) && isSize(shape[1]))
       return std::array<int64_t, 2>{shape[0], shape[1]};
   }
   return std::nullopt;
