@@ -11,10 +11,9 @@
 # Defaults: the benchmark's 8 x 1024 chain with bias and ReLU, batch 256,
 # D = 1, the planner's plan, iterations for about 5 s of run at 100
 # GFLOP/s per device, so that setup's samples stay few. Inside the
-# generated matmul, the microkernel is the code between its first and last
-# FMA with an embedded broadcast (AVX-512's {1to16}: the register tile's
-# loop over K); the rest is packing, unpacking and the like. On a host
-# without AVX-512 the kernels are reported whole. OPENBLAS_CORETYPE and
+# generated matmul, the microkernel is each run of FMAs (the register
+# tile's loop over K); the rest is packing, unpacking and the like.
+# OPENBLAS_CORETYPE and
 # OPENBLAS_L2_SIZE pin OpenBLAS to a slow kernel on some machines; they
 # are unset here, for this run only.
 set -euo pipefail
@@ -122,13 +121,21 @@ for sym, pct in matmuls.items():
         m = re.match(r"\s+([0-9.]+)\s+:\s+([0-9a-f]+):\s+(.*)", line)
         if m:
             rows.append((int(m.group(2), 16), float(m.group(1)), m.group(3)))
-    fmas = [a for a, _, ins in rows if "vfmadd" in ins and "1to" in ins]
+    fmas = sorted(a for a, _, ins in rows if "vfmadd" in ins)
     if not fmas:
-        add("generated matmul (not split: no AVX-512 broadcast FMAs)", pct)
+        add("generated matmul (not split: no FMAs found)", pct)
         continue
-    lo, hi = min(fmas) - 0x20, max(fmas) + 0x20
+    # Each loop over K is a run of FMAs a few instructions apart (two of
+    # them where the first block of K starts from the fill's value).
+    spans = [[fmas[0], fmas[0]]]
+    for a in fmas[1:]:
+        if a - spans[-1][1] <= 0x40:
+            spans[-1][1] = a
+        else:
+            spans.append([a, a])
     total = sum(p for _, p, _ in rows) or 1.0
-    kernel = sum(p for a, p, _ in rows if lo <= a <= hi) / total
+    kernel = sum(p for a, p, _ in rows
+                 if any(lo - 0x20 <= a <= hi + 0x20 for lo, hi in spans)) / total
     add("generated matmul: microkernel", pct * kernel)
     add("generated matmul: packs, unpack and the rest", pct * (1 - kernel))
 

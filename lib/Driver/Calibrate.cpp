@@ -18,6 +18,7 @@
 
 #include "tp-mlir/Backend/CPUBackend.h"
 #include "tp-mlir/Conversion/Passes.h"
+#include "tp-mlir/Dialect/TP/IR/TPPackedWeights.h"
 #include "tp-mlir/Runtime/BLASKernels.h"
 #include "tp-mlir/Runtime/ThreadGroup.h"
 
@@ -565,7 +566,7 @@ measureMachine(bool approximateMath, MatmulLowering matmul,
 
   // The generated matmul's output blocks (MachineProfile::OutputBlocks):
   // two GEMMs of the same FLOPs on every rank at once, one whose slices of
-  // y fill twice the last-level cache (one block of 256 R outputs) and one
+  // y fill twice the last-level cache (one block of 256 panels of W) and one
   // whose slices fill half of it (a quarter of the rows, four times the
   // outputs). Net of W's streaming, the first's extra time is its passes
   // over y through memory; their bytes over it are the rate.
@@ -577,7 +578,7 @@ measureMachine(bool approximateMath, MatmulLowering matmul,
     } else {
       plan::MachineProfile::OutputBlocks blocks{*cache, hostMatmulVectorLanes(),
                                                 1};
-      int64_t outputs = 256 * blocks.lanes;
+      int64_t outputs = 256 * matmulRegisterTile(blocks.lanes).cols;
       int64_t rows = std::clamp<int64_t>(
           int64_t(2 * *cache / (4.0 * outputs * ranks)) / 4 * 4, 4, 1 << 16);
       const Shape spilling{rows, outputs, 2048};

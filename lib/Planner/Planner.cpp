@@ -1,6 +1,7 @@
 //===- Planner.cpp - each layer's split, exact over the chain -------------===//
 
 #include "tp-mlir/Planner/Planner.h"
+#include "tp-mlir/Dialect/TP/IR/TPPackedWeights.h"
 
 #include "tp-mlir/Support/BalancedSplit.h"
 #include "tp-mlir/Support/InputGuards.h"
@@ -281,8 +282,9 @@ double MachineProfile::outputTrafficSeconds(int64_t m, int64_t n, int64_t k,
   if (!outputBlocks || m <= 0 || n <= 0 || k <= 0 || ranks <= 0)
     return 0;
   const OutputBlocks &o = *outputBlocks;
-  double slice =
-      4.0 * double(m) * std::min(double(n), double(kBlockPanels * o.lanes));
+  double slice = 4.0 * double(m) *
+                 std::min(double(n), double(kBlockPanels *
+                                            matmulRegisterTile(o.lanes).cols));
   double half = o.cacheBytes / 2;
   double share = std::clamp((double(ranks) * slice - half) / half, 0.0, 1.0);
   double passes = std::ceil(double(k) / kBlockK);
@@ -698,7 +700,7 @@ uint64_t weightBytes(const Chain &c, size_t i, ShardingKind choice) {
     break;
   }
   // A generated matmul's weight may be packed ahead, its output features
-  // padded to the register tile's 16 lanes (an upper bound at 8 or 4).
+  // padded to the register tile's 16 columns (an upper bound at 4 lanes).
   if (generatesMatmul(c, i, choice)) {
     uint64_t out = choice == ShardingKind::row
                        ? uint64_t(largestShard(l.out, d))
@@ -745,8 +747,9 @@ uint64_t inputBytes(const Chain &c) {
 
 /// Bytes a generated matmul allocates for layer i's GEMM under `choice`,
 /// beyond its operands and result (lib/Conversion/MatmulCodegen): the
-/// packed result, rows and outputs padded to 16 lanes (the widest register
-/// tile: an upper bound at 8 or 4), with, at first, a block of packed x
+/// packed result, rows and outputs padded to the register tile (outputs
+/// to 16, the widest tile's: an upper bound at 4 lanes), with, at first, a
+/// block of packed x
 /// (up to 256 steps of K) and of packed W (up to 256 panels by 256 steps),
 /// then the transposed copy the unpack goes through; and the contiguous
 /// copy of a column layer's slice of x, or a batch layer's (taken whatever
@@ -757,12 +760,14 @@ uint64_t matmulScratchBytes(const Chain &c, size_t i, ShardingKind choice) {
   auto [m, n, k] = localGemm(c, i, choice);
   int64_t d = c.devices;
   constexpr uint64_t lanes = 16, blockK = kBlockK, blockPanels = kBlockPanels;
-  auto padded = [](uint64_t x) { return (x + lanes - 1) / lanes * lanes; };
+  auto padded = [](uint64_t x, uint64_t to) { return (x + to - 1) / to * to; };
+  // Rows pad to panels of 16 (AVX-512) or 6 (AVX2, SSE): the larger.
+  uint64_t rows = std::max(padded(m, lanes), padded(m, 6));
+  uint64_t result = 4 * rows * padded(n, lanes);
   uint64_t kBlock = std::min<uint64_t>(k, blockK);
-  uint64_t result = 4 * padded(m) * padded(n);
   uint64_t packs =
       4 * kBlock *
-      (padded(m) + std::min<uint64_t>(padded(n), blockPanels * lanes));
+      (rows + std::min<uint64_t>(padded(n, lanes), blockPanels * lanes));
   uint64_t slice = 0;
   if (d > 1 &&
       (choice == ShardingKind::column || choice == ShardingKind::batch))

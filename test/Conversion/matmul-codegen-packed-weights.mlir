@@ -2,7 +2,8 @@
 // matmuls read becomes the panels they read, listed in tp.packed_weights;
 // its caller packs it once. Anything else keeps its weight as it is.
 // RUN: tp-opt %s --tp-tile-matmuls="vector-lanes=16 pack-weights-ahead" | FileCheck %s
-// RUN: tp-opt %s --tp-tile-matmuls="vector-lanes=8 pack-weights-ahead" | FileCheck %s --check-prefix=R8
+// RUN: tp-opt %s --tp-tile-matmuls="vector-lanes=8 pack-weights-ahead" | FileCheck %s
+// RUN: tp-opt %s --tp-tile-matmuls="vector-lanes=4 pack-weights-ahead" | FileCheck %s --check-prefix=R8
 // RUN: tp-opt %s --tp-tile-matmuls="vector-lanes=16 min-features=1 pack-weights-ahead" | FileCheck %s --check-prefix=AUTO
 // RUN: tp-opt %s --tp-tile-matmuls="vector-lanes=16" | FileCheck %s --check-prefix=OFF
 
@@ -13,7 +14,8 @@
 module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
 
 // A row split's weight of a partitioned function, 40 x 300 per rank: 40
-// rows pad to 3 panels of 16 (5 of 8); the manifest still describes the
+// rows pad to 3 panels of 16 (the register tile's width with 16 lanes and
+// with 8), or 5 of 8 (4 lanes, SSE); the manifest still describes the
 // weight as it was.
 // CHECK-LABEL: func.func @spmd(
 // CHECK-SAME: %arg1: tensor<3x300x16x1xf32> {tp.name = "w", tp.shard = #tp.shard<shape = [80, 300], dim = 0, offsets = [0, 40], sizes = [40, 40]>}

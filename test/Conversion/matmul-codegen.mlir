@@ -1,6 +1,6 @@
-// The generated matmul: operands packed into k-major panels of one vector
-// register's rows, fused into the K loop of the cache tiling; an R x R
-// register tile whose accumulator stays in the K loop; FMAs after lowering.
+// The generated matmul: operands packed into k-major panels of the register
+// tile's rows, fused into the K loop of the cache tiling; a register tile
+// whose accumulator stays in the K loop; FMAs after lowering.
 // RUN: tp-opt %s --tp-tile-matmuls=vector-lanes=16 | FileCheck %s --check-prefix=TILE16
 // RUN: tp-opt %s --tp-tile-matmuls=vector-lanes=8 | FileCheck %s --check-prefix=TILE8
 // RUN: tp-opt %s --tp-tile-matmuls=vector-lanes=16 --one-shot-bufferize="bufferize-function-boundaries" --tp-lower-matmul-vectors=vector-lanes=16 | FileCheck %s --check-prefix=LOWER16
@@ -69,17 +69,34 @@
 // TILE16-NOT: linalg.pack
 // TILE16-NOT: linalg.unpack
 
+// With 16 registers (AVX2), a 6 x 16 tile: panels of 6 rows of x and of
+// 16 rows of W, each packed in blocks of 8 steps of K.
 // TILE8: func.func private @tp_matmul(
-// TILE8: tensor.empty({{.*}}) : tensor<?x5x8x8xf32>
-// TILE8: vector.transpose {{.*}} : vector<8x8xf32> to vector<8x8xf32>
-// TILE8: vector.contract {{.*}} : vector<8x1xf32>, vector<8x1xf32> into vector<8x8xf32>
+// TILE8: tensor.empty({{.*}}) : tensor<?x3x6x16xf32>
+// TILE8: vector.transpose {{.*}} : vector<6x8xf32> to vector<8x6xf32>
+// TILE8: vector.transpose {{.*}} : vector<16x8xf32> to vector<8x16xf32>
+// TILE8: vector.contract {{.*}} : vector<6x1xf32>, vector<16x1xf32> into vector<6x16xf32>
 
+// After bufferization: each register tile's rows are prefetched for
+// writing, its loop over K starts from zeros and broadcasts each element
+// of x's panel from a scalar load, and the tile's previous value is added
+// after the loop.
 // LOWER16: func.func private @tp_matmul(
+// LOWER16-COUNT-16: memref.prefetch {{.*}} write, locality<3>, data
+// LOWER16: scf.for {{.*}} -> (vector<16x16xf32>)
+// LOWER16: memref.load {{.*}} : memref<{{.*}}x1xf32>
+// LOWER16: vector.broadcast {{.*}} : f32 to vector<16xf32>
 // LOWER16-COUNT-16: vector.fma {{.*}} : vector<16xf32>
+// LOWER16: arith.addf {{.*}} : vector<16x16xf32>
 // LOWER16-NOT: vector.contract
 // LOWER16-NOT: vector.transpose
 // LOWER8: func.func private @tp_matmul(
-// LOWER8-COUNT-8: vector.fma {{.*}} : vector<8xf32>
+// LOWER8-COUNT-6: memref.prefetch {{.*}} write, locality<3>, data
+// LOWER8: scf.for {{.*}} -> (vector<6x16xf32>)
+// LOWER8: memref.load {{.*}} : memref<{{.*}}x1xf32>
+// LOWER8: vector.broadcast {{.*}} : f32 to vector<16xf32>
+// LOWER8-COUNT-6: vector.fma {{.*}} : vector<16xf32>
+// LOWER8: arith.addf {{.*}} : vector<6x16xf32>
 // LOWER8-NOT: vector.contract
 // LOWER8-NOT: vector.transpose
 

@@ -52,8 +52,8 @@ Value buildActivation(OpBuilder &builder, Location loc, ActivationKind kind,
 #include "tp-mlir/Conversion/Passes.h.inc"
 
 /// f32 lanes of the host's widest vector register (16 with AVX-512F, else
-/// 8): the generated matmul's register tile, R x R, when its vector-lanes
-/// option is 0.
+/// 8): what the generated matmul's register tile is shaped for when its
+/// vector-lanes option is 0.
 int64_t hostMatmulVectorLanes();
 
 } // namespace tp

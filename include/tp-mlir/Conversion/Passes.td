@@ -116,17 +116,20 @@ def TileMatmuls : Pass<"tp-tile-matmuls", "::mlir::ModuleOp"> {
     zero-initialized
     matmul first moves into a private kernel function shared by every
     matmul of its operand types, which writes into a buffer the caller
-    passes. Then each transposed-B (or plain) float `linalg.matmul` becomes `linalg.pack`s of x and W into
-    zero-padded, k-major panels of one vector register's rows
-    (`x[M][K] -> [M/R][K][R][1]`, `W[N][K] -> [N/R][K][R][1]`, with R = 16
-    f32 lanes on AVX-512 and 8 otherwise), a `linalg.mmt4d` and an unpack
+    passes. Then each transposed-B (or plain) float `linalg.matmul`
+    becomes `linalg.pack`s of x and W into zero-padded, k-major panels of
+    the register tile's rows and columns (`x[M][K] -> [M/MR][K][MR][1]`,
+    `W[N][K] -> [N/NR][K][NR][1]`; MR x NR is 16 x 16 with 16 f32 lanes
+    (AVX-512, 32 registers), 6 x 16 with 8 (AVX2) and 6 x 8 with 4: 12
+    accumulators of the 16 registers), a `linalg.mmt4d` and an unpack
     of the result. A transform-dialect schedule tiles the mmt4d for the
     caches (256 panels of W by 256 steps of K, with both packs fused into
-    that loop; then 8 panels of x) and to an R x R register tile,
-    vectorizes it into a contraction whose accumulator is hoisted out of
-    the K loop, and tiles and vectorizes the packs as masked R x R
-    transposes and the unpack as masked R x R copies. Padding replaces
-    remainder tiles: every microkernel call is a full R x R tile. The
+    that loop; then 128 rows of x at MR = 16, 144 at 6) and to the
+    register tile, vectorizes it into a contraction whose accumulator is
+    hoisted out of the K loop, and tiles and vectorizes the packs as masked
+    transposes of a panel's rows by the lanes, and the unpack as masked
+    MR x NR copies. Padding replaces
+    remainder tiles: every microkernel call is a full MR x NR tile. The
     packed result of a filled init is not filled: in the first block of K
     each register tile starts at the fill's value instead of reading it.
     The ops the pass makes carry `tp.matmul_codegen`, and it transforms
@@ -152,9 +155,9 @@ def TileMatmuls : Pass<"tp-tile-matmuls", "::mlir::ModuleOp"> {
     With `pack-weights-ahead`, an argument of a public function whose every
     use is the W of such a generated matmul (packed alike everywhere, and
     not also read by a BLAS branch) becomes the packed panels themselves:
-    its type becomes `[ceil(N/R)][K][R][1]`, its kernel calls go to a
+    its type becomes `[ceil(N/NR)][K][NR][1]`, its kernel calls go to a
     variant that takes W packed, and the function's `tp.packed_weights`
-    lists it with its rows R, orientation and former shape. The caller
+    lists it with its rows NR, orientation and former shape. The caller
     packs such a weight once, where it places it, instead of every call
     packing it again; tp-mlir's driver does so on the CPU.
   }];
@@ -186,12 +189,15 @@ def TileMatmuls : Pass<"tp-tile-matmuls", "::mlir::ModuleOp"> {
 def LowerMatmulVectors : Pass<"tp-lower-matmul-vectors", "::mlir::ModuleOp"> {
   let summary = "After bufferization, keep matmul accumulators in registers";
   let description = [{
-    Folds memref aliases, canonicalizes and CSEs, hoists the redundant
-    accumulator reads and writes out of the reduction loop, and lowers the
-    vector ops (contractions to broadcasts and FMAs, transfers to loads and
-    stores, the packs' transposes to shuffles: the AVX-512 16 x 16 sequence
-    when there are 16 lanes), so that the register tile stays in registers
-    across K.
+    Makes each register tile's loop over K start from zeros, with the
+    tile's previous value added after it and its rows prefetched (for
+    writing) before it, as BLAS microkernels read C last; folds memref
+    aliases, canonicalizes and CSEs, hoists the redundant accumulator reads
+    and writes out of the reduction loop, and lowers the vector ops
+    (contractions to FMAs of one vector of W by an element of x broadcast
+    from a scalar load, transfers to loads and stores, the packs'
+    transposes to shuffles: the AVX-512 16 x 16 sequence when there are 16
+    lanes), so that the register tile stays in registers across K.
   }];
   let options = [
     Option<"vectorLanes", "vector-lanes", "int64_t", /*default=*/"0",

@@ -122,9 +122,10 @@ struct MachineProfile {
   /// collectiveBytesPerSecond.
   std::array<std::vector<RatePoint>, kNumCollectiveKinds> collectiveBandwidth;
   /// The generated matmul's output blocks (lib/Conversion/MatmulCodegen):
-  /// it runs over blocks of 256 panels of W (256 R outputs, R the register
-  /// tile's lanes) by 256 steps of K, each over all m rows, so every block
-  /// of K reads and writes the m x min(n, 256 R) slice of y again. While
+  /// it runs over blocks of 256 panels of W (256 C outputs, C the register
+  /// tile's columns: matmulRegisterTile(lanes)) by 256 steps of K, each
+  /// over all m rows, so every block of K reads and writes the
+  /// m x min(n, 256 C) slice of y again. While
   /// the slices of the ranks running at once fit the last-level cache,
   /// those passes stay in it; once they fill it, each pass goes to memory:
   /// 8 m n ceil(k / 256) bytes more, at the read-modify-write bandwidth

@@ -20,16 +20,19 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/TargetParser/Host.h"
 
 namespace mlir::tp {
@@ -48,23 +51,25 @@ int64_t mlir::tp::hostMatmulVectorLanes() {
 }
 
 namespace {
-/// The packed form's register tile is R x R, R = the f32 lanes of one
-/// vector register (16 on AVX-512, 8 on AVX2): R accumulators of R lanes.
-/// Packing copies x into panels of R rows and W into panels of R rows, each
-/// stored k-major and zero-padded (linalg.pack: x[M][K] -> A[M/R][K][R][1],
-/// W[N][K] -> B[N/R][K][R][1]), so that each step of K loads one vector of
-/// W and broadcasts R elements of x, all contiguous. The packs' transposes
-/// are R x R blocks, masked at the edges, lowered to register shuffles.
+/// The packed form's register tile is MR x NR (matmulRegisterTile): 16 x 16
+/// on AVX-512, 6 x 16 on AVX2. Packing copies x into panels of MR rows and
+/// W into panels of NR rows, each stored k-major and zero-padded
+/// (linalg.pack: x[M][K] -> A[M/MR][K][MR][1], W[N][K] ->
+/// B[N/NR][K][NR][1]), so that each step of K loads NR / lanes vectors of W
+/// and broadcasts MR elements of x, all contiguous. The packs' transposes
+/// are blocks of a panel's rows by the lanes, masked at the edges, lowered
+/// to register shuffles.
 ///
-/// Cache tiling, as in GotoBLAS: 256 panels of W (4,096 outputs at R = 16) by
-/// 256 steps of K, into whose loop both packs are fused, so that one block of
-/// packed W (at most 4 MiB, for L3) and of packed x is live at a time: a
-/// whole packed W would be a fresh allocation of N x K floats per call,
-/// page-faulted in every time. Inside it, 8 panels of x (128 rows: the L2
-/// block), then panels of W, panels of x, and K innermost, so that one
-/// panel of W (16 KiB) stays in L1 while panels of x stream from L2.
-/// These sizes were measured with `tp-bench gemm` (docs/performance.md);
-/// 64 panels of W and 128 steps of K were within noise of them.
+/// Cache tiling, as in GotoBLAS: 256 panels of W (4,096 outputs at NR = 16)
+/// by 256 steps of K, into whose loop both packs are fused, so that one
+/// block of packed W (at most 4 MiB, for L3) and of packed x is live at a
+/// time: a whole packed W would be a fresh allocation of N x K floats per
+/// call, page-faulted in every time. Inside it, a block of x for L2 (8
+/// panels, 128 rows, at MR = 16; 24, 144 rows, at 6), then panels of W,
+/// panels of x, and K innermost, so that one panel of W (16 KiB) stays in
+/// L1 while panels of x stream from L2. These sizes were measured with
+/// `tp-bench gemm` (docs/performance.md); 64 panels of W and 128 steps of K
+/// were within noise of them at MR = 16.
 constexpr const char *kTileSchedule = R"mlir(
 module attributes {transform.with_named_sequence} {
   transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
@@ -76,7 +81,7 @@ module attributes {transform.with_named_sequence} {
     // Each matmul is already tiled by blocks of W and of K, with its packs
     // fused into that loop (fuseBlockPacks). The block of x, then the
     // register tile.
-    %t2, %l2 = transform.structured.tile_using_for %mm tile_sizes [8, 0, 0]
+    %t2, %l2 = transform.structured.tile_using_for %mm tile_sizes [@XB@, 0, 0]
         : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
     %tp, %lp:2 = transform.structured.tile_using_for %t2 tile_sizes [1, 1, 0, 0, 0, 0]
         interchange = [1, 0]
@@ -106,23 +111,19 @@ module attributes {transform.with_named_sequence} {
       transform.apply_patterns.vector.cast_away_vector_leading_one_dim
       transform.apply_patterns.canonicalization
     } : !transform.any_op
-    // The operand packs: R x R blocks, masked at the edges (padding rows,
-    // a K that KT does not divide, dynamic sizes).
-    %packs = transform.structured.match ops{["linalg.pack"]}
-        attributes {tp.matmul_codegen} in %root
-        : (!transform.any_op) -> !transform.any_op
-    %pt, %pl:2 = transform.structured.tile_using_for %packs tile_sizes [1, @R@]
-        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
-    transform.structured.vectorize %pt vector_sizes [1, @R@, @R@, 1] : !transform.any_op
-    // The result's unpack: R x R tiles, each a row-major block of y (no
+    // The operand packs: blocks of a panel's rows by one register's lanes
+    // of K, transposed, masked at the edges (padding rows, a K that the
+    // lanes do not divide, dynamic sizes). One group per panel height.
+@PACKS@
+    // The result's unpack: register tiles, each a row-major block of y (no
     // transpose), masked at the edges. Left to lowerRelayouts, it became a
     // loop of scalar copies.
     %unpacks = transform.structured.match ops{["linalg.unpack"]}
         attributes {tp.matmul_codegen} in %root
         : (!transform.any_op) -> !transform.any_op
-    %ut, %ul:2 = transform.structured.tile_using_for %unpacks tile_sizes [@R@, @R@]
+    %ut, %ul:2 = transform.structured.tile_using_for %unpacks tile_sizes [@MR@, @NR@]
         : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
-    transform.structured.vectorize %ut vector_sizes [1, 1, @R@, @R@] : !transform.any_op
+    transform.structured.vectorize %ut vector_sizes [1, 1, @MR@, @NR@] : !transform.any_op
     transform.apply_patterns to %fh {
       transform.apply_patterns.vector.drop_unit_dims_with_shape_cast
       transform.apply_patterns.vector.cast_away_vector_leading_one_dim
@@ -130,6 +131,17 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+)mlir";
+
+/// The pack group of the tile schedule for panels of `rows` rows: the
+/// packs' own static inner tiles tell x's panels from W's.
+constexpr const char *kPackGroup = R"mlir(
+    %packs_@P@ = transform.structured.match ops{["linalg.pack"]}
+        attributes {tp.matmul_codegen, static_inner_tiles = array<i64: @P@, 1>} in %root
+        : (!transform.any_op) -> !transform.any_op
+    %pt_@P@, %pl_@P@:2 = transform.structured.tile_using_for %packs_@P@ tile_sizes [1, @KT@]
+        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
+    transform.structured.vectorize %pt_@P@ vector_sizes [1, @KT@, @P@, 1] : !transform.any_op
 )mlir";
 
 constexpr const char *kLowerSchedule = R"mlir(
@@ -156,6 +168,18 @@ module attributes {transform.with_named_sequence} {
       transform.apply_patterns.vector.lower_contraction lowering_strategy = "outerproduct"
       transform.apply_patterns.vector.lower_outerproduct
     } : !transform.any_op
+    transform.yield
+  }
+}
+)mlir";
+
+/// The rest of the lowering, after the panels of x are read element by
+/// element (LowerMatmulVectorsPass).
+constexpr const char *kLowerRestSchedule = R"mlir(
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %h = transform.structured.match ops{["func.func"]} in %root
+        : (!transform.any_op) -> !transform.any_op
     transform.apply_patterns to %h {
       transform.apply_patterns.vector.drop_inner_most_unit_dims_from_xfer_ops
     } : !transform.any_op
@@ -494,11 +518,12 @@ LogicalResult packMatmuls(ModuleOp module, int64_t lanes, int64_t minFeatures,
     Location loc = op.getLoc();
     Value x = op.getDpsInputs()[0], w = op.getDpsInputs()[1];
     Value init = op.getDpsInits()[0];
-    Value a = packPanels(rewriter, loc, x, lanes, /*kMajorSource=*/false);
-    Value bPacked = packPanels(rewriter, loc, w, lanes, !transposedB);
+    MatmulRegisterTile tile = matmulRegisterTile(lanes);
+    Value a = packPanels(rewriter, loc, x, tile.rows, /*kMajorSource=*/false);
+    Value bPacked = packPanels(rewriter, loc, w, tile.cols, !transposedB);
     SmallVector<int64_t> pos = {0, 1};
-    SmallVector<OpFoldResult> tiles = {rewriter.getIndexAttr(lanes),
-                                       rewriter.getIndexAttr(lanes)};
+    SmallVector<OpFoldResult> tiles = {rewriter.getIndexAttr(tile.rows),
+                                       rewriter.getIndexAttr(tile.cols)};
     Value cEmpty =
         linalg::PackOp::createDestinationTensor(rewriter, loc, init, tiles, pos,
                                                 /*outerDimsPerm=*/{});
@@ -921,8 +946,19 @@ struct TileMatmulsPass : tp::impl::TileMatmulsBase<TileMatmulsPass> {
       hoistWeightPacks(getOperation(), kernels);
     if (failed(fuseBlockPacks(getOperation())))
       return signalPassFailure();
+    MatmulRegisterTile tile = matmulRegisterTile(lanes);
+    // The L2 block of x: 128 rows of 16-row panels, 144 of 6-row ones.
+    int64_t xBlock = tile.rows >= 16 ? 8 : 24;
+    std::string packs;
+    for (int64_t rows : {tile.rows, tile.cols})
+      if (rows != tile.rows || packs.empty())
+        packs += instantiate(kPackGroup, {{"P", std::to_string(rows)},
+                                          {"KT", std::to_string(lanes)}});
     std::string schedule =
-        instantiate(kTileSchedule, {{"R", std::to_string(lanes)}});
+        instantiate(kTileSchedule, {{"PACKS", packs},
+                                    {"XB", std::to_string(xBlock)},
+                                    {"MR", std::to_string(tile.rows)},
+                                    {"NR", std::to_string(tile.cols)}});
     if (failed(runSchedule(getOperation(), schedule)))
       return signalPassFailure();
     SmallVector<linalg::FillOp> fills;
@@ -938,6 +974,76 @@ struct TileMatmulsPass : tp::impl::TileMatmulsBase<TileMatmulsPass> {
   }
 };
 
+/// Each register tile's loop over K starts from zeros, and the tile's
+/// previous value (the packed result's, or the fill's in the first block of
+/// K) is added once after it, with the tile's rows prefetched before it.
+/// Reading the tile before the loop stalled each microkernel call on a
+/// cache miss where the tiles of consecutive calls are far apart (a panel
+/// of W in L1, panels of x streaming: tiles one row of tiles apart), as
+/// BLAS microkernels avoid by reading C last. A loop qualifies when its
+/// one result is a vector that a contraction accumulates and a
+/// transfer_write stores, its init is computed right before it for it
+/// alone, and it writes no memory, so that the init can move after it.
+void deferAccumulatorReads(func::FuncOp fn) {
+  SmallVector<scf::ForOp> loops;
+  fn.walk([&](scf::ForOp loop) {
+    if (loop.getNumResults() != 1 ||
+        !isa<VectorType>(loop.getResult(0).getType()) ||
+        !loop.getResult(0).hasOneUse() ||
+        !isa<vector::TransferWriteOp>(*loop.getResult(0).user_begin()))
+      return;
+    auto contract = loop.getBody()
+                        ->getTerminator()
+                        ->getOperand(0)
+                        .getDefiningOp<vector::ContractionOp>();
+    Operation *init = loop.getInitArgs()[0].getDefiningOp();
+    if (!contract || contract.getAcc() != loop.getRegionIterArgs()[0] ||
+        !init || init->getNumResults() != 1 ||
+        init->getBlock() != loop->getBlock() || !init->hasOneUse() ||
+        !isa<FloatType>(getElementTypeOrSelf(init->getResult(0))))
+      return;
+    bool writes = false;
+    loop.walk([&](Operation *op) {
+      auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+      if ((!effects && !op->hasTrait<OpTrait::HasRecursiveMemoryEffects>()) ||
+          (effects && effects.hasEffect<MemoryEffects::Write>()))
+        writes = true;
+    });
+    if (!writes)
+      loops.push_back(loop);
+  });
+  for (scf::ForOp loop : loops) {
+    Operation *init = loop.getInitArgs()[0].getDefiningOp();
+    auto write = cast<vector::TransferWriteOp>(*loop.getResult(0).user_begin());
+    auto type = cast<VectorType>(loop.getResult(0).getType());
+    OpBuilder b(loop);
+    Location loc = loop.getLoc();
+    // The rows of the tile the loop's result is stored to, prefetched for
+    // writing: each is a few cache lines at most.
+    if (type.getRank() == 2 && write.getPermutationMap().isMinorIdentity() &&
+        !write.getMask() && isa<MemRefType>(write.getBase().getType())) {
+      SmallVector<Value> indices(write.getIndices());
+      Value first = indices[indices.size() - 2];
+      for (int64_t row = 0; row < type.getDimSize(0); ++row) {
+        indices[indices.size() - 2] = arith::AddIOp::create(
+            b, loc, first, arith::ConstantIndexOp::create(b, loc, row));
+        memref::PrefetchOp::create(b, loc, write.getBase(), indices,
+                                   /*isWrite=*/true, /*localityHint=*/3,
+                                   /*isDataCache=*/true);
+      }
+    }
+    Value zeros = arith::ConstantOp::create(
+        b, loc, type,
+        DenseElementsAttr::get(type, b.getZeroAttr(type.getElementType())));
+    loop.getInitArgsMutable()[0].set(zeros);
+    init->moveAfter(loop);
+    b.setInsertionPointAfter(init);
+    Value sum =
+        arith::AddFOp::create(b, loc, loop.getResult(0), init->getResult(0));
+    write.getValueToStoreMutable().set(sum);
+  }
+}
+
 struct LowerMatmulVectorsPass
     : tp::impl::LowerMatmulVectorsBase<LowerMatmulVectorsPass> {
   using LowerMatmulVectorsBase::LowerMatmulVectorsBase;
@@ -947,8 +1053,21 @@ struct LowerMatmulVectorsPass
     FailureOr<int64_t> lanes = resolveLanes(getOperation(), vectorLanes);
     if (failed(lanes))
       return signalPassFailure();
+    for (auto fn : getOperation().getOps<func::FuncOp>())
+      deferAccumulatorReads(fn);
+    if (failed(runSchedule(getOperation(), kLowerSchedule)))
+      return signalPassFailure();
+    // Each element of a panel of x that the outer products broadcast, read
+    // as a scalar: LLVM then broadcasts it straight from memory
+    // (vbroadcastss), where a vector read of a 6-row panel split into a
+    // 4- and a 2-element load and shuffles on the FMA units' ports.
+    RewritePatternSet scalarReads(&getContext());
+    vector::populateScalarVectorTransferLoweringPatterns(
+        scalarReads, /*benefit=*/1, /*allowMultipleUses=*/true);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(scalarReads))))
+      return signalPassFailure();
     std::string schedule = instantiate(
-        kLowerSchedule,
+        kLowerRestSchedule,
         {{"TRANSPOSE", *lanes == 16 ? "shuffle_16x16" : "shuffle_1d"}});
     if (failed(runSchedule(getOperation(), schedule)))
       signalPassFailure();

@@ -33,6 +33,24 @@
 
 namespace mlir::tp {
 
+/// The generated matmul's register tile for registers of `lanes` f32
+/// lanes: `rows` rows of x (the panels of x, each element broadcast) by
+/// `cols` outputs (the panels of W, `cols / lanes` vector loads), so
+/// `rows * cols / lanes` accumulator registers. With 32 registers
+/// (AVX-512) a square 16 x 16 tile; with 16 (AVX2, SSE) 6 rows by two
+/// registers, 12 accumulators, so that each step of K issues 8 loads for
+/// 12 FMAs where the square 8 x 8 tile issued 9 for 8, and the FMA units,
+/// not the loads, bound it. Packed weights' `rows` is `cols`.
+struct MatmulRegisterTile {
+  int64_t rows = 0;
+  int64_t cols = 0;
+};
+inline MatmulRegisterTile matmulRegisterTile(int64_t lanes) {
+  if (lanes >= 16)
+    return {lanes, lanes};
+  return {6, 2 * lanes};
+}
+
 /// One argument the caller passes packed (see the file comment).
 struct PackedWeight {
   unsigned argument = 0;
