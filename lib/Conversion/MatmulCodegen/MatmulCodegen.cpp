@@ -974,6 +974,27 @@ struct TileMatmulsPass : tp::impl::TileMatmulsBase<TileMatmulsPass> {
   }
 };
 
+/// Whether `op`, or an op nested in it, may do more to memory than read
+/// it: an op that does not describe its effects may.
+bool mayWriteMemory(Operation *op) {
+  bool writes = false;
+  op->walk([&](Operation *nested) {
+    if (nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+      return;
+    auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
+    if (!effects) {
+      writes = true;
+      return;
+    }
+    SmallVector<MemoryEffects::EffectInstance> instances;
+    effects.getEffects(instances);
+    writes |= llvm::any_of(instances, [](const auto &instance) {
+      return !isa<MemoryEffects::Read>(instance.getEffect());
+    });
+  });
+  return writes;
+}
+
 /// Each register tile's loop over K starts from zeros, and the tile's
 /// previous value (the packed result's, or the fill's in the first block of
 /// K) is added once after it, with the tile's rows prefetched before it.
@@ -981,9 +1002,10 @@ struct TileMatmulsPass : tp::impl::TileMatmulsBase<TileMatmulsPass> {
 /// cache miss where the tiles of consecutive calls are far apart (a panel
 /// of W in L1, panels of x streaming: tiles one row of tiles apart), as
 /// BLAS microkernels avoid by reading C last. A loop qualifies when its
-/// one result is a vector that a contraction accumulates and a
-/// transfer_write stores, its init is computed right before it for it
-/// alone, and it writes no memory, so that the init can move after it.
+/// one result is a float vector that an additive contraction accumulates
+/// and a transfer_write stores, its init is computed in its block for it
+/// alone, and neither writes memory, so that the init can move after it
+/// (the sum's order changes, as a microkernel's does).
 void deferAccumulatorReads(func::FuncOp fn) {
   SmallVector<scf::ForOp> loops;
   fn.walk([&](scf::ForOp loop) {
@@ -998,18 +1020,12 @@ void deferAccumulatorReads(func::FuncOp fn) {
                         .getDefiningOp<vector::ContractionOp>();
     Operation *init = loop.getInitArgs()[0].getDefiningOp();
     if (!contract || contract.getAcc() != loop.getRegionIterArgs()[0] ||
-        !init || init->getNumResults() != 1 ||
-        init->getBlock() != loop->getBlock() || !init->hasOneUse() ||
+        contract.getKind() != vector::CombiningKind::ADD || !init ||
+        init->getNumResults() != 1 || init->getBlock() != loop->getBlock() ||
+        !init->hasOneUse() ||
         !isa<FloatType>(getElementTypeOrSelf(init->getResult(0))))
       return;
-    bool writes = false;
-    loop.walk([&](Operation *op) {
-      auto effects = dyn_cast<MemoryEffectOpInterface>(op);
-      if ((!effects && !op->hasTrait<OpTrait::HasRecursiveMemoryEffects>()) ||
-          (effects && effects.hasEffect<MemoryEffects::Write>()))
-        writes = true;
-    });
-    if (!writes)
+    if (!mayWriteMemory(loop) && !mayWriteMemory(init))
       loops.push_back(loop);
   });
   for (scf::ForOp loop : loops) {
