@@ -3,6 +3,11 @@
 // whose accumulator stays in the K loop; FMAs after lowering.
 // RUN: tp-opt %s --tp-tile-matmuls=vector-lanes=16 | FileCheck %s --check-prefix=TILE16
 // RUN: tp-opt %s --tp-tile-matmuls=vector-lanes=8 | FileCheck %s --check-prefix=TILE8
+// A second run finds nothing left to generate and changes nothing.
+// RUN: tp-opt %s --tp-tile-matmuls=vector-lanes=8 > %t.once.mlir
+// RUN: tp-opt %t.once.mlir --tp-tile-matmuls=vector-lanes=8 > %t.twice.mlir
+// RUN: tp-opt %t.once.mlir > %t.once.printed.mlir
+// RUN: diff %t.once.printed.mlir %t.twice.mlir
 // RUN: tp-opt %s --tp-tile-matmuls=vector-lanes=16 --one-shot-bufferize="bufferize-function-boundaries" --tp-lower-matmul-vectors=vector-lanes=16 | FileCheck %s --check-prefix=LOWER16
 // RUN: tp-opt %s --tp-tile-matmuls=vector-lanes=8 --one-shot-bufferize="bufferize-function-boundaries" --tp-lower-matmul-vectors=vector-lanes=8 | FileCheck %s --check-prefix=LOWER8
 // RUN: not tp-opt %s --tp-tile-matmuls=vector-lanes=12 2>&1 | FileCheck %s --check-prefix=LANES

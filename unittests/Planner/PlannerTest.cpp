@@ -415,10 +415,17 @@ TEST(PlannerTest, GeneratedMatmulsCountTheirPackedBuffers) {
     return evaluate(c, p, {k}).layers[0].activationBytes;
   };
   constexpr uint64_t MiB = 1 << 20;
+  // The packed result's rows pad to panels of 16 or of 6, whichever is
+  // more (the model serves both register tiles): 4096 rows pad to 4098,
+  // 2048 to 2052; each of the result's two copies grows by those rows.
+  auto padding = [](uint64_t rows, uint64_t cols) {
+    return 2 * rows * cols * 4;
+  };
   // Replicated: a 32 MiB result, packed (32 MiB) and transposed on its way
   // out (32 MiB more), beside the 32 MiB output; sgemm writes the output.
   EXPECT_EQ(live(MatmulLowering::blas, ShardingKind::replicated), 32 * MiB);
-  EXPECT_EQ(live(MatmulLowering::codegen, ShardingKind::replicated), 96 * MiB);
+  EXPECT_EQ(live(MatmulLowering::codegen, ShardingKind::replicated),
+            96 * MiB + padding(2, 2048));
   // auto leaves a result this large to sgemm (8M outputs over both
   // devices, kAutoCodegenMaxOutputs is 2M); at 256 rows (1M) it generates.
   EXPECT_EQ(live(MatmulLowering::automatic, ShardingKind::replicated),
@@ -464,17 +471,19 @@ TEST(PlannerTest, GeneratedMatmulsCountTheirPackedBuffers) {
   // Column: the contiguous copy of x's 16 MiB slice too; the all_reduce's
   // 32 MiB result comes after the scratch is freed.
   EXPECT_EQ(live(MatmulLowering::blas, ShardingKind::column), 64 * MiB);
-  EXPECT_EQ(live(MatmulLowering::codegen, ShardingKind::column), 112 * MiB);
-  // Row: the scratch, the padded 16 MiB result twice, is no more than the
-  // all_gather's 32 MiB result, which comes after it: the larger counts,
-  // not the sum.
+  EXPECT_EQ(live(MatmulLowering::codegen, ShardingKind::column),
+            112 * MiB + padding(2, 2048));
+  // Row: the scratch, the padded 16 MiB result twice, against the
+  // all_gather's 32 MiB result, which comes after it: the larger counts
+  // (the scratch, by its padding), not the sum.
   EXPECT_EQ(live(MatmulLowering::codegen, ShardingKind::row),
-            live(MatmulLowering::blas, ShardingKind::row));
+            live(MatmulLowering::blas, ShardingKind::row) + padding(2, 1024));
   // Batch: 2048 rows each; the 16 MiB result twice and the copy of the
   // rank's 16 MiB of x, beside the 16 MiB output (the end's all_gather of
   // 32 MiB is smaller).
   EXPECT_EQ(live(MatmulLowering::blas, ShardingKind::batch), 48 * MiB);
-  EXPECT_EQ(live(MatmulLowering::codegen, ShardingKind::batch), 64 * MiB);
+  EXPECT_EQ(live(MatmulLowering::codegen, ShardingKind::batch),
+            64 * MiB + padding(4, 2048));
   // auto leaves narrow layers to sgemm, but generates an uneven split,
   // whose width is not known statically (at 256 rows, under the size rule).
   c.batch = 256;
@@ -755,8 +764,12 @@ TEST(PlannerTest, GeneratedMatmulsPayForOutputSlicesTheCacheCannotHold) {
   EXPECT_EQ(p.outputTrafficSeconds(256, 8192, 4096, 2), 0);
   // One rank alone has the cache to itself.
   EXPECT_EQ(p.outputTrafficSeconds(1024, 4096, 2048, 1), 0);
-  // 8 lanes make blocks of 2048 outputs.
+  // 4 lanes (a 6 x 8 tile) make blocks of 2048 outputs; 8 lanes have the
+  // 16 columns of 16 lanes' tile.
   p.outputBlocks->lanes = 8;
+  EXPECT_DOUBLE_EQ(p.outputTrafficSeconds(1024, 4096, 2048, 2),
+                   8.0 * 1024 * 4096 * 8 / 10e9);
+  p.outputBlocks->lanes = 4;
   EXPECT_EQ(p.outputTrafficSeconds(1024, 4096, 2048, 2), 0);
 
   // The row split of a 4096 layer at batch 1024 on two ranks leaves each

@@ -73,10 +73,14 @@ namespace {
 constexpr const char *kTileSchedule = R"mlir(
 module attributes {transform.with_named_sequence} {
   transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
-    %func = transform.structured.match ops{["func.func"]} in %root
-        : (!transform.any_op) -> !transform.any_op
     %mm = transform.structured.match ops{["linalg.mmt4d"]}
         attributes {tp.matmul_codegen} in %root
+        : (!transform.any_op) -> !transform.any_op
+    // The pattern sets below rewrite whole functions: only those with a
+    // matmul of this run, so that code an earlier run vectorized (masked
+    // transfers, which some of these patterns would split inside their
+    // vector.mask) is left as it is.
+    %func = transform.get_parent_op %mm {deduplicate, op_name = "func.func"}
         : (!transform.any_op) -> !transform.any_op
     // Each matmul is already tiled by blocks of W and of K, with its packs
     // fused into that loop (fuseBlockPacks). The block of x, then the
@@ -93,7 +97,7 @@ module attributes {transform.with_named_sequence} {
       transform.apply_patterns.canonicalization
     } : !transform.any_op
     transform.structured.vectorize %tr : !transform.any_op
-    // The 6-d contraction of a 1 x 1 x 1 x R x R x 1 tile, then the
+    // The 6-d contraction of a 1 x 1 x 1 x MR x NR x 1 tile, then the
     // accumulator hoisted out of the K loop.
     transform.apply_patterns to %func {
       transform.apply_patterns.vector.reduction_to_contract
@@ -105,7 +109,7 @@ module attributes {transform.with_named_sequence} {
         : (!transform.any_op) -> !transform.any_op
     transform.apply_licm to %loops : !transform.any_op
     transform.loop.hoist_loop_invariant_subsets %loops : !transform.any_op
-    // Down to an R x R += (R x 1) (R x 1) contraction.
+    // Down to an MR x NR += (MR x 1) (NR x 1) contraction.
     transform.apply_patterns to %fh {
       transform.apply_patterns.vector.reduction_to_contract
       transform.apply_patterns.vector.cast_away_vector_leading_one_dim
@@ -959,7 +963,14 @@ struct TileMatmulsPass : tp::impl::TileMatmulsBase<TileMatmulsPass> {
                                     {"XB", std::to_string(xBlock)},
                                     {"MR", std::to_string(tile.rows)},
                                     {"NR", std::to_string(tile.cols)}});
-    if (failed(runSchedule(getOperation(), schedule)))
+    // Nothing to generate (a module without matmuls, or one this pass ran
+    // on already): the schedule's loop hoisting would still move ops of
+    // code generated before.
+    bool generates = false;
+    getOperation().walk([&](linalg::Mmt4DOp op) {
+      generates |= op->hasAttr(TPDialect::kMatmulCodegenAttrName);
+    });
+    if (generates && failed(runSchedule(getOperation(), schedule)))
       return signalPassFailure();
     SmallVector<linalg::FillOp> fills;
     getOperation().walk([&](linalg::FillOp fill) {
@@ -1005,7 +1016,9 @@ bool mayWriteMemory(Operation *op) {
 /// one result is a float vector that an additive contraction accumulates
 /// and a transfer_write stores, its init is computed in its block for it
 /// alone, and neither writes memory, so that the init can move after it
-/// (the sum's order changes, as a microkernel's does).
+/// (the sum's order changes, as a microkernel's does). The loop's
+/// accumulator feeds the contraction alone, and nothing between the init
+/// and the loop writes memory either.
 void deferAccumulatorReads(func::FuncOp fn) {
   SmallVector<scf::ForOp> loops;
   fn.walk([&](scf::ForOp loop) {
@@ -1019,14 +1032,22 @@ void deferAccumulatorReads(func::FuncOp fn) {
                         ->getOperand(0)
                         .getDefiningOp<vector::ContractionOp>();
     Operation *init = loop.getInitArgs()[0].getDefiningOp();
-    if (!contract || contract.getAcc() != loop.getRegionIterArgs()[0] ||
+    BlockArgument acc = loop.getRegionIterArgs()[0];
+    if (!contract || contract.getAcc() != acc || !acc.hasOneUse() ||
         contract.getKind() != vector::CombiningKind::ADD || !init ||
         init->getNumResults() != 1 || init->getBlock() != loop->getBlock() ||
         !init->hasOneUse() ||
         !isa<FloatType>(getElementTypeOrSelf(init->getResult(0))))
       return;
-    if (!mayWriteMemory(loop) && !mayWriteMemory(init))
-      loops.push_back(loop);
+    // Nothing from the init to the loop's end may write memory: the init's
+    // reads move past all of it.
+    for (Operation *op = init; op; op = op->getNextNode()) {
+      if (mayWriteMemory(op))
+        return;
+      if (op == loop.getOperation())
+        break;
+    }
+    loops.push_back(loop);
   });
   for (scf::ForOp loop : loops) {
     Operation *init = loop.getInitArgs()[0].getDefiningOp();
@@ -1069,18 +1090,41 @@ struct LowerMatmulVectorsPass
     FailureOr<int64_t> lanes = resolveLanes(getOperation(), vectorLanes);
     if (failed(lanes))
       return signalPassFailure();
-    for (auto fn : getOperation().getOps<func::FuncOp>())
-      deferAccumulatorReads(fn);
+    getOperation().walk([](func::FuncOp fn) { deferAccumulatorReads(fn); });
     if (failed(runSchedule(getOperation(), kLowerSchedule)))
       return signalPassFailure();
     // Each element of a panel of x that the outer products broadcast, read
     // as a scalar: LLVM then broadcasts it straight from memory
     // (vbroadcastss), where a vector read of a 6-row panel split into a
     // 4- and a 2-element load and shuffles on the FMA units' ports.
+    // Only where that is the same read: each extract in the read's block,
+    // with nothing between that writes memory.
+    SmallVector<Operation *> extracts;
+    getOperation().walk([&](vector::TransferReadOp read) {
+      if (!isa<MemRefType>(read.getBase().getType()) || read.getMask() ||
+          read->use_empty())
+        return;
+      Operation *last = read;
+      for (Operation *user : read->getUsers()) {
+        if (!isa<vector::ExtractOp>(user) ||
+            user->getBlock() != read->getBlock())
+          return;
+        if (last->isBeforeInBlock(user))
+          last = user;
+      }
+      for (Operation *op = read->getNextNode(); op != last;
+           op = op->getNextNode())
+        if (mayWriteMemory(op))
+          return;
+      llvm::append_range(extracts, read->getUsers());
+    });
     RewritePatternSet scalarReads(&getContext());
     vector::populateScalarVectorTransferLoweringPatterns(
         scalarReads, /*benefit=*/1, /*allowMultipleUses=*/true);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(scalarReads))))
+    if (failed(
+            applyOpPatternsGreedily(extracts, std::move(scalarReads),
+                                    GreedyRewriteConfig().setStrictness(
+                                        GreedyRewriteStrictness::ExistingOps))))
       return signalPassFailure();
     std::string schedule = instantiate(
         kLowerRestSchedule,
