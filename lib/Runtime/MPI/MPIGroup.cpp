@@ -38,6 +38,7 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -425,6 +426,10 @@ bool MPICommunicator::enter(CollectiveCall mine, bool bounded) {
                    "could not be released otherwise\n",
                    errorMessage.c_str());
       std::fflush(stderr);
+      // mpirun forwards a rank's output from a pipe it reads on its own
+      // schedule, and tears the job down at once on MPI_Abort: the line
+      // was lost now and then under load. Give it time to forward it.
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
       MPI_Abort(MPI_COMM_WORLD, 1);
       return false;
     }
