@@ -761,8 +761,9 @@ uint64_t matmulScratchBytes(const Chain &c, size_t i, ShardingKind choice) {
   int64_t d = c.devices;
   constexpr uint64_t lanes = 16, blockK = kBlockK, blockPanels = kBlockPanels;
   auto padded = [](uint64_t x, uint64_t to) { return (x + to - 1) / to * to; };
-  // Rows pad to panels of 16 (AVX-512) or 6 (AVX2, SSE): the larger.
-  uint64_t rows = std::max(padded(m, lanes), padded(m, 6));
+  // Rows pad to the panels of the AVX-512 tile or the AVX2 one: the larger.
+  uint64_t rows = std::max(padded(m, matmulRegisterTile(16).rows),
+                           padded(m, matmulRegisterTile(8).rows));
   uint64_t result = 4 * rows * padded(n, lanes);
   uint64_t kBlock = std::min<uint64_t>(k, blockK);
   uint64_t packs =

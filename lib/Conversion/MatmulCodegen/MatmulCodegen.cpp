@@ -31,6 +31,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/TargetParser/Host.h"
@@ -953,11 +954,13 @@ struct TileMatmulsPass : tp::impl::TileMatmulsBase<TileMatmulsPass> {
     MatmulRegisterTile tile = matmulRegisterTile(lanes);
     // The L2 block of x: 128 rows of 16-row panels, 144 of 6-row ones.
     int64_t xBlock = tile.rows >= 16 ? 8 : 24;
-    std::string packs;
-    for (int64_t rows : {tile.rows, tile.cols})
-      if (rows != tile.rows || packs.empty())
-        packs += instantiate(kPackGroup, {{"P", std::to_string(rows)},
-                                          {"KT", std::to_string(lanes)}});
+    auto packGroup = [&](int64_t rows) {
+      return instantiate(kPackGroup, {{"P", std::to_string(rows)},
+                                      {"KT", std::to_string(lanes)}});
+    };
+    std::string packs = packGroup(tile.rows);
+    if (tile.cols != tile.rows)
+      packs += packGroup(tile.cols);
     std::string schedule =
         instantiate(kTileSchedule, {{"PACKS", packs},
                                     {"XB", std::to_string(xBlock)},
@@ -988,22 +991,11 @@ struct TileMatmulsPass : tp::impl::TileMatmulsBase<TileMatmulsPass> {
 /// Whether `op`, or an op nested in it, may do more to memory than read
 /// it: an op that does not describe its effects may.
 bool mayWriteMemory(Operation *op) {
-  bool writes = false;
-  op->walk([&](Operation *nested) {
-    if (nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
-      return;
-    auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
-    if (!effects) {
-      writes = true;
-      return;
-    }
-    SmallVector<MemoryEffects::EffectInstance> instances;
-    effects.getEffects(instances);
-    writes |= llvm::any_of(instances, [](const auto &instance) {
-      return !isa<MemoryEffects::Read>(instance.getEffect());
-    });
+  std::optional<SmallVector<MemoryEffects::EffectInstance>> effects =
+      getEffectsRecursively(op);
+  return !effects || llvm::any_of(*effects, [](const auto &effect) {
+    return !isa<MemoryEffects::Read>(effect.getEffect());
   });
-  return writes;
 }
 
 /// Each register tile's loop over K starts from zeros, and the tile's
