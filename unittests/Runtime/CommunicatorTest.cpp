@@ -184,6 +184,40 @@ TEST_P(CollectiveTest, LargeResultsPastTheCache) {
   });
 }
 
+// Large all_gathers stream each shard into every rank's output, forward or
+// backward by how far apart the shard and the output lie modulo 4 KiB: the
+// shard at several distances after the output in one block (both ways for
+// the rank's own place), rows of the middle dimension (outer > 1), and in
+// place (the shard already in its place in the output).
+TEST_P(CollectiveTest, LargeAllGatherAtEveryDistance) {
+  int64_t size = GetParam();
+  const int64_t total = (int64_t(4) << 20) / 4 / 2 + 3, outer = 2;
+  for (int64_t apart : {-1, 0, 3, 100, 700, 1021}) {
+    int64_t rows = apart < 0 ? 1 : outer;
+    runRanks(size, [&](Communicator &comm) {
+      int64_t r = comm.rank();
+      int64_t extent = getShardSize(total, size, r);
+      int64_t offset = getShardOffset(total, size, r);
+      std::vector<float> block(rows * total + rows * extent + 1100, -1.0f);
+      float *out = block.data() + 1;
+      float *in = apart < 0 ? out + offset : out + rows * total + apart;
+      for (int64_t o = 0; o < rows; ++o)
+        for (int64_t i = 0; i < extent; ++i)
+          in[o * extent + i] = valueOf(r, o * extent + i);
+      comm.allGather(in, out, rows, extent, 1);
+      for (int64_t q = 0; q < size; ++q) {
+        int64_t e = getShardSize(total, size, q);
+        int64_t at = getShardOffset(total, size, q);
+        for (int64_t o = 0; o < rows; ++o)
+          for (int64_t i = 0; i < e; ++i)
+            ASSERT_EQ(out[o * total + at + i], valueOf(q, o * e + i))
+                << "rank " << r << " apart " << apart << " from rank " << q
+                << " row " << o << " i " << i;
+      }
+    });
+  }
+}
+
 TEST_P(CollectiveTest, AllReduceInPlace) {
   int64_t size = GetParam();
   for (size_t stage : test::getStageSizesToTest()) {

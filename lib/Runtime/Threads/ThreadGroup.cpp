@@ -3,9 +3,9 @@
 // Each collective is two phases separated by barriers. Every rank first
 // publishes its buffers and sizes in its slot; the last rank to arrive at the
 // first barrier checks that all ranks called the same collective with
-// compatible sizes. In the data phase each rank reads the other ranks'
-// buffers directly (no staging copy), and the second barrier keeps every
-// buffer alive until all ranks are done with it.
+// compatible sizes. In the data phase each rank reads (for an all_gather,
+// writes) the other ranks' buffers directly (no staging copy), and the second
+// barrier keeps every buffer alive until all ranks are done with it.
 //
 // A barrier waits on a condition variable, so D may exceed the number of
 // cores. It fails at once when a rank it waits for has finished or failed,
@@ -52,16 +52,37 @@ constexpr int64_t kStreamBytes = int64_t(4) << 20;
 /// Copies `n` floats from `src` to `dst`, with non-temporal stores where
 /// `stream` and the host has them; streamFence() must follow before other
 /// threads read `dst`.
+///
+/// A load that follows a store to an address equal modulo 4 KiB waits for
+/// the store ("4K aliasing"). Copying forward, each load follows the stores
+/// of the last few iterations, `dst - src` bytes apart modulo 4 KiB; when
+/// that is under half a page, the copy runs backward, where it is over half
+/// a page, further than the stores in flight. Buffers of 16 MiB placed one
+/// after the other (16 MiB and 16 bytes apart) ran an all_gather at half
+/// the speed the other way (docs/performance.md).
 void copyOut(float *dst, const float *src, int64_t n, bool stream) {
 #if defined(__SSE2__)
   if (stream) {
-    int64_t i = 0;
-    for (; i < n && reinterpret_cast<uintptr_t>(dst + i) % 16; ++i)
-      dst[i] = src[i];
-    for (; i + 4 <= n; i += 4)
-      _mm_stream_ps(dst + i, _mm_loadu_ps(src + i));
-    for (; i < n; ++i)
-      dst[i] = src[i];
+    uintptr_t apart =
+        (reinterpret_cast<uintptr_t>(dst) - reinterpret_cast<uintptr_t>(src)) %
+        4096;
+    if (apart == 0 || apart >= 2048) {
+      int64_t i = 0;
+      for (; i < n && reinterpret_cast<uintptr_t>(dst + i) % 16; ++i)
+        dst[i] = src[i];
+      for (; i + 4 <= n; i += 4)
+        _mm_stream_ps(dst + i, _mm_loadu_ps(src + i));
+      for (; i < n; ++i)
+        dst[i] = src[i];
+      return;
+    }
+    int64_t i = n;
+    for (; i > 0 && reinterpret_cast<uintptr_t>(dst + i) % 16; --i)
+      dst[i - 1] = src[i - 1];
+    for (; i >= 4; i -= 4)
+      _mm_stream_ps(dst + i - 4, _mm_loadu_ps(src + i - 4));
+    for (; i > 0; --i)
+      dst[i - 1] = src[i - 1];
     return;
   }
 #endif
@@ -499,22 +520,34 @@ bool ThreadCommunicator::enter(const CollectiveCall &call, const float *in,
 // returning early would let a buffer be freed while another rank reads it.
 void ThreadCommunicator::leave() { group.arriveAll(myRank); }
 
-/// Copies every rank's shard (`in(q)`, `extent(q)` rows of the middle
-/// dimension) into `out`, in rank order.
-template <typename In, typename Extent>
-void gatherInto(float *out, int64_t size, int64_t outer, int64_t inner, In in,
-                Extent extent) {
-  int64_t total = 0;
-  for (int64_t q = 0; q < size; ++q)
-    total += extent(q);
-  bool stream = int64_t(sizeof(float)) * outer * total * inner >= kStreamBytes;
-  int64_t offset = 0;
+/// Copies `rank`'s shard (`in`, `extent(rank)` rows of the middle
+/// dimension) into every rank's `out(q)`, at the shard's offset. Each rank
+/// writes only its own shard's place in every output, so the ranks never
+/// write the same element, and each shard is read once: pulling every shard
+/// into one's own output instead reads each shard D times, and at D = 2
+/// moves a third more bytes (docs/performance.md). The shard is copied in
+/// pieces that stay in L1 between the outputs.
+template <typename Out, typename Extent>
+void scatterShard(int64_t rank, int64_t size, int64_t outer, int64_t inner,
+                  const float *in, Out out, Extent extent) {
+  int64_t total = 0, offset = 0;
   for (int64_t q = 0; q < size; ++q) {
-    int64_t e = extent(q);
-    for (int64_t o = 0; o < outer; ++o)
-      copyOut(out + (o * total + offset) * inner, in(q) + o * e * inner,
-              e * inner, stream);
-    offset += e;
+    if (q == rank)
+      offset = total;
+    total += extent(q);
+  }
+  bool stream = int64_t(sizeof(float)) * outer * total * inner >= kStreamBytes;
+  constexpr int64_t kChunk = 4096;
+  int64_t n = extent(rank) * inner;
+  for (int64_t o = 0; o < outer; ++o) {
+    const float *src = in + o * n;
+    int64_t at = (o * total + offset) * inner;
+    for (int64_t i = 0; i < n; i += kChunk) {
+      int64_t m = std::min(kChunk, n - i);
+      for (int64_t q = 0; q < size; ++q)
+        if (out(q) + at + i != src + i)
+          copyOut(out(q) + at + i, src + i, m, stream);
+    }
   }
   if (stream)
     streamFence();
@@ -553,8 +586,9 @@ void ThreadCommunicator::allGather(const float *in, float *out, int64_t outer,
   if (!enter(Op::AllGather, outer, extent, inner, Reduction::Sum, in, out))
     return;
   const std::vector<Slot> &slots = group.slots;
-  gatherInto(
-      out, group.numRanks, outer, inner, [&](int64_t q) { return slots[q].in; },
+  scatterShard(
+      myRank, group.numRanks, outer, inner, in,
+      [&](int64_t q) { return slots[q].out; },
       [&](int64_t q) { return slots[q].b; });
   leave();
 }
@@ -625,8 +659,10 @@ void ThreadCommunicator::wait(int64_t handle) {
                 static_cast<Reduction>(mine.reduction), in,
                 [&](int64_t q) { return posts[q][slot].out; });
   else
-    gatherInto(mine.out, group.numRanks, mine.a, mine.c, in,
-               [&](int64_t q) { return posts[q][slot].b; });
+    scatterShard(
+        myRank, group.numRanks, mine.a, mine.c, mine.in,
+        [&](int64_t q) { return posts[q][slot].out; },
+        [&](int64_t q) { return posts[q][slot].b; });
   group.advance(myRank, handle, &Post::done);
   group.awaitDone(handle);
 }
