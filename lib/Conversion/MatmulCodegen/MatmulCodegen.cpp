@@ -23,6 +23,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -121,15 +122,38 @@ module attributes {transform.with_named_sequence} {
     // lanes do not divide, dynamic sizes). One group per panel height.
 @PACKS@
     // The result's unpack: register tiles, each a row-major block of y (no
-    // transpose), masked at the edges. Left to lowerRelayouts, it became a
-    // loop of scalar copies.
+    // transpose). Left to lowerRelayouts, it became a loop of scalar
+    // copies. peelUnpackTiles and kUnpackSchedule follow.
     %unpacks = transform.structured.match ops{["linalg.unpack"]}
         attributes {tp.matmul_codegen} in %root
         : (!transform.any_op) -> !transform.any_op
     %ut, %ul:2 = transform.structured.tile_using_for %unpacks tile_sizes [@MR@, @NR@]
         : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
-    transform.structured.vectorize %ut vector_sizes [1, 1, @MR@, @NR@] : !transform.any_op
-    transform.apply_patterns to %fh {
+    transform.yield
+  }
+}
+)mlir";
+
+/// The unpack's register tiles, vectorized: those of the loops peeled by
+/// peelUnpackTiles are whole tiles, with plain loads and stores; the edges
+/// are masked.
+constexpr const char *kUnpackSchedule = R"mlir(
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %unpacks = transform.structured.match ops{["linalg.unpack"]}
+        attributes {tp.matmul_codegen} in %root
+        : (!transform.any_op) -> !transform.any_op
+    %func = transform.get_parent_op %unpacks {deduplicate, op_name = "func.func"}
+        : (!transform.any_op) -> !transform.any_op
+    // The peeled loops' tiles, static: in the tiles' loops only, where no
+    // masked op of the packs is (see kTileSchedule).
+    %tiles = transform.get_parent_op %unpacks {deduplicate, op_name = "scf.for"}
+        : (!transform.any_op) -> !transform.any_op
+    transform.apply_patterns to %tiles {
+      transform.apply_patterns.canonicalization
+    } : !transform.any_op
+    transform.structured.vectorize %unpacks vector_sizes [1, 1, @MR@, @NR@] : !transform.any_op
+    transform.apply_patterns to %func {
       transform.apply_patterns.vector.drop_unit_dims_with_shape_cast
       transform.apply_patterns.vector.cast_away_vector_leading_one_dim
     } : !transform.any_op
@@ -269,6 +293,36 @@ LogicalResult fuseBlockPacks(ModuleOp module) {
         rewriter.eraseOp(pack);
   }
   return success();
+}
+
+/// Peels the last, partial step off the two loops of each unpack's register
+/// tiles (the tile's columns first, then its rows), so that the main loops
+/// hold whole tiles only: kUnpackSchedule then vectorizes those without
+/// masks. Unpeeled, a 6-row tile whose M is not a multiple of 6 (256 and
+/// 1024 are not) stored its last rows with masked stores in every tile,
+/// microcoded on AMD's cores. A loop its step divides stays as it is.
+void peelUnpackTiles(ModuleOp module, MatmulRegisterTile tile) {
+  SmallVector<linalg::UnPackOp> unpacks;
+  module.walk([&](linalg::UnPackOp op) {
+    if (op->hasAttr(TPDialect::kMatmulCodegenAttrName))
+      unpacks.push_back(op);
+  });
+  auto tileLoop = [](Operation *op, int64_t step) -> scf::ForOp {
+    auto loop = dyn_cast_or_null<scf::ForOp>(op);
+    if (!loop || getConstantIntValue(loop.getStep()) != step)
+      return nullptr;
+    return loop;
+  };
+  IRRewriter rewriter(module.getContext());
+  for (linalg::UnPackOp op : unpacks) {
+    scf::ForOp cols = tileLoop(op->getParentOp(), tile.cols);
+    scf::ForOp rows = cols ? tileLoop(cols->getParentOp(), tile.rows) : nullptr;
+    if (!rows)
+      continue;
+    scf::ForOp remainder;
+    (void)scf::peelForLoopAndSimplifyBounds(rewriter, cols, remainder);
+    (void)scf::peelForLoopAndSimplifyBounds(rewriter, rows, remainder);
+  }
 }
 
 /// Parses `source` and runs its `__transform_main` on `payload`.
@@ -975,6 +1029,14 @@ struct TileMatmulsPass : tp::impl::TileMatmulsBase<TileMatmulsPass> {
     });
     if (generates && failed(runSchedule(getOperation(), schedule)))
       return signalPassFailure();
+    if (generates) {
+      peelUnpackTiles(getOperation(), tile);
+      if (failed(runSchedule(getOperation(),
+                             instantiate(kUnpackSchedule,
+                                         {{"MR", std::to_string(tile.rows)},
+                                          {"NR", std::to_string(tile.cols)}}))))
+        return signalPassFailure();
+    }
     SmallVector<linalg::FillOp> fills;
     getOperation().walk([&](linalg::FillOp fill) {
       if (fill->hasAttr(TPDialect::kMatmulCodegenAttrName))
