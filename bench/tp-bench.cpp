@@ -124,9 +124,10 @@ struct PreparedTP {
   rt::Executor *executor = nullptr;
   std::unique_ptr<rt::Executor> ownedExecutor;
 
-  double operator()() {
+  double operator()(int64_t warmup = 0) {
     std::string error;
     RunOptions options;
+    options.warmup = warmup;
     FailureOr<RunResult> result = session->run(*executor, options, error);
     if (failed(result)) {
       fmt::print(stderr, "tp-bench: {}\n", error);
@@ -356,29 +357,33 @@ void chains(MLIRContext &context, int threads) {
 /// D=2 against D=1 and against oneDNN at 2 threads, interleaved: every
 /// round times each implementation once, so that load from elsewhere on a
 /// shared machine hits all of them alike; the medians over the rounds give
-/// the ratios.
+/// the ratios. Each timed pass follows an untimed one of the same
+/// implementation, as tp-run's --warmup does: the first pass of D = 2 right
+/// after a pass of D = 1 ran 10-25% slower than the next (neither a flushed
+/// cache, 50 ms of idle cores nor ranks pinned to cores changed that;
+/// docs/performance.md). The last column keeps that case.
 void ratios(MLIRContext &context) {
   Chain list[] = {{4, 4096, 1024, true}, {8, 1024, 256, true}};
-  fmt::print("## Scaling and oneDNN, interleaved\n\ntp-mlir with `--matmul "
-             "auto`; auto is the planner's plan.\n\n| chain | strategy | "
-             "tp-mlir D=1 ms | tp-mlir D=2 ms | D=2 / D=1 speedup | oneDNN 2 "
-             "threads ms | D=2 / oneDNN |\n|---|---|---|---|---|---|---|\n");
+  fmt::print(
+      "## Scaling and oneDNN, interleaved\n\ntp-mlir with `--matmul "
+      "auto`; auto is the planner's plan. Each round times one pass of each "
+      "after an untimed one (oneDNN too), then D = 1 and D = 2 once more "
+      "without one, D = 2 right after D = 1 (the last column).\n\n| chain | "
+      "strategy | tp-mlir D=1 ms | tp-mlir D=2 ms | D=2 / D=1 speedup | "
+      "oneDNN 2 threads ms | D=2 / oneDNN | D=2 / D=1, no untimed pass "
+      "|\n|---|---|---|---|---|---|---|---|\n");
   for (const Chain &c : list) {
     int rounds = c.width == 4096 ? 5 : 15;
     for (PartitionStrategy strategy :
          {PartitionStrategy::alternate, PartitionStrategy::column,
           PartitionStrategy::planned}) {
-      double d1 = 0, d2 = 0, dnnl = 0;
-      std::vector<double> t1, t2, t3;
+      std::vector<double> t1, t2, t3, cold1, cold2;
       auto run1 = prepareTP(context, c, 1, strategy, MatmulLowering::automatic);
       auto run2 = prepareTP(context, c, 2, strategy, MatmulLowering::automatic);
       omp_set_num_threads(2);
       std::function<void()> run3 = prepareOneDNN(c);
       if (!run1 || !run2)
         continue;
-      (*run1)();
-      (*run2)();
-      run3();
       auto once = [](const std::function<void()> &fn) {
         auto start = std::chrono::steady_clock::now();
         fn();
@@ -387,22 +392,23 @@ void ratios(MLIRContext &context) {
             .count();
       };
       for (int r = 0; r < rounds; ++r) {
-        t1.push_back((*run1)());
-        t2.push_back((*run2)());
+        t1.push_back((*run1)(/*warmup=*/1));
+        t2.push_back((*run2)(/*warmup=*/1));
+        run3();
         t3.push_back(once(run3));
+        cold1.push_back((*run1)());
+        cold2.push_back((*run2)());
       }
       auto median = [](std::vector<double> v) {
         std::sort(v.begin(), v.end());
         return v[v.size() / 2];
       };
-      d1 = median(t1);
-      d2 = median(t2);
-      dnnl = median(t3);
+      double d1 = median(t1), d2 = median(t2), dnnl = median(t3);
       fmt::print("| {}x{} batch {} | {} | {:.2f} | {:.2f} | {:.3f} | {:.2f} | "
-                 "{:.3f} |\n",
+                 "{:.3f} | {:.3f} |\n",
                  c.layers, c.width, c.batch,
                  stringifyPartitionStrategy(strategy).str(), d1 * 1e3, d2 * 1e3,
-                 d1 / d2, dnnl * 1e3, dnnl / d2);
+                 d1 / d2, dnnl * 1e3, dnnl / d2, median(cold1) / median(cold2));
     }
   }
 }
