@@ -3,9 +3,10 @@
 // Each collective is two phases separated by barriers. Every rank first
 // publishes its buffers and sizes in its slot; the last rank to arrive at the
 // first barrier checks that all ranks called the same collective with
-// compatible sizes. In the data phase each rank reads (for an all_gather,
-// writes) the other ranks' buffers directly (no staging copy), and the second
-// barrier keeps every buffer alive until all ranks are done with it.
+// compatible sizes. In the data phase each rank reads (for a large
+// all_gather, writes) the other ranks' buffers directly (no staging copy),
+// and the second barrier keeps every buffer alive until all ranks are done
+// with it.
 //
 // A barrier waits on a condition variable, so D may exceed the number of
 // cores. It fails at once when a rank it waits for has finished or failed,
@@ -520,37 +521,45 @@ bool ThreadCommunicator::enter(const CollectiveCall &call, const float *in,
 // returning early would let a buffer be freed while another rank reads it.
 void ThreadCommunicator::leave() { group.arriveAll(myRank); }
 
-/// Copies `rank`'s shard (`in`, `extent(rank)` rows of the middle
-/// dimension) into every rank's `out(q)`, at the shard's offset. Each rank
-/// writes only its own shard's place in every output, so the ranks never
-/// write the same element, and each shard is read once: pulling every shard
-/// into one's own output instead reads each shard D times, and at D = 2
-/// moves a third more bytes (docs/performance.md). The shard is copied in
-/// pieces that stay in L1 between the outputs.
-template <typename Out, typename Extent>
-void scatterShard(int64_t rank, int64_t size, int64_t outer, int64_t inner,
-                  const float *in, Out out, Extent extent) {
-  int64_t total = 0, offset = 0;
-  for (int64_t q = 0; q < size; ++q) {
-    if (q == rank)
-      offset = total;
+/// The data phase of an all_gather on `rank`: every rank's shard (`in(q)`,
+/// `extent(q)` rows of the middle dimension) into every output `out(q)`, in
+/// rank order. A result too large for the cache (streamed) is pushed: this
+/// rank writes its own shard into every output, so each shard is read once
+/// (pulling reads each shard D times: at D = 2, a third more bytes;
+/// docs/performance.md), in pieces that stay in L1 between the outputs. A
+/// smaller one is pulled: this rank writes its own output, which the next
+/// layer then finds in this core's cache. Either way no two ranks write
+/// the same element. A copy onto itself (a shard already in its place) is
+/// skipped.
+template <typename In, typename Out, typename Extent>
+void gatherShards(int64_t rank, int64_t size, int64_t outer, int64_t inner,
+                  In in, Out out, Extent extent) {
+  int64_t total = 0;
+  for (int64_t q = 0; q < size; ++q)
     total += extent(q);
+  auto copy = [&](int64_t q, int64_t p, int64_t offset, int64_t o,
+                  int64_t begin, int64_t count, bool stream) {
+    float *dst = out(p) + (o * total + offset) * inner + begin;
+    const float *src = in(q) + o * extent(q) * inner + begin;
+    if (dst != src)
+      copyOut(dst, src, count, stream);
+  };
+  if (int64_t(sizeof(float)) * outer * total * inner < kStreamBytes) {
+    for (int64_t q = 0, offset = 0; q < size; offset += extent(q++))
+      for (int64_t o = 0; o < outer; ++o)
+        copy(q, rank, offset, o, 0, extent(q) * inner, /*stream=*/false);
+    return;
   }
-  bool stream = int64_t(sizeof(float)) * outer * total * inner >= kStreamBytes;
+  int64_t offset = 0;
+  for (int64_t q = 0; q < rank; ++q)
+    offset += extent(q);
   constexpr int64_t kChunk = 4096;
   int64_t n = extent(rank) * inner;
-  for (int64_t o = 0; o < outer; ++o) {
-    const float *src = in + o * n;
-    int64_t at = (o * total + offset) * inner;
-    for (int64_t i = 0; i < n; i += kChunk) {
-      int64_t m = std::min(kChunk, n - i);
-      for (int64_t q = 0; q < size; ++q)
-        if (out(q) + at + i != src + i)
-          copyOut(out(q) + at + i, src + i, m, stream);
-    }
-  }
-  if (stream)
-    streamFence();
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < n; i += kChunk)
+      for (int64_t p = 0; p < size; ++p)
+        copy(rank, p, offset, o, i, std::min(kChunk, n - i), /*stream=*/true);
+  streamFence();
 }
 
 /// Reduces `rank`'s balanced share of `count` elements over every rank's
@@ -586,8 +595,9 @@ void ThreadCommunicator::allGather(const float *in, float *out, int64_t outer,
   if (!enter(Op::AllGather, outer, extent, inner, Reduction::Sum, in, out))
     return;
   const std::vector<Slot> &slots = group.slots;
-  scatterShard(
-      myRank, group.numRanks, outer, inner, in,
+  gatherShards(
+      myRank, group.numRanks, outer, inner,
+      [&](int64_t q) { return slots[q].in; },
       [&](int64_t q) { return slots[q].out; },
       [&](int64_t q) { return slots[q].b; });
   leave();
@@ -659,8 +669,8 @@ void ThreadCommunicator::wait(int64_t handle) {
                 static_cast<Reduction>(mine.reduction), in,
                 [&](int64_t q) { return posts[q][slot].out; });
   else
-    scatterShard(
-        myRank, group.numRanks, mine.a, mine.c, mine.in,
+    gatherShards(
+        myRank, group.numRanks, mine.a, mine.c, in,
         [&](int64_t q) { return posts[q][slot].out; },
         [&](int64_t q) { return posts[q][slot].b; });
   group.advance(myRank, handle, &Post::done);
