@@ -50,6 +50,10 @@ using Op = CollectiveOp;
 /// reads each line it writes. Below it, the next layer finds them in cache.
 constexpr int64_t kStreamBytes = int64_t(4) << 20;
 
+/// A rank writes what it sends to every output in pieces of this many floats
+/// (16 KiB): a piece stays in L1 between the outputs it goes to.
+constexpr int64_t kPiece = 4096;
+
 /// Copies `n` floats from `src` to `dst`, with non-temporal stores where
 /// `stream` and the host has them; streamFence() must follow before other
 /// threads read `dst`.
@@ -553,12 +557,11 @@ void gatherShards(int64_t rank, int64_t size, int64_t outer, int64_t inner,
   int64_t offset = 0;
   for (int64_t q = 0; q < rank; ++q)
     offset += extent(q);
-  constexpr int64_t kChunk = 4096;
   int64_t n = extent(rank) * inner;
   for (int64_t o = 0; o < outer; ++o)
-    for (int64_t i = 0; i < n; i += kChunk)
+    for (int64_t i = 0; i < n; i += kPiece)
       for (int64_t p = 0; p < size; ++p)
-        copy(rank, p, offset, o, i, std::min(kChunk, n - i), /*stream=*/true);
+        copy(rank, p, offset, o, i, std::min(kPiece, n - i), /*stream=*/true);
   streamFence();
 }
 
@@ -577,10 +580,9 @@ void reduceShare(int64_t rank, int64_t size, int64_t count, Reduction op, In in,
   int64_t begin = getShardOffset(count, size, rank);
   int64_t end = begin + getShardSize(count, size, rank);
   bool stream = int64_t(sizeof(float)) * count >= kStreamBytes;
-  constexpr int64_t kChunk = 4096;
-  alignas(16) float acc[kChunk];
-  for (int64_t i = begin; i < end; i += kChunk) {
-    int64_t n = std::min(kChunk, end - i);
+  alignas(16) float acc[kPiece];
+  for (int64_t i = begin; i < end; i += kPiece) {
+    int64_t n = std::min(kPiece, end - i);
     reduceInto(
         op, acc, size, [&](int64_t q) { return in(q) + i; }, n);
     for (int64_t q = 0; q < size; ++q)
