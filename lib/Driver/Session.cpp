@@ -20,9 +20,6 @@
 #include <limits>
 #include <mutex>
 #include <sys/resource.h>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -82,9 +79,7 @@ struct ResidentWindow {
   double start = 0, before = 0;
 };
 std::optional<ResidentWindow> openResidentWindow() {
-#if defined(__GLIBC__)
-  malloc_trim(0);
-#endif
+  tp_rt_trim_heap();
   std::optional<Resident> was = readResident();
   std::FILE *f = std::fopen("/proc/self/clear_refs", "w");
   if (!was || !f) {

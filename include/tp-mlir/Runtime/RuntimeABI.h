@@ -63,7 +63,12 @@ void tp_rt_timer_add(int64_t id, double seconds);
 /// never trimmed. Process-wide, so the tools call it at
 /// start, and a host application decides for itself. Returns 1 when
 /// applied, 0 where the C library has no such setting.
+/// It also asks for transparent huge pages on the heap's next GiB (untouched
+/// until used), where the system gives them only to ranges that ask.
 int tp_rt_retain_freed_memory(void);
+/// Gives the heap's free memory back to the system (malloc_trim), and under
+/// tp_rt_retain_freed_memory's policy advises its next GiB again.
+void tp_rt_trim_heap(void);
 }
 
 namespace mlir::tp::rt {
