@@ -60,11 +60,11 @@ void tp_rt_timer_add(int64_t id, double seconds);
 /// pays a page fault per 4 KiB of them on every run (glibc returns freed
 /// blocks of 128 KiB and more). Every block comes from one arena (the main
 /// heap, which any size fits), none is mapped on its own, and the heap is
-/// never trimmed. Process-wide, so the tools call it at
-/// start, and a host application decides for itself. Returns 1 when
-/// applied, 0 where the C library has no such setting.
-/// It also asks for transparent huge pages on the heap's next GiB (untouched
-/// until used), where the system gives them only to ranges that ask.
+/// never trimmed. It also asks for transparent huge pages on the heap's next
+/// GiB (untouched until used), where the system gives them only to ranges
+/// that ask. Process-wide, so the tools call it at start, and a host
+/// application decides for itself. Returns 1 when applied, 0 where the C
+/// library has no such setting.
 int tp_rt_retain_freed_memory(void);
 /// Gives the heap's free memory back to the system (malloc_trim), and under
 /// tp_rt_retain_freed_memory's policy advises its next GiB again.
