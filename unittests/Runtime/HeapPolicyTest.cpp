@@ -58,6 +58,15 @@ bool madviseMode() {
   return text.find("[madvise]") != std::string::npos;
 }
 
+/// Whether the system commits memory strictly (vm.overcommit_memory = 2),
+/// where the policy leaves the heap alone.
+bool strictOvercommit() {
+  std::ifstream mode("/proc/sys/vm/overcommit_memory");
+  std::string text;
+  std::getline(mode, text);
+  return text == "2";
+}
+
 /// A fresh block of `bytes`, touched: whether its middle's mapping is
 /// eligible.
 std::optional<bool> freshBlockEligible(size_t bytes) {
@@ -76,6 +85,8 @@ TEST(HeapPolicyTest, HeapTopIsAdvisedBeforeAndAfterATrim) {
 #endif
   if (!madviseMode())
     GTEST_SKIP() << "transparent huge pages are not in madvise mode here";
+  if (strictOvercommit())
+    GTEST_SKIP() << "memory is committed strictly here";
   ASSERT_EQ(tp_rt_retain_freed_memory(), 1);
   std::optional<bool> before = freshBlockEligible(size_t(64) << 20);
   ASSERT_TRUE(before.has_value()) << "no THPeligible in /proc/self/smaps";

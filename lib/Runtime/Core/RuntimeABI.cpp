@@ -46,9 +46,16 @@ std::atomic<bool> hugePageHeap{false};
 /// weights and activations in 2 MiB pages the chains ran 2 to 4% faster
 /// where it showed on the 2-core development machine (docs/performance.md).
 /// Best effort: a system without THP, or that refuses the block, runs as
-/// before.
+/// before. Not under strict overcommit (vm.overcommit_memory = 2), where
+/// the heap's untouched top would count as committed memory from the start.
 void adviseHugePages() {
 #if defined(__GLIBC__) && defined(MADV_HUGEPAGE) && !defined(TP_RT_ASAN)
+  if (FILE *policy = std::fopen("/proc/sys/vm/overcommit_memory", "r")) {
+    int mode = std::fgetc(policy);
+    std::fclose(policy);
+    if (mode == '2')
+      return;
+  }
   constexpr size_t kAdvisedBytes = size_t(1) << 30;
   constexpr uintptr_t kHugePage = uintptr_t(2) << 20;
   char *block = static_cast<char *>(std::malloc(kAdvisedBytes));
