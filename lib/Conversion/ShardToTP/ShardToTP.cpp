@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <functional>
@@ -190,6 +191,29 @@ bool splitsReduction(linalg::LinalgOp op) {
   return false;
 }
 
+/// shard-partition in LLVM 22 leaves a split reduction's body using the
+/// values it captured from the unpartitioned function, which it then
+/// erases (a crash in the verifier). Constants, which the canonicalizer
+/// hoists out of such bodies, are cloned back in; any other captured value
+/// is refused.
+LogicalResult sinkCapturedConstants(linalg::LinalgOp op) {
+  Region &body = op->getRegion(0);
+  llvm::SetVector<Value> captured;
+  getUsedValuesDefinedAbove(body, captured);
+  OpBuilder builder = OpBuilder::atBlockBegin(&body.front());
+  for (Value value : captured) {
+    Operation *def = value.getDefiningOp();
+    if (!def || !def->hasTrait<OpTrait::ConstantLike>())
+      return op->emitOpError()
+             << "splits a reduction loop, and its body uses a value defined "
+                "outside it that is not a constant: shard-partition in LLVM "
+                "22 cannot partition such a body; pass the value as an "
+                "operand";
+    replaceAllUsesInRegionWith(value, builder.clone(*def)->getResult(0), body);
+  }
+  return success();
+}
+
 /// What shard-partition in LLVM 22 crashes on or gets silently wrong, as a
 /// diagnostic at the op: a value that propagation left without a sharding
 /// (its operands' shardings conflict, or no annotation reaches it), a split
@@ -232,6 +256,8 @@ LogicalResult checkPartitionable(FunctionOpInterface fn) {
     if (!linalgOp || linalgOp.getNumReductionLoops() == 0 ||
         !splitsReduction(linalgOp))
       continue;
+    if (failed(sinkCapturedConstants(linalgOp)))
+      return failure();
     for (unsigned i = 0; i < linalgOp.getNumDpsInits(); ++i) {
       SmallVector<Operation *> combiners;
       Value reduced =

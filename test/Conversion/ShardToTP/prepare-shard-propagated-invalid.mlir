@@ -59,3 +59,27 @@ func.func @constant(%w: tensor<2x4xf32> {tp.name = "w"}) -> tensor<2x4xf32> {
   %y = shard.shard %t to %whole annotate_for_users : tensor<2x4xf32>
   return %y : tensor<2x4xf32>
 }
+
+// -----
+
+// A split reduction whose body uses a value from outside it that is not a
+// constant (shard-partition in LLVM 22 would leave it dangling).
+shard.grid @grid(shape = 2)
+func.func @captured(%w: tensor<4x8xf32> {tp.name = "w"}, %scale: f32) -> tensor<4xf32> {
+  %cols = shard.sharding @grid split_axes = [[], [0]] : !shard.sharding
+  %whole = shard.sharding @grid split_axes = [[]] : !shard.sharding
+  %ws = shard.shard %w to %cols annotate_for_users : tensor<4x8xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  // expected-error @below {{splits a reduction loop, and its body uses a value defined outside it that is not a constant}}
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>], iterator_types = ["parallel", "reduction"]}
+      ins(%ws : tensor<4x8xf32>) outs(%z : tensor<4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %q = arith.mulf %a, %scale : f32
+    %s = arith.addf %o, %q : f32
+    linalg.yield %s : f32
+  } -> tensor<4xf32>
+  %y = shard.shard %r to %whole annotate_for_users : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
