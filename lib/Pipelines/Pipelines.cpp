@@ -19,7 +19,14 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/TargetParser/Triple.h"
+
+#include <memory>
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -105,6 +112,64 @@ struct RefuseMissingToolkit
     signalPassFailure();
   }
   std::string toolkit;
+};
+
+/// The kernels' target as tp-to-gpu-pipeline was given it, checked against
+/// LLVM's NVPTX tables before anything is lowered: upstream's passes crash
+/// on an empty chip, warn and go on to a ptxas failure on an unknown one,
+/// and report an unknown binary format but exit 0.
+struct RefuseBadGPUTarget
+    : PassWrapper<RefuseBadGPUTarget, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(RefuseBadGPUTarget)
+  RefuseBadGPUTarget(StringRef chip, StringRef features, StringRef format)
+      : chip(chip), features(features), format(format) {}
+  StringRef getArgument() const final { return "tp-refuse-bad-gpu-target"; }
+  void runOnOperation() override {
+    Location loc = getOperation().getLoc();
+    if (!llvm::StringSwitch<bool>(format)
+             .Cases({"bin", "binary", "fatbin", "fatbinary", "isa", "assembly",
+                     "llvm", "offloading"},
+                    true)
+             .Default(false)) {
+      emitError(loc) << "tp-to-gpu-pipeline: format '" << format
+                     << "' is not one of bin, fatbin, isa or llvm";
+      return signalPassFailure();
+    }
+    LLVMInitializeNVPTXTargetInfo();
+    LLVMInitializeNVPTXTargetMC();
+    llvm::Triple triple("nvptx64-nvidia-cuda");
+    std::string error;
+    const llvm::Target *target =
+        llvm::TargetRegistry::lookupTarget(triple, error);
+    std::unique_ptr<llvm::MCSubtargetInfo> info(
+        target ? target->createMCSubtargetInfo(triple, "", "") : nullptr);
+    if (!info) {
+      emitError(loc) << "tp-to-gpu-pipeline: this LLVM has no NVPTX target"
+                     << (error.empty() ? "" : ": ") << error;
+      return signalPassFailure();
+    }
+    if (!info->isCPUStringValid(chip)) {
+      emitError(loc) << "tp-to-gpu-pipeline: chip '" << chip
+                     << "' is not a GPU that LLVM's NVPTX target knows "
+                        "(sm_<compute capability>, such as sm_90)";
+      return signalPassFailure();
+    }
+    SmallVector<StringRef> names;
+    StringRef(features).split(names, ',', -1, /*KeepEmpty=*/false);
+    for (StringRef name : names) {
+      StringRef bare = name.drop_front();
+      bool known = llvm::any_of(
+          info->getAllProcessorFeatures(),
+          [&](const llvm::SubtargetFeatureKV &kv) { return bare == kv.Key; });
+      if ((!name.starts_with("+") && !name.starts_with("-")) || !known) {
+        emitError(loc) << "tp-to-gpu-pipeline: feature '" << name
+                       << "' is not +<a feature LLVM's NVPTX target knows>, "
+                          "such as +ptx80 (a PTX ISA version)";
+        return signalPassFailure();
+      }
+    }
+  }
+  std::string chip, features, format;
 };
 } // namespace
 
@@ -256,6 +321,8 @@ std::string mlir::tp::getDefaultCUDAToolkitPath() {
 void mlir::tp::addTPToGPUPipeline(OpPassManager &pm,
                                   const TPToGPUOptions &options) {
   pm.addPass(std::make_unique<RefuseNestedTPModules>("tp-to-gpu-pipeline"));
+  pm.addPass(std::make_unique<RefuseBadGPUTarget>(
+      options.chip, options.features, options.format));
   // LLVM IR needs no toolkit; a cubin, PTX or a fatbin do (ptxas, and
   // libdevice for the math functions).
   if (!options.toolkit.empty() && options.format != "llvm")

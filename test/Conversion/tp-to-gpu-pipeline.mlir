@@ -20,7 +20,14 @@
 // without it and exits 0 (Inputs/spmd-copy-only.mlir).
 // RUN: not tp-opt %s --tp-to-gpu-pipeline="toolkit=%t/none" 2>&1 | FileCheck %s --check-prefix=TOOLKIT
 // RUN: not tp-opt %S/../Inputs/spmd-copy-only.mlir --tp-to-gpu-pipeline="toolkit=%t/none" 2>&1 | FileCheck %s --check-prefix=TOOLKIT
+// The target is checked against LLVM's NVPTX tables first: upstream's
+// passes crash on an empty chip, go on to a ptxas failure after a warning
+// on an unknown one, and report an unknown format but exit 0.
 // RUN: not tp-opt %s --tp-to-gpu-pipeline="chip=sm_12" 2>&1 | FileCheck %s --check-prefix=CHIP
+// RUN: not tp-opt %s --tp-to-gpu-pipeline="chip=" 2>&1 | FileCheck %s --check-prefix=EMPTYCHIP
+// RUN: not tp-opt %s --tp-to-gpu-pipeline="format=foo" 2>&1 | FileCheck %s --check-prefix=FORMAT
+// RUN: not tp-opt %s --tp-to-gpu-pipeline="features=+ptx9999" 2>&1 | FileCheck %s --check-prefix=FEATURE
+// RUN: not tp-opt %s --tp-to-gpu-pipeline="features=ptx80" 2>&1 | FileCheck %s --check-prefix=UNSIGNED
 // RUN: not tp-opt %S/lowering-nested-invalid.mlir --tp-to-gpu-pipeline 2>&1 | FileCheck %s --check-prefix=NESTED
 // RUN: not tp-opt %s --tp-to-gpu-pipeline="matmul=tensorcore" 2>&1 | FileCheck %s --check-prefix=MATMUL
 
@@ -61,7 +68,11 @@
 // ELF: Machine: NVIDIA CUDA architecture
 // TOOLKIT: error: tp-to-gpu-pipeline: toolkit '{{.*}}none' is not a directory; give the CUDA toolkit's root (its bin/ptxas makes the cubin), as
 // TOOLKIT-NOT: CUDA path
-// CHIP: error: Minimum NVVM target SM version is sm_20
+// CHIP: error: tp-to-gpu-pipeline: chip 'sm_12' is not a GPU that LLVM's NVPTX target knows (sm_<compute capability>, such as sm_90)
+// EMPTYCHIP: error: tp-to-gpu-pipeline: chip '' is not a GPU that LLVM's NVPTX target knows
+// FORMAT: error: tp-to-gpu-pipeline: format 'foo' is not one of bin, fatbin, isa or llvm
+// FEATURE: error: tp-to-gpu-pipeline: feature '+ptx9999' is not +<a feature LLVM's NVPTX target knows>, such as +ptx80
+// UNSIGNED: error: tp-to-gpu-pipeline: feature 'ptx80' is not +<a feature
 // NESTED: error: is a nested module with tp code; tp-to-gpu-pipeline lowers the functions of the module it runs on: run it on this one (--pass-pipeline='builtin.module(builtin.module(tp-to-gpu-pipeline))') or move the functions up
 // MATMUL: unknown value 'tensorcore'; expected one of: blas, codegen, auto
 module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
