@@ -12,6 +12,7 @@
 #include "tp-mlir/Dialect/TP/IR/TPAttrs.h"
 #include "tp-mlir/Dialect/TP/IR/TPDialect.h"
 #include "tp-mlir/Dialect/TP/IR/TPPackedWeights.h"
+#include "tp-mlir/Support/OptionErrors.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -980,8 +981,9 @@ void startFromFill(linalg::FillOp fill, RewriterBase &rewriter) {
   rewriter.replaceOp(fill, fill.getOutputs()[0]);
 }
 
-struct TileMatmulsPass : tp::impl::TileMatmulsBase<TileMatmulsPass> {
-  using TileMatmulsBase::TileMatmulsBase;
+struct TileMatmulsPass
+    : WithOptionErrors<tp::impl::TileMatmulsBase<TileMatmulsPass>> {
+  using WithOptionErrors::WithOptionErrors;
   void runOnOperation() override {
     FailureOr<int64_t> resolved = resolveLanes(getOperation(), vectorLanes);
     if (failed(resolved))
@@ -1136,8 +1138,9 @@ void deferAccumulatorReads(func::FuncOp fn) {
 }
 
 struct LowerMatmulVectorsPass
-    : tp::impl::LowerMatmulVectorsBase<LowerMatmulVectorsPass> {
-  using LowerMatmulVectorsBase::LowerMatmulVectorsBase;
+    : WithOptionErrors<
+          tp::impl::LowerMatmulVectorsBase<LowerMatmulVectorsPass>> {
+  using WithOptionErrors::WithOptionErrors;
   void runOnOperation() override {
     // 16 x 16 f32 transposes have an AVX-512 shuffle sequence; others are
     // one flat shuffle that LLVM lowers.

@@ -9,6 +9,7 @@
 #include "RollRepeats.h"
 #include "tp-mlir/Conversion/Passes.h"
 #include "tp-mlir/Runtime/EntryPoints.h"
+#include "tp-mlir/Support/OptionErrors.h"
 
 #include "mlir/Conversion/LLVMCommon/TypeConverter.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -127,8 +128,9 @@ outline(ArrayRef<Operation *> ops, func::FuncOp parent, Operation *after,
   return {fn, call};
 }
 
-struct OutlineSegments : public tp::impl::OutlineSegmentsBase<OutlineSegments> {
-  using Base::Base;
+struct OutlineSegments
+    : WithOptionErrors<tp::impl::OutlineSegmentsBase<OutlineSegments>> {
+  using WithOptionErrors::WithOptionErrors;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();

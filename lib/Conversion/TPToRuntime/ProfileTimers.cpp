@@ -5,6 +5,7 @@
 #include "tp-mlir/Conversion/Passes.h"
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 #include "tp-mlir/Runtime/EntryPoints.h"
+#include "tp-mlir/Support/OptionErrors.h"
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -34,8 +35,9 @@ bool isCommunication(Operation *op) {
 }
 
 struct InsertProfileTimersPass
-    : tp::impl::InsertProfileTimersBase<InsertProfileTimersPass> {
-  using InsertProfileTimersBase::InsertProfileTimersBase;
+    : WithOptionErrors<
+          tp::impl::InsertProfileTimersBase<InsertProfileTimersPass>> {
+  using WithOptionErrors::WithOptionErrors;
   void runOnOperation() override {
     ModuleOp module = getOperation();
     OpBuilder builder(&getContext());

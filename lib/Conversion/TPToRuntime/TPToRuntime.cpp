@@ -15,6 +15,7 @@
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 #include "tp-mlir/Dialect/TP/IR/TPSharding.h"
 #include "tp-mlir/Runtime/EntryPoints.h"
+#include "tp-mlir/Support/OptionErrors.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Dominance.h"
@@ -505,8 +506,9 @@ LogicalResult lowerAsyncCollectives(ModuleOp module, const CollectiveABI &abi) {
 }
 
 struct ConvertTPToRuntimePass
-    : tp::impl::ConvertTPToRuntimeBase<ConvertTPToRuntimePass> {
-  using ConvertTPToRuntimeBase::ConvertTPToRuntimeBase;
+    : WithOptionErrors<
+          tp::impl::ConvertTPToRuntimeBase<ConvertTPToRuntimePass>> {
+  using WithOptionErrors::WithOptionErrors;
   void runOnOperation() override {
     ModuleOp module = getOperation();
     const CollectiveABI &abi = runtime == RuntimeTarget::gpu

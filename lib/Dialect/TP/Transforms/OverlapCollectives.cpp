@@ -11,7 +11,7 @@
 #include "tp-mlir/Dialect/TP/IR/TPSharding.h"
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h"
 
-#include "OptionErrors.h"
+#include "tp-mlir/Support/OptionErrors.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

@@ -3,7 +3,7 @@
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h"
 #include "tp-mlir/Planner/Planner.h"
 
-#include "OptionErrors.h"
+#include "tp-mlir/Support/OptionErrors.h"
 
 #include "mlir/IR/BuiltinOps.h"
 

@@ -3,7 +3,7 @@
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h"
 
-#include "OptionErrors.h"
+#include "tp-mlir/Support/OptionErrors.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"

@@ -5,7 +5,7 @@
 #include "tp-mlir/Planner/Planner.h"
 #include "tp-mlir/Support/Limits.h"
 
-#include "OptionErrors.h"
+#include "tp-mlir/Support/OptionErrors.h"
 
 #include "mlir/IR/BuiltinOps.h"
 

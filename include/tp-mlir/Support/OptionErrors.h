@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef TP_MLIR_LIB_DIALECT_TP_TRANSFORMS_OPTIONERRORS_H
-#define TP_MLIR_LIB_DIALECT_TP_TRANSFORMS_OPTIONERRORS_H
+#ifndef TP_MLIR_SUPPORT_OPTIONERRORS_H
+#define TP_MLIR_SUPPORT_OPTIONERRORS_H
 
 #include "mlir/Pass/Pass.h"
 
@@ -37,4 +37,4 @@ public:
 
 } // namespace mlir::tp
 
-#endif // TP_MLIR_LIB_DIALECT_TP_TRANSFORMS_OPTIONERRORS_H
+#endif // TP_MLIR_SUPPORT_OPTIONERRORS_H
