@@ -61,17 +61,54 @@ static Tensor linearKernel(const Tensor &x, const Tensor &w, const Tensor *b,
 // Sci. Comput. 41(5), 2019), Hoeffding's inequality bounds their sum by
 // lambda * s except with probability 2 exp(-lambda^2 / 2).
 
-/// s^2 contributed by an activation: the input's, scaled by the Lipschitz
-/// constant, plus the allowance of the compiled activation and of the
-/// reference's, and the reference's roundings of its argument and result.
+/// An upper bound on |sigma'| over [lo, hi]: the kind's global Lipschitz
+/// constant, or less where the whole interval lies where sigma flattens.
+/// ReLU is constant left of 0; sigmoid' <= e^-|x| and tanh' <= 4 e^-2|x|
+/// decrease with |x|; left of -10, |GELU'| <= (|x| + 1/|x|) phi(x) (the
+/// tanh form's tail is thinner still) and |SiLU'| <= (1 + |x|) e^x, both
+/// increasing in x. Without it an input error made huge by a huge
+/// pre-activation went through a ReLU that zeroes both the output and the
+/// reference, and the bound of every element after it accepted anything.
+static double localLipschitz(ActivationKind act, double lo, double hi) {
+  double global = getActivationErrorModel(act).lipschitz;
+  double nearest = lo > 0 ? lo : hi < 0 ? -hi : 0.0; // smallest |x|
+  switch (act) {
+  case ActivationKind::relu:
+    return hi < 0 ? 0.0 : global;
+  case ActivationKind::sigmoid:
+    return std::min(global, std::exp(-nearest));
+  case ActivationKind::tanh:
+    return std::min(global, 4 * std::exp(-2 * nearest));
+  case ActivationKind::gelu:
+  case ActivationKind::gelu_tanh:
+    if (hi > -10)
+      return global;
+    return std::min(global, (-hi - 1 / hi) * std::exp(-hi * hi / 2) /
+                                std::sqrt(2 * M_PI));
+  case ActivationKind::silu:
+    return hi > -10 ? global : std::min(global, (1 - hi) * std::exp(hi));
+  case ActivationKind::identity:
+    return global;
+  }
+  return global;
+}
+
+/// s^2 contributed by an activation: the input's, scaled by a Lipschitz
+/// constant valid over x +- lambda s, plus the allowance of the compiled
+/// activation and of the reference's, and the reference's roundings of its
+/// argument and result.
 static double activationVariance(ActivationKind act, double inputVariance,
                                  double x, double sigma) {
   const double u = kF32UnitRoundoff;
   ActivationErrorModel m = getActivationErrorModel(act);
+  double argumentRounding = u * std::fabs(x);
+  double reach = kBoundConfidence *
+                 std::sqrt(inputVariance + argumentRounding * argumentRounding);
+  double lipschitz = localLipschitz(act, x - reach, x + reach);
   double allowance = m.ulps * u * (std::fabs(sigma) + std::fabs(x));
-  double argument = m.lipschitz * u * std::fabs(x);
+  double argument = lipschitz * argumentRounding;
   double result = u * std::fabs(sigma);
-  return m.lipschitz * m.lipschitz * inputVariance + 2 * allowance * allowance +
+  return lipschitz * lipschitz * inputVariance + 2 * allowance * allowance +
          argument * argument + result * result;
 }
 
@@ -187,6 +224,20 @@ static FailureOr<Scalar> evaluateScalarOp(Operation *op, ArrayRef<Scalar> in) {
   };
   // A Lipschitz constant valid over x +- lambda s.
   auto reach = [&] { return kBoundConfidence * in[0].s; };
+  // The larger or smaller operand: its error alone where the two stay
+  // apart over +- lambda s (max(x, 0) of an x far below 0 is exactly 0),
+  // else the larger of the two.
+  auto extremum = [&](bool larger) {
+    double a = larger ? in[0].value : -in[0].value;
+    double b = larger ? in[1].value : -in[1].value;
+    double ra = kBoundConfidence * in[0].s, rb = kBoundConfidence * in[1].s;
+    double s = a - ra > b + rb   ? in[0].s
+               : b - rb > a + ra ? in[1].s
+                                 : std::max(in[0].s, in[1].s);
+    return Scalar{larger ? std::max(in[0].value, in[1].value)
+                         : std::min(in[0].value, in[1].value),
+                  s};
+  };
   return llvm::TypeSwitch<Operation *, FailureOr<Scalar>>(op)
       .Case([&](arith::AddFOp) {
         return rounded(in[0].value + in[1].value, in[0].s + in[1].s);
@@ -211,14 +262,10 @@ static FailureOr<Scalar> evaluateScalarOp(Operation *op, ArrayRef<Scalar> in) {
       .Case([&](math::AbsFOp) {
         return Scalar{std::fabs(in[0].value), in[0].s};
       })
-      .Case<arith::MaximumFOp, arith::MaxNumFOp>([&](Operation *) {
-        return Scalar{std::max(in[0].value, in[1].value),
-                      std::max(in[0].s, in[1].s)};
-      })
-      .Case<arith::MinimumFOp, arith::MinNumFOp>([&](Operation *) {
-        return Scalar{std::min(in[0].value, in[1].value),
-                      std::max(in[0].s, in[1].s)};
-      })
+      .Case<arith::MaximumFOp, arith::MaxNumFOp>(
+          [&](Operation *) { return extremum(/*larger=*/true); })
+      .Case<arith::MinimumFOp, arith::MinNumFOp>(
+          [&](Operation *) { return extremum(/*larger=*/false); })
       .Case([&](arith::CmpFOp cmp) -> FailureOr<Scalar> {
         double a = in[0].value, b = in[1].value;
         bool r;

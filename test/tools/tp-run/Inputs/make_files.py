@@ -143,6 +143,16 @@ def main():
         with open(p(name + ".safetensors"), "wb") as f:
             f.write(struct.pack("<Q", len(header)) + header.encode() +
                     b"\0" * 12)
+    # Inputs/saturated.mlir: the first row's pre-activation is -1e38, which
+    # the relu zeroes; its rounding error is huge, and must not make the
+    # bound of the output huge too. The "wrong" weights differ in w1 only.
+    w0 = [10, 0, 0, 1]
+    safetensors(p("saturated.safetensors"),
+                [("w0", "F32", [2, 2], w0), ("w1", "F32", [2, 2], [1, 2, 3, 4])])
+    safetensors(p("saturated-wrong.safetensors"),
+                [("w0", "F32", [2, 2], w0),
+                 ("w1", "F32", [2, 2], [1, 20, 3, 40])])
+    npy(p("saturated-x.npy"), [3, 2], [-1e37, 1, 2, -3, -1e37, -1e37])
     # What torch.save writes: a zip archive.
     with open(p("model.pt"), "wb") as f:
         f.write(b"PK\x03\x04" + b"\x00" * 60)
