@@ -4,7 +4,9 @@
 
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 
 #include <fmt/format.h>
 
@@ -19,6 +21,145 @@ static std::string identifier(StringRef name) {
   if (id.empty() || llvm::isDigit(id[0]))
     id.insert(0, "arg_");
   return id;
+}
+
+/// Words a parameter may not be named in a header that C and C++ both
+/// read: the keywords of either, and the macros <stddef.h> and
+/// <stdbool.h> define as values.
+static bool isReservedWord(StringRef id) {
+  static const char *const kWords[] = {"alignas",
+                                       "alignof",
+                                       "and",
+                                       "and_eq",
+                                       "asm",
+                                       "auto",
+                                       "bitand",
+                                       "bitor",
+                                       "bool",
+                                       "break",
+                                       "case",
+                                       "catch",
+                                       "char",
+                                       "char8_t",
+                                       "char16_t",
+                                       "char32_t",
+                                       "class",
+                                       "compl",
+                                       "concept",
+                                       "const",
+                                       "consteval",
+                                       "constexpr",
+                                       "constinit",
+                                       "const_cast",
+                                       "continue",
+                                       "co_await",
+                                       "co_return",
+                                       "co_yield",
+                                       "decltype",
+                                       "default",
+                                       "delete",
+                                       "do",
+                                       "double",
+                                       "dynamic_cast",
+                                       "else",
+                                       "enum",
+                                       "explicit",
+                                       "export",
+                                       "extern",
+                                       "false",
+                                       "float",
+                                       "for",
+                                       "friend",
+                                       "goto",
+                                       "if",
+                                       "inline",
+                                       "int",
+                                       "long",
+                                       "mutable",
+                                       "namespace",
+                                       "new",
+                                       "noexcept",
+                                       "not",
+                                       "not_eq",
+                                       "nullptr",
+                                       "operator",
+                                       "or",
+                                       "or_eq",
+                                       "private",
+                                       "protected",
+                                       "public",
+                                       "register",
+                                       "reinterpret_cast",
+                                       "requires",
+                                       "restrict",
+                                       "return",
+                                       "short",
+                                       "signed",
+                                       "sizeof",
+                                       "static",
+                                       "static_assert",
+                                       "static_cast",
+                                       "struct",
+                                       "switch",
+                                       "template",
+                                       "this",
+                                       "thread_local",
+                                       "throw",
+                                       "true",
+                                       "try",
+                                       "typedef",
+                                       "typeid",
+                                       "typename",
+                                       "typeof",
+                                       "typeof_unqual",
+                                       "union",
+                                       "unsigned",
+                                       "using",
+                                       "virtual",
+                                       "void",
+                                       "volatile",
+                                       "wchar_t",
+                                       "while",
+                                       "xor",
+                                       "xor_eq",
+                                       "NULL"};
+  return llvm::is_contained(kWords, id) || id.starts_with("__") ||
+         (id.size() > 1 && id[0] == '_' && llvm::isUpper(id[1]));
+}
+
+bool mlir::tp::isCIdentifier(StringRef name) {
+  return !name.empty() && !llvm::isDigit(name[0]) &&
+         llvm::all_of(name,
+                      [](char c) { return llvm::isAlnum(c) || c == '_'; });
+}
+
+/// `text` as the body of a C string literal: quotes, backslashes and
+/// question marks (trigraphs) escaped, anything unprintable in octal.
+static std::string cStringBody(StringRef text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\' || c == '?') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (llvm::isPrint(c)) {
+      out.push_back(c);
+    } else {
+      out += fmt::format("\\{:03o}", c);
+    }
+  }
+  return out;
+}
+
+/// `text` inside a C block comment: no "*/" to end it early, nothing
+/// unprintable.
+static std::string commentText(StringRef text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c == '/' && !out.empty() && out.back() == '*')
+      out.push_back(' ');
+    out.push_back(llvm::isPrint(c) ? c : '?');
+  }
+  return out;
 }
 
 static std::string joined(ArrayRef<int64_t> values) {
@@ -61,7 +202,7 @@ std::string mlir::tp::emitCHeader(FunctionOpInterface fn, StringRef source,
         "#ifndef TP_MODEL_{4}_H\n#define TP_MODEL_{4}_H\n\n"
         "#include <stddef.h>\n#include <stdint.h>\n\n"
         "#ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n",
-        entry, source.str(), devices, lower, upper);
+        entry, commentText(source), devices, lower, upper);
   else
     h += fmt::format(
         "/* {0}.h: the model @{0} of {1}, compiled ahead of time by "
@@ -79,7 +220,7 @@ std::string mlir::tp::emitCHeader(FunctionOpInterface fn, StringRef source,
         "#ifndef TP_MODEL_{4}_H\n#define TP_MODEL_{4}_H\n\n"
         "#include <stddef.h>\n#include <stdint.h>\n\n"
         "#ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n",
-        entry, source.str(), devices, lower, upper);
+        entry, commentText(source), devices, lower, upper);
   h += "#ifndef TP_RUNTIME_C_API\n#define TP_RUNTIME_C_API\n"
        "/* MLIR's C-interface memref descriptors. */\n";
   for (int64_t r = 1; r <= 2; ++r)
@@ -130,6 +271,9 @@ std::string mlir::tp::emitCHeader(FunctionOpInterface fn, StringRef source,
   h += fmt::format("static const tp_{0}_arg_info tp_{0}_args[{1}] = {{\n",
                    lower, fn.getNumArguments());
   std::vector<std::string> params;
+  // Parameter names: C identifiers made from the names, each once, none a
+  // keyword of C or C++ ("int"), none the result's.
+  llvm::StringSet<> used = {"result"};
   for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
     auto type = cast<RankedTensorType>(fn.getArgumentTypes()[i]);
     auto name = fn.getArgAttrOfType<StringAttr>(i, TPDialect::kNameAttrName);
@@ -143,13 +287,17 @@ std::string mlir::tp::emitCHeader(FunctionOpInterface fn, StringRef source,
       offsets.assign(shard.getOffsets().begin(), shard.getOffsets().end());
       sizes.assign(shard.getSizes().begin(), shard.getSizes().end());
     }
-    std::string label = name ? name.str() : "(input)";
+    std::string label = name ? cStringBody(name.getValue()) : "(input)";
     h += fmt::format("    {{\"{}\", {}, {{{}}}, {}, {{{}}}, {{{}}}}},\n", label,
                      type.getRank(), joined(shape), splitDim, joined(offsets),
                      joined(sizes));
-    params.push_back(fmt::format("tp_memref_{}d *{}", type.getRank(),
-                                 name ? identifier(name.getValue())
-                                      : "arg" + std::to_string(i)));
+    std::string param =
+        name ? identifier(name.getValue()) : "arg" + std::to_string(i);
+    if (isReservedWord(param) || used.contains(param))
+      param = "arg" + std::to_string(i) + "_" + param;
+    while (!used.insert(param).second)
+      param += "_";
+    params.push_back(fmt::format("tp_memref_{}d *{}", type.getRank(), param));
   }
   h += "};\n\n";
   auto resultType = cast<RankedTensorType>(fn.getResultTypes()[0]);

@@ -722,6 +722,16 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
       Model::load(context, sourceMgr, options.modelPath, options.entry);
   if (failed(model))
     return errors.failDiagnosed();
+  // The object's entry point is _mlir_ciface_<name>, which the header
+  // declares.
+  if (StringRef name = model->getEntry().getName(); !isCIdentifier(name)) {
+    model->getEntry().emitError()
+        << "the entry @\"" << name
+        << "\" is not a C identifier, so the header cannot declare its "
+           "entry point _mlir_ciface_"
+        << name << "; name the function with letters, digits and underscores";
+    return errors.failDiagnosed();
+  }
   int64_t devices = chooseDevices(options.devices, *model, 1);
   MatmulLowering matmul = resolveMatmulLowering(
       options.matmul, options.target == RuntimeTarget::gpu);

@@ -102,6 +102,11 @@ private:
   static Tensor packWeight(const PackedWeight &w, const Tensor &weight);
 };
 
+/// Whether `name` is a C identifier: letters, digits and underscores, not
+/// starting with a digit. An entry point must be one for its C interface,
+/// `_mlir_ciface_<name>`, to be declared in C.
+bool isCIdentifier(StringRef name);
+
 /// The C header of an ahead-of-time compiled model: the entry point
 /// `_mlir_ciface_<entry>`, the memref descriptor types, the device count,
 /// and the manifest of every argument (name, full shape, split dim, and the
