@@ -10,6 +10,8 @@
 
 #include "tp-mlir/Support/Limits.h"
 
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
@@ -18,16 +20,88 @@
 
 using namespace mlir::tp;
 
-/// The text after `'key':` in a header dict, or empty.
-static llvm::StringRef dictValue(llvm::StringRef header, llvm::StringRef key) {
-  size_t at = header.find(("'" + key + "'").str());
-  if (at == llvm::StringRef::npos)
-    return {};
-  llvm::StringRef rest = header.drop_front(at + key.size() + 2).ltrim();
-  if (!rest.consume_front(":"))
-    return {};
-  return rest.ltrim();
+namespace {
+/// The entries of a header's dict literal, each value's text whole (to its
+/// top-level comma), or what is wrong with it: np.load evaluates the
+/// literal (ast.literal_eval), so a repeated key would be the last one
+/// there, and text after the dict a syntax error.
+struct HeaderDict {
+  llvm::StringMap<llvm::StringRef> values;
+  std::string error;
+};
+
+HeaderDict parseHeaderDict(llvm::StringRef header) {
+  HeaderDict dict;
+  llvm::StringRef rest = header.ltrim();
+  auto fail = [&](const llvm::Twine &message) {
+    dict.error = message.str();
+    return dict;
+  };
+  if (!rest.consume_front("{"))
+    return fail("the header is not a Python dict ({'descr': ..., "
+                "'fortran_order': ..., 'shape': ...})");
+  while (true) {
+    rest = rest.ltrim();
+    if (rest.consume_front("}"))
+      break;
+    char quote = rest.empty() ? 0 : rest.front();
+    size_t close = quote == '\'' || quote == '"' ? rest.find(quote, 1)
+                                                 : llvm::StringRef::npos;
+    if (close == llvm::StringRef::npos)
+      return fail("the header's dict has a key that is not a quoted string "
+                  "at '" +
+                  rest.take_front(16) + "'");
+    llvm::StringRef key = rest.slice(1, close);
+    rest = rest.drop_front(close + 1).ltrim();
+    if (!rest.consume_front(":"))
+      return fail("the header's dict has no ':' after '" + key + "'");
+    rest = rest.ltrim();
+    // The value: to the comma or brace that ends it, past nested brackets
+    // and quoted text.
+    size_t end = 0;
+    int depth = 0;
+    char inQuote = 0;
+    for (; end < rest.size(); ++end) {
+      char c = rest[end];
+      if (inQuote) {
+        inQuote = c == inQuote ? 0 : inQuote;
+        continue;
+      }
+      if (c == '\'' || c == '"') {
+        inQuote = c;
+      } else if (c == '[' || c == '(' || c == '{') {
+        ++depth;
+      } else if (c == ']' || c == ')' || c == '}') {
+        if (depth == 0)
+          break;
+        --depth;
+      } else if (c == ',' && depth == 0) {
+        break;
+      }
+    }
+    if (end == rest.size())
+      return fail("the header's dict does not end ('}' missing)");
+    llvm::StringRef value = rest.take_front(end).trim();
+    if (value.empty())
+      return fail("the header's '" + key + "' has no value");
+    if (!dict.values.try_emplace(key, value).second)
+      return fail("the header repeats the key '" + key + "'");
+    rest = rest.drop_front(end);
+    rest.consume_front(",");
+  }
+  if (!rest.trim().empty())
+    return fail("the header has text after its dict: '" +
+                rest.trim().take_front(32) + "'");
+  for (const auto &entry : dict.values)
+    if (!llvm::is_contained(
+            std::initializer_list<llvm::StringRef>{"descr", "fortran_order",
+                                                   "shape"},
+            entry.getKey()))
+      return fail("the header has a key np.save does not write: '" +
+                  entry.getKey() + "'");
+  return dict;
 }
+} // namespace
 
 llvm::Expected<Tensor> mlir::tp::readNpy(llvm::StringRef path) {
   auto buffer = openRegularFile(path, /*isText=*/false);
@@ -44,8 +118,10 @@ llvm::Expected<Tensor> mlir::tp::parseNpy(llvm::StringRef bytes,
     return llvm::createStringError(std::errc::invalid_argument, "%s: %s",
                                    path.str().c_str(), message.str().c_str());
   };
-  if (!bytes.starts_with("\x93NUMPY") || bytes.size() < 10)
+  if (!bytes.starts_with("\x93NUMPY"))
     return fail("not a .npy file (bad magic)");
+  if (bytes.size() < 10)
+    return fail("truncated header");
   unsigned major = static_cast<unsigned char>(bytes[6]);
   uint64_t headerSize, start;
   if (major == 1) {
@@ -64,49 +140,43 @@ llvm::Expected<Tensor> mlir::tp::parseNpy(llvm::StringRef bytes,
   llvm::StringRef header = bytes.substr(start, headerSize);
 
   // The header is a Python dict literal of 'descr', 'fortran_order' and
-  // 'shape'; each is looked up by key.
-  if (!header.ltrim().starts_with("{"))
-    return fail("the header is not a Python dict ({'descr': ..., "
-                "'fortran_order': ..., 'shape': ...})");
-  llvm::StringRef descr = dictValue(header, "descr");
+  // 'shape'.
+  HeaderDict dict = parseHeaderDict(header);
+  if (!dict.error.empty())
+    return fail(dict.error);
+  llvm::StringRef descr = dict.values.lookup("descr");
   if (descr.empty())
     return fail("the header has no 'descr' (the data type)");
-  if (!descr.starts_with("'<f4'") && !descr.starts_with("'=f4'") &&
-      !descr.starts_with("'f4'")) {
-    // A quoted type name, or a structured type's list, whole (to its
-    // matching bracket).
-    size_t end = 0;
-    for (int depth = 0; end < descr.size(); ++end) {
-      char c = descr[end];
-      depth += c == '[' || c == '(';
-      depth -= c == ']' || c == ')';
-      if (depth == 0 && (c == ']' || c == ',' || c == '}')) {
-        end += c == ']';
-        break;
-      }
-    }
-    return fail("expected little-endian float32 data ('<f4'), found " +
-                descr.take_front(end).trim());
-  }
-  llvm::StringRef fortran = dictValue(header, "fortran_order");
-  if (fortran.starts_with("True"))
+  if (!llvm::is_contained(
+          std::initializer_list<llvm::StringRef>{
+              "'<f4'", "'=f4'", "'f4'", "\"<f4\"", "\"=f4\"", "\"f4\""},
+          descr))
+    return fail("expected little-endian float32 data ('<f4'), found " + descr);
+  llvm::StringRef fortran = dict.values.lookup("fortran_order");
+  if (fortran == "True")
     return fail("the array is in Fortran (column-major) order; save it in C "
                 "order: np.save(path, np.ascontiguousarray(x))");
   if (fortran.empty())
     return fail("the header has no 'fortran_order'");
-  if (!fortran.starts_with("False"))
+  if (fortran != "False")
     return fail("the header's 'fortran_order' must be True or False");
-  llvm::StringRef shapeText = dictValue(header, "shape");
-  if (!shapeText.consume_front("("))
+  llvm::StringRef shapeText = dict.values.lookup("shape");
+  if (shapeText.empty())
+    return fail("the header has no 'shape'");
+  // A tuple: "()", "(4,)", "(2, 4)", a trailing comma allowed; "(4)" is
+  // the integer 4 in Python.
+  if (!shapeText.consume_front("(") || !shapeText.consume_back(")") ||
+      (!shapeText.contains(',') && !shapeText.trim().empty()))
     return fail("malformed shape in the header");
-  shapeText = shapeText.take_until([](char c) { return c == ')'; });
   llvm::SmallVector<int64_t> shape;
   llvm::SmallVector<llvm::StringRef> parts;
-  shapeText.split(parts, ',', -1, /*KeepEmpty=*/false);
-  for (llvm::StringRef part : parts) {
+  shapeText.split(parts, ',', -1, /*KeepEmpty=*/true);
+  for (auto [i, part] : llvm::enumerate(parts)) {
     part = part.trim();
-    if (part.empty())
-      continue;
+    if (part.empty() && i + 1 == parts.size() && i > 0)
+      continue; // the trailing comma
+    if (part.empty() && parts.size() == 1)
+      continue; // ()
     int64_t extent;
     if (part.getAsInteger(10, extent) || extent < 0)
       return fail("malformed shape in the header");

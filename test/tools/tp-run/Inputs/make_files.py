@@ -90,7 +90,19 @@ def main():
                         "'shape': (2, 4), }"),
             ("x-noorder", "{'descr': '<f4', 'shape': (2, 4), }"),
             ("x-nested", "{'descr': [('a', [('x', '<f4')]), ('b', '<i4')], "
-                         "'fortran_order': False, 'shape': (2,), }")):
+                         "'fortran_order': False, 'shape': (2,), }"),
+            # np.load keeps the last of a repeated key; text after the dict
+            # is a syntax error to it; "(8)" is an int, not a tuple.
+            ("x-dupkey", "{'descr': '<f4', 'descr': '<f8', "
+                         "'fortran_order': False, 'shape': (8,), }"),
+            ("x-junk", "{'descr': '<f4', 'fortran_order': False, "
+                       "'shape': (8,), } junk"),
+            ("x-extrakey", "{'descr': '<f4', 'fortran_order': False, "
+                           "'shape': (8,), 'strides': (4,), }"),
+            ("x-shapeint", "{'descr': '<f4', 'fortran_order': False, "
+                           "'shape': (8), }"),
+            ("x-shapegap", "{'descr': '<f4', 'fortran_order': False, "
+                           "'shape': (2,, 4), }")):
         npy(p(name + ".npy"), [], [0] * 8, header=header)
     safetensors(p("overflow.safetensors"), good, header_extra={
         "big": {"dtype": "F32", "shape": [1 << 40, 1 << 40],
@@ -153,6 +165,9 @@ def main():
                 [("w0", "F32", [2, 2], w0),
                  ("w1", "F32", [2, 2], [1, 20, 3, 40])])
     npy(p("saturated-x.npy"), [3, 2], [-1e37, 1, 2, -3, -1e37, -1e37])
+    # The magic and a version, then nothing.
+    with open(p("x-truncated.npy"), "wb") as f:
+        f.write(b"\x93NUMPY\x01")
     # What torch.save writes: a zip archive.
     with open(p("model.pt"), "wb") as f:
         f.write(b"PK\x03\x04" + b"\x00" * 60)
