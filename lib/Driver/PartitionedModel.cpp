@@ -32,10 +32,13 @@ PartitionedModel::create(const Model &model, int64_t devices,
   options.devices = devices;
   options.strategy = strategy;
   options.optimizeCollectives = optimizeCollectives;
-  options.batch = plan.batch;
-  options.memoryLimitMiB = plan.memoryLimitMiB;
-  options.profile = plan.profilePath;
-  options.matmul = plan.matmul;
+  // The planner's options, which tp-set-strategy refuses without it.
+  if (strategy == PartitionStrategy::planned) {
+    options.batch = plan.batch;
+    options.memoryLimitMiB = plan.memoryLimitMiB;
+    options.profile = plan.profilePath;
+    options.matmul = plan.matmul;
+  }
   addTPPartitionPipeline(pm, options);
   return runPipeline(pm, model, std::move(program), strategy);
 }

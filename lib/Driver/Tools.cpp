@@ -266,6 +266,11 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   std::string error;
   MatmulLowering matmul =
       resolveMatmulLowering(options.matmul, isGPUBackend(options.backend));
+  if (options.tf32 && !isGPUBackend(options.backend))
+    return errors.fail("--tf32 lets cuBLASLt use TF32 tensor cores on the "
+                       "gpu and gpu-mpi backends; the " +
+                       stringifyBackend(options.backend).str() +
+                       " backend computes in FP32 (leave out --tf32)");
   if (options.overlapChunks && options.backend == Backend::evaluator)
     return errors.fail("--overlap-chunks changes compiled code; the "
                        "evaluator backend compiles nothing (use threads or "
@@ -309,6 +314,12 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
                          "matmul: it needs the threads or mpi backend, "
                          "without --matmul blas");
   }
+  // Under --strategy auto the lowering still prices the plan.
+  if (options.matmul && options.backend == Backend::evaluator &&
+      options.strategy != PartitionStrategy::planned)
+    return errors.fail("--matmul chooses how compiled code multiplies; the "
+                       "evaluator backend compiles nothing (use threads or "
+                       "mpi, or --strategy auto, whose plan it prices)");
   // The built-in profile prices the default epilogues; libm's transcendental
   // ones cost up to 25 times more.
   if (!options.approximateMath &&

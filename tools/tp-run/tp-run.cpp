@@ -279,6 +279,12 @@ int main(int argc, char **argv) {
                  << optLevel << "\n";
     return 1;
   }
+  if (optLevel.getNumOccurrences() && backend == Backend::evaluator) {
+    llvm::errs() << "tp-run: error: --opt-level sets LLVM's optimization of "
+                    "compiled code; the evaluator backend compiles nothing "
+                    "(use threads or mpi)\n";
+    return 1;
+  }
   if (matmul.getNumOccurrences())
     options.matmul = matmul;
   options.matmulVectorLanes = matmulVectorLanes;

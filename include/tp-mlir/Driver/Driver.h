@@ -109,7 +109,7 @@ private:
 /// for.
 struct PlannerOptions {
   /// The batch a dynamic batch dimension is planned for.
-  int64_t batch = 8;
+  int64_t batch = kDefaultPlannedBatch;
   /// MiB per device the plan must fit; 0 for no limit.
   int64_t memoryLimitMiB = 0;
   /// The machine profile (JSON); empty for the built-in one of `matmul`.

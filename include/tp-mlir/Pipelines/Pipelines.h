@@ -32,7 +32,7 @@ struct PartitionPipelineOptions
   Option<int64_t> batch{
       *this, "batch",
       llvm::cl::desc("auto: the batch a dynamic batch is planned for"),
-      llvm::cl::init(8)};
+      llvm::cl::init(kDefaultPlannedBatch)};
   Option<int64_t> memoryLimitMiB{
       *this, "memory-limit-mib",
       llvm::cl::desc("auto: MiB per device the plan must fit (0: no limit)"),

@@ -29,6 +29,12 @@ TP_ENUM_OPTION_PARSER(mlir::tp, Backend)
 TP_ENUM_OPTION_PARSER(mlir::tp, RuntimeTarget)
 
 namespace mlir::tp {
+/// The batch --strategy auto plans a dynamic batch dimension for, unless
+/// told (tp-set-strategy's and tp-partition-pipeline's `batch`).
+inline constexpr int64_t kDefaultPlannedBatch = 8;
+} // namespace mlir::tp
+
+namespace mlir::tp {
 /// matmul=auto: the CPU's local matmuls whose in- and out-features are both
 /// at least this many (or not known statically: an uneven shard) run as
 /// generated code, the others through BLAS. On the development machine the

@@ -13,6 +13,7 @@
 // RUN: not tp-opt %s --tp-plan="profile=/dev/zero" 2>&1 | FileCheck %s --check-prefix=DEVICE
 // RUN: not tp-opt %s --tp-partition-pipeline="devices=2 strategy=row memory-limit-mib=1" 2>&1 | FileCheck %s --check-prefix=NOTAUTO
 // RUN: not tp-opt %s --tp-set-mesh=devices=2 --tp-set-strategy="strategy=column profile=%t.json" 2>&1 | FileCheck %s --check-prefix=NOTAUTO2
+// RUN: not tp-opt %s --tp-partition-pipeline="devices=2 batch=16 matmul=blas" 2>&1 | FileCheck %s --check-prefix=NOTAUTO3
 
 // Tests the planner's errors: a memory limit no plan fits (with the
 // smallest plan's need, which counts the generated matmul's packed buffers
@@ -26,8 +27,9 @@
 // ELEMENTS: error: at batch 1099511627776, the activations of {{.*}} (1024 in, 1024 out) would have more than 1099511627776 elements
 // DEEP: machine profile: line 1 nests brackets more than 256 deep
 // DEVICE: error: cannot read /dev/zero: it is not a regular file (a directory, a device or a pipe)
-// NOTAUTO: error: memory-limit-mib and profile are the planner's options: they need strategy=auto (the strategy here is row)
-// NOTAUTO2: error: memory-limit-mib and profile are the planner's options: they need strategy=auto (the strategy here is column)
+// NOTAUTO: error: memory-limit-mib is the planner's option: it needs strategy=auto (the strategy here is row)
+// NOTAUTO2: error: profile is the planner's option: it needs strategy=auto (the strategy here is column)
+// NOTAUTO3: error: batch and matmul are the planner's options: they need strategy=auto (the strategy here is alternate)
 module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
   // expected-error @below {{no plan fits the memory limit of 1.0 MiB per device: the smallest needs 4.6 MiB (weight shards, the input and the live activations at batch 8)}}
   func.func @big(%x: tensor<?x1024xf32>, %w0: tensor<1024x1024xf32>, %w1: tensor<1024x1024xf32>) -> tensor<?x1024xf32> {

@@ -7,6 +7,8 @@
 
 #include "tp-mlir/Support/OptionErrors.h"
 
+#include "llvm/ADT/StringExtras.h"
+
 #include "mlir/IR/BuiltinOps.h"
 
 namespace mlir::tp {
@@ -45,12 +47,26 @@ struct SetStrategyPass
                          << "' to the module or run tp-set-mesh first";
       return signalPassFailure();
     }
-    if (strategy != PartitionStrategy::planned &&
-        (memoryLimitMiB != 0 || !profile.empty())) {
-      module.emitError()
-          << "memory-limit-mib and profile are the planner's options: they "
-             "need strategy=auto (the strategy here is "
-          << stringifyPartitionStrategy(strategy) << ")";
+    // The planner's options, where they differ from their defaults (which
+    // are what every other strategy assumes).
+    SmallVector<std::string> plannerOnly;
+    if (batch != kDefaultPlannedBatch)
+      plannerOnly.push_back("batch");
+    if (memoryLimitMiB != 0)
+      plannerOnly.push_back("memory-limit-mib");
+    if (!profile.empty())
+      plannerOnly.push_back("profile");
+    if (matmul != MatmulLowering::automatic)
+      plannerOnly.push_back("matmul");
+    if (strategy != PartitionStrategy::planned && !plannerOnly.empty()) {
+      module.emitError() << llvm::join(ArrayRef(plannerOnly).drop_back(), ", ")
+                         << (plannerOnly.size() > 1 ? " and " : "")
+                         << plannerOnly.back()
+                         << (plannerOnly.size() == 1
+                                 ? " is the planner's option: it needs"
+                                 : " are the planner's options: they need")
+                         << " strategy=auto (the strategy here is "
+                         << stringifyPartitionStrategy(strategy) << ")";
       return signalPassFailure();
     }
     if (strategy == PartitionStrategy::planned) {

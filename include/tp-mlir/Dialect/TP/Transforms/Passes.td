@@ -94,7 +94,8 @@ def SetStrategy : Pass<"tp-set-strategy", "::mlir::ModuleOp"> {
     Option<"strategy", "strategy", "::mlir::tp::PartitionStrategy",
            /*default=*/"::mlir::tp::PartitionStrategy::alternate",
            "row, column, alternate, replicated, batch or auto">,
-    Option<"batch", "batch", "int64_t", /*default=*/"8",
+    Option<"batch", "batch", "int64_t",
+           /*default=*/"::mlir::tp::kDefaultPlannedBatch",
            "auto: the batch a dynamic batch dimension is planned for">,
     Option<"memoryLimitMiB", "memory-limit-mib", "int64_t", /*default=*/"0",
            "auto: MiB per device the plan must fit (0: no limit)">,
@@ -133,7 +134,8 @@ def Plan : Pass<"tp-plan", "::mlir::ModuleOp"> {
     that says why.
   }];
   let options = [
-    Option<"batch", "batch", "int64_t", /*default=*/"8",
+    Option<"batch", "batch", "int64_t",
+           /*default=*/"::mlir::tp::kDefaultPlannedBatch",
            "The batch a dynamic batch dimension is planned for">,
     Option<"memoryLimitMiB", "memory-limit-mib", "int64_t", /*default=*/"0",
            "MiB per device the plan must fit (0: no limit)">,
