@@ -23,6 +23,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/SourceMgr.h"
 
@@ -1200,8 +1201,20 @@ OwningOpRef<ModuleOp> mlir::tp::parseModelFile(MLIRContext &context,
 FunctionOpInterface mlir::tp::lookupEntry(ModuleOp module, StringRef name) {
   if (!name.empty()) {
     auto fn = dyn_cast_or_null<FunctionOpInterface>(module.lookupSymbol(name));
-    if (!fn)
-      module.emitError() << "no function named '" << name << "' in the module";
+    if (fn)
+      return fn;
+    // The functions it could have meant, the first few.
+    SmallVector<std::string> names;
+    for (auto other : module.getOps<FunctionOpInterface>())
+      if (!other.isExternal())
+        names.push_back("'" + other.getName().str() + "'");
+    InFlightDiagnostic diag = module.emitError() << "no function named '"
+                                                 << name << "' in the module";
+    if (names.empty())
+      diag << ", which defines no function";
+    else
+      diag << "; it defines " << llvm::join(ArrayRef(names).take_front(8), ", ")
+           << (names.size() > 8 ? ", ..." : "");
     return fn;
   }
   FunctionOpInterface found;
