@@ -22,6 +22,7 @@
 #include "tp-mlir/Support/InputGuards.h"
 #include "tp-mlir/Support/Limits.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
@@ -657,6 +658,30 @@ mlir::tp::compileForCPU(const PartitionedModel &program,
                            cpu);
 }
 
+/// An error when the program's constant tensors are more than compiled
+/// code may embed (kMaxEmbeddedConstantBytes); empty when they fit.
+static std::string checkEmbeddedConstants(ModuleOp module) {
+  int64_t bytes = 0;
+  module.walk([&](arith::ConstantOp op) {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (!type || !type.hasStaticShape())
+      return;
+    std::optional<int64_t> count = getCheckedNumElements(type.getShape());
+    int64_t size = count ? *count * int64_t(type.getElementTypeBitWidth() / 8)
+                         : kMaxTensorElements * 8;
+    bytes = std::min(bytes + size, kMaxTensorElements * 8);
+  });
+  if (bytes <= kMaxEmbeddedConstantBytes)
+    return {};
+  return fmt::format(
+      "the model's constant tensors take {:.1f} GiB, which compiled code "
+      "would embed; it embeds at most {:.1f} GiB (an object's data must "
+      "stay within the 2 GiB that x86-64's small code model reaches): make "
+      "large weights arguments with a tp.name "
+      "(tp-run loads them with --weights)",
+      bytes / 1073741824.0, kMaxEmbeddedConstantBytes / 1073741824.0);
+}
+
 /// A backend's compiled model as the common interface.
 template <typename T>
 static FailureOr<std::unique_ptr<CompiledModel>>
@@ -669,6 +694,8 @@ asCompiled(FailureOr<std::unique_ptr<T>> model) {
 FailureOr<std::unique_ptr<CompiledModel>>
 mlir::tp::compileFor(Backend backend, const PartitionedModel &program,
                      const CompileOptions &options, std::string &error) {
+  if (error = checkEmbeddedConstants(program.getModule()); !error.empty())
+    return failure();
   if (!isGPUBackend(backend))
     return asCompiled(compileForCPU(program, options));
   if (options.overlapChunks) {
@@ -752,6 +779,9 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
       *model, devices, options.strategy, /*optimizeCollectives=*/true, plan);
   if (failed(program))
     return errors.failDiagnosed();
+  if (std::string message = checkEmbeddedConstants(program->getModule());
+      !message.empty())
+    return errors.fail(message);
   FailureOr<std::unique_ptr<CompiledModel>> compiled = failure();
   if (options.target == RuntimeTarget::gpu) {
 #ifdef TP_ENABLE_GPU

@@ -51,6 +51,14 @@ inline constexpr int64_t kMaxNestingDepth = 256;
 /// of the start ops holds programs to it. Chunked overlap needs two.
 inline constexpr int64_t kMaxCollectivesInFlight = 3;
 
+/// Bytes of constant tensors that compiled code may embed, 1.5 GiB: x86-64's
+/// small code model reaches data within 2 GiB of the code (an object of
+/// 2 GiB of constants no longer links: relocations truncated), and LLVM
+/// holds a constant several times over while it compiles (4.5 GiB of
+/// memory and 42 s for 2 GiB). Weights this large are arguments
+/// (tp.name), loaded from a file.
+inline constexpr int64_t kMaxEmbeddedConstantBytes = int64_t(3) << 29;
+
 /// The number of elements of `shape` (any range of int64_t), or nullopt
 /// when a dimension is negative or the product exceeds kMaxTensorElements
 /// (checked without overflowing). Free of LLVM, like the runtime that uses
