@@ -17,9 +17,15 @@ CheckResult mlir::tp::checkOutputs(ArrayRef<Tensor> outputs,
   worst.rank = rank;
   worst.tolerance = tolerance;
   worst.ratio = -1;
+  // The worst element; among equals, a finite one rather than a NaN or an
+  // infinity the reference shares, whose error and bound say nothing.
+  bool worstFinite = false;
   auto consider = [&](double ratio, int64_t output, int64_t element,
                       float found, float want, double allowed) {
-    if (!(ratio <= worst.ratio) || worst.ratio < 0) {
+    bool finite = std::isfinite(found) && std::isfinite(want);
+    if (!(ratio <= worst.ratio) || worst.ratio < 0 ||
+        (ratio == worst.ratio && finite && !worstFinite)) {
+      worstFinite = finite;
       worst.ratio = ratio;
       worst.output = output;
       worst.element = element;

@@ -122,11 +122,20 @@ std::string mlir::tp::describeCheck(const CheckResult &check,
                          "(tolerance {:.3g}; worst: {})",
                          ranks, check.ratio * *check.tolerance,
                          *check.tolerance, where);
+    if (!std::isfinite(check.found) || !std::isfinite(check.expected))
+      return fmt::format("check: passed on {}: every element is a NaN or an "
+                         "infinity that the reference has too ({})",
+                         ranks, where);
+    // A NaN or an infinity in the arguments leaves no bound where it
+    // reaches: only the reference's own value passes there.
+    std::string allowed = std::isfinite(check.allowed)
+                              ? fmt::format("{:.3g}", check.allowed)
+                              : std::string("none (a NaN or an infinity "
+                                            "reaches it: only exact)");
     return fmt::format("check: passed on {}: every element within its f32 "
                        "rounding bound, the worst at {:.1f}% of it ({}: "
-                       "error {:.3g}, bound {:.3g}; {})",
-                       ranks, 100 * check.ratio, where, error, check.allowed,
-                       bound);
+                       "error {:.3g}, bound {}; {})",
+                       ranks, 100 * check.ratio, where, error, allowed, bound);
   }
   if (check.element < 0)
     return fmt::format("check: FAILED on rank {}: {}", check.rank, where);

@@ -78,6 +78,7 @@ def main():
     npy(p("x-fortran.npy"), [2, 4], [1, 2, 3, 4, -1, -2, -3, -4], fortran=True)
     # A NaN in the input: the output holds NaN, on both sides of a check.
     npy(p("x-nan.npy"), [2, 4], [1, float("nan"), 3, 4, -1, -2, -3, -4])
+    npy(p("x-inf.npy"), [2, 4], [float("inf")] * 4 + [float("-inf")] * 4)
     # Shapes whose element count overflows int64, or is far past the data.
     npy(p("x-overflow.npy"), [1 << 40, 1 << 40], [])
     npy(p("x-huge.npy"), [1 << 20, 4], [0] * 8)
