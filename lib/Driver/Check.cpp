@@ -61,8 +61,12 @@ CheckResult mlir::tp::checkOutputs(ArrayRef<Tensor> outputs,
         consider(same ? 0.0 : infinity, k, i, a, b, allowed);
         continue;
       }
+      // A bound that an infinity or a NaN upstream made infinite or NaN
+      // allows only the reference's own value.
       double diff = std::fabs(double(a) - double(b));
-      double ratio = diff == 0 ? 0.0 : allowed > 0 ? diff / allowed : infinity;
+      double ratio = diff == 0                               ? 0.0
+                     : allowed > 0 && std::isfinite(allowed) ? diff / allowed
+                                                             : infinity;
       consider(ratio, k, i, a, b, allowed);
     }
   }

@@ -144,10 +144,20 @@ std::string mlir::tp::describeCheck(const CheckResult &check,
                        "exceeds the tolerance {:.3g}",
                        check.rank, where, check.ratio * *check.tolerance,
                        *check.tolerance);
-  if (std::isinf(check.ratio))
+  if (std::isinf(check.ratio) &&
+      (!std::isfinite(check.found) || !std::isfinite(check.expected)))
     return fmt::format("check: FAILED on rank {}: {}: a NaN or an infinity "
                        "that the reference does not have",
                        check.rank, where);
+  if (std::isinf(check.ratio) && !std::isfinite(check.allowed))
+    return fmt::format("check: FAILED on rank {}: {}: error {:.3g}, where a "
+                       "NaN or an infinity upstream leaves no bound (only "
+                       "the reference's value passes)",
+                       check.rank, where, error);
+  if (std::isinf(check.ratio))
+    return fmt::format("check: FAILED on rank {}: {}: error {:.3g}, where "
+                       "the bound is 0 (every term there is exact)",
+                       check.rank, where, error);
   return fmt::format("check: FAILED on rank {}: {}: error {:.3g} is {:.3g} "
                      "times its f32 rounding bound {:.3g} ({})",
                      check.rank, where, error, check.ratio, check.allowed,

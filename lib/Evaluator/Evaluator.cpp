@@ -29,6 +29,7 @@
 
 #include <cmath>
 #include <functional>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -98,15 +99,41 @@ static double localLipschitz(ActivationKind act, double lo, double hi) {
 /// constant valid over x +- lambda s, plus the allowance of the compiled
 /// activation and of the reference's, and the reference's roundings of its
 /// argument and result.
+///
+/// The allowance is relative to |sigma(x)|, plus |x| scaled by the slope
+/// there for the activations whose formula rounds only through their
+/// argument (sigmoid, tanh, SiLU: an error of u |x| in the argument moves
+/// sigma by its slope times that), and by 1 for GELU, whose 1 + erf (or
+/// 1 + tanh) cancels: an erf a few ulp off near -1 is an error of about
+/// |x| u. A floor of a few times the smallest normal f32 covers results
+/// that underflow, or that a GPU flushes to zero.
 static double activationVariance(ActivationKind act, double inputVariance,
                                  double x, double sigma) {
   const double u = kF32UnitRoundoff;
+  const double floor = 16 * 0x1p-126;
   ActivationErrorModel m = getActivationErrorModel(act);
+  if (!std::isfinite(x)) {
+    // An infinite pre-activation is the same infinity in any order of the
+    // sums; a saturating activation maps it to its limit, within the
+    // allowance of the compiled formula (a clamped tanh). NaN stays NaN.
+    if (!std::isfinite(sigma))
+      return std::numeric_limits<double>::infinity();
+    double allowance = m.ulps ? m.ulps * u * std::fabs(sigma) + floor : 0.0;
+    double result = u * std::fabs(sigma);
+    return 2 * allowance * allowance + result * result;
+  }
   double argumentRounding = u * std::fabs(x);
   double reach = kBoundConfidence *
                  std::sqrt(inputVariance + argumentRounding * argumentRounding);
   double lipschitz = localLipschitz(act, x - reach, x + reach);
-  double allowance = m.ulps * u * (std::fabs(sigma) + std::fabs(x));
+  bool cancels =
+      act == ActivationKind::gelu || act == ActivationKind::gelu_tanh;
+  double allowance =
+      m.ulps ? m.ulps * u *
+                       (std::fabs(sigma) +
+                        (cancels ? 1.0 : lipschitz) * std::fabs(x)) +
+                   floor
+             : 0.0;
   double argument = lipschitz * argumentRounding;
   double result = u * std::fabs(sigma);
   return lipschitz * lipschitz * inputVariance + 2 * allowance * allowance +
