@@ -156,7 +156,12 @@ struct RefuseBadGPUTarget
     }
     SmallVector<StringRef> names;
     StringRef(features).split(names, ',', -1, /*KeepEmpty=*/false);
+    unsigned ptx = 0; // the highest +ptxNN asked for
     for (StringRef name : names) {
+      unsigned version;
+      if (name.starts_with("+ptx") &&
+          !name.drop_front(4).getAsInteger(10, version))
+        ptx = std::max(ptx, version);
       StringRef bare = name.drop_front();
       bool known = llvm::any_of(
           info->getAllProcessorFeatures(),
@@ -168,6 +173,43 @@ struct RefuseBadGPUTarget
         return signalPassFailure();
       }
     }
+    // LLVM's code generator stops the process (a fatal error) on a chip
+    // whose PTX is newer than the version asked for.
+    if (unsigned least = minimumPTXVersion(chip); ptx && ptx < least) {
+      emitError(loc) << "tp-to-gpu-pipeline: chip '" << chip << "' needs PTX "
+                     << least / 10 << "." << least % 10
+                     << " or later, but features asks for +ptx" << ptx
+                     << "; give features=+ptx" << least
+                     << " (or features= for the chip's default)";
+      return signalPassFailure();
+    }
+  }
+
+  /// The oldest PTX ISA LLVM 22's NVPTX target emits for `chip` (10 x the
+  /// version), found by compiling an empty kernel with llc-22 for each
+  /// chip and +ptxNN; 0 for a chip not listed.
+  static unsigned minimumPTXVersion(StringRef chip) {
+    return llvm::StringSwitch<unsigned>(chip)
+        .Cases({"sm_20", "sm_21", "sm_30", "sm_35"}, 32)
+        .Cases({"sm_32", "sm_50"}, 40)
+        .Cases({"sm_37", "sm_52"}, 41)
+        .Case("sm_53", 42)
+        .Cases({"sm_60", "sm_61", "sm_62"}, 50)
+        .Case("sm_70", 60)
+        .Case("sm_72", 61)
+        .Case("sm_75", 63)
+        .Case("sm_80", 70)
+        .Case("sm_86", 71)
+        .Case("sm_87", 74)
+        .Cases({"sm_89", "sm_90"}, 78)
+        .Case("sm_90a", 80)
+        .Cases({"sm_100", "sm_100a", "sm_101", "sm_101a"}, 86)
+        .Cases({"sm_120", "sm_120a"}, 87)
+        .Cases({"sm_100f", "sm_101f", "sm_103", "sm_103a", "sm_103f", "sm_120f",
+                "sm_121", "sm_121a", "sm_121f"},
+               88)
+        .Cases({"sm_88", "sm_110", "sm_110a", "sm_110f"}, 90)
+        .Default(0);
   }
   std::string chip, features, format;
 };

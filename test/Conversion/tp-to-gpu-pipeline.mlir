@@ -28,6 +28,10 @@
 // RUN: not tp-opt %s --tp-to-gpu-pipeline="format=foo" 2>&1 | FileCheck %s --check-prefix=FORMAT
 // RUN: not tp-opt %s --tp-to-gpu-pipeline="features=+ptx9999" 2>&1 | FileCheck %s --check-prefix=FEATURE
 // RUN: not tp-opt %s --tp-to-gpu-pipeline="features=ptx80" 2>&1 | FileCheck %s --check-prefix=UNSIGNED
+// A chip newer than the PTX asked for stopped LLVM's code generator with a
+// fatal error; the chip's default PTX (features=) compiles.
+// RUN: not tp-opt %s --tp-to-gpu-pipeline="chip=sm_100a" 2>&1 | FileCheck %s --check-prefix=PTX
+// RUN: tp-opt %s --tp-to-gpu-pipeline="chip=sm_100a features= format=isa" | FileCheck %s --check-prefix=PTXDEFAULT
 // RUN: not tp-opt %S/lowering-nested-invalid.mlir --tp-to-gpu-pipeline 2>&1 | FileCheck %s --check-prefix=NESTED
 // RUN: not tp-opt %s --tp-to-gpu-pipeline="matmul=tensorcore" 2>&1 | FileCheck %s --check-prefix=MATMUL
 
@@ -73,6 +77,8 @@
 // FORMAT: error: tp-to-gpu-pipeline: format 'foo' is not one of bin, fatbin, isa or llvm
 // FEATURE: error: tp-to-gpu-pipeline: feature '+ptx9999' is not +<a feature LLVM's NVPTX target knows>, such as +ptx80
 // UNSIGNED: error: tp-to-gpu-pipeline: feature 'ptx80' is not +<a feature
+// PTX: error: tp-to-gpu-pipeline: chip 'sm_100a' needs PTX 8.6 or later, but features asks for +ptx80; give features=+ptx86 (or features= for the chip's default)
+// PTXDEFAULT: .target sm_100a
 // NESTED: error: is a nested module with tp code; tp-to-gpu-pipeline lowers the functions of the module it runs on: run it on this one (--pass-pipeline='builtin.module(builtin.module(tp-to-gpu-pipeline))') or move the functions up
 // MATMUL: unknown value 'tensorcore'; expected one of: blas, codegen, auto
 module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
