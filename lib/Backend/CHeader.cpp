@@ -6,125 +6,21 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/ADT/StringSet.h"
 
 #include <fmt/format.h>
 
 using namespace mlir;
 using namespace mlir::tp;
 
-/// A C identifier made from `name` ("fc0.weight" -> "fc0_weight").
-static std::string identifier(StringRef name) {
+/// A C identifier made from `name` ("fc0.weight" -> "fc0_weight"); with
+/// `prefixDigit`, one that starts with a digit gets "arg_" in front.
+static std::string identifier(StringRef name, bool prefixDigit = true) {
   std::string id;
   for (char c : name)
     id.push_back(llvm::isAlnum(c) ? c : '_');
-  if (id.empty() || llvm::isDigit(id[0]))
+  if (prefixDigit && (id.empty() || llvm::isDigit(id[0])))
     id.insert(0, "arg_");
   return id;
-}
-
-/// Words a parameter may not be named in a header that C and C++ both
-/// read: the keywords of either, and the macros <stddef.h> and
-/// <stdbool.h> define as values.
-static bool isReservedWord(StringRef id) {
-  static const char *const kWords[] = {"alignas",
-                                       "alignof",
-                                       "and",
-                                       "and_eq",
-                                       "asm",
-                                       "auto",
-                                       "bitand",
-                                       "bitor",
-                                       "bool",
-                                       "break",
-                                       "case",
-                                       "catch",
-                                       "char",
-                                       "char8_t",
-                                       "char16_t",
-                                       "char32_t",
-                                       "class",
-                                       "compl",
-                                       "concept",
-                                       "const",
-                                       "consteval",
-                                       "constexpr",
-                                       "constinit",
-                                       "const_cast",
-                                       "continue",
-                                       "co_await",
-                                       "co_return",
-                                       "co_yield",
-                                       "decltype",
-                                       "default",
-                                       "delete",
-                                       "do",
-                                       "double",
-                                       "dynamic_cast",
-                                       "else",
-                                       "enum",
-                                       "explicit",
-                                       "export",
-                                       "extern",
-                                       "false",
-                                       "float",
-                                       "for",
-                                       "friend",
-                                       "goto",
-                                       "if",
-                                       "inline",
-                                       "int",
-                                       "long",
-                                       "mutable",
-                                       "namespace",
-                                       "new",
-                                       "noexcept",
-                                       "not",
-                                       "not_eq",
-                                       "nullptr",
-                                       "operator",
-                                       "or",
-                                       "or_eq",
-                                       "private",
-                                       "protected",
-                                       "public",
-                                       "register",
-                                       "reinterpret_cast",
-                                       "requires",
-                                       "restrict",
-                                       "return",
-                                       "short",
-                                       "signed",
-                                       "sizeof",
-                                       "static",
-                                       "static_assert",
-                                       "static_cast",
-                                       "struct",
-                                       "switch",
-                                       "template",
-                                       "this",
-                                       "thread_local",
-                                       "throw",
-                                       "true",
-                                       "try",
-                                       "typedef",
-                                       "typeid",
-                                       "typename",
-                                       "typeof",
-                                       "typeof_unqual",
-                                       "union",
-                                       "unsigned",
-                                       "using",
-                                       "virtual",
-                                       "void",
-                                       "volatile",
-                                       "wchar_t",
-                                       "while",
-                                       "xor",
-                                       "xor_eq",
-                                       "NULL"};
-  return llvm::is_contained(kWords, id) || id.starts_with("__") ||
-         (id.size() > 1 && id[0] == '_' && llvm::isUpper(id[1]));
 }
 
 bool mlir::tp::isCIdentifier(StringRef name) {
@@ -150,12 +46,13 @@ static std::string cStringBody(StringRef text) {
   return out;
 }
 
-/// `text` inside a C block comment: no "*/" to end it early, nothing
-/// unprintable.
+/// `text` inside a C block comment: no "*/" to end it early, no "/*"
+/// (-Wcomment), nothing unprintable.
 static std::string commentText(StringRef text) {
   std::string out;
   for (unsigned char c : text) {
-    if (c == '/' && !out.empty() && out.back() == '*')
+    if (!out.empty() &&
+        ((c == '/' && out.back() == '*') || (c == '*' && out.back() == '/')))
       out.push_back(' ');
     out.push_back(llvm::isPrint(c) ? c : '?');
   }
@@ -271,9 +168,10 @@ std::string mlir::tp::emitCHeader(FunctionOpInterface fn, StringRef source,
   h += fmt::format("static const tp_{0}_arg_info tp_{0}_args[{1}] = {{\n",
                    lower, fn.getNumArguments());
   std::vector<std::string> params;
-  // Parameter names: C identifiers made from the names, each once, none a
-  // keyword of C or C++ ("int"), none the result's.
-  llvm::StringSet<> used = {"result"};
+  // Parameter names: argI_ and an identifier made from the name, so that
+  // none is a keyword of C or C++ ("int"), a type or macro declared before
+  // it (tp_memref_1d, SIZE_MAX, linux), the result's, or another's (a.b
+  // and a_b).
   for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
     auto type = cast<RankedTensorType>(fn.getArgumentTypes()[i]);
     auto name = fn.getArgAttrOfType<StringAttr>(i, TPDialect::kNameAttrName);
@@ -291,12 +189,9 @@ std::string mlir::tp::emitCHeader(FunctionOpInterface fn, StringRef source,
     h += fmt::format("    {{\"{}\", {}, {{{}}}, {}, {{{}}}, {{{}}}}},\n", label,
                      type.getRank(), joined(shape), splitDim, joined(offsets),
                      joined(sizes));
-    std::string param =
-        name ? identifier(name.getValue()) : "arg" + std::to_string(i);
-    if (isReservedWord(param) || used.contains(param))
-      param = "arg" + std::to_string(i) + "_" + param;
-    while (!used.insert(param).second)
-      param += "_";
+    std::string param = "arg" + std::to_string(i);
+    if (name)
+      param += "_" + identifier(name.getValue(), /*prefixDigit=*/false);
     params.push_back(fmt::format("tp_memref_{}d *{}", type.getRank(), param));
   }
   h += "};\n\n";
