@@ -21,8 +21,11 @@ Sigmoid; Identity, Flatten of a 2-D input and Dropout (an identity at
 inference) are dropped. Each nn.Linear becomes a tp.linear whose
 activation is the one that follows it; the weight and bias arguments carry
 tp.name values equal to the model's state_dict keys, and the safetensors
-file holds them under those keys, in float32. The batch is dynamic. Any
-other module is an error that names it.
+file holds them under those keys, in float32. The batch is dynamic. A
+module that appears at several places (a shared activation, a Linear
+applied twice) is exported at each. Any other module is an error that
+names it, as is a module whose forward is not its class's (a subclass that
+overrides it, forward hooks).
 """
 import argparse
 import json
@@ -57,12 +60,33 @@ def activation_kind(module):
     return ACTIVATIONS.get(name)
 
 
+def check_plain(module, base, label):
+    """Refuses a module whose forward is not `base`'s (a subclass that
+    overrides it) or that has forward hooks: its output is not what the
+    exported layer computes."""
+    if type(module).forward is not base.forward:
+        raise ExportError("module %s overrides forward(); tp-export-torch "
+                          "exports what %s.forward computes, so it would not "
+                          "be this model" % (label, base.__name__))
+    if module._forward_hooks or module._forward_pre_hooks:
+        raise ExportError("module %s has forward hooks, which the exported "
+                          "model would not run" % label)
+
+
 def flatten(module, prefix=""):
-    """(state_dict prefix, leaf module) pairs in execution order."""
+    """(state_dict prefix, leaf module) pairs in execution order: every
+    entry of each Sequential, a module that appears twice (a shared
+    activation, a Linear applied twice) at each of its places."""
     import torch.nn as nn
     if isinstance(module, nn.Sequential):
-        for name, child in module.named_children():
-            yield from flatten(child, prefix + name + ".")
+        check_plain(module, nn.Sequential,
+                    "'%s' (%s)" % (prefix[:-1] or "<root>",
+                                   type(module).__name__))
+        # named_children() yields a module object once; forward runs every
+        # entry of _modules.
+        for name, child in module._modules.items():
+            if child is not None:
+                yield from flatten(child, prefix + name + ".")
     else:
         yield prefix[:-1], module
 
@@ -80,10 +104,13 @@ def layers_of(model):
         kind = type(module).__name__
         label = "'%s' (%s)" % (name or "<root>", kind)
         if isinstance(module, nn.Linear):
+            check_plain(module, nn.Linear, label)
+            check_linear(module, label)
             steps.append(["linear", name, module, None])
             continue
         act = activation_kind(module)
         if act is not None:
+            check_plain(module, getattr(nn, kind), label)
             if steps and steps[-1][0] == "linear" and steps[-1][3] is None:
                 steps[-1][3] = act
             else:
@@ -103,6 +130,39 @@ def layers_of(model):
     if not any(s[0] == "linear" for s in steps):
         raise ExportError("the model has no nn.Linear")
     return steps
+
+
+def check_linear(linear, label):
+    """Refuses weights the safetensors file cannot hold as they are."""
+    import torch
+    if linear.in_features < 1 or linear.out_features < 1:
+        raise ExportError("nn.Linear %s has %d in and %d out features; a "
+                          "layer needs at least one of each"
+                          % (label, linear.in_features, linear.out_features))
+    for what, t in (("weight", linear.weight), ("bias", linear.bias)):
+        if t is None:
+            continue
+        if isinstance(t, torch.nn.parameter.UninitializedParameter):
+            raise ExportError("nn.Linear %s is lazy and not initialized: run "
+                              "the model once before exporting it" % label)
+        if t.is_meta:
+            raise ExportError("the %s of nn.Linear %s is on the meta device "
+                              "and has no values" % (what, label))
+        if t.is_complex() or not t.is_floating_point():
+            raise ExportError("the %s of nn.Linear %s is %s; tp-mlir models "
+                              "are real (float32)" % (what, label, t.dtype))
+
+
+def mlir_string(text):
+    """`text` as the body of an MLIR string literal."""
+    out = []
+    for byte in text.encode("utf-8"):
+        c = chr(byte)
+        if c in '"\\' or not 32 <= byte < 127:
+            out.append("\\%02X" % byte)
+        else:
+            out.append(c)
+    return "".join(out)
 
 
 def write_safetensors(path, tensors):
@@ -149,14 +209,14 @@ def export(model, mlir_path, weights_path, name="model"):
             args.append("%%x: tensor<?x%dxf32>" % k)
         wname = (lname + "." if lname else "") + "weight"
         args.append('%%w%d: tensor<%dx%dxf32> {tp.name = "%s"}'
-                    % (i, n, k, wname))
+                    % (i, n, k, mlir_string(wname)))
         tensors.append((wname, linear.weight))
         operands = "%s, %%w%d" % (value, i)
         types = "tensor<?x%dxf32>, tensor<%dx%dxf32>" % (k, n, k)
         if linear.bias is not None:
             bname = (lname + "." if lname else "") + "bias"
             args.append('%%b%d: tensor<%dxf32> {tp.name = "%s"}'
-                        % (i, n, bname))
+                        % (i, n, mlir_string(bname)))
             tensors.append((bname, linear.bias))
             operands += ", %%b%d" % i
             types += ", tensor<%dxf32>" % n
@@ -171,9 +231,20 @@ def export(model, mlir_path, weights_path, name="model"):
              % (name, ",\n    ".join(args), width)]
     lines += body
     lines += ["  return %s : tensor<?x%dxf32>" % (value, width), "}", ""]
-    with open(mlir_path, "w") as f:
-        f.write("\n".join(lines))
-    write_safetensors(weights_path, tensors)
+    # A failed write (a full disk) leaves neither file: no model whose
+    # weights are missing or stale.
+    writing = mlir_path
+    try:
+        with open(mlir_path, "w") as f:
+            f.write("\n".join(lines))
+        writing = weights_path
+        write_safetensors(weights_path, tensors)
+    except OSError as e:
+        for path in (mlir_path, weights_path):
+            if os.path.isfile(path):
+                os.remove(path)
+        raise ExportError("cannot write '%s': %s"
+                          % (writing, e.strerror or e)) from e
     return sum(1 for s in steps if s[0] == "linear")
 
 
@@ -202,6 +273,28 @@ def load_model(spec):
     return obj
 
 
+def check_outputs(args):
+    """The function's name is a C identifier (tp-compile declares it in C),
+    and neither output is the model or the other output."""
+    import re
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", args.name):
+        raise ExportError("--name %r is not an identifier (letters, digits "
+                          "and underscores, not starting with a digit)"
+                          % args.name)
+    model_file = args.model.split(":", 1)[0] if ":" in args.model and \
+        args.model.split(":", 1)[0].endswith(".py") else args.model
+    paths = [("-o", args.output), ("--weights", args.weights)]
+    if os.path.realpath(args.output) == os.path.realpath(args.weights):
+        raise ExportError("-o and --weights are both '%s'; give two files"
+                          % args.output)
+    for option, path in paths:
+        if os.path.realpath(path) == os.path.realpath(model_file):
+            raise ExportError("%s '%s' is the model being exported; it would "
+                              "be overwritten" % (option, path))
+        if os.path.isdir(path):
+            raise ExportError("%s '%s' is a directory" % (option, path))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="tp-export-torch",
@@ -222,10 +315,16 @@ def main(argv=None):
               "apt-get install python3-torch)", file=sys.stderr)
         return 1
     try:
+        check_outputs(args)
         model = load_model(args.model)
         layers = export(model, args.output, args.weights, args.name)
     except ExportError as e:
         print("tp-export-torch: error: %s" % e, file=sys.stderr)
+        return 1
+    except OSError as e:
+        print("tp-export-torch: error: %s%s" % (
+            e.strerror or e, (": '%s'" % e.filename) if e.filename else ""),
+            file=sys.stderr)
         return 1
     print("tp-export-torch: wrote %s (%d layers) and %s"
           % (args.output, layers, args.weights))

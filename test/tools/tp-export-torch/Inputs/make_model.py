@@ -44,3 +44,34 @@ with open(os.path.join(out, "factory.py"), "w") as f:
             "def make():\n"
             "    return nn.Sequential(nn.Linear(8, 6), nn.ReLU(), "
             "nn.Linear(6, 2))\n")
+
+# A shared activation and a Linear applied twice: each of their places in
+# the Sequential is a step of forward.
+act, twice = nn.ReLU(), nn.Linear(6, 6)
+shared = nn.Sequential(nn.Linear(5, 6), act, twice, act, twice, act,
+                       nn.Linear(6, 3)).eval()
+xs = torch.randn(4, 5)
+with torch.no_grad():
+    ys = shared(xs)
+torch.save(shared, os.path.join(out, "shared.pt"))
+np.save(os.path.join(out, "xs.npy"), xs.numpy().astype(np.float32))
+np.save(os.path.join(out, "shared.npy"), ys.numpy().astype(np.float32))
+
+# Names that MLIR strings must escape.
+from collections import OrderedDict
+torch.save(nn.Sequential(OrderedDict([('a"b\\c', nn.Linear(3, 2))])),
+           os.path.join(out, "quoted.pt"))
+torch.save(nn.Sequential(nn.Linear(0, 4)), os.path.join(out, "empty.pt"))
+
+# Modules whose output is not what their class's forward computes.
+with open(os.path.join(out, "custom.py"), "w") as f:
+    f.write("import torch.nn as nn\n"
+            "class Scaled(nn.Linear):\n"
+            "    def forward(self, x):\n"
+            "        return 2 * super().forward(x)\n"
+            "def scaled():\n"
+            "    return nn.Sequential(Scaled(4, 4), nn.ReLU())\n"
+            "def hooked():\n"
+            "    m = nn.Sequential(nn.Linear(4, 4), nn.ReLU())\n"
+            "    m[0].register_forward_hook(lambda mod, i, o: o * 2)\n"
+            "    return m\n")
