@@ -113,7 +113,14 @@ SafeTensorsFile::fromBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
   };
   file->buffer = std::move(buffer);
   llvm::StringRef bytes = file->buffer->getBuffer();
-  if (looksLikeTorchSave(bytes))
+  // A safetensors header's length can begin with a pickle's bytes (640 is
+  // 80 02 ...): only a file that is not framed as safetensors is taken for
+  // a checkpoint.
+  bool framed =
+      bytes.size() >= 8 &&
+      llvm::support::endian::read64le(bytes.data()) <= bytes.size() - 8 &&
+      bytes.drop_front(8).ltrim(" \t\r\n").starts_with("{");
+  if (!framed && looksLikeTorchSave(bytes))
     return fail("this is a PyTorch checkpoint (torch.save), not a "
                 "safetensors file; convert it with: python3 -c \"import "
                 "torch; from safetensors.torch import save_file; "

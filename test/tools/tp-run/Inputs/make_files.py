@@ -12,8 +12,10 @@ import struct
 import sys
 
 
-def safetensors(path, tensors, header_extra=None, data_override=None):
-    """tensors: list of (name, dtype, shape, list of floats)."""
+def safetensors(path, tensors, header_extra=None, data_override=None,
+                header_size=None):
+    """tensors: list of (name, dtype, shape, list of floats); header_size
+    pads the JSON header with spaces to that many bytes."""
     header, data = {}, b""
     for name, dtype, shape, values in tensors:
         raw = struct.pack("<%df" % len(values), *values)
@@ -23,6 +25,8 @@ def safetensors(path, tensors, header_extra=None, data_override=None):
     if header_extra:
         header.update(header_extra)
     text = json.dumps(header).encode()
+    if header_size is not None:
+        text += b" " * (header_size - len(text))
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(text)) + text)
         f.write(data if data_override is None else data_override)
@@ -52,6 +56,10 @@ def main():
     good = [("l0.weight", "F32", [3, 4], w0), ("l0.bias", "F32", [3], b0),
             ("l1.weight", "F32", [2, 3], w1)]
     safetensors(p("good.safetensors"), good)
+    # Header lengths whose first bytes are a pickle's (80 02, 80 04, 80 05):
+    # still safetensors files.
+    for size in (640, 1152, 1408):
+        safetensors(p("good-%d.safetensors" % size), good, header_size=size)
     safetensors(p("missing.safetensors"), good[:2])
     safetensors(p("shape.safetensors"),
                 [good[0], good[1], ("l1.weight", "F32", [3, 2], w1)])
@@ -166,6 +174,18 @@ def main():
                 [("w0", "F32", [2, 2], w0),
                  ("w1", "F32", [2, 2], [1, 20, 3, 40])])
     npy(p("saturated-x.npy"), [3, 2], [-1e37, 1, 2, -3, -1e37, -1e37])
+    # Inputs/saturated-bias.mlir: pre-activations of -inf, which a
+    # saturating activation maps to its limit exactly; the wrong bias must
+    # still show.
+    ones = [1, 1, 1, 1]
+    for name, bias in (("saturated-bias", [1, 2]),
+                       ("saturated-bias-wrong", [100, 200])):
+        safetensors(p(name + ".safetensors"),
+                    [("w0", "F32", [2, 2], ones),
+                     ("w1", "F32", [2, 2], [1, 2, 3, 4]),
+                     ("b1", "F32", [2], bias)])
+    npy(p("saturated-inf.npy"), [2, 2],
+        [float("-inf"), 1, float("-inf"), float("-inf")])
     # The magic and a version, then nothing.
     with open(p("x-truncated.npy"), "wb") as f:
         f.write(b"\x93NUMPY\x01")
