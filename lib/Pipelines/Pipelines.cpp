@@ -213,7 +213,37 @@ struct RefuseBadGPUTarget
   }
   std::string chip, features, format;
 };
+
+/// Stands in for a pipeline nested under another op than a module: its
+/// passes run on modules, and adding them to that pass manager would stop
+/// the process (LLVM's fatal error). Fails on the op it is given.
+struct RefusePipelineNesting
+    : PassWrapper<RefusePipelineNesting, OperationPass<>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(RefusePipelineNesting)
+  RefusePipelineNesting(StringRef pipeline, StringRef anchor)
+      : pipeline(pipeline), anchor(anchor) {}
+  StringRef getArgument() const final { return "tp-refuse-pipeline-nesting"; }
+  void runOnOperation() override {
+    getOperation()->emitError()
+        << pipeline << " runs on a builtin.module, not nested in '" << anchor
+        << "': its passes transform the module's functions together; run it "
+           "as builtin.module("
+        << pipeline << ")";
+    signalPassFailure();
+  }
+  std::string pipeline, anchor;
+};
 } // namespace
+
+/// Whether `pm` runs on modules; else a pass that says so takes the
+/// pipeline's place.
+static bool anchoredOnModule(OpPassManager &pm, StringRef pipeline) {
+  if (pm.getOpAnchorName() == ModuleOp::getOperationName())
+    return true;
+  pm.addPass(
+      std::make_unique<RefusePipelineNesting>(pipeline, pm.getOpAnchorName()));
+  return false;
+}
 
 /// The host code to the LLVM dialect (after the kernels are outlined, for
 /// the GPU): scf, math, memref, arith, index, func and cf.
@@ -259,6 +289,8 @@ static void addBufferizationPasses(OpPassManager &pm) {
 
 void mlir::tp::addTPPartitionPipeline(OpPassManager &pm,
                                       const PartitionPipelineOptions &options) {
+  if (!anchoredOnModule(pm, "tp-partition-pipeline"))
+    return;
   if (options.devices != 0)
     pm.addPass(createSetMesh(SetMeshOptions{options.devices}));
   pm.addPass(createFuseActivations());
@@ -293,6 +325,8 @@ static void addDeallocationPasses(OpPassManager &pm) {
 
 void mlir::tp::addTPToLLVMPipeline(OpPassManager &pm,
                                    const TPToLLVMOptions &options) {
+  if (!anchoredOnModule(pm, "tp-to-llvm-pipeline"))
+    return;
   pm.addPass(std::make_unique<RefuseNestedTPModules>("tp-to-llvm-pipeline"));
   if (options.overlapChunks != 0)
     pm.addPass(createOverlapCollectives(
@@ -362,6 +396,8 @@ std::string mlir::tp::getDefaultCUDAToolkitPath() {
 
 void mlir::tp::addTPToGPUPipeline(OpPassManager &pm,
                                   const TPToGPUOptions &options) {
+  if (!anchoredOnModule(pm, "tp-to-gpu-pipeline"))
+    return;
   pm.addPass(std::make_unique<RefuseNestedTPModules>("tp-to-gpu-pipeline"));
   pm.addPass(std::make_unique<RefuseBadGPUTarget>(
       options.chip, options.features, options.format));
@@ -423,6 +459,8 @@ void mlir::tp::addTPToGPUPipeline(OpPassManager &pm,
 }
 
 void mlir::tp::addShardToTPPipeline(OpPassManager &pm) {
+  if (!anchoredOnModule(pm, "tp-shard-to-tp-pipeline"))
+    return;
   // Helper functions become part of the function that calls them, which
   // is what upstream's propagation and partitioning take.
   pm.addPass(createInlinerPass());
