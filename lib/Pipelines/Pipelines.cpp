@@ -235,10 +235,12 @@ struct RefusePipelineNesting
 };
 } // namespace
 
-/// Whether `pm` runs on modules; else a pass that says so takes the
-/// pipeline's place.
+/// Whether `pm` runs on modules (or on any op, as a PassManager made
+/// without an op name does: its module passes check the op when they run);
+/// else a pass that says so takes the pipeline's place.
 static bool anchoredOnModule(OpPassManager &pm, StringRef pipeline) {
-  if (pm.getOpAnchorName() == ModuleOp::getOperationName())
+  if (pm.getOpAnchorName() == ModuleOp::getOperationName() ||
+      pm.getOpAnchorName() == OpPassManager::getAnyOpAnchorName())
     return true;
   pm.addPass(
       std::make_unique<RefusePipelineNesting>(pipeline, pm.getOpAnchorName()));

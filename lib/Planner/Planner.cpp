@@ -7,6 +7,8 @@
 #include "tp-mlir/Support/InputGuards.h"
 #include "tp-mlir/Support/Limits.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
@@ -1479,8 +1481,7 @@ llvm::Expected<Chain> mlir::tp::plan::extractChain(FunctionOpInterface fn,
       continue;
     }
     // Constants are weights, biases or an input written into the model.
-    if (op.hasTrait<OpTrait::IsTerminator>() ||
-        op.hasTrait<OpTrait::ConstantLike>())
+    if (isa<func::ReturnOp, arith::ConstantOp>(op))
       continue;
     return fail(&op, "the planner plans chains of tp.linear and "
                      "tp.activation; found '" +

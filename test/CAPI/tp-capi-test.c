@@ -51,6 +51,24 @@ static void fill(float *p, int n, float scale, int seed) {
     p[i] = scale * sinf(0.37f * (float)(i + 1) + (float)seed);
 }
 
+/* The largest difference of y from the model computed here in double. */
+static float maxDifference(const float *x, const float *w0, const float *b0,
+                           const float *w1, const float *b1, const float *y) {
+  float worst = 0;
+  for (int i = 0; i < BATCH; ++i)
+    for (int j = 0; j < 5; ++j) {
+      double acc = b1[j];
+      for (int k = 0; k < 7; ++k) {
+        double h = b0[k];
+        for (int l = 0; l < 13; ++l)
+          h += (double)x[i * 13 + l] * w0[k * 13 + l];
+        acc += (h > 0 ? h : 0) * w1[j * 7 + k];
+      }
+      worst = fmaxf(worst, fabsf((float)acc - y[i * 5 + j]));
+    }
+  return worst;
+}
+
 int main(void) {
   MlirContext ctx = mlirContextCreate();
   MlirDialectRegistry registry = mlirDialectRegistryCreate();
@@ -150,21 +168,31 @@ int main(void) {
     printf("tpRun failed: %s\n", error);
     return 1;
   }
-  float worst = 0;
-  for (int i = 0; i < BATCH; ++i)
-    for (int j = 0; j < 5; ++j) {
-      double acc = b1[j];
-      for (int k = 0; k < 7; ++k) {
-        double h = b0[k];
-        for (int l = 0; l < 13; ++l)
-          h += (double)x[i * 13 + l] * w0[k * 13 + l];
-        acc += (h > 0 ? h : 0) * w1[j * 7 + k];
-      }
-      worst = fmaxf(worst, fabsf((float)acc - y[i * 5 + j]));
-    }
   printf("output %lldx%lld, max abs difference from C %s\n",
          (long long)yshape[0], (long long)yshape[1],
-         worst < 1e-5f ? "below 1e-5" : "TOO LARGE");
+         maxDifference(x, w0, b0, w1, b1, y) < 1e-5f ? "below 1e-5"
+                                                      : "TOO LARGE");
+
+  /* The planner's plan: it reads the function's ops by their traits, which
+     a program with MLIR's static C API holds a second copy of. */
+  TpCompiledModel planned =
+      tpCompile(module, mlirStringRefCreateFromCString(""), 0,
+                TP_STRATEGY_AUTO, TP_BACKEND_THREADS, error, sizeof error);
+  if (tpCompiledModelIsNull(planned)) {
+    printf("tpCompile (auto) failed: %s\n", error);
+    return 1;
+  }
+  float yPlanned[BATCH * 5];
+  if (tpRun(planned, 5, args, yPlanned, BATCH * 5, yshape, 2, true, error,
+            sizeof error)) {
+    printf("tpRun (auto) failed: %s\n", error);
+    return 1;
+  }
+  printf("auto: output %lldx%lld, max abs difference from C %s\n",
+         (long long)yshape[0], (long long)yshape[1],
+         maxDifference(x, w0, b0, w1, b1, yPlanned) < 1e-5f ? "below 1e-5"
+                                                             : "TOO LARGE");
+  tpCompiledModelDestroy(planned);
 
   /* Mistakes are errors, with the reason. */
   int64_t bad[] = {BATCH, 12};

@@ -10,6 +10,7 @@
 #include "tp-mlir/Conversion/Passes.h"
 #include "tp-mlir/Runtime/EntryPoints.h"
 #include "tp-mlir/Support/OptionErrors.h"
+#include "tp-mlir/Support/Terminators.h"
 
 #include "mlir/Conversion/LLVMCommon/TypeConverter.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -34,7 +35,7 @@ using rt::entry::kPackedSuffix;
 /// every segment that uses them): the terminator, and stack allocations,
 /// whose memory would not outlive a segment.
 bool staysOutside(Operation &op) {
-  return op.hasTrait<OpTrait::IsTerminator>() || isa<memref::AllocaOp>(op);
+  return isBlockTerminator(op) || isa<memref::AllocaOp>(op);
 }
 
 /// Moves `ops` (consecutive in their block, in order) into a new private

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tp-mlir/Conversion/Passes.h"
+#include "tp-mlir/Support/Terminators.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -95,7 +96,7 @@ LogicalResult split(bufferization::DeallocOp op) {
       continue;
     Operation *last =
         alloc->getBlock() == block ? getLastUse(alloc, block, op) : nullptr;
-    if (last && !last->hasTrait<OpTrait::IsTerminator>())
+    if (last && !isBlockTerminator(*last))
       builder.setInsertionPointAfter(last);
     else
       builder.setInsertionPoint(op);
