@@ -64,7 +64,7 @@ MLIR_CAPI_EXPORTED TpSharding tpShardingAttrGetValue(MlirAttribute attr);
 /// (`rank` dims), split along `dim` with one offset and size per rank
 /// (`numRanks` each); `dim` < 0 makes it replicated (offsets and sizes are
 /// then unused). Null when the slices do not cover the dimension in rank
-/// order.
+/// order, or when a count is negative or a non-empty array null.
 MLIR_CAPI_EXPORTED MlirAttribute tpShardAttrGet(MlirContext ctx, intptr_t rank,
                                                 const int64_t *shape,
                                                 int64_t dim, intptr_t numRanks,
@@ -75,6 +75,8 @@ MLIR_CAPI_EXPORTED bool tpAttributeIsAShard(MlirAttribute attr);
 MLIR_CAPI_EXPORTED int64_t tpShardAttrGetDim(MlirAttribute attr);
 /// The number of ranks the manifest lists (0 when replicated).
 MLIR_CAPI_EXPORTED intptr_t tpShardAttrGetNumRanks(MlirAttribute attr);
+/// Rank `rank`'s offset and size along the split dimension; -1 for a rank
+/// the manifest does not list.
 MLIR_CAPI_EXPORTED int64_t tpShardAttrGetOffset(MlirAttribute attr,
                                                 intptr_t rank);
 MLIR_CAPI_EXPORTED int64_t tpShardAttrGetSize(MlirAttribute attr,

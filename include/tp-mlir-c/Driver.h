@@ -53,11 +53,13 @@ static inline bool tpCompiledModelIsNull(TpCompiledModel model) {
 /// public function) for `devices` (0: the module's tp.mesh, else 1) with
 /// `strategy`, compiles it for `backend` and starts its ranks. The module
 /// is copied; the caller keeps it. The context must hold the dialects of
-/// tpRegisterAllDialects.
+/// tpRegisterAllDialects, and outlive the compiled model (destroy the
+/// model first: it holds its copy of the module in the context).
 MLIR_CAPI_EXPORTED TpCompiledModel tpCompile(
     MlirModule module, MlirStringRef entry, int64_t devices,
     TpStrategy strategy, TpBackend backend, char *error, size_t errorSize);
 
+/// The devices and the arguments of a compiled model; -1 for a null one.
 MLIR_CAPI_EXPORTED int64_t tpCompiledModelGetNumDevices(TpCompiledModel model);
 MLIR_CAPI_EXPORTED intptr_t
 tpCompiledModelGetNumArguments(TpCompiledModel model);
@@ -75,7 +77,9 @@ typedef struct TpHostTensor {
 /// written row-major to `output`, which holds `outputCapacity` floats; its
 /// shape goes to `outputShape` (`outputRank` dims at most). With `check`,
 /// every rank's output is compared with the unpartitioned model, each
-/// element within its f32 rounding bound. Returns 0, or 1 with the error.
+/// element within its f32 rounding bound. Returns 0, or 1 with the error
+/// (a count of buffers other than the model's arguments, a null output
+/// buffer, ...). Runs of one model from several threads take turns.
 MLIR_CAPI_EXPORTED int tpRun(TpCompiledModel model, intptr_t numArgs,
                              const TpHostTensor *args, float *output,
                              int64_t outputCapacity, int64_t *outputShape,

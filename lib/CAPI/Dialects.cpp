@@ -75,6 +75,14 @@ MlirAttribute tpShardAttrGet(MlirContext ctx, intptr_t rank,
                              const int64_t *sizes) {
   MLIRContext *context = unwrap(ctx);
   auto error = [&] { return emitError(UnknownLoc::get(context)); };
+  // The arrays are the caller's: their lengths must be counts, and a
+  // non-empty one must be there.
+  if (rank < 0 || (rank > 0 && !shape) ||
+      (dim >= 0 && (numRanks < 0 || (numRanks > 0 && (!offsets || !sizes))))) {
+    error() << "tpShardAttrGet: a negative count or a null array (rank " << rank
+            << ", numRanks " << numRanks << ")";
+    return MlirAttribute{nullptr};
+  }
   ArrayRef<int64_t> full(shape, rank);
   std::optional<int64_t> split;
   ArrayRef<int64_t> starts, extents;
@@ -101,9 +109,14 @@ intptr_t tpShardAttrGetNumRanks(MlirAttribute attr) {
 }
 
 int64_t tpShardAttrGetOffset(MlirAttribute attr, intptr_t rank) {
-  return cast<ShardAttr>(unwrap(attr)).getOffsets()[rank];
+  ArrayRef<int64_t> offsets = cast<ShardAttr>(unwrap(attr)).getOffsets();
+  return rank >= 0 && rank < static_cast<intptr_t>(offsets.size())
+             ? offsets[rank]
+             : -1;
 }
 
 int64_t tpShardAttrGetSize(MlirAttribute attr, intptr_t rank) {
-  return cast<ShardAttr>(unwrap(attr)).getSizes()[rank];
+  ArrayRef<int64_t> sizes = cast<ShardAttr>(unwrap(attr)).getSizes();
+  return rank >= 0 && rank < static_cast<intptr_t>(sizes.size()) ? sizes[rank]
+                                                                 : -1;
 }

@@ -19,12 +19,16 @@
 
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 
 using namespace mlir;
 using namespace mlir::tp;
 
 namespace {
 struct CompiledState {
+  /// Held by each run: the ranks are one group, which runs one program at
+  /// a time (two callers' runs at once waited for each other forever).
+  std::mutex running;
   std::optional<Model> model;
   std::optional<PartitionedModel> program;
   std::unique_ptr<CompiledModel> compiled;
@@ -143,10 +147,14 @@ TpCompiledModel tpCompile(MlirModule module, MlirStringRef entry,
 }
 
 int64_t tpCompiledModelGetNumDevices(TpCompiledModel model) {
+  if (tpCompiledModelIsNull(model))
+    return -1;
   return unwrapModel(model)->program->getNumDevices();
 }
 
 intptr_t tpCompiledModelGetNumArguments(TpCompiledModel model) {
+  if (tpCompiledModelIsNull(model))
+    return -1;
   return unwrapModel(model)->model->getNumArguments();
 }
 
@@ -158,6 +166,25 @@ int tpRun(TpCompiledModel model, intptr_t numArgs, const TpHostTensor *args,
   CompiledState &state = *unwrapModel(model);
   if (numArgs < 0 || (numArgs > 0 && !args))
     return fail(error, errorSize, "tpRun: no arguments given", 1);
+  // Without buffers the driver would make random arguments, which is
+  // tp-run's default, not a caller's run.
+  if (intptr_t want = state.model->getNumArguments(); numArgs != want)
+    return fail(error, errorSize,
+                fmt::format("tpRun: @{} takes {} argument{}, {} buffer{} "
+                            "given",
+                            state.model->getEntry().getName().str(), want,
+                            want == 1 ? "" : "s", numArgs,
+                            numArgs == 1 ? " was" : "s were"),
+                1);
+  if (outputCapacity < 0 || outputRank < 0 || (outputCapacity > 0 && !output) ||
+      (outputRank > 0 && !outputShape))
+    return fail(error, errorSize,
+                fmt::format("tpRun: the output buffer is null or negative "
+                            "(output {}, capacity {}, shape {}, rank {})",
+                            output ? "given" : "null", outputCapacity,
+                            outputShape ? "given" : "null", outputRank),
+                1);
+  std::lock_guard<std::mutex> lock(state.running);
   ArgumentOptions options;
   for (intptr_t i = 0; i < numArgs; ++i) {
     if (args[i].rank < 0 || (args[i].rank > 0 && !args[i].shape))

@@ -13,6 +13,7 @@
 #include "mlir-c/Pass.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,25 @@ static MlirLogicalResult onDiagnostic(MlirDiagnostic diag, void *user) {
 static void fill(float *p, int n, float scale, int seed) {
   for (int i = 0; i < n; ++i)
     p[i] = scale * sinf(0.37f * (float)(i + 1) + (float)seed);
+}
+
+/* Runs a model 20 times from a thread of its own. */
+struct Runner {
+  TpCompiledModel model;
+  const TpHostTensor *args;
+  int failed;
+};
+
+static void *runRepeatedly(void *user) {
+  struct Runner *runner = (struct Runner *)user;
+  float y[BATCH * 5];
+  int64_t shape[2];
+  char error[256];
+  runner->failed = 0;
+  for (int i = 0; i < 20; ++i)
+    runner->failed += tpRun(runner->model, 5, runner->args, y, BATCH * 5, shape,
+                            2, false, error, sizeof error);
+  return NULL;
 }
 
 /* The largest difference of y from the model computed here in double. */
@@ -118,8 +138,8 @@ int main(void) {
   if (mlirModuleIsNull(module))
     return 1;
   tpModuleSetMesh(module, mesh);
-  MlirModule partitioned = mlirModuleCreateParse(
-      ctx, mlirStringRefCreateFromCString(kModel));
+  MlirModule partitioned =
+      mlirModuleCreateParse(ctx, mlirStringRefCreateFromCString(kModel));
   tpModuleSetMesh(partitioned, mesh);
   MlirPassManager pm = mlirPassManagerCreate(ctx);
   MlirOpPassManager opm = mlirPassManagerGetAsOpPassManager(pm);
@@ -159,8 +179,8 @@ int main(void) {
   fill(b1, 5, 0.1f, 5);
   int64_t xs[] = {BATCH, 13}, w0s[] = {7, 13}, b0s[] = {7}, w1s[] = {5, 7},
           b1s[] = {5};
-  TpHostTensor args[] = {{x, 2, xs}, {w0, 2, w0s}, {b0, 1, b0s},
-                         {w1, 2, w1s}, {b1, 1, b1s}};
+  TpHostTensor args[] = {
+      {x, 2, xs}, {w0, 2, w0s}, {b0, 1, b0s}, {w1, 2, w1s}, {b1, 1, b1s}};
   float y[BATCH * 5];
   int64_t yshape[2];
   if (tpRun(model, 5, args, y, BATCH * 5, yshape, 2, true, error,
@@ -171,13 +191,13 @@ int main(void) {
   printf("output %lldx%lld, max abs difference from C %s\n",
          (long long)yshape[0], (long long)yshape[1],
          maxDifference(x, w0, b0, w1, b1, y) < 1e-5f ? "below 1e-5"
-                                                      : "TOO LARGE");
+                                                     : "TOO LARGE");
 
   /* The planner's plan: it reads the function's ops by their traits, which
      a program with MLIR's static C API holds a second copy of. */
   TpCompiledModel planned =
-      tpCompile(module, mlirStringRefCreateFromCString(""), 0,
-                TP_STRATEGY_AUTO, TP_BACKEND_THREADS, error, sizeof error);
+      tpCompile(module, mlirStringRefCreateFromCString(""), 0, TP_STRATEGY_AUTO,
+                TP_BACKEND_THREADS, error, sizeof error);
   if (tpCompiledModelIsNull(planned)) {
     printf("tpCompile (auto) failed: %s\n", error);
     return 1;
@@ -191,7 +211,7 @@ int main(void) {
   printf("auto: output %lldx%lld, max abs difference from C %s\n",
          (long long)yshape[0], (long long)yshape[1],
          maxDifference(x, w0, b0, w1, b1, yPlanned) < 1e-5f ? "below 1e-5"
-                                                             : "TOO LARGE");
+                                                            : "TOO LARGE");
   tpCompiledModelDestroy(planned);
 
   /* Mistakes are errors, with the reason. */
@@ -206,17 +226,56 @@ int main(void) {
     printf("too few: %s\n", error);
   if (tpRun(model, 5, args, y, 3, yshape, 2, false, error, sizeof error))
     printf("small output: %s\n", error);
-  TpCompiledModel none = tpCompile(module, mlirStringRefCreateFromCString(""),
-                                   2, TP_STRATEGY_ROW, (TpBackend)7, error,
-                                   sizeof error);
+  TpCompiledModel none =
+      tpCompile(module, mlirStringRefCreateFromCString(""), 2, TP_STRATEGY_ROW,
+                (TpBackend)7, error, sizeof error);
   printf("unknown backend: %d %s\n", tpCompiledModelIsNull(none), error);
   none = tpCompile(module, mlirStringRefCreateFromCString("nope"), 2,
                    TP_STRATEGY_ROW, TP_BACKEND_THREADS, error, sizeof error);
   printf("unknown entry: %d %s\n", tpCompiledModelIsNull(none), error);
 
+  /* No buffers would have run on random arguments; null outputs and
+     handles, and arrays a manifest cannot have, are errors. */
+  if (tpRun(model, 0, NULL, y, BATCH * 5, yshape, 2, false, error,
+            sizeof error))
+    printf("no buffers: %s\n", error);
+  if (tpRun(model, 5, args, NULL, BATCH * 5, yshape, 2, false, error,
+            sizeof error))
+    printf("null output: %s\n", error);
+  if (tpRun(model, 5, args, y, BATCH * 5, NULL, 2, false, error, sizeof error))
+    printf("null shape: %s\n", error);
+  TpCompiledModel null = {NULL};
+  printf("null model: %lld devices, %lld arguments\n",
+         (long long)tpCompiledModelGetNumDevices(null),
+         (long long)tpCompiledModelGetNumArguments(null));
+  int64_t shape2[] = {7, 13};
+  printf("shard with null offsets is null: %d\n",
+         mlirAttributeIsNull(tpShardAttrGet(ctx, 2, shape2, 0, 3, NULL, NULL)));
+  printf(
+      "shard of rank -1 is null: %d\n",
+      mlirAttributeIsNull(tpShardAttrGet(ctx, -1, shape2, -1, 0, NULL, NULL)));
+  int64_t offsets3[] = {0, 3, 5}, sizes3[] = {3, 2, 2};
+  MlirAttribute listed = tpShardAttrGet(ctx, 2, shape2, 0, 3, offsets3, sizes3);
+  printf("rank 3 of 3: offset %lld size %lld\n",
+         (long long)tpShardAttrGetOffset(listed, 3),
+         (long long)tpShardAttrGetSize(listed, -1));
+
+  /* Two threads running the same model take turns. */
+  struct Runner runners[2];
+  pthread_t threads[2];
+  for (int t = 0; t < 2; ++t) {
+    runners[t].model = model;
+    runners[t].args = args;
+    pthread_create(&threads[t], NULL, runRepeatedly, &runners[t]);
+  }
+  for (int t = 0; t < 2; ++t)
+    pthread_join(threads[t], NULL);
+  printf("two threads: %d and %d runs failed\n", runners[0].failed,
+         runners[1].failed);
   tpCompiledModelDestroy(model);
   mlirModuleDestroy(module);
   mlirContextDestroy(ctx);
+
   printf("done\n");
   return 0;
 }
