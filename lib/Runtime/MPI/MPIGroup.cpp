@@ -40,6 +40,7 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -138,8 +139,36 @@ void initializeMPI() {
   MPI_Initialized(&initialized);
   if (initialized)
     return;
+  // MPI_Init_thread waits for every process of the job: one that exited
+  // before it (a program that is not tp code, or one that failed first)
+  // left the others waiting forever. A watchdog ends the wait after the
+  // collective timeout (at least 10 s: starting a job legitimately takes
+  // longer than a collective), with the reason.
+  std::mutex waiting;
+  std::condition_variable returned;
+  bool done = false;
+  std::chrono::milliseconds limit = std::max<std::chrono::milliseconds>(
+      defaultTimeout(), std::chrono::seconds(10));
+  std::thread watchdog([&] {
+    std::unique_lock<std::mutex> lock(waiting);
+    if (returned.wait_for(lock, limit, [&] { return done; }))
+      return;
+    std::fprintf(stderr,
+                 "tp runtime: MPI_Init_thread did not return in %lld ms "
+                 "(TP_RT_TIMEOUT_MS, at least 10 s): a process of the MPI "
+                 "job exited or failed before starting MPI; stopping\n",
+                 static_cast<long long>(limit.count()));
+    std::fflush(stderr);
+    std::_Exit(1);
+  });
   int provided = 0;
   int rc = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  {
+    std::lock_guard<std::mutex> lock(waiting);
+    done = true;
+  }
+  returned.notify_one();
+  watchdog.join();
   if (rc != MPI_SUCCESS) {
     mpiInitError = "MPI_Init_thread failed: " + mpiErrorString(rc);
     return;
