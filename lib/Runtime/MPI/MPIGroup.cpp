@@ -457,8 +457,9 @@ bool MPICommunicator::enter(CollectiveCall mine, bool bounded) {
       std::fflush(stderr);
       // mpirun forwards a rank's output from a pipe it reads on its own
       // schedule, and tears the job down at once on MPI_Abort: the line
-      // was lost now and then under load. Give it time to forward it.
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      // was lost now and then under load (still, with 200 ms, in one run
+      // of the MPI tests beside others). Give it time to forward it.
+      std::this_thread::sleep_for(std::chrono::seconds(1));
       MPI_Abort(MPI_COMM_WORLD, 1);
       return false;
     }
