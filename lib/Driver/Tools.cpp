@@ -272,6 +272,10 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
                        "gpu and gpu-mpi backends; the " +
                        stringifyBackend(options.backend).str() +
                        " backend computes in FP32 (leave out --tf32)");
+  if (options.tf32 && matmul == MatmulLowering::codegen)
+    return errors.fail("--tf32 lets cuBLASLt use TF32 tensor cores; with "
+                       "--matmul codegen the GPU's matmuls are generated "
+                       "kernels in FP32 (leave out one of them)");
   if (options.overlapChunks && options.backend == Backend::evaluator)
     return errors.fail("--overlap-chunks changes compiled code; the "
                        "evaluator backend compiles nothing (use threads or "
