@@ -670,9 +670,14 @@ static std::string checkEmbeddedConstants(ModuleOp module) {
     auto type = dyn_cast<RankedTensorType>(op.getType());
     if (!type || !type.hasStaticShape())
       return;
+    // Bytes per element: an integer or float's bits rounded up (i1 takes a
+    // byte); 16, the most of any other (complex<f64>), for the rest, whose
+    // bit width this release of MLIR does not define.
+    Type element = type.getElementType();
+    int64_t elementBytes =
+        element.isIntOrFloat() ? (element.getIntOrFloatBitWidth() + 7) / 8 : 16;
     std::optional<int64_t> count = getCheckedNumElements(type.getShape());
-    int64_t size = count ? *count * int64_t(type.getElementTypeBitWidth() / 8)
-                         : kMaxTensorElements * 8;
+    int64_t size = count ? *count * elementBytes : kMaxTensorElements * 8;
     bytes = std::min(bytes + size, kMaxTensorElements * 8);
   });
   if (bytes <= kMaxEmbeddedConstantBytes)
