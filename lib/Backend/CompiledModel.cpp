@@ -41,6 +41,133 @@ MemRefDescriptor::MemRefDescriptor(float *data, ArrayRef<int64_t> shape)
   }
 }
 
+/// The words of tp_rt_check_entry's spec (EntryPoints.h's kCheckEntry) for
+/// `fn`, and its arguments' names, from the manifest the C header prints.
+static void describeArguments(FunctionOpInterface fn, int64_t devices,
+                              SmallVectorImpl<int64_t> &spec,
+                              std::string &names) {
+  auto word = [](int64_t v) { return ShapedType::isDynamic(v) ? -1 : v; };
+  spec.assign({devices, static_cast<int64_t>(fn.getNumArguments()),
+               cast<RankedTensorType>(fn.getResultTypes()[0]).getRank()});
+  for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
+    auto type = cast<RankedTensorType>(fn.getArgumentTypes()[i]);
+    auto name = fn.getArgAttrOfType<StringAttr>(i, TPDialect::kNameAttrName);
+    auto shard = fn.getArgAttrOfType<ShardAttr>(i, TPDialect::kShardAttrName);
+    StringRef label = name ? name.getValue() : StringRef();
+    spec.append({type.getRank(), static_cast<int64_t>(names.size()),
+                 static_cast<int64_t>(label.size())});
+    names += label.str();
+    for (int64_t v : shard ? shard.getShape() : type.getShape())
+      spec.push_back(word(v));
+    if (!shard || shard.isReplicated()) {
+      spec.push_back(-1);
+      continue;
+    }
+    spec.push_back(*shard.getDim());
+    llvm::append_range(spec, shard.getSizes());
+  }
+}
+
+/// Has the C interface of an object's entry check the caller's descriptors
+/// before anything reads them (tp_rt_check_entry). The compiled code trusts
+/// them: a shard of the wrong size, a batch that differs between
+/// arguments, or strides it does not expect would give wrong output or
+/// read out of bounds, with nothing said. On a mismatch the entry returns
+/// at once, the job failed and the result's descriptor cleared.
+static LogicalResult guardCInterface(ModuleOp module, StringRef cInterface,
+                                     FunctionOpInterface fn, int64_t devices) {
+  auto ciface = module.lookupSymbol<LLVM::LLVMFuncOp>(cInterface);
+  if (!ciface || ciface.isExternal() ||
+      ciface.getNumArguments() != fn.getNumArguments() + 1 ||
+      !isa<LLVM::LLVMVoidType>(ciface.getFunctionType().getReturnType()))
+    return fn.emitError() << "internal error: no C interface '" << cInterface
+                          << "' that takes the result and "
+                          << fn.getNumArguments()
+                          << " argument(s) and returns nothing";
+  SmallVector<int64_t> spec;
+  std::string names;
+  describeArguments(fn, devices, spec, names);
+
+  MLIRContext *context = module.getContext();
+  Location loc = ciface.getLoc();
+  OpBuilder b(context);
+  auto i8 = IntegerType::get(context, 8);
+  auto i32 = IntegerType::get(context, 32);
+  auto i64 = IntegerType::get(context, 64);
+  auto ptr = LLVM::LLVMPointerType::get(context);
+  b.setInsertionPointToStart(module.getBody());
+  std::string prefix = ("__tp_check." + fn.getName()).str();
+  auto specGlobal = LLVM::GlobalOp::create(
+      b, loc, LLVM::LLVMArrayType::get(i64, spec.size()),
+      /*isConstant=*/true, LLVM::Linkage::Internal, prefix + ".spec",
+      DenseIntElementsAttr::get(
+          RankedTensorType::get({static_cast<int64_t>(spec.size())}, i64),
+          ArrayRef<int64_t>(spec)));
+  // NUL-terminated, so that the entry's name can be printed as it is and
+  // an empty blob is still an array.
+  auto stringGlobal = [&](StringRef suffix, StringRef text) {
+    std::string value = text.str();
+    value.push_back('\0');
+    return LLVM::GlobalOp::create(
+        b, loc, LLVM::LLVMArrayType::get(i8, value.size()),
+        /*isConstant=*/true, LLVM::Linkage::Internal, prefix + suffix.str(),
+        b.getStringAttr(value));
+  };
+  auto namesGlobal = stringGlobal(".names", names);
+  auto entryGlobal = stringGlobal(".entry", fn.getName());
+  auto check = module.lookupSymbol<LLVM::LLVMFuncOp>(rt::entry::kCheckEntry);
+  if (!check)
+    check = LLVM::LLVMFuncOp::create(
+        b, loc, rt::entry::kCheckEntry,
+        LLVM::LLVMFunctionType::get(i32, {ptr, ptr, ptr, ptr}));
+
+  // The array of descriptors: a cut entry's C interface fills one for the
+  // body (tp-outline-segments), and the check goes right before that call,
+  // so that only the array's pointer is used past the branch. Otherwise
+  // one is filled first. Either way every argument is read in the entry
+  // block: used in another block, each would be kept in a register or
+  // spilled, and LLVM's scheduler would compare every pair of those at
+  // depth (1,000 layers: 2 s more).
+  Block *entryBlock = &ciface.getBody().front();
+  std::string packedName = (fn.getName() + rt::entry::kPackedSuffix).str();
+  LLVM::CallOp packedCall;
+  for (auto call : entryBlock->getOps<LLVM::CallOp>())
+    if (call.getCallee() == packedName && call.getNumOperands() == 1)
+      packedCall = call;
+  Value array;
+  if (packedCall) {
+    b.setInsertionPoint(packedCall);
+    array = packedCall.getOperand(0);
+  } else {
+    b.setInsertionPointToStart(entryBlock);
+    int64_t slots = fn.getNumArguments() + 1;
+    Value count =
+        LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(slots));
+    array = LLVM::AllocaOp::create(b, loc, ptr, ptr, count);
+    for (int64_t i = 0; i < slots; ++i) {
+      Value slot =
+          LLVM::GEPOp::create(b, loc, ptr, ptr, array,
+                              ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
+      LLVM::StoreOp::create(b, loc, ciface.getArgument(i), slot);
+    }
+  }
+  Value ok =
+      LLVM::CallOp::create(
+          b, loc, check,
+          ValueRange{LLVM::AddressOfOp::create(b, loc, entryGlobal),
+                     LLVM::AddressOfOp::create(b, loc, specGlobal),
+                     LLVM::AddressOfOp::create(b, loc, namesGlobal), array})
+          .getResult();
+  Value zero = LLVM::ConstantOp::create(b, loc, i32, b.getI32IntegerAttr(0));
+  Value fits = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ne, ok, zero);
+  Block *body = entryBlock->splitBlock(b.getInsertionPoint());
+  Block *fail = b.createBlock(body);
+  LLVM::ReturnOp::create(b, loc, ValueRange{});
+  b.setInsertionPointToEnd(entryBlock);
+  LLVM::CondBrOp::create(b, loc, fits, body, fail);
+  return success();
+}
+
 LogicalResult CompiledModel::compile(ModuleOp spmdModule, StringRef entry,
                                      const Target &target) {
   static std::once_flag initTarget;
@@ -125,8 +252,11 @@ LogicalResult CompiledModel::compile(ModuleOp spmdModule, StringRef entry,
                      module->lookupSymbol<LLVM::LLVMFuncOp>(cInterface);
   if (packedEntry && !target.forLinking)
     module->lookupSymbol<LLVM::LLVMFuncOp>(cInterface).erase();
-  if (target.forLinking)
+  if (target.forLinking) {
+    if (failed(guardCInterface(*module, cInterface, fn, numDevices)))
+      return failure();
     return emitObject(*module, fn, target.optLevel);
+  }
   auto host = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!host)
     return fn.emitError() << "cannot target this host: "

@@ -48,6 +48,18 @@ inline constexpr const char kMatmulNT[] = "tp_rt_matmul_nt";
 /// The same, y = x w^T (beta = 0): y's old contents are not read.
 inline constexpr const char kMatmulNTOverwrite[] = "tp_rt_matmul_nt_overwrite";
 
+/// i32 (entry, spec, names, descriptors: pointers): the prologue of an
+/// ahead-of-time compiled entry, which checks the descriptors an
+/// application passes against what the entry was compiled for before
+/// anything reads them; 1 when they fit. `descriptors` is an array of
+/// pointers: to the result's descriptor, then to each argument's (a cut
+/// entry's array, kPackedSuffix). `spec` holds i64 words: the number of
+/// ranks D, the number of arguments, the result's rank, then per argument
+/// its rank R, the offset and length of its name in `names`, its full
+/// shape (R words, -1 for the dynamic batch), its split dimension (-1:
+/// replicated) and, when split, the D ranks' sizes along it.
+inline constexpr const char kCheckEntry[] = "tp_rt_check_entry";
+
 /// (id: i64): bracket profiled region `id`.
 inline constexpr const char kTimerBegin[] = "tp_rt_timer_begin";
 inline constexpr const char kTimerEnd[] = "tp_rt_timer_end";

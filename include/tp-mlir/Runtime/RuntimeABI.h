@@ -47,6 +47,20 @@ int64_t _mlir_ciface_tp_rt_all_gather_start(UnrankedMemRefType<float> *in,
 void _mlir_ciface_tp_rt_wait(int64_t handle, UnrankedMemRefType<float> *in,
                              UnrankedMemRefType<float> *out);
 
+/// The prologue of an ahead-of-time compiled entry (EntryPoints.h's
+/// kCheckEntry says what `spec` holds); `descriptors` points to the
+/// result's descriptor, then to each argument's. On this rank every
+/// descriptor must be there, with the sizes the entry was compiled for
+/// (this rank's shard of each split argument; one batch throughout),
+/// contiguous row-major strides and data, and the job must have the ranks
+/// it was compiled for. Returns 1 if so; otherwise fails the job on every
+/// rank with a message that names the argument, clears the result's
+/// descriptor and returns 0 (the entry then returns at once). Outside a
+/// job (no communicator) it prints the message and aborts, as a collective
+/// would.
+int32_t tp_rt_check_entry(const char *entry, const int64_t *spec,
+                          const char *names, void **descriptors);
+
 /// Brackets region `id` of the profile (see below).
 void tp_rt_timer_begin(int64_t id);
 void tp_rt_timer_end(int64_t id);

@@ -213,6 +213,126 @@ void mlir::tp::rt::setCurrentProfile(Profile *profile) {
 extern "C" {
 int64_t tp_rt_rank() { return requireCommunicator("tp.rank").rank(); }
 
+namespace {
+std::string formatList(const int64_t *values, int64_t count) {
+  std::string text = "[";
+  for (int64_t i = 0; i < count; ++i)
+    text += (i ? ", " : "") + std::to_string(values[i]);
+  return text + "]";
+}
+
+/// The check of one call of an ahead-of-time compiled entry.
+struct EntryCheck {
+  const int64_t *spec;
+  const char *names;
+  int64_t rank;
+  /// The dynamic batch, from the first argument that has it.
+  int64_t batch = -1, batchArg = -1;
+};
+
+/// Why argument `index`'s descriptor `d` does not fit its words of the spec
+/// (from `word`, EntryPoints.h's kCheckEntry) on this rank; empty if it
+/// does.
+std::string checkArgument(EntryCheck &c, int64_t index, const int64_t *word,
+                          const int64_t *d) {
+  int64_t dims = word[0];
+  std::string label = "argument #" + std::to_string(index);
+  if (word[2])
+    label += " (" + std::string(c.names + word[1], word[2]) + ")";
+  if (!d)
+    return label + "'s descriptor is a null pointer";
+  // The descriptor: allocated, aligned, offset, sizes[dims], strides[dims].
+  const int64_t *shape = word + 3, *sizes = d + 3, *strides = d + 3 + dims;
+  int64_t splitDim = shape[dims];
+  if (std::any_of(sizes, sizes + dims, [](int64_t v) { return v < 0; }))
+    return label + " has sizes " + formatList(sizes, dims) +
+           ": a size is negative";
+  std::vector<int64_t> expected(shape, shape + dims);
+  if (splitDim >= 0)
+    expected[splitDim] = shape[dims + 1 + c.rank];
+  bool batched = false;
+  for (int64_t k = 0; k < dims; ++k) {
+    if (expected[k] >= 0)
+      continue;
+    batched = true;
+    if (c.batch < 0) {
+      c.batch = sizes[k];
+      c.batchArg = index;
+    }
+    expected[k] = c.batch;
+  }
+  if (!std::equal(expected.begin(), expected.end(), sizes)) {
+    std::string why = label + " has sizes " + formatList(sizes, dims) +
+                      ", expected " + formatList(expected.data(), dims);
+    if (splitDim >= 0)
+      why += " (this rank's shard of " + formatList(shape, dims) +
+             ", split along dimension " + std::to_string(splitDim) + ")";
+    if (batched && c.batchArg != index)
+      why += " (the batch of argument #" + std::to_string(c.batchArg) + ")";
+    return why;
+  }
+  int64_t stride = 1;
+  std::vector<int64_t> contiguous(dims);
+  for (int64_t k = dims - 1; k >= 0; --k) {
+    contiguous[k] = stride;
+    stride *= expected[k];
+  }
+  for (int64_t k = 0; k < dims; ++k)
+    if (expected[k] > 1 && strides[k] != contiguous[k])
+      return label + " has strides " + formatList(strides, dims) +
+             ", expected the contiguous row-major " +
+             formatList(contiguous.data(), dims);
+  if (stride && !d[1])
+    return label + "'s data (the descriptor's aligned pointer) is null";
+  return {};
+}
+
+/// Why the call does not fit (see tp_rt_check_entry); empty if it does.
+std::string checkEntry(Communicator *comm, const int64_t *spec,
+                       const char *names, void *const *descriptors) {
+  int64_t devices = spec[0], numArgs = spec[1];
+  if (!comm && devices != 1)
+    // Without a job only a one-rank entry knows its rank.
+    return "compiled for " + std::to_string(devices) +
+           " ranks, called outside a job; run each rank through the "
+           "runtime (tp_rt_run_on_threads, tp_rt_run_on_mpi or "
+           "tp_rt_run_on_gpus)";
+  if (comm && comm->size() != devices)
+    return "compiled for " + std::to_string(devices) +
+           " rank(s), called in a job of " + std::to_string(comm->size());
+  if (!descriptors[0])
+    return "the result's descriptor is a null pointer";
+  EntryCheck c{spec, names, comm ? comm->rank() : 0};
+  const int64_t *word = spec + 3;
+  for (int64_t i = 0; i < numArgs; ++i) {
+    std::string why = checkArgument(
+        c, i, word, static_cast<const int64_t *>(descriptors[1 + i]));
+    if (!why.empty())
+      return why;
+    int64_t dims = word[0];
+    word += 3 + dims + 1 + (word[3 + dims] >= 0 ? devices : 0);
+  }
+  return {};
+}
+} // namespace
+
+int32_t tp_rt_check_entry(const char *entry, const int64_t *spec,
+                          const char *names, void **descriptors) {
+  Communicator *comm = currentCommunicator();
+  std::string why = checkEntry(comm, spec, names, descriptors);
+  if (why.empty())
+    return 1;
+  if (descriptors[0])
+    std::memset(descriptors[0], 0, sizeof(int64_t) * (3 + 2 * spec[2]));
+  std::string message = "@" + std::string(entry) + ": " + why;
+  if (!comm) {
+    std::fprintf(stderr, "tp runtime: %s\n", message.c_str());
+    std::abort();
+  }
+  comm->abort(message);
+  return 0;
+}
+
 void _mlir_ciface_tp_rt_all_gather(UnrankedMemRefType<float> *in,
                                    UnrankedMemRefType<float> *out,
                                    int64_t dim) {
