@@ -98,27 +98,41 @@ ArgumentSource::create(const Model &model, const ArgumentOptions &options) {
                                    fn.getName().str(), fn.getNumArguments(),
                                    options.buffers.size()));
     std::optional<int64_t> batch;
+    int64_t batchBuffer = -1;
     for (BlockArgument arg : fn.getArguments()) {
-      const HostTensorView &view = options.buffers[arg.getArgNumber()];
+      int64_t i = arg.getArgNumber();
+      const HostTensorView &view = options.buffers[i];
       auto type = cast<RankedTensorType>(arg.getType());
-      bool fits = static_cast<int64_t>(view.shape.size()) == type.getRank() &&
-                  (view.data || numElements(view.shape) == 0);
-      for (int64_t d = 0; fits && d < type.getRank(); ++d) {
+      // Why the buffer does not fit the argument; empty if it does.
+      std::string why;
+      if (static_cast<int64_t>(view.shape.size()) != type.getRank())
+        why = fmt::format("has {} dimension{}", view.shape.size(),
+                          view.shape.size() == 1 ? "" : "s");
+      for (int64_t d = 0; why.empty() && d < type.getRank(); ++d) {
         int64_t extent = view.shape[d];
         if (!type.isDynamicDim(d)) {
-          fits = type.getDimSize(d) == extent;
-        } else {
-          fits = extent >= 1 && (!batch || *batch == extent);
+          if (type.getDimSize(d) != extent)
+            why = fmt::format("has {} in dimension {}", extent, d);
+        } else if (extent < 1) {
+          why = fmt::format("has a batch of {} (dimension {}); a batch is at "
+                            "least 1",
+                            extent, d);
+        } else if (batch && *batch != extent) {
+          why = fmt::format("has a batch of {} (dimension {}), buffer #{} "
+                            "one of {}",
+                            extent, d, batchBuffer, *batch);
+        } else if (!batch) {
           batch = extent;
+          batchBuffer = i;
         }
       }
-      if (!fits)
+      if (why.empty() && !view.data && numElements(view.shape) != 0)
+        why = "has no data";
+      if (!why.empty())
         return makeError(fmt::format(
-            "buffer #{} has shape {}{}, but argument #{} of @{} is {}{}",
-            arg.getArgNumber(), formatShape(view.shape),
-            view.data ? "" : " and no data", arg.getArgNumber(),
-            fn.getName().str(), typeString(type),
-            batch ? fmt::format(" (batch {})", *batch) : std::string()));
+            "buffer #{} has shape {}, but argument #{} of @{} is {}: it {}", i,
+            formatShape(view.shape), i, fn.getName().str(), typeString(type),
+            why));
       if (!getCheckedNumElements(view.shape))
         return makeError(fmt::format(
             "buffer #{} has more than {} elements (tp-mlir's limit)",

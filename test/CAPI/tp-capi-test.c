@@ -220,6 +220,11 @@ int main(void) {
   if (tpRun(model, 5, args, y, BATCH * 5, yshape, 2, false, error,
             sizeof error))
     printf("wrong shape: %s\n", error);
+  int64_t empty[] = {0, 13};
+  args[0].shape = empty;
+  if (tpRun(model, 5, args, y, BATCH * 5, yshape, 2, false, error,
+            sizeof error))
+    printf("batch 0: %s\n", error);
   args[0].shape = xs;
   if (tpRun(model, 4, args, y, BATCH * 5, yshape, 2, false, error,
             sizeof error))
