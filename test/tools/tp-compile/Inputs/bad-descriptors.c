@@ -66,7 +66,13 @@ int main(int argc, char **argv) {
     return 0;
   }
   int ranks = !strcmp(mode, "ranks") ? D + 1 : D;
-  if (tp_rt_run_on_threads(ranks, run_rank, result, error, sizeof error)) {
+#ifdef TP_AOT_MPI
+  int failed = tp_rt_run_on_mpi(ranks, run_rank, result, error, sizeof error);
+#else
+  int failed =
+      tp_rt_run_on_threads(ranks, run_rank, result, error, sizeof error);
+#endif
+  if (failed) {
     printf("failed: %s\n", error);
     return 1;
   }
