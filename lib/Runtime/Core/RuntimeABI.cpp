@@ -5,6 +5,7 @@
 #include "tp-mlir/Runtime/Communicator.h"
 #include "tp-mlir/Runtime/EntryPoints.h"
 #include "tp-mlir/Support/BalancedSplit.h"
+#include "tp-mlir/Support/Limits.h"
 
 #include <algorithm>
 #include <atomic>
@@ -271,6 +272,10 @@ std::string checkArgument(EntryCheck &c, int64_t index, const int64_t *word,
       why += " (the batch of argument #" + std::to_string(c.batchArg) + ")";
     return why;
   }
+  // The sizes fit the manifest, but the batch is the caller's.
+  if (!getCheckedNumElements(expected))
+    return label + " has sizes " + formatList(sizes, dims) + ": more than " +
+           std::to_string(kMaxTensorElements) + " elements (tp-mlir's limit)";
   int64_t stride = 1;
   std::vector<int64_t> contiguous(dims);
   for (int64_t k = dims - 1; k >= 0; --k) {

@@ -41,6 +41,10 @@ static void run_rank(int64_t r, void *user) {
     a[1].sizes[1] += 1; /* fc0.weight, split along dim 1 */
   if (!strcmp(mode, "batch"))
     a[0].sizes[0] = -2;
+  if (!strcmp(mode, "huge")) {
+    a[0].sizes[0] = (int64_t)1 << 50;
+    a[0].strides[0] = 784;
+  }
   if (!strcmp(mode, "strides")) {
     a[3].strides[0] = 1; /* fc1.weight read as if transposed */
     a[3].strides[1] = a[3].sizes[0];
