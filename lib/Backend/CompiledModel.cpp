@@ -95,6 +95,7 @@ static LogicalResult guardCInterface(ModuleOp module, StringRef cInterface,
   auto i32 = IntegerType::get(context, 32);
   auto i64 = IntegerType::get(context, 64);
   auto ptr = LLVM::LLVMPointerType::get(context);
+  SymbolTable symbols(module);
   b.setInsertionPointToStart(module.getBody());
   std::string prefix = ("__tp_check." + fn.getName()).str();
   auto specGlobal = LLVM::GlobalOp::create(
@@ -115,6 +116,9 @@ static LogicalResult guardCInterface(ModuleOp module, StringRef cInterface,
   };
   auto namesGlobal = stringGlobal(".names", names);
   auto entryGlobal = stringGlobal(".entry", fn.getName());
+  // Renamed if the module held those names already.
+  for (Operation *global : {specGlobal, namesGlobal, entryGlobal})
+    symbols.insert(global);
   auto check = module.lookupSymbol<LLVM::LLVMFuncOp>(rt::entry::kCheckEntry);
   if (!check)
     check = LLVM::LLVMFuncOp::create(

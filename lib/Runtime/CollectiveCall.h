@@ -50,7 +50,8 @@ inline const char *stringifyCollectiveOp(CollectiveOp op) {
 }
 
 /// One call: the op, its 1-based number among this rank's calls, and its
-/// sizes (all_gather: outer, extent, inner; all_reduce: count;
+/// sizes (all_gather: outer, extent, inner, and the extent of the output in
+/// `d`, -1 where the caller did not give it; all_reduce: count;
 /// reduce_scatter: outer, total, inner; broadcast: count, root;
 /// all_to_all: outer, first, middle, second, inner, and concatFirst in
 /// `reduction`).
@@ -68,6 +69,13 @@ struct CollectiveCall {
     call.b = b;
     call.c = c;
     call.reduction = static_cast<int32_t>(red);
+    return call;
+  }
+  static CollectiveCall allGather(int64_t outer, int64_t extent, int64_t inner,
+                                  int64_t total) {
+    CollectiveCall call =
+        of(CollectiveOp::AllGather, outer, extent, inner, Reduction::Sum);
+    call.d = total < 0 ? -1 : total;
     return call;
   }
   static CollectiveCall allToAll(const AllToAllShape &s) {
@@ -89,6 +97,8 @@ struct CollectiveCall {
     switch (op) {
     case CollectiveOp::AllGather:
       os << ", shard " << a << "x" << b << "x" << c;
+      if (d >= 0)
+        os << " of " << a << "x" << d << "x" << c;
       break;
     case CollectiveOp::AllReduce:
       os << ", " << a << " elements, "
@@ -118,7 +128,7 @@ struct CollectiveCall {
       return false;
     switch (op) {
     case CollectiveOp::AllGather:
-      return a == o.a && c == o.c; // extents may differ
+      return a == o.a && c == o.c && d == o.d; // extents may differ
     case CollectiveOp::AllReduce:
       return a == o.a && reduction == o.reduction;
     case CollectiveOp::ReduceScatter:
@@ -246,6 +256,18 @@ std::string checkCollectiveCalls(int64_t size, CallOf calls) {
       return "collective mismatch: rank 0 called " + first.describe() +
              " but rank " + std::to_string(q) + " called " +
              calls(q).describe();
+  if (first.op == CollectiveOp::AllGather && first.d >= 0) {
+    int64_t sum = 0;
+    std::string shards;
+    for (int64_t q = 0; q < size; ++q) {
+      sum += calls(q).b;
+      shards += (q ? ", " : "") + std::to_string(calls(q).b);
+    }
+    if (sum != first.d)
+      return "collective mismatch: the shards of " + first.describe() +
+             " add up to " + std::to_string(sum) + " (" + shards +
+             " on the ranks in order), not " + std::to_string(first.d);
+  }
   if (first.op == CollectiveOp::Broadcast && (first.b < 0 || first.b >= size))
     return first.describe() + ": there is no rank " + std::to_string(first.b) +
            " in a job of " + std::to_string(size);

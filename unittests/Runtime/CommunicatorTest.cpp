@@ -484,6 +484,41 @@ TEST(CommunicatorMisuse, MismatchedSizes) {
             "elements, max)");
 }
 
+// An all_gather whose ranks name different results, or whose shards do not
+// fill the result they name, fails before any data moves: a rank whose
+// result is smaller would be written past its end.
+TEST(CommunicatorMisuse, AllGatherResultsThatDisagree) {
+  int64_t size = misuseRanks();
+  if (size < 2)
+    GTEST_SKIP();
+  Executor &executor = test::getTestExecutor(size);
+  executor.run([&](Communicator &comm) {
+    std::vector<float> in(2, 1.0f), out(4 * size, 0.0f);
+    comm.allGather(in.data(), out.data(), 1, 2, 1,
+                   comm.rank() == 1 ? 2 * size - 1 : 2 * size);
+  });
+  EXPECT_EQ(executor.error(),
+            "collective mismatch: rank 0 called all_gather (call #1, shard "
+            "1x2x1 of 1x" +
+                std::to_string(2 * size) +
+                "x1) but rank 1 called all_gather (call #1, shard 1x2x1 of "
+                "1x" +
+                std::to_string(2 * size - 1) + "x1)");
+  std::string shards = "2";
+  for (int64_t q = 1; q < size; ++q)
+    shards += ", 2";
+  executor.run([&](Communicator &comm) {
+    std::vector<float> in(2, 1.0f), out(4 * size, 0.0f);
+    comm.allGather(in.data(), out.data(), 1, 2, 1, 2 * size + 1);
+  });
+  EXPECT_EQ(executor.error(),
+            "collective mismatch: the shards of all_gather (call #1, shard "
+            "1x2x1 of 1x" +
+                std::to_string(2 * size + 1) + "x1) add up to " +
+                std::to_string(2 * size) + " (" + shards +
+                " on the ranks in order), not " + std::to_string(2 * size + 1));
+}
+
 TEST(CommunicatorMisuse, MismatchedAllToAll) {
   int64_t size = misuseRanks();
   if (size < 2)

@@ -56,8 +56,12 @@ public:
 
   /// in: [outer x extent x inner] (this rank's shard; extents may differ
   /// between ranks); out: [outer x sum of extents x inner], in rank order.
+  /// `total`, when not -1, is the extent this rank's `out` holds: every rank
+  /// must give the same, and the extents must add up to it, or the call
+  /// fails on every rank before any data moves (ranks that disagreed on a
+  /// batch would otherwise write past a smaller output).
   virtual void allGather(const float *in, float *out, int64_t outer,
-                         int64_t extent, int64_t inner) = 0;
+                         int64_t extent, int64_t inner, int64_t total = -1) = 0;
   /// Elementwise reduction over all ranks of `count` elements; `in` may be
   /// `out`.
   virtual void allReduce(const float *in, float *out, int64_t count,
@@ -104,7 +108,8 @@ public:
   virtual int64_t startAllReduce(const float *in, float *out, int64_t count,
                                  Reduction op);
   virtual int64_t startAllGather(const float *in, float *out, int64_t outer,
-                                 int64_t extent, int64_t inner);
+                                 int64_t extent, int64_t inner,
+                                 int64_t total = -1);
   virtual void wait(int64_t handle);
 
 protected:

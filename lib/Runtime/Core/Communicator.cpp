@@ -61,12 +61,13 @@ int64_t Communicator::startAllReduce(const float *in, float *out, int64_t count,
 }
 
 int64_t Communicator::startAllGather(const float *in, float *out, int64_t outer,
-                                     int64_t extent, int64_t inner) {
+                                     int64_t extent, int64_t inner,
+                                     int64_t total) {
   if (failed())
     return 0;
   int64_t handle = pushStarted();
   if (handle)
-    allGather(in, out, outer, extent, inner);
+    allGather(in, out, outer, extent, inner, total);
   return handle;
 }
 

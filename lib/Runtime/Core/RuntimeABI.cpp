@@ -244,6 +244,12 @@ std::string checkArgument(EntryCheck &c, int64_t index, const int64_t *word,
     return label + "'s descriptor is a null pointer";
   // The descriptor: allocated, aligned, offset, sizes[dims], strides[dims].
   const int64_t *shape = word + 3, *sizes = d + 3, *strides = d + 3 + dims;
+  // The entry's memrefs have the identity layout, whose offset is 0: some
+  // of its code would read the field and some not.
+  if (d[2] != 0)
+    return label + " has offset " + std::to_string(d[2]) +
+           "; the entry takes its arguments with offset 0 (pass aligned + "
+           "offset as the aligned pointer)";
   int64_t splitDim = shape[dims];
   if (std::any_of(sizes, sizes + dims, [](int64_t v) { return v < 0; }))
     return label + " has sizes " + formatList(sizes, dims) +
@@ -345,7 +351,8 @@ void _mlir_ciface_tp_rt_all_gather(UnrankedMemRefType<float> *in,
   View src(in, dim, /*isOutput=*/false);
   View dst(out, dim, /*isOutput=*/true);
   if (checkGatherShard(comm, "tp.all_gather", src, dst))
-    comm.allGather(src.data, dst.data, src.outer, src.extent, src.inner);
+    comm.allGather(src.data, dst.data, src.outer, src.extent, src.inner,
+                   dst.extent);
 }
 
 int64_t _mlir_ciface_tp_rt_all_gather_start(UnrankedMemRefType<float> *in,
@@ -357,7 +364,7 @@ int64_t _mlir_ciface_tp_rt_all_gather_start(UnrankedMemRefType<float> *in,
   if (!checkGatherShard(comm, "tp.all_gather_start", *src, *dst))
     return 0;
   int64_t handle = comm.startAllGather(src->data, dst->data, src->outer,
-                                       src->extent, src->inner);
+                                       src->extent, src->inner, dst->extent);
   return keepInFlight(handle, in, out, std::move(src), std::move(dst));
 }
 

@@ -60,6 +60,7 @@ void pack(const Header &h, float *words) {
   raw[9] = static_cast<uint32_t>(h.call.reduction);
   put64(10, reinterpret_cast<uintptr_t>(h.in));
   put64(12, reinterpret_cast<uintptr_t>(h.out));
+  put64(14, static_cast<uint64_t>(h.call.d));
   std::memcpy(words, raw, sizeof(raw));
 }
 
@@ -79,6 +80,7 @@ Header unpack(const float *words) {
   h.call.reduction = static_cast<int32_t>(raw[9]);
   h.in = reinterpret_cast<const float *>(static_cast<uintptr_t>(get64(10)));
   h.out = reinterpret_cast<float *>(static_cast<uintptr_t>(get64(12)));
+  h.call.d = static_cast<int64_t>(get64(14));
   return h;
 }
 
@@ -120,7 +122,7 @@ public:
   int64_t size() const override { return host->size(); }
 
   void allGather(const float *in, float *out, int64_t outer, int64_t extent,
-                 int64_t inner) override;
+                 int64_t inner, int64_t total = -1) override;
   void allReduce(const float *in, float *out, int64_t count,
                  Reduction op) override;
   void reduceScatter(const float *in, float *out, int64_t outer, int64_t total,
@@ -150,7 +152,7 @@ public:
 private:
   /// Step 1 of the file comment; false when the call cannot go ahead.
   bool enter(CollectiveOp op, int64_t a, int64_t b, int64_t c, Reduction red,
-             const float *in, float *out);
+             const float *in, float *out, int64_t d = 0);
   /// Whether every rank has its staging buffer: NCCL would wait forever for
   /// a rank that skipped the transfer, so when one lacks it all skip.
   bool allReady(const float *staging) {
@@ -205,7 +207,8 @@ private:
 };
 
 bool GPUCommunicator::enter(CollectiveOp op, int64_t a, int64_t b, int64_t c,
-                            Reduction red, const float *in, float *out) {
+                            Reduction red, const float *in, float *out,
+                            int64_t d) {
   if (failed())
     return false;
   // A CUDA error earlier in this rank's compiled code (which cannot return
@@ -220,6 +223,7 @@ bool GPUCommunicator::enter(CollectiveOp op, int64_t a, int64_t b, int64_t c,
   mine.call.a = a;
   mine.call.b = b;
   mine.call.c = c;
+  mine.call.d = d;
   mine.call.reduction = static_cast<int32_t>(red);
   mine.in = in;
   mine.out = out;
@@ -247,9 +251,10 @@ bool GPUCommunicator::enter(CollectiveOp op, int64_t a, int64_t b, int64_t c,
 }
 
 void GPUCommunicator::allGather(const float *in, float *out, int64_t outer,
-                                int64_t extent, int64_t inner) {
+                                int64_t extent, int64_t inner,
+                                int64_t gathered) {
   if (!enter(CollectiveOp::AllGather, outer, extent, inner, Reduction::Sum, in,
-             out))
+             out, CollectiveCall::allGather(outer, extent, inner, gathered).d))
     return;
   int64_t n = size(), me = rank(), total = 0;
   for (const Header &h : all)

@@ -314,7 +314,8 @@ void _mlir_ciface_tp_gpu_all_gather(UnrankedMemRefType<float> *in,
   Communicator &comm = requireGPUCommunicator("tp.all_gather");
   DeviceView src(in, dim), dst(out, dim);
   if (requireContiguous(comm, "tp.all_gather", src, dst))
-    comm.allGather(src.data, dst.data, src.outer, src.extent, src.inner);
+    comm.allGather(src.data, dst.data, src.outer, src.extent, src.inner,
+                   dst.extent);
 }
 
 void _mlir_ciface_tp_gpu_all_reduce(UnrankedMemRefType<float> *in,

@@ -219,7 +219,7 @@ public:
   void setStageElements(int64_t n) { stageElements = std::max<int64_t>(1, n); }
 
   void allGather(const float *in, float *out, int64_t outer, int64_t extent,
-                 int64_t inner) override;
+                 int64_t inner, int64_t total = -1) override;
   void allReduce(const float *in, float *out, int64_t count,
                  Reduction op) override;
   void reduceScatter(const float *in, float *out, int64_t outer, int64_t total,
@@ -478,9 +478,9 @@ bool MPICommunicator::enter(CollectiveCall mine, bool bounded) {
 }
 
 void MPICommunicator::allGather(const float *in, float *out, int64_t outer,
-                                int64_t extent, int64_t inner) {
-  if (!enter(CollectiveOp::AllGather, outer, extent, inner, Reduction::Sum,
-             true))
+                                int64_t extent, int64_t inner,
+                                int64_t gathered) {
+  if (!enter(CollectiveCall::allGather(outer, extent, inner, gathered), true))
     return;
   const CollectiveCall &what = current[myRank];
   // Every rank's extent came with its header.

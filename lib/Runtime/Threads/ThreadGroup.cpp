@@ -137,7 +137,7 @@ public:
   int64_t rank() const override { return myRank; }
   int64_t size() const override;
   void allGather(const float *in, float *out, int64_t outer, int64_t extent,
-                 int64_t inner) override;
+                 int64_t inner, int64_t total = -1) override;
   void allReduce(const float *in, float *out, int64_t count,
                  Reduction op) override;
   void reduceScatter(const float *in, float *out, int64_t outer, int64_t total,
@@ -155,7 +155,8 @@ public:
   int64_t startAllReduce(const float *in, float *out, int64_t count,
                          Reduction op) override;
   int64_t startAllGather(const float *in, float *out, int64_t outer,
-                         int64_t extent, int64_t inner) override;
+                         int64_t extent, int64_t inner,
+                         int64_t total = -1) override;
   void wait(int64_t handle) override;
 
 private:
@@ -593,8 +594,9 @@ void reduceShare(int64_t rank, int64_t size, int64_t count, Reduction op, In in,
 }
 
 void ThreadCommunicator::allGather(const float *in, float *out, int64_t outer,
-                                   int64_t extent, int64_t inner) {
-  if (!enter(Op::AllGather, outer, extent, inner, Reduction::Sum, in, out))
+                                   int64_t extent, int64_t inner,
+                                   int64_t total) {
+  if (!enter(CollectiveCall::allGather(outer, extent, inner, total), in, out))
     return;
   const std::vector<Slot> &slots = group.slots;
   gatherShards(
@@ -639,10 +641,8 @@ int64_t ThreadCommunicator::startAllReduce(const float *in, float *out,
 
 int64_t ThreadCommunicator::startAllGather(const float *in, float *out,
                                            int64_t outer, int64_t extent,
-                                           int64_t inner) {
-  return start(
-      CollectiveCall::of(Op::AllGather, outer, extent, inner, Reduction::Sum),
-      in, out);
+                                           int64_t inner, int64_t total) {
+  return start(CollectiveCall::allGather(outer, extent, inner, total), in, out);
 }
 
 void ThreadCommunicator::settleInFlight() {

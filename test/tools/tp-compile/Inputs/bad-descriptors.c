@@ -45,12 +45,17 @@ static void run_rank(int64_t r, void *user) {
     a[0].sizes[0] = (int64_t)1 << 50;
     a[0].strides[0] = 784;
   }
+  if (!strcmp(mode, "rankbatch") && r == 1)
+    a[0].sizes[0] -= 1; /* a batch of its own: fits this rank alone */
   if (!strcmp(mode, "strides")) {
     a[3].strides[0] = 1; /* fc1.weight read as if transposed */
     a[3].strides[1] = a[3].sizes[0];
   }
   if (!strcmp(mode, "null") && r == 0)
     p[6] = NULL;
+  if (!strcmp(mode, "offset")) {
+    a[2].offset = 1; /* fc0.bias, one float further on */
+  }
   if (!strcmp(mode, "nodata"))
     a[5].aligned = NULL;
   tp_memref_2d *out = !strcmp(mode, "noresult") ? NULL : &result[r];
