@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 using namespace mlir;
 using namespace mlir::tp;
 
@@ -59,11 +61,13 @@ static std::string commentText(StringRef text) {
   return out;
 }
 
+/// The values of an array initializer; "0" for none (C has no empty
+/// initializer before C23).
 static std::string joined(ArrayRef<int64_t> values) {
   std::string text;
   for (auto [i, v] : llvm::enumerate(values))
     text += (i ? ", " : "") + std::to_string(ShapedType::isDynamic(v) ? -1 : v);
-  return text;
+  return text.empty() ? "0" : text;
 }
 
 std::string mlir::tp::emitCHeader(FunctionOpInterface fn, StringRef source,
@@ -124,14 +128,27 @@ std::string mlir::tp::emitCHeader(FunctionOpInterface fn, StringRef source,
         "#include <stddef.h>\n#include <stdint.h>\n\n"
         "#ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n",
         entry, commentText(source), devices, lower, upper);
-  h += "#ifndef TP_RUNTIME_C_API\n#define TP_RUNTIME_C_API\n"
-       "/* MLIR's C-interface memref descriptors. */\n";
-  for (int64_t r = 1; r <= 2; ++r)
-    h += fmt::format("typedef struct {{\n  float *allocated;\n  float "
-                     "*aligned;\n  int64_t offset;\n  int64_t sizes[{0}];\n"
-                     "  int64_t strides[{0}];\n}} tp_memref_{0}d;\n",
-                     r);
-  h += "/* Runs body(rank, user) on num_ranks threads; 0, or 1 with the\n"
+  // MLIR's C-interface memref descriptors: 1-D and 2-D, which every
+  // header declares, and any other rank the entry takes or returns, each
+  // once however many headers a program includes. A 0-D descriptor has no
+  // sizes or strides (C has no empty arrays).
+  std::set<int64_t> ranks = {1, 2};
+  for (Type t : llvm::concat<const Type>(fn.getArgumentTypes(),
+                                         fn.getResultTypes()))
+    ranks.insert(cast<RankedTensorType>(t).getRank());
+  h += "/* MLIR's C-interface memref descriptors. */\n";
+  for (int64_t r : ranks)
+    h += fmt::format("#ifndef TP_MEMREF_{0}D\n#define TP_MEMREF_{0}D\n"
+                     "typedef struct {{\n  float *allocated;\n  float "
+                     "*aligned;\n  int64_t offset;\n{1}}} tp_memref_{0}d;\n"
+                     "#endif\n",
+                     r,
+                     r ? fmt::format("  int64_t sizes[{0}];\n  int64_t "
+                                     "strides[{0}];\n",
+                                     r)
+                       : std::string());
+  h += "\n#ifndef TP_RUNTIME_C_API\n#define TP_RUNTIME_C_API\n"
+       "/* Runs body(rank, user) on num_ranks threads; 0, or 1 with the\n"
        "   runtime's error (naming the rank and the op) in error. */\n"
        "int tp_rt_run_on_threads(int64_t num_ranks,\n"
        "                         void (*body)(int64_t rank, void *user),\n"
