@@ -279,6 +279,10 @@ static void addHostToLLVMPasses(OpPassManager &pm, bool genericAllocation) {
 /// One-shot bufferization of whole modules, function boundaries included,
 /// with identity layouts there (what hosts pass and receive).
 static void addBufferizationPasses(OpPassManager &pm) {
+  // Elementwise arith and math on tensors (hand-written SPMD code, an
+  // embedder's) have no bufferization of their own: "op was not
+  // bufferized". As linalg.generic they lower like the epilogues.
+  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
