@@ -192,20 +192,28 @@ std::string validate(const DriverOptions &options) {
       {options.arguments.weightsPath, "--weights file"},
       {options.arguments.inputPath, "--input file"},
       {options.plan.profilePath, "--profile file"}};
-  for (auto [path, what] :
-       {std::pair<StringRef, StringRef>{options.outputPath, "--output"},
-        {options.saveWeightsPath, "--save-weights"},
-        {options.explainDotPath, "--explain-dot"}}) {
+  std::pair<StringRef, StringRef> outputs[] = {
+      {options.outputPath, "--output"},
+      {options.saveWeightsPath, "--save-weights"},
+      {options.explainDotPath, "--explain-dot"}};
+  for (auto [i, output] : llvm::enumerate(outputs)) {
+    auto [path, what] = output;
     if (path.empty())
       continue;
     if (std::string error = checkWritable(path, what); !error.empty())
       return error;
     if (std::string error = checkDistinct(path, what, inputs); !error.empty())
       return error;
+    // One output would overwrite another.
+    for (auto [other, name] : ArrayRef(outputs).take_front(i)) {
+      bool same = false;
+      if (!other.empty() &&
+          (other == path ||
+           (!llvm::sys::fs::equivalent(other, path, same) && same)))
+        return fmt::format("{} and {} name the same file", name.str(),
+                           what.str());
+    }
   }
-  if (!options.outputPath.empty() &&
-      options.outputPath == options.saveWeightsPath)
-    return "--output and --save-weights name the same file";
   return rt::checkTimeoutEnvironment();
 }
 
