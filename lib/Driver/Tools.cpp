@@ -112,31 +112,6 @@ private:
   rt::Executor *executor = nullptr;
 };
 
-/// "" when `path` can be written (a file that exists and is writable, or a
-/// new file in a writable directory), else why not. Checked before the work,
-/// so that a run does not end by failing to save what it computed.
-std::string checkWritable(StringRef path, StringRef what) {
-  namespace fs = llvm::sys::fs;
-  if (fs::is_directory(path))
-    return fmt::format("{} '{}' is a directory", what.str(), path.str());
-  if (fs::exists(path)) {
-    if (fs::access(path, fs::AccessMode::Write))
-      return fmt::format("{} '{}' is not writable", what.str(), path.str());
-    return "";
-  }
-  SmallString<128> dir(path);
-  llvm::sys::path::remove_filename(dir);
-  if (dir.empty())
-    dir = ".";
-  if (!fs::is_directory(dir))
-    return fmt::format("{} '{}': the directory '{}' does not exist", what.str(),
-                       path.str(), dir.str().str());
-  if (fs::access(dir, fs::AccessMode::Write))
-    return fmt::format("{} '{}': the directory '{}' is not writable",
-                       what.str(), path.str(), dir.str().str());
-  return "";
-}
-
 /// "" unless `output` names the same file as one of `inputs`.
 std::string checkDistinct(StringRef output, StringRef what,
                           ArrayRef<std::pair<StringRef, StringRef>> inputs) {
@@ -200,7 +175,7 @@ std::string validate(const DriverOptions &options) {
     auto [path, what] = output;
     if (path.empty())
       continue;
-    if (std::string error = checkWritable(path, what); !error.empty())
+    if (std::string error = checkOutputWritable(path, what); !error.empty())
       return error;
     if (std::string error = checkDistinct(path, what, inputs); !error.empty())
       return error;
@@ -264,6 +239,31 @@ llvm::Error saveWeights(const Model &model, const ArgumentSource &arguments,
   return SafeTensorsFile::write(path, named);
 }
 } // namespace
+
+/// "" when `path` can be written (a file that exists and is writable, or a
+/// new file in a writable directory), else why not. Checked before the work,
+/// so that a run does not end by failing to save what it computed.
+std::string mlir::tp::checkOutputWritable(StringRef path, StringRef what) {
+  namespace fs = llvm::sys::fs;
+  if (fs::is_directory(path))
+    return fmt::format("{} '{}' is a directory", what.str(), path.str());
+  if (fs::exists(path)) {
+    if (fs::access(path, fs::AccessMode::Write))
+      return fmt::format("{} '{}' is not writable", what.str(), path.str());
+    return "";
+  }
+  SmallString<128> dir(path);
+  llvm::sys::path::remove_filename(dir);
+  if (dir.empty())
+    dir = ".";
+  if (!fs::is_directory(dir))
+    return fmt::format("{} '{}': the directory '{}' does not exist", what.str(),
+                       path.str(), dir.str().str());
+  if (fs::access(dir, fs::AccessMode::Write))
+    return fmt::format("{} '{}': the directory '{}' is not writable",
+                       what.str(), path.str(), dir.str().str());
+  return "";
+}
 
 int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
                         StringRef builtinName, StringRef builtinText) {

@@ -233,12 +233,11 @@ int main(int argc, char **argv) {
                       "--matmul-vector-lanes\n";
       return 1;
     }
-    // The output is checked before the measurements, and left only when
-    // written whole.
-    std::string error;
-    std::unique_ptr<llvm::ToolOutputFile> out =
-        openOutputFile(calibrate, &error);
-    if (!out) {
+    // The output is checked before the measurements, but opened (and so
+    // truncated) only after them: a failed or interrupted calibration
+    // leaves the file that was there. It is left only when written whole.
+    if (std::string error = checkOutputWritable(calibrate, "--calibrate");
+        !error.empty()) {
       llvm::errs() << "tp-run: error: " << error << "\n";
       return 1;
     }
@@ -248,6 +247,13 @@ int main(int argc, char **argv) {
     if (!profile) {
       llvm::errs() << "tp-run: error: " << llvm::toString(profile.takeError())
                    << "\n";
+      return 1;
+    }
+    std::string error;
+    std::unique_ptr<llvm::ToolOutputFile> out =
+        openOutputFile(calibrate, &error);
+    if (!out) {
+      llvm::errs() << "tp-run: error: " << error << "\n";
       return 1;
     }
     out->os() << profile->toJSON();
