@@ -75,7 +75,8 @@ typedef struct TpHostTensor {
 /// function, in order; a dynamic batch takes the buffers' size). Each rank
 /// gets only its shards. The output (rank 0's, the full result) is
 /// written row-major to `output`, which holds `outputCapacity` floats; its
-/// shape goes to `outputShape` (`outputRank` dims at most). With `check`,
+/// shape goes to the first entries of `outputShape` (`outputRank` dims at
+/// most; the entries past the output's rank are left as they are). With `check`,
 /// every rank's output is compared with the unpartitioned model, each
 /// element within its f32 rounding bound. Returns 0, or 1 with the error
 /// (a count of buffers other than the model's arguments, a null output
@@ -86,6 +87,9 @@ MLIR_CAPI_EXPORTED int tpRun(TpCompiledModel model, intptr_t numArgs,
                              intptr_t outputRank, bool check, char *error,
                              size_t errorSize);
 
+/// Frees the model (a null one is ignored). Like free(), once per model:
+/// every copy of the handle is then dangling, and destroying or running
+/// one is undefined.
 MLIR_CAPI_EXPORTED void tpCompiledModelDestroy(TpCompiledModel model);
 
 #ifdef __cplusplus

@@ -76,6 +76,12 @@ TpCompiledModel tpCompile(MlirModule module, MlirStringRef entry,
   TpCompiledModel none{nullptr};
   if (mlirModuleIsNull(module))
     return fail(error, errorSize, "tpCompile: the module is null", none);
+  if (!entry.data && entry.length)
+    return fail(error, errorSize,
+                fmt::format("tpCompile: the entry's name is a null pointer "
+                            "with a length of {}",
+                            entry.length),
+                none);
   ModuleOp op = unwrap(module);
   std::optional<PartitionStrategy> kind =
       symbolizePartitionStrategy(static_cast<uint32_t>(strategy));
@@ -186,10 +192,20 @@ int tpRun(TpCompiledModel model, intptr_t numArgs, const TpHostTensor *args,
                 1);
   std::lock_guard<std::mutex> lock(state.running);
   ArgumentOptions options;
+  FunctionOpInterface fn = state.model->getEntry();
   for (intptr_t i = 0; i < numArgs; ++i) {
     if (args[i].rank < 0 || (args[i].rank > 0 && !args[i].shape))
       return fail(error, errorSize,
                   fmt::format("tpRun: argument #{} has no shape", i), 1);
+    // Only that many dims of the caller's shape are read.
+    auto type = cast<RankedTensorType>(fn.getArgumentTypes()[i]);
+    if (args[i].rank != type.getRank())
+      return fail(error, errorSize,
+                  fmt::format("tpRun: buffer #{} has {} dimensions, but "
+                              "argument #{} of @{} has {}",
+                              i, args[i].rank, i, fn.getName().str(),
+                              type.getRank()),
+                  1);
     options.buffers.push_back(
         {args[i].data,
          SmallVector<int64_t>(args[i].shape, args[i].shape + args[i].rank)});
@@ -198,6 +214,10 @@ int tpRun(TpCompiledModel model, intptr_t numArgs, const TpHostTensor *args,
       ArgumentSource::create(*state.model, options);
   if (!source)
     return fail(error, errorSize, llvm::toString(source.takeError()), 1);
+  if (std::string message =
+          checkRunMemory(*source, *state.program, state.executor->localRanks());
+      !message.empty())
+    return fail(error, errorSize, "tpRun: " + message, 1);
   Session session(*state.model, *state.program, *source, state.compiled.get());
   RunOptions run;
   run.check = check;
@@ -216,8 +236,10 @@ int tpRun(TpCompiledModel model, intptr_t numArgs, const TpHostTensor *args,
                             outputCapacity, outputRank),
                 1);
   std::copy(out.data.begin(), out.data.end(), output);
-  for (intptr_t d = 0; d < outputRank; ++d)
-    outputShape[d] = d < out.getRank() ? out.shape[d] : 0;
+  // Only the output's dims: a caller's outputRank is the capacity it
+  // claims, not what it holds.
+  for (intptr_t d = 0; d < out.getRank(); ++d)
+    outputShape[d] = out.shape[d];
   if (result->check && !result->check->passed())
     return fail(error, errorSize,
                 describeCheck(*result->check, out.shape,

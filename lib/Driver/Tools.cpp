@@ -243,6 +243,25 @@ llvm::Error saveWeights(const Model &model, const ArgumentSource &arguments,
 /// "" when `path` can be written (a file that exists and is writable, or a
 /// new file in a writable directory), else why not. Checked before the work,
 /// so that a run does not end by failing to save what it computed.
+std::string mlir::tp::checkRunMemory(const ArgumentSource &arguments,
+                                     const PartitionedModel &program,
+                                     ArrayRef<int64_t> localRanks) {
+  uint64_t need = 0;
+  for (int64_t r : localRanks)
+    need += arguments.estimateRankBytes(program, r);
+  uint64_t have = getPhysicalMemory();
+  if (need <= have)
+    return "";
+  return fmt::format(
+      "the {} in this process need{} at least {:.1f} GiB (shards of the "
+      "arguments and the widest activations), more than this machine's "
+      "{:.1f} GiB of memory; use a smaller batch or more devices",
+      localRanks.size() == 1 ? std::string("rank")
+                             : fmt::format("{} ranks", localRanks.size()),
+      localRanks.size() == 1 ? "s" : "", need / 1073741824.0,
+      have / 1073741824.0);
+}
+
 std::string mlir::tp::checkOutputWritable(StringRef path, StringRef what) {
   namespace fs = llvm::sys::fs;
   if (fs::is_directory(path))
@@ -529,24 +548,15 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
                                     ? "the model's batch is static"
                                     : "the batch comes from --input");
   // The memory this process's ranks need, checked before any is taken.
-  uint64_t need = 0;
   std::vector<int64_t> localRanks;
   if (executor)
     localRanks = executor->localRanks();
   else
     for (int64_t r = 0; r < devices; ++r)
       localRanks.push_back(r);
-  for (int64_t r : localRanks)
-    need += arguments->estimateRankBytes(*program, r);
-  if (uint64_t have = getPhysicalMemory(); need > have)
-    return errors.fail(fmt::format(
-        "the {} in this process need{} at least {:.1f} GiB (shards of the "
-        "arguments and the widest activations), more than this machine's "
-        "{:.1f} GiB of memory; use a smaller batch or more devices",
-        localRanks.size() == 1 ? std::string("rank")
-                               : fmt::format("{} ranks", localRanks.size()),
-        localRanks.size() == 1 ? "s" : "", need / 1073741824.0,
-        have / 1073741824.0));
+  if (std::string error = checkRunMemory(*arguments, *program, localRanks);
+      !error.empty())
+    return errors.fail(error);
   if (!options.saveWeightsPath.empty() && reporting)
     if (llvm::Error e =
             saveWeights(*model, *arguments, options.saveWeightsPath))

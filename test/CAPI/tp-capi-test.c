@@ -220,6 +220,13 @@ int main(void) {
   if (tpRun(model, 5, args, y, BATCH * 5, yshape, 2, false, error,
             sizeof error))
     printf("wrong shape: %s\n", error);
+  /* A batch whose activations cannot fit: refused before anything is
+     allocated (the buffer is not read). */
+  int64_t huge[] = {(int64_t)1 << 34, 13};
+  args[0].shape = huge;
+  if (tpRun(model, 5, args, y, BATCH * 5, yshape, 2, false, error,
+            sizeof error))
+    printf("huge batch: %s\n", error);
   int64_t empty[] = {0, 13};
   args[0].shape = empty;
   if (tpRun(model, 5, args, y, BATCH * 5, yshape, 2, false, error,
@@ -238,6 +245,22 @@ int main(void) {
   none = tpCompile(module, mlirStringRefCreateFromCString("nope"), 2,
                    TP_STRATEGY_ROW, TP_BACKEND_THREADS, error, sizeof error);
   printf("unknown entry: %d %s\n", tpCompiledModelIsNull(none), error);
+  MlirStringRef nullEntry = {NULL, 5};
+  none = tpCompile(module, nullEntry, 2, TP_STRATEGY_ROW, TP_BACKEND_THREADS,
+                   error, sizeof error);
+  printf("null entry: %d %s\n", tpCompiledModelIsNull(none), error);
+
+  /* A rank other than the argument's is refused before its shape is read;
+     the output's shape fills only the output's dims of a larger array. */
+  args[0].rank = 1000000;
+  if (tpRun(model, 5, args, y, BATCH * 5, yshape, 2, false, error,
+            sizeof error))
+    printf("wrong rank: %s\n", error);
+  args[0].rank = 2;
+  int64_t wide[4] = {77, 77, 77, 77};
+  if (!tpRun(model, 5, args, y, BATCH * 5, wide, 4, false, error, sizeof error))
+    printf("shape in 4: %lld %lld %lld %lld\n", (long long)wide[0],
+           (long long)wide[1], (long long)wide[2], (long long)wide[3]);
 
   /* No buffers would have run on random arguments; null outputs and
      handles, and arrays a manifest cannot have, are errors. */

@@ -504,6 +504,14 @@ struct DriverOptions {
   bool printOutput = false;
 };
 
+/// "" when the ranks `localRanks` of `program` fit this machine's physical
+/// memory with `arguments` (shards, the widest activations), else why not:
+/// checked before anything is allocated, since an allocation that fails
+/// on a rank's thread would end the process.
+std::string checkRunMemory(const ArgumentSource &arguments,
+                           const PartitionedModel &program,
+                           ArrayRef<int64_t> localRanks);
+
 /// "" when `path` can be written (a file that exists and is writable, or a
 /// new file in a writable directory), else why not, with `what` (the
 /// option) in the message. Nothing is opened or truncated.
