@@ -177,6 +177,33 @@ CompiledModel::RankState *Session::getRankState(int64_t rank,
   return (rankStates[rank] = std::move(state)).get();
 }
 
+/// Why the ranks of `comm` do not share `fields` (RunOptions::agreement),
+/// the same words on every rank but for what this rank has; "" when they
+/// do. Each hash crosses as four 16-bit floats, which float32 holds
+/// exactly.
+static std::string compareAgreement(rt::Communicator &comm,
+                                    ArrayRef<RunOptions::Agreement> fields) {
+  int64_t size = comm.size(), n = fields.size();
+  if (size < 2 || n == 0)
+    return "";
+  std::vector<float> mine(4 * n), all(4 * n * size);
+  for (auto [i, field] : llvm::enumerate(fields))
+    for (int k = 0; k < 4; ++k)
+      mine[4 * i + k] = static_cast<float>((field.hash >> (16 * k)) & 0xffff);
+  comm.allGather(mine.data(), all.data(), 1, 4 * n, 1);
+  if (comm.failed())
+    return "";
+  for (int64_t q = 1; q < size; ++q)
+    for (int64_t i = 0; i < n; ++i)
+      if (!std::equal(all.begin() + 4 * i, all.begin() + 4 * i + 4,
+                      all.begin() + 4 * (q * n + i)))
+        return fmt::format("the ranks of this job run different jobs: rank "
+                           "{} has other {} than rank 0 (here, on rank {}: "
+                           "{})",
+                           q, fields[i].what, comm.rank(), fields[i].here);
+  return "";
+}
+
 FailureOr<RunResult> Session::run(rt::Executor &executor,
                                   const RunOptions &options,
                                   std::string &error) {
@@ -205,6 +232,11 @@ FailureOr<RunResult> Session::run(rt::Executor &executor,
   std::optional<ResidentWindow> window;
   bool ok = executor.run([&](rt::Communicator &comm) {
     int64_t r = comm.rank();
+    if (std::string why = compareAgreement(comm, options.agreement);
+        !why.empty())
+      return comm.abort(why);
+    if (comm.failed())
+      return;
     std::string argumentError;
     if (options.check && r == 0 && !reference) {
       llvm::Expected<BoundedResults> ref = computeReference();

@@ -32,6 +32,7 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Support/xxhash.h"
 
 #include <fmt/format.h>
 
@@ -219,6 +220,63 @@ double millisecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(
              std::chrono::steady_clock::now() - start)
       .count();
+}
+
+/// What every process of an MPI job must share (RunOptions::agreement):
+/// the model's text, where its weights and input come from (a file's
+/// contents, or the seed), and the options of the run, so that ranks given
+/// different ones fail at once instead of computing a wrong result
+/// together.
+llvm::Expected<std::vector<RunOptions::Agreement>>
+describeJob(const DriverOptions &options, const llvm::SourceMgr &sourceMgr,
+            StringRef sourceName, int64_t devices) {
+  std::vector<RunOptions::Agreement> fields;
+  auto add = [&](std::string what, StringRef bytes, std::string here) {
+    fields.push_back(
+        {std::move(what), llvm::xxh3_64bits(bytes), std::move(here)});
+  };
+  add("model",
+      sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer(),
+      fmt::format("'{}'", sourceName.str()));
+  const ArgumentOptions &args = options.arguments;
+  std::string random =
+      fmt::format("random from --seed {}, batch {}", args.seed, args.batch);
+  if (args.weightsPath.empty()) {
+    add("weights", random, "weights " + random);
+  } else {
+    auto file = SafeTensorsFile::open(args.weightsPath);
+    if (!file)
+      return file.takeError();
+    uint64_t hash = (*file)->fingerprint();
+    add("weights",
+        StringRef(reinterpret_cast<const char *>(&hash), sizeof(hash)),
+        fmt::format("'{}'", args.weightsPath));
+  }
+  if (args.inputPath.empty()) {
+    add("input", random, "input " + random);
+  } else {
+    auto buffer = openRegularFile(args.inputPath, /*isText=*/false);
+    if (!buffer)
+      return llvm::createStringError(
+          fmt::format("cannot read --input '{}': {}", args.inputPath,
+                      llvm::toString(buffer.takeError())));
+    add("input", (*buffer)->getBuffer(), fmt::format("'{}'", args.inputPath));
+  }
+  // What the job computes and how it is judged; not how a rank computes
+  // its share (--matmul, --matmul-vector-lanes, --opt-level, --libm-math),
+  // which changes only the rounding and may differ between hosts.
+  std::string run = fmt::format(
+      "--entry '{}' --devices {} --strategy {} --overlap-chunks {}{} "
+      "--iterations {} --warmup {}{}{}",
+      options.entry, devices,
+      stringifyPartitionStrategy(options.strategy).str(), options.overlapChunks,
+      options.tf32 ? " --tf32" : "", options.run.iterations, options.run.warmup,
+      options.run.check ? " --check" : "",
+      options.run.tolerance
+          ? fmt::format(" --tolerance {}", *options.run.tolerance)
+          : std::string());
+  add("options", run, run);
+  return fields;
 }
 
 /// Writes every weight of `model` whole, as `arguments` makes it.
@@ -636,12 +694,21 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
     break;
   case Backend::mpi:
   case Backend::gpu:
-  case Backend::gpu_mpi:
+  case Backend::gpu_mpi: {
+    RunOptions run = options.run;
+    if (options.backend != Backend::gpu) {
+      llvm::Expected<std::vector<RunOptions::Agreement>> agreement =
+          describeJob(options, sourceMgr, sourceName, devices);
+      if (!agreement)
+        return errors.failEverywhere(llvm::toString(agreement.takeError()));
+      run.agreement = std::move(*agreement);
+    }
     report.ranLine = executor->describe();
-    result = session.run(*executor, options.run, error);
+    result = session.run(*executor, run, error);
     if (failed(result))
       return errors.failEverywhere(error);
     break;
+  }
   }
 
   if (reporting) {

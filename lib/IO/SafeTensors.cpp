@@ -10,6 +10,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Support/xxhash.h"
 
 #include <algorithm>
 #include <cstring>
@@ -262,6 +263,28 @@ std::string SafeTensorsFile::describeNames(llvm::StringRef missing) const {
   if (names.size() > kListed)
     text += ", ...";
   return text;
+}
+
+uint64_t SafeTensorsFile::fingerprint() const {
+  std::vector<llvm::StringRef> names;
+  for (const auto &entry : tensors)
+    names.push_back(entry.getKey());
+  llvm::sort(names);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  constexpr uint64_t kSample = 64;
+  for (llvm::StringRef name : names) {
+    const Entry &e = tensors.find(name)->second;
+    os << name.size() << ':' << name << e.dtype << '[';
+    for (int64_t d : e.shape)
+      os << d << ',';
+    os << ']' << e.begin << '-' << e.end << ';';
+    uint64_t size = e.end - e.begin;
+    for (uint64_t at :
+         {uint64_t(0), size / 2, size > kSample ? size - kSample : 0})
+      os.write(data + e.begin + at, std::min(kSample, size - at));
+  }
+  return llvm::xxh3_64bits(llvm::StringRef(text));
 }
 
 llvm::Error SafeTensorsFile::readSlice(llvm::StringRef name,

@@ -308,6 +308,17 @@ struct RunOptions {
   /// correct program always passes. With one, the relative error (against
   /// max(|expected|, 10% of the output's largest)) must be below it.
   std::optional<double> tolerance;
+  /// What every rank of a job of processes must share, each as a hash and
+  /// what this rank has: the model, its input and weights, the options of
+  /// the run. The ranks compare them before anything else, since ranks that
+  /// differ only in values make the same collectives and would run to a
+  /// wrong result; one that differs fails the job, named with the field.
+  struct Agreement {
+    std::string what;
+    uint64_t hash = 0;
+    std::string here;
+  };
+  std::vector<Agreement> agreement;
 };
 
 /// The verdict of a check: the element farthest outside (or nearest to)
