@@ -75,8 +75,8 @@ typedef struct TpHostTensor {
 /// function, in order; a dynamic batch takes the buffers' size). Each rank
 /// gets only its shards. The output (rank 0's, the full result) is
 /// written row-major to `output`, which holds `outputCapacity` floats; its
-/// shape goes to the first entries of `outputShape` (`outputRank` dims at
-/// most; the entries past the output's rank are left as they are). With `check`,
+/// shape goes to `outputShape`, which holds `outputRank` entries (those past
+/// the output's rank are set to 0). With `check`,
 /// every rank's output is compared with the unpartitioned model, each
 /// element within its f32 rounding bound. Returns 0, or 1 with the error
 /// (a count of buffers other than the model's arguments, a null output

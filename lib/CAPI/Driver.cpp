@@ -236,10 +236,10 @@ int tpRun(TpCompiledModel model, intptr_t numArgs, const TpHostTensor *args,
                             outputCapacity, outputRank),
                 1);
   std::copy(out.data.begin(), out.data.end(), output);
-  // Only the output's dims: a caller's outputRank is the capacity it
-  // claims, not what it holds.
-  for (intptr_t d = 0; d < out.getRank(); ++d)
-    outputShape[d] = out.shape[d];
+  // The entries past the output's rank are zeroed: the caller learns the
+  // rank so. outputRank is the capacity the caller declared.
+  for (intptr_t d = 0; d < outputRank; ++d)
+    outputShape[d] = d < out.getRank() ? out.shape[d] : 0;
   if (result->check && !result->check->passed())
     return fail(error, errorSize,
                 describeCheck(*result->check, out.shape,

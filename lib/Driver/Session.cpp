@@ -197,9 +197,9 @@ static std::string compareAgreement(rt::Communicator &comm,
     for (int64_t i = 0; i < n; ++i)
       if (!std::equal(all.begin() + 4 * i, all.begin() + 4 * i + 4,
                       all.begin() + 4 * (q * n + i)))
-        return fmt::format("the ranks of this job run different jobs: rank "
-                           "{} has other {} than rank 0 (here, on rank {}: "
-                           "{})",
+        return fmt::format("the ranks of this job were given different "
+                           "jobs: rank {} and rank 0 disagree on the {} "
+                           "(here, on rank {}: {})",
                            q, fields[i].what, comm.rank(), fields[i].here);
   return "";
 }

@@ -180,11 +180,17 @@ std::string validate(const DriverOptions &options) {
       return error;
     if (std::string error = checkDistinct(path, what, inputs); !error.empty())
       return error;
-    // One output would overwrite another.
+    // One output would overwrite another, however the two are spelled.
+    auto absolute = [](StringRef p) {
+      SmallString<256> full(p);
+      llvm::sys::fs::make_absolute(full);
+      llvm::sys::path::remove_dots(full, /*remove_dot_dot=*/true);
+      return full;
+    };
     for (auto [other, name] : ArrayRef(outputs).take_front(i)) {
       bool same = false;
       if (!other.empty() &&
-          (other == path ||
+          (absolute(other) == absolute(path) ||
            (!llvm::sys::fs::equivalent(other, path, same) && same)))
         return fmt::format("{} and {} name the same file", name.str(),
                            what.str());
@@ -229,7 +235,8 @@ double millisecondsSince(std::chrono::steady_clock::time_point start) {
 /// together.
 llvm::Expected<std::vector<RunOptions::Agreement>>
 describeJob(const DriverOptions &options, const llvm::SourceMgr &sourceMgr,
-            StringRef sourceName, int64_t devices) {
+            StringRef sourceName, const Model &model,
+            const PartitionedModel &program, int64_t devices) {
   std::vector<RunOptions::Agreement> fields;
   auto add = [&](std::string what, StringRef bytes, std::string here) {
     fields.push_back(
@@ -238,6 +245,20 @@ describeJob(const DriverOptions &options, const llvm::SourceMgr &sourceMgr,
   add("model",
       sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer(),
       fmt::format("'{}'", sourceName.str()));
+  // The plan: under --strategy auto it follows the profile, the memory
+  // limit and the matmul lowering, which may differ between processes; two
+  // plans can make the same collectives over other shards.
+  std::string partitioned;
+  llvm::raw_string_ostream os(partitioned);
+  program.getModule().print(os);
+  std::string splits = "split dimension of each argument:";
+  for (unsigned i = 0; i < model.getNumArguments(); ++i) {
+    ShardAttr shard = program.getShard(i);
+    splits += shard && !shard.isReplicated()
+                  ? " " + std::to_string(*shard.getDim())
+                  : std::string(" -");
+  }
+  add("partitioning", partitioned, splits);
   const ArgumentOptions &args = options.arguments;
   std::string random =
       fmt::format("random from --seed {}, batch {}", args.seed, args.batch);
@@ -268,7 +289,7 @@ describeJob(const DriverOptions &options, const llvm::SourceMgr &sourceMgr,
   std::string run = fmt::format(
       "--entry '{}' --devices {} --strategy {} --overlap-chunks {}{} "
       "--iterations {} --warmup {}{}{}",
-      options.entry, devices,
+      model.getEntry().getName().str(), devices,
       stringifyPartitionStrategy(options.strategy).str(), options.overlapChunks,
       options.tf32 ? " --tf32" : "", options.run.iterations, options.run.warmup,
       options.run.check ? " --check" : "",
@@ -298,9 +319,6 @@ llvm::Error saveWeights(const Model &model, const ArgumentSource &arguments,
 }
 } // namespace
 
-/// "" when `path` can be written (a file that exists and is writable, or a
-/// new file in a writable directory), else why not. Checked before the work,
-/// so that a run does not end by failing to save what it computed.
 std::string mlir::tp::checkRunMemory(const ArgumentSource &arguments,
                                      const PartitionedModel &program,
                                      ArrayRef<int64_t> localRanks) {
@@ -320,6 +338,8 @@ std::string mlir::tp::checkRunMemory(const ArgumentSource &arguments,
       have / 1073741824.0);
 }
 
+// Checked before the work, so that a run does not end by failing to save
+// what it computed.
 std::string mlir::tp::checkOutputWritable(StringRef path, StringRef what) {
   namespace fs = llvm::sys::fs;
   if (fs::is_directory(path))
@@ -698,9 +718,10 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
     RunOptions run = options.run;
     if (options.backend != Backend::gpu) {
       llvm::Expected<std::vector<RunOptions::Agreement>> agreement =
-          describeJob(options, sourceMgr, sourceName, devices);
+          describeJob(options, sourceMgr, sourceName, *model, *program,
+                      devices);
       if (!agreement)
-        return errors.failEverywhere(llvm::toString(agreement.takeError()));
+        return errors.fail(llvm::toString(agreement.takeError()));
       run.agreement = std::move(*agreement);
     }
     report.ranLine = executor->describe();

@@ -251,7 +251,7 @@ int main(void) {
   printf("null entry: %d %s\n", tpCompiledModelIsNull(none), error);
 
   /* A rank other than the argument's is refused before its shape is read;
-     the output's shape fills only the output's dims of a larger array. */
+     a larger shape array gets zeros past the output's dims. */
   args[0].rank = 1000000;
   if (tpRun(model, 5, args, y, BATCH * 5, yshape, 2, false, error,
             sizeof error))

@@ -61,10 +61,11 @@ public:
 
   const llvm::StringMap<Entry> &entries() const { return tensors; }
 
-  /// A hash of the header (names, dtypes, shapes, offsets) and of 64 bytes
-  /// at the start, the middle and the end of each tensor's data: two
-  /// checkpoints of one architecture differ there, and a rank that reads
-  /// only its shard reads three pages per tensor more.
+  /// A hash of each tensor's name, dtype and shape and of 64 bytes at the
+  /// start, the middle and the end of its data (not of where it lies in the
+  /// file: the same tensors saved in another order agree): two checkpoints
+  /// of one architecture differ there, and a rank that reads only its
+  /// shard reads three pages per tensor more.
   uint64_t fingerprint() const;
 
   /// Writes `tensors` (name, tensor) as F32 in the given order.

@@ -288,7 +288,8 @@ std::string checkArgument(EntryCheck &c, int64_t index, const int64_t *word,
     contiguous[k] = stride;
     stride *= expected[k];
   }
-  for (int64_t k = 0; k < dims; ++k)
+  // An empty tensor is read nowhere: any strides do.
+  for (int64_t k = 0; k < dims && stride; ++k)
     if (expected[k] > 1 && strides[k] != contiguous[k])
       return label + " has strides " + formatList(strides, dims) +
              ", expected the contiguous row-major " +
@@ -308,12 +309,13 @@ std::string checkEntry(Communicator *comm, const int64_t *spec,
            " ranks, called outside a job; run each rank through the "
            "runtime (tp_rt_run_on_threads, tp_rt_run_on_mpi or "
            "tp_rt_run_on_gpus)";
-  if (comm && comm->size() != devices)
+  // A one-rank entry makes no collective: any thread of any job may run it.
+  if (comm && devices != 1 && comm->size() != devices)
     return "compiled for " + std::to_string(devices) +
            " rank(s), called in a job of " + std::to_string(comm->size());
   if (!descriptors[0])
     return "the result's descriptor is a null pointer";
-  EntryCheck c{spec, names, comm ? comm->rank() : 0};
+  EntryCheck c{spec, names, comm && devices != 1 ? comm->rank() : 0};
   const int64_t *word = spec + 3;
   for (int64_t i = 0; i < numArgs; ++i) {
     std::string why = checkArgument(

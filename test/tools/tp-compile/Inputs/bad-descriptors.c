@@ -20,7 +20,7 @@ static tp_memref_2d descriptor(int arg, int64_t r) {
   for (int d = 0; d < info->rank; ++d) {
     dims[d] = info->shape[d] < 0 ? BATCH : info->shape[d];
     if (d == info->split_dim)
-      dims[d] = info->sizes[r];
+      dims[d] = info->sizes[r < D ? r : 0]; /* ranks past D: rank 0's */
   }
   float *data = calloc((size_t)(dims[0] * dims[1] + 1), sizeof(float));
   tp_memref_2d m = {data, data, 0, {dims[0], dims[1]}, {dims[1], 1}};
@@ -68,13 +68,17 @@ int main(int argc, char **argv) {
   if (argc != 2)
     return 2;
   mode = argv[1];
-  static tp_memref_2d result[D + 1];
+  static tp_memref_2d result[D + 3];
   char error[512];
   if (!strcmp(mode, "outside")) {
     run_rank(0, result);
     return 0;
   }
-  int ranks = !strcmp(mode, "ranks") ? D + 1 : D;
+  /* "wide": a job of more ranks than the entry's, each running it whole
+     (right only for a one-rank entry, which makes no collective). */
+  int ranks = !strcmp(mode, "ranks")  ? D + 1
+              : !strcmp(mode, "wide") ? D + 2
+                                      : D;
 #ifdef TP_AOT_MPI
   int failed = tp_rt_run_on_mpi(ranks, run_rank, result, error, sizeof error);
 #else
@@ -85,7 +89,7 @@ int main(int argc, char **argv) {
     printf("failed: %s\n", error);
     return 1;
   }
-  for (int r = 0; r < D; ++r) {
+  for (int r = 0; r < ranks; ++r) {
     printf("rank %d: %lldx%lld\n", r, (long long)result[r].sizes[0],
            (long long)result[r].sizes[1]);
     free(result[r].allocated);

@@ -174,6 +174,16 @@ def main():
                 [("w0", "F32", [2, 2], w0),
                  ("w1", "F32", [2, 2], [1, 20, 3, 40])])
     npy(p("saturated-x.npy"), [3, 2], [-1e37, 1, 2, -3, -1e37, -1e37])
+    # Inputs/saturated-wide.mlir: saturated.mlir with 64 outputs, and a
+    # checkpoint whose w1 differs in element [20, 1] (byte 164, in rank 1's
+    # column at D = 2; rank 0's weights make the reference), outside the
+    # samples that MPI ranks compare (bytes 0, 256 and 448 of its 512).
+    w1 = [float(i % 5 + 1) for i in range(64 * 2)]
+    safetensors(p("saturated-wide.safetensors"),
+                [("w0", "F32", [2, 2], w0), ("w1", "F32", [64, 2], w1)])
+    w1[41] += 10
+    safetensors(p("saturated-wide-other.safetensors"),
+                [("w0", "F32", [2, 2], w0), ("w1", "F32", [64, 2], w1)])
     # Inputs/saturated-bias.mlir: pre-activations of -inf, which a
     # saturating activation maps to its limit exactly.
     safetensors(p("saturated-bias.safetensors"),
