@@ -70,6 +70,28 @@ static std::string joined(ArrayRef<int64_t> values) {
   return text.empty() ? "0" : text;
 }
 
+SmallVector<ArgumentManifest>
+mlir::tp::getArgumentManifest(FunctionOpInterface fn, int64_t devices) {
+  SmallVector<ArgumentManifest> manifest;
+  for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
+    auto type = cast<RankedTensorType>(fn.getArgumentTypes()[i]);
+    auto name = fn.getArgAttrOfType<StringAttr>(i, TPDialect::kNameAttrName);
+    auto shard = fn.getArgAttrOfType<ShardAttr>(i, TPDialect::kShardAttrName);
+    ArgumentManifest &arg = manifest.emplace_back();
+    arg.name = name ? name.getValue() : StringRef();
+    arg.rank = type.getRank();
+    arg.shape.assign(shard ? shard.getShape() : type.getShape());
+    arg.offsets.assign(devices, 0);
+    arg.sizes.assign(devices, 0);
+    if (shard && !shard.isReplicated()) {
+      arg.splitDim = *shard.getDim();
+      arg.offsets.assign(shard.getOffsets().begin(), shard.getOffsets().end());
+      arg.sizes.assign(shard.getSizes().begin(), shard.getSizes().end());
+    }
+  }
+  return manifest;
+}
+
 std::string mlir::tp::emitCHeader(FunctionOpInterface fn, StringRef source,
                                   RuntimeTarget target) {
   bool gpu = target == RuntimeTarget::gpu;
@@ -133,8 +155,8 @@ std::string mlir::tp::emitCHeader(FunctionOpInterface fn, StringRef source,
   // once however many headers a program includes. A 0-D descriptor has no
   // sizes or strides (C has no empty arrays).
   std::set<int64_t> ranks = {1, 2};
-  for (Type t : llvm::concat<const Type>(fn.getArgumentTypes(),
-                                         fn.getResultTypes()))
+  for (Type t :
+       llvm::concat<const Type>(fn.getArgumentTypes(), fn.getResultTypes()))
     ranks.insert(cast<RankedTensorType>(t).getRank());
   h += "/* MLIR's C-interface memref descriptors. */\n";
   for (int64_t r : ranks)
@@ -195,27 +217,15 @@ std::string mlir::tp::emitCHeader(FunctionOpInterface fn, StringRef source,
   // none is a keyword of C or C++ ("int"), a type or macro declared before
   // it (tp_memref_1d, SIZE_MAX, linux), the result's, or another's (a.b
   // and a_b).
-  for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
-    auto type = cast<RankedTensorType>(fn.getArgumentTypes()[i]);
-    auto name = fn.getArgAttrOfType<StringAttr>(i, TPDialect::kNameAttrName);
-    auto shard = fn.getArgAttrOfType<ShardAttr>(i, TPDialect::kShardAttrName);
-    SmallVector<int64_t> shape = shard ? SmallVector<int64_t>(shard.getShape())
-                                       : SmallVector<int64_t>(type.getShape());
-    SmallVector<int64_t> offsets(devices, 0), sizes(devices, 0);
-    int splitDim = -1;
-    if (shard && !shard.isReplicated()) {
-      splitDim = *shard.getDim();
-      offsets.assign(shard.getOffsets().begin(), shard.getOffsets().end());
-      sizes.assign(shard.getSizes().begin(), shard.getSizes().end());
-    }
-    std::string label = name ? cStringBody(name.getValue()) : "(input)";
+  for (auto [i, arg] : llvm::enumerate(getArgumentManifest(fn, devices))) {
+    std::string label = arg.name.empty() ? "(input)" : cStringBody(arg.name);
     h += fmt::format("    {{\"{}\", {}, {{{}}}, {}, {{{}}}, {{{}}}}},\n", label,
-                     type.getRank(), joined(shape), splitDim, joined(offsets),
-                     joined(sizes));
+                     arg.rank, joined(arg.shape), arg.splitDim,
+                     joined(arg.offsets), joined(arg.sizes));
     std::string param = "arg" + std::to_string(i);
-    if (name)
-      param += "_" + identifier(name.getValue(), /*prefixDigit=*/false);
-    params.push_back(fmt::format("tp_memref_{}d *{}", type.getRank(), param));
+    if (!arg.name.empty())
+      param += "_" + identifier(arg.name, /*prefixDigit=*/false);
+    params.push_back(fmt::format("tp_memref_{}d *{}", arg.rank, param));
   }
   h += "};\n\n";
   auto resultType = cast<RankedTensorType>(fn.getResultTypes()[0]);

@@ -2,6 +2,8 @@
 
 #include "tp-mlir/Backend/CompiledModel.h"
 
+#include "tp-mlir/Backend/CPUBackend.h"
+
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 #include "tp-mlir/Runtime/EntryPoints.h"
 
@@ -46,25 +48,17 @@ MemRefDescriptor::MemRefDescriptor(float *data, ArrayRef<int64_t> shape)
 static void describeArguments(FunctionOpInterface fn, int64_t devices,
                               SmallVectorImpl<int64_t> &spec,
                               std::string &names) {
-  auto word = [](int64_t v) { return ShapedType::isDynamic(v) ? -1 : v; };
   spec.assign({devices, static_cast<int64_t>(fn.getNumArguments()),
                cast<RankedTensorType>(fn.getResultTypes()[0]).getRank()});
-  for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
-    auto type = cast<RankedTensorType>(fn.getArgumentTypes()[i]);
-    auto name = fn.getArgAttrOfType<StringAttr>(i, TPDialect::kNameAttrName);
-    auto shard = fn.getArgAttrOfType<ShardAttr>(i, TPDialect::kShardAttrName);
-    StringRef label = name ? name.getValue() : StringRef();
-    spec.append({type.getRank(), static_cast<int64_t>(names.size()),
-                 static_cast<int64_t>(label.size())});
-    names += label.str();
-    for (int64_t v : shard ? shard.getShape() : type.getShape())
-      spec.push_back(word(v));
-    if (!shard || shard.isReplicated()) {
-      spec.push_back(-1);
-      continue;
-    }
-    spec.push_back(*shard.getDim());
-    llvm::append_range(spec, shard.getSizes());
+  for (const ArgumentManifest &arg : getArgumentManifest(fn, devices)) {
+    spec.append({arg.rank, static_cast<int64_t>(names.size()),
+                 static_cast<int64_t>(arg.name.size())});
+    names += arg.name.str();
+    for (int64_t v : arg.shape)
+      spec.push_back(ShapedType::isDynamic(v) ? -1 : v);
+    spec.push_back(arg.splitDim);
+    if (arg.splitDim >= 0)
+      llvm::append_range(spec, arg.sizes);
   }
 }
 

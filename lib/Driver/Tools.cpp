@@ -113,14 +113,25 @@ private:
   rt::Executor *executor = nullptr;
 };
 
+/// Whether `a` and `b` name one file: spelled alike once absolute and
+/// without dots, or one existing file (links).
+bool sameFile(StringRef a, StringRef b) {
+  auto absolute = [](StringRef p) {
+    SmallString<256> full(p);
+    llvm::sys::fs::make_absolute(full);
+    llvm::sys::path::remove_dots(full, /*remove_dot_dot=*/true);
+    return full;
+  };
+  bool same = false;
+  return absolute(a) == absolute(b) ||
+         (!llvm::sys::fs::equivalent(a, b, same) && same);
+}
+
 /// "" unless `output` names the same file as one of `inputs`.
 std::string checkDistinct(StringRef output, StringRef what,
                           ArrayRef<std::pair<StringRef, StringRef>> inputs) {
   for (auto [path, name] : inputs) {
-    bool same = false;
-    if (!path.empty() &&
-        (path == output ||
-         (!llvm::sys::fs::equivalent(path, output, same) && same)))
+    if (!path.empty() && sameFile(path, output))
       return fmt::format("{} '{}' is also the {}; it would be overwritten",
                          what.str(), output.str(), name.str());
   }
@@ -180,21 +191,11 @@ std::string validate(const DriverOptions &options) {
       return error;
     if (std::string error = checkDistinct(path, what, inputs); !error.empty())
       return error;
-    // One output would overwrite another, however the two are spelled.
-    auto absolute = [](StringRef p) {
-      SmallString<256> full(p);
-      llvm::sys::fs::make_absolute(full);
-      llvm::sys::path::remove_dots(full, /*remove_dot_dot=*/true);
-      return full;
-    };
-    for (auto [other, name] : ArrayRef(outputs).take_front(i)) {
-      bool same = false;
-      if (!other.empty() &&
-          (absolute(other) == absolute(path) ||
-           (!llvm::sys::fs::equivalent(other, path, same) && same)))
+    // One output would overwrite another.
+    for (auto [other, name] : ArrayRef(outputs).take_front(i))
+      if (!other.empty() && sameFile(other, path))
         return fmt::format("{} and {} name the same file", name.str(),
                            what.str());
-    }
   }
   return rt::checkTimeoutEnvironment();
 }
@@ -268,10 +269,8 @@ describeJob(const DriverOptions &options, const llvm::SourceMgr &sourceMgr,
     auto file = SafeTensorsFile::open(args.weightsPath);
     if (!file)
       return file.takeError();
-    uint64_t hash = (*file)->fingerprint();
-    add("weights",
-        StringRef(reinterpret_cast<const char *>(&hash), sizeof(hash)),
-        fmt::format("'{}'", args.weightsPath));
+    fields.push_back({"weights", (*file)->fingerprint(),
+                      fmt::format("'{}'", args.weightsPath)});
   }
   if (args.inputPath.empty()) {
     add("input", random, "input " + random);

@@ -107,6 +107,24 @@ private:
 /// `_mlir_ciface_<name>`, to be declared in C.
 bool isCIdentifier(StringRef name);
 
+/// How one argument of a partitioned function is cut from its full tensor,
+/// as the C header's manifest and the entry's check of its caller's
+/// descriptors (tp_rt_check_entry) both state it.
+struct ArgumentManifest {
+  /// The argument's tp.name; empty for the input.
+  StringRef name;
+  int64_t rank = 0;
+  /// The full tensor's shape, ShapedType::kDynamic for the batch.
+  SmallVector<int64_t> shape;
+  /// -1 where every rank holds the whole tensor; else per rank the slice
+  /// [offsets[r], offsets[r] + sizes[r]) along it.
+  int64_t splitDim = -1;
+  SmallVector<int64_t> offsets, sizes;
+};
+/// Every argument's manifest, in order, for `devices` ranks.
+SmallVector<ArgumentManifest> getArgumentManifest(FunctionOpInterface spmdFn,
+                                                  int64_t devices);
+
 /// The C header of an ahead-of-time compiled model: the entry point
 /// `_mlir_ciface_<entry>`, the memref descriptor types, the device count,
 /// and the manifest of every argument (name, full shape, split dim, and the
