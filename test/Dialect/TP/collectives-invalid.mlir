@@ -249,3 +249,12 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
     return
   }
 }
+
+// -----
+
+// Tests that manifest slices follow the balanced rule, which every
+// collective and loader assumes.
+// expected-error@+1 {{expected the balanced split of dim 0 (10 over 3 ranks: sizes [4, 3, 3]), found size 3 for rank 0}}
+func.func @manifest_unbalanced(%w: tensor<?x8xf32> {tp.shard = #tp.shard<shape = [10, 8], dim = 0, offsets = [0, 3, 6], sizes = [3, 3, 4]>}) {
+  return
+}

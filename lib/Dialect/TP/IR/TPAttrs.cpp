@@ -2,6 +2,7 @@
 
 #include "tp-mlir/Dialect/TP/IR/TPAttrs.h"
 
+#include "tp-mlir/Support/BalancedSplit.h"
 #include "tp-mlir/Support/Limits.h"
 
 #include "mlir/IR/Builders.h"
@@ -61,8 +62,7 @@ LogicalResult ShardAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                          << extent;
   if (!getCheckedNumElements(shape))
     return emitError() << "expected a full shape of at most "
-                       << kMaxTensorElements
-                       << " elements (tp-mlir's limit)";
+                       << kMaxTensorElements << " elements (tp-mlir's limit)";
   if (!dim) {
     if (!offsets.empty() || !sizes.empty())
       return emitError() << "expected no offsets or sizes without a dim";
@@ -94,6 +94,19 @@ LogicalResult ShardAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (next != shape[*dim])
     return emitError() << "expected the slices to cover dim " << *dim
                        << " of size " << shape[*dim] << ", they cover " << next;
+  // Every collective, loader and runtime check assumes the balanced rule;
+  // other slices would verify here and fail only at run time.
+  int64_t numRanks = static_cast<int64_t>(sizes.size());
+  for (auto [rank, size] : llvm::enumerate(sizes)) {
+    if (size == getShardSize(shape[*dim], numRanks, rank))
+      continue;
+    InFlightDiagnostic diag = emitError();
+    diag << "expected the balanced split of dim " << *dim << " (" << shape[*dim]
+         << " over " << numRanks << " ranks: sizes [";
+    for (int64_t r = 0; r < numRanks; ++r)
+      diag << (r ? ", " : "") << getShardSize(shape[*dim], numRanks, r);
+    return diag << "]), found size " << size << " for rank " << rank;
+  }
   return success();
 }
 

@@ -60,6 +60,9 @@ def TP_ShardAttr : TP_Attr<"Shard", "shard"> {
     - the slices are contiguous and in rank order: `offsets[0] = 0`,
       `offsets[r + 1] = offsets[r] + sizes[r]`, and they cover
       `shape[dim]` exactly;
+    - the slices follow the balanced rule: of S elements over D ranks, the
+      first S mod D ranks hold S / D + 1 and the others S / D, as every
+      partitioning pass, collective and loader assumes;
     - the argument's (local) type has `shape` in every other dimension, and
       in `dim` either the common size of all slices or a dynamic size.
   }];
