@@ -475,9 +475,23 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
                   "lowering whose GEMMs the profile times)");
     p.matmul = *matmul;
   }
-  if (std::optional<llvm::StringRef> source = root->getString("source"))
-    p.source = source->str();
-  else
+  if (std::optional<llvm::StringRef> source = root->getString("source")) {
+    // Shown in every plan's header: control characters are escaped, and a
+    // source longer than a line is cut.
+    constexpr size_t kMaxShown = 200;
+    size_t shown = std::min(source->size(), kMaxShown);
+    while (shown < source->size() && shown > 0 &&
+           ((*source)[shown] & 0xc0) == 0x80) // not inside a UTF-8 character
+      --shown;
+    for (unsigned char c : source->take_front(shown)) {
+      if (c < 0x20 || c == 0x7f)
+        p.source += fmt::format("\\x{:02x}", c);
+      else
+        p.source += static_cast<char>(c);
+    }
+    if (shown < source->size())
+      p.source += "...";
+  } else
     p.source = "a calibrated profile";
   // Calibrations written before profiles recorded their lowering timed
   // sgemm.
