@@ -10,21 +10,31 @@ needed); with another interpreter that has torch, run it as
 
 MODEL is a file saved with torch.save(model) (the whole module, not only
 its state_dict), or PATH.py:NAME, a Python file and the name in it of an
-nn.Module or of a function that returns one. As a module:
+nn.Module, of a function that returns one, or of a module class (built
+without arguments). --state-dict FILE then loads trained weights into it
+(every key must match). As a module:
 
     from tp_export_torch import export
     export(model, "model.mlir", "model.safetensors")
 
-The model is an nn.Sequential (nested ones are flattened) of nn.Linear and
-the activations tp-mlir has: ReLU, GELU (exact or tanh), SiLU, Tanh,
-Sigmoid; Identity, Flatten of a 2-D input and Dropout (an identity at
-inference) are dropped. Each nn.Linear becomes a tp.linear whose
-activation is the one that follows it; the weight and bias arguments carry
-tp.name values equal to the model's state_dict keys, and the safetensors
-file holds them under those keys, in float32. The batch is dynamic. A
-module that appears at several places (a shared activation, a Linear
-applied twice) is exported at each. Any other module is an error that
-names it, as is a module whose forward is not its class's (a subclass that
+The model is a chain of nn.Linear layers and the activations tp-mlir has:
+ReLU, GELU (exact or tanh), SiLU, Tanh, Sigmoid. An nn.Sequential of
+torch.nn modules (nested ones are flattened) is read from its entries;
+Identity, Flatten of a 2-D input and Dropout (an identity at inference)
+are dropped. Any other module has its forward() traced with torch.fx, and
+every step of the trace must take the step before it and nothing else:
+an nn.Linear or F.linear of tensors the model holds, an activation as a
+module, a function (F.relu, torch.tanh, ...) or a tensor method
+(x.sigmoid()), a dropout, or a reshape that keeps a 2-D value
+(x.view(x.size(0), -1), x.view(-1, n), flatten(1)). Each linear layer
+becomes a tp.linear whose activation is the one that follows it; the
+weight and bias arguments carry tp.name values equal to the model's
+state_dict keys, and the safetensors file holds them under those keys, in
+float32. The batch is dynamic. A module that appears at several places (a
+shared activation, a Linear applied twice) is exported at each. Anything
+else is an error that names it: another module or operation, a value used
+twice (a residual), a forward() torch.fx cannot trace (control flow on
+values), a module whose forward is not its class's (a subclass that
 overrides it, forward hooks).
 """
 import argparse
@@ -91,66 +101,312 @@ def flatten(module, prefix=""):
         yield prefix[:-1], module
 
 
-def layers_of(model):
-    """The chain as a list of ("linear", name, module, activation) and
-    ("activation", kind) steps."""
+class Linear:
+    """One layer of the chain: its weight and optional bias, the state_dict
+    keys they are exported under, and the activation fused into it."""
+
+    def __init__(self, label, wname, weight, bname, bias):
+        self.label, self.wname, self.weight = label, wname, weight
+        self.bname, self.bias = bname, bias
+        self.act = None
+        check_linear_tensors(weight, bias, label)
+        self.out_features, self.in_features = weight.shape
+
+    @staticmethod
+    def of_module(name, module, label):
+        prefix = name + "." if name else ""
+        check_linear(module, label)
+        return Linear("nn.Linear '%s'" % (name or "<root>"),
+                      prefix + "weight", module.weight,
+                      prefix + "bias" if module.bias is not None else None,
+                      module.bias)
+
+
+def add_activation(steps, act):
+    """Fuses `act` into the linear layer just before it, if that layer has
+    none yet; otherwise it is a step of its own."""
+    if steps and isinstance(steps[-1], Linear) and steps[-1].act is None:
+        steps[-1].act = act
+    else:
+        steps.append(("activation", act))
+
+
+def check_flatten(start_dim, end_dim, label):
+    if (start_dim, end_dim) != (1, -1):
+        raise ExportError("%s flattens dims %d..%d; only a 2-D input's "
+                          "flatten(1, -1) is supported"
+                          % (label, start_dim, end_dim))
+
+
+def module_step(steps, name, module, label):
+    """Appends what the leaf `module` computes to `steps`; refuses a module
+    tp-mlir chains do not have."""
     import torch.nn as nn
-    if not isinstance(model, nn.Sequential):
-        raise ExportError(
-            "the model is a %s; tp-export-torch takes an nn.Sequential of "
-            "nn.Linear and activations" % type(model).__name__)
-    steps = []
-    for name, module in flatten(model):
-        kind = type(module).__name__
-        label = "'%s' (%s)" % (name or "<root>", kind)
-        if isinstance(module, nn.Linear):
-            check_plain(module, nn.Linear, label)
-            check_linear(module, label)
-            steps.append(["linear", name, module, None])
-            continue
-        act = activation_kind(module)
-        if act is not None:
-            check_plain(module, getattr(nn, kind), label)
-            if steps and steps[-1][0] == "linear" and steps[-1][3] is None:
-                steps[-1][3] = act
-            else:
-                steps.append(["activation", act])
-            continue
-        if kind == "Flatten":
-            if (module.start_dim, module.end_dim) not in ((1, -1),):
-                raise ExportError("module %s flattens dims %d..%d; only a "
-                                  "2-D input's Flatten(1, -1) is supported"
-                                  % (label, module.start_dim, module.end_dim))
-            continue
-        if kind in DROPPED:
-            continue
-        raise ExportError(
-            "module %s is not supported: tp-mlir chains hold nn.Linear and "
-            "the activations ReLU, GELU, SiLU, Tanh and Sigmoid" % label)
-    if not any(s[0] == "linear" for s in steps):
+    kind = type(module).__name__
+    if isinstance(module, nn.Linear):
+        check_plain(module, nn.Linear, label)
+        steps.append(Linear.of_module(name, module, label))
+        return
+    act = activation_kind(module)
+    if act is not None:
+        check_plain(module, getattr(nn, kind), label)
+        add_activation(steps, act)
+        return
+    if kind == "Flatten":
+        check_flatten(module.start_dim, module.end_dim, "module " + label)
+        return
+    if kind in DROPPED:
+        return
+    raise ExportError(
+        "module %s is not supported: tp-mlir chains hold nn.Linear and "
+        "the activations ReLU, GELU, SiLU, Tanh and Sigmoid" % label)
+
+
+def layers_of(model):
+    """The chain as a list of Linear and ("activation", kind) steps."""
+    import torch.nn as nn
+    if not isinstance(model, nn.Module):
+        raise ExportError("the file holds a %s, not a torch.nn.Module"
+                          % type(model).__name__)
+    # A plain nn.Sequential of torch.nn's modules (or subclasses of the
+    # layers it takes, whose forward check_plain compares) is read from its
+    # entries; anything else has its forward() traced.
+    leaves = list(flatten(model)) if type(model) is nn.Sequential else None
+    if leaves is not None and all(
+            type(m).__module__.startswith("torch.nn.") or
+            isinstance(m, nn.Linear) or activation_kind(m) is not None
+            for _, m in leaves):
+        check_plain(model, nn.Sequential, "'<root>' (Sequential)")
+        steps = []
+        for name, module in leaves:
+            module_step(steps, name, module,
+                        "'%s' (%s)" % (name or "<root>",
+                                       type(module).__name__))
+    else:
+        steps = traced_steps(model)
+    if not any(isinstance(s, Linear) for s in steps):
         raise ExportError("the model has no nn.Linear")
     return steps
 
 
-def check_linear(linear, label):
-    """Refuses weights the safetensors file cannot hold as they are."""
+def traced_steps(model):
+    """The chain of a module other than a plain nn.Sequential, from its
+    forward() as torch.fx traces it. Every step must take the value before
+    it and nothing else, and be an nn.Linear (the module, or F.linear of
+    tensors the model holds), a supported activation (module, function or
+    tensor method), a dropout (an identity at inference), or a flatten or
+    reshape that keeps a 2-D input as it is (view(-1, n), view(x.size(0),
+    -1), flatten(1)); the sizes such a reshape reads are not steps."""
+    import operator
     import torch
+    import torch.fx
+    import torch.nn.functional as F
+    for name, module in model.named_modules():
+        if module._forward_hooks or module._forward_pre_hooks:
+            raise ExportError("module '%s' (%s) has forward hooks, which the "
+                              "exported model would not run"
+                              % (name or "<root>", type(module).__name__))
+    what = type(model).__name__
+    try:
+        graph = torch.fx.symbolic_trace(model).graph
+    except Exception as e:
+        raise ExportError(
+            "the model is a %s, not an nn.Sequential, and torch.fx cannot "
+            "trace its forward() (%s: %s); tp-export-torch takes a chain of "
+            "nn.Linear and activations" % (what, type(e).__name__, e)) \
+            from e
+    functions = {F.relu: "relu", torch.relu: "relu", F.silu: "silu",
+                 torch.tanh: "tanh", torch.sigmoid: "sigmoid"}
+    for alias in ("tanh", "sigmoid"):
+        if hasattr(F, alias):
+            functions[getattr(F, alias)] = alias
+    methods = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid"}
+    reshapes = {"view", "reshape"}
+
+    def text(node):
+        """The node as the call forward() makes, cut at 100 characters."""
+        def show(v):
+            if isinstance(v, torch.fx.Node):
+                return v.name
+            if isinstance(v, (list, tuple)):
+                return "(%s)" % ", ".join(show(e) for e in v)
+            return repr(v)
+        args = [show(v) for v in node.args] + \
+            ["%s=%s" % (k, show(v)) for k, v in node.kwargs.items()]
+        if node.op == "call_method":
+            call = "%s.%s(%s)" % (args[0], node.target, ", ".join(args[1:]))
+        elif node.op == "call_module":
+            call = "self.%s(%s)" % (node.target, ", ".join(args))
+        else:
+            call = "%s(%s)" % (getattr(node.target, "__name__",
+                                       str(node.target)), ", ".join(args))
+        return call if len(call) <= 100 else call[:97] + "..."
+
+    def is_size(node):
+        """x.size(0), x.shape[0] and the like, read only by reshapes."""
+        if not isinstance(node, torch.fx.Node) or not node.users:
+            return False
+        query = (node.op == "call_method" and node.target in ("size", "dim")
+                 ) or (node.op == "call_function" and
+                       node.target in (getattr, operator.getitem))
+        return query and all(
+            (u.op == "call_method" and u.target in reshapes) or
+            (u.op == "call_function" and u.target is torch.reshape) or
+            is_size(u) for u in node.users)
+
+    def tensor(node, role, label):
+        """The name (its state_dict key, for a parameter or a persistent
+        buffer) and value of the tensor that a get_attr node reads."""
+        if node is None:
+            return None, None
+        if getattr(node, "op", None) != "get_attr":
+            raise ExportError("%s.forward() passes %s a %s computed in "
+                              "forward(); only tensors the model holds can "
+                              "be exported" % (what, label, role))
+        value = model
+        for part in node.target.split("."):
+            value = getattr(value, part)
+        if not isinstance(value, torch.Tensor):
+            raise ExportError("%s.forward() passes %s a %s '%s' that is a "
+                              "%s, not a tensor" % (what, label, role,
+                                                    node.target,
+                                                    type(value).__name__))
+        return node.target, value
+
+    def arg(node, index, name, default):
+        if name in node.kwargs:
+            return node.kwargs[name]
+        return node.args[index] if len(node.args) > index else default
+
+    def new_shape(node):
+        """The shape a view or reshape asks for, as a list."""
+        if "shape" in node.kwargs:
+            return list(node.kwargs["shape"])
+        shape = list(node.args[1:])
+        if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
+            shape = list(shape[0])
+        return shape
+
+    def keeps_2d(shape):
+        """(batch, features) of a 2-D value: the batch -1 or read from the
+        input, the features -1 or a count."""
+        if len(shape) != 2 or shape == [-1, -1]:
+            return False
+        return (shape[0] == -1 or isinstance(shape[0], torch.fx.Node)) and \
+            (shape[1] == -1 or (isinstance(shape[1], int) and shape[1] > 0))
+
+    inputs = [n for n in graph.nodes if n.op == "placeholder"]
+    if len(inputs) != 1:
+        raise ExportError("%s.forward() takes %d inputs; a chain takes one"
+                          % (what, len(inputs)))
+    current = inputs[0]
+    steps = []
+    for node in graph.nodes:
+        if node.op in ("placeholder", "get_attr") or is_size(node):
+            continue
+        if node.op == "output":
+            if node.args[0] is not current:
+                raise ExportError("%s.forward() does not return the last "
+                                  "value of its chain (it returns %s)"
+                                  % (what, node.args[0]))
+            break
+        label = "'%s'" % node.name
+        chained = [n for n in node.all_input_nodes
+                   if n.op != "get_attr" and not is_size(n)]
+        if chained != [current]:
+            raise ExportError(
+                "%s.forward() is not a chain: %s (%s) takes %s, where a "
+                "step of a chain takes the step before it (%s) and nothing "
+                "else computed in forward()"
+                % (what, label, text(node),
+                   ", ".join(n.name for n in chained) or "no value",
+                   current.name))
+        # Every step below takes the chain's value first.
+        first = node.args[0] if node.args else node.kwargs.get("input")
+        fn = node.target if node.op == "call_function" and \
+            first is current else None
+        method = node.target if node.op == "call_method" else None
+        if node.op == "call_module":
+            module = model.get_submodule(node.target)
+            module_step(steps, node.target, module,
+                        "'%s' (%s)" % (node.target, type(module).__name__))
+        elif fn in functions or method in methods:
+            add_activation(steps, functions.get(fn) or methods[method])
+        elif fn is F.gelu:
+            approximate = arg(node, 1, "approximate", "none")
+            if approximate not in ("none", "tanh"):
+                raise ExportError("gelu(approximate=%r) has no tp-mlir "
+                                  "activation" % (approximate,))
+            add_activation(steps,
+                           "gelu_tanh" if approximate == "tanh" else "gelu")
+        elif fn in (F.dropout, torch.dropout):
+            pass  # an identity at inference
+        elif fn is F.linear:
+            where = "linear " + label
+            wname, weight = tensor(arg(node, 1, "weight", None), "weight",
+                                   where)
+            bname, bias = tensor(arg(node, 2, "bias", None), "bias", where)
+            steps.append(Linear("F.linear %s of '%s'" % (label, wname),
+                                wname, weight, bname, bias))
+        elif fn is torch.flatten or method == "flatten":
+            check_flatten(arg(node, 1, "start_dim", 0),
+                          arg(node, 2, "end_dim", -1), label)
+        elif (method in reshapes or fn is torch.reshape) and \
+                keeps_2d(new_shape(node)):
+            linears = [s for s in steps if isinstance(s, Linear)]
+            features = new_shape(node)[1]
+            if linears and features not in (-1, linears[-1].out_features):
+                raise ExportError("%s (%s) reshapes the chain's %d features "
+                                  "to %d" % (label, text(node),
+                                             linears[-1].out_features,
+                                             features))
+        elif method in reshapes or fn is torch.reshape:
+            raise ExportError(
+                "%s.forward() reshapes a value of the chain (%s); tp-mlir "
+                "chains hold (batch, features) values, so only reshapes "
+                "that keep a 2-D value as it is, such as view(-1, n) or "
+                "flatten(1), can be exported" % (what, text(node)))
+        else:
+            raise ExportError(
+                "%s.forward() computes %s (%s), which tp-mlir chains do not "
+                "have: they hold nn.Linear (or F.linear of the model's "
+                "tensors) and the activations relu, gelu, silu, tanh and "
+                "sigmoid" % (what, label, text(node)))
+        current = node
+    return steps
+
+
+def check_linear(linear, label):
+    """Refuses an nn.Linear without features."""
     if linear.in_features < 1 or linear.out_features < 1:
         raise ExportError("nn.Linear %s has %d in and %d out features; a "
                           "layer needs at least one of each"
                           % (label, linear.in_features, linear.out_features))
-    for what, t in (("weight", linear.weight), ("bias", linear.bias)):
+
+
+def check_linear_tensors(weight, bias, label):
+    """Refuses weights the safetensors file cannot hold as they are."""
+    import torch
+    for what, t in (("weight", weight), ("bias", bias)):
         if t is None:
             continue
         if isinstance(t, torch.nn.parameter.UninitializedParameter):
-            raise ExportError("nn.Linear %s is lazy and not initialized: run "
+            raise ExportError("%s is lazy and not initialized: run "
                               "the model once before exporting it" % label)
         if t.is_meta:
-            raise ExportError("the %s of nn.Linear %s is on the meta device "
+            raise ExportError("the %s of %s is on the meta device "
                               "and has no values" % (what, label))
         if t.is_complex() or not t.is_floating_point():
-            raise ExportError("the %s of nn.Linear %s is %s; tp-mlir models "
+            raise ExportError("the %s of %s is %s; tp-mlir models "
                               "are real (float32)" % (what, label, t.dtype))
+    if weight.dim() != 2 or min(weight.shape) < 1:
+        raise ExportError("the weight of %s has shape %s; a layer's weight "
+                          "is out_features x in_features, each at least 1"
+                          % (label, list(weight.shape)))
+    if bias is not None and list(bias.shape) != [weight.shape[0]]:
+        raise ExportError("the bias of %s has shape %s; it needs %d "
+                          "elements, one per output feature"
+                          % (label, list(bias.shape), weight.shape[0]))
 
 
 def mlir_string(text):
@@ -188,10 +444,23 @@ def export(model, mlir_path, weights_path, name="model"):
     weights to `weights_path`. Returns the number of layers."""
     steps = layers_of(model)
     args, body, tensors = [], [], []
+    used = set()
+
+    def unique(name):
+        """`name`, or for a tensor that forward() uses again (a layer
+        called twice), `name#2`, `name#3`...: each use is an argument of
+        its own, so that each layer may be split its own way."""
+        key, count = name, 1
+        while key in used:
+            count += 1
+            key = "%s#%d" % (name, count)
+        used.add(key)
+        return key
+
     width = None
     value = "%x"
     for i, step in enumerate(steps):
-        if step[0] == "activation":
+        if not isinstance(step, Linear):
             if width is None:
                 raise ExportError("an activation before the first nn.Linear "
                                   "has no known width")
@@ -200,33 +469,33 @@ def export(model, mlir_path, weights_path, name="model"):
                         % (i, step[1], value, t))
             value = "%%a%d" % i
             continue
-        _, lname, linear, act = step
-        n, k = linear.out_features, linear.in_features
+        n, k = step.out_features, step.in_features
         if width is not None and width != k:
-            raise ExportError("nn.Linear '%s' takes %d features, but the "
-                              "layer before it gives %d" % (lname, k, width))
+            raise ExportError("%s takes %d features, but the "
+                              "layer before it gives %d" % (step.label, k,
+                                                           width))
         if width is None:
             args.append("%%x: tensor<?x%dxf32>" % k)
-        wname = (lname + "." if lname else "") + "weight"
+        wname = unique(step.wname)
         args.append('%%w%d: tensor<%dx%dxf32> {tp.name = "%s"}'
                     % (i, n, k, mlir_string(wname)))
-        tensors.append((wname, linear.weight))
+        tensors.append((wname, step.weight))
         operands = "%s, %%w%d" % (value, i)
         types = "tensor<?x%dxf32>, tensor<%dx%dxf32>" % (k, n, k)
-        if linear.bias is not None:
-            bname = (lname + "." if lname else "") + "bias"
+        if step.bias is not None:
+            bname = unique(step.bname)
             args.append('%%b%d: tensor<%dxf32> {tp.name = "%s"}'
                         % (i, n, mlir_string(bname)))
-            tensors.append((bname, linear.bias))
+            tensors.append((bname, step.bias))
             operands += ", %%b%d" % i
             types += ", tensor<%dxf32>" % n
-        fused = " activation(%s)" % act if act else ""
+        fused = " activation(%s)" % step.act if step.act else ""
         body.append("  %%h%d = tp.linear %s%s : %s -> tensor<?x%dxf32>"
                     % (i, operands, fused, types, n))
         value = "%%h%d" % i
         width = n
     lines = ["// Exported from PyTorch by tp-export-torch: %d layers."
-             % sum(1 for s in steps if s[0] == "linear"),
+             % sum(1 for s in steps if isinstance(s, Linear)),
              "func.func @%s(%s) -> tensor<?x%dxf32> {"
              % (name, ",\n    ".join(args), width)]
     lines += body
@@ -245,32 +514,83 @@ def export(model, mlir_path, weights_path, name="model"):
                 os.remove(path)
         raise ExportError("cannot write '%s': %s"
                           % (writing, e.strerror or e)) from e
-    return sum(1 for s in steps if s[0] == "linear")
+    return sum(1 for s in steps if isinstance(s, Linear))
 
 
 def load_model(spec):
     import torch
     if ":" in spec and spec.split(":", 1)[0].endswith(".py"):
         path, attr = spec.split(":", 1)
-        namespace = runpy.run_path(path)
+        if not os.path.isfile(path):
+            raise ExportError("%s: no such file" % path)
+        try:
+            namespace = runpy.run_path(path)
+        except Exception as e:
+            raise ExportError("running %s failed (%s: %s)"
+                              % (path, type(e).__name__, e)) from e
         if attr not in namespace:
             raise ExportError("%s defines no '%s'" % (path, attr))
         obj = namespace[attr]
         if callable(obj) and not isinstance(obj, torch.nn.Module):
-            obj = obj()
+            try:
+                obj = obj()
+            except Exception as e:
+                raise ExportError("%s:%s() failed (%s: %s)"
+                                  % (path, attr, type(e).__name__, e)) from e
         return obj
-    if not os.path.isfile(spec):
-        raise ExportError("%s: no such file" % spec)
-    try:
-        obj = torch.load(spec, map_location="cpu", weights_only=False)
-    except TypeError:  # torch before weights_only
-        obj = torch.load(spec, map_location="cpu")
+    obj = torch_load(spec, "", weights_only=False)
     if isinstance(obj, dict):
         raise ExportError(
             "%s holds a state_dict, which has no layer order or activations; "
             "save the module itself (torch.save(model, path)), or pass "
             "FILE.py:NAME" % spec)
     return obj
+
+
+def torch_load(path, what, weights_only):
+    """torch.load of `path` on the CPU, its failures as ExportErrors."""
+    import torch
+    if not os.path.isfile(path):
+        raise ExportError("%s: no such file" % path)
+    try:
+        try:
+            return torch.load(path, map_location="cpu",
+                              weights_only=weights_only)
+        except TypeError:  # torch before weights_only
+            return torch.load(path, map_location="cpu")
+    except AttributeError as e:
+        if weights_only:
+            raise ExportError("cannot load %s%s: %s" % (what, path, e)) from e
+        # The pickle names a class that is not importable here.
+        raise ExportError(
+            "cannot load %s%s: %s; a module whose class is defined in a "
+            "script needs that class: pass the script as FILE.py:CLASS with "
+            "the trained weights as --state-dict FILE (torch.save(model."
+            "state_dict(), FILE))" % (what, path, e)) from e
+    except Exception as e:
+        raise ExportError("cannot load %s%s: it is not a file torch.save "
+                          "wrote, or it is damaged (%s: %s)"
+                          % (what, path, type(e).__name__, e)) from e
+
+
+def load_state_dict(model, path):
+    """Loads the state_dict in `path` into `model`, every key matched."""
+    import torch
+    if not isinstance(model, torch.nn.Module):
+        raise ExportError("--state-dict needs a torch.nn.Module, the model "
+                          "is a %s" % type(model).__name__)
+    state = torch_load(path, "the state_dict ", weights_only=True)
+    if isinstance(state, torch.nn.Module):
+        state = state.state_dict()
+    if not isinstance(state, dict):
+        raise ExportError("%s holds a %s, not a state_dict"
+                          % (path, type(state).__name__))
+    try:
+        model.load_state_dict(state, strict=True)
+    except Exception as e:
+        raise ExportError("the state_dict %s does not fit the model: %s"
+                          % (path, str(e).strip().replace("\n\t", " ")
+                             )) from e
 
 
 def check_outputs(args):
@@ -291,6 +611,10 @@ def check_outputs(args):
         if os.path.realpath(path) == os.path.realpath(model_file):
             raise ExportError("%s '%s' is the model being exported; it would "
                               "be overwritten" % (option, path))
+        if args.state_dict and \
+                os.path.realpath(path) == os.path.realpath(args.state_dict):
+            raise ExportError("%s '%s' is the --state-dict being read; it "
+                              "would be overwritten" % (option, path))
         if os.path.isdir(path):
             raise ExportError("%s '%s' is a directory" % (option, path))
 
@@ -298,8 +622,10 @@ def check_outputs(args):
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="tp-export-torch",
-        description="Export a PyTorch nn.Sequential of nn.Linear and "
-                    "activations to a tp-mlir model and its weights.")
+        description="Export a PyTorch chain of nn.Linear layers and "
+                    "activations (an nn.Sequential, or a module whose "
+                    "forward() torch.fx traces to one) to a tp-mlir model "
+                    "and its weights.")
     parser.add_argument("model", help="a torch.save'd module, or FILE.py:NAME")
     parser.add_argument("-o", "--output", required=True,
                         help="the model .mlir to write")
@@ -307,6 +633,11 @@ def main(argv=None):
                         help="the .safetensors file to write")
     parser.add_argument("--name", default="model",
                         help="the function's name (default: model)")
+    parser.add_argument("--state-dict", metavar="FILE",
+                        help="load this state_dict (torch.save(model."
+                        "state_dict(), FILE)) into the model first, for "
+                        "example into a FILE.py:NAME that builds it "
+                        "untrained")
     args = parser.parse_args(argv)
     try:
         import torch  # noqa: F401
@@ -317,6 +648,8 @@ def main(argv=None):
     try:
         check_outputs(args)
         model = load_model(args.model)
+        if args.state_dict:
+            load_state_dict(model, args.state_dict)
         layers = export(model, args.output, args.weights, args.name)
     except ExportError as e:
         print("tp-export-torch: error: %s" % e, file=sys.stderr)

@@ -1,0 +1,152 @@
+"""Makes the traced-export test's files in DIR: traced.py (modules that are
+not an nn.Sequential: a chain written in forward() with modules, functions,
+tensor methods, F.linear of the module's own parameters, dropout and
+reshapes that keep a 2-D input, and modules that are not chains), trained.pt
+(the state_dict of the chain after a few steps of training), xt.npy (a
+batch of 5) and traced.npy (PyTorch's output for it), x4.npy and
+twice.npy (the same for a module that calls one Linear twice), whole.pt (the trained
+module saved whole, whose class the exporter cannot import) and
+damaged.pt."""
+import os
+import sys
+
+import numpy as np
+import torch
+
+out = sys.argv[1]
+SOURCE = '''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Chain(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(12, 10)
+        self.act = nn.GELU()
+        self.block = nn.Sequential(nn.Linear(10, 9), nn.SiLU())
+        self.w = nn.Parameter(torch.randn(7, 9) * 0.3)
+        self.b = nn.Parameter(torch.randn(7) * 0.1)
+        self.fc3 = nn.Linear(7, 5, bias=False)
+        self.out = nn.Linear(5, 4)
+
+    def forward(self, x):
+        x = x.view(x.size(0), -1)
+        x = self.act(self.fc1(x))
+        x = F.dropout(x, 0.2, self.training)
+        x = self.block(x)
+        x = torch.tanh(F.linear(x, self.w, self.b))
+        x = F.relu(self.fc3(x)).reshape(-1, 5)
+        x = F.gelu(self.out(x), approximate="tanh")
+        return torch.flatten(x.sigmoid(), 1)
+
+
+class Residual(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return x + self.fc(x)
+
+
+class TwoInputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x, y):
+        return self.fc(x) * y
+
+
+class Scaled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return 2 * self.fc(x)
+
+
+class Branching(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        if x.sum() > 0:
+            return self.fc(x)
+        return x
+
+
+class Hooked(Chain):
+    def __init__(self):
+        super().__init__()
+        self.fc1.register_forward_hook(lambda mod, i, o: o * 2)
+
+
+class BadBias(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(7, 4))
+        self.register_buffer("b", torch.zeros(3))
+
+    def forward(self, x):
+        return F.linear(x, self.w, self.b)
+
+
+class Twice(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return self.fc(torch.tanh(self.fc(x)))
+
+
+def twice():
+    torch.manual_seed(5)
+    return Twice()
+
+
+class Images(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(12, 4)
+
+    def forward(self, x):
+        return self.fc(x.view(-1, 3, 4).flatten(1))
+'''
+with open(os.path.join(out, "traced.py"), "w") as f:
+    f.write(SOURCE)
+# The classes are this script's (__main__'s), as in a training script, so
+# whole.pt names a class that the exporter cannot import.
+exec(compile(SOURCE, "traced.py", "exec"), globals())
+
+torch.manual_seed(3)
+model = Chain()  # noqa: F821
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+data, target = torch.randn(64, 12), torch.rand(64, 4)
+for _ in range(20):
+    optimizer.zero_grad()
+    loss = torch.nn.functional.mse_loss(model(data), target)
+    loss.backward()
+    optimizer.step()
+model.eval()
+torch.save(model.state_dict(), os.path.join(out, "trained.pt"))
+x = torch.randn(5, 12)
+with torch.no_grad():
+    y = model(x)
+np.save(os.path.join(out, "xt.npy"), x.numpy().astype(np.float32))
+np.save(os.path.join(out, "traced.npy"), y.numpy().astype(np.float32))
+torch.save(model, os.path.join(out, "whole.pt"))
+x4 = torch.randn(3, 4)
+with torch.no_grad():
+    y4 = twice()(x4)  # noqa: F821
+np.save(os.path.join(out, "x4.npy"), x4.numpy().astype(np.float32))
+np.save(os.path.join(out, "twice.npy"), y4.numpy().astype(np.float32))
+torch.save(torch.nn.Linear(3, 3).state_dict(),
+           os.path.join(out, "other-state.pt"))
+with open(os.path.join(out, "damaged.pt"), "wb") as f:
+    f.write(b"PK\x03\x04 not a zip archive")
