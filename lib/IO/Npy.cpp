@@ -1,4 +1,4 @@
-//===- Npy.cpp - reading and writing float32 .npy files -------------------===//
+//===- Npy.cpp - reading and writing float .npy files ---------------------===//
 //
 // The format: the magic "\x93NUMPY", a version, a header length (2 bytes in
 // version 1, 4 in versions 2 and 3), and a Python dict literal with 'descr',
@@ -8,12 +8,15 @@
 
 #include "tp-mlir/IO/SafeTensors.h"
 
+#include "tp-mlir/IO/FloatConversion.h"
+
 #include "tp-mlir/Support/Limits.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
@@ -147,11 +150,23 @@ llvm::Expected<Tensor> mlir::tp::parseNpy(llvm::StringRef bytes,
   llvm::StringRef descr = dict.values.lookup("descr");
   if (descr.empty())
     return fail("the header has no 'descr' (the data type)");
-  if (!llvm::is_contained(
-          std::initializer_list<llvm::StringRef>{
-              "'<f4'", "'=f4'", "'f4'", "\"<f4\"", "\"=f4\"", "\"f4\""},
-          descr))
-    return fail("expected little-endian float32 data ('<f4'), found " + descr);
+  // Float32 as it is; float16 and float64 (NumPy's default) converted.
+  std::optional<SourceFloat> kind;
+  llvm::StringRef type = descr;
+  if (type.size() >= 2 && (type.front() == '\'' || type.front() == '"') &&
+      type.back() == type.front())
+    type = type.drop_front().drop_back();
+  type.consume_front("<") || type.consume_front("=");
+  if (type == "f4")
+    kind = SourceFloat::F32;
+  else if (type == "f2")
+    kind = SourceFloat::F16;
+  else if (type == "f8")
+    kind = SourceFloat::F64;
+  if (!kind)
+    return fail("expected little-endian float data ('<f4', or '<f2' or "
+                "'<f8', which are converted to float32), found " +
+                descr);
   llvm::StringRef fortran = dict.values.lookup("fortran_order");
   if (fortran == "True")
     return fail("the array is in Fortran (column-major) order; save it in C "
@@ -187,14 +202,23 @@ llvm::Expected<Tensor> mlir::tp::parseNpy(llvm::StringRef bytes,
     return fail("shape " + formatShape(shape) + " has more than " +
                 llvm::Twine(kMaxTensorElements) +
                 " elements (tp-mlir's limit)");
-  uint64_t need = 4 * static_cast<uint64_t>(*count);
+  uint64_t need = getSourceFloatBytes(*kind) * static_cast<uint64_t>(*count);
   uint64_t have = bytes.size() - start - headerSize;
   if (have < need)
     return fail("shape " + formatShape(shape) + " needs " + llvm::Twine(need) +
                 " bytes of data, the file holds " + llvm::Twine(have));
+  const char *data = bytes.data() + start + headerSize;
+  if (*kind == SourceFloat::F64)
+    if (std::optional<double> v = findBeyondF32(data, *count))
+      return fail("the float64 data holds " + llvm::formatv("{0:e}", *v).str() +
+                  ", beyond the range of float32");
   Tensor t(shape);
-  if (need) // an empty tensor has no buffer to copy into
-    std::memcpy(t.data.data(), bytes.data() + start + headerSize, need);
+  if (!need) // an empty tensor has no buffer to copy into
+    return t;
+  if (*kind == SourceFloat::F32)
+    std::memcpy(t.data.data(), data, need);
+  else
+    convertToF32(*kind, data, t.data.data(), *count);
   return t;
 }
 

@@ -2,23 +2,45 @@
 
 #include "tp-mlir/IO/SafeTensors.h"
 
+#include "tp-mlir/IO/FloatConversion.h"
+
 #include "tp-mlir/Support/InputGuards.h"
 #include "tp-mlir/Support/Limits.h"
 
 #include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/xxhash.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <sys/mman.h>
 #include <unistd.h>
 
 using namespace mlir::tp;
 using llvm::createStringError;
+
+/// The format of the dtypes the loader reads (F32 as it is, the others
+/// converted to F32), or none.
+static std::optional<SourceFloat> getSourceFloat(llvm::StringRef dtype) {
+  return llvm::StringSwitch<std::optional<SourceFloat>>(dtype)
+      .Case("F32", SourceFloat::F32)
+      .Case("F16", SourceFloat::F16)
+      .Case("BF16", SourceFloat::BF16)
+      .Case("F64", SourceFloat::F64)
+      .Default(std::nullopt);
+}
+
+/// Bytes per element of the dtypes the loader reads, or 0 for any other.
+static int64_t getElementBytes(llvm::StringRef dtype) {
+  std::optional<SourceFloat> kind = getSourceFloat(dtype);
+  return kind ? getSourceFloatBytes(*kind) : 0;
+}
 
 llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
 mlir::tp::openRegularFile(llvm::StringRef path, bool isText) {
@@ -200,11 +222,12 @@ SafeTensorsFile::fromBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
       return bad("data_offsets [" + llvm::Twine(entry.begin) + ", " +
                  llvm::Twine(entry.end) + ") reach past the end of the data (" +
                  llvm::Twine(file->dataSize) + " bytes)");
-    if (entry.dtype == "F32" &&
-        entry.end - entry.begin != 4 * static_cast<uint64_t>(*count))
+    if (int64_t bytes = getElementBytes(entry.dtype);
+        bytes &&
+        entry.end - entry.begin != bytes * static_cast<uint64_t>(*count))
       return bad("shape " + formatShape(entry.shape) + " needs " +
-                 llvm::Twine(4 * *count) + " bytes of F32, data_offsets hold " +
-                 llvm::Twine(entry.end - entry.begin));
+                 llvm::Twine(bytes * *count) + " bytes of " + entry.dtype +
+                 ", data_offsets hold " + llvm::Twine(entry.end - entry.begin));
     file->tensors[name] = std::move(entry);
   }
   // Each byte of the data belongs to one tensor at most: overlapping
@@ -300,9 +323,11 @@ llvm::Error SafeTensorsFile::readSlice(llvm::StringRef name,
   if (it == tensors.end())
     return fail("no tensor named '" + name + "'" + describeNames(name));
   const Entry &entry = it->second;
-  if (entry.dtype != "F32")
+  int64_t esize = getElementBytes(entry.dtype);
+  if (!esize)
     return fail("tensor '" + name + "' has dtype " + entry.dtype +
-                "; tp-mlir reads F32 weights");
+                "; tp-mlir reads F32 weights, and F16, BF16 and F64 ones "
+                "converted to F32");
   if (llvm::ArrayRef<int64_t>(entry.shape) != expectedShape)
     return fail("tensor '" + name + "' has shape " + formatShape(entry.shape) +
                 ", the model expects " + formatShape(expectedShape));
@@ -324,15 +349,36 @@ llvm::Error SafeTensorsFile::readSlice(llvm::StringRef name,
   // column shard would otherwise keep the whole weight resident in every
   // process, and a whole tensor would stay resident twice.
   constexpr int64_t kReleaseBytes = 1 << 20;
+  int64_t runBytes = esize * size * inner;
+  auto run = [&](int64_t o) {
+    return base + esize * (o * extent + offset) * inner;
+  };
+  // F64 rounds to F32; a finite value past F32's range would become an
+  // infinity, so it is refused before any piece is handed over.
+  if (entry.dtype == "F64")
+    for (int64_t o = 0; o < outer; ++o)
+      if (std::optional<double> v = findBeyondF32(run(o), size * inner))
+        return fail("tensor '" + name + "' (F64) holds " +
+                    llvm::formatv("{0:e}", *v).str() +
+                    ", beyond the range of F32");
+  std::vector<float> converted;
   int64_t at = 0;
-  int64_t runBytes = 4 * size * inner;
   const char *unreleased = nullptr;
   for (int64_t o = 0; o < outer; ++o) {
-    const char *src = base + 4 * (o * extent + offset) * inner;
+    const char *src = run(o);
     for (int64_t done = 0; done < runBytes; done += kReleaseBytes) {
       int64_t piece = std::min(kReleaseBytes, runBytes - done);
-      sink(at, src + done, piece);
-      at += piece;
+      if (esize == 4) {
+        sink(at, src + done, piece);
+        at += piece;
+      } else {
+        converted.resize(piece / esize);
+        convertToF32(*getSourceFloat(entry.dtype), src + done, converted.data(),
+                     converted.size());
+        sink(at, reinterpret_cast<const char *>(converted.data()),
+             4 * static_cast<int64_t>(converted.size()));
+        at += 4 * static_cast<int64_t>(converted.size());
+      }
       if (!unreleased)
         unreleased = src + done;
       if (src + done + piece - unreleased >= kReleaseBytes) {

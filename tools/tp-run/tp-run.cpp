@@ -135,7 +135,8 @@ static cl::opt<std::string>
                 cl::value_desc("file"), cl::init(""), cl::cat(category));
 static cl::opt<std::string>
     inputPath("input",
-              cl::desc("The model input from a float32 .npy file (default: "
+              cl::desc("The model input from a float32 .npy file (float64 and "
+                       "float16 are converted; default: "
                        "random from --seed); its batch overrides --batch"),
               cl::value_desc("file"), cl::init(""), cl::cat(category));
 static cl::opt<std::string>

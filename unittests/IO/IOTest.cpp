@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <limits>
 #include <unistd.h>
 
 using namespace mlir::tp;
@@ -72,6 +74,66 @@ TEST_F(IOTest, SafeTensorsRoundTripAndSlices) {
   EXPECT_EQ(empty->getNumElements(), 0);
 }
 
+TEST_F(IOTest, SafeTensorsConvertsHalvesAndDoubles) {
+  // One 2x3 tensor per dtype; slices along either dimension convert the
+  // elements they hold, special values included.
+  uint16_t f16[6] = {0x3c00, 0xc000, 0x0001, 0x7bff, 0x7c00, 0xfc00};
+  uint16_t bf16[6] = {0x3f80, 0xc020, 0x0001, 0x7f7f, 0x7f80, 0x8000};
+  double f64[6] = {0.1, -1e-45, 3.0, -1e30, 1e-300, 65504};
+  std::string data(reinterpret_cast<char *>(f16), 12);
+  data += std::string(reinterpret_cast<char *>(bf16), 12);
+  data += std::string(reinterpret_cast<char *>(f64), 48);
+  std::string header =
+      R"({"h":{"dtype":"F16","shape":[2,3],"data_offsets":[0,12]},)"
+      R"("b":{"dtype":"BF16","shape":[2,3],"data_offsets":[12,24]},)"
+      R"("d":{"dtype":"F64","shape":[2,3],"data_offsets":[24,72]}})";
+  std::string bytes(8, '\0');
+  uint64_t n = header.size();
+  std::memcpy(bytes.data(), &n, 8);
+  auto f = SafeTensorsFile::open(writeRaw("conv", bytes + header + data));
+  ASSERT_TRUE(bool(f)) << llvm::toString(f.takeError());
+  auto h = (*f)->read("h", {2, 3});
+  ASSERT_TRUE(bool(h)) << llvm::toString(h.takeError());
+  float inf = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(h->data,
+            (std::vector<float>{1.0f, -2.0f, 0x1p-24f, 65504.0f, inf, -inf}));
+  auto b = (*f)->read("b", {2, 3}, 1, 1, 2);
+  ASSERT_TRUE(bool(b)) << llvm::toString(b.takeError());
+  EXPECT_EQ(b->data, (std::vector<float>{-2.5f, 0x1p-133f, inf, -0.0f}));
+  auto d = (*f)->read("d", {2, 3}, 0, 1, 1);
+  ASSERT_TRUE(bool(d)) << llvm::toString(d.takeError());
+  EXPECT_EQ(d->data, (std::vector<float>{-1e30f, 0.0f, 65504.0f}));
+  auto d0 = (*f)->read("d", {2, 3}, 0, 0, 1);
+  ASSERT_TRUE(bool(d0)) << llvm::toString(d0.takeError());
+  EXPECT_EQ(d0->data[0], 0.1f);
+  EXPECT_EQ(d0->data[1], static_cast<float>(-1e-45));
+}
+
+TEST_F(IOTest, SafeTensorsRefusesDoublesBeyondFloat) {
+  double f64[4] = {1, 2, -4e38, 4};
+  std::string header =
+      R"({"d":{"dtype":"F64","shape":[2,2],"data_offsets":[0,32]}})";
+  std::string bytes(8, '\0');
+  uint64_t n = header.size();
+  std::memcpy(bytes.data(), &n, 8);
+  auto f = SafeTensorsFile::open(writeRaw(
+      "big",
+      bytes + header + std::string(reinterpret_cast<char *>(f64), sizeof f64)));
+  ASSERT_TRUE(bool(f)) << llvm::toString(f.takeError());
+  // The first row is within range; the whole tensor and the second row
+  // are not.
+  auto first = (*f)->read("d", {2, 2}, 0, 0, 1);
+  ASSERT_TRUE(bool(first)) << llvm::toString(first.takeError());
+  EXPECT_EQ(first->data, (std::vector<float>{1, 2}));
+  EXPECT_NE(errorOf((*f)->read("d", {2, 2}).takeError())
+                .find("tensor 'd' (F64) holds -4.000000e+38, beyond the range "
+                      "of F32"),
+            std::string::npos);
+  EXPECT_NE(errorOf((*f)->read("d", {2, 2}, 1, 0, 1).takeError())
+                .find("beyond the range of F32"),
+            std::string::npos);
+}
+
 TEST_F(IOTest, SafeTensorsErrorsNameFileAndTensor) {
   Tensor w({2, 2}, {1, 2, 3, 4});
   std::string path = file("ok.safetensors");
@@ -91,8 +153,11 @@ TEST_F(IOTest, SafeTensorsErrorsNameFileAndTensor) {
     size_t data;
     const char *message;
   } cases[] = {
-      {"f16", R"({"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", 4,
+      {"i32", R"({"w":{"dtype":"I32","shape":[2],"data_offsets":[0,8]}})", 8,
        nullptr},
+      {"f16-size",
+       R"({"w":{"dtype":"F16","shape":[2,2],"data_offsets":[0,16]}})", 16,
+       "tensor 'w': shape 2x2 needs 8 bytes of F16, data_offsets hold 16"},
       {"past-end",
        R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}})", 8,
        "tensor 'w': data_offsets [0, 16) reach past the end of the data (8 "
@@ -109,10 +174,11 @@ TEST_F(IOTest, SafeTensorsErrorsNameFileAndTensor) {
     std::string p = writeSafeTensors(c.name, c.header, c.data);
     auto opened = SafeTensorsFile::open(p);
     if (!c.message) {
-      // Opens, but reading a non-F32 tensor is refused.
+      // Opens, but reading a tensor that is not a float is refused.
       ASSERT_TRUE(bool(opened)) << c.name;
       EXPECT_NE(errorOf((*opened)->read("w", {2}).takeError())
-                    .find("tensor 'w' has dtype F16; tp-mlir reads F32"),
+                    .find("tensor 'w' has dtype I32; tp-mlir reads F32 "
+                          "weights, and F16, BF16 and F64 ones converted"),
                 std::string::npos);
       continue;
     }
@@ -149,18 +215,51 @@ TEST_F(IOTest, NpyRoundTripAndErrors) {
     EXPECT_EQ(back->shape, t.shape);
     EXPECT_EQ(back->data, t.data);
   }
-  // A file written by numpy.save(np.arange(3, dtype='<f8')) is refused.
-  std::string f8("\x93NUMPY\x01\x00", 8);
-  std::string header =
-      "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }";
-  header.resize(117, ' ');
-  header += "\n";
-  f8 += std::string(1, char(header.size())) + std::string(1, '\0') + header +
-        std::string(24, '\0');
-  EXPECT_NE(errorOf(readNpy(writeRaw("f8.npy", f8)).takeError())
-                .find("expected little-endian float32 data ('<f4'), found "
-                      "'<f8'"),
-            std::string::npos);
+  // numpy.save of float64 (its default), float16 and int64 data: the
+  // floats are read converted, the integers refused.
+  auto npyOf = [](llvm::StringRef descr, llvm::StringRef data) {
+    std::string bytes("\x93NUMPY\x01\x00", 8);
+    std::string header = "{'descr': '" + descr.str() +
+                         "', 'fortran_order': False, 'shape': (3,), }";
+    header.resize(117, ' ');
+    header += "\n";
+    return bytes + std::string(1, char(header.size())) + std::string(1, '\0') +
+           header + data.str();
+  };
+  double f8[3] = {0.1, -2.5, 1e-50};
+  auto fromF8 = readNpy(writeRaw(
+      "f8.npy",
+      npyOf("<f8", llvm::StringRef(reinterpret_cast<char *>(f8), 24))));
+  ASSERT_TRUE(bool(fromF8)) << llvm::toString(fromF8.takeError());
+  EXPECT_EQ(fromF8->data, (std::vector<float>{0.1f, -2.5f, 0.0f}));
+  uint16_t f2[3] = {0x3c00, 0xc100, 0x0001}; // 1, -2.5, 2^-24
+  auto fromF2 = readNpy(
+      writeRaw("f2.npy",
+               npyOf("<f2", llvm::StringRef(reinterpret_cast<char *>(f2), 6))));
+  ASSERT_TRUE(bool(fromF2)) << llvm::toString(fromF2.takeError());
+  EXPECT_EQ(fromF2->data, (std::vector<float>{1.0f, -2.5f, 0x1p-24f}));
+  double big[3] = {1, 1e39, 2};
+  EXPECT_NE(
+      errorOf(readNpy(writeRaw(
+                          "big.npy",
+                          npyOf("<f8", llvm::StringRef(
+                                           reinterpret_cast<char *>(big), 24))))
+                  .takeError())
+          .find("the float64 data holds 1.000000e+39, beyond the "
+                "range of float32"),
+      std::string::npos);
+  EXPECT_NE(
+      errorOf(readNpy(writeRaw("i8.npy", npyOf("<i8", std::string(24, '\0'))))
+                  .takeError())
+          .find("expected little-endian float data ('<f4', or '<f2' or "
+                "'<f8', which are converted to float32), found '<i8'"),
+      std::string::npos);
+  // Big-endian float32 is not converted.
+  EXPECT_NE(
+      errorOf(readNpy(writeRaw("be.npy", npyOf(">f4", std::string(12, '\0'))))
+                  .takeError())
+          .find("found '>f4'"),
+      std::string::npos);
   EXPECT_NE(errorOf(readNpy(writeRaw("bad.npy", "NOTNUMPY....")).takeError())
                 .find("not a .npy file"),
             std::string::npos);

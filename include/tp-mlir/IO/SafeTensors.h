@@ -6,7 +6,7 @@
 // dimension, is copied out on demand, so each rank reads only its shard.
 // Every inconsistency (a truncated file, a header or data offset past the
 // end, a missing name, a wrong dtype or shape) is an error naming the file
-// and the tensor.
+// and the tensor. F16, BF16 and F64 tensors are read converted to F32.
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,7 +41,8 @@ public:
   static llvm::Expected<std::unique_ptr<SafeTensorsFile>>
   fromBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer, llvm::StringRef path);
 
-  /// The F32 tensor `name`, which must have shape `expectedShape`; when
+  /// The tensor `name` as F32 (F16, BF16 and F64 tensors are converted;
+  /// other dtypes are refused), which must have shape `expectedShape`; when
   /// `dim` is given, only the slice [offset, offset + size) along it.
   llvm::Expected<Tensor> read(llvm::StringRef name,
                               llvm::ArrayRef<int64_t> expectedShape,
@@ -49,9 +50,11 @@ public:
                               int64_t offset = 0, int64_t size = 0) const;
 
   /// The same slice, handed to `sink` in pieces of its packed row-major
-  /// bytes (`at` is a piece's byte offset in the slice), straight from the
-  /// mapping: a caller copies it where it goes (device memory) with no copy
-  /// in between. Errors are reported before any piece.
+  /// F32 bytes (`at` is a piece's byte offset in the slice), straight from
+  /// the mapping for an F32 tensor: a caller copies it where it goes (device
+  /// memory) with no copy in between; another dtype is converted a piece at
+  /// a time. Errors (an F64 value beyond F32's range included) are reported
+  /// before any piece.
   using SliceSink =
       llvm::function_ref<void(int64_t at, const char *bytes, int64_t size)>;
   llvm::Error readSlice(llvm::StringRef name,

@@ -12,13 +12,22 @@ import struct
 import sys
 
 
+def pack(dtype, values):
+    """Little-endian bytes of `values` as `dtype` (BF16: the top half of
+    each float32)."""
+    if dtype == "BF16":
+        return b"".join(struct.pack("<f", v)[2:] for v in values)
+    code = {"F32": "f", "F16": "e", "F64": "d", "I32": "i"}[dtype]
+    return struct.pack("<%d%s" % (len(values), code), *values)
+
+
 def safetensors(path, tensors, header_extra=None, data_override=None,
                 header_size=None):
     """tensors: list of (name, dtype, shape, list of floats); header_size
     pads the JSON header with spaces to that many bytes."""
     header, data = {}, b""
     for name, dtype, shape, values in tensors:
-        raw = struct.pack("<%df" % len(values), *values)
+        raw = pack(dtype, values)
         header[name] = {"dtype": dtype, "shape": shape,
                         "data_offsets": [len(data), len(data) + len(raw)]}
         data += raw
@@ -32,16 +41,19 @@ def safetensors(path, tensors, header_extra=None, data_override=None,
         f.write(data if data_override is None else data_override)
 
 
-def npy(path, shape, values, fortran=False, header=None):
+def npy(path, shape, values, fortran=False, header=None, descr="<f4"):
     if header is None:
-        header = "{'descr': '<f4', 'fortran_order': %s, 'shape': (%s), }" % (
-            "True" if fortran else "False",
+        header = "{'descr': '%s', 'fortran_order': %s, 'shape': (%s), }" % (
+            descr, "True" if fortran else "False",
             "".join("%d, " % d for d in shape))
     header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
     with open(path, "wb") as f:
         f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)))
         f.write(header.encode())
-        f.write(struct.pack("<%df" % len(values), *values))
+        code = {"<f4": "f", "<f8": "d", "<f2": "e", "<i4": "i"}[descr]
+        if code == "i":
+            values = [int(v) for v in values]
+        f.write(struct.pack("<%d%s" % (len(values), code), *values))
 
 
 def main():
@@ -64,7 +76,15 @@ def main():
     safetensors(p("shape.safetensors"),
                 [good[0], good[1], ("l1.weight", "F32", [3, 2], w1)])
     safetensors(p("dtype.safetensors"),
-                [good[0], good[1], ("l1.weight", "F16", [2, 3], w1[:3])])
+                [good[0], good[1], ("l1.weight", "I32", [2, 3], w1)])
+    # The same weights as F16, BF16 and F64 (every value exact in each),
+    # which are read converted; an F64 value beyond float32's range.
+    for dtype in ("F16", "BF16", "F64"):
+        safetensors(p("good-%s.safetensors" % dtype.lower()),
+                    [(n, dtype, shape, v) for n, _, shape, v in good])
+    safetensors(p("range.safetensors"),
+                [(n, "F64", shape, v) for n, _, shape, v in good[:2]] +
+                [("l1.weight", "F64", [2, 3], [1, 1, 1, 0, 0, 1e300])])
     # Offsets past the end of the data.
     safetensors(p("offsets.safetensors"), good,
                 data_override=struct.pack("<4f", 1, 2, 3, 4))
@@ -80,6 +100,13 @@ def main():
     # Inputs: a batch of two rows, and one of the wrong width.
     npy(p("x.npy"), [2, 4], [1, 2, 3, 4, -1, -2, -3, -4])
     npy(p("x-wide.npy"), [2, 5], [0] * 10)
+    # The same input as float64 (NumPy's default) and float16, read
+    # converted; a float64 beyond float32's range; integers.
+    npy(p("x-f8.npy"), [2, 4], [1, 2, 3, 4, -1, -2, -3, -4], descr="<f8")
+    npy(p("x-f2.npy"), [2, 4], [1, 2, 3, 4, -1, -2, -3, -4], descr="<f2")
+    npy(p("x-range.npy"), [2, 4], [1, 2, 3, 4, -1, -2, -3, -1e300],
+        descr="<f8")
+    npy(p("x-int.npy"), [2, 4], [1, 2, 3, 4, -1, -2, -3, -4], descr="<i4")
     # Hostile or unusual files.
     # One example without its batch dimension; a Fortran-ordered array.
     npy(p("x-1d.npy"), [4], [1, 2, 3, 4])
