@@ -70,17 +70,35 @@ def activation_kind(module):
     return ACTIVATIONS.get(name)
 
 
+def check_runs_as_written(module, label):
+    """Refuses a module whose call does more than its forward(): forward
+    hooks, a forward replaced on the instance; and a lazy module that has
+    no weights yet (its hook would make them)."""
+    from torch.nn.modules.lazy import LazyModuleMixin
+    if isinstance(module, LazyModuleMixin) and \
+            module.has_uninitialized_params():
+        raise ExportError("module %s is lazy and not initialized: run the "
+                          "model once before exporting it" % label)
+    if "forward" in module.__dict__:
+        raise ExportError("module %s has its forward replaced on the "
+                          "instance; tp-export-torch exports what its class "
+                          "computes, so it would not be this model" % label)
+    if module._forward_hooks or module._forward_pre_hooks:
+        raise ExportError("module %s has forward hooks, which the exported "
+                          "model would not run (weight_norm and "
+                          "spectral_norm are hooks: remove them first, "
+                          "torch.nn.utils.remove_weight_norm)" % label)
+
+
 def check_plain(module, base, label):
     """Refuses a module whose forward is not `base`'s (a subclass that
-    overrides it) or that has forward hooks: its output is not what the
-    exported layer computes."""
+    overrides it), or whose call does more (check_runs_as_written): its
+    output is not what the exported layer computes."""
+    check_runs_as_written(module, label)
     if type(module).forward is not base.forward:
         raise ExportError("module %s overrides forward(); tp-export-torch "
                           "exports what %s.forward computes, so it would not "
                           "be this model" % (label, base.__name__))
-    if module._forward_hooks or module._forward_pre_hooks:
-        raise ExportError("module %s has forward hooks, which the exported "
-                          "model would not run" % label)
 
 
 def flatten(module, prefix=""):
@@ -152,10 +170,10 @@ def module_step(steps, name, module, label):
         check_plain(module, getattr(nn, kind), label)
         add_activation(steps, act)
         return
-    if kind == "Flatten":
-        check_flatten(module.start_dim, module.end_dim, "module " + label)
-        return
-    if kind in DROPPED:
+    if kind in DROPPED and isinstance(module, getattr(nn, kind)):
+        check_plain(module, getattr(nn, kind), label)
+        if kind == "Flatten":
+            check_flatten(module.start_dim, module.end_dim, "module " + label)
         return
     raise ExportError(
         "module %s is not supported: tp-mlir chains hold nn.Linear and "
@@ -202,11 +220,15 @@ def traced_steps(model):
     import torch.fx
     import torch.nn.functional as F
     for name, module in model.named_modules():
-        if module._forward_hooks or module._forward_pre_hooks:
-            raise ExportError("module '%s' (%s) has forward hooks, which the "
-                              "exported model would not run"
-                              % (name or "<root>", type(module).__name__))
+        check_runs_as_written(module, "'%s' (%s)" % (name or "<root>",
+                                                    type(module).__name__))
     what = type(model).__name__
+    # The exported model is the model at inference: forward() is traced in
+    # eval mode (branches on self.training take the eval side, and
+    # F.dropout(x, p, self.training) becomes a dropout that is off), and
+    # the model's modes are put back after.
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
     try:
         graph = torch.fx.symbolic_trace(model).graph
     except Exception as e:
@@ -215,6 +237,9 @@ def traced_steps(model):
             "trace its forward() (%s: %s); tp-export-torch takes a chain of "
             "nn.Linear and activations" % (what, type(e).__name__, e)) \
             from e
+    finally:
+        for m, training in modes:
+            m.training = training
     functions = {F.relu: "relu", torch.relu: "relu", F.silu: "silu",
                  torch.tanh: "tanh", torch.sigmoid: "sigmoid"}
     for alias in ("tanh", "sigmoid"):
@@ -222,6 +247,7 @@ def traced_steps(model):
             functions[getattr(F, alias)] = alias
     methods = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid"}
     reshapes = {"view", "reshape"}
+    identities = {"contiguous"}
 
     def text(node):
         """The node as the call forward() makes, cut at 100 characters."""
@@ -243,12 +269,23 @@ def traced_steps(model):
         return call if len(call) <= 100 else call[:97] + "..."
 
     def is_size(node):
-        """x.size(0), x.shape[0] and the like, read only by reshapes."""
-        if not isinstance(node, torch.fx.Node) or not node.users:
+        """x.size(0), x.shape[0], x.dim() and the like, read only by
+        reshapes (or not at all)."""
+        if not isinstance(node, torch.fx.Node):
             return False
-        query = (node.op == "call_method" and node.target in ("size", "dim")
-                 ) or (node.op == "call_function" and
-                       node.target in (getattr, operator.getitem))
+        if node.op == "call_method":
+            query = node.target in ("size", "dim")
+        elif node.op == "call_function" and node.target is getattr:
+            query = node.args[1] == "shape"
+        elif node.op == "call_function" and node.target is operator.getitem:
+            source = node.args[0]
+            query = isinstance(source, torch.fx.Node) and (
+                (source.op == "call_method" and source.target == "size" and
+                 len(source.args) == 1) or
+                (source.op == "call_function" and source.target is getattr
+                 and source.args[1] == "shape"))
+        else:
+            query = False
         return query and all(
             (u.op == "call_method" and u.target in reshapes) or
             (u.op == "call_function" and u.target is torch.reshape) or
@@ -279,13 +316,14 @@ def traced_steps(model):
         return node.args[index] if len(node.args) > index else default
 
     def new_shape(node):
-        """The shape a view or reshape asks for, as a list."""
-        if "shape" in node.kwargs:
-            return list(node.kwargs["shape"])
-        shape = list(node.args[1:])
-        if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
-            shape = list(shape[0])
-        return shape
+        """The shape a view or reshape asks for, as a list ([] for one it
+        computes)."""
+        shape = node.kwargs["shape"] if "shape" in node.kwargs else \
+            list(node.args[1:])
+        if isinstance(shape, (list, tuple)) and len(shape) == 1 and \
+                isinstance(shape[0], (list, tuple)):
+            shape = shape[0]
+        return list(shape) if isinstance(shape, (list, tuple)) else []
 
     def keeps_2d(shape):
         """(batch, features) of a 2-D value: the batch -1 or read from the
@@ -340,7 +378,18 @@ def traced_steps(model):
             add_activation(steps,
                            "gelu_tanh" if approximate == "tanh" else "gelu")
         elif fn in (F.dropout, torch.dropout):
-            pass  # an identity at inference
+            # Traced in eval mode, F.dropout(x, p, self.training) is off;
+            # F.dropout(x, p) (training defaults to True) is not.
+            p = arg(node, 1, "p", 0.5)
+            on = arg(node, 2, "training" if fn is F.dropout else "train",
+                     True)
+            if on is not False and p != 0:
+                raise ExportError(
+                    "%s.forward() computes %s (%s), a dropout that stays on "
+                    "in eval mode (its training argument is %r); pass "
+                    "training=self.training" % (what, label, text(node), on))
+        elif method in identities:
+            pass
         elif fn is F.linear:
             where = "linear " + label
             wname, weight = tensor(arg(node, 1, "weight", None), "weight",
@@ -440,7 +489,8 @@ def write_safetensors(path, tensors):
 
 
 def export(model, mlir_path, weights_path, name="model"):
-    """Writes `model` (an nn.Sequential) as tp IR to `mlir_path` and its
+    """Writes `model` (a chain: an nn.Sequential, or a module whose
+    forward() traces to one) at inference as tp IR to `mlir_path` and its
     weights to `weights_path`. Returns the number of layers."""
     steps = layers_of(model)
     args, body, tensors = [], [], []
@@ -462,8 +512,11 @@ def export(model, mlir_path, weights_path, name="model"):
     for i, step in enumerate(steps):
         if not isinstance(step, Linear):
             if width is None:
-                raise ExportError("an activation before the first nn.Linear "
-                                  "has no known width")
+                # An activation of the input: its width is the first
+                # layer's.
+                width = next(s.in_features for s in steps
+                             if isinstance(s, Linear))
+                args.append("%%x: tensor<?x%dxf32>" % width)
             t = "tensor<?x%dxf32>" % width
             body.append("  %%a%d = tp.activation %s %s : %s"
                         % (i, step[1], value, t))
@@ -525,7 +578,7 @@ def load_model(spec):
             raise ExportError("%s: no such file" % path)
         try:
             namespace = runpy.run_path(path)
-        except Exception as e:
+        except (Exception, SystemExit) as e:
             raise ExportError("running %s failed (%s: %s)"
                               % (path, type(e).__name__, e)) from e
         if attr not in namespace:
@@ -534,7 +587,7 @@ def load_model(spec):
         if callable(obj) and not isinstance(obj, torch.nn.Module):
             try:
                 obj = obj()
-            except Exception as e:
+            except (Exception, SystemExit) as e:
                 raise ExportError("%s:%s() failed (%s: %s)"
                                   % (path, attr, type(e).__name__, e)) from e
         return obj
@@ -549,19 +602,30 @@ def load_model(spec):
 
 def torch_load(path, what, weights_only):
     """torch.load of `path` on the CPU, its failures as ExportErrors."""
+    import inspect
+    import pickle
     import torch
     if not os.path.isfile(path):
         raise ExportError("%s: no such file" % path)
+    options = {"map_location": "cpu"}
+    if "weights_only" in inspect.signature(torch.load).parameters:
+        options["weights_only"] = weights_only
     try:
-        try:
-            return torch.load(path, map_location="cpu",
-                              weights_only=weights_only)
-        except TypeError:  # torch before weights_only
-            return torch.load(path, map_location="cpu")
-    except AttributeError as e:
+        return torch.load(path, **options)
+    except pickle.UnpicklingError as e:
+        if weights_only and "Weights only load failed" in str(e):
+            raise ExportError(
+                "cannot load %s%s: it holds more than tensors (a whole "
+                "module saved with torch.save(model)?); save "
+                "model.state_dict() instead" % (what, path)) from e
+        raise ExportError("cannot load %s%s: it is not a file torch.save "
+                          "wrote, or it is damaged (%s: %s)"
+                          % (what, path, type(e).__name__, e)) from e
+    except (AttributeError, ImportError) as e:
         if weights_only:
             raise ExportError("cannot load %s%s: %s" % (what, path, e)) from e
-        # The pickle names a class that is not importable here.
+        # The pickle names a class, or a module, that is not importable
+        # here.
         raise ExportError(
             "cannot load %s%s: %s; a module whose class is defined in a "
             "script needs that class: pass the script as FILE.py:CLASS with "
@@ -580,11 +644,21 @@ def load_state_dict(model, path):
         raise ExportError("--state-dict needs a torch.nn.Module, the model "
                           "is a %s" % type(model).__name__)
     state = torch_load(path, "the state_dict ", weights_only=True)
-    if isinstance(state, torch.nn.Module):
-        state = state.state_dict()
     if not isinstance(state, dict):
         raise ExportError("%s holds a %s, not a state_dict"
                           % (path, type(state).__name__))
+    # A training checkpoint ({"epoch": ..., "model_state_dict": {...}})
+    # holds the state_dict as one entry; nn.DataParallel saves every key
+    # under "module.".
+    if not any(isinstance(v, torch.Tensor) for v in state.values()):
+        for key in ("model_state_dict", "state_dict", "model"):
+            if isinstance(state.get(key), dict):
+                state = state[key]
+                break
+    own = model.state_dict()
+    if state and not any(k in own for k in state) and \
+            all(k.startswith("module.") for k in state):
+        state = {k[len("module."):]: v for k, v in state.items()}
     try:
         model.load_state_dict(state, strict=True)
     except Exception as e:

@@ -110,6 +110,50 @@ def twice():
     return Twice()
 
 
+class EvalBranch(nn.Module):
+    """At inference, a sigmoid on the output; in training, none."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        x = self.fc(F.dropout(torch.relu(x), 0.3, self.training))
+        if not self.training:
+            x = torch.sigmoid(x)
+        return x
+
+
+def eval_branch():
+    torch.manual_seed(6)
+    return EvalBranch().train()
+
+
+class AlwaysDropout(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return F.dropout(self.fc(x), 0.5)
+
+
+class Patched(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+        self.fc.forward = lambda x: nn.Linear.forward(self.fc, x) * 2
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def hooked_identity():
+    identity = nn.Identity()
+    identity.register_forward_hook(lambda m, i, o: o * 2)
+    return nn.Sequential(nn.Linear(4, 5), identity, nn.Linear(5, 3))
+
+
 class Images(nn.Module):
     def __init__(self):
         super().__init__()
@@ -141,11 +185,26 @@ with torch.no_grad():
 np.save(os.path.join(out, "xt.npy"), x.numpy().astype(np.float32))
 np.save(os.path.join(out, "traced.npy"), y.numpy().astype(np.float32))
 torch.save(model, os.path.join(out, "whole.pt"))
+# A model whose class lives in a package that the exporter cannot import.
+os.makedirs(os.path.join(out, "pkg"), exist_ok=True)
+with open(os.path.join(out, "pkg", "mymodels.py"), "w") as f:
+    f.write("import torch.nn as nn\n"
+            "class Net(nn.Sequential):\n"
+            "    pass\n")
+sys.path.insert(0, os.path.join(out, "pkg"))
+import mymodels  # noqa: E402
+torch.save(mymodels.Net(torch.nn.Linear(2, 2)), os.path.join(out, "pkg.pt"))
+with open(os.path.join(out, "exits.py"), "w") as f:
+    f.write("import sys\nsys.exit(0)\n")
 x4 = torch.randn(3, 4)
 with torch.no_grad():
     y4 = twice()(x4)  # noqa: F821
 np.save(os.path.join(out, "x4.npy"), x4.numpy().astype(np.float32))
 np.save(os.path.join(out, "twice.npy"), y4.numpy().astype(np.float32))
+branch = eval_branch().eval()  # noqa: F821
+with torch.no_grad():
+    np.save(os.path.join(out, "branch.npy"),
+            branch(x4).numpy().astype(np.float32))
 torch.save(torch.nn.Linear(3, 3).state_dict(),
            os.path.join(out, "other-state.pt"))
 with open(os.path.join(out, "damaged.pt"), "wb") as f:
