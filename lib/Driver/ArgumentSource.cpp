@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <set>
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -251,6 +252,23 @@ llvm::Expected<Tensor> ArgumentSource::get(unsigned index,
     return Tensor::randomSlice(fullShapes[index], *dim, offset, size,
                                options.seed, index, initScale(arg));
   return Tensor::random(fullShapes[index], options.seed, index, initScale(arg));
+}
+
+std::map<std::string, int64_t>
+ArgumentSource::getConvertedWeightDtypes() const {
+  std::map<std::string, int64_t> dtypes;
+  if (!weights)
+    return dtypes;
+  std::set<std::string> seen; // a tied weight is one tensor
+  for (unsigned i = 0; i < model->getNumArguments(); ++i) {
+    std::optional<StringRef> name = model->getCheckpointName(i);
+    if (!name || !seen.insert(name->str()).second)
+      continue;
+    auto it = weights->entries().find(*name);
+    if (it != weights->entries().end() && it->second.dtype != "F32")
+      ++dtypes[it->second.dtype];
+  }
+  return dtypes;
 }
 
 bool ArgumentSource::hasDynamicBatch() const {

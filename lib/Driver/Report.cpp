@@ -199,6 +199,16 @@ void mlir::tp::printReport(llvm::raw_ostream &os, const Model &model,
   if (hasWeights && arguments.hasRandomWeights())
     os << "  weights: random from the seed (--weights FILE reads a "
           "checkpoint)\n";
+  std::map<std::string, int64_t> converted =
+      arguments.getConvertedWeightDtypes();
+  if (!converted.empty()) {
+    std::string list;
+    for (auto &[dtype, count] : converted)
+      list += fmt::format("{}{} {}", list.empty() ? "" : ", ", count, dtype);
+    os << fmt::format(
+        "  weights: read converted to f32 ({} tensor{})\n", list,
+        converted.size() == 1 && converted.begin()->second == 1 ? "" : "s");
+  }
   int64_t devices = program.getNumDevices();
   std::string how =
       model.isShardProgram()

@@ -202,6 +202,9 @@ public:
   bool hasDynamicBatch() const;
   /// Whether weights come from the seed rather than a file.
   bool hasRandomWeights() const { return !weights && options.buffers.empty(); }
+  /// The dtypes other than F32 among the weights the model reads from its
+  /// file, each with its number of tensors: they are read converted to f32.
+  std::map<std::string, int64_t> getConvertedWeightDtypes() const;
   /// At least the bytes rank `rank` of `program` holds: its shards of the
   /// arguments and two of the widest activations.
   uint64_t estimateRankBytes(const PartitionedModel &program,
