@@ -119,6 +119,10 @@ int main(void) {
   int64_t gap[] = {0, 4, 5};
   printf("shard with a gap is null: %d\n",
          mlirAttributeIsNull(tpShardAttrGet(ctx, 2, shape, 0, 3, gap, sizes)));
+  int64_t unevenOffsets[] = {0, 2, 4}, uneven[] = {2, 2, 3};
+  printf("unbalanced shard is null: %d\n",
+         mlirAttributeIsNull(
+             tpShardAttrGet(ctx, 2, shape, 0, 3, unevenOffsets, uneven)));
   MlirAttribute replicated = tpShardAttrGet(ctx, 2, shape, -1, 0, NULL, NULL);
   printf("replicated: ");
   mlirAttributePrint(replicated, print, NULL);
