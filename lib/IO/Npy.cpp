@@ -152,10 +152,10 @@ llvm::Expected<Tensor> mlir::tp::parseNpy(llvm::StringRef bytes,
     return fail("the header has no 'descr' (the data type)");
   // Float32 as it is; float16 and float64 (NumPy's default) converted.
   std::optional<SourceFloat> kind;
-  llvm::StringRef type = descr;
-  if (type.size() >= 2 && (type.front() == '\'' || type.front() == '"') &&
-      type.back() == type.front())
-    type = type.drop_front().drop_back();
+  llvm::StringRef type;
+  if (descr.size() >= 2 && (descr.front() == '\'' || descr.front() == '"') &&
+      descr.back() == descr.front()) // a string, as np.save writes it
+    type = descr.drop_front().drop_back();
   type.consume_front("<") || type.consume_front("=");
   if (type == "f4")
     kind = SourceFloat::F32;
@@ -210,7 +210,7 @@ llvm::Expected<Tensor> mlir::tp::parseNpy(llvm::StringRef bytes,
   const char *data = bytes.data() + start + headerSize;
   if (*kind == SourceFloat::F64)
     if (std::optional<double> v = findBeyondF32(data, *count))
-      return fail("the float64 data holds " + llvm::formatv("{0:e}", *v).str() +
+      return fail("the float64 data holds " + formatShortest(*v) +
                   ", beyond the range of float32");
   Tensor t(shape);
   if (!need) // an empty tensor has no buffer to copy into

@@ -355,12 +355,16 @@ llvm::Error SafeTensorsFile::readSlice(llvm::StringRef name,
   };
   // F64 rounds to F32; a finite value past F32's range would become an
   // infinity, so it is refused before any piece is handed over.
+  // The scan gives its pages back as the copy below does; they come back
+  // from the page cache.
   if (entry.dtype == "F64")
-    for (int64_t o = 0; o < outer; ++o)
-      if (std::optional<double> v = findBeyondF32(run(o), size * inner))
-        return fail("tensor '" + name + "' (F64) holds " +
-                    llvm::formatv("{0:e}", *v).str() +
+    for (int64_t o = 0; o < outer; ++o) {
+      std::optional<double> v = findBeyondF32(run(o), size * inner);
+      release(run(o), run(o) + runBytes);
+      if (v)
+        return fail("tensor '" + name + "' (F64) holds " + formatShortest(*v) +
                     ", beyond the range of F32");
+    }
   std::vector<float> converted;
   int64_t at = 0;
   const char *unreleased = nullptr;

@@ -476,20 +476,18 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
     p.matmul = *matmul;
   }
   if (std::optional<llvm::StringRef> source = root->getString("source")) {
-    // Shown in every plan's header: control characters are escaped, and a
-    // source longer than a line is cut.
+    // Shown in every plan's header, which a terminal displays: every byte
+    // but printable ASCII (control characters, C1 and bidirectional
+    // controls in UTF-8) is shown as \xNN, a backslash too, so that the
+    // text is unambiguous; a source longer than a line is cut.
     constexpr size_t kMaxShown = 200;
-    size_t shown = std::min(source->size(), kMaxShown);
-    while (shown < source->size() && shown > 0 &&
-           ((*source)[shown] & 0xc0) == 0x80) // not inside a UTF-8 character
-      --shown;
-    for (unsigned char c : source->take_front(shown)) {
-      if (c < 0x20 || c == 0x7f)
+    for (unsigned char c : source->take_front(kMaxShown)) {
+      if (c < 0x20 || c > 0x7e || c == '\\')
         p.source += fmt::format("\\x{:02x}", c);
       else
         p.source += static_cast<char>(c);
     }
-    if (shown < source->size())
+    if (source->size() > kMaxShown)
       p.source += "...";
   } else
     p.source = "a calibrated profile";

@@ -2,12 +2,15 @@
 
 #include "tp-mlir/IO/SafeTensors.h"
 
+#include "tp-mlir/IO/FloatConversion.h"
+
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <unistd.h>
@@ -126,12 +129,33 @@ TEST_F(IOTest, SafeTensorsRefusesDoublesBeyondFloat) {
   ASSERT_TRUE(bool(first)) << llvm::toString(first.takeError());
   EXPECT_EQ(first->data, (std::vector<float>{1, 2}));
   EXPECT_NE(errorOf((*f)->read("d", {2, 2}).takeError())
-                .find("tensor 'd' (F64) holds -4.000000e+38, beyond the range "
+                .find("tensor 'd' (F64) holds -4e+38, beyond the range "
                       "of F32"),
             std::string::npos);
   EXPECT_NE(errorOf((*f)->read("d", {2, 2}, 1, 0, 1).takeError())
                 .find("beyond the range of F32"),
             std::string::npos);
+}
+
+TEST_F(IOTest, DoublesRoundToFloatLikeNumPy) {
+  // Up to the midpoint between f32's largest and 2^128, F64 rounds to the
+  // largest (3.4028235e38 is how the largest is printed); from it on, to
+  // an infinity, which is refused.
+  double below = std::nextafter(0x1.ffffffp127, 0.0);
+  double values[3] = {3.4028235e38, -below, 0x1.ffffffp127};
+  float out[2];
+  convertToF32(SourceFloat::F64, reinterpret_cast<const char *>(values), out,
+               2);
+  EXPECT_EQ(out[0], std::numeric_limits<float>::max());
+  EXPECT_EQ(out[1], -std::numeric_limits<float>::max());
+  EXPECT_FALSE(
+      findBeyondF32(reinterpret_cast<const char *>(values), 2).has_value());
+  std::optional<double> beyond =
+      findBeyondF32(reinterpret_cast<const char *>(values), 3);
+  ASSERT_TRUE(beyond.has_value());
+  EXPECT_EQ(formatShortest(*beyond), "3.4028235677973366e+38");
+  EXPECT_EQ(formatShortest(1e300), "1e+300");
+  EXPECT_EQ(formatShortest(-0.1), "-0.1");
 }
 
 TEST_F(IOTest, SafeTensorsErrorsNameFileAndTensor) {
@@ -245,7 +269,7 @@ TEST_F(IOTest, NpyRoundTripAndErrors) {
                           npyOf("<f8", llvm::StringRef(
                                            reinterpret_cast<char *>(big), 24))))
                   .takeError())
-          .find("the float64 data holds 1.000000e+39, beyond the "
+          .find("the float64 data holds 1e+39, beyond the "
                 "range of float32"),
       std::string::npos);
   EXPECT_NE(
@@ -254,6 +278,17 @@ TEST_F(IOTest, NpyRoundTripAndErrors) {
           .find("expected little-endian float data ('<f4', or '<f2' or "
                 "'<f8', which are converted to float32), found '<i8'"),
       std::string::npos);
+  // A descr that is not a string is not np.save's.
+  EXPECT_NE(errorOf(readNpy(writeRaw("bare.npy",
+                                     [&] {
+                                       std::string bytes =
+                                           npyOf("<f4", std::string(12, '\0'));
+                                       size_t at = bytes.find("'<f4'");
+                                       return bytes.replace(at, 5, "  f4 ");
+                                     }()))
+                        .takeError())
+                .find("found f4"),
+            std::string::npos);
   // Big-endian float32 is not converted.
   EXPECT_NE(
       errorOf(readNpy(writeRaw("be.npy", npyOf(">f4", std::string(12, '\0'))))

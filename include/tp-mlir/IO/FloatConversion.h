@@ -2,9 +2,8 @@
 //
 // The loaders (safetensors weights, .npy inputs) read F16, BF16 and F64 data
 // converted to the f32 that tp-mlir computes in: the halves exactly, F64
-// rounded to nearest. A finite F64 value beyond f32's largest would round
-// to it or become an infinity, so the loaders look for one first and refuse
-// the file.
+// rounded to nearest. A finite F64 value that would round to an infinity
+// is looked for first, and the file refused.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,8 +16,10 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <limits>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
+#include <string>
 
 namespace mlir::tp {
 
@@ -80,15 +81,31 @@ inline void convertToF32(SourceFloat kind, const char *src, float *out,
 }
 
 /// The first of `n` little-endian F64 elements at `src` that is finite but
-/// beyond f32's range, if any.
+/// rounds to an infinity in f32, if any: at least the midpoint between
+/// f32's largest and 2^128 (a tie rounds to even, away from the largest).
+/// A value between the largest and that midpoint rounds to the largest, as
+/// NumPy's astype and PyTorch's float() round it.
 inline std::optional<double> findBeyondF32(const char *src, size_t n) {
+  constexpr double kRoundsToInfinity = 0x1.ffffffp127;
   for (size_t i = 0; i < n; ++i) {
     double v =
         llvm::bit_cast<double>(llvm::support::endian::read64le(src + 8 * i));
-    if (std::isfinite(v) && std::fabs(v) > std::numeric_limits<float>::max())
+    if (std::isfinite(v) && std::fabs(v) >= kRoundsToInfinity)
       return v;
   }
   return std::nullopt;
+}
+
+/// `v` with the fewest significant digits that read back as `v` ("1e+300",
+/// not "1.0000000000000001e+300").
+inline std::string formatShortest(double v) {
+  char text[32];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, v);
+    if (std::strtod(text, nullptr) == v)
+      break;
+  }
+  return text;
 }
 
 } // namespace mlir::tp
