@@ -258,3 +258,12 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
 func.func @manifest_unbalanced(%w: tensor<?x8xf32> {tp.shard = #tp.shard<shape = [10, 8], dim = 0, offsets = [0, 3, 6], sizes = [3, 3, 4]>}) {
   return
 }
+
+// -----
+
+// Tests that the balanced sizes a long manifest should have are listed in
+// part.
+// expected-error@+1 {{expected the balanced split of dim 0 (10 over 10 ranks: sizes [1, 1, 1, 1, 1, 1, 1, 1, ...]), found size 2 for rank 0}}
+func.func @manifest_unbalanced_long(%w: tensor<?x8xf32> {tp.shard = #tp.shard<shape = [10, 8], dim = 0, offsets = [0, 2, 2, 3, 4, 5, 6, 7, 8, 9], sizes = [2, 0, 1, 1, 1, 1, 1, 1, 1, 1]>}) {
+  return
+}

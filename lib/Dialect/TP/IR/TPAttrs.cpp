@@ -10,6 +10,8 @@
 #include "tp-mlir/Dialect/TP/IR/TPDialect.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace mlir::tp;
 
@@ -103,9 +105,11 @@ LogicalResult ShardAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     InFlightDiagnostic diag = emitError();
     diag << "expected the balanced split of dim " << *dim << " (" << shape[*dim]
          << " over " << numRanks << " ranks: sizes [";
-    for (int64_t r = 0; r < numRanks; ++r)
+    constexpr int64_t kListed = 8;
+    for (int64_t r = 0; r < std::min(numRanks, kListed); ++r)
       diag << (r ? ", " : "") << getShardSize(shape[*dim], numRanks, r);
-    return diag << "]), found size " << size << " for rank " << rank;
+    return diag << (numRanks > kListed ? ", ..." : "") << "]), found size "
+                << size << " for rank " << rank;
   }
   return success();
 }
