@@ -12,7 +12,9 @@ MODEL is a file saved with torch.save(model) (the whole module, not only
 its state_dict), or PATH.py:NAME, a Python file and the name in it of an
 nn.Module, of a function that returns one, or of a module class (built
 without arguments). --state-dict FILE then loads trained weights into it
-(every key must match). As a module:
+(every key must match). --classes TRAIN.py makes the classes of a training
+script importable for a whole-module file that names them (its
+`if __name__ == "__main__":` part does not run). As a module:
 
     from tp_export_torch import export
     export(model, "model.mlir", "model.safetensors")
@@ -570,6 +572,31 @@ def export(model, mlir_path, weights_path, name="model"):
     return sum(1 for s in steps if isinstance(s, Linear))
 
 
+def import_classes(path):
+    """Makes the classes of the Python file `path` importable, for a
+    whole-module file that names them: the file runs as a module named
+    after it (so its `if __name__ == "__main__":` part does not), is
+    registered under that name, and its classes are also made attributes
+    of __main__, where torch.save finds the classes of a training script."""
+    import inspect
+    import types
+    if not os.path.isfile(path):
+        raise ExportError("%s: no such file" % path)
+    name = os.path.splitext(os.path.basename(path))[0]
+    try:
+        namespace = runpy.run_path(path, run_name=name)
+    except (Exception, SystemExit) as e:
+        raise ExportError("running %s failed (%s: %s)"
+                          % (path, type(e).__name__, e)) from e
+    module = types.ModuleType(name)
+    module.__dict__.update(namespace)
+    sys.modules.setdefault(name, module)
+    main = sys.modules["__main__"]
+    for key, value in namespace.items():
+        if inspect.isclass(value) and not hasattr(main, key):
+            setattr(main, key, value)
+
+
 def load_model(spec):
     import torch
     if ":" in spec and spec.split(":", 1)[0].endswith(".py"):
@@ -628,9 +655,10 @@ def torch_load(path, what, weights_only):
         # here.
         raise ExportError(
             "cannot load %s%s: %s; a module whose class is defined in a "
-            "script needs that class: pass the script as FILE.py:CLASS with "
-            "the trained weights as --state-dict FILE (torch.save(model."
-            "state_dict(), FILE))" % (what, path, e)) from e
+            "script needs that class: name the script with --classes "
+            "FILE.py, or pass it as FILE.py:CLASS with the trained weights "
+            "as --state-dict FILE (torch.save(model.state_dict(), FILE))"
+            % (what, path, e)) from e
     except Exception as e:
         raise ExportError("cannot load %s%s: it is not a file torch.save "
                           "wrote, or it is damaged (%s: %s)"
@@ -707,6 +735,12 @@ def main(argv=None):
                         help="the .safetensors file to write")
     parser.add_argument("--name", default="model",
                         help="the function's name (default: model)")
+    parser.add_argument("--classes", metavar="FILE.py", action="append",
+                        default=[],
+                        help="a Python file that defines the classes a "
+                        "whole-module file names (the training script); its "
+                        "`if __name__ == '__main__':` part does not run; "
+                        "may be repeated")
     parser.add_argument("--state-dict", metavar="FILE",
                         help="load this state_dict (torch.save(model."
                         "state_dict(), FILE)) into the model first, for "
@@ -721,6 +755,8 @@ def main(argv=None):
         return 1
     try:
         check_outputs(args)
+        for path in args.classes:
+            import_classes(path)
         model = load_model(args.model)
         if args.state_dict:
             load_state_dict(model, args.state_dict)
