@@ -183,10 +183,23 @@ ArgumentSource::create(const Model &model, const ArgumentOptions &options) {
       bool fits = in.getRank() == type.getRank();
       for (int64_t d = 0; fits && d < type.getRank(); ++d)
         fits = type.isDynamicDim(d) || type.getDimSize(d) == in.shape[d];
-      if (!fits)
-        return makeError(
-            fmt::format("{} has shape {}, but the model's input is {}",
-                        options.inputPath, in.shapeString(), typeString(type)));
+      if (!fits) {
+        // Images for a model whose nn.Flatten the exporter dropped: the
+        // trailing dimensions hold the model's features.
+        std::string hint;
+        if (type.getRank() == 2 && in.getRank() > 2 && !type.isDynamicDim(1) &&
+            (type.isDynamicDim(0) || type.getDimSize(0) == in.shape[0]) &&
+            getCheckedNumElements(ArrayRef<int64_t>(in.shape).drop_front()) ==
+                type.getDimSize(1))
+          hint = fmt::format(": flatten each example first "
+                             "(x.reshape({}, -1) in NumPy), as the model's "
+                             "flatten did",
+                             in.shape[0]);
+        return makeError(fmt::format("{} has shape {}, but the model's input "
+                                     "is {}{}",
+                                     options.inputPath, in.shapeString(),
+                                     typeString(type), hint));
+      }
       shape.assign(in.shape.begin(), in.shape.end());
     }
     for (int64_t &d : shape)

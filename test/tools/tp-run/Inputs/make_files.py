@@ -110,6 +110,10 @@ def main():
     # Hostile or unusual files.
     # One example without its batch dimension; a Fortran-ordered array.
     npy(p("x-1d.npy"), [4], [1, 2, 3, 4])
+    # Images for a model that flattened them: 2 examples of 2x2; and 2 of
+    # 3x2, which do not hold its 4 features.
+    npy(p("x-images.npy"), [2, 2, 2], [1, 2, 3, 4, -1, -2, -3, -4])
+    npy(p("x-images-wide.npy"), [2, 3, 2], [0] * 12)
     npy(p("x-fortran.npy"), [2, 4], [1, 2, 3, 4, -1, -2, -3, -4], fortran=True)
     # A NaN in the input: the output holds NaN, on both sides of a check.
     npy(p("x-nan.npy"), [2, 4], [1, float("nan"), 3, 4, -1, -2, -3, -4])
