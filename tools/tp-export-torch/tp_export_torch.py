@@ -59,6 +59,45 @@ class ExportError(Exception):
     pass
 
 
+def one_line(error):
+    """An exception's text on one line."""
+    return " ".join(str(error).split())
+
+
+def check_file(path):
+    if os.path.isdir(path):
+        raise ExportError("%s is a directory" % path)
+    if not os.path.isfile(path):
+        raise ExportError("%s: no such file" % path)
+
+
+def run_script(path, run_name):
+    """Runs the Python file `path` as `python3 path` would find its
+    neighbours (its directory first on sys.path) and its command line
+    (only its own name: a training script's argparse must not read the
+    exporter's), under `run_name`, so that an `if __name__ ==
+    "__main__":` part does not run. Returns its globals."""
+    check_file(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+    argv = sys.argv
+    sys.argv = [path]
+    try:
+        return runpy.run_path(path, run_name=run_name)
+    except (Exception, SystemExit) as e:
+        raise ExportError("running %s failed (%s: %s)"
+                          % (path, type(e).__name__, one_line(e))) from e
+    finally:
+        sys.argv = argv
+
+
+# The classes of the files given with --classes, by name, for the
+# unpickler: torch.save in a training script names its classes
+# `__main__.X`.
+SCRIPT_CLASSES = {}
+
+
 def activation_kind(module):
     name = type(module).__name__
     if name == "GELU":
@@ -81,6 +120,14 @@ def check_runs_as_written(module, label):
             module.has_uninitialized_params():
         raise ExportError("module %s is lazy and not initialized: run the "
                           "model once before exporting it" % label)
+    import torch.fx
+    import torch.nn as nn
+    # A GraphModule's __call__ runs its generated forward(), as a module's.
+    if type(module).__call__ is not nn.Module.__call__ and \
+            not isinstance(module, torch.fx.GraphModule):
+        raise ExportError("module %s overrides __call__; tp-export-torch "
+                          "exports what forward() computes, so it would not "
+                          "be this model" % label)
     if "forward" in module.__dict__:
         raise ExportError("module %s has its forward replaced on the "
                           "instance; tp-export-torch exports what its class "
@@ -115,8 +162,11 @@ def flatten(module, prefix=""):
         # named_children() yields a module object once; forward runs every
         # entry of _modules.
         for name, child in module._modules.items():
-            if child is not None:
-                yield from flatten(child, prefix + name + ".")
+            if child is None:
+                raise ExportError("entry '%s' of the nn.Sequential is None, "
+                                  "which its forward() cannot call"
+                                  % (prefix + name))
+            yield from flatten(child, prefix + name + ".")
     else:
         yield prefix[:-1], module
 
@@ -184,10 +234,12 @@ def module_step(steps, name, module, label):
 
 def layers_of(model):
     """The chain as a list of Linear and ("activation", kind) steps."""
+    import torch
     import torch.nn as nn
-    if not isinstance(model, nn.Module):
-        raise ExportError("the file holds a %s, not a torch.nn.Module"
-                          % type(model).__name__)
+    if isinstance(model, torch.jit.ScriptModule):
+        raise ExportError("the model is a TorchScript module, which "
+                          "tp-export-torch does not read: export the module "
+                          "it was scripted from")
     # A plain nn.Sequential of torch.nn's modules (or subclasses of the
     # layers it takes, whose forward check_plain compares) is read from its
     # entries; anything else has its forward() traced.
@@ -225,23 +277,17 @@ def traced_steps(model):
         check_runs_as_written(module, "'%s' (%s)" % (name or "<root>",
                                                     type(module).__name__))
     what = type(model).__name__
-    # The exported model is the model at inference: forward() is traced in
-    # eval mode (branches on self.training take the eval side, and
-    # F.dropout(x, p, self.training) becomes a dropout that is off), and
-    # the model's modes are put back after.
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
+    # export() runs this in eval mode: branches on self.training take the
+    # eval side, and F.dropout(x, p, self.training) is a dropout that is
+    # off.
     try:
         graph = torch.fx.symbolic_trace(model).graph
     except Exception as e:
         raise ExportError(
             "the model is a %s, not an nn.Sequential, and torch.fx cannot "
             "trace its forward() (%s: %s); tp-export-torch takes a chain of "
-            "nn.Linear and activations" % (what, type(e).__name__, e)) \
-            from e
-    finally:
-        for m, training in modes:
-            m.training = training
+            "nn.Linear and activations" % (what, type(e).__name__,
+                                           one_line(e))) from e
     functions = {F.relu: "relu", torch.relu: "relu", F.silu: "silu",
                  torch.tanh: "tanh", torch.sigmoid: "sigmoid"}
     for alias in ("tanh", "sigmoid"):
@@ -493,7 +539,26 @@ def write_safetensors(path, tensors):
 def export(model, mlir_path, weights_path, name="model"):
     """Writes `model` (a chain: an nn.Sequential, or a module whose
     forward() traces to one) at inference as tp IR to `mlir_path` and its
-    weights to `weights_path`. Returns the number of layers."""
+    weights to `weights_path`. Returns the number of layers.
+
+    The model is read in eval mode and without autograd, as model.eval()
+    runs it (a parametrized weight, such as spectral_norm's, is computed as
+    at inference); its modes are restored after."""
+    import torch
+    if not isinstance(model, torch.nn.Module):
+        raise ExportError("the model is an object of type %s, not a "
+                          "torch.nn.Module" % type(model).__name__)
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        with torch.no_grad():
+            return export_at_inference(model, mlir_path, weights_path, name)
+    finally:
+        for m, training in modes:
+            m.training = training
+
+
+def export_at_inference(model, mlir_path, weights_path, name):
     steps = layers_of(model)
     args, body, tensors = [], [], []
     used = set()
@@ -576,38 +641,26 @@ def import_classes(path):
     """Makes the classes of the Python file `path` importable, for a
     whole-module file that names them: the file runs as a module named
     after it (so its `if __name__ == "__main__":` part does not), is
-    registered under that name, and its classes are also made attributes
-    of __main__, where torch.save finds the classes of a training script."""
+    registered under that name, and its classes are what the unpickler finds
+    for `__main__.X`, where torch.save names the classes of a training
+    script."""
     import inspect
     import types
-    if not os.path.isfile(path):
-        raise ExportError("%s: no such file" % path)
     name = os.path.splitext(os.path.basename(path))[0]
-    try:
-        namespace = runpy.run_path(path, run_name=name)
-    except (Exception, SystemExit) as e:
-        raise ExportError("running %s failed (%s: %s)"
-                          % (path, type(e).__name__, e)) from e
+    namespace = run_script(path, name)
     module = types.ModuleType(name)
     module.__dict__.update(namespace)
     sys.modules.setdefault(name, module)
-    main = sys.modules["__main__"]
     for key, value in namespace.items():
-        if inspect.isclass(value) and not hasattr(main, key):
-            setattr(main, key, value)
+        if inspect.isclass(value):
+            SCRIPT_CLASSES.setdefault(key, value)
 
 
 def load_model(spec):
     import torch
-    if ":" in spec and spec.split(":", 1)[0].endswith(".py"):
-        path, attr = spec.split(":", 1)
-        if not os.path.isfile(path):
-            raise ExportError("%s: no such file" % path)
-        try:
-            namespace = runpy.run_path(path)
-        except (Exception, SystemExit) as e:
-            raise ExportError("running %s failed (%s: %s)"
-                              % (path, type(e).__name__, e)) from e
+    if ":" in spec and spec.rsplit(":", 1)[0].endswith(".py"):
+        path, attr = spec.rsplit(":", 1)
+        namespace = run_script(path, "<run_path>")
         if attr not in namespace:
             raise ExportError("%s defines no '%s'" % (path, attr))
         obj = namespace[attr]
@@ -616,9 +669,13 @@ def load_model(spec):
                 obj = obj()
             except (Exception, SystemExit) as e:
                 raise ExportError("%s:%s() failed (%s: %s)"
-                                  % (path, attr, type(e).__name__, e)) from e
+                                  % (path, attr, type(e).__name__,
+                                     one_line(e))) from e
         return obj
     obj = torch_load(spec, "", weights_only=False)
+    if isinstance(obj, (torch.nn.DataParallel,
+                        torch.nn.parallel.DistributedDataParallel)):
+        obj = obj.module  # the model it wraps
     if isinstance(obj, dict):
         raise ExportError(
             "%s holds a state_dict, which has no layer order or activations; "
@@ -632,11 +689,18 @@ def torch_load(path, what, weights_only):
     import inspect
     import pickle
     import torch
-    if not os.path.isfile(path):
-        raise ExportError("%s: no such file" % path)
+    check_file(path)
     options = {"map_location": "cpu"}
     if "weights_only" in inspect.signature(torch.load).parameters:
         options["weights_only"] = weights_only
+    # A training script's torch.save names its classes `__main__.X`: while
+    # loading, __main__ is a module of the --classes files' classes, so that
+    # the unpickler finds those and never the exporter's own names.
+    import types
+    main = sys.modules["__main__"]
+    scripts = types.ModuleType("__main__")
+    scripts.__dict__.update(SCRIPT_CLASSES)
+    sys.modules["__main__"] = scripts
     try:
         return torch.load(path, **options)
     except pickle.UnpicklingError as e:
@@ -647,10 +711,12 @@ def torch_load(path, what, weights_only):
                 "model.state_dict() instead" % (what, path)) from e
         raise ExportError("cannot load %s%s: it is not a file torch.save "
                           "wrote, or it is damaged (%s: %s)"
-                          % (what, path, type(e).__name__, e)) from e
+                          % (what, path, type(e).__name__, one_line(e))) \
+            from e
     except (AttributeError, ImportError) as e:
         if weights_only:
-            raise ExportError("cannot load %s%s: %s" % (what, path, e)) from e
+            raise ExportError("cannot load %s%s: %s"
+                              % (what, path, one_line(e))) from e
         # The pickle names a class, or a module, that is not importable
         # here.
         raise ExportError(
@@ -658,11 +724,14 @@ def torch_load(path, what, weights_only):
             "script needs that class: name the script with --classes "
             "FILE.py, or pass it as FILE.py:CLASS with the trained weights "
             "as --state-dict FILE (torch.save(model.state_dict(), FILE))"
-            % (what, path, e)) from e
+            % (what, path, one_line(e))) from e
     except Exception as e:
         raise ExportError("cannot load %s%s: it is not a file torch.save "
                           "wrote, or it is damaged (%s: %s)"
-                          % (what, path, type(e).__name__, e)) from e
+                          % (what, path, type(e).__name__, one_line(e))) \
+            from e
+    finally:
+        sys.modules["__main__"] = main
 
 
 def load_state_dict(model, path):
@@ -670,7 +739,7 @@ def load_state_dict(model, path):
     import torch
     if not isinstance(model, torch.nn.Module):
         raise ExportError("--state-dict needs a torch.nn.Module, the model "
-                          "is a %s" % type(model).__name__)
+                          "is an object of type %s" % type(model).__name__)
     state = torch_load(path, "the state_dict ", weights_only=True)
     if not isinstance(state, dict):
         raise ExportError("%s holds a %s, not a state_dict"
@@ -684,6 +753,10 @@ def load_state_dict(model, path):
                 state = state[key]
                 break
     own = model.state_dict()
+    if not all(isinstance(k, str) for k in state):
+        raise ExportError("the state_dict %s has keys that are not "
+                          "strings; a state_dict maps names to tensors"
+                          % path)
     if state and not any(k in own for k in state) and \
             all(k.startswith("module.") for k in state):
         state = {k[len("module."):]: v for k, v in state.items()}
@@ -691,8 +764,7 @@ def load_state_dict(model, path):
         model.load_state_dict(state, strict=True)
     except Exception as e:
         raise ExportError("the state_dict %s does not fit the model: %s"
-                          % (path, str(e).strip().replace("\n\t", " ")
-                             )) from e
+                          % (path, one_line(e))) from e
 
 
 def check_outputs(args):
@@ -703,8 +775,8 @@ def check_outputs(args):
         raise ExportError("--name %r is not an identifier (letters, digits "
                           "and underscores, not starting with a digit)"
                           % args.name)
-    model_file = args.model.split(":", 1)[0] if ":" in args.model and \
-        args.model.split(":", 1)[0].endswith(".py") else args.model
+    model_file = args.model.rsplit(":", 1)[0] if ":" in args.model and \
+        args.model.rsplit(":", 1)[0].endswith(".py") else args.model
     paths = [("-o", args.output), ("--weights", args.weights)]
     if os.path.realpath(args.output) == os.path.realpath(args.weights):
         raise ExportError("-o and --weights are both '%s'; give two files"
@@ -717,6 +789,10 @@ def check_outputs(args):
                 os.path.realpath(path) == os.path.realpath(args.state_dict):
             raise ExportError("%s '%s' is the --state-dict being read; it "
                               "would be overwritten" % (option, path))
+        for script in args.classes:
+            if os.path.realpath(path) == os.path.realpath(script):
+                raise ExportError("%s '%s' is a --classes file; it would be "
+                                  "overwritten" % (option, path))
         if os.path.isdir(path):
             raise ExportError("%s '%s' is a directory" % (option, path))
 
@@ -762,7 +838,7 @@ def main(argv=None):
             load_state_dict(model, args.state_dict)
         layers = export(model, args.output, args.weights, args.name)
     except ExportError as e:
-        print("tp-export-torch: error: %s" % e, file=sys.stderr)
+        print("tp-export-torch: error: %s" % one_line(e), file=sys.stderr)
         return 1
     except OSError as e:
         print("tp-export-torch: error: %s%s" % (

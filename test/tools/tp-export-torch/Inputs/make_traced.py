@@ -124,6 +124,14 @@ class EvalBranch(nn.Module):
         return x
 
 
+def spectral():
+    """A weight that spectral_norm computes: in training mode each read
+    runs a step of power iteration; at inference it does not."""
+    torch.manual_seed(9)
+    return nn.Sequential(
+        nn.utils.parametrizations.spectral_norm(nn.Linear(4, 4)), nn.Tanh())
+
+
 def eval_branch():
     torch.manual_seed(6)
     return EvalBranch().train()
@@ -199,6 +207,48 @@ with open(os.path.join(out, "pkg", "mymodels.py"), "w") as f:
 sys.path.insert(0, os.path.join(out, "pkg"))
 import mymodels  # noqa: E402
 torch.save(mymodels.Net(torch.nn.Linear(2, 2)), os.path.join(out, "pkg.pt"))
+# A training script that parses its arguments, imports a sibling file,
+# and names a class Linear (as the exporter names one of its own), and the
+# whole model it saved.
+with open(os.path.join(out, "layers.py"), "w") as f:
+    f.write("WIDTH = 5\n")
+TRAIN = ("import argparse\n"
+         "import torch.nn as nn\n"
+         "from layers import WIDTH\n"
+         "class Linear(nn.Module):\n"
+         "    def __init__(self, n, k):\n"
+         "        super().__init__()\n"
+         "        self.inner = nn.Linear(k, n)\n"
+         "    def forward(self, x):\n"
+         "        return self.inner(x)\n"
+         "class Net(nn.Module):\n"
+         "    def __init__(self):\n"
+         "        super().__init__()\n"
+         "        self.a = Linear(WIDTH, 4)\n"
+         "        self.b = nn.Linear(5, 3)\n"
+         "    def forward(self, x):\n"
+         "        return self.b(self.a(x).tanh())\n"
+         "args = argparse.ArgumentParser().parse_args()\n")
+with open(os.path.join(out, "train.py"), "w") as f:
+    f.write(TRAIN)
+sys.path.insert(0, out)
+exec(compile(TRAIN.replace("args = argparse.ArgumentParser().parse_args()\n",
+                           ""), "train.py", "exec"), globals())
+torch.manual_seed(8)
+net = Net().train()  # noqa: F821
+torch.save(net, os.path.join(out, "net.pt"))
+x4n = torch.randn(3, 4)
+with torch.no_grad():
+    np.save(os.path.join(out, "net.npy"),
+            net.eval()(x4n).numpy().astype(np.float32))
+np.save(os.path.join(out, "x4n.npy"), x4n.numpy().astype(np.float32))
+with open(os.path.join(out, "called.py"), "w") as f:
+    f.write("import torch.nn as nn\n"
+            "class Doubled(nn.Linear):\n"
+            "    def __call__(self, x):\n"
+            "        return super().__call__(x) * 2\n"
+            "def make():\n"
+            "    return nn.Sequential(Doubled(4, 3), nn.ReLU())\n")
 with open(os.path.join(out, "exits.py"), "w") as f:
     f.write("import sys\nsys.exit(0)\n")
 x4 = torch.randn(3, 4)
@@ -206,6 +256,9 @@ with torch.no_grad():
     y4 = twice()(x4)  # noqa: F821
 np.save(os.path.join(out, "x4.npy"), x4.numpy().astype(np.float32))
 np.save(os.path.join(out, "twice.npy"), y4.numpy().astype(np.float32))
+with torch.no_grad():
+    np.save(os.path.join(out, "spectral.npy"),
+            spectral().eval()(x4).numpy().astype(np.float32))  # noqa: F821
 branch = eval_branch().eval()  # noqa: F821
 with torch.no_grad():
     np.save(os.path.join(out, "branch.npy"),
