@@ -11,13 +11,11 @@
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/xxhash.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -323,8 +321,8 @@ llvm::Error SafeTensorsFile::readSlice(llvm::StringRef name,
   if (it == tensors.end())
     return fail("no tensor named '" + name + "'" + describeNames(name));
   const Entry &entry = it->second;
-  int64_t esize = getElementBytes(entry.dtype);
-  if (!esize)
+  std::optional<SourceFloat> kind = getSourceFloat(entry.dtype);
+  if (!kind)
     return fail("tensor '" + name + "' has dtype " + entry.dtype +
                 "; tp-mlir reads F32 weights, and F16, BF16 and F64 ones "
                 "converted to F32");
@@ -349,15 +347,15 @@ llvm::Error SafeTensorsFile::readSlice(llvm::StringRef name,
   // column shard would otherwise keep the whole weight resident in every
   // process, and a whole tensor would stay resident twice.
   constexpr int64_t kReleaseBytes = 1 << 20;
+  int64_t esize = getSourceFloatBytes(*kind);
   int64_t runBytes = esize * size * inner;
   auto run = [&](int64_t o) {
     return base + esize * (o * extent + offset) * inner;
   };
   // F64 rounds to F32; a finite value past F32's range would become an
-  // infinity, so it is refused before any piece is handed over.
-  // The scan gives its pages back as the copy below does; they come back
-  // from the page cache.
-  if (entry.dtype == "F64")
+  // infinity, so it is refused before any piece is handed over. The scan
+  // gives its pages back as the copy below does.
+  if (*kind == SourceFloat::F64)
     for (int64_t o = 0; o < outer; ++o) {
       std::optional<double> v = findBeyondF32(run(o), size * inner);
       release(run(o), run(o) + runBytes);
@@ -372,13 +370,12 @@ llvm::Error SafeTensorsFile::readSlice(llvm::StringRef name,
     const char *src = run(o);
     for (int64_t done = 0; done < runBytes; done += kReleaseBytes) {
       int64_t piece = std::min(kReleaseBytes, runBytes - done);
-      if (esize == 4) {
+      if (*kind == SourceFloat::F32) {
         sink(at, src + done, piece);
         at += piece;
       } else {
         converted.resize(piece / esize);
-        convertToF32(*getSourceFloat(entry.dtype), src + done, converted.data(),
-                     converted.size());
+        convertToF32(*kind, src + done, converted.data(), converted.size());
         sink(at, reinterpret_cast<const char *>(converted.data()),
              4 * static_cast<int64_t>(converted.size()));
         at += 4 * static_cast<int64_t>(converted.size());

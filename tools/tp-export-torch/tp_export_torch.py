@@ -448,21 +448,21 @@ def traced_steps(model):
         elif fn is torch.flatten or method == "flatten":
             check_flatten(arg(node, 1, "start_dim", 0),
                           arg(node, 2, "end_dim", -1), label)
-        elif (method in reshapes or fn is torch.reshape) and \
-                keeps_2d(new_shape(node)):
+        elif method in reshapes or fn is torch.reshape:
+            shape = new_shape(node)
+            if not keeps_2d(shape):
+                raise ExportError(
+                    "%s.forward() reshapes a value of the chain (%s); "
+                    "tp-mlir chains hold (batch, features) values, so only "
+                    "reshapes that keep a 2-D value as it is, such as "
+                    "view(-1, n) or flatten(1), can be exported"
+                    % (what, text(node)))
             linears = [s for s in steps if isinstance(s, Linear)]
-            features = new_shape(node)[1]
-            if linears and features not in (-1, linears[-1].out_features):
+            if linears and shape[1] not in (-1, linears[-1].out_features):
                 raise ExportError("%s (%s) reshapes the chain's %d features "
                                   "to %d" % (label, text(node),
                                              linears[-1].out_features,
-                                             features))
-        elif method in reshapes or fn is torch.reshape:
-            raise ExportError(
-                "%s.forward() reshapes a value of the chain (%s); tp-mlir "
-                "chains hold (batch, features) values, so only reshapes "
-                "that keep a 2-D value as it is, such as view(-1, n) or "
-                "flatten(1), can be exported" % (what, text(node)))
+                                             shape[1]))
         else:
             raise ExportError(
                 "%s.forward() computes %s (%s), which tp-mlir chains do not "
