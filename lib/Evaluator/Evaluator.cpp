@@ -485,6 +485,8 @@ private:
                           ActivationKind act);
   LogicalResult runBiasActivation(BiasActivationOp op);
   LogicalResult runActivation(ActivationOp op);
+  /// tp.softmax, or tp.log_softmax with `log`.
+  LogicalResult runSoftmax(Operation *op, Value input, bool log);
   LogicalResult runConstant(arith::ConstantOp op);
   LogicalResult runAllGather(AllGatherOp op);
   LogicalResult runAllToAll(AllToAllOp op);
@@ -595,6 +597,109 @@ LogicalResult Interpreter::runActivation(ActivationOp op) {
       bounds[op.getResult()] = std::move(e);
     }
     return bind(op.getResult(), r, std::move(y));
+  });
+}
+
+/// Softmax (or log-softmax) of each row of `x`, in double, rounded to f32
+/// at the end; with `sx`, also s of each element. The input's errors reach
+/// y_i through the Jacobian, y_i (delta_ij - y_j) (for the log, delta_ij -
+/// p_j), with each y_j (p_j) allowed to grow by exp(2 reach), the most a
+/// perturbation of reach moves it. The compiled formula rounds x_j - m and
+/// the quotient (or the difference), calls exp (and log) within their
+/// allowance, and sums N terms. Non-finite results get an infinite s.
+static std::pair<Tensor, Tensor> softmaxWithBounds(const Tensor &x,
+                                                   const Tensor *sx, bool log,
+                                                   bool withBounds) {
+  int64_t batch = x.shape[0], n = x.shape[1];
+  const double u = kF32UnitRoundoff;
+  // exp is the polynomial approximation of the activations (16 ulps, as
+  // theirs); log is libm's logf, within 1 ulp (4 allowed).
+  const double ulps = 16.0, logUlps = 4.0;
+  const double floor = 16 * 0x1p-126;
+  Tensor y(x.shape), s;
+  if (withBounds)
+    s = Tensor(x.shape);
+  SmallVector<double> p(n);
+  for (int64_t i = 0; i < batch; ++i) {
+    const float *row = x.data.data() + i * n;
+    // The maximum as arith.maximumf takes it: NaN wins.
+    double m = row[0];
+    for (int64_t j = 1; j < n; ++j)
+      if (std::isnan(double(row[j])) || row[j] > m)
+        m = std::isnan(m) ? m : double(row[j]);
+    double sum = 0.0;
+    for (int64_t j = 0; j < n; ++j)
+      sum += p[j] = std::exp(double(row[j]) - m);
+    double logSum = std::log(sum);
+    for (int64_t j = 0; j < n; ++j) {
+      double v = log ? (double(row[j]) - m) - logSum : p[j] / sum;
+      y.data[i * n + j] = static_cast<float>(v);
+      p[j] /= sum;
+    }
+    if (!withBounds)
+      continue;
+    double reach = 0.0;
+    if (sx)
+      for (int64_t j = 0; j < n; ++j)
+        if (p[j] > 0)
+          reach = std::max(reach, double(sx->data[i * n + j]));
+    double grow = std::exp(2 * kBoundConfidence * reach);
+    // sum_j p_j^2 s_j^2, and the relative variance of the sum of exps: each
+    // term's exp within its allowance and its argument's rounding, summed in
+    // f64 (at most n 2^-53) and rounded to f32 once. A term of -inf (or one
+    // that underflows) is an exact 0 and moves nothing.
+    double f64Sum = double(n) * 0x1p-53 / u;
+    double spread = 0.0, sumVariance = ulps * ulps + 1.0 + f64Sum * f64Sum;
+    for (int64_t j = 0; j < n; ++j) {
+      if (p[j] == 0)
+        continue;
+      double pj = std::min(1.0, p[j] * grow);
+      double sj = sx ? double(sx->data[i * n + j]) : 0.0;
+      spread += pj * pj * sj * sj;
+      double arg = double(row[j]) - m;
+      sumVariance += p[j] * p[j] * arg * arg;
+    }
+    sumVariance *= u * u;
+    for (int64_t j = 0; j < n; ++j) {
+      double v = y.data[i * n + j];
+      if (!std::isfinite(v)) {
+        s.data[i * n + j] = std::numeric_limits<float>::infinity();
+        continue;
+      }
+      if (!log && p[j] == 0) {
+        // exp of -inf, or of an argument below the smallest f32: 0, or a
+        // flushed denormal.
+        s.data[i * n + j] = static_cast<float>(floor);
+        continue;
+      }
+      double sj = sx ? double(sx->data[i * n + j]) : 0.0;
+      double arg = double(row[j]) - m;
+      double variance;
+      if (log) {
+        double logRounding = logUlps * u * std::fabs(logSum) + floor;
+        variance = sj * sj + spread + u * u * arg * arg +
+                   logRounding * logRounding + sumVariance + u * u * v * v;
+      } else {
+        double yj = std::min(1.0, p[j] * grow);
+        double relative = u * u * (arg * arg + ulps * ulps + 1.0) + sumVariance;
+        variance = yj * yj * (sj * sj + spread + relative) + floor * floor;
+      }
+      s.data[i * n + j] = static_cast<float>(std::sqrt(variance));
+    }
+  }
+  return {std::move(y), std::move(s)};
+}
+
+LogicalResult Interpreter::runSoftmax(Operation *op, Value input, bool log) {
+  return perRank([&](int64_t r) {
+    const Tensor &x = get(input, r);
+    auto [y, s] = softmaxWithBounds(x, withBounds ? getBound(input) : nullptr,
+                                    log, withBounds);
+    if (withBounds) {
+      longestReduction = std::max(longestReduction, x.shape[1]);
+      bounds[op->getResult(0)] = std::move(s);
+    }
+    return bind(op->getResult(0), r, std::move(y));
   });
 }
 
@@ -971,6 +1076,12 @@ LogicalResult Interpreter::run(Operation *op) {
       })
       .Case([&](BiasActivationOp op) { return runBiasActivation(op); })
       .Case([&](ActivationOp op) { return runActivation(op); })
+      .Case([&](SoftmaxOp op) {
+        return runSoftmax(op, op.getInput(), /*log=*/false);
+      })
+      .Case([&](LogSoftmaxOp op) {
+        return runSoftmax(op, op.getInput(), /*log=*/true);
+      })
       .Case([&](arith::ConstantOp op) { return runConstant(op); })
       .Case([&](RankOp op) -> LogicalResult {
         // The evaluator holds tensors only; partitioned code derives every

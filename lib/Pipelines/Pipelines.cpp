@@ -3,6 +3,7 @@
 #include "tp-mlir/Pipelines/Pipelines.h"
 
 #include "tp-mlir/Conversion/Passes.h"
+#include "tp-mlir/Dialect/TP/IR/TPOps.h"
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -84,6 +85,27 @@ struct RefuseNestedTPModules
       signalPassFailure();
   }
   std::string pipeline;
+};
+
+/// Refuses the row-wise ops that the GPU lowering does not map to kernels:
+/// its loops are elementwise, one element a thread.
+struct RefuseRowOpsOnGPU
+    : PassWrapper<RefuseRowOpsOnGPU, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(RefuseRowOpsOnGPU)
+  StringRef getArgument() const final { return "tp-refuse-row-ops-on-gpu"; }
+  void runOnOperation() override {
+    WalkResult walk = getOperation().walk([](Operation *op) {
+      if (!isa<SoftmaxOp, LogSoftmaxOp>(op))
+        return WalkResult::advance();
+      op->emitOpError() << "is not supported by tp-to-gpu-pipeline: the GPU "
+                           "lowering has no row-wise kernels; compile for "
+                           "the host (CPU threads or MPI), or end the chain "
+                           "before it";
+      return WalkResult::interrupt();
+    });
+    if (walk.wasInterrupted())
+      signalPassFailure();
+  }
 };
 
 /// Refuses a CUDA toolkit path that is not a directory, before anything is
@@ -407,6 +429,7 @@ void mlir::tp::addTPToGPUPipeline(OpPassManager &pm,
   pm.addPass(std::make_unique<RefuseNestedTPModules>("tp-to-gpu-pipeline"));
   pm.addPass(std::make_unique<RefuseBadGPUTarget>(
       options.chip, options.features, options.format));
+  pm.addPass(std::make_unique<RefuseRowOpsOnGPU>());
   // LLVM IR needs no toolkit; a cubin, PTX or a fatbin do (ptxas, and
   // libdevice for the math functions).
   if (!options.toolkit.empty() && options.format != "llvm")

@@ -809,6 +809,9 @@ uint64_t workspaceBytes(const Chain &c, const MachineProfile &p, size_t i,
 uint64_t addTransition(const Chain &c, const MachineProfile &p, size_t i,
                        ShardingKind choice, std::optional<ShardingKind> next,
                        uint64_t inBytes, LayerCost &cost) {
+  // A row-wise op after the layer takes its whole output, as the end does.
+  if (c.layers[i].wholeOutput)
+    next = std::nullopt;
   Layout from = layoutAfter(choice);
   llvm::StringRef op = resolve(from, next);
   uint64_t local = localOutBytes(c, i, choice);
@@ -1458,8 +1461,11 @@ llvm::Expected<Chain> mlir::tp::plan::extractChain(FunctionOpInterface fn,
   for (Operation &op : fn.getFunctionBody().front()) {
     if (auto linear = dyn_cast<LinearOp>(op)) {
       Value input = linear.getInput();
-      while (auto act = input.getDefiningOp<ActivationOp>())
-        input = act.getInput();
+      while (Operation *def = input.getDefiningOp()) {
+        if (!isa<ActivationOp, SoftmaxOp, LogSoftmaxOp>(def))
+          break;
+        input = def->getOperand(0);
+      }
       if (current && input != current)
         return fail(&op, "the planner plans a chain: this layer's input is "
                          "not the previous layer's output");
@@ -1492,11 +1498,26 @@ llvm::Expected<Chain> mlir::tp::plan::extractChain(FunctionOpInterface fn,
         chain.layers.back().separate.push_back(act.getKind());
       continue;
     }
+    // Needs whole rows: the layer's output is made whole (gathered or
+    // reduced) before it, as at the end of the chain.
+    if (isa<SoftmaxOp, LogSoftmaxOp>(op)) {
+      // Only one on the chain: the partitioner drops one whose result is
+      // unused, and one off the chain takes nothing from the last layer.
+      Value input = op.getOperand(0);
+      while (Operation *def = input.getDefiningOp()) {
+        if (!isa<ActivationOp, SoftmaxOp, LogSoftmaxOp>(def))
+          break;
+        input = def->getOperand(0);
+      }
+      if (current && input == current && !op.use_empty())
+        chain.layers.back().wholeOutput = true;
+      continue;
+    }
     // Constants are weights, biases or an input written into the model.
     if (isa<func::ReturnOp, arith::ConstantOp>(op))
       continue;
-    return fail(&op, "the planner plans chains of tp.linear and "
-                     "tp.activation; found '" +
+    return fail(&op, "the planner plans chains of tp.linear, tp.activation, "
+                     "tp.softmax and tp.log_softmax; found '" +
                          op.getName().getStringRef().str() + "'");
   }
   // Byte counts stay far from overflow when every activation is a tensor

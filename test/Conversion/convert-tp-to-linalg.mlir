@@ -82,3 +82,58 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
     return %0 : tensor<4x6xf32>
   }
 }
+
+// -----
+
+// Tests softmax over the features of each row, with a dynamic batch: the
+// row maxima (from -inf), the sums of exp(x - max) in f64 (from 0), then
+// each element's exp(x - max) / sum, the sum rounded to f32 once.
+// CHECK-LABEL: func.func @softmax
+// CHECK-SAME: (%[[X:.*]]: tensor<?x8xf32>)
+// CHECK: %[[B:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x8xf32>
+// CHECK: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK: %[[MAXINIT:.*]] = linalg.fill ins(%[[NEGINF]] : f32) outs(%{{.*}} : tensor<?xf32>)
+// CHECK: %[[MAX:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<?x8xf32>) outs(%[[MAXINIT]] : tensor<?xf32>)
+// CHECK: arith.maximumf
+// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f64
+// CHECK: %[[SUMINIT:.*]] = linalg.fill ins(%[[ZERO]] : f64) outs(%{{.*}} : tensor<?xf64>)
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[X]], %[[MAX]] : tensor<?x8xf32>, tensor<?xf32>) outs(%[[SUMINIT]] : tensor<?xf64>)
+// CHECK: ^bb0(%{{.*}}: f32, %{{.*}}: f32, %[[ACC:.*]]: f64):
+// CHECK: %[[SHIFT:.*]] = arith.subf
+// CHECK: %[[E:.*]] = math.exp %[[SHIFT]] : f32
+// CHECK: %[[WIDE:.*]] = arith.extf %[[E]] : f32 to f64
+// CHECK: arith.addf %[[ACC]], %[[WIDE]] : f64
+// CHECK: %[[OUT:.*]] = tensor.empty(%[[B]]) : tensor<?x8xf32>
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]} ins(%[[X]], %[[MAX]], %[[SUM]] : tensor<?x8xf32>, tensor<?xf32>, tensor<?xf64>) outs(%[[OUT]] : tensor<?x8xf32>)
+// CHECK: ^bb0(%[[XV:.*]]: f32, %[[MV:.*]]: f32, %[[SV:.*]]: f64, %{{.*}}: f32):
+// CHECK: %[[D:.*]] = arith.subf %[[XV]], %[[MV]]
+// CHECK: %[[S32:.*]] = arith.truncf %[[SV]] : f64 to f32
+// CHECK: %[[EV:.*]] = math.exp %[[D]]
+// CHECK: %[[Q:.*]] = arith.divf %[[EV]], %[[S32]]
+// CHECK: linalg.yield %[[Q]]
+// CHECK-NOT: tp.softmax
+func.func @softmax(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %0 = tp.softmax %x : tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+// Tests log-softmax: the log of each row's sum, rounded to f32, is taken
+// once a row, and each element is (x - max) - log(sum).
+// CHECK-LABEL: func.func @log_softmax
+// CHECK: %[[MAX:.*]] = linalg.generic {{.*}}["parallel", "reduction"]
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}}["parallel", "reduction"]
+// CHECK: %[[LOG:.*]] = linalg.generic {{.*}}iterator_types = ["parallel"]} ins(%[[SUM]] : tensor<3xf64>) outs(%{{.*}} : tensor<3xf32>)
+// CHECK: %[[T:.*]] = arith.truncf %{{.*}} : f64 to f32
+// CHECK: math.log %[[T]] : f32
+// CHECK: linalg.generic {{.*}}ins(%{{.*}}, %[[MAX]], %[[LOG]] : tensor<3x5xf32>, tensor<3xf32>, tensor<3xf32>)
+// CHECK: ^bb0(%[[XV:.*]]: f32, %[[MV:.*]]: f32, %[[LV:.*]]: f32, %{{.*}}: f32):
+// CHECK: %[[D:.*]] = arith.subf %[[XV]], %[[MV]]
+// CHECK: %[[R:.*]] = arith.subf %[[D]], %[[LV]]
+// CHECK: linalg.yield %[[R]]
+// CHECK-NOT: math.exp %[[D]]
+func.func @log_softmax(%x: tensor<3x5xf32>) -> tensor<3x5xf32> {
+  %0 = tp.log_softmax %x : tensor<3x5xf32>
+  return %0 : tensor<3x5xf32>
+}

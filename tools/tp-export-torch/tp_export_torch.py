@@ -20,7 +20,8 @@ script importable for a whole-module file that names them (its
     export(model, "model.mlir", "model.safetensors")
 
 The model is a chain of nn.Linear layers and the activations tp-mlir has:
-ReLU, GELU (exact or tanh), SiLU, Tanh, Sigmoid. An nn.Sequential of
+ReLU, GELU (exact or tanh), SiLU, Tanh, Sigmoid, and Softmax or LogSoftmax
+over the features (dim 1 or -1). An nn.Sequential of
 torch.nn modules (nested ones are flattened) is read from its entries;
 Identity, Flatten of a 2-D input and Dropout (an identity at inference)
 are dropped. Any other module has its forward() traced with torch.fx, and
@@ -53,6 +54,10 @@ ACTIVATIONS = {
     "Sigmoid": "sigmoid",
 }
 DROPPED = ("Identity", "Dropout", "Flatten")
+# Row-wise ops over the features: their tp op.
+SOFTMAXES = {"Softmax": "softmax", "LogSoftmax": "log_softmax"}
+SUPPORTED = ("nn.Linear and the activations ReLU, GELU, SiLU, Tanh, "
+             "Sigmoid, Softmax and LogSoftmax")
 
 
 class ExportError(Exception):
@@ -109,6 +114,23 @@ def activation_kind(module):
         raise ExportError("GELU(approximate=%r) has no tp-mlir activation"
                           % approximate)
     return ACTIVATIONS.get(name)
+
+
+def softmax_step(op, dim, dtype, label):
+    """The step of a softmax (`op` is softmax or log_softmax) over `dim`
+    of a (batch, features) value: dim 1 or -1, or None, which PyTorch reads
+    as 1 for a 2-D input; computed in float32."""
+    if dim is not None and (type(dim) is not int or dim not in (1, -1)):
+        raise ExportError("%s is a %s over dim %r; tp-mlir chains hold "
+                          "(batch, features) values and normalize over the "
+                          "features only (dim=1 or dim=-1)"
+                          % (label, op, dim))
+    if dtype is not None:
+        import torch
+        if dtype != torch.float32:
+            raise ExportError("%s is a %s in %s; tp-mlir computes in float32"
+                              % (label, op, dtype))
+    return ("softmax", op)
 
 
 def check_runs_as_written(module, label):
@@ -222,14 +244,18 @@ def module_step(steps, name, module, label):
         check_plain(module, getattr(nn, kind), label)
         add_activation(steps, act)
         return
+    if kind in SOFTMAXES and isinstance(module, getattr(nn, kind)):
+        check_plain(module, getattr(nn, kind), label)
+        steps.append(softmax_step(SOFTMAXES[kind], module.dim, None,
+                                  "module " + label))
+        return
     if kind in DROPPED and isinstance(module, getattr(nn, kind)):
         check_plain(module, getattr(nn, kind), label)
         if kind == "Flatten":
             check_flatten(module.start_dim, module.end_dim, "module " + label)
         return
-    raise ExportError(
-        "module %s is not supported: tp-mlir chains hold nn.Linear and "
-        "the activations ReLU, GELU, SiLU, Tanh and Sigmoid" % label)
+    raise ExportError("module %s is not supported: tp-mlir chains hold %s"
+                      % (label, SUPPORTED))
 
 
 def layers_of(model):
@@ -294,6 +320,16 @@ def traced_steps(model):
         if hasattr(F, alias):
             functions[getattr(F, alias)] = alias
     methods = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid"}
+    # Each with the position of its dtype argument.
+    softmaxes = {F.softmax: ("softmax", 3), F.log_softmax: ("log_softmax", 3),
+                 torch.softmax: ("softmax", 2),
+                 torch.log_softmax: ("log_softmax", 2),
+                 torch.Tensor.softmax: ("softmax", 2),
+                 torch.Tensor.log_softmax: ("log_softmax", 2)}
+    special = getattr(torch, "special", None)
+    for alias in ("softmax", "log_softmax"):
+        if hasattr(special, alias):
+            softmaxes[getattr(special, alias)] = (alias, 2)
     reshapes = {"view", "reshape"}
     identities = {"contiguous"}
 
@@ -416,6 +452,17 @@ def traced_steps(model):
             module = model.get_submodule(node.target)
             module_step(steps, node.target, module,
                         "'%s' (%s)" % (node.target, type(module).__name__))
+        elif fn in softmaxes or method in ("softmax", "log_softmax"):
+            op, dtype_at = softmaxes[fn] if fn in softmaxes else (method, 2)
+            where = "%s (%s)" % (label, text(node))
+            # Only torch.nn.functional's forms may leave the dim out.
+            if fn not in (F.softmax, F.log_softmax) and \
+                    arg(node, 1, "dim", None) is None:
+                raise ExportError("%s is a %s without a dim, which PyTorch "
+                                  "refuses; give dim=1" % (where, op))
+            steps.append(softmax_step(op, arg(node, 1, "dim", None),
+                                      arg(node, dtype_at, "dtype", None),
+                                      where))
         elif fn in functions or method in methods:
             add_activation(steps, functions.get(fn) or methods[method])
         elif fn is F.gelu:
@@ -467,8 +514,8 @@ def traced_steps(model):
             raise ExportError(
                 "%s.forward() computes %s (%s), which tp-mlir chains do not "
                 "have: they hold nn.Linear (or F.linear of the model's "
-                "tensors) and the activations relu, gelu, silu, tanh and "
-                "sigmoid" % (what, label, text(node)))
+                "tensors) and the activations relu, gelu, silu, tanh, "
+                "sigmoid, softmax and log_softmax" % (what, label, text(node)))
         current = node
     return steps
 
@@ -585,8 +632,12 @@ def export_at_inference(model, mlir_path, weights_path, name):
                              if isinstance(s, Linear))
                 args.append("%%x: tensor<?x%dxf32>" % width)
             t = "tensor<?x%dxf32>" % width
-            body.append("  %%a%d = tp.activation %s %s : %s"
-                        % (i, step[1], value, t))
+            if step[0] == "softmax":
+                body.append("  %%a%d = tp.%s %s : %s"
+                            % (i, step[1], value, t))
+            else:
+                body.append("  %%a%d = tp.activation %s %s : %s"
+                            % (i, step[1], value, t))
             value = "%%a%d" % i
             continue
         n, k = step.out_features, step.in_features

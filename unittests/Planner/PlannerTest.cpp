@@ -107,6 +107,7 @@ Chain randomChain(std::mt19937_64 &rng) {
       l.separate.push_back(ActivationKind(rng() % kNumActivationKinds));
     if (rng() % 6 == 0)
       l.fixed = kAll[rng() % kNumChoices];
+    l.wholeOutput = rng() % 7 == 0;
     c.layers.push_back(l);
   }
   return c;
@@ -340,6 +341,18 @@ TEST(PlannerTest, CollectivesFollowThePartitioner) {
   // An all_to_all moves 1/D of what an all_gather of the same tensor does.
   EXPECT_EQ(bc.layers[0].collectiveBytes, cc.layers[2].collectiveBytes);
   EXPECT_LT(bc.layers[0].communication, cc.layers[2].communication);
+  // A softmax after a layer takes its whole output: no pairing across it,
+  // and the next layer starts from a replicated input.
+  c.layers[0].wholeOutput = true;
+  Plan rcWhole = evaluate(c, p, {K::row, K::column, K::replicated});
+  EXPECT_EQ(rcWhole.layers[0].collective, "all_gather");
+  EXPECT_EQ(rcWhole.layers[1].collective, "all_reduce");
+  Plan ccWhole = evaluate(c, p, {K::column, K::column, K::row});
+  EXPECT_EQ(ccWhole.layers[0].collective, "all_reduce");
+  Plan bbWhole = evaluate(c, p, {K::batch, K::batch, K::batch});
+  EXPECT_EQ(bbWhole.layers[0].collective, "all_gather");
+  EXPECT_GT(rcWhole.seconds, rc.seconds);
+  c.layers[0].wholeOutput = false;
   c.devices = 1;
   EXPECT_EQ(evaluate(c, p, {K::row, K::row, K::row}).layers[0].communication,
             0);

@@ -205,6 +205,10 @@ struct Layer {
   /// before the next one.
   ActivationKind activation = ActivationKind::identity;
   std::vector<ActivationKind> separate;
+  /// A row-wise op (tp.softmax, tp.log_softmax) follows the layer: its
+  /// output is made whole on every device first, as at the end of the
+  /// chain, whatever the next layer's split.
+  bool wholeOutput = false;
   /// A split fixed by hand; the planner keeps it.
   std::optional<ShardingKind> fixed;
   /// A name for reports (the layer's source location).

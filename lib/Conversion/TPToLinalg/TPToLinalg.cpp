@@ -6,6 +6,8 @@
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include <cmath>
+#include <type_traits>
 
 namespace mlir::tp {
 #define GEN_PASS_DEF_CONVERTTPTOLINALG
@@ -175,14 +177,111 @@ struct ActivationToLinalg : OpConversionPattern<ActivationOp> {
   }
 };
 
+/// tp.softmax and tp.log_softmax: the maximum of each row, the sum of
+/// exp(x - max) in f64, then each element (for the log, log of the sum
+/// first, once a row).
+template <typename OpT> struct SoftmaxToLinalg : OpConversionPattern<OpT> {
+  using OpConversionPattern<OpT>::OpConversionPattern;
+  using OpAdaptor = typename OpConversionPattern<OpT>::OpAdaptor;
+  LogicalResult
+  matchAndRewrite(OpT op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    constexpr bool log = std::is_same_v<OpT, LogSoftmaxOp>;
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    Value x = adaptor.getInput();
+    auto type = cast<RankedTensorType>(op.getType());
+    Type f32 = rewriter.getF32Type();
+    SmallVector<Value> batch;
+    if (type.isDynamicDim(0))
+      batch.push_back(dimOf(rewriter, loc, x, 0));
+    auto rowType = RankedTensorType::get({type.getDimSize(0)}, f32);
+    auto filledRow = [&](FloatType elementType, double v) {
+      Value init = tensor::EmptyOp::create(
+          rewriter, loc,
+          RankedTensorType::get({type.getDimSize(0)}, elementType), batch);
+      Value c = arith::ConstantOp::create(
+          rewriter, loc, rewriter.getFloatAttr(elementType, v));
+      return linalg::FillOp::create(rewriter, loc, c, init).getResult(0);
+    };
+    AffineMap elem = AffineMap::getMultiDimIdentityMap(2, ctx);
+    AffineMap row = AffineMap::get(2, 0, rewriter.getAffineDimExpr(0), ctx);
+    SmallVector<utils::IteratorType> reduce = {utils::IteratorType::parallel,
+                                               utils::IteratorType::reduction};
+    Value max =
+        linalg::GenericOp::create(
+            rewriter, loc, rowType, ValueRange{x},
+            ValueRange{filledRow(rewriter.getF32Type(), -INFINITY)},
+            ArrayRef<AffineMap>{elem, row}, reduce,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              linalg::YieldOp::create(b, l,
+                                      ValueRange{arith::MaximumFOp::create(
+                                          b, l, args[0], args[1])});
+            })
+            .getResult(0);
+    // The sum in f64, rounded to f32 once where it is used: a sum of many
+    // near-equal terms in f32 drifts by up to n ulps, past any bound a
+    // check could set for a row of 10^6 logits.
+    FloatType f64 = rewriter.getF64Type();
+    auto sumType = RankedTensorType::get({type.getDimSize(0)}, f64);
+    Value sumInit = filledRow(f64, 0.0);
+    Value sum =
+        linalg::GenericOp::create(
+            rewriter, loc, sumType, ValueRange{x, max}, ValueRange{sumInit},
+            ArrayRef<AffineMap>{elem, row, row}, reduce,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value e = math::ExpOp::create(
+                  b, l, arith::SubFOp::create(b, l, args[0], args[1]));
+              Value wide = arith::ExtFOp::create(b, l, f64, e);
+              linalg::YieldOp::create(
+                  b, l, ValueRange{arith::AddFOp::create(b, l, args[2], wide)});
+            })
+            .getResult(0);
+    AffineMap rowOnly = AffineMap::getMultiDimIdentityMap(1, ctx);
+    auto narrow = [&](OpBuilder &b, Location l, Value v) -> Value {
+      return arith::TruncFOp::create(b, l, f32, v);
+    };
+    if (log)
+      sum = linalg::GenericOp::create(
+                rewriter, loc, rowType, ValueRange{sum},
+                ValueRange{
+                    tensor::EmptyOp::create(rewriter, loc, rowType, batch)},
+                ArrayRef<AffineMap>{rowOnly, rowOnly},
+                {utils::IteratorType::parallel},
+                [&](OpBuilder &b, Location l, ValueRange args) {
+                  linalg::YieldOp::create(b, l,
+                                          ValueRange{math::LogOp::create(
+                                              b, l, narrow(b, l, args[0]))});
+                })
+                .getResult(0);
+    Value empty = tensor::EmptyOp::create(rewriter, loc, type, batch);
+    auto result = linalg::GenericOp::create(
+        rewriter, loc, type, ValueRange{x, max, sum}, ValueRange{empty},
+        ArrayRef<AffineMap>{elem, row, row, elem},
+        {utils::IteratorType::parallel, utils::IteratorType::parallel},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value shifted = arith::SubFOp::create(b, l, args[0], args[1]);
+          Value v =
+              log ? arith::SubFOp::create(b, l, shifted, args[2]).getResult()
+                  : arith::DivFOp::create(b, l,
+                                          math::ExpOp::create(b, l, shifted),
+                                          narrow(b, l, args[2]))
+                        .getResult();
+          linalg::YieldOp::create(b, l, ValueRange{v});
+        });
+    rewriter.replaceOp(op, result.getResult(0));
+    return success();
+  }
+};
+
 struct ConvertTPToLinalgPass
     : tp::impl::ConvertTPToLinalgBase<ConvertTPToLinalgPass> {
   void runOnOperation() override {
     ConversionTarget target(getContext());
     // Only the compute ops are this pass's job; collectives and tp.rank are
     // lowered by convert-tp-to-runtime.
-    target.addIllegalOp<LinearOp, LocalLinearOp, BiasActivationOp,
-                        ActivationOp>();
+    target.addIllegalOp<LinearOp, LocalLinearOp, BiasActivationOp, ActivationOp,
+                        SoftmaxOp, LogSoftmaxOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
     populateTPToLinalgPatterns(patterns);
@@ -195,6 +294,7 @@ struct ConvertTPToLinalgPass
 
 void mlir::tp::populateTPToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<LinearToLinalg<LinearOp>, LinearToLinalg<LocalLinearOp>,
-               BiasActivationToLinalg, ActivationToLinalg>(
+               BiasActivationToLinalg, ActivationToLinalg,
+               SoftmaxToLinalg<SoftmaxOp>, SoftmaxToLinalg<LogSoftmaxOp>>(
       patterns.getContext());
 }

@@ -146,7 +146,7 @@ func.func @unranked(%x: tensor<*xf32>, %w: tensor<5x4xf32>) {
 
 // Tests that an unknown activation is a parse error listing the valid ones.
 func.func @unknown_activation(%x: tensor<2x4xf32>) {
-  // expected-error@+1 {{unknown activation 'softmax'; expected one of: identity, relu, gelu, gelu_tanh, sigmoid, tanh, silu}}
+  // expected-error@+1 {{unknown activation 'softmax'; expected one of: identity, relu, gelu, gelu_tanh, sigmoid, tanh, silu (softmax is an op of its own: tp.softmax)}}
   %0 = tp.activation softmax %x : tensor<2x4xf32>
   return
 }
@@ -300,5 +300,59 @@ func.func @duplicate_name(%a: tensor<5x4xf32> {tp.name = "w"}, %b: tensor<5x4xf3
 // Tests that unknown tp argument attributes are rejected.
 // expected-error@+1 {{unknown tp argument attribute 'tp.weight' on argument #0}}
 func.func @unknown_arg_attr(%a: tensor<5x4xf32> {tp.weight = "w"}) {
+  return
+}
+
+// -----
+
+// Tests that a softmax normalizes rows of a (batch, features) tensor.
+func.func @softmax_rank1(%x: tensor<8xf32>) {
+  // expected-error@+1 {{'tp.softmax' op expected input to be a rank-2 tensor (batch x features), found rank 1 ('tensor<8xf32>')}}
+  %0 = tp.softmax %x : tensor<8xf32>
+  return
+}
+
+// -----
+
+// Tests that a softmax's features are static, as a layer's are.
+func.func @log_softmax_dynamic_features(%x: tensor<4x?xf32>) {
+  // expected-error@+1 {{'tp.log_softmax' op expected a static features dimension in input, found 'tensor<4x?xf32>' (only the batch dimension may be dynamic)}}
+  %0 = tp.log_softmax %x : tensor<4x?xf32>
+  return
+}
+
+// -----
+
+// Tests that a softmax computes in f32.
+func.func @softmax_f64(%x: tensor<4x8xf64>) {
+  // expected-error@+1 {{'tp.softmax' op expected f32 elements in input, found 'f64'}}
+  %0 = tp.softmax %x : tensor<4x8xf64>
+  return
+}
+
+// -----
+
+// Tests that a softmax has no weight to shard.
+func.func @softmax_sharding(%x: tensor<4x8xf32>) {
+  // expected-error@+1 {{'tp.log_softmax' op cannot carry a sharding: only tp.linear layers are sharded}}
+  %0 = tp.log_softmax %x {sharding = 1 : i32} : tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// Tests that a softmax's result has its input's type.
+func.func @softmax_result_type(%x: tensor<4x8xf32>) {
+  // expected-error@+1 {{'tp.softmax' op requires the same type for all operands and results}}
+  %0 = "tp.softmax"(%x) : (tensor<4x8xf32>) -> tensor<4x9xf32>
+  return
+}
+
+// -----
+
+// Tests that log_softmax is an op, not an activation kind, and says so.
+func.func @log_softmax_activation(%x: tensor<2x4xf32>, %w: tensor<5x4xf32>) {
+  // expected-error@+1 {{unknown activation 'log_softmax'; expected one of: identity, relu, gelu, gelu_tanh, sigmoid, tanh, silu (log_softmax is an op of its own: tp.log_softmax)}}
+  %0 = tp.linear %x, %w activation(log_softmax) : tensor<2x4xf32>, tensor<5x4xf32> -> tensor<2x5xf32>
   return
 }

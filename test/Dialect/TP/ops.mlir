@@ -80,3 +80,17 @@ func.func @activations(%x: tensor<2x3xf32>, %w: tensor<3x3xf32>) -> tensor<2x3xf
 func.func @standalone_attrs() attributes {act = #tp.activation<silu>, shard = #tp.sharding<row>} {
   return
 }
+
+// -----
+
+// Tests the row-wise ops, with a static and a dynamic batch.
+// CHECK-LABEL: func @softmaxes
+// CHECK: %[[S:.*]] = tp.softmax %{{.*}} : tensor<?x10xf32>
+// CHECK: tp.log_softmax %[[S]] : tensor<?x10xf32>
+// CHECK: tp.softmax %{{.*}} : tensor<3x7xf32>
+func.func @softmaxes(%x: tensor<?x10xf32>, %y: tensor<3x7xf32>) -> (tensor<?x10xf32>, tensor<3x7xf32>) {
+  %0 = tp.softmax %x : tensor<?x10xf32>
+  %1 = tp.log_softmax %0 : tensor<?x10xf32>
+  %2 = tp.softmax %y : tensor<3x7xf32>
+  return %1, %2 : tensor<?x10xf32>, tensor<3x7xf32>
+}

@@ -131,3 +131,28 @@ module attributes {tp.mesh = #tp.mesh<shape = [1]>} {
     return %1 : tensor<4x8xf32>
   }
 }
+
+// -----
+
+// Tests that a softmax between a row and a column layer keeps them from
+// pairing: it needs whole rows, so the row layer's output is gathered, the
+// softmax runs on it, and the column layer slices its part.
+// AFTER-LABEL: func @softmax_between
+// AFTER-NEXT: %[[A:.*]] = tp.local_linear %arg0, %arg1 : tensor<4x8xf32>, tensor<3x8xf32> -> tensor<4x3xf32>
+// AFTER-NEXT: %[[G:.*]] = tp.all_gather %[[A]] along 1 : tensor<4x3xf32> -> tensor<4x6xf32>
+// AFTER-NEXT: %[[S:.*]] = tp.softmax %[[G]] : tensor<4x6xf32>
+// AFTER-NEXT: %[[L:.*]] = tp.all_slice %[[S]] along 1 : tensor<4x6xf32> -> tensor<4x3xf32>
+// AFTER-NEXT: %[[B:.*]] = tp.local_linear %[[L]], %arg2 : tensor<4x3xf32>, tensor<8x3xf32> -> tensor<4x8xf32>
+// AFTER-NEXT: %[[R:.*]] = tp.all_reduce sum %[[B]] : tensor<4x8xf32>
+// AFTER-NEXT: %[[E:.*]] = tp.bias_activation %[[R]] : tensor<4x8xf32>
+// AFTER-NEXT: %[[O:.*]] = tp.log_softmax %[[E]] : tensor<4x8xf32>
+// AFTER-NEXT: return %[[O]]
+module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
+  func.func @softmax_between(%x: tensor<4x8xf32>, %w0: tensor<6x8xf32>, %w1: tensor<8x6xf32>) -> tensor<4x8xf32> {
+    %0 = tp.linear %x, %w0 sharding(row) : tensor<4x8xf32>, tensor<6x8xf32> -> tensor<4x6xf32>
+    %1 = tp.softmax %0 : tensor<4x6xf32>
+    %2 = tp.linear %1, %w1 sharding(column) : tensor<4x6xf32>, tensor<8x6xf32> -> tensor<4x8xf32>
+    %3 = tp.log_softmax %2 : tensor<4x8xf32>
+    return %3 : tensor<4x8xf32>
+  }
+}

@@ -92,8 +92,14 @@ static ParseResult parseEnumKeyword(OpAsmParser &parser, EnumAttrT &attr) {
       break;
     valid += (i ? ", " : "") + name.str();
   }
-  return parser.emitError(loc) << "unknown " << EnumAttrT::getMnemonic() << " '"
-                               << keyword << "'; expected one of: " << valid;
+  InFlightDiagnostic diag = parser.emitError(loc)
+                            << "unknown " << EnumAttrT::getMnemonic() << " '"
+                            << keyword << "'; expected one of: " << valid;
+  // A softmax needs whole rows, so it is an op, not an elementwise kind.
+  if (std::is_same_v<EnumAttrT, ActivationKindAttr> &&
+      (keyword == "softmax" || keyword == "log_softmax"))
+    diag << " (" << keyword << " is an op of its own: tp." << keyword << ")";
+  return diag;
 }
 
 template <typename EnumAttrT>
@@ -246,6 +252,29 @@ LogicalResult ActivationOp::verify() {
     return emitOpError() << "cannot carry a sharding: only tp.linear layers "
                             "are sharded";
   return verifyTensorPolicy(getOperation(), "input", getInput().getType());
+}
+
+//===----------------------------------------------------------------------===//
+// SoftmaxOp and LogSoftmaxOp
+//===----------------------------------------------------------------------===//
+
+static LogicalResult verifyRowSoftmax(Operation *op, Value input) {
+  if (op->hasAttr("sharding"))
+    return op->emitOpError() << "cannot carry a sharding: only tp.linear "
+                                "layers are sharded";
+  auto type = cast<RankedTensorType>(input.getType());
+  if (failed(verifyRank(op, "input", type, 2, "batch x features")) ||
+      failed(verifyStaticDim(op, "input", type, 1, "features")))
+    return failure();
+  return verifyTensorPolicy(op, "input", type);
+}
+
+LogicalResult SoftmaxOp::verify() {
+  return verifyRowSoftmax(getOperation(), getInput());
+}
+
+LogicalResult LogSoftmaxOp::verify() {
+  return verifyRowSoftmax(getOperation(), getInput());
 }
 
 //===----------------------------------------------------------------------===//

@@ -233,7 +233,8 @@ private:
 
 /// What a model may hold, for messages.
 static constexpr const char *kSupportedModel =
-    "tp-mlir partitions chains of tp.linear and tp.activation on f32 "
+    "tp-mlir partitions chains of tp.linear, tp.activation, tp.softmax and "
+    "tp.log_softmax on f32 "
     "tensors, with arith.constant and func.return, in one block";
 
 static bool isF32Tensor(Type type) {
@@ -279,7 +280,8 @@ LogicalResult mlir::tp::verifyModelFunction(FunctionOpInterface fn) {
              << "argument #" << arg.getArgNumber() << " has type "
              << arg.getType() << "; " << kSupportedModel;
   for (Operation &op : body.front()) {
-    if (!isa<LinearOp, ActivationOp, arith::ConstantOp, func::ReturnOp>(op))
+    if (!isa<LinearOp, ActivationOp, SoftmaxOp, LogSoftmaxOp, arith::ConstantOp,
+             func::ReturnOp>(op))
       return op.emitOpError()
              << "is not supported in a model: " << kSupportedModel;
     if (op.getNumRegions())

@@ -113,6 +113,43 @@ def TP_ActivationOp : TP_Op<"activation", [Pure, SameOperandsAndResultType]> {
   let hasFolder = 1;
 }
 
+// Softmax and log-softmax over the features of each row. A row-wise op: it
+// needs a row's every feature, so the partitioner leaves it on the whole
+// (gathered) output of the layer before it.
+class TP_RowSoftmaxOp<string mnemonic, string formula>
+    : TP_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+  let description = !strconcat([{
+    Normalizes each row of `x : B x N` over its `N` features (dimension 1),
+    as PyTorch's `}], formula, [{` with `dim=1` (or `-1`) does. The maximum
+    of each row is subtracted first, so large inputs do not overflow.
+
+    A row needs every feature of its row, so after partitioning this op runs
+    on the whole output of the layer before it (gathered, or reduced, on
+    every device); it does not let that layer's split pair with the next
+    one's. The automatic planner plans the layer before it as if it were
+    the last.
+
+    Constraints:
+    - `input` is rank 2 (B x N), and the result has its type;
+    - the element type is `f32`;
+    - only the batch dimension may be dynamic; no dimension is zero.
+  }]);
+}
+
+def TP_SoftmaxOp : TP_RowSoftmaxOp<"softmax",
+    "nn.Softmax: y_ij = exp(x_ij - m_i) / sum_k exp(x_ik - m_i), m_i = max_k x_ik;"> {
+  let summary = "softmax over the features of each row";
+}
+
+def TP_LogSoftmaxOp : TP_RowSoftmaxOp<"log_softmax",
+    "nn.LogSoftmax: y_ij = x_ij - m_i - log(sum_k exp(x_ik - m_i)), m_i = max_k x_ik;"> {
+  let summary = "log of the softmax over the features of each row";
+}
+
 //===----------------------------------------------------------------------===//
 // SPMD-level ops: what every device runs after partitioning
 //===----------------------------------------------------------------------===//
