@@ -21,7 +21,10 @@ script importable for a whole-module file that names them (its
 
 The model is a chain of nn.Linear layers and the activations tp-mlir has:
 ReLU, GELU (exact or tanh), SiLU, Tanh, Sigmoid, and Softmax or LogSoftmax
-over the features (dim 1 or -1). An nn.Sequential of
+over the features (dim 1 or -1); an nn.BatchNorm1d with running statistics
+is folded into the linear layer next to it (its output, or else the next
+layer's input), and that layer's tensors are named KEY@BN. An
+nn.Sequential of
 torch.nn modules (nested ones are flattened) is read from its entries;
 Identity, Flatten of a 2-D input and Dropout (an identity at inference)
 are dropped. Any other module has its forward() traced with torch.fx, and
@@ -56,8 +59,8 @@ ACTIVATIONS = {
 DROPPED = ("Identity", "Dropout", "Flatten")
 # Row-wise ops over the features: their tp op.
 SOFTMAXES = {"Softmax": "softmax", "LogSoftmax": "log_softmax"}
-SUPPORTED = ("nn.Linear and the activations ReLU, GELU, SiLU, Tanh, "
-             "Sigmoid, Softmax and LogSoftmax")
+SUPPORTED = ("nn.Linear, BatchNorm1d next to one, and the activations "
+             "ReLU, GELU, SiLU, Tanh, Sigmoid, Softmax and LogSoftmax")
 
 
 class ExportError(Exception):
@@ -204,6 +207,24 @@ class Linear:
         check_linear_tensors(weight, bias, label)
         self.out_features, self.in_features = weight.shape
 
+    def bias_or_zero(self):
+        import torch
+        if self.bias is None:
+            return torch.zeros(self.out_features, dtype=torch.float64)
+        return self.bias.detach().double()
+
+    def folded(self, bn, weight, bias):
+        """This layer with `bn` folded in: new tensors, named KEY@BN."""
+        bname = self.bname
+        if bname is None:
+            bname = self.wname[:-len("weight")] + "bias" \
+                if self.wname.endswith("weight") else self.wname + ".bias"
+        linear = Linear("%s with %s folded in" % (self.label, bn.label),
+                        "%s@%s" % (self.wname, bn.name), weight,
+                        "%s@%s" % (bname, bn.name), bias)
+        linear.act = self.act
+        return linear
+
     @staticmethod
     def of_module(name, module, label):
         prefix = name + "." if name else ""
@@ -212,6 +233,91 @@ class Linear:
                       prefix + "weight", module.weight,
                       prefix + "bias" if module.bias is not None else None,
                       module.bias)
+
+
+class BatchNorm:
+    """An nn.BatchNorm1d at inference: y = x * scale + shift per feature,
+    from its running statistics. fold_batchnorms folds it into the linear
+    layer next to it."""
+
+    def __init__(self, name, label, scale, shift):
+        self.name, self.label, self.scale, self.shift = name, label, scale, shift
+
+    @staticmethod
+    def of_module(name, module, label):
+        import torch
+        if not module.track_running_stats or module.running_mean is None:
+            raise ExportError("module %s has no running statistics "
+                              "(track_running_stats=False): at inference it "
+                              "normalizes by each batch's own, which no "
+                              "linear layer can hold" % label)
+        var = module.running_var.detach().double()
+        scale = 1.0 / torch.sqrt(var + module.eps)
+        if module.weight is not None:
+            scale = scale * module.weight.detach().double()
+        shift = -module.running_mean.detach().double() * scale
+        if module.bias is not None:
+            shift = shift + module.bias.detach().double()
+        return BatchNorm(name, label, scale, shift)
+
+
+def fold_batchnorms(steps):
+    """The steps with each BatchNorm folded, in float64, into the linear
+    layer just before it (when no activation comes between: its output
+    scaled and shifted) or else just after it (its input's): the exported
+    tensors are named KEY@BN, the layer's state_dict key and the
+    BatchNorm's module path."""
+    import torch
+    out = []
+    pending = None
+    for step in steps:
+        if isinstance(step, BatchNorm):
+            prev = out[-1] if out else None
+            if pending is None and isinstance(prev, Linear) and \
+                    prev.act is None:
+                if step.scale.numel() != prev.out_features:
+                    raise ExportError("module %s normalizes %d features, "
+                                      "but %s gives %d"
+                                      % (step.label, step.scale.numel(),
+                                         prev.label, prev.out_features))
+                out[-1] = prev.folded(
+                    step, prev.weight.detach().double() * step.scale[:, None],
+                    (prev.bias_or_zero() * step.scale) + step.shift)
+                continue
+            if pending is not None:
+                raise ExportError("module %s follows module %s with no "
+                                  "linear layer between; tp-mlir folds a "
+                                  "BatchNorm1d into the linear layer next "
+                                  "to it" % (step.label, pending.label))
+            pending = step
+            continue
+        if pending is not None:
+            if not isinstance(step, Linear):
+                raise ExportError("module %s is followed by %s, not a "
+                                  "linear layer, and has none just before "
+                                  "it either; tp-mlir folds a BatchNorm1d "
+                                  "into the linear layer next to it, with "
+                                  "no activation between"
+                                  % (pending.label, step[1]))
+            if pending.scale.numel() != step.in_features:
+                raise ExportError("module %s normalizes %d features, but %s "
+                                  "takes %d" % (pending.label,
+                                                pending.scale.numel(),
+                                                step.label, step.in_features))
+            weight = step.weight.detach().double()
+            step = step.folded(pending, weight * pending.scale[None, :],
+                               step.bias_or_zero() +
+                               torch.mv(weight, pending.shift))
+            pending = None
+        if isinstance(step, tuple) and step[0] == "activation":
+            add_activation(out, step[1])
+        else:
+            out.append(step)
+    if pending is not None:
+        raise ExportError("module %s ends the chain; tp-mlir folds a "
+                          "BatchNorm1d into the linear layer next to it"
+                          % pending.label)
+    return out
 
 
 def add_activation(steps, act):
@@ -249,6 +355,10 @@ def module_step(steps, name, module, label):
         steps.append(softmax_step(SOFTMAXES[kind], module.dim, None,
                                   "module " + label))
         return
+    if isinstance(module, nn.BatchNorm1d):
+        check_plain(module, nn.BatchNorm1d, label)
+        steps.append(BatchNorm.of_module(name, module, label))
+        return
     if kind in DROPPED and isinstance(module, getattr(nn, kind)):
         check_plain(module, getattr(nn, kind), label)
         if kind == "Flatten":
@@ -282,6 +392,7 @@ def layers_of(model):
                                        type(module).__name__))
     else:
         steps = traced_steps(model)
+    steps = fold_batchnorms(steps)
     if not any(isinstance(s, Linear) for s in steps):
         raise ExportError("the model has no nn.Linear")
     return steps
@@ -514,8 +625,9 @@ def traced_steps(model):
             raise ExportError(
                 "%s.forward() computes %s (%s), which tp-mlir chains do not "
                 "have: they hold nn.Linear (or F.linear of the model's "
-                "tensors) and the activations relu, gelu, silu, tanh, "
-                "sigmoid, softmax and log_softmax" % (what, label, text(node)))
+                "tensors), nn.BatchNorm1d next to one, and the activations "
+                "relu, gelu, silu, tanh, sigmoid, softmax and log_softmax"
+                % (what, label, text(node)))
         current = node
     return steps
 
