@@ -809,10 +809,14 @@ uint64_t workspaceBytes(const Chain &c, const MachineProfile &p, size_t i,
 uint64_t addTransition(const Chain &c, const MachineProfile &p, size_t i,
                        ShardingKind choice, std::optional<ShardingKind> next,
                        uint64_t inBytes, LayerCost &cost) {
-  // A row-wise op after the layer takes its whole output, as the end does.
-  if (c.layers[i].wholeOutput)
-    next = std::nullopt;
   Layout from = layoutAfter(choice);
+  // A row-wise op after the layer needs whole rows: a split of the batch
+  // has them (tp-optimize-collectives moves the op across the batch's
+  // gathers and slices); a split of the features, or partial sums, that a
+  // column layer would keep split are made whole first, as at the end.
+  if (c.layers[i].wholeOutput && next && *next == ShardingKind::column &&
+      (from == Layout::FeatureSplit || from == Layout::PartialSum))
+    next = std::nullopt;
   llvm::StringRef op = resolve(from, next);
   uint64_t local = localOutBytes(c, i, choice);
   uint64_t result = collectiveResultBytes(c, i, op, next);

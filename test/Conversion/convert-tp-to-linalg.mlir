@@ -107,8 +107,8 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
 // CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]} ins(%[[X]], %[[MAX]], %[[SUM]] : tensor<?x8xf32>, tensor<?xf32>, tensor<?xf64>) outs(%[[OUT]] : tensor<?x8xf32>)
 // CHECK: ^bb0(%[[XV:.*]]: f32, %[[MV:.*]]: f32, %[[SV:.*]]: f64, %{{.*}}: f32):
 // CHECK: %[[D:.*]] = arith.subf %[[XV]], %[[MV]]
-// CHECK: %[[S32:.*]] = arith.truncf %[[SV]] : f64 to f32
 // CHECK: %[[EV:.*]] = math.exp %[[D]]
+// CHECK: %[[S32:.*]] = arith.truncf %[[SV]] : f64 to f32
 // CHECK: %[[Q:.*]] = arith.divf %[[EV]], %[[S32]]
 // CHECK: linalg.yield %[[Q]]
 // CHECK-NOT: tp.softmax

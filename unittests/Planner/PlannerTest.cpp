@@ -341,17 +341,26 @@ TEST(PlannerTest, CollectivesFollowThePartitioner) {
   // An all_to_all moves 1/D of what an all_gather of the same tensor does.
   EXPECT_EQ(bc.layers[0].collectiveBytes, cc.layers[2].collectiveBytes);
   EXPECT_LT(bc.layers[0].communication, cc.layers[2].communication);
-  // A softmax after a layer takes its whole output: no pairing across it,
-  // and the next layer starts from a replicated input.
+  // A softmax after a layer needs whole rows: no pairing across it (the
+  // column layer after it starts from a replicated input), while a split
+  // of the batch, which holds whole rows, goes on as it would.
   c.layers[0].wholeOutput = true;
   Plan rcWhole = evaluate(c, p, {K::row, K::column, K::replicated});
   EXPECT_EQ(rcWhole.layers[0].collective, "all_gather");
   EXPECT_EQ(rcWhole.layers[1].collective, "all_reduce");
   Plan ccWhole = evaluate(c, p, {K::column, K::column, K::row});
   EXPECT_EQ(ccWhole.layers[0].collective, "all_reduce");
-  Plan bbWhole = evaluate(c, p, {K::batch, K::batch, K::batch});
-  EXPECT_EQ(bbWhole.layers[0].collective, "all_gather");
   EXPECT_GT(rcWhole.seconds, rc.seconds);
+  Plan bbWhole = evaluate(c, p, {K::batch, K::batch, K::batch});
+  EXPECT_EQ(bbWhole.layers[0].collective, "");
+  EXPECT_EQ(evaluate(c, p, {K::row, K::batch, K::batch}).layers[0].collective,
+            "all_to_all");
+  EXPECT_EQ(
+      evaluate(c, p, {K::column, K::batch, K::batch}).layers[0].collective,
+      "reduce_scatter");
+  EXPECT_EQ(
+      evaluate(c, p, {K::batch, K::column, K::batch}).layers[0].collective,
+      "all_to_all");
   c.layers[0].wholeOutput = false;
   c.devices = 1;
   EXPECT_EQ(evaluate(c, p, {K::row, K::row, K::row}).layers[0].communication,

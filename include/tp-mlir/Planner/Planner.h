@@ -205,9 +205,10 @@ struct Layer {
   /// before the next one.
   ActivationKind activation = ActivationKind::identity;
   std::vector<ActivationKind> separate;
-  /// A row-wise op (tp.softmax, tp.log_softmax) follows the layer: its
-  /// output is made whole on every device first, as at the end of the
-  /// chain, whatever the next layer's split.
+  /// A row-wise op (tp.softmax, tp.log_softmax) follows the layer: it
+  /// needs whole rows, so a split of the features (or partial sums) is not
+  /// carried into a column layer; the output is made whole first, as at
+  /// the end of the chain.
   bool wholeOutput = false;
   /// A split fixed by hand; the planner keeps it.
   std::optional<ShardingKind> fixed;

@@ -261,13 +261,18 @@ template <typename OpT> struct SoftmaxToLinalg : OpConversionPattern<OpT> {
         {utils::IteratorType::parallel, utils::IteratorType::parallel},
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value shifted = arith::SubFOp::create(b, l, args[0], args[1]);
-          Value v =
-              log ? arith::SubFOp::create(b, l, shifted, args[2]).getResult()
-                  : arith::DivFOp::create(b, l,
-                                          math::ExpOp::create(b, l, shifted),
-                                          narrow(b, l, args[2]))
-                        .getResult();
-          linalg::YieldOp::create(b, l, ValueRange{v});
+          if (log) {
+            linalg::YieldOp::create(
+                b, l,
+                ValueRange{arith::SubFOp::create(b, l, shifted, args[2])});
+            return;
+          }
+          // One statement each: the order of a call's arguments is
+          // unspecified, and the IR would differ between compilers.
+          Value e = math::ExpOp::create(b, l, shifted);
+          Value sum = narrow(b, l, args[2]);
+          linalg::YieldOp::create(
+              b, l, ValueRange{arith::DivFOp::create(b, l, e, sum)});
         });
     rewriter.replaceOp(op, result.getResult(0));
     return success();

@@ -156,3 +156,47 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
     return %3 : tensor<4x8xf32>
   }
 }
+
+// -----
+
+// Tests that a split of the batch goes on across a softmax: each device's
+// rows are whole, so the softmax runs on its own rows and the gather and
+// slice between two batch layers cancel; the log-softmax at the end runs
+// before the final gather, on 1/D of the rows.
+// AFTER-LABEL: func @softmax_batch
+// AFTER: %[[X:.*]] = tp.all_slice %arg0 along 0 : tensor<?x8xf32> -> tensor<?x8xf32>
+// AFTER-NEXT: %[[A:.*]] = tp.local_linear %[[X]], %arg1 : tensor<?x8xf32>, tensor<6x8xf32> -> tensor<?x6xf32>
+// AFTER-NOT: tp.all_gather
+// AFTER: %[[S:.*]] = tp.softmax %[[A]] : tensor<?x6xf32>
+// AFTER-NEXT: %[[B:.*]] = tp.local_linear %[[S]], %arg2 : tensor<?x6xf32>, tensor<8x6xf32> -> tensor<?x8xf32>
+// AFTER-NEXT: %[[L:.*]] = tp.log_softmax %[[B]] : tensor<?x8xf32>
+// AFTER-NEXT: %[[G:.*]] = tp.all_gather %[[L]] along 0 size %{{.*}} : tensor<?x8xf32> -> tensor<?x8xf32>
+// AFTER-NEXT: return %[[G]]
+module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
+  func.func @softmax_batch(%x: tensor<?x8xf32>, %w0: tensor<6x8xf32>, %w1: tensor<8x6xf32>) -> tensor<?x8xf32> {
+    %0 = tp.linear %x, %w0 sharding(batch) : tensor<?x8xf32>, tensor<6x8xf32> -> tensor<?x6xf32>
+    %1 = tp.softmax %0 : tensor<?x6xf32>
+    %2 = tp.linear %1, %w1 sharding(batch) : tensor<?x6xf32>, tensor<8x6xf32> -> tensor<?x8xf32>
+    %3 = tp.log_softmax %2 : tensor<?x8xf32>
+    return %3 : tensor<?x8xf32>
+  }
+}
+
+// -----
+
+// Tests a row layer's output carried to a batch layer across a softmax:
+// the slice of the batch moves above the softmax and meets the gather of
+// the features, an all_to_all; the softmax runs on the device's rows.
+// AFTER-LABEL: func @softmax_row_batch
+// AFTER-NEXT: %[[A:.*]] = tp.local_linear %arg0, %arg1 : tensor<4x8xf32>, tensor<3x8xf32> -> tensor<4x3xf32>
+// AFTER-NEXT: %[[T:.*]] = tp.all_to_all %[[A]] split 0 concat 1 : tensor<4x3xf32> -> tensor<2x6xf32>
+// AFTER-NEXT: %[[S:.*]] = tp.softmax %[[T]] : tensor<2x6xf32>
+// AFTER-NEXT: tp.local_linear %[[S]], %arg2 : tensor<2x6xf32>, tensor<8x6xf32> -> tensor<2x8xf32>
+module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
+  func.func @softmax_row_batch(%x: tensor<4x8xf32>, %w0: tensor<6x8xf32>, %w1: tensor<8x6xf32>) -> tensor<4x8xf32> {
+    %0 = tp.linear %x, %w0 sharding(row) : tensor<4x8xf32>, tensor<6x8xf32> -> tensor<4x6xf32>
+    %1 = tp.softmax %0 : tensor<4x6xf32>
+    %2 = tp.linear %1, %w1 sharding(batch) : tensor<4x6xf32>, tensor<8x6xf32> -> tensor<4x8xf32>
+    return %2 : tensor<4x8xf32>
+  }
+}

@@ -166,6 +166,44 @@ struct ActivationBeforeGather : OpRewritePattern<ActivationOp> {
   }
 };
 
+/// rowop(all_gather(x, 0)) -> all_gather(rowop(x), 0) when the gather has
+/// no other user, for the row-wise ops (tp.softmax, tp.log_softmax): a
+/// shard of the batch holds whole rows, so each device normalizes its own.
+template <typename RowOp>
+struct RowOpBeforeBatchGather : OpRewritePattern<RowOp> {
+  using OpRewritePattern<RowOp>::OpRewritePattern;
+  LogicalResult matchAndRewrite(RowOp op,
+                                PatternRewriter &rewriter) const override {
+    auto gather = op.getInput().template getDefiningOp<AllGatherOp>();
+    if (!gather || gather.getDim() != 0 || !gather->hasOneUse())
+      return rewriter.notifyMatchFailure(op, "not a single-use batch gather");
+    Value local = RowOp::create(rewriter, op.getLoc(), gather.getInput());
+    rewriter.replaceOp(
+        op, AllGatherOp::create(rewriter, gather.getLoc(), op.getType(), local,
+                                gather.getDimAttr(), gather.getSize()));
+    return success();
+  }
+};
+
+/// all_slice(rowop(y), 0) -> rowop(all_slice(y, 0)): the slice of the batch
+/// keeps whole rows, and the row-wise op then runs on 1/D of them.
+struct SliceBeforeRowOp : OpRewritePattern<AllSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AllSliceOp slice,
+                                PatternRewriter &rewriter) const override {
+    Operation *op = slice.getInput().getDefiningOp();
+    if (slice.getDim() != 0 || !isa_and_nonnull<SoftmaxOp, LogSoftmaxOp>(op))
+      return rewriter.notifyMatchFailure(slice,
+                                         "not a batch slice of a row op");
+    Value inner = AllSliceOp::create(rewriter, slice.getLoc(), slice.getType(),
+                                     op->getOperand(0), slice.getDimAttr());
+    OperationState state(op->getLoc(), op->getName(), ValueRange{inner},
+                         TypeRange{slice.getType()}, op->getAttrs());
+    rewriter.replaceOp(slice, rewriter.create(state)->getResults());
+    return success();
+  }
+};
+
 /// tensor.dim of a tp op's result -> the same extent taken before the op,
 /// where the op keeps it, or the op's `size` operand for a gathered
 /// dynamic dimension. The batch split asks for the batch by tensor.dim of
@@ -198,7 +236,8 @@ struct DimOfTPOp : OpRewritePattern<tensor::DimOp> {
     } else if (auto op = dyn_cast<ReduceScatterOp>(def)) {
       if (i != static_cast<int64_t>(op.getDim()))
         from = op.getInput();
-    } else if (isa<AllReduceOp, ActivationOp, BiasActivationOp>(def)) {
+    } else if (isa<AllReduceOp, ActivationOp, BiasActivationOp, SoftmaxOp,
+                   LogSoftmaxOp>(def)) {
       from = def->getOperand(0);
     } else if (auto op = dyn_cast<LocalLinearOp>(def)) {
       if (i == 0)
@@ -281,8 +320,9 @@ void mlir::tp::populateOptimizeCollectivesPatterns(
   MLIRContext *ctx = patterns.getContext();
   patterns.add<CancelGatherSlice, GatherSliceToAllToAll,
                SliceOfReduceToReduceScatter, SliceBeforeActivation,
-               SliceBeforeBiasActivation, ActivationBeforeGather, DimOfTPOp>(
-      ctx);
+               SliceBeforeBiasActivation, ActivationBeforeGather, DimOfTPOp,
+               RowOpBeforeBatchGather<SoftmaxOp>,
+               RowOpBeforeBatchGather<LogSoftmaxOp>, SliceBeforeRowOp>(ctx);
   // The greedy driver also applies the collectives' folds (the identity on
   // a one-device mesh) and removes collectives left without users; an
   // asynchronous pair on a one-device mesh goes the same way.

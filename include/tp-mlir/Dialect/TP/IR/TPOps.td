@@ -130,8 +130,9 @@ class TP_RowSoftmaxOp<string mnemonic, string formula>
     A row needs every feature of its row, so after partitioning this op runs
     on the whole output of the layer before it (gathered, or reduced, on
     every device); it does not let that layer's split pair with the next
-    one's. The automatic planner plans the layer before it as if it were
-    the last.
+    one's. A split of the batch holds whole rows: `tp-optimize-collectives`
+    moves the op across the batch's gathers and slices, and each device
+    normalizes its own rows.
 
     Constraints:
     - `input` is rank 2 (B x N), and the result has its type;
