@@ -562,8 +562,20 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
         plan::loadProfile(plan.profilePath, plan.matmul);
     if (!profile)
       return errors.fail(llvm::toString(profile.takeError()));
+    // The chain as tp-set-strategy plans it: after tp-fuse-activations,
+    // which the partition pipeline runs first (a layer's own activation and
+    // a separate one can price differently, and then the plans differ).
+    OwningOpRef<ModuleOp> fused = model->getModule().clone();
+    PassManager fuse(fused->getContext());
+    fuse.addPass(createFuseActivations());
+    if (failed(fuse.run(*fused)))
+      return errors.failDiagnosed();
+    FunctionOpInterface entry =
+        lookupEntry(*fused, model->getEntry().getName());
+    if (!entry)
+      return errors.failDiagnosed();
     llvm::Expected<plan::Chain> chain =
-        plan::extractChain(model->getEntry(), devices, plan.batch, plan.matmul);
+        plan::extractChain(entry, devices, plan.batch, plan.matmul);
     if (!chain) {
       llvm::consumeError(chain.takeError());
       return errors.failDiagnosed();

@@ -246,7 +246,9 @@ class BatchNorm:
     @staticmethod
     def of_module(name, module, label):
         import torch
-        if not module.track_running_stats or module.running_mean is None:
+        # In eval mode PyTorch normalizes by the running statistics whenever
+        # the module holds them, whatever track_running_stats says now.
+        if module.running_mean is None or module.running_var is None:
             raise ExportError("module %s has no running statistics "
                               "(track_running_stats=False): at inference it "
                               "normalizes by each batch's own, which no "

@@ -200,3 +200,24 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
     return %2 : tensor<4x8xf32>
   }
 }
+
+// -----
+
+// Tests that a softmax with another user keeps its whole input: the batch
+// layer slices the softmax's result where it is, instead of a second
+// softmax on an all_to_all of the input.
+// AFTER-LABEL: func @softmax_two_users
+// AFTER: %[[G:.*]] = tp.all_gather %{{.*}} along 1 : tensor<4x3xf32> -> tensor<4x6xf32>
+// AFTER-NEXT: %[[S:.*]] = tp.softmax %[[G]] : tensor<4x6xf32>
+// AFTER-NEXT: %[[L:.*]] = tp.all_slice %[[S]] along 0 : tensor<4x6xf32> -> tensor<2x6xf32>
+// AFTER-NEXT: tp.local_linear %[[L]], %arg2
+// AFTER-NOT: tp.all_to_all
+// AFTER-NOT: tp.softmax
+module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
+  func.func @softmax_two_users(%x: tensor<4x8xf32>, %w0: tensor<6x8xf32>, %w1: tensor<8x6xf32>) -> (tensor<4x6xf32>, tensor<4x8xf32>) {
+    %0 = tp.linear %x, %w0 sharding(row) : tensor<4x8xf32>, tensor<6x8xf32> -> tensor<4x6xf32>
+    %1 = tp.softmax %0 : tensor<4x6xf32>
+    %2 = tp.linear %1, %w1 sharding(batch) : tensor<4x6xf32>, tensor<8x6xf32> -> tensor<4x8xf32>
+    return %1, %2 : tensor<4x6xf32>, tensor<4x8xf32>
+  }
+}

@@ -195,6 +195,10 @@ struct SliceBeforeRowOp : OpRewritePattern<AllSliceOp> {
     if (slice.getDim() != 0 || !isa_and_nonnull<SoftmaxOp, LogSoftmaxOp>(op))
       return rewriter.notifyMatchFailure(slice,
                                          "not a batch slice of a row op");
+    // With another user the whole op stays, and its input too: slicing
+    // that input would add a collective and a second op.
+    if (!op->hasOneUse())
+      return rewriter.notifyMatchFailure(slice, "the row op has other users");
     Value inner = AllSliceOp::create(rewriter, slice.getLoc(), slice.getType(),
                                      op->getOperand(0), slice.getDimAttr());
     OperationState state(op->getLoc(), op->getName(), ValueRange{inner},

@@ -5,8 +5,10 @@ Linear and before its activation, one without affine parameters after an
 activation, and one after the last Linear), x.npy and bn.npy (PyTorch's
 output for it), traced.py with Net (a module whose forward() applies a
 BatchNorm1d module) and its trained state_dict net.state.pt and output
-net.npy, and the models that cannot be folded: relu-bn-relu.pt,
-ends.pt, no-stats.pt and twice.pt."""
+net.npy, flipped.pt and flipped.npy (a trained model whose BatchNorm's
+track_running_stats was turned off after training: in eval mode PyTorch
+still normalizes by the running statistics it holds), and the models that
+cannot be folded: relu-bn-relu.pt, ends.pt, no-stats.pt and twice.pt."""
 import os
 import sys
 
@@ -55,9 +57,15 @@ bn = nn.Sequential(nn.BatchNorm1d(13), nn.Linear(13, 9), nn.BatchNorm1d(9),
 train(bn)
 net = traced.Net()
 train(net)
+flipped = nn.Sequential(nn.Linear(13, 6), nn.BatchNorm1d(6), nn.ReLU(),
+                        nn.Linear(6, 4))
+train(flipped)
+flipped[1].track_running_stats = False
 with torch.no_grad():
     np.save(os.path.join(out, "bn.npy"), bn(x).numpy())
     np.save(os.path.join(out, "net.npy"), net(x).numpy())
+    np.save(os.path.join(out, "flipped.npy"), flipped(x).numpy())
+torch.save(flipped, os.path.join(out, "flipped.pt"))
 torch.save(bn, os.path.join(out, "bn.pt"))
 torch.save(net.state_dict(), os.path.join(out, "net.state.pt"))
 torch.save(nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.BatchNorm1d(4),
