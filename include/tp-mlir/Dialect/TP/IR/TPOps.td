@@ -116,7 +116,7 @@ def TP_ActivationOp : TP_Op<"activation", [Pure, SameOperandsAndResultType]> {
 // Softmax and log-softmax over the features of each row. A row-wise op: it
 // needs a row's every feature, so the partitioner leaves it on the whole
 // (gathered) output of the layer before it.
-class TP_RowSoftmaxOp<string mnemonic, string formula>
+class TP_RowSoftmaxOp<string mnemonic, string torchName, string formula>
     : TP_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
   let arguments = (ins AnyRankedTensor:$input);
   let results = (outs AnyRankedTensor:$result);
@@ -124,8 +124,14 @@ class TP_RowSoftmaxOp<string mnemonic, string formula>
   let hasVerifier = 1;
   let description = !strconcat([{
     Normalizes each row of `x : B x N` over its `N` features (dimension 1),
-    as PyTorch's `}], formula, [{` with `dim=1` (or `-1`) does. The maximum
-    of each row is subtracted first, so large inputs do not overflow.
+    as PyTorch's `}], torchName, [{(dim=1)` does:
+
+    ```
+    }], formula, [{
+    ```
+
+    The maximum of each row is subtracted first, so large inputs do not
+    overflow.
 
     A row needs every feature of its row, so after partitioning this op runs
     on the whole output of the layer before it (gathered, or reduced, on
@@ -141,13 +147,13 @@ class TP_RowSoftmaxOp<string mnemonic, string formula>
   }]);
 }
 
-def TP_SoftmaxOp : TP_RowSoftmaxOp<"softmax",
-    "nn.Softmax: y_ij = exp(x_ij - m_i) / sum_k exp(x_ik - m_i), m_i = max_k x_ik;"> {
+def TP_SoftmaxOp : TP_RowSoftmaxOp<"softmax", "nn.Softmax",
+    "y_ij = exp(x_ij - m_i) / sum_k exp(x_ik - m_i),  m_i = max_k x_ik"> {
   let summary = "softmax over the features of each row";
 }
 
-def TP_LogSoftmaxOp : TP_RowSoftmaxOp<"log_softmax",
-    "nn.LogSoftmax: y_ij = x_ij - m_i - log(sum_k exp(x_ik - m_i)), m_i = max_k x_ik;"> {
+def TP_LogSoftmaxOp : TP_RowSoftmaxOp<"log_softmax", "nn.LogSoftmax",
+    "y_ij = x_ij - m_i - log(sum_k exp(x_ik - m_i)),  m_i = max_k x_ik"> {
   let summary = "log of the softmax over the features of each row";
 }
 
