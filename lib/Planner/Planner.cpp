@@ -1443,6 +1443,17 @@ void mlir::tp::plan::printExplanation(llvm::raw_ostream &os, const Chain &c,
                               : std::string());
 }
 
+/// The value `value` is computed from through the ops a chain holds between
+/// its layers (activations and row-wise ops).
+static Value throughOpsBetweenLayers(Value value) {
+  while (Operation *def = value.getDefiningOp()) {
+    if (!isa<ActivationOp, SoftmaxOp, LogSoftmaxOp>(def))
+      break;
+    value = def->getOperand(0);
+  }
+  return value;
+}
+
 llvm::Expected<Chain> mlir::tp::plan::extractChain(FunctionOpInterface fn,
                                                    int64_t devices,
                                                    int64_t batch,
@@ -1464,12 +1475,7 @@ llvm::Expected<Chain> mlir::tp::plan::extractChain(FunctionOpInterface fn,
                     std::to_string(fn.getFunctionBody().getBlocks().size()));
   for (Operation &op : fn.getFunctionBody().front()) {
     if (auto linear = dyn_cast<LinearOp>(op)) {
-      Value input = linear.getInput();
-      while (Operation *def = input.getDefiningOp()) {
-        if (!isa<ActivationOp, SoftmaxOp, LogSoftmaxOp>(def))
-          break;
-        input = def->getOperand(0);
-      }
+      Value input = throughOpsBetweenLayers(linear.getInput());
       if (current && input != current)
         return fail(&op, "the planner plans a chain: this layer's input is "
                          "not the previous layer's output");
@@ -1502,18 +1508,12 @@ llvm::Expected<Chain> mlir::tp::plan::extractChain(FunctionOpInterface fn,
         chain.layers.back().separate.push_back(act.getKind());
       continue;
     }
-    // Needs whole rows: the layer's output is made whole (gathered or
-    // reduced) before it, as at the end of the chain.
+    // Needs whole rows of the last layer's output (addTransition). Only a
+    // row op on the chain counts: the partitioner drops one whose result is
+    // unused, and one off the chain takes nothing from the last layer.
     if (isa<SoftmaxOp, LogSoftmaxOp>(op)) {
-      // Only one on the chain: the partitioner drops one whose result is
-      // unused, and one off the chain takes nothing from the last layer.
-      Value input = op.getOperand(0);
-      while (Operation *def = input.getDefiningOp()) {
-        if (!isa<ActivationOp, SoftmaxOp, LogSoftmaxOp>(def))
-          break;
-        input = def->getOperand(0);
-      }
-      if (current && input == current && !op.use_empty())
+      if (current && throughOpsBetweenLayers(op.getOperand(0)) == current &&
+          !op.use_empty())
         chain.layers.back().wholeOutput = true;
       continue;
     }

@@ -568,12 +568,12 @@ def traced_steps(model):
         elif fn in softmaxes or method in ("softmax", "log_softmax"):
             op, dtype_at = softmaxes[fn] if fn in softmaxes else (method, 2)
             where = "%s (%s)" % (label, text(node))
+            dim = arg(node, 1, "dim", None)
             # Only torch.nn.functional's forms may leave the dim out.
-            if fn not in (F.softmax, F.log_softmax) and \
-                    arg(node, 1, "dim", None) is None:
+            if fn not in (F.softmax, F.log_softmax) and dim is None:
                 raise ExportError("%s is a %s without a dim, which PyTorch "
                                   "refuses; give dim=1" % (where, op))
-            steps.append(softmax_step(op, arg(node, 1, "dim", None),
+            steps.append(softmax_step(op, dim,
                                       arg(node, dtype_at, "dtype", None),
                                       where))
         elif fn in functions or method in methods:
@@ -745,13 +745,10 @@ def export_at_inference(model, mlir_path, weights_path, name):
                 width = next(s.in_features for s in steps
                              if isinstance(s, Linear))
                 args.append("%%x: tensor<?x%dxf32>" % width)
-            t = "tensor<?x%dxf32>" % width
-            if step[0] == "softmax":
-                body.append("  %%a%d = tp.%s %s : %s"
-                            % (i, step[1], value, t))
-            else:
-                body.append("  %%a%d = tp.activation %s %s : %s"
-                            % (i, step[1], value, t))
+            op = "tp." + step[1] if step[0] == "softmax" else \
+                "tp.activation " + step[1]
+            body.append("  %%a%d = %s %s : tensor<?x%dxf32>"
+                        % (i, op, value, width))
             value = "%%a%d" % i
             continue
         n, k = step.out_features, step.in_features

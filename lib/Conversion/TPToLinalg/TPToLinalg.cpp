@@ -191,17 +191,16 @@ template <typename OpT> struct SoftmaxToLinalg : OpConversionPattern<OpT> {
     MLIRContext *ctx = op.getContext();
     Value x = adaptor.getInput();
     auto type = cast<RankedTensorType>(op.getType());
-    Type f32 = rewriter.getF32Type();
+    FloatType f32 = rewriter.getF32Type(), f64 = rewriter.getF64Type();
     SmallVector<Value> batch;
     if (type.isDynamicDim(0))
       batch.push_back(dimOf(rewriter, loc, x, 0));
     auto rowType = RankedTensorType::get({type.getDimSize(0)}, f32);
-    auto filledRow = [&](FloatType elementType, double v) {
-      Value init = tensor::EmptyOp::create(
-          rewriter, loc,
-          RankedTensorType::get({type.getDimSize(0)}, elementType), batch);
+    auto sumType = RankedTensorType::get({type.getDimSize(0)}, f64);
+    auto filledRow = [&](RankedTensorType rowOf, double v) {
+      Value init = tensor::EmptyOp::create(rewriter, loc, rowOf, batch);
       Value c = arith::ConstantOp::create(
-          rewriter, loc, rewriter.getFloatAttr(elementType, v));
+          rewriter, loc, rewriter.getFloatAttr(rowOf.getElementType(), v));
       return linalg::FillOp::create(rewriter, loc, c, init).getResult(0);
     };
     AffineMap elem = AffineMap::getMultiDimIdentityMap(2, ctx);
@@ -211,7 +210,7 @@ template <typename OpT> struct SoftmaxToLinalg : OpConversionPattern<OpT> {
     Value max =
         linalg::GenericOp::create(
             rewriter, loc, rowType, ValueRange{x},
-            ValueRange{filledRow(rewriter.getF32Type(), -INFINITY)},
+            ValueRange{filledRow(rowType, -INFINITY)},
             ArrayRef<AffineMap>{elem, row}, reduce,
             [&](OpBuilder &b, Location l, ValueRange args) {
               linalg::YieldOp::create(b, l,
@@ -222,9 +221,7 @@ template <typename OpT> struct SoftmaxToLinalg : OpConversionPattern<OpT> {
     // The sum in f64, rounded to f32 once where it is used: a sum of many
     // near-equal terms in f32 drifts by up to n ulps, past any bound a
     // check could set for a row of 10^6 logits.
-    FloatType f64 = rewriter.getF64Type();
-    auto sumType = RankedTensorType::get({type.getDimSize(0)}, f64);
-    Value sumInit = filledRow(f64, 0.0);
+    Value sumInit = filledRow(sumType, 0.0);
     Value sum =
         linalg::GenericOp::create(
             rewriter, loc, sumType, ValueRange{x, max}, ValueRange{sumInit},

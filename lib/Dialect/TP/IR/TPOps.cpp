@@ -245,12 +245,19 @@ LogicalResult BiasActivationOp::verify() {
 // ActivationOp
 //===----------------------------------------------------------------------===//
 
+/// A sharding describes how a layer's weight is split; an op without a
+/// weight has none to split, so a sharding on it is a mistake the user
+/// should hear about.
+static LogicalResult refuseSharding(Operation *op) {
+  if (op->hasAttr("sharding"))
+    return op->emitOpError() << "cannot carry a sharding: only tp.linear "
+                                "layers are sharded";
+  return success();
+}
+
 LogicalResult ActivationOp::verify() {
-  // A sharding describes how a layer's weight is split; an activation has no
-  // weight, so a sharding here is a mistake the user should hear about.
-  if ((*this)->hasAttr("sharding"))
-    return emitOpError() << "cannot carry a sharding: only tp.linear layers "
-                            "are sharded";
+  if (failed(refuseSharding(getOperation())))
+    return failure();
   return verifyTensorPolicy(getOperation(), "input", getInput().getType());
 }
 
@@ -259,9 +266,8 @@ LogicalResult ActivationOp::verify() {
 //===----------------------------------------------------------------------===//
 
 static LogicalResult verifyRowSoftmax(Operation *op, Value input) {
-  if (op->hasAttr("sharding"))
-    return op->emitOpError() << "cannot carry a sharding: only tp.linear "
-                                "layers are sharded";
+  if (failed(refuseSharding(op)))
+    return failure();
   auto type = cast<RankedTensorType>(input.getType());
   if (failed(verifyRank(op, "input", type, 2, "batch x features")) ||
       failed(verifyStaticDim(op, "input", type, 1, "features")))

@@ -234,8 +234,8 @@ private:
 /// What a model may hold, for messages.
 static constexpr const char *kSupportedModel =
     "tp-mlir partitions chains of tp.linear, tp.activation, tp.softmax and "
-    "tp.log_softmax on f32 "
-    "tensors, with arith.constant and func.return, in one block";
+    "tp.log_softmax on f32 tensors, with arith.constant and func.return, in "
+    "one block";
 
 static bool isF32Tensor(Type type) {
   auto tensor = dyn_cast<RankedTensorType>(type);
