@@ -221,3 +221,46 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
     return %1, %2 : tensor<4x6xf32>, tensor<4x8xf32>
   }
 }
+
+// -----
+
+// Tests that a column layer's result with another user stays whole: the
+// next column layer slices it after the bias and activation, instead of a
+// reduce_scatter beside the all_reduce (two collectives on one partial sum).
+// AFTER-LABEL: func @column_two_users
+// AFTER: %[[P:.*]] = tp.local_linear
+// AFTER-NEXT: %[[R:.*]] = tp.all_reduce sum %[[P]] : tensor<4x10xf32>
+// AFTER-NEXT: %[[Y:.*]] = tp.bias_activation %[[R]], %arg2 activation(silu) : tensor<4x10xf32>, tensor<10xf32>
+// AFTER-NEXT: %[[S:.*]] = tp.all_slice %[[Y]] along 1 : tensor<4x10xf32> -> tensor<4x5xf32>
+// AFTER-NEXT: tp.local_linear %[[S]], %arg3
+// AFTER-NOT: tp.reduce_scatter
+// AFTER: return %[[Y]],
+module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
+  func.func @column_two_users(%x: tensor<4x8xf32>, %w0: tensor<10x8xf32>, %b0: tensor<10xf32>, %w1: tensor<3x10xf32>) -> (tensor<4x10xf32>, tensor<4x3xf32>) {
+    %0 = tp.linear %x, %w0, %b0 activation(silu) sharding(column) : tensor<4x8xf32>, tensor<10x8xf32>, tensor<10xf32> -> tensor<4x10xf32>
+    %1 = tp.linear %0, %w1 sharding(column) : tensor<4x10xf32>, tensor<3x10xf32> -> tensor<4x3xf32>
+    return %0, %1 : tensor<4x10xf32>, tensor<4x3xf32>
+  }
+}
+
+// -----
+
+// Tests the same through a separate activation with another user: it stays
+// on the whole value, and the slice comes after it.
+// AFTER-LABEL: func @activation_two_users
+// AFTER: %[[R:.*]] = tp.all_reduce sum
+// AFTER-NEXT: %[[B:.*]] = tp.bias_activation %[[R]] : tensor<4x10xf32>
+// AFTER-NEXT: %[[A:.*]] = tp.activation relu %[[B]] : tensor<4x10xf32>
+// AFTER-NEXT: %[[S:.*]] = tp.all_slice %[[A]] along 1 : tensor<4x10xf32> -> tensor<4x5xf32>
+// AFTER-NEXT: tp.local_linear %[[S]], %arg2
+// AFTER-NOT: tp.reduce_scatter
+// AFTER-NOT: tp.activation
+// AFTER: return %[[A]],
+module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
+  func.func @activation_two_users(%x: tensor<4x8xf32>, %w0: tensor<10x8xf32>, %w1: tensor<3x10xf32>) -> (tensor<4x10xf32>, tensor<4x3xf32>) {
+    %0 = tp.linear %x, %w0 sharding(column) : tensor<4x8xf32>, tensor<10x8xf32> -> tensor<4x10xf32>
+    %a = tp.activation relu %0 : tensor<4x10xf32>
+    %1 = tp.linear %a, %w1 sharding(column) : tensor<4x10xf32>, tensor<3x10xf32> -> tensor<4x3xf32>
+    return %a, %1 : tensor<4x10xf32>, tensor<4x3xf32>
+  }
+}

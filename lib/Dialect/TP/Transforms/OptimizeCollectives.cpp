@@ -75,14 +75,16 @@ struct GatherSliceToAllToAll : OpRewritePattern<AllSliceOp> {
   }
 };
 
-/// all_slice(all_reduce(x), d) -> reduce_scatter(x, d).
+/// all_slice(all_reduce(x), d) -> reduce_scatter(x, d) when the all_reduce
+/// has no other user: with one, it stays, and a reduce_scatter beside it
+/// would be a second collective where the slice is local.
 struct SliceOfReduceToReduceScatter : OpRewritePattern<AllSliceOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(AllSliceOp slice,
                                 PatternRewriter &rewriter) const override {
     auto reduce = slice.getInput().getDefiningOp<AllReduceOp>();
-    if (!reduce)
-      return rewriter.notifyMatchFailure(slice, "not an all_reduce");
+    if (!reduce || !reduce->hasOneUse())
+      return rewriter.notifyMatchFailure(slice, "not a single-use all_reduce");
     rewriter.replaceOp(
         slice, ReduceScatterOp::create(rewriter, reduce.getLoc(),
                                        slice.getType(), reduce.getKindAttr(),
@@ -93,14 +95,16 @@ struct SliceOfReduceToReduceScatter : OpRewritePattern<AllSliceOp> {
 
 /// all_slice(activation(y), d) -> activation(all_slice(y, d)): slicing
 /// commutes with elementwise ops, and the activation then runs on 1/D of the
-/// data.
+/// data. Only where the slice is the activation's one user: with another,
+/// the whole activation stays, and a second one on the slice would add
+/// work (and a collective, where the slice reaches an all_reduce).
 struct SliceBeforeActivation : OpRewritePattern<AllSliceOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(AllSliceOp slice,
                                 PatternRewriter &rewriter) const override {
     auto act = slice.getInput().getDefiningOp<ActivationOp>();
-    if (!act)
-      return rewriter.notifyMatchFailure(slice, "not an activation");
+    if (!act || !act->hasOneUse())
+      return rewriter.notifyMatchFailure(slice, "not a single-use activation");
     Value inner = AllSliceOp::create(rewriter, slice.getLoc(), slice.getType(),
                                      act.getInput(), slice.getDimAttr());
     rewriter.replaceOp(slice, ActivationOp::create(rewriter, act.getLoc(),
@@ -112,14 +116,16 @@ struct SliceBeforeActivation : OpRewritePattern<AllSliceOp> {
 /// all_slice(bias_activation(y, b), 1) ->
 ///   bias_activation(all_slice(y, 1), all_slice(b, 0)), and
 /// all_slice(bias_activation(y, b), 0) -> bias_activation(all_slice(y, 0), b)
-/// (a slice of the batch keeps the whole bias).
+/// (a slice of the batch keeps the whole bias). Only where the slice is the
+/// op's one user, as for SliceBeforeActivation.
 struct SliceBeforeBiasActivation : OpRewritePattern<AllSliceOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(AllSliceOp slice,
                                 PatternRewriter &rewriter) const override {
     auto op = slice.getInput().getDefiningOp<BiasActivationOp>();
-    if (!op)
-      return rewriter.notifyMatchFailure(slice, "not a bias_activation");
+    if (!op || !op->hasOneUse())
+      return rewriter.notifyMatchFailure(slice,
+                                         "not a single-use bias_activation");
     if (slice.getDim() == 0) {
       Value input =
           AllSliceOp::create(rewriter, slice.getLoc(), slice.getType(),
