@@ -522,12 +522,39 @@ def traced_steps(model):
             shape = shape[0]
         return list(shape) if isinstance(shape, (list, tuple)) else []
 
+    def is_batch(node):
+        """Dim 0 of a value of the chain (each holds the batch there):
+        x.size(0), x.size(dim=0), x.shape[0] or x.size()[0], -2 for 0
+        included; not another dim, x.dim(), nor a size of a tensor the
+        model holds."""
+        def chain_value(v):
+            return isinstance(v, torch.fx.Node) and v.op != "get_attr"
+        if not isinstance(node, torch.fx.Node):
+            return False
+        if node.op == "call_method" and node.target == "size":
+            dim = node.args[1] if len(node.args) > 1 else \
+                node.kwargs.get("dim")
+            return chain_value(node.args[0]) and type(dim) is int and \
+                dim in (0, -2)
+        if node.op == "call_function" and node.target is operator.getitem:
+            source, index = node.args[0], node.args[1]
+            if type(index) is not int or index not in (0, -2) or \
+                    not isinstance(source, torch.fx.Node):
+                return False
+            if source.op == "call_method" and source.target == "size":
+                return len(source.args) == 1 and not source.kwargs and \
+                    chain_value(source.args[0])
+            return source.op == "call_function" and \
+                source.target is getattr and source.args[1] == "shape" and \
+                chain_value(source.args[0])
+        return False
+
     def keeps_2d(shape):
-        """(batch, features) of a 2-D value: the batch -1 or read from the
-        input, the features -1 or a count."""
+        """(batch, features) of a 2-D value: the batch -1 or read from a
+        value of the chain (is_batch), the features -1 or a count."""
         if len(shape) != 2 or shape == [-1, -1]:
             return False
-        return (shape[0] == -1 or isinstance(shape[0], torch.fx.Node)) and \
+        return (shape[0] == -1 or is_batch(shape[0])) and \
             (shape[1] == -1 or (isinstance(shape[1], int) and shape[1] > 0))
 
     inputs = [n for n in graph.nodes if n.op == "placeholder"]
@@ -615,8 +642,8 @@ def traced_steps(model):
                     "%s.forward() reshapes a value of the chain (%s); "
                     "tp-mlir chains hold (batch, features) values, so only "
                     "reshapes that keep a 2-D value as it is, such as "
-                    "view(-1, n) or flatten(1), can be exported"
-                    % (what, text(node)))
+                    "view(-1, n), view(x.size(0), -1) or flatten(1), can be "
+                    "exported" % (what, text(node)))
             linears = [s for s in steps if isinstance(s, Linear)]
             if linears and shape[1] not in (-1, linears[-1].out_features):
                 raise ExportError("%s (%s) reshapes the chain's %d features "

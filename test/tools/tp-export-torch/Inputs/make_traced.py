@@ -164,6 +164,47 @@ def hooked_identity():
     return nn.Sequential(nn.Linear(4, 5), identity, nn.Linear(5, 3))
 
 
+class BatchForms(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(12, 6)
+        self.fc2 = nn.Linear(6, 3)
+
+    def forward(self, x):
+        x = x.view(x.shape[0], -1).reshape(x.size()[0], 12)
+        x = torch.relu(self.fc1(x)).view(x.size(dim=0), 6)
+        return F.softmax(self.fc2(x).view(x.size(-2), -1), dim=1)
+
+
+class Transposed(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 6)
+
+    def forward(self, x):
+        x = self.fc(x)
+        return F.softmax(x.view(x.size(1), -1), dim=1)
+
+
+class ByRank(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 6)
+
+    def forward(self, x):
+        x = self.fc(x)
+        return F.softmax(x.view(x.dim(), -1), dim=1)
+
+
+class ByWeight(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 6)
+
+    def forward(self, x):
+        return self.fc(x).view(self.fc.weight.size(0), -1)
+
+
 class Images(nn.Module):
     def __init__(self):
         super().__init__()
@@ -198,6 +239,10 @@ x = torch.randn(5, 12)
 with torch.no_grad():
     y = model(x)
 np.save(os.path.join(out, "xt.npy"), x.numpy().astype(np.float32))
+forms = BatchForms().eval()  # noqa: F821
+with torch.no_grad():
+    np.save(os.path.join(out, "forms.npy"), forms(x).numpy())
+torch.save(forms.state_dict(), os.path.join(out, "forms.pt"))
 np.save(os.path.join(out, "traced.npy"), y.numpy().astype(np.float32))
 torch.save(model, os.path.join(out, "whole.pt"))
 # A model whose class lives in a package that the exporter cannot import.
