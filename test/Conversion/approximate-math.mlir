@@ -22,11 +22,15 @@ func.func @erf(%x: f32) -> f32 {
   return %e : f32
 }
 
+// A NaN input is given back as it is: the approximation's conversion to an
+// integer makes it poison.
 // CHECK-LABEL: func.func @exp
 // CHECK-NOT: math.exp
 // CHECK: math.fma
 // CHECK-NOT: math.exp
-// CHECK: return
+// CHECK: %[[NAN:.*]] = arith.cmpf uno, %arg0, %arg0 : f32
+// CHECK-NEXT: %[[R:.*]] = arith.select %[[NAN]], %arg0, %{{.*}} : f32
+// CHECK-NEXT: return %[[R]]
 func.func @exp(%x: f32) -> f32 {
   %p = math.exp %x : f32
   return %p : f32
@@ -35,7 +39,9 @@ func.func @exp(%x: f32) -> f32 {
 // Vectors of f32 too.
 // CHECK-LABEL: func.func @vectors
 // CHECK-NOT: math.tanh
-// CHECK: return
+// CHECK: %[[NAN:.*]] = arith.cmpf uno, %arg0, %arg0 : vector<16xf32>
+// CHECK-NEXT: %[[R:.*]] = arith.select %[[NAN]], %arg0, %{{.*}} : vector<16xi1>, vector<16xf32>
+// CHECK-NEXT: return %[[R]]
 func.func @vectors(%x: vector<16xf32>) -> vector<16xf32> {
   %t = math.tanh %x : vector<16xf32>
   return %t : vector<16xf32>
