@@ -80,8 +80,10 @@ ShardAttr PartitionedModel::getShard(unsigned index) const {
 std::map<std::string, int64_t> PartitionedModel::countCollectives() const {
   std::map<std::string, int64_t> counts;
   entry.walk([&](Operation *op) {
-    if (isa<AllGatherOp, AllToAllOp, AllReduceOp, ReduceScatterOp, AllSliceOp>(
-            op))
+    // The asynchronous starts of tp-overlap-collectives count under their
+    // own names: one per chunk.
+    if (isa<AllGatherOp, AllToAllOp, AllReduceOp, ReduceScatterOp, AllSliceOp,
+            AllGatherStartOp, AllReduceStartOp>(op))
       ++counts[op->getName().stripDialect().str()];
   });
   return counts;
