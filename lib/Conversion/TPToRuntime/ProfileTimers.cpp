@@ -52,7 +52,8 @@ struct InsertProfileTimersPass
         continue;
       SmallVector<Operation *> ops;
       fn.walk([&](Operation *op) {
-        if (isa<LocalLinearOp, BiasActivationOp, ActivationOp>(op) ||
+        if (isa<LocalLinearOp, BiasActivationOp, ActivationOp, SoftmaxOp,
+                LogSoftmaxOp>(op) ||
             isCommunication(op))
           ops.push_back(op);
       });
