@@ -580,30 +580,33 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
       llvm::consumeError(chain.takeError());
       return errors.failDiagnosed();
     }
+    // A model without layers has no plan; its graph says so.
+    plan::Plan best;
     if (chain->layers.empty()) {
       if (options.explain)
         llvm::outs() << "plan: the model has no tp.linear layers to plan\n";
     } else {
       uint64_t limit = uint64_t(std::max<int64_t>(plan.memoryLimitMiB, 0))
                        << 20;
-      llvm::Expected<plan::Plan> best =
+      llvm::Expected<plan::Plan> planned =
           plan::planChain(*chain, *profile, limit);
-      if (!best)
-        return errors.fail(llvm::toString(best.takeError()));
+      if (!planned)
+        return errors.fail(llvm::toString(planned.takeError()));
+      best = std::move(*planned);
       if (options.explain)
-        plan::printExplanation(llvm::outs(), *chain, *profile, *best, limit);
-      if (!options.explainDotPath.empty()) {
-        std::string error;
-        std::unique_ptr<llvm::ToolOutputFile> dot =
-            openOutputFile(options.explainDotPath, &error);
-        if (!dot)
-          return errors.fail(error);
-        plan::printDot(dot->os(), *chain, *best);
-        if (std::optional<std::string> message = flushFailure(dot->os()))
-          return errors.fail("could not write '" + options.explainDotPath +
-                             "': " + *message);
-        dot->keep();
-      }
+        plan::printExplanation(llvm::outs(), *chain, *profile, best, limit);
+    }
+    if (!options.explainDotPath.empty()) {
+      std::string error;
+      std::unique_ptr<llvm::ToolOutputFile> dot =
+          openOutputFile(options.explainDotPath, &error);
+      if (!dot)
+        return errors.fail(error);
+      plan::printDot(dot->os(), *chain, best);
+      if (std::optional<std::string> message = flushFailure(dot->os()))
+        return errors.fail("could not write '" + options.explainDotPath +
+                           "': " + *message);
+      dot->keep();
     }
   }
   FailureOr<PartitionedModel> program = PartitionedModel::create(

@@ -1573,6 +1573,45 @@ mlir::tp::plan::loadProfile(llvm::StringRef path, MatmulLowering matmul) {
   return profile;
 }
 
+/// The bytes per device of a function with no layer to plan, where every
+/// device holds each value whole: the arguments together, or the largest of
+/// an op's operands and results together, each dynamic size the batch.
+/// Saturates rather than wrapping.
+static uint64_t unplannedPeakBytes(FunctionOpInterface fn, int64_t batch) {
+  auto bytesOf = [&](Type type) -> uint64_t {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (!tensor)
+      return 0;
+    uint64_t bytes =
+        std::max<uint64_t>(1, (tensor.getElementTypeBitWidth() + 7) / 8);
+    for (int64_t size : tensor.getShape()) {
+      uint64_t extent =
+          ShapedType::isDynamic(size) ? uint64_t(batch) : uint64_t(size);
+      if (extent && bytes > std::numeric_limits<uint64_t>::max() / extent)
+        return std::numeric_limits<uint64_t>::max();
+      bytes *= extent;
+    }
+    return bytes;
+  };
+  auto add = [](uint64_t a, uint64_t b) {
+    return a > std::numeric_limits<uint64_t>::max() - b
+               ? std::numeric_limits<uint64_t>::max()
+               : a + b;
+  };
+  auto sum = [&](auto types) {
+    uint64_t total = 0;
+    for (Type type : types)
+      total = add(total, bytesOf(type));
+    return total;
+  };
+  uint64_t peak = sum(fn.getArgumentTypes());
+  fn.walk([&](Operation *op) {
+    peak = std::max(peak,
+                    add(sum(op->getOperandTypes()), sum(op->getResultTypes())));
+  });
+  return peak;
+}
+
 LogicalResult mlir::tp::plan::planModule(ModuleOp module, int64_t batch,
                                          int64_t memoryLimitMiB,
                                          llvm::StringRef profilePath,
@@ -1598,8 +1637,20 @@ LogicalResult mlir::tp::plan::planModule(ModuleOp module, int64_t batch,
       continue;
     SmallVector<LinearOp> linears;
     fn.walk([&](LinearOp op) { linears.push_back(op); });
-    if (linears.empty())
+    if (linears.empty()) {
+      // Nothing to plan, and nothing split: the limit still holds for the
+      // values every device keeps whole.
+      uint64_t needed = unplannedPeakBytes(fn, batch);
+      if (memoryLimit && needed > memoryLimit)
+        return fn.emitError() << fmt::format(
+                   "no plan fits the memory limit of {} per device: the "
+                   "function has no tp.linear layer to split, so every "
+                   "device holds its values whole, {} at batch {} (the "
+                   "arguments, or an op's operands and result)",
+                   formatBytes(double(memoryLimit)),
+                   formatBytes(double(needed)), batch);
       continue;
+    }
     llvm::Expected<Chain> chain =
         extractChain(fn, mesh.getNumDevices(), batch, matmul);
     if (!chain) {
@@ -1629,6 +1680,13 @@ void mlir::tp::plan::printDot(llvm::raw_ostream &os, const Chain &c,
   };
   os << "digraph plan {\n  rankdir=TB;\n  node [shape=box, "
         "fontname=\"monospace\"];\n";
+  if (c.layers.empty()) {
+    os << fmt::format("  label=\"{} devices, batch {}: no tp.linear layers "
+                      "to plan\";\n  input [shape=ellipse];\n  output "
+                      "[shape=ellipse];\n  input -> output;\n}}\n",
+                      c.devices, c.batch);
+    return;
+  }
   os << fmt::format("  label=\"{} devices, batch {}: {:.4g} ms predicted, "
                     "peak {} per device\";\n",
                     c.devices, c.batch, 1e3 * best.seconds,

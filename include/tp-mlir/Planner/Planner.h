@@ -287,7 +287,8 @@ void printExplanation(llvm::raw_ostream &os, const Chain &chain,
 
 /// The plan as a Graphviz digraph: the input, each layer (its split,
 /// predicted compute and weights per device) and the output, with every
-/// collective on the edge where it runs, with its bytes.
+/// collective on the edge where it runs, with its bytes. A chain without
+/// layers gives the input and the output, and says that nothing was planned.
 void printDot(llvm::raw_ostream &os, const Chain &chain, const Plan &best);
 
 /// The chain of `fn`, a model-level function of tp.linear and
