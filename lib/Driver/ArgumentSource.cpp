@@ -203,8 +203,25 @@ ArgumentSource::create(const Model &model, const ArgumentOptions &options) {
       shape.assign(in.shape.begin(), in.shape.end());
     }
     for (int64_t &d : shape)
-      if (ShapedType::isDynamic(d))
+      if (ShapedType::isDynamic(d)) {
         d = options.batch;
+        source.batchSizes = true;
+      }
+    // A named argument's dynamic sizes come from the batch option too,
+    // not from its tensor in the file: say so where they differ.
+    if (source.weights && model.isWeight(arg.getArgNumber()) &&
+        type.getNumDynamicDims()) {
+      std::string name = model.getCheckpointName(arg.getArgNumber())->str();
+      auto it = source.weights->entries().find(name);
+      if (it != source.weights->entries().end() &&
+          ArrayRef<int64_t>(it->second.shape) != ArrayRef<int64_t>(shape))
+        return makeError(fmt::format(
+            "tensor '{}' has shape {} in {}, but argument #{} is {} here: "
+            "its dynamic dimensions take the batch ({}; --batch, 8 by "
+            "default), not its tensor's shape",
+            name, formatShape(it->second.shape), options.weightsPath,
+            arg.getArgNumber(), formatShape(shape), options.batch));
+    }
     if (!getCheckedNumElements(shape))
       return makeError(fmt::format(
           "argument #{} would have shape {}, more than {} elements "
@@ -282,15 +299,6 @@ ArgumentSource::getConvertedWeightDtypes() const {
       ++dtypes[it->second.dtype];
   }
   return dtypes;
-}
-
-bool ArgumentSource::hasDynamicBatch() const {
-  for (BlockArgument arg : model->getEntry().getArguments()) {
-    auto type = cast<RankedTensorType>(arg.getType());
-    if (!model->isWeight(arg.getArgNumber()) && type.getNumDynamicDims())
-      return true;
-  }
-  return false;
 }
 
 uint64_t ArgumentSource::estimateRankBytes(const PartitionedModel &program,

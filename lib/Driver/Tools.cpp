@@ -632,8 +632,7 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   if (options.printPartitioned && reporting)
     program->getModule().print(llvm::outs());
 
-  if (options.batchGiven && reporting &&
-      (!arguments->hasDynamicBatch() || !options.arguments.inputPath.empty()))
+  if (options.batchGiven && reporting && !arguments->usesBatch())
     llvm::errs() << fmt::format("{}: warning: --batch {} is ignored: {}\n",
                                 options.toolName, options.arguments.batch,
                                 options.arguments.inputPath.empty()

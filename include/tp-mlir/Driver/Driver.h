@@ -197,9 +197,9 @@ public:
 
   /// Argument `index` whole.
   llvm::Expected<Tensor> getFull(unsigned index) const;
-  /// Whether the model's input has a dynamic (batch) dimension, which the
-  /// batch option sizes.
-  bool hasDynamicBatch() const;
+  /// Whether the batch option sizes any argument: a dynamic dimension of
+  /// the input without --input, or of a named argument.
+  bool usesBatch() const { return batchSizes; }
   /// Whether weights come from the seed rather than a file.
   bool hasRandomWeights() const { return !weights && options.buffers.empty(); }
   /// The dtypes other than F32 among the weights the model reads from its
@@ -227,6 +227,7 @@ private:
   const Model *model = nullptr;
   ArgumentOptions options;
   SmallVector<SmallVector<int64_t>> fullShapes;
+  bool batchSizes = false;
   std::shared_ptr<SafeTensorsFile> weights;
   std::shared_ptr<Tensor> input;
 };
