@@ -210,8 +210,15 @@ std::string mlir::tp::emitCHeader(FunctionOpInterface fn, StringRef source,
       "  int64_t shape[{0}];\n  int split_dim;\n  int64_t offsets[{1}];\n"
       "  int64_t sizes[{1}];\n}} tp_{2}_arg_info;\n\n",
       maxRank, devices, lower);
-  h += fmt::format("static const tp_{0}_arg_info tp_{0}_args[{1}] = {{\n",
-                   lower, fn.getNumArguments());
+  // C has no arrays of no elements: an entry without arguments gets no
+  // table, and says why.
+  if (fn.getNumArguments() == 0)
+    h += fmt::format("/* The entry takes no arguments: tp_{0}_args is not "
+                     "declared. */\n\n",
+                     lower);
+  else
+    h += fmt::format("static const tp_{0}_arg_info tp_{0}_args[{1}] = {{\n",
+                     lower, fn.getNumArguments());
   std::vector<std::string> params;
   // Parameter names: argI_ and an identifier made from the name, so that
   // none is a keyword of C or C++ ("int"), a type or macro declared before
@@ -227,7 +234,8 @@ std::string mlir::tp::emitCHeader(FunctionOpInterface fn, StringRef source,
       param += "_" + identifier(arg.name, /*prefixDigit=*/false);
     params.push_back(fmt::format("tp_memref_{}d *{}", arg.rank, param));
   }
-  h += "};\n\n";
+  if (fn.getNumArguments() != 0)
+    h += "};\n\n";
   auto resultType = cast<RankedTensorType>(fn.getResultTypes()[0]);
   h += fmt::format("void _mlir_ciface_{}(tp_memref_{}d *result", entry,
                    resultType.getRank());
