@@ -246,6 +246,22 @@ describeJob(const DriverOptions &options, const llvm::SourceMgr &sourceMgr,
   add("model",
       sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer(),
       fmt::format("'{}'", sourceName.str()));
+  // What the job computes and how it is judged; not how a rank computes
+  // its share (--matmul, --matmul-vector-lanes, --opt-level, --libm-math),
+  // which changes only the rounding and may differ between hosts.
+  std::string run = fmt::format(
+      "--entry '{}' --devices {} --strategy {} --overlap-chunks {}{} "
+      "--iterations {} --warmup {}{}{}",
+      model.getEntry().getName().str(), devices,
+      stringifyPartitionStrategy(options.strategy).str(), options.overlapChunks,
+      options.tf32 ? " --tf32" : "", options.run.iterations, options.run.warmup,
+      options.run.check ? " --check" : "",
+      options.run.tolerance
+          ? fmt::format(" --tolerance {}", *options.run.tolerance)
+          : std::string());
+  // Before the partitioning, which follows from them: a difference here
+  // is named here.
+  add("options", run, run);
   // The plan: under --strategy auto it follows the profile, the memory
   // limit and the matmul lowering, which may differ between processes; two
   // plans can make the same collectives over other shards.
@@ -282,20 +298,6 @@ describeJob(const DriverOptions &options, const llvm::SourceMgr &sourceMgr,
                       llvm::toString(buffer.takeError())));
     add("input", (*buffer)->getBuffer(), fmt::format("'{}'", args.inputPath));
   }
-  // What the job computes and how it is judged; not how a rank computes
-  // its share (--matmul, --matmul-vector-lanes, --opt-level, --libm-math),
-  // which changes only the rounding and may differ between hosts.
-  std::string run = fmt::format(
-      "--entry '{}' --devices {} --strategy {} --overlap-chunks {}{} "
-      "--iterations {} --warmup {}{}{}",
-      model.getEntry().getName().str(), devices,
-      stringifyPartitionStrategy(options.strategy).str(), options.overlapChunks,
-      options.tf32 ? " --tf32" : "", options.run.iterations, options.run.warmup,
-      options.run.check ? " --check" : "",
-      options.run.tolerance
-          ? fmt::format(" --tolerance {}", *options.run.tolerance)
-          : std::string());
-  add("options", run, run);
   return fields;
 }
 
