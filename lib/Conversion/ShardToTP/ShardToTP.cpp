@@ -176,6 +176,31 @@ std::optional<int64_t> getUserSplitDim(Value value) {
   return std::nullopt;
 }
 
+/// The loops of a linalg op that shard-partition splits: those that an
+/// operand's split dimension (as its users see it) or a result's reads.
+llvm::SmallDenseSet<unsigned> getSplitLoops(linalg::LinalgOp op) {
+  llvm::SmallDenseSet<unsigned> loops;
+  auto add = [&](AffineMap map, std::optional<int64_t> dim) {
+    if (!dim || *dim >= map.getNumResults())
+      return;
+    if (auto loop = dyn_cast<AffineDimExpr>(map.getResult(*dim)))
+      loops.insert(loop.getPosition());
+  };
+  for (OpOperand &operand : op->getOpOperands())
+    add(op.getMatchingIndexingMap(&operand), getUserSplitDim(operand.get()));
+  for (OpResult result : op->getResults())
+    for (Operation *user : result.getUsers()) {
+      auto annotation = dyn_cast<shard::ShardOp>(user);
+      if (!annotation || annotation.getAnnotateForUsers())
+        continue;
+      for (auto [d, axes] : llvm::enumerate(
+               shard::Sharding(annotation.getSharding()).getSplitAxes()))
+        if (!axes.empty())
+          add(op.getIndexingMapMatchingResult(result), d);
+    }
+  return loops;
+}
+
 /// Whether a linalg op's operands split one of its reduction loops.
 bool splitsReduction(linalg::LinalgOp op) {
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
@@ -253,8 +278,25 @@ LogicalResult checkPartitionable(FunctionOpInterface fn) {
                   "replicated (split_axes = [[]])";
     }
     auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
-    if (!linalgOp || linalgOp.getNumReductionLoops() == 0 ||
-        !splitsReduction(linalgOp))
+    if (!linalgOp)
+      continue;
+    // shard-partition keeps the body as it is, so a loop's index is the
+    // device's local one: each device would number its slice from 0.
+    llvm::SmallDenseSet<unsigned> split = getSplitLoops(linalgOp);
+    WalkResult indexed = op.walk([&](linalg::IndexOp index) {
+      if (!split.contains(index.getDim()))
+        return WalkResult::advance();
+      op.emitOpError() << "reads the index of loop " << index.getDim()
+                       << " (linalg.index), which the sharding splits across "
+                          "the grid: shard-partition in LLVM 22 leaves the "
+                          "body as it is, so each device would read its "
+                          "index within its own slice, a wrong result; pass "
+                          "the index as an operand, or keep that loop whole";
+      return WalkResult::interrupt();
+    });
+    if (indexed.wasInterrupted())
+      return failure();
+    if (linalgOp.getNumReductionLoops() == 0 || !splitsReduction(linalgOp))
       continue;
     if (failed(sinkCapturedConstants(linalgOp)))
       return failure();

@@ -83,3 +83,53 @@ func.func @captured(%w: tensor<4x8xf32> {tp.name = "w"}, %scale: f32) -> tensor<
   %y = shard.shard %r to %whole annotate_for_users : tensor<4xf32>
   return %y : tensor<4xf32>
 }
+
+// -----
+
+// A body that reads the index of a loop the sharding splits (here through
+// its operand's columns): shard-partition keeps the body, so each device
+// would number its own slice from 0 (the result came out as w + [0 1 2 3
+// 0 1 2 3], exit 0).
+#id = affine_map<(d0, d1) -> (d0, d1)>
+shard.grid @grid(shape = 2)
+func.func @split_index(%w: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %cols = shard.sharding @grid split_axes = [[], [0]] : !shard.sharding
+  %whole = shard.sharding @grid split_axes = [[]] : !shard.sharding
+  %ws = shard.shard %w to %cols annotate_for_users : tensor<4x8xf32>
+  %e = tensor.empty() : tensor<4x8xf32>
+  // expected-error @below {{reads the index of loop 1 (linalg.index), which the sharding splits across the grid: shard-partition in LLVM 22 leaves the body as it is, so each device would read its index within its own slice, a wrong result; pass the index as an operand, or keep that loop whole}}
+  %g = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%ws : tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %j = linalg.index 1 : index
+    %ji = arith.index_cast %j : index to i64
+    %jf = arith.sitofp %ji : i64 to f32
+    %s = arith.addf %a, %jf : f32
+    linalg.yield %s : f32
+  } -> tensor<4x8xf32>
+  %y = shard.shard %g to %whole annotate_for_users : tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+// The same through the result's sharding alone: the operand is whole, the
+// result split along the indexed loop.
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+shard.grid @grid(shape = 2)
+func.func @split_result_index(%w: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %rows = shard.sharding @grid split_axes = [[0]] : !shard.sharding
+  %e = tensor.empty() : tensor<4x8xf32>
+  // expected-error @below {{reads the index of loop 0 (linalg.index)}}
+  %g = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%w : tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %i = linalg.index 0 : index
+    %ii = arith.index_cast %i : index to i64
+    %if = arith.sitofp %ii : i64 to f32
+    %s = arith.addf %a, %if : f32
+    linalg.yield %s : f32
+  } -> tensor<4x8xf32>
+  %y = shard.shard %g to %rows : tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
