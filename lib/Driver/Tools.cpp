@@ -900,6 +900,9 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
         << name << "; name the function with letters, digits and underscores";
     return errors.failDiagnosed();
   }
+  if (model->isShardProgram() && options.strategyGiven)
+    return errors.fail("--strategy plans tp models; a shard program is "
+                       "partitioned by its shard annotations");
   int64_t devices = chooseDevices(options.devices, *model, 1);
   MatmulLowering matmul = resolveMatmulLowering(
       options.matmul, options.target == RuntimeTarget::gpu);

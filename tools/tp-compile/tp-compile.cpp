@@ -77,6 +77,7 @@ int main(int argc, char **argv) {
   options.entry = entryName;
   options.devices = devices;
   options.strategy = strategy;
+  options.strategyGiven = strategy.getNumOccurrences() > 0;
   if (matmul.getNumOccurrences())
     options.matmul = matmul;
   options.target = target;

@@ -549,6 +549,9 @@ struct CompileAheadOfTimeOptions {
   std::string entry;
   int64_t devices = 0;
   PartitionStrategy strategy = PartitionStrategy::alternate;
+  /// Whether the strategy was asked for: a shard program, partitioned by
+  /// its annotations, refuses it.
+  bool strategyGiven = false;
   /// See CompileOptions::matmul.
   std::optional<MatmulLowering> matmul;
   /// Where the object runs: the CPU (host) or NVIDIA GPUs (gpu).
