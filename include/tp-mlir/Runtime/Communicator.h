@@ -182,6 +182,11 @@ std::chrono::milliseconds defaultTimeout();
 /// error rather than a timeout that ends a valid run at once or never.
 std::string checkTimeoutEnvironment();
 
+/// What the C entry points that run a body on ranks (tp_rt_run_on_threads
+/// and the others) check before they start any: the body (null is an
+/// error) and checkTimeoutEnvironment(); "" when both are fine.
+std::string checkRunRequest(bool hasBody);
+
 /// The communicator the calling thread's compiled code uses (null when none
 /// is set). Generated code reaches its communicator through this; executors
 /// set it for each rank's thread.

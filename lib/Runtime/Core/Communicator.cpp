@@ -116,3 +116,9 @@ std::string mlir::tp::rt::checkTimeoutEnvironment() {
          std::to_string(mlir::tp::kMaxTimeoutMs) + " (7 days), got '" + env +
          "'";
 }
+
+std::string mlir::tp::rt::checkRunRequest(bool hasBody) {
+  if (!hasBody)
+    return "no body to run on the ranks: the function pointer is null";
+  return checkTimeoutEnvironment();
+}

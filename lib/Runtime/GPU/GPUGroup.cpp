@@ -667,7 +667,7 @@ std::unique_ptr<GPUGroup> GPUGroup::create(std::unique_ptr<Executor> host,
 extern "C" int tp_rt_run_on_gpus(int64_t numRanks,
                                  void (*body)(int64_t rank, void *user),
                                  void *user, char *error, size_t errorSize) {
-  std::string message = checkTimeoutEnvironment();
+  std::string message = checkRunRequest(body != nullptr);
   if (!message.empty()) {
     std::snprintf(error, errorSize, "tp runtime: %s", message.c_str());
     return 1;

@@ -963,7 +963,7 @@ extern "C" int tp_rt_run_on_mpi(int64_t numRanks,
   // One group for the process: making one is collective, and a group that
   // is freed while a slow peer's last notice is on its way could pass that
   // notice to the next.
-  if (std::string bad = checkTimeoutEnvironment(); !bad.empty()) {
+  if (std::string bad = checkRunRequest(body != nullptr); !bad.empty()) {
     std::snprintf(error, errorSize, "tp runtime: %s", bad.c_str());
     return 1;
   }

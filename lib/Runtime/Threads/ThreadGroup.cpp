@@ -854,7 +854,7 @@ extern "C" int tp_rt_run_on_threads(int64_t numRanks,
                   static_cast<long long>(kMaxThreadRanks));
     return 1;
   }
-  if (std::string bad = checkTimeoutEnvironment(); !bad.empty()) {
+  if (std::string bad = checkRunRequest(body != nullptr); !bad.empty()) {
     std::snprintf(error, errorSize, "tp runtime: %s", bad.c_str());
     return 1;
   }
