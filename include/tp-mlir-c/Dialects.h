@@ -4,7 +4,9 @@
 |* registration, pass and pipeline registration for textual pipelines, and  *|
 |* builders and accessors of tp's attributes. Builders verify: an invalid    *|
 |* attribute is a null MlirAttribute, with the reason reported to the        *|
-|* context's diagnostic handlers.                                            *|
+|* context's diagnostic handlers. The tests (tpAttributeIsA*) are false for  *|
+|* a null attribute, and the getters of a null attribute, or of one of      *|
+|* another kind, return -1 (TP_SHARDING_INVALID for the sharding).          *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -36,6 +38,9 @@ MLIR_CAPI_EXPORTED void tpRegisterPassesAndPipelines(void);
 
 /// How a layer is split (`sharding(...)` of tp.linear).
 typedef enum TpSharding {
+  /// What tpShardingAttrGetValue gives for an attribute that is null or
+  /// not a sharding.
+  TP_SHARDING_INVALID = -1,
   TP_SHARDING_REPLICATED = 0,
   TP_SHARDING_ROW = 1,
   TP_SHARDING_COLUMN = 2,
@@ -50,7 +55,9 @@ MLIR_CAPI_EXPORTED bool tpAttributeIsAMesh(MlirAttribute attr);
 MLIR_CAPI_EXPORTED int64_t tpMeshAttrGetNumDevices(MlirAttribute attr);
 /// The module's tp.mesh, or a null attribute.
 MLIR_CAPI_EXPORTED MlirAttribute tpModuleGetMesh(MlirModule module);
-/// Sets the module's tp.mesh.
+/// Sets the module's tp.mesh; a null attribute removes it, and one that is
+/// not a mesh is an error (reported to the context's diagnostic handlers)
+/// that leaves the module as it is.
 MLIR_CAPI_EXPORTED void tpModuleSetMesh(MlirModule module, MlirAttribute mesh);
 
 /// A layer's sharding, for the `sharding` attribute of tp.linear

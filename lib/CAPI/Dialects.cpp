@@ -32,11 +32,12 @@ MlirAttribute tpMeshAttrGet(MlirContext ctx, int64_t devices) {
 }
 
 bool tpAttributeIsAMesh(MlirAttribute attr) {
-  return isa<MeshAttr>(unwrap(attr));
+  return isa_and_present<MeshAttr>(unwrap(attr));
 }
 
 int64_t tpMeshAttrGetNumDevices(MlirAttribute attr) {
-  return cast<MeshAttr>(unwrap(attr)).getNumDevices();
+  auto mesh = dyn_cast_if_present<MeshAttr>(unwrap(attr));
+  return mesh ? mesh.getNumDevices() : -1;
 }
 
 MlirAttribute tpModuleGetMesh(MlirModule module) {
@@ -45,7 +46,18 @@ MlirAttribute tpModuleGetMesh(MlirModule module) {
 }
 
 void tpModuleSetMesh(MlirModule module, MlirAttribute mesh) {
-  unwrap(module)->setAttr(TPDialect::kMeshAttrName, unwrap(mesh));
+  Operation *op = unwrap(module);
+  Attribute attr = unwrap(mesh);
+  if (!attr) {
+    op->removeAttr(TPDialect::kMeshAttrName);
+    return;
+  }
+  if (!isa<MeshAttr>(attr)) {
+    op->emitError() << "tpModuleSetMesh: " << attr
+                    << " is not a #tp.mesh; the module is left as it is";
+    return;
+  }
+  op->setAttr(TPDialect::kMeshAttrName, attr);
 }
 
 MlirAttribute tpShardingAttrGet(MlirContext ctx, TpSharding sharding) {
@@ -61,12 +73,13 @@ MlirAttribute tpShardingAttrGet(MlirContext ctx, TpSharding sharding) {
 }
 
 bool tpAttributeIsASharding(MlirAttribute attr) {
-  return isa<ShardingKindAttr>(unwrap(attr));
+  return isa_and_present<ShardingKindAttr>(unwrap(attr));
 }
 
 TpSharding tpShardingAttrGetValue(MlirAttribute attr) {
-  return static_cast<TpSharding>(
-      cast<ShardingKindAttr>(unwrap(attr)).getValue());
+  auto sharding = dyn_cast_if_present<ShardingKindAttr>(unwrap(attr));
+  return sharding ? static_cast<TpSharding>(sharding.getValue())
+                  : TP_SHARDING_INVALID;
 }
 
 MlirAttribute tpShardAttrGet(MlirContext ctx, intptr_t rank,
@@ -96,27 +109,31 @@ MlirAttribute tpShardAttrGet(MlirContext ctx, intptr_t rank,
 }
 
 bool tpAttributeIsAShard(MlirAttribute attr) {
-  return isa<ShardAttr>(unwrap(attr));
+  return isa_and_present<ShardAttr>(unwrap(attr));
 }
 
 int64_t tpShardAttrGetDim(MlirAttribute attr) {
-  std::optional<int64_t> dim = cast<ShardAttr>(unwrap(attr)).getDim();
+  auto shard = dyn_cast_if_present<ShardAttr>(unwrap(attr));
+  std::optional<int64_t> dim = shard ? shard.getDim() : std::nullopt;
   return dim ? *dim : -1;
 }
 
 intptr_t tpShardAttrGetNumRanks(MlirAttribute attr) {
-  return cast<ShardAttr>(unwrap(attr)).getSizes().size();
+  auto shard = dyn_cast_if_present<ShardAttr>(unwrap(attr));
+  return shard ? static_cast<intptr_t>(shard.getSizes().size()) : -1;
 }
 
 int64_t tpShardAttrGetOffset(MlirAttribute attr, intptr_t rank) {
-  ArrayRef<int64_t> offsets = cast<ShardAttr>(unwrap(attr)).getOffsets();
+  auto shard = dyn_cast_if_present<ShardAttr>(unwrap(attr));
+  ArrayRef<int64_t> offsets = shard ? shard.getOffsets() : ArrayRef<int64_t>();
   return rank >= 0 && rank < static_cast<intptr_t>(offsets.size())
              ? offsets[rank]
              : -1;
 }
 
 int64_t tpShardAttrGetSize(MlirAttribute attr, intptr_t rank) {
-  ArrayRef<int64_t> sizes = cast<ShardAttr>(unwrap(attr)).getSizes();
+  auto shard = dyn_cast_if_present<ShardAttr>(unwrap(attr));
+  ArrayRef<int64_t> sizes = shard ? shard.getSizes() : ArrayRef<int64_t>();
   return rank >= 0 && rank < static_cast<intptr_t>(sizes.size()) ? sizes[rank]
                                                                  : -1;
 }

@@ -135,12 +135,34 @@ int main(void) {
   printf("sharding: ");
   mlirAttributePrint(batch, print, NULL);
   printf(" value %d\n", (int)tpShardingAttrGetValue(batch));
+  /* A null attribute (a refused builder's), and one of another kind. */
+  MlirAttribute nullAttr = tpMeshAttrGet(ctx, 0);
+  printf("null: is a mesh %d, sharding %d, shard %d; devices %lld, value %d, "
+         "dim %lld, ranks %lld, offset %lld, size %lld\n",
+         tpAttributeIsAMesh(nullAttr), tpAttributeIsASharding(nullAttr),
+         tpAttributeIsAShard(nullAttr), (long long)tpMeshAttrGetNumDevices(nullAttr),
+         (int)tpShardingAttrGetValue(nullAttr), (long long)tpShardAttrGetDim(nullAttr),
+         (long long)tpShardAttrGetNumRanks(nullAttr),
+         (long long)tpShardAttrGetOffset(nullAttr, 0),
+         (long long)tpShardAttrGetSize(nullAttr, 0));
+  printf("other kinds: devices of a sharding %lld, value of a mesh %d, dim "
+         "of a mesh %lld, ranks of a sharding %lld\n",
+         (long long)tpMeshAttrGetNumDevices(column),
+         (int)tpShardingAttrGetValue(mesh), (long long)tpShardAttrGetDim(mesh),
+         (long long)tpShardAttrGetNumRanks(column));
 
   /* A model, and the partition pipeline from its textual description. */
   MlirModule module =
       mlirModuleCreateParse(ctx, mlirStringRefCreateFromCString(kModel));
   if (mlirModuleIsNull(module))
     return 1;
+  tpModuleSetMesh(module, column);
+  printf("a sharding as the mesh: mesh still null %d\n",
+         mlirAttributeIsNull(tpModuleGetMesh(module)));
+  tpModuleSetMesh(module, mesh);
+  tpModuleSetMesh(module, nullAttr);
+  printf("a null mesh removes it: %d\n",
+         mlirAttributeIsNull(tpModuleGetMesh(module)));
   tpModuleSetMesh(module, mesh);
   MlirModule partitioned =
       mlirModuleCreateParse(ctx, mlirStringRefCreateFromCString(kModel));
