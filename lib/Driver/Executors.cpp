@@ -57,6 +57,12 @@ std::unique_ptr<rt::Executor> mlir::tp::createExecutor(Backend backend,
 #ifdef TP_ENABLE_GPU
     // The host executor first (threads, or this MPI process), then each of
     // its ranks bound to a GPU.
+    if (backend == Backend::gpu && (devices < 1 || devices > kMaxThreadRanks)) {
+      error = fmt::format("the gpu backend runs 1 to {} ranks in one process, "
+                          "got {}; use --backend gpu-mpi for more",
+                          kMaxThreadRanks, devices);
+      return nullptr;
+    }
     std::unique_ptr<rt::Executor> host = createExecutor(
         backend == Backend::gpu ? Backend::threads : Backend::mpi, devices,
         error);
