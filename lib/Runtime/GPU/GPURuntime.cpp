@@ -101,10 +101,9 @@ std::string mlir::tp::rt::describeRankError(const char *what,
   return who + ": " + what + ": " + message;
 }
 
-bool mlir::tp::rt::checkCuda(cudaError_t status, const char *what) {
-  if (status == cudaSuccess)
-    return true;
-  std::string message = describeRankError(what, cudaMessage(status));
+/// Keeps the first error of the calling rank (or of the process, outside a
+/// rank), which the host reports when the rank's work returns.
+static void keepError(const std::string &message) {
   if (current) {
     if (current->error.empty())
       current->error = message;
@@ -113,6 +112,12 @@ bool mlir::tp::rt::checkCuda(cudaError_t status, const char *what) {
     if (globalError.empty())
       globalError = message;
   }
+}
+
+bool mlir::tp::rt::checkCuda(cudaError_t status, const char *what) {
+  if (status == cudaSuccess)
+    return true;
+  keepError(describeRankError(what, cudaMessage(status)));
   return false;
 }
 
@@ -279,6 +284,25 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
   // range: a grid of no blocks, which CUDA rejects, and no work to do.
   if (gridX == 0 || gridY == 0 || gridZ == 0)
     return;
+  // dim3 holds unsigned ints: a grid of 2^32 + 1 blocks (one per row of a
+  // batch that large) would launch 1 and leave the rest of the result
+  // unwritten. CUDA's own limits are tighter; a grid or block beyond them
+  // is an error of the launch, before any narrowing.
+  constexpr intptr_t kMaxGridX = (intptr_t(1) << 31) - 1, kMaxGridYZ = 65535,
+                     kMaxBlock = 1024;
+  if (gridX < 0 || gridY < 0 || gridZ < 0 || gridX > kMaxGridX ||
+      gridY > kMaxGridYZ || gridZ > kMaxGridYZ || blockX < 1 || blockY < 1 ||
+      blockZ < 1 || blockX * blockY * blockZ > kMaxBlock) {
+    keepError(describeRankError(
+        "launching a kernel",
+        "a grid of (" + std::to_string(gridX) + ", " + std::to_string(gridY) +
+            ", " + std::to_string(gridZ) + ") blocks of (" +
+            std::to_string(blockX) + ", " + std::to_string(blockY) + ", " +
+            std::to_string(blockZ) +
+            ") threads is beyond CUDA's limits (2^31 - 1 blocks in x, "
+            "65535 in y and z, 1024 threads a block); split the batch"));
+    return;
+  }
   dim3 grid(gridX, gridY, gridZ), block(blockX, blockY, blockZ);
   checkCuda(cudaLaunchKernel(function, grid, block, params, smem,
                              static_cast<cudaStream_t>(stream)),
