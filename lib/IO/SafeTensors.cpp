@@ -64,55 +64,6 @@ static bool looksLikeTorchSave(llvm::StringRef bytes) {
          bytes.starts_with("\x80\x04") || bytes.starts_with("\x80\x05");
 }
 
-/// A key that an object of `json` (whose nesting is already bounded) holds
-/// twice, and the key of that object in its parent ("" for the root);
-/// nullopt when no object repeats a key. LLVM's parser keeps the last of
-/// repeated keys without a word.
-static std::optional<std::pair<std::string, std::string>>
-findRepeatedKey(llvm::StringRef json) {
-  struct Frame {
-    bool object;
-    std::string name; // this object's key in its parent
-    llvm::StringSet<> keys;
-    bool expectKey;
-  };
-  std::vector<Frame> frames;
-  std::string lastKey; // the key whose value comes next
-  for (size_t i = 0; i < json.size(); ++i) {
-    char c = json[i];
-    if (c == '"') {
-      size_t start = i++;
-      while (i < json.size() && json[i] != '"')
-        i += json[i] == '\\' ? 2 : 1;
-      if (frames.empty() || !frames.back().object || !frames.back().expectKey)
-        continue;
-      // Compare keys as the parser decodes them (escapes included).
-      llvm::StringRef token = json.slice(start, std::min(i + 1, json.size()));
-      llvm::Expected<llvm::json::Value> key = llvm::json::parse(token);
-      std::string text =
-          key && key->getAsString() ? key->getAsString()->str() : token.str();
-      if (!key)
-        llvm::consumeError(key.takeError());
-      Frame &frame = frames.back();
-      if (!frame.keys.insert(text).second)
-        return std::make_pair(text, frame.name);
-      frame.expectKey = false;
-      lastKey = text;
-      continue;
-    }
-    if (c == '{' || c == '[') {
-      frames.push_back({c == '{', lastKey, {}, c == '{'});
-      lastKey.clear();
-    } else if (c == '}' || c == ']') {
-      if (!frames.empty())
-        frames.pop_back();
-    } else if (c == ',' && !frames.empty() && frames.back().object) {
-      frames.back().expectKey = true;
-    }
-  }
-  return std::nullopt;
-}
-
 llvm::Expected<std::unique_ptr<SafeTensorsFile>>
 SafeTensorsFile::open(llvm::StringRef path) {
   auto buffer = openRegularFile(path, /*isText=*/false);
@@ -169,7 +120,7 @@ SafeTensorsFile::fromBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
   const llvm::json::Object *root = json->getAsObject();
   if (!root)
     return fail("the header is not a JSON object");
-  if (auto repeated = findRepeatedKey(header))
+  if (auto repeated = findRepeatedJSONKey(header))
     return fail(repeated->second.empty()
                     ? "the header names '" + repeated->first +
                           "' more than once; each key must appear once"

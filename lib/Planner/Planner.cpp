@@ -328,6 +328,29 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
   const llvm::json::Object *root = json->getAsObject();
   if (!root)
     return fail("not a JSON object");
+  // The parser keeps the last of repeated keys, and would skip a misspelt
+  // one: both would plan by figures other than the file's.
+  if (auto repeated = findRepeatedJSONKey(text))
+    return fail("the key '" + repeated->first + "' appears twice in " +
+                (repeated->second.empty() ? std::string("the profile")
+                                          : "'" + repeated->second + "'"));
+  auto unknownKey =
+      [&](const llvm::json::Object &object, llvm::StringRef where,
+          llvm::ArrayRef<llvm::StringRef> known) -> std::optional<std::string> {
+    for (const auto &entry : object)
+      if (!llvm::is_contained(known, llvm::StringRef(entry.first)))
+        return "unknown key '" + entry.first.str() + "' in " + where.str() +
+               " (known keys: " + llvm::join(known, ", ") + ")";
+    return std::nullopt;
+  };
+  if (auto bad = unknownKey(
+          *root, "the profile",
+          {"source", "matmul", "gemm", "gemm_rows", "gemm_width", "gemm_stream",
+           "gemm_single_row", "gemm_bytes_per_second",
+           "epilogue_seconds_per_element", "collective_latency_seconds",
+           "collective_bytes_per_second", "collective_bandwidth",
+           "output_blocks", "blas_workspace"}))
+    return fail(*bad);
   MachineProfile p;
   // Every figure is a measurement: positive, and far from the ends of the
   // double range, so that the costs built from it stay finite (a rate of
@@ -348,6 +371,12 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
   if (!epilogue)
     return fail("'epilogue_seconds_per_element' must be an object with a "
                 "positive number for each activation");
+  SmallVector<llvm::StringRef> activations;
+  for (size_t k = 0; k < kNumActivationKinds; ++k)
+    activations.push_back(stringifyActivationKind(ActivationKind(k)));
+  if (auto bad =
+          unknownKey(*epilogue, "'epilogue_seconds_per_element'", activations))
+    return fail(*bad);
   for (size_t k = 0; k < kNumActivationKinds; ++k) {
     llvm::StringRef name = stringifyActivationKind(ActivationKind(k));
     std::optional<double> v = epilogue->getNumber(name);
@@ -377,6 +406,10 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
     double last = 0;
     for (const llvm::json::Value &entry : *list) {
       const llvm::json::Object *c = entry.getAsObject();
+      if (c)
+        if (auto bad = unknownKey(*c, "a '" + where.str() + "' point",
+                                  {atKey, rateKey}))
+          return fail(*bad);
       std::optional<double> rate = c ? c->getNumber(rateKey) : std::nullopt;
       std::optional<double> at = c ? c->getNumber(atKey) : std::nullopt;
       if (!inRange(rate) || !inRange(at))
@@ -439,6 +472,9 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
     if (!o)
       return fail("'output_blocks' must be an object with 'cache_bytes', "
                   "'lanes' and 'bytes_per_second'");
+    if (auto bad = unknownKey(*o, "'output_blocks'",
+                              {"cache_bytes", "lanes", "bytes_per_second"}))
+      return fail(*bad);
     std::optional<double> cache = o->getNumber("cache_bytes");
     std::optional<int64_t> lanes = o->getInteger("lanes");
     std::optional<double> rate = o->getNumber("bytes_per_second");
@@ -455,6 +491,9 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
   }
   if (const llvm::json::Value *value = root->get("blas_workspace")) {
     const llvm::json::Object *o = value->getAsObject();
+    if (o)
+      if (auto bad = unknownKey(*o, "'blas_workspace'", {"depth", "panel"}))
+        return fail(*bad);
     std::optional<int64_t> depth = o ? o->getInteger("depth") : std::nullopt;
     std::optional<int64_t> panel = o ? o->getInteger("panel") : std::nullopt;
     auto positive = [](std::optional<int64_t> v) {

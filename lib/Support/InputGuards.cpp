@@ -4,6 +4,11 @@
 
 #include "tp-mlir/Support/Limits.h"
 
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/JSON.h"
+
+#include <vector>
+
 using namespace mlir::tp;
 
 std::string mlir::tp::checkNestingDepth(llvm::StringRef text,
@@ -52,4 +57,49 @@ std::string mlir::tp::checkNestingDepth(llvm::StringRef text,
     }
   }
   return "";
+}
+
+std::optional<std::pair<std::string, std::string>>
+mlir::tp::findRepeatedJSONKey(llvm::StringRef json) {
+  struct Frame {
+    bool object;
+    std::string name; // this object's key in its parent
+    llvm::StringSet<> keys;
+    bool expectKey;
+  };
+  std::vector<Frame> frames;
+  std::string lastKey; // the key whose value comes next
+  for (size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (c == '"') {
+      size_t start = i++;
+      while (i < json.size() && json[i] != '"')
+        i += json[i] == '\\' ? 2 : 1;
+      if (frames.empty() || !frames.back().object || !frames.back().expectKey)
+        continue;
+      // Compare keys as the parser decodes them (escapes included).
+      llvm::StringRef token = json.slice(start, std::min(i + 1, json.size()));
+      llvm::Expected<llvm::json::Value> key = llvm::json::parse(token);
+      std::string text =
+          key && key->getAsString() ? key->getAsString()->str() : token.str();
+      if (!key)
+        llvm::consumeError(key.takeError());
+      Frame &frame = frames.back();
+      if (!frame.keys.insert(text).second)
+        return std::make_pair(text, frame.name);
+      frame.expectKey = false;
+      lastKey = text;
+      continue;
+    }
+    if (c == '{' || c == '[') {
+      frames.push_back({c == '{', lastKey, {}, c == '{'});
+      lastKey.clear();
+    } else if (c == '}' || c == ']') {
+      if (!frames.empty())
+        frames.pop_back();
+    } else if (c == ',' && !frames.empty() && frames.back().object) {
+      frames.back().expectKey = true;
+    }
+  }
+  return std::nullopt;
 }

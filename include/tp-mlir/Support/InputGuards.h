@@ -12,7 +12,9 @@
 
 #include "llvm/ADT/StringRef.h"
 
+#include <optional>
 #include <string>
+#include <utility>
 
 namespace mlir::tp {
 
@@ -21,6 +23,13 @@ namespace mlir::tp {
 /// ends with `usual`, how deep such files nest.
 std::string checkNestingDepth(llvm::StringRef text,
                               llvm::StringRef usual = "models nest a few");
+
+/// A key that an object of `json` (whose nesting is already bounded) holds
+/// twice, and the key of that object in its parent ("" for the root);
+/// nullopt when no object repeats a key. LLVM's parser keeps the last of
+/// repeated keys without a word.
+std::optional<std::pair<std::string, std::string>>
+findRepeatedJSONKey(llvm::StringRef json);
 
 } // namespace mlir::tp
 

@@ -11,6 +11,11 @@
 // RUN: python3 -c "print('[' * 100000 + ']' * 100000)" > %t.deep.json
 // RUN: not tp-opt %s --tp-plan="profile=%t.deep.json" 2>&1 | FileCheck %s --check-prefix=DEEP
 // RUN: not tp-opt %s --tp-plan="profile=/dev/zero" 2>&1 | FileCheck %s --check-prefix=DEVICE
+// RUN: %python -c "import json, re; p = json.load(open('%S/../../tools/tp-run/Inputs/fast-network.json')); t = json.dumps(p); open('%t.dup.json', 'w').write(t[:-1] + ', \"gemm_bytes_per_second\": 1e-20}'); p['gemm_widht'] = p.pop('gemm'); open('%t.typo.json', 'w').write(json.dumps(p)); q = json.load(open('%S/../../tools/tp-run/Inputs/fast-network.json')); q['gemm'][0]['flop'] = 1; open('%t.point.json', 'w').write(json.dumps(q)); r = json.loads(t); r['epilogue_seconds_per_element']['relu6'] = 1; open('%t.act.json', 'w').write(json.dumps(r))"
+// RUN: not tp-opt %s --tp-plan="profile=%t.dup.json" 2>&1 | FileCheck %s --check-prefix=DUPKEY
+// RUN: not tp-opt %s --tp-plan="profile=%t.typo.json" 2>&1 | FileCheck %s --check-prefix=TYPO
+// RUN: not tp-opt %s --tp-plan="profile=%t.point.json" 2>&1 | FileCheck %s --check-prefix=POINT
+// RUN: not tp-opt %s --tp-plan="profile=%t.act.json" 2>&1 | FileCheck %s --check-prefix=ACT
 // RUN: not tp-opt %s --tp-partition-pipeline="devices=2 strategy=row memory-limit-mib=1" 2>&1 | FileCheck %s --check-prefix=NOTAUTO
 // RUN: not tp-opt %s --tp-set-mesh=devices=2 --tp-set-strategy="strategy=column profile=%t.json" 2>&1 | FileCheck %s --check-prefix=NOTAUTO2
 // RUN: not tp-opt %s --tp-partition-pipeline="devices=2 batch=16 matmul=blas" 2>&1 | FileCheck %s --check-prefix=NOTAUTO3
@@ -27,6 +32,10 @@
 // ELEMENTS: error: at batch 1099511627776, the activations of {{.*}} (1024 in, 1024 out) would have more than 1099511627776 elements
 // DEEP: machine profile: line 1 nests brackets more than 256 deep
 // DEVICE: error: cannot read /dev/zero: it is not a regular file (a directory, a device or a pipe)
+// DUPKEY: error: {{.*}}dup.json: machine profile: the key 'gemm_bytes_per_second' appears twice in the profile
+// TYPO: error: {{.*}}typo.json: machine profile: unknown key 'gemm_widht' in the profile (known keys: source, matmul, gemm, gemm_rows, gemm_width,
+// POINT: error: {{.*}}point.json: machine profile: unknown key 'flop' in a 'gemm' point (known keys: flops, flops_per_second)
+// ACT: error: {{.*}}act.json: machine profile: unknown key 'relu6' in 'epilogue_seconds_per_element' (known keys: identity, relu,
 // NOTAUTO: error: memory-limit-mib is the planner's option: it needs strategy=auto (the strategy here is row)
 // NOTAUTO2: error: profile is the planner's option: it needs strategy=auto (the strategy here is column)
 // NOTAUTO3: error: batch and matmul are the planner's options: they need strategy=auto (the strategy here is alternate)
