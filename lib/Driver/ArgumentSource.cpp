@@ -205,7 +205,7 @@ ArgumentSource::create(const Model &model, const ArgumentOptions &options) {
     for (int64_t &d : shape)
       if (ShapedType::isDynamic(d)) {
         d = options.batch;
-        source.batchSizes = true;
+        source.batchUsed = true;
       }
     // A named argument's dynamic sizes come from the batch option too,
     // not from its tensor in the file: say so where they differ.

@@ -199,7 +199,7 @@ public:
   llvm::Expected<Tensor> getFull(unsigned index) const;
   /// Whether the batch option sizes any argument: a dynamic dimension of
   /// the input without --input, or of a named argument.
-  bool usesBatch() const { return batchSizes; }
+  bool usesBatch() const { return batchUsed; }
   /// Whether weights come from the seed rather than a file.
   bool hasRandomWeights() const { return !weights && options.buffers.empty(); }
   /// The dtypes other than F32 among the weights the model reads from its
@@ -227,7 +227,7 @@ private:
   const Model *model = nullptr;
   ArgumentOptions options;
   SmallVector<SmallVector<int64_t>> fullShapes;
-  bool batchSizes = false;
+  bool batchUsed = false;
   std::shared_ptr<SafeTensorsFile> weights;
   std::shared_ptr<Tensor> input;
 };

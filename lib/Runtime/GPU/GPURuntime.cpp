@@ -292,7 +292,8 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
                      kMaxBlock = 1024;
   if (gridX < 0 || gridY < 0 || gridZ < 0 || gridX > kMaxGridX ||
       gridY > kMaxGridYZ || gridZ > kMaxGridYZ || blockX < 1 || blockY < 1 ||
-      blockZ < 1 || blockX * blockY * blockZ > kMaxBlock) {
+      blockZ < 1 || blockX > kMaxBlock || blockY > kMaxBlock ||
+      blockZ > kMaxBlock || blockX * blockY * blockZ > kMaxBlock) {
     keepError(describeRankError(
         "launching a kernel",
         "a grid of (" + std::to_string(gridX) + ", " + std::to_string(gridY) +
