@@ -50,8 +50,27 @@ private:
 
 /// A chain described by `choices`.
 std::string generateChain(Choices &choices) {
-  const char *acts[] = {"identity", "relu", "gelu", "gelu_tanh",
-                        "sigmoid",  "tanh", "silu"};
+  // Every kind, those with parameters with PyTorch's defaults and with
+  // others.
+  const char *acts[] = {"identity",
+                        "relu",
+                        "gelu",
+                        "gelu_tanh",
+                        "sigmoid",
+                        "tanh",
+                        "silu",
+                        "leaky_relu",
+                        "leaky_relu(0.2)",
+                        "elu",
+                        "elu(0.5)",
+                        "selu",
+                        "softplus",
+                        "softplus(2.0, 5.0)",
+                        "mish",
+                        "hardtanh(-2.0, 2.0)",
+                        "hardtanh(0.0, 6.0)",
+                        "hardsigmoid",
+                        "hardswish"};
   const char *shardings[] = {"", " sharding(row)", " sharding(column)",
                              " sharding(replicated)"};
   int64_t depth = choices.pick(1, 5);
@@ -69,7 +88,7 @@ std::string generateChain(Choices &choices) {
     std::string w = t2(std::to_string(n), k);
     std::string b = "tensor<" + std::to_string(n) + "xf32>";
     bool bias = choices.pick(0, 1);
-    std::string act = acts[choices.pick(0, 6)];
+    std::string act = acts[choices.pick(0, int64_t(std::size(acts)) - 1)];
     args += ", %w" + std::to_string(i) + ": " + w + " {tp.name = \"w" +
             std::to_string(i) + "\"}";
     if (bias)
@@ -83,7 +102,8 @@ std::string generateChain(Choices &choices) {
     value = out;
     if (choices.pick(0, 3) == 0) {
       std::string a = "%a" + std::to_string(i);
-      body += "  " + a + " = tp.activation " + acts[choices.pick(0, 6)] + " " +
+      body += "  " + a + " = tp.activation " +
+              acts[choices.pick(0, int64_t(std::size(acts)) - 1)] + " " +
               value + " : " + t2(batch, n) + "\n";
       value = a;
     }

@@ -405,11 +405,11 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
                        "which the planner's memory model does not count");
   if (!options.approximateMath && options.backend == Backend::evaluator)
     return errors.fail("--libm-math changes how compiled code computes tanh, "
-                       "erf and exp; the evaluator backend compiles nothing "
-                       "(use threads or mpi)");
+                       "erf, exp, expm1 and log1p; the evaluator backend "
+                       "compiles nothing (use threads or mpi)");
   if (!options.approximateMath && isGPUBackend(options.backend))
-    return errors.fail("--libm-math changes how CPU code computes tanh, erf "
-                       "and exp; the " +
+    return errors.fail("--libm-math changes how CPU code computes tanh, erf, "
+                       "exp, expm1 and log1p; the " +
                        stringifyBackend(options.backend).str() +
                        " backend computes them in its kernels, with "
                        "libdevice (use threads or mpi)");

@@ -41,7 +41,7 @@ using namespace mlir::tp;
 /// y = act(x W^T + b), accumulated in double: the oracle should be more
 /// accurate than any f32 code it judges.
 static Tensor linearKernel(const Tensor &x, const Tensor &w, const Tensor *b,
-                           ActivationKind act) {
+                           const Activation &act) {
   int64_t batch = x.shape[0], k = x.shape[1], n = w.shape[0];
   Tensor y({batch, n});
   for (int64_t i = 0; i < batch; ++i) {
@@ -71,10 +71,11 @@ static Tensor linearKernel(const Tensor &x, const Tensor &w, const Tensor *b,
 /// increasing in x. Without it an input error made huge by a huge
 /// pre-activation went through a ReLU that zeroes both the output and the
 /// reference, and the bound of every element after it accepted anything.
-static double localLipschitz(ActivationKind act, double lo, double hi) {
+static double localLipschitz(const Activation &act, double lo, double hi) {
   double global = getActivationErrorModel(act).lipschitz;
   double nearest = lo > 0 ? lo : hi < 0 ? -hi : 0.0; // smallest |x|
-  switch (act) {
+  auto [p0, p1] = act.params;
+  switch (act.kind) {
   case ActivationKind::relu:
     return hi < 0 ? 0.0 : global;
   case ActivationKind::sigmoid:
@@ -88,11 +89,44 @@ static double localLipschitz(ActivationKind act, double lo, double hi) {
     return std::min(global, (-hi - 1 / hi) * std::exp(-hi * hi / 2) /
                                 std::sqrt(2 * M_PI));
   case ActivationKind::silu:
+  case ActivationKind::mish: // x tanh(softplus(x)) ~ x e^x there too
     return hi > -10 ? global : std::min(global, (1 - hi) * std::exp(hi));
+  case ActivationKind::leaky_relu:
+    return hi < 0 ? std::fabs(double(p0)) : lo > 0 ? 1.0 : global;
+  case ActivationKind::elu:
+    // alpha e^x left of 0.
+    return hi < 0   ? std::fabs(double(p0)) * std::exp(hi)
+           : lo > 0 ? 1.0
+                    : global;
+  case ActivationKind::selu:
+    return hi < 0 ? global * std::exp(hi) : global;
+  case ActivationKind::softplus:
+    // sigmoid(beta x) <= e^(beta x), beta > 0.
+    return hi < 0 ? std::min(global, std::exp(double(p0) * hi)) : global;
+  case ActivationKind::hardtanh:
+    return hi < p0 || lo > p1 ? 0.0 : global;
+  case ActivationKind::hardsigmoid:
+    return hi < -3 || lo > 3 ? 0.0 : global;
+  case ActivationKind::hardswish:
+    return hi < -3 ? 0.0 : lo > 3 ? 1.0 : global;
   case ActivationKind::identity:
     return global;
   }
   return global;
+}
+
+/// The largest jump of sigma over [lo, hi]: softplus switches to x where
+/// beta x passes its threshold, a step of log(1 + e^-threshold) / beta
+/// (PyTorch's, from a threshold well below 20); the other kinds are
+/// continuous.
+static double activationJump(const Activation &act, double lo, double hi) {
+  if (act.kind != ActivationKind::softplus)
+    return 0.0;
+  auto [beta, threshold] = act.params;
+  double at = double(threshold) / beta;
+  if (!(lo <= at && at <= hi))
+    return 0.0;
+  return std::log1p(std::exp(-double(threshold))) / beta;
 }
 
 /// s^2 contributed by an activation: the input's, scaled by a Lipschitz
@@ -107,7 +141,7 @@ static double localLipschitz(ActivationKind act, double lo, double hi) {
 /// 1 + tanh) cancels: an erf a few ulp off near -1 is an error of about
 /// |x| u. A floor of a few times the smallest normal f32 covers results
 /// that underflow, or that a GPU flushes to zero.
-static double activationVariance(ActivationKind act, double inputVariance,
+static double activationVariance(const Activation &act, double inputVariance,
                                  double x, double sigma) {
   const double u = kF32UnitRoundoff;
   const double floor = 16 * 0x1p-126;
@@ -126,8 +160,9 @@ static double activationVariance(ActivationKind act, double inputVariance,
   double reach = kBoundConfidence *
                  std::sqrt(inputVariance + argumentRounding * argumentRounding);
   double lipschitz = localLipschitz(act, x - reach, x + reach);
+  double jump = activationJump(act, x - reach, x + reach);
   bool cancels =
-      act == ActivationKind::gelu || act == ActivationKind::gelu_tanh;
+      act.kind == ActivationKind::gelu || act.kind == ActivationKind::gelu_tanh;
   double allowance =
       m.ulps ? m.ulps * u *
                        (std::fabs(sigma) +
@@ -137,7 +172,7 @@ static double activationVariance(ActivationKind act, double inputVariance,
   double argument = lipschitz * argumentRounding;
   double result = u * std::fabs(sigma);
   return lipschitz * lipschitz * inputVariance + 2 * allowance * allowance +
-         argument * argument + result * result;
+         argument * argument + result * result + jump * jump;
 }
 
 /// linearKernel, and s of each element given s of the input (`sx`, null:
@@ -147,7 +182,7 @@ static double activationVariance(ActivationKind act, double inputVariance,
 /// magnitudes); an input error reaches the element scaled by |w_k|.
 static std::pair<Tensor, Tensor>
 linearWithBounds(const Tensor &x, const Tensor *sx, const Tensor &w,
-                 const Tensor *b, ActivationKind act) {
+                 const Tensor *b, const Activation &act) {
   int64_t batch = x.shape[0], k = x.shape[1], n = w.shape[0];
   const double u = kF32UnitRoundoff;
   Tensor y({batch, n}), s({batch, n});
@@ -482,7 +517,7 @@ private:
   }
 
   LogicalResult runLinear(Operation *op, Value x, Value w, Value b,
-                          ActivationKind act);
+                          const Activation &act);
   LogicalResult runBiasActivation(BiasActivationOp op);
   LogicalResult runActivation(ActivationOp op);
   /// tp.softmax, or tp.log_softmax with `log`.
@@ -541,7 +576,7 @@ LogicalResult Interpreter::bind(Value value, int64_t rank, Tensor tensor) {
 }
 
 LogicalResult Interpreter::runLinear(Operation *op, Value x, Value w, Value b,
-                                     ActivationKind act) {
+                                     const Activation &act) {
   return perRank([&](int64_t r) -> LogicalResult {
     const Tensor &xt = get(x, r), &wt = get(w, r);
     const Tensor *bt = b ? &get(b, r) : nullptr;
@@ -574,7 +609,7 @@ LogicalResult Interpreter::runBiasActivation(BiasActivationOp op) {
              << " elements for " << n << " features";
     for (size_t i = 0; i < y.data.size(); ++i) {
       float v = b ? y.data[i] + b->data[i % n] : y.data[i];
-      y.data[i] = applyActivation(op.getActivation(), v);
+      y.data[i] = applyActivation(op.getResolvedActivation(), v);
     }
     return bind(op.getResult(), r, std::move(y));
   });
@@ -585,14 +620,14 @@ LogicalResult Interpreter::runActivation(ActivationOp op) {
     const Tensor &x = get(op.getInput(), r);
     Tensor y = x;
     for (float &v : y.data)
-      v = applyActivation(op.getKind(), v);
+      v = applyActivation(op.getResolvedActivation(), v);
     if (withBounds) {
       const Tensor *sx = getBound(op.getInput());
       Tensor e(y.shape);
       for (size_t i = 0; i < e.data.size(); ++i) {
         double in = sx ? double(sx->data[i]) : 0.0;
-        e.data[i] = static_cast<float>(std::sqrt(
-            activationVariance(op.getKind(), in * in, x.data[i], y.data[i])));
+        e.data[i] = static_cast<float>(std::sqrt(activationVariance(
+            op.getResolvedActivation(), in * in, x.data[i], y.data[i])));
       }
       bounds[op.getResult()] = std::move(e);
     }
@@ -1068,11 +1103,11 @@ LogicalResult Interpreter::run(Operation *op) {
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case([&](LinearOp op) {
         return runLinear(op, op.getInput(), op.getWeight(), op.getBias(),
-                         op.getActivation());
+                         op.getResolvedActivation());
       })
       .Case([&](LocalLinearOp op) {
         return runLinear(op, op.getInput(), op.getWeight(), op.getBias(),
-                         op.getActivation());
+                         op.getResolvedActivation());
       })
       .Case([&](BiasActivationOp op) { return runBiasActivation(op); })
       .Case([&](ActivationOp op) { return runActivation(op); })

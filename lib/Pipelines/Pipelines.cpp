@@ -6,19 +6,24 @@
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 #include "tp-mlir/Dialect/TP/Transforms/Passes.h"
 
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/Shard/Transforms/Passes.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/CallInterfaces.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/DialectConversion.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/MC/MCSubtargetInfo.h"
@@ -269,6 +274,29 @@ static bool anchoredOnModule(OpPassManager &pm, StringRef pipeline) {
   return false;
 }
 
+namespace {
+/// math.expm1 (elu, selu) as a call to libm's expm1f: convert-math-to-llvm
+/// would compute it as exp(x) - 1, which loses every digit for small x.
+/// Only without tp-approximate-math (--libm-math) is any left.
+struct ExpM1ToLibm : PassWrapper<ExpM1ToLibm, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ExpM1ToLibm)
+  StringRef getArgument() const final { return "tp-expm1-to-libm"; }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<func::FuncDialect, vector::VectorDialect>();
+  }
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateMathToLibmConversionPatterns(patterns);
+    ConversionTarget target(getContext());
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    target.addIllegalOp<math::ExpM1Op>();
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace
+
 /// The host code to the LLVM dialect (after the kernels are outlined, for
 /// the GPU): scf, math, memref, arith, index, func and cf.
 static void addHostToLLVMPasses(OpPassManager &pm, bool genericAllocation) {
@@ -281,6 +309,7 @@ static void addHostToLLVMPasses(OpPassManager &pm, bool genericAllocation) {
   // makes the same libm calls), libm calls for the rest (erf).
   // log1p stays libm's: the pass's own approximation of it would be less
   // accurate than the call it replaced.
+  pm.addPass(std::make_unique<ExpM1ToLibm>());
   ConvertMathToLLVMPassOptions mathToLLVM;
   mathToLLVM.approximateLog1p = false;
   pm.addPass(createConvertMathToLLVMPass(mathToLLVM));

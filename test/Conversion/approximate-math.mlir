@@ -1,6 +1,6 @@
 // RUN: tp-opt %s --tp-approximate-math | FileCheck %s
 
-// The f32 tanh, erf and exp of the activations become arithmetic (fma,
+// The f32 tanh, erf, exp, expm1 and log1p of the activations become arithmetic (fma,
 // floor, selects): no math function is left for libm.
 // CHECK-LABEL: func.func @tanh
 // CHECK-NOT: math.tanh
@@ -47,12 +47,27 @@ func.func @vectors(%x: vector<16xf32>) -> vector<16xf32> {
   return %t : vector<16xf32>
 }
 
+// expm1 (elu, selu) and log1p (softplus, mish) go through exp and log,
+// both approximated, behind the same NaN guard.
+// CHECK-LABEL: func.func @expm1_log1p
+// CHECK-NOT: math.{{(exp|log)}}
+// CHECK: %[[NAN:.*]] = arith.cmpf uno, %arg0, %arg0 : f32
+// CHECK-NOT: math.{{(exp|log)}}
+// CHECK: arith.select %[[NAN]], %arg0, %{{.*}} : f32
+// CHECK-NOT: math.{{(exp|log)}}
+// CHECK: return
+func.func @expm1_log1p(%x: f32) -> f32 {
+  %e = math.expm1 %x : f32
+  %l = math.log1p %e : f32
+  return %l : f32
+}
+
 // Other types and other functions are left alone.
 // CHECK-LABEL: func.func @untouched
 // CHECK: math.tanh %{{.*}} : f64
-// CHECK: math.log %{{.*}} : f32
+// CHECK: math.sin %{{.*}} : f32
 func.func @untouched(%x: f64, %y: f32) -> (f64, f32) {
   %t = math.tanh %x : f64
-  %l = math.log %y : f32
+  %l = math.sin %y : f32
   return %t, %l : f64, f32
 }

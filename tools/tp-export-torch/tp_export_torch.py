@@ -20,8 +20,10 @@ script importable for a whole-module file that names them (its
     export(model, "model.mlir", "model.safetensors")
 
 The model is a chain of nn.Linear layers and the activations tp-mlir has:
-ReLU, GELU (exact or tanh), SiLU, Tanh, Sigmoid, and Softmax or LogSoftmax
-over the features (dim 1 or -1); an nn.BatchNorm1d with running statistics
+ReLU, GELU (exact or tanh), SiLU, Tanh, Sigmoid, LeakyReLU, ELU, SELU,
+Softplus, Mish, Hardtanh, ReLU6, Hardsigmoid, Hardswish (their parameters
+finite numbers), and Softmax or LogSoftmax over the features (dim 1 or
+-1); an nn.BatchNorm1d with running statistics
 is folded into the linear layer next to it (its output, or else the next
 layer's input), and that layer's tensors are named KEY@BN. An
 nn.Sequential of
@@ -45,6 +47,7 @@ overrides it, forward hooks).
 """
 import argparse
 import json
+import math
 import os
 import runpy
 import struct
@@ -59,8 +62,23 @@ ACTIVATIONS = {
 DROPPED = ("Identity", "Dropout", "Flatten")
 # Row-wise ops over the features: their tp op.
 SOFTMAXES = {"Softmax": "softmax", "LogSoftmax": "log_softmax"}
+# The activations with parameters: module name -> (tp kind, the module's
+# attributes in the order the kind takes them; ReLU6 is a Hardtanh).
+PARAMETERIZED = {
+    "LeakyReLU": ("leaky_relu", ("negative_slope",)),
+    "ELU": ("elu", ("alpha",)),
+    "SELU": ("selu", ()),
+    "Softplus": ("softplus", ("beta", "threshold")),
+    "Mish": ("mish", ()),
+    "Hardtanh": ("hardtanh", ("min_val", "max_val")),
+    "ReLU6": ("hardtanh", ("min_val", "max_val")),
+    "Hardsigmoid": ("hardsigmoid", ()),
+    "Hardswish": ("hardswish", ()),
+}
 SUPPORTED = ("nn.Linear, BatchNorm1d next to one, and the activations "
-             "ReLU, GELU, SiLU, Tanh, Sigmoid, Softmax and LogSoftmax")
+             "ReLU, GELU, SiLU, Tanh, Sigmoid, LeakyReLU, ELU, SELU, "
+             "Softplus, Mish, Hardtanh, ReLU6, Hardsigmoid, Hardswish, "
+             "Softmax and LogSoftmax")
 
 
 class ExportError(Exception):
@@ -106,8 +124,46 @@ def run_script(path, run_name):
 SCRIPT_CLASSES = {}
 
 
+def mlir_float(value):
+    """`value` as an MLIR float literal, which needs a point: 0.2, 1.0e-05,
+    6.0."""
+    text = repr(float(value))
+    mantissa, e, exponent = text.partition("e")
+    if "." not in mantissa:
+        mantissa += ".0"
+    return mantissa + e + exponent
+
+
+def parameterized(kind, names, values, label):
+    """The tp activation `kind(v0, v1)` with the parameters `values`
+    (named `names`), which must be finite numbers known at export."""
+    if not names:
+        return kind
+    texts = []
+    for name, value in zip(names, values):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ExportError("%s: %s is %r, not a number known when the "
+                              "model is exported" % (label, name, value))
+        if not math.isfinite(value):
+            raise ExportError("%s: %s is %r; tp-mlir's %s takes finite "
+                              "parameters" % (label, name, value, kind))
+        texts.append(mlir_float(value))
+    if kind == "hardtanh" and not values[0] < values[1]:
+        raise ExportError("%s: min_val (%r) must be below max_val (%r)"
+                          % (label, values[0], values[1]))
+    if kind == "softplus" and not values[0] > 0:
+        raise ExportError("%s: beta is %r; tp-mlir's softplus takes a "
+                          "positive beta" % (label, values[0]))
+    return "%s(%s)" % (kind, ", ".join(texts))
+
+
 def activation_kind(module):
     name = type(module).__name__
+    if name in PARAMETERIZED:
+        kind, names = PARAMETERIZED[name]
+        return parameterized(kind, names,
+                             [getattr(module, n) for n in names],
+                             "module %s" % name)
     if name == "GELU":
         approximate = getattr(module, "approximate", "none")
         if approximate == "tanh":
@@ -433,6 +489,21 @@ def traced_steps(model):
         if hasattr(F, alias):
             functions[getattr(F, alias)] = alias
     methods = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid"}
+    # The functions with parameters: kind, and (name, default) of each
+    # parameter after the input, in PyTorch's order.
+    parameterized_functions = {
+        F.leaky_relu: ("leaky_relu", [("negative_slope", 0.01)]),
+        F.elu: ("elu", [("alpha", 1.0)]),
+        F.selu: ("selu", []),
+        torch.selu: ("selu", []),
+        F.softplus: ("softplus", [("beta", 1.0), ("threshold", 20.0)]),
+        F.hardtanh: ("hardtanh", [("min_val", -1.0), ("max_val", 1.0)]),
+        F.relu6: ("hardtanh", []),  # hardtanh(0, 6), below
+        F.hardsigmoid: ("hardsigmoid", []),
+        F.hardswish: ("hardswish", []),
+    }
+    if hasattr(F, "mish"):
+        parameterized_functions[F.mish] = ("mish", [])
     # Each with the position of its dtype argument.
     softmaxes = {F.softmax: ("softmax", 3), F.log_softmax: ("log_softmax", 3),
                  torch.softmax: ("softmax", 2),
@@ -605,6 +676,17 @@ def traced_steps(model):
                                       where))
         elif fn in functions or method in methods:
             add_activation(steps, functions.get(fn) or methods[method])
+        elif fn in parameterized_functions:
+            kind, params = parameterized_functions[fn]
+            if fn is F.relu6:
+                names, values = ["min_val", "max_val"], [0.0, 6.0]
+            else:
+                # Each parameter after the input, by position or name.
+                names = [name for name, _ in params]
+                values = [arg(node, i + 1, name, default)
+                          for i, (name, default) in enumerate(params)]
+            add_activation(steps, parameterized(
+                kind, names, values, "%s (%s)" % (label, text(node))))
         elif fn is F.gelu:
             approximate = arg(node, 1, "approximate", "none")
             if approximate not in ("none", "tanh"):
@@ -655,8 +737,9 @@ def traced_steps(model):
                 "%s.forward() computes %s (%s), which tp-mlir chains do not "
                 "have: they hold nn.Linear (or F.linear of the model's "
                 "tensors), nn.BatchNorm1d next to one, and the activations "
-                "relu, gelu, silu, tanh, sigmoid, softmax and log_softmax"
-                % (what, label, text(node)))
+                "relu, gelu, silu, tanh, sigmoid, leaky_relu, elu, selu, "
+                "softplus, mish, hardtanh, relu6, hardsigmoid, hardswish, "
+                "softmax and log_softmax" % (what, label, text(node)))
         current = node
     return steps
 

@@ -111,7 +111,8 @@ static cl::opt<int64_t> overlapChunks(
     cl::init(0), cl::cat(category));
 static cl::opt<bool> libmMath(
     "libm-math",
-    cl::desc("CPU backends: compute the activations' tanh, erf and exp with "
+    cl::desc("CPU backends: compute the activations' tanh, erf, exp, expm1 and "
+             "log1p with "
              "scalar libm calls, not the vectorized polynomial "
              "approximations (tp-approximate-math) that are the default"),
     cl::init(false), cl::cat(category));

@@ -44,7 +44,25 @@ TEST_F(TPDialectTest, BuilderInfersResultType) {
   auto linear =
       LinearOp::create(b, loc, entry->getArgument(0), entry->getArgument(1),
                        entry->getArgument(2), ActivationKind::silu);
+  // A kind with parameters: the builders store them all, and the op gives
+  // them back resolved.
+  Activation leaky = Activation::withDefaults(ActivationKind::leaky_relu);
+  leaky.params[0] = 0.25f;
+  auto withParams =
+      LinearOp::create(b, loc, entry->getArgument(0), entry->getArgument(1),
+                       entry->getArgument(2), leaky);
+  auto separate = ActivationOp::create(b, loc, leaky, withParams);
+  auto defaults =
+      ActivationOp::create(b, loc, ActivationKind::elu, separate.getResult());
   func::ReturnOp::create(b, loc);
+  EXPECT_EQ(withParams.getResolvedActivation(), leaky);
+  ASSERT_TRUE(withParams.getActivationParamsAttr());
+  EXPECT_EQ(withParams.getActivationParamsAttr().asArrayRef(),
+            ArrayRef<float>({0.25f}));
+  EXPECT_EQ(separate.getResolvedActivation(), leaky);
+  EXPECT_FALSE(defaults.getParamsAttr());
+  EXPECT_EQ(defaults.getResolvedActivation().params[0], 1.0f);
+  EXPECT_FALSE(linear.getActivationParamsAttr());
   EXPECT_EQ(linear.getType(),
             RankedTensorType::get({ShapedType::kDynamic, 16}, f32));
   EXPECT_EQ(linear.getActivation(), ActivationKind::silu);

@@ -17,6 +17,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::tp;
 
@@ -170,7 +172,93 @@ TEST(ActivationTest, MatchesClosedForms) {
       {ActivationKind::silu, -2.0f, -0.2384058440442351f},
   };
   for (const ActivationCase &c : cases)
-    EXPECT_NEAR(applyActivation(c.kind, c.x), c.expected, 1e-6)
+    EXPECT_NEAR(applyActivation(Activation::withDefaults(c.kind), c.x),
+                c.expected, 1e-6)
         << stringifyActivationKind(c.kind).str() << "(" << c.x << ")";
+}
+
+struct ParameterizedCase {
+  ActivationKind kind;
+  std::vector<float> params; // empty: the defaults
+  float x, expected;
+};
+
+// The kinds with parameters, against PyTorch's torch.nn.functional in
+// float64 (the parameters, where given, as written to the op).
+TEST(ActivationTest, MatchesPyTorch) {
+  const ParameterizedCase cases[] = {
+      {ActivationKind::leaky_relu, {}, -2.0f, -0.02f},
+      {ActivationKind::leaky_relu, {0.2f}, -1.5f, -0.30000000000000004f},
+      {ActivationKind::leaky_relu, {0.2f}, 3.0f, 3.0f},
+      {ActivationKind::elu, {}, -1.0f, -0.6321205588285577f},
+      {ActivationKind::elu, {0.5f}, -2.0f, -0.43233235838169365f},
+      {ActivationKind::elu, {}, 2.0f, 2.0f},
+      {ActivationKind::selu, {}, -1.0f, -1.1113307378125625f},
+      {ActivationKind::selu, {}, 1.5f, 1.5760514810332207f},
+      {ActivationKind::softplus, {}, 0.5f, 0.9740769841801067f},
+      {ActivationKind::softplus, {2.0f, 20.0f}, -3.0f, 0.0012378425688652247f},
+      {ActivationKind::softplus, {1.0f, 1.0f}, 2.0f, 2.0f},
+      {ActivationKind::mish, {}, 1.0f, 0.8650983882673103f},
+      {ActivationKind::mish, {}, -2.0f, -0.2525014826957089f},
+      {ActivationKind::hardtanh, {}, -3.0f, -1.0f},
+      {ActivationKind::hardtanh, {0.0f, 6.0f}, 2.5f, 2.5f}, // relu6
+      {ActivationKind::hardtanh, {0.0f, 6.0f}, 7.0f, 6.0f},
+      {ActivationKind::hardsigmoid, {}, 1.0f, 0.6666666666666666f},
+      {ActivationKind::hardsigmoid, {}, -4.0f, 0.0f},
+      {ActivationKind::hardswish, {}, 1.0f, 0.6666666666666666f},
+      {ActivationKind::hardswish, {}, -2.0f, -0.3333333333333333f},
+      {ActivationKind::hardswish, {}, 4.0f, 4.0f},
+  };
+  MLIRContext context;
+  for (const ParameterizedCase &c : cases) {
+    DenseF32ArrayAttr params =
+        c.params.empty() ? nullptr : DenseF32ArrayAttr::get(&context, c.params);
+    EXPECT_NEAR(applyActivation(Activation::get(c.kind, params), c.x),
+                c.expected, 1e-6)
+        << stringifyActivationKind(c.kind).str() << "(" << c.x << ")";
+  }
+}
+
+// A NaN stays NaN through every kind, as in PyTorch.
+TEST(ActivationTest, KeepsNaN) {
+  for (uint32_t k = 0; k <= getMaxEnumValForActivationKind(); ++k) {
+    auto kind = static_cast<ActivationKind>(k);
+    EXPECT_TRUE(std::isnan(
+        applyActivation(Activation::withDefaults(kind), std::nanf(""))))
+        << stringifyActivationKind(kind).str();
+  }
+}
+
+// The parameters each kind takes, and what the verifier refuses.
+TEST(ActivationTest, VerifiesParameters) {
+  MLIRContext context;
+  std::string message;
+  auto verify = [&](ActivationKind kind, std::vector<float> values) {
+    message.clear();
+    ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
+      message = d.str();
+      return success();
+    });
+    return succeeded(verifyActivationParams(
+        [&] { return emitError(UnknownLoc::get(&context)); }, kind,
+        DenseF32ArrayAttr::get(&context, values)));
+  };
+  EXPECT_EQ(getNumActivationParams(ActivationKind::relu), 0u);
+  EXPECT_EQ(getNumActivationParams(ActivationKind::softplus), 2u);
+  EXPECT_EQ(getActivationParamName(ActivationKind::hardtanh, 1), "max_val");
+  EXPECT_TRUE(verify(ActivationKind::leaky_relu, {0.2f}));
+  EXPECT_FALSE(verify(ActivationKind::relu, {0.2f}));
+  EXPECT_EQ(message, "activation relu takes no parameters, found 1");
+  EXPECT_FALSE(verify(ActivationKind::softplus, {1.0f}));
+  EXPECT_EQ(
+      message,
+      "activation softplus takes 2 parameters (beta, threshold), found 1");
+  EXPECT_FALSE(verify(ActivationKind::elu, {std::nanf("")}));
+  EXPECT_EQ(message, "activation elu: alpha must be finite, found nan");
+  EXPECT_FALSE(verify(ActivationKind::hardtanh, {1.0f, 1.0f}));
+  EXPECT_EQ(message, "activation hardtanh: min_val (1) must be below max_val "
+                     "(1)");
+  EXPECT_FALSE(verify(ActivationKind::softplus, {0.0f, 20.0f}));
+  EXPECT_EQ(message, "activation softplus: beta must be positive, found 0");
 }
 } // namespace

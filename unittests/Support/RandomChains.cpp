@@ -57,8 +57,27 @@ Case mlir::tp::test::makeCase(uint64_t seed) {
   for (int64_t i = 0; i <= depth; ++i)
     widths.push_back(width());
 
-  const char *acts[] = {"identity", "relu", "gelu", "gelu_tanh",
-                        "sigmoid",  "tanh", "silu"};
+  // Every kind, those with parameters with PyTorch's defaults and with
+  // others.
+  const char *acts[] = {"identity",
+                        "relu",
+                        "gelu",
+                        "gelu_tanh",
+                        "sigmoid",
+                        "tanh",
+                        "silu",
+                        "leaky_relu",
+                        "leaky_relu(0.2)",
+                        "elu",
+                        "elu(0.5)",
+                        "selu",
+                        "softplus",
+                        "softplus(2.0, 5.0)",
+                        "mish",
+                        "hardtanh(-2.0, 2.0)",
+                        "hardtanh(0.0, 6.0)",
+                        "hardsigmoid",
+                        "hardswish"};
   const char *shardings[] = {"row", "column", "replicated"};
   // A dynamic batch in some cases, to exercise the policy end to end.
   bool dynamicBatch = pick(0, 1);
@@ -78,7 +97,7 @@ Case mlir::tp::test::makeCase(uint64_t seed) {
   for (int64_t i = 0; i < depth; ++i) {
     int64_t k = widths[i], n = widths[i + 1];
     bool hasBias = pick(0, 4) != 0;
-    std::string act = acts[pick(0, 6)];
+    std::string act = acts[pick(0, int64_t(std::size(acts)) - 1)];
     bool standalone = pick(0, 2) == 0;
     args << ", %w" << i << ": " << w2(n, k) << " {tp.name = \"l" << i
          << ".weight\"}";

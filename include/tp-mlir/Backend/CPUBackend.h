@@ -41,7 +41,7 @@ struct CPUCompileOptions {
   MatmulLowering matmul = MatmulLowering::automatic;
   /// tp-overlap-collectives with this many chunks; 0: not run.
   int64_t overlapChunks = 0;
-  /// tp-approximate-math: tanh, erf and exp without libm calls.
+  /// tp-approximate-math: tanh, erf, exp, expm1 and log1p without libm calls.
   bool approximateMath = true;
   /// Codegen matmuls: f32 lanes of the register tile; 0: the host's.
   int64_t matmulVectorLanes = 0;

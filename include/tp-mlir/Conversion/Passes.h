@@ -44,8 +44,8 @@ void configureShardToTPConversionTarget(ConversionTarget &target);
 /// partition it. The driver checks this before propagation runs.
 LogicalResult verifyNoTPLayersInShardProgram(ModuleOp module);
 
-/// The body of one activation kind on a scalar, in arith and math ops.
-Value buildActivation(OpBuilder &builder, Location loc, ActivationKind kind,
+/// The body of one activation on a scalar, in arith and math ops.
+Value buildActivation(OpBuilder &builder, Location loc, const Activation &act,
                       Value x);
 
 #define GEN_PASS_REGISTRATION

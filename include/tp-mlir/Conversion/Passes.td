@@ -356,16 +356,18 @@ def StridedCopiesToLinalg : Pass<"tp-strided-copies-to-linalg"> {
 }
 
 def ApproximateMath : Pass<"tp-approximate-math"> {
-  let summary = "Compute the activations' f32 tanh, erf and exp with "
+  let summary = "Compute the activations' f32 tanh, erf, exp, expm1 and log1p with "
                 "MLIR's polynomial approximations instead of libm calls";
   let description = [{
-    Rewrites each f32 (or vector of f32) `math.tanh`, `math.erf` and
-    `math.exp` into the arithmetic of MLIR's polynomial approximations
+    Rewrites each f32 (or vector of f32) `math.tanh`, `math.erf`,
+    `math.exp`, `math.expm1` and `math.log1p` (the last two through
+    `math.log`, in Kahan's forms that correct the rounding of their
+    argument) into the arithmetic of MLIR's polynomial approximations
     (`populateMathPolynomialApproximationPatterns`): a range reduction, a
     polynomial or rational function, and selects for the special values.
     An epilogue loop of a layer then has no call in it, and LLVM
     vectorizes it; with libm (`convert-math-to-libm`) each element is a
-    scalar call to `tanhf`, `erff` or `expf`, whose time also depends on
+    scalar call to `tanhf`, `erff`, `expf`, `expm1f` or `log1pf`, whose time also depends on
     the argument.
 
     The approximations stay inside the allowance `tp-run --check` gives a

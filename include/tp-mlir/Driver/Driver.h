@@ -257,8 +257,9 @@ struct CompileOptions {
   /// Pieces of the batch per layer whose collective overlaps the next
   /// piece's computation (tp-overlap-collectives); 0: none. CPU only.
   int64_t overlapChunks = 0;
-  /// The activations' tanh, erf and exp as vectorizable polynomial
-  /// approximations (tp-approximate-math); false: libm calls. CPU only.
+  /// The activations' tanh, erf, exp, expm1 and log1p as vectorizable
+  /// polynomial approximations (tp-approximate-math); false: libm calls. CPU
+  /// only.
   bool approximateMath = true;
   /// Codegen matmuls: f32 lanes of the register tile (4, 8 or 16); 0: the
   /// host's vector registers. CPU only.

@@ -28,7 +28,7 @@ class MLIRContext;
 namespace tp {
 
 /// sigma(x) for one element.
-float applyActivation(ActivationKind kind, float x);
+float applyActivation(const Activation &act, float x);
 
 /// The unit roundoff of f32: 2^-24.
 inline constexpr double kF32UnitRoundoff = 0x1p-24;
@@ -41,7 +41,7 @@ struct ActivationErrorModel {
   double lipschitz;
   double ulps;
 };
-ActivationErrorModel getActivationErrorModel(ActivationKind kind);
+ActivationErrorModel getActivationErrorModel(const Activation &act);
 
 /// Runs the model-level function `fn` on `args` and returns its results.
 /// Argument shapes must match the function's argument types (a dynamic dim

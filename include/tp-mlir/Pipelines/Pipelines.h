@@ -79,9 +79,10 @@ struct TPToLLVMOptions : public PassPipelineOptions<TPToLLVMOptions> {
       llvm::cl::init(0)};
   Option<bool> approximateMath{
       *this, "approximate-math",
-      llvm::cl::desc("Activations' tanh, erf and exp as polynomial "
-                     "approximations that vectorize (tp-approximate-math); "
-                     "false: scalar libm calls"),
+      llvm::cl::desc(
+          "Activations' tanh, erf, exp, expm1 and log1p as polynomial "
+          "approximations that vectorize (tp-approximate-math); "
+          "false: scalar libm calls"),
       llvm::cl::init(true)};
   Option<int64_t> matmulVectorLanes{
       *this, "matmul-vector-lanes",

@@ -27,7 +27,8 @@ struct ApproximateMathPass
     // function, which the constant folds away and which costs a compare
     // and a blend per vector otherwise.
     getOperation()->walk([](Operation *op) {
-      if (!isa<math::TanhOp, math::ErfOp, math::ExpOp>(op) ||
+      if (!isa<math::TanhOp, math::ErfOp, math::ExpOp, math::ExpM1Op,
+               math::Log1pOp>(op) ||
           !getElementTypeOrSelf(op->getResult(0)).isF32())
         return;
       OpBuilder b(op->getContext());
@@ -42,10 +43,15 @@ struct ApproximateMathPass
     RewritePatternSet patterns(&getContext());
     // The math functions buildActivation emits; the patterns themselves
     // leave anything but f32 alone.
+    // expm1 and log1p become exp and log of the argument, corrected for its
+    // rounding (Kahan's forms), which the same patterns then approximate.
     populateMathPolynomialApproximationPatterns(patterns, [](StringRef name) {
       return name == math::TanhOp::getOperationName() ||
              name == math::ErfOp::getOperationName() ||
-             name == math::ExpOp::getOperationName();
+             name == math::ExpOp::getOperationName() ||
+             name == math::ExpM1Op::getOperationName() ||
+             name == math::Log1pOp::getOperationName() ||
+             name == math::LogOp::getOperationName();
     });
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

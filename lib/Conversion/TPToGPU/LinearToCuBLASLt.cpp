@@ -104,8 +104,9 @@ struct LinearToCall : OpRewritePattern<LinearLikeOp> {
         rewriter, loc, resultType, out, /*restrict=*/true, /*writable=*/true);
     // The activations cuBLASLt lacks follow as a generated kernel.
     if (!fused)
-      result =
-          ActivationOp::create(rewriter, loc, resultType, activation, result);
+      result = ActivationOp::create(rewriter, loc, resultType,
+                                    op.getActivationAttr(),
+                                    op.getActivationParamsAttr(), result);
     rewriter.replaceOp(op, result);
     return success();
   }

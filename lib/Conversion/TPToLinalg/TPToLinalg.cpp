@@ -17,11 +17,20 @@ namespace mlir::tp {
 using namespace mlir;
 using namespace mlir::tp;
 
-Value mlir::tp::buildActivation(OpBuilder &b, Location loc, ActivationKind kind,
-                                Value x) {
+Value mlir::tp::buildActivation(OpBuilder &b, Location loc,
+                                const Activation &act, Value x) {
   Type f32 = b.getF32Type();
   auto constant = [&](double v) -> Value {
     return arith::ConstantOp::create(b, loc, b.getFloatAttr(f32, v));
+  };
+  auto mul = [&](Value l, Value r) -> Value {
+    return arith::MulFOp::create(b, loc, l, r);
+  };
+  // x where x > 0 (false for NaN, which the other side keeps), else `other`.
+  auto positiveOr = [&](Value positive, Value other) -> Value {
+    Value isPositive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                             x, constant(0.0));
+    return arith::SelectOp::create(b, loc, isPositive, positive, other);
   };
   // 1 / (1 + exp(-x))
   auto sigmoid = [&](Value v) -> Value {
@@ -29,38 +38,83 @@ Value mlir::tp::buildActivation(OpBuilder &b, Location loc, ActivationKind kind,
     return arith::DivFOp::create(
         b, loc, constant(1.0), arith::AddFOp::create(b, loc, constant(1.0), e));
   };
-  switch (kind) {
+  // log(1 + exp(beta x)) / beta, or x where beta x > threshold.
+  auto softplus = [&](float beta, float threshold) -> Value {
+    Value scaled = beta == 1.0f ? x : mul(constant(beta), x);
+    Value smooth =
+        math::Log1pOp::create(b, loc, math::ExpOp::create(b, loc, scaled));
+    if (beta != 1.0f)
+      smooth = arith::DivFOp::create(b, loc, smooth, constant(beta));
+    Value linear = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                         scaled, constant(threshold));
+    return arith::SelectOp::create(b, loc, linear, x, smooth);
+  };
+  // min(max(v, lo), hi), NaN kept.
+  auto clamp = [&](Value v, double lo, double hi) -> Value {
+    Value above = arith::MaximumFOp::create(b, loc, v, constant(lo));
+    return arith::MinimumFOp::create(b, loc, above, constant(hi));
+  };
+  // min(max(x + 3, 0), 6) / 6
+  auto hardsigmoid = [&]() -> Value {
+    Value shifted = arith::AddFOp::create(b, loc, x, constant(3.0));
+    return arith::DivFOp::create(b, loc, clamp(shifted, 0.0, 6.0),
+                                 constant(6.0));
+  };
+  auto [p0, p1] = act.params;
+  switch (act.kind) {
   case ActivationKind::identity:
     return x;
   case ActivationKind::relu:
     return arith::MaximumFOp::create(b, loc, x, constant(0.0));
   case ActivationKind::gelu: {
     // 0.5 x (1 + erf(x / sqrt 2))
-    Value scaled = arith::MulFOp::create(b, loc, x, constant(M_SQRT1_2));
+    Value scaled = mul(x, constant(M_SQRT1_2));
     Value erf = math::ErfOp::create(b, loc, scaled);
     Value onePlus = arith::AddFOp::create(b, loc, constant(1.0), erf);
-    Value half = arith::MulFOp::create(b, loc, constant(0.5), x);
-    return arith::MulFOp::create(b, loc, half, onePlus);
+    return mul(mul(constant(0.5), x), onePlus);
   }
   case ActivationKind::gelu_tanh: {
     // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-    Value x3 =
-        arith::MulFOp::create(b, loc, x, arith::MulFOp::create(b, loc, x, x));
-    Value inner = arith::AddFOp::create(
-        b, loc, x, arith::MulFOp::create(b, loc, constant(0.044715), x3));
-    Value t = math::TanhOp::create(
-        b, loc,
-        arith::MulFOp::create(b, loc, constant(0.7978845608028654), inner));
+    Value x3 = mul(x, mul(x, x));
+    Value inner = arith::AddFOp::create(b, loc, x, mul(constant(0.044715), x3));
+    Value t =
+        math::TanhOp::create(b, loc, mul(constant(0.7978845608028654), inner));
     Value onePlus = arith::AddFOp::create(b, loc, constant(1.0), t);
-    Value half = arith::MulFOp::create(b, loc, constant(0.5), x);
-    return arith::MulFOp::create(b, loc, half, onePlus);
+    return mul(mul(constant(0.5), x), onePlus);
   }
   case ActivationKind::sigmoid:
     return sigmoid(x);
   case ActivationKind::tanh:
     return math::TanhOp::create(b, loc, x);
   case ActivationKind::silu:
-    return arith::MulFOp::create(b, loc, x, sigmoid(x));
+    return mul(x, sigmoid(x));
+  case ActivationKind::leaky_relu:
+    return positiveOr(x, mul(x, constant(p0)));
+  case ActivationKind::elu:
+    return positiveOr(x, mul(math::ExpM1Op::create(b, loc, x), constant(p0)));
+  case ActivationKind::selu: {
+    // PyTorch's constants (torch.nn.SELU): scale, and scale * alpha.
+    const double scale = 1.0507009873554804934193349852946;
+    const double alpha = 1.6732632423543772848170429916717;
+    return positiveOr(
+        mul(x, constant(scale)),
+        mul(math::ExpM1Op::create(b, loc, x), constant(scale * alpha)));
+  }
+  case ActivationKind::softplus:
+    return softplus(p0, p1);
+  case ActivationKind::mish:
+    return mul(x, math::TanhOp::create(b, loc, softplus(1.0f, 20.0f)));
+  case ActivationKind::hardtanh:
+    return clamp(x, p0, p1);
+  case ActivationKind::hardsigmoid:
+    return hardsigmoid();
+  case ActivationKind::hardswish: {
+    // x min(max(x + 3, 0), 6) / 6, multiplied before the division as
+    // PyTorch computes it.
+    Value shifted = arith::AddFOp::create(b, loc, x, constant(3.0));
+    return arith::DivFOp::create(b, loc, mul(x, clamp(shifted, 0.0, 6.0)),
+                                 constant(6.0));
+  }
   }
   llvm_unreachable("unknown activation kind");
 }
@@ -68,8 +122,8 @@ Value mlir::tp::buildActivation(OpBuilder &b, Location loc, ActivationKind kind,
 /// sigma(y + b) elementwise over the rank-2 `y`, with the optional `bias`
 /// broadcast over rows; writes into `y`'s buffer after bufferization.
 static Value buildEpilogue(OpBuilder &b, Location loc, Value y, Value bias,
-                           ActivationKind act) {
-  if (!bias && act == ActivationKind::identity)
+                           const Activation &act) {
+  if (!bias && act.kind == ActivationKind::identity)
     return y;
   MLIRContext *ctx = b.getContext();
   AffineMap identity = AffineMap::getMultiDimIdentityMap(2, ctx);
@@ -125,7 +179,7 @@ struct LinearToLinalg : OpConversionPattern<LinearLikeOp> {
                         .getResult(0);
     rewriter.replaceOp(op,
                        buildEpilogue(rewriter, loc, product, adaptor.getBias(),
-                                     op.getActivation()));
+                                     op.getResolvedActivation()));
     return success();
   }
 };
@@ -135,9 +189,9 @@ struct BiasActivationToLinalg : OpConversionPattern<BiasActivationOp> {
   LogicalResult
   matchAndRewrite(BiasActivationOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op,
-                       buildEpilogue(rewriter, op.getLoc(), adaptor.getInput(),
-                                     adaptor.getBias(), op.getActivation()));
+    rewriter.replaceOp(op, buildEpilogue(rewriter, op.getLoc(),
+                                         adaptor.getInput(), adaptor.getBias(),
+                                         op.getResolvedActivation()));
     return success();
   }
 };
@@ -164,13 +218,13 @@ struct ActivationToLinalg : OpConversionPattern<ActivationOp> {
             dimOf(rewriter, op.getLoc(), adaptor.getInput(), d));
     Value empty =
         tensor::EmptyOp::create(rewriter, op.getLoc(), type, dynamicSizes);
-    ActivationKind kind = op.getKind();
+    Activation act = op.getResolvedActivation();
     auto generic = linalg::GenericOp::create(
         rewriter, op.getLoc(), type, ValueRange{adaptor.getInput()},
         ValueRange{empty}, ArrayRef<AffineMap>{identity, identity}, iterators,
         [&](OpBuilder &nb, Location nloc, ValueRange args) {
           linalg::YieldOp::create(nb, nloc,
-                                  buildActivation(nb, nloc, kind, args[0]));
+                                  buildActivation(nb, nloc, act, args[0]));
         });
     rewriter.replaceOp(op, generic.getResult(0));
     return success();

@@ -146,7 +146,7 @@ func.func @unranked(%x: tensor<*xf32>, %w: tensor<5x4xf32>) {
 
 // Tests that an unknown activation is a parse error listing the valid ones.
 func.func @unknown_activation(%x: tensor<2x4xf32>) {
-  // expected-error@+1 {{unknown activation 'softmax'; expected one of: identity, relu, gelu, gelu_tanh, sigmoid, tanh, silu (softmax is an op of its own: tp.softmax)}}
+  // expected-error@+1 {{unknown activation 'softmax'; expected one of: identity, relu, gelu, gelu_tanh, sigmoid, tanh, silu, leaky_relu, elu, selu, softplus, mish, hardtanh, hardsigmoid, hardswish (softmax is an op of its own: tp.softmax)}}
   %0 = tp.activation softmax %x : tensor<2x4xf32>
   return
 }
@@ -352,7 +352,80 @@ func.func @softmax_result_type(%x: tensor<4x8xf32>) {
 
 // Tests that log_softmax is an op, not an activation kind, and says so.
 func.func @log_softmax_activation(%x: tensor<2x4xf32>, %w: tensor<5x4xf32>) {
-  // expected-error@+1 {{unknown activation 'log_softmax'; expected one of: identity, relu, gelu, gelu_tanh, sigmoid, tanh, silu (log_softmax is an op of its own: tp.log_softmax)}}
+  // expected-error@+1 {{unknown activation 'log_softmax'; expected one of: identity, relu, gelu, gelu_tanh, sigmoid, tanh, silu, leaky_relu, elu, selu, softplus, mish, hardtanh, hardsigmoid, hardswish (log_softmax is an op of its own: tp.log_softmax)}}
   %0 = tp.linear %x, %w activation(log_softmax) : tensor<2x4xf32>, tensor<5x4xf32> -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+// Tests that a kind without parameters refuses them.
+func.func @parameters_on_relu(%x: tensor<2x4xf32>, %w: tensor<5x4xf32>) {
+  // expected-error@+1 {{'tp.linear' op activation relu takes no parameters, found 1}}
+  %0 = tp.linear %x, %w activation(relu(0.5)) : tensor<2x4xf32>, tensor<5x4xf32> -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+// Tests that a kind with parameters takes all of them or none.
+func.func @softplus_one_parameter(%x: tensor<2x4xf32>) {
+  // expected-error@+1 {{'tp.activation' op activation softplus takes 2 parameters (beta, threshold), found 1}}
+  %0 = tp.activation softplus(2.0) %x : tensor<2x4xf32>
+  return
+}
+
+// -----
+
+// Tests that a parameter is finite (here an infinity written as its bits).
+func.func @infinite_slope(%x: tensor<2x4xf32>) {
+  // expected-error@+1 {{'tp.activation' op activation leaky_relu: negative_slope must be finite, found inf}}
+  %0 = "tp.activation"(%x) <{kind = #tp.activation<leaky_relu>, params = array<f32: 0x7F800000>}> : (tensor<2x4xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+// Tests that a parameter beyond the f32 range is refused where it is read.
+func.func @slope_beyond_f32(%x: tensor<2x4xf32>) {
+  // expected-error@+1 {{activation parameter 1.000000e+39 is beyond the f32 range}}
+  %0 = tp.activation leaky_relu(1.0e39) %x : tensor<2x4xf32>
+  return
+}
+
+// -----
+
+// Tests hardtanh's bounds: min_val below max_val.
+func.func @hardtanh_bounds(%x: tensor<2x4xf32>, %w: tensor<5x4xf32>) {
+  // expected-error@+1 {{'tp.linear' op activation hardtanh: min_val (6) must be below max_val (0)}}
+  %0 = tp.linear %x, %w activation(hardtanh(6.0, 0.0)) : tensor<2x4xf32>, tensor<5x4xf32> -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+// Tests softplus's beta: positive.
+func.func @softplus_beta(%x: tensor<2x4xf32>) {
+  // expected-error@+1 {{'tp.activation' op activation softplus: beta must be positive, found -1}}
+  %0 = tp.activation softplus(-1.0, 20.0) %x : tensor<2x4xf32>
+  return
+}
+
+// -----
+
+// Tests that the parameters are written as a list of numbers.
+func.func @parameters_not_numbers(%x: tensor<2x4xf32>) {
+  // expected-error@+1 {{expected floating point literal}}
+  %0 = tp.activation elu(alpha) %x : tensor<2x4xf32>
+  return
+}
+
+// -----
+
+// Tests that a parameter is a float literal, as MLIR writes them.
+func.func @integer_parameter(%x: tensor<2x4xf32>) {
+  // expected-error@+2 {{unexpected decimal integer literal for a floating point value}}
+  // expected-note@+1 {{add a trailing dot to make the literal a float}}
+  %0 = tp.activation hardtanh(0, 6.0) %x : tensor<2x4xf32>
   return
 }

@@ -11,6 +11,8 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <algorithm>
+#include <cmath>
+#include <sstream>
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -126,4 +128,102 @@ MeshAttr mlir::tp::lookupMesh(Operation *op) {
     if (auto mesh = op->getAttrOfType<MeshAttr>(TPDialect::kMeshAttrName))
       return mesh;
   return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Activation parameters
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// A parameter of an activation kind: its PyTorch name and default.
+struct ActivationParam {
+  const char *name;
+  float defaultValue;
+};
+
+/// The parameters of `kind`, in the order they are written.
+ArrayRef<ActivationParam> getActivationParams(ActivationKind kind) {
+  static const ActivationParam leakyRelu[] = {{"negative_slope", 0.01f}};
+  static const ActivationParam elu[] = {{"alpha", 1.0f}};
+  static const ActivationParam softplus[] = {{"beta", 1.0f},
+                                             {"threshold", 20.0f}};
+  static const ActivationParam hardtanh[] = {{"min_val", -1.0f},
+                                             {"max_val", 1.0f}};
+  switch (kind) {
+  case ActivationKind::leaky_relu:
+    return leakyRelu;
+  case ActivationKind::elu:
+    return elu;
+  case ActivationKind::softplus:
+    return softplus;
+  case ActivationKind::hardtanh:
+    return hardtanh;
+  default:
+    return {};
+  }
+}
+} // namespace
+
+unsigned mlir::tp::getNumActivationParams(ActivationKind kind) {
+  return getActivationParams(kind).size();
+}
+
+StringRef mlir::tp::getActivationParamName(ActivationKind kind, unsigned i) {
+  return getActivationParams(kind)[i].name;
+}
+
+Activation Activation::withDefaults(ActivationKind kind) {
+  Activation a{kind, {}};
+  ArrayRef<ActivationParam> params = getActivationParams(kind);
+  for (size_t i = 0; i < params.size(); ++i)
+    a.params[i] = params[i].defaultValue;
+  return a;
+}
+
+Activation Activation::get(ActivationKind kind, DenseF32ArrayAttr params) {
+  Activation a = withDefaults(kind);
+  if (params)
+    for (auto [i, v] : llvm::enumerate(params.asArrayRef()))
+      if (i < a.params.size())
+        a.params[i] = v;
+  return a;
+}
+
+LogicalResult
+mlir::tp::verifyActivationParams(function_ref<InFlightDiagnostic()> emitError,
+                                 ActivationKind kind,
+                                 DenseF32ArrayAttr params) {
+  if (!params)
+    return success();
+  ArrayRef<ActivationParam> expected = getActivationParams(kind);
+  ArrayRef<float> values = params.asArrayRef();
+  if (values.size() != expected.size()) {
+    InFlightDiagnostic diag = emitError();
+    diag << "activation " << stringifyActivationKind(kind);
+    if (expected.empty())
+      return diag << " takes no parameters, found " << values.size();
+    diag << " takes " << expected.size() << " parameter"
+         << (expected.size() == 1 ? "" : "s") << " (";
+    llvm::interleaveComma(expected, diag,
+                          [&](const ActivationParam &p) { diag << p.name; });
+    return diag << "), found " << values.size();
+  }
+  // As printf's %g writes them: 1, 0.2, nan.
+  auto text = [](float v) {
+    std::ostringstream os;
+    os << v;
+    return os.str();
+  };
+  for (auto [i, v] : llvm::enumerate(values))
+    if (!std::isfinite(v))
+      return emitError() << "activation " << stringifyActivationKind(kind)
+                         << ": " << expected[i].name
+                         << " must be finite, found " << text(v);
+  if (kind == ActivationKind::hardtanh && !(values[0] < values[1]))
+    return emitError() << "activation hardtanh: min_val (" << text(values[0])
+                       << ") must be below max_val (" << text(values[1]) << ")";
+  if (kind == ActivationKind::softplus && !(values[0] > 0))
+    return emitError() << "activation softplus: beta must be positive, found "
+                       << text(values[0]);
+  return success();
 }

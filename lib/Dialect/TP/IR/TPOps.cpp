@@ -6,6 +6,9 @@
 #include "mlir/IR/OpImplementation.h"
 #include "tp-mlir/Support/Limits.h"
 
+#include <cmath>
+#include <limits>
+
 using namespace mlir;
 using namespace mlir::tp;
 
@@ -109,19 +112,93 @@ static void printEnumKeyword(OpAsmPrinter &printer, Operation *,
 }
 
 //===----------------------------------------------------------------------===//
+// custom<Activation>: a kind and its parameters, `leaky_relu(0.2)`
+//===----------------------------------------------------------------------===//
+
+static ParseResult parseActivation(OpAsmParser &parser,
+                                   ActivationKindAttr &kind,
+                                   DenseF32ArrayAttr &params) {
+  if (failed(parseEnumKeyword(parser, kind)))
+    return failure();
+  if (failed(parser.parseOptionalLParen()))
+    return success();
+  SmallVector<float> values;
+  auto parseOne = [&]() -> ParseResult {
+    SMLoc loc = parser.getCurrentLocation();
+    double v;
+    if (failed(parser.parseFloat(v)))
+      return failure();
+    // The parameters are f32, as the layer computes; one beyond the f32
+    // range would become an infinity the verifier then names.
+    if (std::isfinite(v) && std::fabs(v) > std::numeric_limits<float>::max())
+      return parser.emitError(loc)
+             << "activation parameter " << v << " is beyond the f32 range";
+    values.push_back(static_cast<float>(v));
+    return success();
+  };
+  if (failed(parser.parseCommaSeparatedList(parseOne)) ||
+      failed(parser.parseRParen()))
+    return failure();
+  params = DenseF32ArrayAttr::get(parser.getContext(), values);
+  return success();
+}
+
+static void printActivation(OpAsmPrinter &printer, Operation *op,
+                            ActivationKindAttr kind, DenseF32ArrayAttr params) {
+  printEnumKeyword(printer, op, kind);
+  if (!params)
+    return;
+  printer << '(';
+  llvm::interleaveComma(params.asArrayRef(), printer,
+                        [&](float v) { printer.printFloat(llvm::APFloat(v)); });
+  printer << ')';
+}
+
+/// The parameters of `activation` as an op stores them: none for a kind
+/// without parameters, all of them otherwise.
+DenseF32ArrayAttr
+mlir::tp::getActivationParamsAttr(OpBuilder &builder,
+                                  const Activation &activation) {
+  unsigned n = getNumActivationParams(activation.kind);
+  if (!n)
+    return nullptr;
+  return builder.getDenseF32ArrayAttr(
+      ArrayRef(activation.params).take_front(n));
+}
+
+/// The parameters of an op's activation, checked where the op is verified.
+static LogicalResult verifyOpActivation(Operation *op, ActivationKind kind,
+                                        DenseF32ArrayAttr params) {
+  return verifyActivationParams([&] { return op->emitOpError(); }, kind,
+                                params);
+}
+
+//===----------------------------------------------------------------------===//
 // LinearOp
 //===----------------------------------------------------------------------===//
 
-void LinearOp::build(OpBuilder &builder, OperationState &state, Value input,
-                     Value weight, Value bias, ActivationKind activation) {
+/// The result type of a tp.linear of `input` and `weight`.
+static RankedTensorType linearResultType(Value input, Value weight) {
   auto inputType = cast<RankedTensorType>(input.getType());
   auto weightType = cast<RankedTensorType>(weight.getType());
-  auto resultType =
-      RankedTensorType::get({inputType.getDimSize(0), weightType.getDimSize(0)},
-                            inputType.getElementType());
-  build(builder, state, resultType, input, weight, bias,
-        ActivationKindAttr::get(builder.getContext(), activation),
+  return RankedTensorType::get(
+      {inputType.getDimSize(0), weightType.getDimSize(0)},
+      inputType.getElementType());
+}
+
+void LinearOp::build(OpBuilder &builder, OperationState &state, Value input,
+                     Value weight, Value bias, Activation activation) {
+  build(builder, state, linearResultType(input, weight), input, weight, bias,
+        ActivationKindAttr::get(builder.getContext(), activation.kind),
+        mlir::tp::getActivationParamsAttr(builder, activation),
         /*sharding=*/nullptr);
+}
+
+void LinearOp::build(OpBuilder &builder, OperationState &state, Value input,
+                     Value weight, Value bias, ActivationKind activation) {
+  build(builder, state, linearResultType(input, weight), input, weight, bias,
+        ActivationKindAttr::get(builder.getContext(), activation),
+        /*activation_params=*/nullptr, /*sharding=*/nullptr);
 }
 
 /// The rank and element-type checks shared by tp.linear and
@@ -154,7 +231,9 @@ LogicalResult LinearOp::verify() {
   auto biasType =
       getBias() ? cast<RankedTensorType>(getBias().getType()) : nullptr;
   if (failed(verifyLinearOperands(op, inputType, weightType, biasType,
-                                  resultType)))
+                                  resultType)) ||
+      failed(
+          verifyOpActivation(op, getActivation(), getActivationParamsAttr())))
     return failure();
 
   if (failed(verifyStaticDim(op, "input", inputType, 1, "in_features")) ||
@@ -208,7 +287,9 @@ LogicalResult LocalLinearOp::verify() {
   auto biasType =
       getBias() ? cast<RankedTensorType>(getBias().getType()) : nullptr;
   if (failed(verifyLinearOperands(op, inputType, weightType, biasType,
-                                  resultType)))
+                                  resultType)) ||
+      failed(
+          verifyOpActivation(op, getActivation(), getActivationParamsAttr())))
     return failure();
   if (failed(verifyCompatible(op, inputType.getDimSize(1), "input in_features",
                               weightType.getDimSize(1),
@@ -229,7 +310,9 @@ LogicalResult BiasActivationOp::verify() {
   Operation *op = getOperation();
   auto inputType = getInput().getType();
   if (failed(verifyRank(op, "input", inputType, 2, "batch x features")) ||
-      failed(verifyTensorPolicy(op, "input", inputType)))
+      failed(verifyTensorPolicy(op, "input", inputType)) ||
+      failed(
+          verifyOpActivation(op, getActivation(), getActivationParamsAttr())))
     return failure();
   if (!getBias())
     return success();
@@ -255,8 +338,16 @@ static LogicalResult refuseSharding(Operation *op) {
   return success();
 }
 
+void ActivationOp::build(OpBuilder &builder, OperationState &state,
+                         const Activation &activation, Value input) {
+  build(builder, state, input.getType(),
+        ActivationKindAttr::get(builder.getContext(), activation.kind),
+        mlir::tp::getActivationParamsAttr(builder, activation), input);
+}
+
 LogicalResult ActivationOp::verify() {
-  if (failed(refuseSharding(getOperation())))
+  if (failed(refuseSharding(getOperation())) ||
+      failed(verifyOpActivation(getOperation(), getKind(), getParamsAttr())))
     return failure();
   return verifyTensorPolicy(getOperation(), "input", getInput().getType());
 }

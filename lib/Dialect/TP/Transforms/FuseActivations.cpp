@@ -27,8 +27,10 @@ struct FuseActivationIntoLinear : OpRewritePattern<ActivationOp> {
       return rewriter.notifyMatchFailure(act, "linear already has one");
     if (!linear->hasOneUse())
       return rewriter.notifyMatchFailure(act, "linear result has other uses");
-    rewriter.modifyOpInPlace(linear,
-                             [&] { linear.setActivation(act.getKind()); });
+    rewriter.modifyOpInPlace(linear, [&] {
+      linear.setActivation(act.getKind());
+      linear.setActivationParamsAttr(act.getParamsAttr());
+    });
     rewriter.replaceOp(act, linear.getResult());
     return success();
   }

@@ -108,7 +108,8 @@ struct SliceBeforeActivation : OpRewritePattern<AllSliceOp> {
     Value inner = AllSliceOp::create(rewriter, slice.getLoc(), slice.getType(),
                                      act.getInput(), slice.getDimAttr());
     rewriter.replaceOp(slice, ActivationOp::create(rewriter, act.getLoc(),
-                                                   act.getKindAttr(), inner));
+                                                   act.getKindAttr(),
+                                                   act.getParamsAttr(), inner));
     return success();
   }
 };
@@ -130,10 +131,10 @@ struct SliceBeforeBiasActivation : OpRewritePattern<AllSliceOp> {
       Value input =
           AllSliceOp::create(rewriter, slice.getLoc(), slice.getType(),
                              op.getInput(), slice.getDimAttr());
-      rewriter.replaceOp(
-          slice, BiasActivationOp::create(rewriter, op.getLoc(),
-                                          slice.getType(), input, op.getBias(),
-                                          op.getActivationAttr()));
+      rewriter.replaceOp(slice, BiasActivationOp::create(
+                                    rewriter, op.getLoc(), slice.getType(),
+                                    input, op.getBias(), op.getActivationAttr(),
+                                    op.getActivationParamsAttr()));
       return success();
     }
     MeshAttr mesh = slice.getMesh();
@@ -149,7 +150,8 @@ struct SliceBeforeBiasActivation : OpRewritePattern<AllSliceOp> {
     }
     rewriter.replaceOp(
         slice, BiasActivationOp::create(rewriter, op.getLoc(), slice.getType(),
-                                        input, bias, op.getActivationAttr()));
+                                        input, bias, op.getActivationAttr(),
+                                        op.getActivationParamsAttr()));
     return success();
   }
 };
@@ -163,8 +165,9 @@ struct ActivationBeforeGather : OpRewritePattern<ActivationOp> {
     auto gather = act.getInput().getDefiningOp<AllGatherOp>();
     if (!gather || !gather->hasOneUse())
       return rewriter.notifyMatchFailure(act, "not a single-use gather");
-    Value local = ActivationOp::create(rewriter, act.getLoc(),
-                                       act.getKindAttr(), gather.getInput());
+    Value local =
+        ActivationOp::create(rewriter, act.getLoc(), act.getKindAttr(),
+                             act.getParamsAttr(), gather.getInput());
     rewriter.replaceOp(
         act, AllGatherOp::create(rewriter, gather.getLoc(), act.getType(),
                                  local, gather.getDimAttr(), gather.getSize()));

@@ -140,7 +140,8 @@ void pipelineLayer(Layer layer, int64_t chunks) {
     auto productType = withRows(layer.product.getType(), size);
     Value pi = LocalLinearOp::create(
         b, layer.product.getLoc(), productType, xi, layer.product.getWeight(),
-        layer.product.getBias(), layer.product.getActivationAttr());
+        layer.product.getBias(), layer.product.getActivationAttr(),
+        layer.product.getActivationParamsAttr());
     if (auto reduce = dyn_cast<AllReduceOp>(layer.collective))
       return AllReduceStartOp::create(b, loc, PendingType::get(productType),
                                       reduce.getKindAttr(), pi);
@@ -172,7 +173,8 @@ void pipelineLayer(Layer layer, int64_t chunks) {
   if (layer.epilogue)
     joined = BiasActivationOp::create(
         b, layer.epilogue.getLoc(), layer.epilogue.getType(), joined,
-        layer.epilogue.getBias(), layer.epilogue.getActivationAttr());
+        layer.epilogue.getBias(), layer.epilogue.getActivationAttr(),
+        layer.epilogue.getActivationParamsAttr());
   last->getResult(0).replaceAllUsesWith(joined);
   last->erase();
   if (layer.epilogue)

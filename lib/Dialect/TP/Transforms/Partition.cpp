@@ -164,6 +164,7 @@ private:
     ShardingKind kind = *op.getSharding();
     RankedTensorType resultType = op.getType();
     auto act = op.getActivationAttr();
+    auto params = op.getActivationParamsAttr();
     Value weight = localPart(op.getWeight(), weightSplitDim(kind), loc);
     Value bias = localPart(op.getBias(), biasSplitDim(kind), loc);
     auto identity =
@@ -172,14 +173,14 @@ private:
     switch (kind) {
     case ShardingKind::replicated:
       result = LocalLinearOp::create(builder, loc, resultType, op.getInput(),
-                                     weight, bias, act);
+                                     weight, bias, act, params);
       break;
     case ShardingKind::row: {
       // Each device computes its output features, bias and sigma included,
       // then all devices exchange them.
       Value local = LocalLinearOp::create(
           builder, loc, getLocalType(resultType, 1, numDevices), op.getInput(),
-          weight, bias, act);
+          weight, bias, act, params);
       result = AllGatherOp::create(builder, loc, resultType, local,
                                    builder.getI64IntegerAttr(1));
       break;
@@ -194,7 +195,7 @@ private:
           builder.getI64IntegerAttr(0));
       Value local = LocalLinearOp::create(
           builder, loc, getLocalType(resultType, 0, numDevices), rows, weight,
-          bias, act);
+          bias, act, params);
       Value size;
       if (resultType.isDynamicDim(0))
         size = tensor::DimOp::create(builder, loc, op.getInput(), 0);
@@ -209,13 +210,14 @@ private:
       Value input = AllSliceOp::create(
           builder, loc, getLocalType(inputType, 1, numDevices), op.getInput(),
           builder.getI64IntegerAttr(1));
-      Value partial = LocalLinearOp::create(builder, loc, resultType, input,
-                                            weight, Value(), identity);
+      Value partial =
+          LocalLinearOp::create(builder, loc, resultType, input, weight,
+                                Value(), identity, DenseF32ArrayAttr());
       Value sum = AllReduceOp::create(
           builder, loc, resultType,
           ReductionKindAttr::get(op.getContext(), ReductionKind::sum), partial);
-      result =
-          BiasActivationOp::create(builder, loc, resultType, sum, bias, act);
+      result = BiasActivationOp::create(builder, loc, resultType, sum, bias,
+                                        act, params);
       break;
     }
     }

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Writes, for each activation, a one-layer model y = sigma(1 * x + 0) on
+"""Writes, for each activation (with parameters: leaky_relu(0.2)), a one-layer model y = sigma(1 * x + 0) on
 one feature, its weights, and an input that sweeps x over the f32 range
 where the activation's compiled approximation works: both signs, from
 1e-30 to 1e4, 200 values per decade, with the clamping points of the
 polynomial approximations (tanh saturates near 8, exp near 88) and
-their neighbours. tp-run --check then compares every element with the
+their neighbours. all.txt and libm.txt list the models' names, for the
+test's loops. tp-run --check then compares every element with the
 reference's double-precision result, within each element's f32 bound.
 
 Only the standard library, like make_files.py.
@@ -17,8 +18,23 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_files import npy, safetensors  # noqa: E402
 
+# Each kind as written in the op, with PyTorch's default parameters and
+# with others (softplus with a low threshold, so that the sweep crosses it;
+# hardtanh(0, 6) is ReLU6).
 ACTIVATIONS = ["identity", "relu", "gelu", "gelu_tanh", "sigmoid", "tanh",
-               "silu"]
+               "silu", "leaky_relu", "leaky_relu(0.2)", "elu", "elu(0.5)",
+               "selu", "softplus", "softplus(2.0, 5.0)", "mish", "hardtanh",
+               "hardtanh(0.0, 6.0)", "hardsigmoid", "hardswish"]
+# Those whose compiled code calls tanh, erf, exp, expm1 or log1p, which
+# --libm-math computes with libm.
+TRANSCENDENTAL = ["gelu", "gelu_tanh", "sigmoid", "tanh", "silu", "elu",
+                  "elu(0.5)", "selu", "softplus", "softplus(2.0, 5.0)",
+                  "mish"]
+
+
+def slug(act):
+    """A file name for `act`: leaky_relu(0.2) -> leaky_relu_0.2."""
+    return act.replace("(", "_").replace(", ", "_").replace(")", "")
 
 
 def main():
@@ -33,8 +49,11 @@ def main():
     npy(os.path.join(out, "x.npy"), [len(xs), 1], xs)
     safetensors(os.path.join(out, "w.safetensors"),
                 [("w", "F32", [1, 1], [1.0]), ("b", "F32", [1], [0.0])])
+    for name, acts in (("all", ACTIVATIONS), ("libm", TRANSCENDENTAL)):
+        with open(os.path.join(out, name + ".txt"), "w") as f:
+            f.write("\n".join(slug(a) for a in acts) + "\n")
     for act in ACTIVATIONS:
-        with open(os.path.join(out, act + ".mlir"), "w") as f:
+        with open(os.path.join(out, slug(act) + ".mlir"), "w") as f:
             f.write(
                 "func.func @sweep(%x: tensor<?x1xf32>,\n"
                 "    %w: tensor<1x1xf32> {tp.name = \"w\"},\n"

@@ -9,6 +9,8 @@
 
 #include "tp-mlir/Dialect/TP/IR/TPEnums.h.inc"
 
+#include "tp-mlir/Dialect/TP/IR/TPActivation.h"
+
 #define GET_ATTRDEF_CLASSES
 #include "tp-mlir/Dialect/TP/IR/TPAttrs.h.inc"
 

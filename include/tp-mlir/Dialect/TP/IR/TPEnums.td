@@ -17,7 +17,26 @@ def TP_ActivationKind : I32EnumAttr<"ActivationKind",
       I32EnumAttrCase<"sigmoid", 4>,
       I32EnumAttrCase<"tanh", 5>,
       // x * sigmoid(x), also called swish.
-      I32EnumAttrCase<"silu", 6>
+      I32EnumAttrCase<"silu", 6>,
+      // The kinds below take parameters, written after the keyword
+      // (`leaky_relu(0.2)`), PyTorch's defaults when omitted; see
+      // TPActivation.h for their definitions.
+      // x if x > 0, else negative_slope * x.
+      I32EnumAttrCase<"leaky_relu", 7>,
+      // x if x > 0, else alpha * (exp(x) - 1).
+      I32EnumAttrCase<"elu", 8>,
+      // 1.0507 * elu(x) with alpha 1.6733 (no parameters).
+      I32EnumAttrCase<"selu", 9>,
+      // log(1 + exp(beta * x)) / beta; x where beta * x > threshold.
+      I32EnumAttrCase<"softplus", 10>,
+      // x * tanh(softplus(x)) (no parameters).
+      I32EnumAttrCase<"mish", 11>,
+      // min(max(x, min_val), max_val); ReLU6 is hardtanh(0, 6).
+      I32EnumAttrCase<"hardtanh", 12>,
+      // min(max(x + 3, 0), 6) / 6 (no parameters).
+      I32EnumAttrCase<"hardsigmoid", 13>,
+      // x * min(max(x + 3, 0), 6) / 6 (no parameters).
+      I32EnumAttrCase<"hardswish", 14>
     ]> {
   let cppNamespace = "::mlir::tp";
   let genSpecializedAttr = 0;

@@ -15,6 +15,15 @@ include "tp-mlir/Dialect/TP/IR/TPTypes.td"
 // Model-level ops
 //===----------------------------------------------------------------------===//
 
+// The ops with a fused activation: `activation` and `activation_params`.
+defvar resolvedActivationDeclaration = [{
+    /// The activation with its parameters, the defaults filled in.
+    ::mlir::tp::Activation getResolvedActivation() {
+      return ::mlir::tp::Activation::get(getActivation(),
+                                         getActivationParamsAttr());
+    }
+}];
+
 def TP_LinearOp : TP_Op<"linear", [Pure]> {
   let summary = "dense layer: y = sigma(x W^T + b)";
   let description = [{
@@ -22,7 +31,8 @@ def TP_LinearOp : TP_Op<"linear", [Pure]> {
     activations `x : B x K`, `weight` is `W : N x K` (out_features x
     in_features), and the optional `bias` is `b : N`. The result is
     `y = sigma(x W^T + b) : B x N`, where `sigma` is the fused `activation`
-    (identity when omitted, and then not printed).
+    (identity when omitted, and then not printed), any kind of
+    `tp.activation` with its parameters (`activation(leaky_relu(0.2))`).
 
     The optional `sharding` says how the layer is split across the device
     mesh: `row` (output features), `column` (input features), `batch`
@@ -52,12 +62,13 @@ def TP_LinearOp : TP_Op<"linear", [Pure]> {
     Optional<AnyRankedTensor>:$bias,
     DefaultValuedAttr<TP_ActivationKindAttr,
                       "::mlir::tp::ActivationKind::identity">:$activation,
+    OptionalAttr<DenseF32ArrayAttr>:$activation_params,
     OptionalAttr<TP_ShardingKindAttr>:$sharding
   );
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)?
-    (`activation` `(` custom<EnumKeyword>($activation)^ `)`)?
+    (`activation` `(` custom<Activation>($activation, $activation_params)^ `)`)?
     (`sharding` `(` custom<EnumKeyword>($sharding)^ `)`)?
     attr-dict `:` type($input) `,` type($weight) (`,` type($bias)^)?
     `->` type($result)
@@ -65,13 +76,18 @@ def TP_LinearOp : TP_Op<"linear", [Pure]> {
   let builders = [
     OpBuilder<(ins "::mlir::Value":$input, "::mlir::Value":$weight,
                    "::mlir::Value":$bias,
-                   CArg<"::mlir::tp::ActivationKind",
-                        "::mlir::tp::ActivationKind::identity">:$activation)>
+                   CArg<"::mlir::tp::Activation",
+                        "::mlir::tp::Activation::withDefaults("
+                        "::mlir::tp::ActivationKind::identity)">:$activation)>,
+    // A kind with its default parameters (none written).
+    OpBuilder<(ins "::mlir::Value":$input, "::mlir::Value":$weight,
+                   "::mlir::Value":$bias,
+                   "::mlir::tp::ActivationKind":$activation)>
   ];
-  let extraClassDeclaration = [{
+  let extraClassDeclaration = !strconcat(resolvedActivationDeclaration, [{
     int64_t getInFeatures() { return getWeight().getType().getDimSize(1); }
     int64_t getOutFeatures() { return getWeight().getType().getDimSize(0); }
-  }];
+  }]);
   let hasVerifier = 1;
 }
 
@@ -89,11 +105,23 @@ def TP_ActivationOp : TP_Op<"activation", [Pure, SameOperandsAndResultType]> {
     | `sigmoid`   | 1 / (1 + exp(-x))                                       |
     | `tanh`      | tanh(x)                                                 |
     | `silu`      | x sigmoid(x)                                            |
+    | `leaky_relu(negative_slope = 0.01)` | x if x > 0, else negative_slope x |
+    | `elu(alpha = 1)` | x if x > 0, else alpha (exp(x) - 1)                |
+    | `selu`      | 1.0507 elu(x) with alpha = 1.6733 (PyTorch's constants) |
+    | `softplus(beta = 1, threshold = 20)` | log(1 + exp(beta x)) / beta; x where beta x > threshold |
+    | `mish`      | x tanh(softplus(x))                                     |
+    | `hardtanh(min_val = -1, max_val = 1)` | min(max(x, min_val), max_val) (ReLU6: `hardtanh(0.0, 6.0)`) |
+    | `hardsigmoid` | min(max(x + 3, 0), 6) / 6                             |
+    | `hardswish` | x min(max(x + 3, 0), 6) / 6                             |
 
-    Example:
+    A kind with parameters takes them in parentheses after its keyword,
+    all or none (PyTorch's defaults, shown above, when omitted); they are
+    stored as `params` (`activation_params` on the ops that fuse an
+    activation):
 
     ```mlir
     %y = tp.activation gelu_tanh %x : tensor<8x256xf32>
+    %z = tp.activation leaky_relu(0.2) %y : tensor<8x256xf32>
     ```
 
     `identity` folds away, and `relu` of `relu` is one `relu`. The
@@ -101,14 +129,35 @@ def TP_ActivationOp : TP_Op<"activation", [Pure, SameOperandsAndResultType]> {
     `tp.linear`.
 
     Constraints:
+    - the parameters, when written, are as many as the kind takes, each
+      finite; hardtanh's min_val is below its max_val, softplus's beta is
+      positive;
     - the operand and the result have the same type;
     - the element type is `f32`;
     - no static dimension is zero.
   }];
-  let arguments = (ins TP_ActivationKindAttr:$kind, AnyRankedTensor:$input);
+  let arguments = (ins TP_ActivationKindAttr:$kind,
+                       OptionalAttr<DenseF32ArrayAttr>:$params,
+                       AnyRankedTensor:$input);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat =
-      "custom<EnumKeyword>($kind) $input attr-dict `:` type($input)";
+      "custom<Activation>($kind, $params) $input attr-dict `:` type($input)";
+  let builders = [
+    // The kind with its parameters (those it takes, all of them).
+    OpBuilder<(ins "const ::mlir::tp::Activation &":$activation,
+                   "::mlir::Value":$input)>,
+    // A kind with its default parameters (none written).
+    OpBuilder<(ins "::mlir::tp::ActivationKind":$kind, "::mlir::Value":$input),
+    [{ build($_builder, $_state, input.getType(),
+             ::mlir::tp::ActivationKindAttr::get($_builder.getContext(), kind),
+             ::mlir::DenseF32ArrayAttr(), input); }]>
+  ];
+  let extraClassDeclaration = [{
+    /// The kind with its parameters, the defaults filled in.
+    ::mlir::tp::Activation getResolvedActivation() {
+      return ::mlir::tp::Activation::get(getKind(), getParamsAttr());
+    }
+  }];
   let hasVerifier = 1;
   let hasFolder = 1;
 }
@@ -212,15 +261,17 @@ def TP_LocalLinearOp : TP_Op<"local_linear", [Pure, TP_SPMDOnly]> {
     AnyRankedTensor:$weight,
     Optional<AnyRankedTensor>:$bias,
     DefaultValuedAttr<TP_ActivationKindAttr,
-                      "::mlir::tp::ActivationKind::identity">:$activation
+                      "::mlir::tp::ActivationKind::identity">:$activation,
+    OptionalAttr<DenseF32ArrayAttr>:$activation_params
   );
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)?
-    (`activation` `(` custom<EnumKeyword>($activation)^ `)`)?
+    (`activation` `(` custom<Activation>($activation, $activation_params)^ `)`)?
     attr-dict `:` type($input) `,` type($weight) (`,` type($bias)^)?
     `->` type($result)
   }];
+  let extraClassDeclaration = resolvedActivationDeclaration;
   let hasVerifier = 1;
 }
 
@@ -247,14 +298,16 @@ def TP_BiasActivationOp : TP_Op<"bias_activation",
     AnyRankedTensor:$input,
     Optional<AnyRankedTensor>:$bias,
     DefaultValuedAttr<TP_ActivationKindAttr,
-                      "::mlir::tp::ActivationKind::identity">:$activation
+                      "::mlir::tp::ActivationKind::identity">:$activation,
+    OptionalAttr<DenseF32ArrayAttr>:$activation_params
   );
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     $input (`,` $bias^)?
-    (`activation` `(` custom<EnumKeyword>($activation)^ `)`)?
+    (`activation` `(` custom<Activation>($activation, $activation_params)^ `)`)?
     attr-dict `:` type($input) (`,` type($bias)^)?
   }];
+  let extraClassDeclaration = resolvedActivationDeclaration;
   let hasVerifier = 1;
 }
 
