@@ -29,6 +29,57 @@ using namespace mlir::tp::plan;
 /// panels of W (256 R outputs) by 256 steps of K.
 static constexpr int64_t kBlockPanels = 256, kBlockK = 256;
 
+/// `text` as a plan shows it, which a terminal displays: every byte but
+/// printable ASCII (control characters, C1 and bidirectional controls in
+/// UTF-8) as \xNN, a backslash too, so that the text is unambiguous; one
+/// longer than a line is cut.
+static std::string shownText(llvm::StringRef text) {
+  constexpr size_t kMaxShown = 200;
+  std::string shown;
+  for (unsigned char c : text.take_front(kMaxShown)) {
+    if (c < 0x20 || c > 0x7e || c == '\\')
+      shown += fmt::format("\\x{:02x}", c);
+    else
+      shown += static_cast<char>(c);
+  }
+  if (text.size() > kMaxShown)
+    shown += "...";
+  return shown;
+}
+
+/// The kind whose epilogue figure stands in for `kind` in a profile
+/// measured before `kind` existed (leaky_relu and the kinds after it): a
+/// compare and a select or clamp costs what relu's does, an exp-based one
+/// what silu's does. Any other kind stands for itself.
+static ActivationKind epilogueStandIn(ActivationKind kind) {
+  switch (kind) {
+  case ActivationKind::leaky_relu:
+  case ActivationKind::hardtanh:
+  case ActivationKind::hardsigmoid:
+  case ActivationKind::hardswish:
+    return ActivationKind::relu;
+  case ActivationKind::elu:
+  case ActivationKind::selu:
+  case ActivationKind::softplus:
+  case ActivationKind::mish:
+    return ActivationKind::silu;
+  default:
+    return kind;
+  }
+}
+
+/// A built-in profile's epilogue figures, one for each activation kind: a
+/// kind added without its figure fails to compile instead of costing 0.
+template <size_t N>
+static std::array<double, kNumActivationKinds>
+epilogueFigures(const double (&seconds)[N]) {
+  static_assert(N == kNumActivationKinds,
+                "a built-in profile needs a figure for each activation kind");
+  std::array<double, kNumActivationKinds> figures{};
+  std::copy(seconds, seconds + N, figures.begin());
+  return figures;
+}
+
 MachineProfile MachineProfile::builtinDefault(MatmulLowering matmul) {
   // `tp-run --calibrate` on the 2-core AMD EPYC (Zen 4, AVX-512)
   // development machine, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset;
@@ -67,10 +118,13 @@ MachineProfile MachineProfile::builtinDefault(MatmulLowering matmul) {
                  {256, 100.8e9},
                  {512, 102.1e9}};
   // By ActivationKind: identity, relu, gelu, gelu_tanh, sigmoid, tanh,
-  // silu; vectorized, with tanh, erf and exp as polynomial approximations
-  // (2026-12-03, the median of three calibrations).
-  p.epilogueSecondsPerElement = {0.36e-9, 0.25e-9, 1.43e-9, 0.75e-9,
-                                 0.69e-9, 0.63e-9, 0.73e-9};
+  // silu (2026-12-03), then leaky_relu, elu, selu, softplus, mish,
+  // hardtanh, hardsigmoid, hardswish (2026-12-06); vectorized, with tanh,
+  // erf, exp, expm1 and log1p as polynomial approximations; each the
+  // median of three calibrations.
+  p.epilogueSecondsPerElement = epilogueFigures(
+      {0.36e-9, 0.25e-9, 1.43e-9, 0.75e-9, 0.69e-9, 0.63e-9, 0.73e-9, 0.28e-9,
+       3.12e-9, 3.13e-9, 3.10e-9, 4.41e-9, 0.40e-9, 0.58e-9, 0.34e-9});
   // The collectives, 2026-12-03, the median of three calibrations.
   p.collectiveLatency = 0.3e-6;
   p.collectiveBytesPerSecond = 6.11e9;
@@ -126,8 +180,9 @@ MachineProfile MachineProfile::builtinDefault(MatmulLowering matmul) {
                    {128, 94.7e9},
                    {256, 97.1e9},
                    {512, 92.5e9}};
-    p.epilogueSecondsPerElement = {0.31e-9, 0.28e-9, 0.79e-9, 0.25e-9,
-                                   0.86e-9, 0.27e-9, 0.28e-9};
+    p.epilogueSecondsPerElement = epilogueFigures(
+        {0.31e-9, 0.28e-9, 0.79e-9, 0.25e-9, 0.86e-9, 0.27e-9, 0.28e-9, 0.30e-9,
+         2.85e-9, 3.22e-9, 2.57e-9, 4.26e-9, 0.18e-9, 0.37e-9, 0.38e-9});
     p.source = "built-in profile of the 2-core development machine, "
                "generated matmuls";
   } else if (matmul == MatmulLowering::automatic) {
@@ -158,8 +213,9 @@ MachineProfile MachineProfile::builtinDefault(MatmulLowering matmul) {
                    {128, 101.9e9},
                    {256, 94.6e9},
                    {512, 93.5e9}};
-    p.epilogueSecondsPerElement = {0.10e-9, 0.32e-9, 1.47e-9, 0.54e-9,
-                                   0.41e-9, 0.34e-9, 0.79e-9};
+    p.epilogueSecondsPerElement = epilogueFigures(
+        {0.10e-9, 0.32e-9, 1.47e-9, 0.54e-9, 0.41e-9, 0.34e-9, 0.79e-9, 0.15e-9,
+         2.90e-9, 3.02e-9, 3.01e-9, 4.26e-9, 0.21e-9, 0.18e-9, 0.23e-9});
     p.source = "built-in profile of the 2-core development machine, auto "
                "matmuls";
   }
@@ -379,6 +435,12 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
     return fail(*bad);
   for (size_t k = 0; k < kNumActivationKinds; ++k) {
     llvm::StringRef name = stringifyActivationKind(ActivationKind(k));
+    ActivationKind standIn = epilogueStandIn(ActivationKind(k));
+    if (standIn != ActivationKind(k) && !epilogue->get(name)) {
+      p.epilogueSecondsPerElement[k] =
+          p.epilogueSecondsPerElement[static_cast<size_t>(standIn)];
+      continue;
+    }
     std::optional<double> v = epilogue->getNumber(name);
     if (!inRange(v))
       return fail("'epilogue_seconds_per_element' needs a positive number "
@@ -514,21 +576,9 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
                   "lowering whose GEMMs the profile times)");
     p.matmul = *matmul;
   }
-  if (std::optional<llvm::StringRef> source = root->getString("source")) {
-    // Shown in every plan's header, which a terminal displays: every byte
-    // but printable ASCII (control characters, C1 and bidirectional
-    // controls in UTF-8) is shown as \xNN, a backslash too, so that the
-    // text is unambiguous; a source longer than a line is cut.
-    constexpr size_t kMaxShown = 200;
-    for (unsigned char c : source->take_front(kMaxShown)) {
-      if (c < 0x20 || c > 0x7e || c == '\\')
-        p.source += fmt::format("\\x{:02x}", c);
-      else
-        p.source += static_cast<char>(c);
-    }
-    if (source->size() > kMaxShown)
-      p.source += "...";
-  } else
+  if (std::optional<llvm::StringRef> source = root->getString("source"))
+    p.source = shownText(*source); // in every plan's header
+  else
     p.source = "a calibrated profile";
   // Calibrations written before profiles recorded their lowering timed
   // sgemm.
@@ -844,7 +894,8 @@ uint64_t workspaceBytes(const Chain &c, const MachineProfile &p, size_t i,
 /// activation, and the activations live while the layer runs: its input
 /// (`inBytes`, 0 for the model's input), its local output, and the larger
 /// of a generated matmul's scratch (freed when it returns) and the
-/// collective's result. Returns the bytes of the next layer's input.
+/// collective's result with a row-wise op's output. Returns the bytes of
+/// the next layer's input.
 uint64_t addTransition(const Chain &c, const MachineProfile &p, size_t i,
                        ShardingKind choice, std::optional<ShardingKind> next,
                        uint64_t inBytes, LayerCost &cost) {
@@ -859,8 +910,12 @@ uint64_t addTransition(const Chain &c, const MachineProfile &p, size_t i,
   llvm::StringRef op = resolve(from, next);
   uint64_t local = localOutBytes(c, i, choice);
   uint64_t result = collectiveResultBytes(c, i, op, next);
+  // A row-wise op (softmax) writes a fresh tensor the size of the rows it
+  // reads, the collective's result or the local output, while they live.
+  uint64_t rowOp = c.layers[i].wholeOutput ? (result ? result : local) : 0;
   cost.activationBytes =
-      inBytes + local + std::max(result, matmulScratchBytes(c, i, choice));
+      inBytes + local +
+      std::max(result + rowOp, matmulScratchBytes(c, i, choice));
   double bytes = 4.0 * c.batch * c.layers[i].out;
   cost.collective = op.str();
   cost.collectiveBytes = op.empty() ? 0 : static_cast<uint64_t>(bytes);
@@ -1532,7 +1587,8 @@ llvm::Expected<Chain> mlir::tp::plan::extractChain(FunctionOpInterface fn,
         l.fixed = *k;
       if (auto file = dyn_cast<FileLineColLoc>(op.getLoc()))
         l.name = fmt::format(
-            "{}:{}", llvm::sys::path::filename(file.getFilename().str()).str(),
+            "{}:{}",
+            shownText(llvm::sys::path::filename(file.getFilename().str())),
             file.getLine());
       else
         l.name = fmt::format("layer {}", chain.layers.size());

@@ -344,7 +344,18 @@ TEST(PlannerTest, CollectivesFollowThePartitioner) {
   // A softmax after a layer needs whole rows: no pairing across it (the
   // column layer after it starts from a replicated input), while a split
   // of the batch, which holds whole rows, goes on as it would.
+  Plan rr = evaluate(c, p, {K::row, K::row, K::row});
+  Plan bb = evaluate(c, p, {K::batch, K::batch, K::batch});
   c.layers[0].wholeOutput = true;
+  // The softmax's output is live beside the rows it reads: the gathered
+  // output of a row layer, a batch split's own rows.
+  EXPECT_EQ(evaluate(c, p, {K::row, K::row, K::row}).layers[0].activationBytes,
+            rr.layers[0].activationBytes +
+                4 * uint64_t(c.batch) * c.layers[0].out);
+  EXPECT_EQ(
+      evaluate(c, p, {K::batch, K::batch, K::batch}).layers[0].activationBytes,
+      bb.layers[0].activationBytes +
+          4 * uint64_t(c.batch / c.devices) * c.layers[0].out);
   Plan rcWhole = evaluate(c, p, {K::row, K::column, K::replicated});
   EXPECT_EQ(rcWhole.layers[0].collective, "all_gather");
   EXPECT_EQ(rcWhole.layers[1].collective, "all_reduce");
