@@ -186,6 +186,12 @@ static std::string compareAgreement(rt::Communicator &comm,
   int64_t size = comm.size(), n = fields.size();
   if (size < 2 || n == 0)
     return "";
+  // Ranks arrive when their loading and compiling are done, which may take
+  // one much longer than another (options that may differ, rank 0 saving
+  // the weights): the wait is untimed, and the exchange then timed.
+  comm.synchronize();
+  if (comm.failed())
+    return "";
   std::vector<float> mine(4 * n), all(4 * n * size);
   for (auto [i, field] : llvm::enumerate(fields))
     for (int k = 0; k < 4; ++k)
