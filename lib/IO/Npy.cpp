@@ -221,6 +221,50 @@ llvm::Expected<Tensor> mlir::tp::parseNpy(llvm::StringRef bytes,
   return t;
 }
 
+llvm::Error
+mlir::tp::writeFileWhole(llvm::StringRef path,
+                         llvm::function_ref<void(llvm::raw_ostream &)> write) {
+  auto failed = [&](std::error_code ec) {
+    return llvm::createStringError(ec, "%s: cannot write: %s",
+                                   path.str().c_str(), ec.message().c_str());
+  };
+  auto finish = [&](llvm::raw_fd_ostream &os) -> std::error_code {
+    write(os);
+    os.flush();
+    std::error_code ec = os.error();
+    os.clear_error();
+    return ec;
+  };
+  llvm::sys::fs::file_status status;
+  if (!llvm::sys::fs::status(path, status) &&
+      status.type() != llvm::sys::fs::file_type::regular_file) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
+    if (ec)
+      return failed(ec);
+    if (std::error_code error = finish(os))
+      return failed(error);
+    return llvm::Error::success();
+  }
+  unsigned mode = llvm::sys::fs::all_read | llvm::sys::fs::all_write;
+  llvm::Expected<llvm::sys::fs::TempFile> temp =
+      llvm::sys::fs::TempFile::create(path + ".partial-%%%%%%", mode);
+  if (!temp)
+    return failed(llvm::errorToErrorCode(temp.takeError()));
+  std::error_code error;
+  {
+    llvm::raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
+    error = finish(os);
+  }
+  if (error) {
+    llvm::consumeError(temp->discard());
+    return failed(error);
+  }
+  if (llvm::Error e = temp->keep(path))
+    return failed(llvm::errorToErrorCode(std::move(e)));
+  return llvm::Error::success();
+}
+
 llvm::Error mlir::tp::writeNpy(llvm::StringRef path, const Tensor &t) {
   std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
   for (int64_t d : t.shape)
@@ -236,23 +280,12 @@ llvm::Error mlir::tp::writeNpy(llvm::StringRef path, const Tensor &t) {
   while ((10 + header.size() + 1) % 64)
     header.push_back(' ');
   header.push_back('\n');
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
-  if (ec)
-    return llvm::createStringError(ec, "%s: cannot write: %s",
-                                   path.str().c_str(), ec.message().c_str());
-  os << "\x93NUMPY" << '\x01' << '\x00';
-  char length[2];
-  llvm::support::endian::write16le(length, header.size());
-  os.write(length, 2);
-  os << header;
-  os.write(reinterpret_cast<const char *>(t.data.data()), 4 * t.data.size());
-  os.close();
-  if (os.has_error()) {
-    std::error_code error = os.error();
-    os.clear_error();
-    return llvm::createStringError(error, "%s: cannot write: %s",
-                                   path.str().c_str(), error.message().c_str());
-  }
-  return llvm::Error::success();
+  return writeFileWhole(path, [&](llvm::raw_ostream &os) {
+    os << "\x93NUMPY" << '\x01' << '\x00';
+    char length[2];
+    llvm::support::endian::write16le(length, header.size());
+    os.write(length, 2);
+    os << header;
+    os.write(reinterpret_cast<const char *>(t.data.data()), 4 * t.data.size());
+  });
 }

@@ -11,6 +11,7 @@
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/xxhash.h"
@@ -265,8 +266,17 @@ llvm::Error SafeTensorsFile::readSlice(llvm::StringRef name,
                                        int64_t offset, int64_t size,
                                        SliceSink sink) const {
   auto fail = [&](const llvm::Twine &message) {
+    // Tensor names come from the file: a control character, NUL included,
+    // is shown as \xNN rather than cutting or garbling the message.
+    std::string shown;
+    for (unsigned char c : message.str()) {
+      if (c < 0x20 || c == 0x7f)
+        shown += llvm::formatv("\\x{0:x-2}", unsigned(c)).str();
+      else
+        shown += static_cast<char>(c);
+    }
     return createStringError(std::errc::invalid_argument, "%s: %s",
-                             path.c_str(), message.str().c_str());
+                             path.c_str(), shown.c_str());
   };
   auto it = tensors.find(name);
   if (it == tensors.end())
@@ -399,24 +409,13 @@ llvm::Error SafeTensorsFile::write(
   llvm::raw_string_ostream(text) << llvm::json::Value(std::move(header));
   while ((8 + text.size()) % 8)
     text.push_back(' ');
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
-  if (ec)
-    return createStringError(ec, "%s: cannot write: %s", path.str().c_str(),
-                             ec.message().c_str());
-  char length[8];
-  llvm::support::endian::write64le(length, text.size());
-  os.write(length, 8);
-  os << text;
-  for (const auto &[name, t] : tensors)
-    os.write(reinterpret_cast<const char *>(t->data.data()),
-             4 * t->data.size());
-  os.close();
-  if (os.has_error()) {
-    std::error_code error = os.error();
-    os.clear_error();
-    return createStringError(error, "%s: cannot write: %s", path.str().c_str(),
-                             error.message().c_str());
-  }
-  return llvm::Error::success();
+  return writeFileWhole(path, [&](llvm::raw_ostream &os) {
+    char length[8];
+    llvm::support::endian::write64le(length, text.size());
+    os.write(length, 8);
+    os << text;
+    for (const auto &[name, t] : tensors)
+      os.write(reinterpret_cast<const char *>(t->data.data()),
+               4 * t->data.size());
+  });
 }

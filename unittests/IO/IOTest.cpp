@@ -308,3 +308,44 @@ TEST_F(IOTest, NpyRoundTripAndErrors) {
             std::string::npos);
 }
 } // namespace
+
+namespace {
+// A file is written whole or not at all: through a temporary beside it,
+// renamed once complete, so that nothing else is left in the directory,
+// and an existing file is replaced only by a complete one.
+TEST_F(IOTest, WritesReplaceFilesWhole) {
+  Tensor w({2, 2}, {1, 2, 3, 4});
+  std::string path = file("w.safetensors");
+  writeRaw("w.safetensors", "an older file");
+  ASSERT_FALSE(SafeTensorsFile::write(path, {{"w", &w}}));
+  ASSERT_FALSE(writeNpy(file("y.npy"), w));
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec;
+       it.increment(ec))
+    names.push_back(llvm::sys::path::filename(it->path()).str());
+  llvm::sort(names);
+  EXPECT_EQ(names, (std::vector<std::string>{"w.safetensors", "y.npy"}));
+  auto f = SafeTensorsFile::open(path);
+  ASSERT_TRUE(bool(f));
+  auto y = readNpy(file("y.npy"));
+  ASSERT_TRUE(bool(y));
+  EXPECT_EQ(y->data, w.data);
+  // A directory that does not exist: the error names the path.
+  std::string missing = file("no/such/dir/y.npy");
+  EXPECT_NE(errorOf(writeNpy(missing, w)).find(missing + ": cannot write: "),
+            std::string::npos);
+}
+
+// A tensor name from the file with a control character (NUL included) is
+// shown escaped, not cut.
+TEST_F(IOTest, MissingTensorMessageEscapesNames) {
+  Tensor w({1}, {1});
+  std::string path = file("nul.safetensors");
+  ASSERT_FALSE(SafeTensorsFile::write(path, {{std::string("b\0x", 3), &w}}));
+  auto f = SafeTensorsFile::open(path);
+  ASSERT_TRUE(bool(f));
+  std::string message = errorOf((*f)->read("b", {1}).takeError());
+  EXPECT_NE(message.find("'b\\x00x'"), std::string::npos) << message;
+}
+} // namespace

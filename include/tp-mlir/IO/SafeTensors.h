@@ -104,6 +104,14 @@ llvm::Expected<Tensor> parseNpy(llvm::StringRef bytes, llvm::StringRef path);
 /// Writes `t` as a float32 .npy file (format 1.0).
 llvm::Error writeNpy(llvm::StringRef path, const Tensor &t);
 
+/// Writes the file `path` with `write`: into a temporary file beside it,
+/// renamed over `path` once whole, so that a run that fails or is killed
+/// midway leaves no partial file behind; a path that exists and is not a
+/// regular file (a device such as /dev/full, a pipe) is written in place.
+/// Errors read "PATH: cannot write: WHY".
+llvm::Error writeFileWhole(llvm::StringRef path,
+                           llvm::function_ref<void(llvm::raw_ostream &)> write);
+
 } // namespace mlir::tp
 
 #endif // TP_MLIR_IO_SAFETENSORS_H
