@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace {
 // PyTorch's SELU constants (torch.nn.SELU).
@@ -21,11 +22,17 @@ constexpr double kSeluScale = 1.0507009873554804934193349852946;
 constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
 
 /// log(1 + exp(beta x)) / beta, or x where beta x (in f32, as PyTorch
-/// compares it) is above the threshold.
+/// compares it) is above the threshold; infinite where exp(beta x)
+/// overflows f32 below a threshold that high (beyond about 88.7), as in
+/// PyTorch and in compiled code.
 double softplus(float x, float beta, float threshold) {
-  if (x * beta > threshold)
+  float scaled = x * beta;
+  if (scaled > threshold)
     return x;
-  return std::log1p(std::exp(double(beta) * x)) / beta;
+  double e = std::exp(double(scaled));
+  if (e > std::numeric_limits<float>::max())
+    return std::numeric_limits<double>::infinity();
+  return std::log1p(e) / beta;
 }
 } // namespace
 

@@ -101,8 +101,12 @@ static double localLipschitz(const Activation &act, double lo, double hi) {
   case ActivationKind::selu:
     return hi < 0 ? global * std::exp(hi) : global;
   case ActivationKind::softplus:
-    // sigmoid(beta x) <= e^(beta x), beta > 0.
-    return hi < 0 ? std::min(global, std::exp(double(p0) * hi)) : global;
+    // sigmoid(beta x) <= e^(beta x), beta > 0, where the whole interval is
+    // on the smooth side of the threshold (left of 0 it can be on the
+    // linear side, slope 1, when the threshold is negative).
+    return hi < 0 && double(p0) * hi <= double(p1)
+               ? std::min(global, std::exp(double(p0) * hi))
+               : global;
   case ActivationKind::hardtanh:
     return hi < p0 || lo > p1 ? 0.0 : global;
   case ActivationKind::hardsigmoid:
@@ -648,7 +652,8 @@ static std::pair<Tensor, Tensor> softmaxWithBounds(const Tensor &x,
   int64_t batch = x.shape[0], n = x.shape[1];
   const double u = kF32UnitRoundoff;
   // exp is the polynomial approximation of the activations (16 ulps, as
-  // theirs); log is libm's logf, within 1 ulp (4 allowed).
+  // theirs); log is one too (tp-approximate-math, for log1p) or libm's
+  // logf with --libm-math, within 1 ulp (4 allowed).
   const double ulps = 16.0, logUlps = 4.0;
   const double floor = 16 * 0x1p-126;
   Tensor y(x.shape), s;

@@ -228,21 +228,26 @@ mlir::tp::writeFileWhole(llvm::StringRef path,
     return llvm::createStringError(ec, "%s: cannot write: %s",
                                    path.str().c_str(), ec.message().c_str());
   };
-  auto finish = [&](llvm::raw_fd_ostream &os) -> std::error_code {
+  auto finish = [&](llvm::raw_fd_ostream &os, bool close) -> std::error_code {
     write(os);
-    os.flush();
+    if (close)
+      os.close();
+    else
+      os.flush();
     std::error_code ec = os.error();
     os.clear_error();
     return ec;
   };
+  // Not followed: a symbolic link (/dev/stdout among them) is written
+  // through, in place, as a device or a pipe is.
   llvm::sys::fs::file_status status;
-  if (!llvm::sys::fs::status(path, status) &&
+  if (!llvm::sys::fs::status(path, status, /*Follow=*/false) &&
       status.type() != llvm::sys::fs::file_type::regular_file) {
     std::error_code ec;
     llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
     if (ec)
       return failed(ec);
-    if (std::error_code error = finish(os))
+    if (std::error_code error = finish(os, /*close=*/true))
       return failed(error);
     return llvm::Error::success();
   }
@@ -254,7 +259,7 @@ mlir::tp::writeFileWhole(llvm::StringRef path,
   std::error_code error;
   {
     llvm::raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
-    error = finish(os);
+    error = finish(os, /*close=*/false);
   }
   if (error) {
     llvm::consumeError(temp->discard());

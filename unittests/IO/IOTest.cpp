@@ -331,6 +331,16 @@ TEST_F(IOTest, WritesReplaceFilesWhole) {
   auto y = readNpy(file("y.npy"));
   ASSERT_TRUE(bool(y));
   EXPECT_EQ(y->data, w.data);
+  // A symbolic link is written through, and stays a link.
+  ASSERT_FALSE(llvm::sys::fs::create_link(file("y.npy"), file("link.npy")));
+  Tensor v({1}, {5});
+  ASSERT_FALSE(writeNpy(file("link.npy"), v));
+  llvm::sys::fs::file_status link;
+  ASSERT_FALSE(llvm::sys::fs::status(file("link.npy"), link, false));
+  EXPECT_EQ(link.type(), llvm::sys::fs::file_type::symlink_file);
+  auto through = readNpy(file("y.npy"));
+  ASSERT_TRUE(bool(through));
+  EXPECT_EQ(through->data, v.data);
   // A directory that does not exist: the error names the path.
   std::string missing = file("no/such/dir/y.npy");
   EXPECT_NE(errorOf(writeNpy(missing, w)).find(missing + ": cannot write: "),

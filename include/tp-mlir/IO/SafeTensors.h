@@ -107,7 +107,8 @@ llvm::Error writeNpy(llvm::StringRef path, const Tensor &t);
 /// Writes the file `path` with `write`: into a temporary file beside it,
 /// renamed over `path` once whole, so that a run that fails or is killed
 /// midway leaves no partial file behind; a path that exists and is not a
-/// regular file (a device such as /dev/full, a pipe) is written in place.
+/// regular file (a device such as /dev/full, a pipe, a symbolic link such
+/// as /dev/stdout) is written in place, through it.
 /// Errors read "PATH: cannot write: WHY".
 llvm::Error writeFileWhole(llvm::StringRef path,
                            llvm::function_ref<void(llvm::raw_ostream &)> write);

@@ -3,6 +3,8 @@
 // properties activation_params and params.
 // RUN: tp-opt %s -split-input-file -mlir-print-op-generic | tp-opt -split-input-file | FileCheck %s
 // RUN: tp-opt %s -split-input-file -mlir-print-op-generic | FileCheck %s --check-prefix=GENERIC
+// And the custom form through itself.
+// RUN: tp-opt %s -split-input-file | tp-opt -split-input-file | FileCheck %s
 
 // Tests that the kinds with parameters round-trip with them, on every op
 // that carries an activation, and without them (PyTorch's defaults, not
@@ -14,6 +16,7 @@
 // CHECK: tp.activation softplus(2.000000e+00, 5.000000e+00) %{{.*}} :
 // CHECK: tp.activation mish %{{.*}} :
 // CHECK: tp.activation hardtanh(-2.500000e+00, 1.000000e+30) %{{.*}} :
+// CHECK: tp.activation hardtanh(-1.000000e+00, 0x4B3C614E) %{{.*}} :
 // GENERIC: "tp.linear"(%{{.*}}, %{{.*}}, %{{.*}}) <{activation = #tp.activation<leaky_relu>, activation_params = array<f32: 2.000000e-01>, sharding = #tp.sharding<row>}>
 // GENERIC: "tp.activation"(%{{.*}}) <{kind = #tp.activation<softplus>, params = array<f32: 2.000000e+00, 5.000000e+00>}>
 module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
@@ -28,7 +31,10 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
     %3 = tp.activation softplus(2.0, 5.0) %2 : tensor<?x8xf32>
     %4 = tp.activation mish %3 : tensor<?x8xf32>
     %5 = tp.activation hardtanh(-2.5, 1.0e30) %4 : tensor<?x8xf32>
-    return %5 : tensor<?x8xf32>
+    // A value whose short decimal form is not the same f32 prints as its
+    // bits, and reads back as them.
+    %6 = tp.activation hardtanh(-1.0, 12345678.0) %5 : tensor<?x8xf32>
+    return %6 : tensor<?x8xf32>
   }
 }
 

@@ -125,15 +125,16 @@ static ParseResult parseActivation(OpAsmParser &parser,
   SmallVector<float> values;
   auto parseOne = [&]() -> ParseResult {
     SMLoc loc = parser.getCurrentLocation();
-    double v;
-    if (failed(parser.parseFloat(v)))
+    // As f32, the layer's type: a hex literal is then an f32's bits, as
+    // printActivation writes a value its decimal form would not give back.
+    llvm::APFloat v(llvm::APFloat::IEEEsingle());
+    if (failed(parser.parseFloat(llvm::APFloat::IEEEsingle(), v)))
       return failure();
-    // The parameters are f32, as the layer computes; one beyond the f32
-    // range would become an infinity the verifier then names.
-    if (std::isfinite(v) && std::fabs(v) > std::numeric_limits<float>::max())
+    if (!v.isFinite())
       return parser.emitError(loc)
-             << "activation parameter " << v << " is beyond the f32 range";
-    values.push_back(static_cast<float>(v));
+             << "activation parameter is not a finite f32 (beyond its range, "
+                "or an infinity or NaN written as bits)";
+    values.push_back(v.convertToFloat());
     return success();
   };
   if (failed(parser.parseCommaSeparatedList(parseOne)) ||

@@ -19,17 +19,19 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_files import npy, safetensors  # noqa: E402
 
 # Each kind as written in the op, with PyTorch's default parameters and
-# with others (softplus with a low threshold, so that the sweep crosses it;
-# hardtanh(0, 6) is ReLU6).
+# with others (softplus with a low threshold, so that the sweep crosses it,
+# a negative one, and one above where exp overflows f32, which gives
+# infinity as PyTorch does; hardtanh(0, 6) is ReLU6).
 ACTIVATIONS = ["identity", "relu", "gelu", "gelu_tanh", "sigmoid", "tanh",
                "silu", "leaky_relu", "leaky_relu(0.2)", "elu", "elu(0.5)",
-               "selu", "softplus", "softplus(2.0, 5.0)", "mish", "hardtanh",
+               "selu", "softplus", "softplus(2.0, 5.0)", "softplus(0.5, -2.0)",
+               "softplus(1.0, 100.0)", "mish", "hardtanh",
                "hardtanh(0.0, 6.0)", "hardsigmoid", "hardswish"]
 # Those whose compiled code calls tanh, erf, exp, expm1 or log1p, which
 # --libm-math computes with libm.
 TRANSCENDENTAL = ["gelu", "gelu_tanh", "sigmoid", "tanh", "silu", "elu",
                   "elu(0.5)", "selu", "softplus", "softplus(2.0, 5.0)",
-                  "mish"]
+                  "softplus(0.5, -2.0)", "softplus(1.0, 100.0)", "mish"]
 
 
 def slug(act):
