@@ -17,10 +17,6 @@
 #include <limits>
 
 namespace {
-// PyTorch's SELU constants (torch.nn.SELU).
-constexpr double kSeluScale = 1.0507009873554804934193349852946;
-constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
-
 /// log(1 + exp(beta x)) / beta, or x where beta x (in f32, as PyTorch
 /// compares it) is above the threshold; infinite where exp(beta x)
 /// overflows f32 below a threshold that high (beyond about 88.7), as in
@@ -67,7 +63,8 @@ float mlir::tp::applyActivation(const Activation &act, float x) {
   case ActivationKind::softplus:
     return static_cast<float>(softplus(x, p0, p1));
   case ActivationKind::mish:
-    return static_cast<float>(x * std::tanh(softplus(x, 1.0f, 20.0f)));
+    return static_cast<float>(
+        x * std::tanh(softplus(x, kMishSoftplusBeta, kMishSoftplusThreshold)));
   case ActivationKind::hardtanh:
     // NaN stays NaN, as arith.maximumf and minimumf compute it.
     return std::isnan(x) ? x : std::min(std::max(x, p0), p1);

@@ -41,10 +41,10 @@ struct ApproximateMathPass
       result.replaceAllUsesExcept(select, select);
     });
     RewritePatternSet patterns(&getContext());
-    // The math functions buildActivation emits; the patterns themselves
-    // leave anything but f32 alone.
-    // expm1 and log1p become exp and log of the argument, corrected for its
-    // rounding (Kahan's forms), which the same patterns then approximate.
+    // The math functions buildActivation emits, and log, through which
+    // expm1 and log1p are approximated (Kahan's forms: exp and log of the
+    // argument, corrected for its rounding); the patterns themselves leave
+    // anything but f32 alone.
     populateMathPolynomialApproximationPatterns(patterns, [](StringRef name) {
       return name == math::TanhOp::getOperationName() ||
              name == math::ErfOp::getOperationName() ||

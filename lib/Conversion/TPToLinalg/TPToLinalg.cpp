@@ -54,11 +54,9 @@ Value mlir::tp::buildActivation(OpBuilder &b, Location loc,
     Value above = arith::MaximumFOp::create(b, loc, v, constant(lo));
     return arith::MinimumFOp::create(b, loc, above, constant(hi));
   };
-  // min(max(x + 3, 0), 6) / 6
-  auto hardsigmoid = [&]() -> Value {
-    Value shifted = arith::AddFOp::create(b, loc, x, constant(3.0));
-    return arith::DivFOp::create(b, loc, clamp(shifted, 0.0, 6.0),
-                                 constant(6.0));
+  // min(max(x + 3, 0), 6), which hardsigmoid and hardswish divide by 6.
+  auto shiftedRelu6 = [&]() -> Value {
+    return clamp(arith::AddFOp::create(b, loc, x, constant(3.0)), 0.0, 6.0);
   };
   auto [p0, p1] = act.params;
   switch (act.kind) {
@@ -90,31 +88,31 @@ Value mlir::tp::buildActivation(OpBuilder &b, Location loc,
     return mul(x, sigmoid(x));
   case ActivationKind::leaky_relu:
     return positiveOr(x, mul(x, constant(p0)));
-  case ActivationKind::elu:
-    return positiveOr(x, mul(math::ExpM1Op::create(b, loc, x), constant(p0)));
+  // One op built per statement where a call would build two: the order of
+  // a call's arguments is unspecified, and the IR would differ between
+  // compilers.
+  case ActivationKind::elu: {
+    Value e = math::ExpM1Op::create(b, loc, x);
+    return positiveOr(x, mul(e, constant(p0)));
+  }
   case ActivationKind::selu: {
-    // PyTorch's constants (torch.nn.SELU): scale, and scale * alpha.
-    const double scale = 1.0507009873554804934193349852946;
-    const double alpha = 1.6732632423543772848170429916717;
-    return positiveOr(
-        mul(x, constant(scale)),
-        mul(math::ExpM1Op::create(b, loc, x), constant(scale * alpha)));
+    Value scaled = mul(x, constant(kSeluScale));
+    Value e = math::ExpM1Op::create(b, loc, x);
+    return positiveOr(scaled, mul(e, constant(kSeluScale * kSeluAlpha)));
   }
   case ActivationKind::softplus:
     return softplus(p0, p1);
   case ActivationKind::mish:
-    return mul(x, math::TanhOp::create(b, loc, softplus(1.0f, 20.0f)));
+    return mul(
+        x, math::TanhOp::create(
+               b, loc, softplus(kMishSoftplusBeta, kMishSoftplusThreshold)));
   case ActivationKind::hardtanh:
     return clamp(x, p0, p1);
   case ActivationKind::hardsigmoid:
-    return hardsigmoid();
-  case ActivationKind::hardswish: {
-    // x min(max(x + 3, 0), 6) / 6, multiplied before the division as
-    // PyTorch computes it.
-    Value shifted = arith::AddFOp::create(b, loc, x, constant(3.0));
-    return arith::DivFOp::create(b, loc, mul(x, clamp(shifted, 0.0, 6.0)),
-                                 constant(6.0));
-  }
+    return arith::DivFOp::create(b, loc, shiftedRelu6(), constant(6.0));
+  case ActivationKind::hardswish:
+    // Multiplied before the division, as PyTorch computes it.
+    return arith::DivFOp::create(b, loc, mul(x, shiftedRelu6()), constant(6.0));
   }
   llvm_unreachable("unknown activation kind");
 }

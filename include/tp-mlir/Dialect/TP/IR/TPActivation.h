@@ -25,6 +25,13 @@ class OpBuilder;
 namespace mlir::tp {
 enum class ActivationKind : uint32_t;
 
+/// SELU's constants, PyTorch's (torch.nn.SELU): selu(x) = kSeluScale x for
+/// x > 0, kSeluScale kSeluAlpha (exp(x) - 1) otherwise.
+constexpr double kSeluScale = 1.0507009873554804934193349852946;
+constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
+/// Mish is x tanh(softplus(x)) with softplus's default beta and threshold.
+constexpr float kMishSoftplusBeta = 1.0f, kMishSoftplusThreshold = 20.0f;
+
 /// The most parameters an activation kind takes.
 constexpr unsigned kMaxActivationParams = 2;
 
