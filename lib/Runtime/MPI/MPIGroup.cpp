@@ -27,12 +27,16 @@
 // A timeout is different from the other errors: the late rank may still
 // arrive, find every header, and enter the data transfer, where nothing could
 // release it. So a timeout prints its error and ends the job with MPI_Abort.
+// Inside the transfer, MPI's collective waits for every peer with no limit;
+// a watchdog thread ends the process if the transfer outlives the timeout
+// (plus time for its bytes on a slow link), and mpirun then ends the job.
 //
 //===----------------------------------------------------------------------===//
 
 #include "tp-mlir/Runtime/MPIGroup.h"
 
 #include "../CollectiveCall.h"
+#include "../TransferWatchdog.h"
 #include "tp-mlir/Support/BalancedSplit.h"
 
 #include <mpi.h>
@@ -41,9 +45,11 @@
 #include <chrono>
 #include <climits>
 #include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <sched.h>
 #include <thread>
@@ -188,6 +194,21 @@ public:
     MPI_Comm_size(data, &n);
     myRank = r;
     numRanks = n;
+    // The watchdog's thread may not call MPI (MPI_THREAD_FUNNELED): it
+    // exits, and mpirun ends the job for a process that exited without
+    // MPI_Finalize.
+    if (const char *stop = std::getenv("TP_RT_STOP_IN_TRANSFER")) {
+      long long stopRank = -1, stopCall = -1;
+      if (std::sscanf(stop, "%lld:%lld", &stopRank, &stopCall) == 2)
+        stopInTransfer = {stopRank, stopCall};
+    }
+    watchdog = std::make_unique<TransferWatchdog>(
+        myRank, timeout, [](const std::string &why) {
+          std::fprintf(stderr, "tp runtime: %s; ending the MPI job\n",
+                       why.c_str());
+          std::fflush(stderr);
+          std::_Exit(1);
+        });
     inbox.resize(numRanks);
     receives.assign(numRanks, MPI_REQUEST_NULL);
     for (int64_t q = 0; q < numRanks; ++q)
@@ -354,6 +375,32 @@ private:
   /// The most elements one piece of a collective moves (at least 1).
   int64_t stageElements = MPIGroup::kDefaultStageBytes / sizeof(float);
 
+  /// Arms the watchdog for the data transfer of `what`, of `bytes`. For the
+  /// runtime's own tests, the rank and call that TP_RT_STOP_IN_TRANSFER
+  /// names ("rank:call", a call number of a run) stop the process here,
+  /// as a frozen process would, once every rank has entered the transfer.
+  TransferWatchdog::Scope startTransfer(const CollectiveCall &what,
+                                        int64_t bytes) {
+    if (stopInTransfer.first == myRank &&
+        stopInTransfer.second == static_cast<int64_t>(what.call)) {
+      stopInTransfer = {-1, -1};
+      std::raise(SIGSTOP);
+    }
+    return TransferWatchdog::Scope(*watchdog, what, bytes);
+  }
+
+  /// The bytes of a tensor of floats of these extents, saturated.
+  static int64_t bytesOf(std::initializer_list<int64_t> extents) {
+    int64_t bytes = sizeof(float);
+    for (int64_t e : extents)
+      if (e > 0 && __builtin_mul_overflow(bytes, e, &bytes))
+        return INT64_MAX;
+    return bytes;
+  }
+  template <typename... Extents> static int64_t bytesOf(Extents... extents) {
+    return bytesOf({static_cast<int64_t>(extents)...});
+  }
+
   /// Whether `count` elements fit MPI's int counts; an error otherwise.
   bool fitsInt(int64_t count, const CollectiveCall &what) {
     if (count <= INT_MAX)
@@ -367,6 +414,10 @@ private:
   MPI_Comm data = MPI_COMM_NULL, control = MPI_COMM_NULL;
   int64_t myRank = 0, numRanks = 1;
   std::chrono::milliseconds timeout;
+  /// Bounds the time inside each data transfer (see the file comment).
+  std::unique_ptr<TransferWatchdog> watchdog;
+  /// The rank and call number at which TP_RT_STOP_IN_TRANSFER stops a rank.
+  std::pair<int64_t, int64_t> stopInTransfer{-1, -1};
   int64_t epoch = 0;
   bool inRun = false;
   uint64_t calls = 0;
@@ -488,6 +539,8 @@ void MPICommunicator::allGather(const float *in, float *out, int64_t outer,
   int64_t total = 0;
   for (int64_t q = 0; q < numRanks; ++q)
     total += current[q].b;
+  TransferWatchdog::Scope transfer =
+      startTransfer(what, bytesOf(outer, total, inner));
   if (!fitsInt(total * std::max<int64_t>(inner, 1), what) ||
       !fitsInt(outer * inner, what))
     return;
@@ -575,6 +628,7 @@ void MPICommunicator::allReduce(const float *in, float *out, int64_t count,
   if (!enter(CollectiveOp::AllReduce, count, 0, 0, op, true))
     return;
   const CollectiveCall &what = current[myRank];
+  TransferWatchdog::Scope transfer = startTransfer(what, bytesOf(count, 2));
   // Elementwise, so piece by piece.
   for (int64_t at = 0; at < count; at += stageElements) {
     int64_t n = std::min(stageElements, count - at);
@@ -642,6 +696,8 @@ void MPICommunicator::reduceScatter(const float *in, float *out, int64_t outer,
   if (!enter(CollectiveOp::ReduceScatter, outer, total, inner, op, true))
     return;
   const CollectiveCall &what = current[myRank];
+  TransferWatchdog::Scope transfer =
+      startTransfer(what, bytesOf(outer, total, inner));
   if (outer * total * inner == 0)
     return;
   // A piece is `rows` rows of `outer` whole (when a row fits the stage), or
@@ -698,6 +754,9 @@ void MPICommunicator::allToAll(const float *in, float *out,
   if (!enter(CollectiveCall::allToAll(shape), true))
     return;
   const CollectiveCall &what = current[myRank];
+  TransferWatchdog::Scope transfer =
+      startTransfer(what, bytesOf(shape.outer, shape.first, shape.middle,
+                                  shape.second, shape.inner));
   // Each block moves in rounds: in round t, elements [t * piece, (t + 1) *
   // piece) of every block in the order both ends walk it
   // (forEachAllToAllRun), packed into one message per peer, exchanged with
@@ -770,6 +829,7 @@ void MPICommunicator::broadcast(float *buffer, int64_t count, int64_t root) {
   }
   if (count == 0 || !fitsInt(count, what))
     return;
+  TransferWatchdog::Scope transfer = startTransfer(what, bytesOf(count));
   check(MPI_Bcast(buffer, static_cast<int>(count), MPI_FLOAT,
                   static_cast<int>(root), data),
         what);
