@@ -576,10 +576,15 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
                   "lowering whose GEMMs the profile times)");
     p.matmul = *matmul;
   }
-  if (std::optional<llvm::StringRef> source = root->getString("source"))
+  if (const llvm::json::Value *value = root->get("source")) {
+    std::optional<llvm::StringRef> source = value->getAsString();
+    if (!source)
+      return fail("'source' must be a string (where the profile's figures "
+                  "come from)");
     p.source = shownText(*source); // in every plan's header
-  else
+  } else {
     p.source = "a calibrated profile";
+  }
   // Calibrations written before profiles recorded their lowering timed
   // sgemm.
   if (!p.matmul &&

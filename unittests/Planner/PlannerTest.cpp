@@ -669,6 +669,11 @@ TEST(PlannerTest, ProfilesRoundTripAndBadOnesAreErrors) {
   EXPECT_EQ(error((base + ", \"matmul\": \"mkl\"}").c_str()),
             "machine profile: 'matmul' must be \"auto\", \"codegen\" or "
             "\"blas\" (the lowering whose GEMMs the profile times)");
+  for (const char *source : {"42", "null", "[\"a\"]", "{}"})
+    EXPECT_EQ(error((base + ", \"source\": " + source + "}").c_str()),
+              "machine profile: 'source' must be a string (where the "
+              "profile's figures come from)")
+        << source;
 
   // The lowering a profile times round-trips; a profile that names none
   // (written by hand) says nothing about it.
