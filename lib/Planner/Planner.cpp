@@ -912,7 +912,9 @@ uint64_t addTransition(const Chain &c, const MachineProfile &p, size_t i,
   if (c.layers[i].wholeOutput && next && *next == ShardingKind::column &&
       (from == Layout::FeatureSplit || from == Layout::PartialSum))
     next = std::nullopt;
-  llvm::StringRef op = resolve(from, next);
+  // On one device no layout needs moving: the partitioned program has no
+  // collectives.
+  llvm::StringRef op = c.devices == 1 ? "" : resolve(from, next);
   uint64_t local = localOutBytes(c, i, choice);
   uint64_t result = collectiveResultBytes(c, i, op, next);
   // A row-wise op (softmax) writes a fresh tensor the size of the rows it
@@ -1476,8 +1478,8 @@ void mlir::tp::plan::printExplanation(llvm::raw_ostream &os, const Chain &c,
   std::vector<std::optional<Plan>> others =
       runnersUp(c, p, best, memoryLimit, &unsearched);
   auto name = [](ShardingKind k) { return stringifyShardingKind(k).str(); };
-  os << fmt::format("plan for {} devices at batch {} ({}):\n", c.devices,
-                    c.batch, p.source);
+  os << fmt::format("plan for {} device{} at batch {} ({}):\n", c.devices,
+                    c.devices == 1 ? "" : "s", c.batch, p.source);
   os << fmt::format("  {:<4} {:<28} {:<10} {:>10} {:>10} {:>10}  {}\n", "#",
                     "layer", "split", "compute ms", "comm ms", "weights",
                     "runner-up");
@@ -1486,6 +1488,8 @@ void mlir::tp::plan::printExplanation(llvm::raw_ostream &os, const Chain &c,
     std::string runner;
     if (c.layers[i].fixed) {
       runner = "fixed by hand";
+    } else if (c.devices == 1) {
+      runner = "none: on 1 device every split runs the whole layer";
     } else if (!others[i] && unsearched[i]) {
       runner = "not searched: too many partial plans under the limit";
     } else if (!others[i]) {
@@ -1500,7 +1504,9 @@ void mlir::tp::plan::printExplanation(llvm::raw_ostream &os, const Chain &c,
         dCompute += o.layers[j].compute - best.layers[j].compute;
         dComm += o.layers[j].communication - best.layers[j].communication;
       }
-      why = dComm >= dCompute ? "more communication" : "more compute";
+      why = dComm == 0 && dCompute == 0 ? "no faster"
+            : dComm >= dCompute         ? "more communication"
+                                        : "more compute";
       if (memoryLimit && o.peakBytes > memoryLimit)
         why = "over the memory limit";
       runner =
