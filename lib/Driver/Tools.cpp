@@ -363,6 +363,61 @@ std::string mlir::tp::checkOutputWritable(StringRef path, StringRef what) {
   return "";
 }
 
+/// Prints the planner's plan of `model` for `devices` under `plan` (--explain)
+/// and writes its graph to `dotPath` (--explain-dot) when not empty; 0, or
+/// the tool's exit code on an error.
+static int explainPlan(ErrorReporter &errors, const Model &model,
+                       int64_t devices, const PlannerOptions &plan,
+                       bool explain, const std::string &dotPath) {
+  llvm::Expected<plan::MachineProfile> profile =
+      plan::loadProfile(plan.profilePath, plan.matmul);
+  if (!profile)
+    return errors.fail(llvm::toString(profile.takeError()));
+  // The chain as tp-set-strategy plans it: after tp-fuse-activations,
+  // which the partition pipeline runs first (a layer's own activation and
+  // a separate one can price differently, and then the plans differ).
+  OwningOpRef<ModuleOp> fused = model.getModule().clone();
+  PassManager fuse(fused->getContext());
+  fuse.addPass(createFuseActivations());
+  if (failed(fuse.run(*fused)))
+    return errors.failDiagnosed();
+  FunctionOpInterface entry = lookupEntry(*fused, model.getEntry().getName());
+  if (!entry)
+    return errors.failDiagnosed();
+  llvm::Expected<plan::Chain> chain =
+      plan::extractChain(entry, devices, plan.batch, plan.matmul);
+  if (!chain) {
+    llvm::consumeError(chain.takeError());
+    return errors.failDiagnosed();
+  }
+  // A model without layers has no plan; its graph says so.
+  plan::Plan best;
+  if (chain->layers.empty()) {
+    if (explain)
+      llvm::outs() << "plan: the model has no tp.linear layers to plan\n";
+  } else {
+    uint64_t limit = uint64_t(std::max<int64_t>(plan.memoryLimitMiB, 0)) << 20;
+    llvm::Expected<plan::Plan> planned =
+        plan::planChain(*chain, *profile, limit);
+    if (!planned)
+      return errors.fail(llvm::toString(planned.takeError()));
+    best = std::move(*planned);
+    if (explain)
+      plan::printExplanation(llvm::outs(), *chain, *profile, best, limit);
+  }
+  if (!dotPath.empty()) {
+    std::string error;
+    std::unique_ptr<llvm::ToolOutputFile> dot = openOutputFile(dotPath, &error);
+    if (!dot)
+      return errors.fail(error);
+    plan::printDot(dot->os(), *chain, best);
+    if (std::optional<std::string> message = flushFailure(dot->os()))
+      return errors.fail("could not write '" + dotPath + "': " + *message);
+    dot->keep();
+  }
+  return 0;
+}
+
 int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
                         StringRef builtinName, StringRef builtinText) {
   // Diagnostics point at the source line; the reporter, made after this
@@ -559,58 +614,10 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
                    : options.arguments.batch;
   // An empty input (batch 0) runs whatever the plan: plan for one row.
   plan.batch = std::max<int64_t>(plan.batch, 1);
-  if ((options.explain || !options.explainDotPath.empty()) && reporting) {
-    llvm::Expected<plan::MachineProfile> profile =
-        plan::loadProfile(plan.profilePath, plan.matmul);
-    if (!profile)
-      return errors.fail(llvm::toString(profile.takeError()));
-    // The chain as tp-set-strategy plans it: after tp-fuse-activations,
-    // which the partition pipeline runs first (a layer's own activation and
-    // a separate one can price differently, and then the plans differ).
-    OwningOpRef<ModuleOp> fused = model->getModule().clone();
-    PassManager fuse(fused->getContext());
-    fuse.addPass(createFuseActivations());
-    if (failed(fuse.run(*fused)))
-      return errors.failDiagnosed();
-    FunctionOpInterface entry =
-        lookupEntry(*fused, model->getEntry().getName());
-    if (!entry)
-      return errors.failDiagnosed();
-    llvm::Expected<plan::Chain> chain =
-        plan::extractChain(entry, devices, plan.batch, plan.matmul);
-    if (!chain) {
-      llvm::consumeError(chain.takeError());
-      return errors.failDiagnosed();
-    }
-    // A model without layers has no plan; its graph says so.
-    plan::Plan best;
-    if (chain->layers.empty()) {
-      if (options.explain)
-        llvm::outs() << "plan: the model has no tp.linear layers to plan\n";
-    } else {
-      uint64_t limit = uint64_t(std::max<int64_t>(plan.memoryLimitMiB, 0))
-                       << 20;
-      llvm::Expected<plan::Plan> planned =
-          plan::planChain(*chain, *profile, limit);
-      if (!planned)
-        return errors.fail(llvm::toString(planned.takeError()));
-      best = std::move(*planned);
-      if (options.explain)
-        plan::printExplanation(llvm::outs(), *chain, *profile, best, limit);
-    }
-    if (!options.explainDotPath.empty()) {
-      std::string error;
-      std::unique_ptr<llvm::ToolOutputFile> dot =
-          openOutputFile(options.explainDotPath, &error);
-      if (!dot)
-        return errors.fail(error);
-      plan::printDot(dot->os(), *chain, best);
-      if (std::optional<std::string> message = flushFailure(dot->os()))
-        return errors.fail("could not write '" + options.explainDotPath +
-                           "': " + *message);
-      dot->keep();
-    }
-  }
+  if ((options.explain || !options.explainDotPath.empty()) && reporting)
+    if (int code = explainPlan(errors, *model, devices, plan, options.explain,
+                               options.explainDotPath))
+      return code;
   FailureOr<PartitionedModel> program = PartitionedModel::create(
       *model, devices, options.strategy, /*optimizeCollectives=*/true, plan);
   if (failed(program))
@@ -859,13 +866,45 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
   if (options.objectPath == options.headerPath)
     return errors.fail("the object file and the header are both '" +
                        options.objectPath + "'; give two paths");
+  // The planner's options describe its plan, and only --strategy auto
+  // runs that plan.
+  if (options.strategy != PartitionStrategy::planned &&
+      (options.plan.memoryLimitMiB || !options.plan.profilePath.empty() ||
+       options.batchGiven || options.explain ||
+       !options.explainDotPath.empty()))
+    return errors.fail(fmt::format(
+        "--batch, --memory-limit, --profile, --explain and --explain-dot "
+        "belong to the planner: they need --strategy auto (the strategy here "
+        "is {})",
+        stringifyPartitionStrategy(options.strategy).str()));
+  if (options.batchGiven &&
+      (options.plan.batch < 1 || options.plan.batch > kMaxTensorElements))
+    return errors.fail(fmt::format("--batch must be from 1 to {}, got {}",
+                                   kMaxTensorElements, options.plan.batch));
+  if (options.plan.memoryLimitMiB < 0 ||
+      options.plan.memoryLimitMiB > kMaxMemoryLimitMiB)
+    return errors.fail(fmt::format("--memory-limit must be from 1 to {} MiB "
+                                   "per device, got {}",
+                                   kMaxMemoryLimitMiB,
+                                   options.plan.memoryLimitMiB));
+  if (!options.explainDotPath.empty())
+    if (std::string message =
+            checkDistinct(options.explainDotPath, "--explain-dot",
+                          {{options.modelPath, "model"},
+                           {options.plan.profilePath, "--profile file"},
+                           {options.objectPath, "object file (-o)"},
+                           {options.headerPath, "header (--header)"}});
+        !message.empty())
+      return errors.fail(message);
   // Opening an output empties it: neither may be the model, nor each other
   // by another name.
   for (auto [path, what] : {std::pair<StringRef, StringRef>{
                                 options.objectPath, "the object file (-o)"},
                             {options.headerPath, "the header (--header)"}})
     if (std::string message =
-            checkDistinct(path, what, {{options.modelPath, "model"}});
+            checkDistinct(path, what,
+                          {{options.modelPath, "model"},
+                           {options.plan.profilePath, "--profile file"}});
         !message.empty())
       return errors.fail(message);
   if (std::string message =
@@ -900,14 +939,22 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
         << name << "; name the function with letters, digits and underscores";
     return errors.failDiagnosed();
   }
-  if (model->isShardProgram() && options.strategyGiven)
-    return errors.fail("--strategy plans tp models; a shard program is "
+  bool planning = options.plan.memoryLimitMiB ||
+                  !options.plan.profilePath.empty() || options.batchGiven ||
+                  options.explain || !options.explainDotPath.empty();
+  if (model->isShardProgram() && (options.strategyGiven || planning))
+    return errors.fail("--strategy, --batch, --memory-limit, --profile and "
+                       "--explain plan tp models; a shard program is "
                        "partitioned by its shard annotations");
   int64_t devices = chooseDevices(options.devices, *model, 1);
   MatmulLowering matmul = resolveMatmulLowering(
       options.matmul, options.target == RuntimeTarget::gpu);
-  PlannerOptions plan;
+  PlannerOptions plan = options.plan;
   plan.matmul = matmul;
+  if (options.explain || !options.explainDotPath.empty())
+    if (int code = explainPlan(errors, *model, devices, plan, options.explain,
+                               options.explainDotPath))
+      return code;
   FailureOr<PartitionedModel> program = PartitionedModel::create(
       *model, devices, options.strategy, /*optimizeCollectives=*/true, plan);
   if (failed(program))

@@ -54,6 +54,21 @@ static cl::opt<MatmulLowering>
                     "blas (OpenBLAS on the CPU; cuBLASLt on the GPU, its "
                     "default)"),
            cl::init(MatmulLowering::automatic), cl::cat(category));
+static cl::opt<int64_t> batch(
+    "batch",
+    cl::desc("--strategy auto: the batch a dynamic batch dimension is "
+             "planned for (default 8; a static batch is the model's own)"),
+    cl::init(kDefaultPlannedBatch), cl::cat(category));
+static cl::opt<int64_t> memoryLimit("memory-limit", cl::desc(kMemoryLimitHelp),
+                                    cl::init(0), cl::cat(category));
+static cl::opt<std::string> profilePath("profile", cl::desc(kProfileHelp),
+                                        cl::value_desc("profile.json"),
+                                        cl::init(""), cl::cat(category));
+static cl::opt<bool> explain("explain", cl::desc(kExplainHelp), cl::init(false),
+                             cl::cat(category));
+static cl::opt<std::string> explainDot("explain-dot", cl::desc(kExplainDotHelp),
+                                       cl::value_desc("plan.dot"), cl::init(""),
+                                       cl::cat(category));
 static cl::opt<RuntimeTarget>
     target("target",
            cl::desc("Where the object runs: host (CPU threads or MPI; "
@@ -83,6 +98,19 @@ int main(int argc, char **argv) {
   options.target = target;
   options.objectPath = objectPath;
   options.headerPath = headerPath;
+  // No limit is the option left out; 0 would read as a limit of nothing.
+  if (memoryLimit.getNumOccurrences() && memoryLimit < 1) {
+    llvm::errs() << "tp-compile: error: --memory-limit must be at least 1 "
+                    "(MiB), got "
+                 << memoryLimit << "\n";
+    return 1;
+  }
+  options.plan.batch = batch;
+  options.batchGiven = batch.getNumOccurrences() > 0;
+  options.plan.memoryLimitMiB = memoryLimit;
+  options.plan.profilePath = profilePath;
+  options.explain = explain;
+  options.explainDotPath = explainDot;
 
   options.modelPath = modelPath;
 

@@ -52,33 +52,20 @@ static cl::opt<unsigned>
              cl::desc("LLVM optimization level of the compiled code, 0 to 3 "
                       "(default 3)"),
              cl::init(mlir::tp::kDefaultOptLevel), cl::cat(category));
-static cl::opt<bool>
-    explain("explain",
-            cl::desc("Print the planner's per-layer table: the best plan's "
-                     "split, predicted compute, communication and memory of "
-                     "each layer, the runner-up and why it lost"),
-            cl::init(false), cl::cat(category));
-static cl::opt<std::string> explainDot(
-    "explain-dot",
-    cl::desc("Write the planner's plan as a Graphviz picture: layers, their "
-             "splits, and the collectives with their bytes"),
-    cl::value_desc("plan.dot"), cl::init(""), cl::cat(category));
-static cl::opt<int64_t> memoryLimit(
-    "memory-limit",
-    cl::desc("--strategy auto: MiB per device the plan must fit (weights, "
-             "the input, the live activations and the generated matmul's "
-             "packed buffers; default: no limit)"),
-    cl::init(0), cl::cat(category));
+static cl::opt<bool> explain("explain", cl::desc(kExplainHelp), cl::init(false),
+                             cl::cat(category));
+static cl::opt<std::string> explainDot("explain-dot", cl::desc(kExplainDotHelp),
+                                       cl::value_desc("plan.dot"), cl::init(""),
+                                       cl::cat(category));
+static cl::opt<int64_t> memoryLimit("memory-limit", cl::desc(kMemoryLimitHelp),
+                                    cl::init(0), cl::cat(category));
 static cl::opt<std::string> calibrate(
     "calibrate",
     cl::desc("Measure this machine for the planner and write its profile "
              "(JSON) to this file, then exit"),
     cl::value_desc("profile.json"), cl::init(""), cl::cat(category));
-static cl::opt<std::string> profilePath(
-    "profile",
-    cl::desc("The planner's machine profile, JSON (default: the built-in "
-             "profile of the development machine)"),
-    cl::init(""), cl::cat(category));
+static cl::opt<std::string> profilePath("profile", cl::desc(kProfileHelp),
+                                        cl::init(""), cl::cat(category));
 static cl::opt<Backend> backend(
     "backend",
     cl::desc("Where the D devices run: threads (compiled code, one thread per "

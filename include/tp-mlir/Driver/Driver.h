@@ -105,6 +105,23 @@ private:
 // Partitioning
 //===----------------------------------------------------------------------===//
 
+/// The help of the planner's command-line options, the same in tp-run and
+/// tp-compile.
+inline constexpr const char *kMemoryLimitHelp =
+    "--strategy auto: MiB per device the plan must fit (weights, the input, "
+    "the live activations and the generated matmul's packed buffers; "
+    "default: no limit)";
+inline constexpr const char *kProfileHelp =
+    "--strategy auto: the planner's machine profile, JSON (default: the "
+    "built-in profile of the development machine)";
+inline constexpr const char *kExplainHelp =
+    "--strategy auto: print the planner's per-layer table: the best plan's "
+    "split, predicted compute, communication and memory of each layer, the "
+    "runner-up and why it lost";
+inline constexpr const char *kExplainDotHelp =
+    "--strategy auto: write the planner's plan as a Graphviz picture: "
+    "layers, their splits, and the collectives with their bytes";
+
 /// What the planner (PartitionStrategy::planned, `--strategy auto`) plans
 /// for.
 struct PlannerOptions {
@@ -558,6 +575,14 @@ struct CompileAheadOfTimeOptions {
   /// Where the object runs: the CPU (host) or NVIDIA GPUs (gpu).
   RuntimeTarget target = RuntimeTarget::host;
   std::string objectPath, headerPath;
+  /// `--strategy auto`: the batch a dynamic batch is planned for (a static
+  /// one is the model's own), the memory limit and the machine profile.
+  PlannerOptions plan;
+  /// Whether the batch was given: only the planner reads it.
+  bool batchGiven = false;
+  /// Print the plan (--explain), and write its graph (--explain-dot).
+  bool explain = false;
+  std::string explainDotPath;
 };
 int compileAheadOfTime(MLIRContext &context,
                        const CompileAheadOfTimeOptions &options);
