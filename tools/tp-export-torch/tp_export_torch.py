@@ -483,12 +483,17 @@ def traced_steps(model):
             "trace its forward() (%s: %s); tp-export-torch takes a chain of "
             "nn.Linear and activations" % (what, type(e).__name__,
                                            one_line(e))) from e
-    functions = {F.relu: "relu", torch.relu: "relu", F.silu: "silu",
+    # The in-place forms (relu_, x.tanh_(), ...) compute the same: a step
+    # of a chain takes only the step before it (below), so nothing reads
+    # the value they overwrite.
+    functions = {F.relu: "relu", torch.relu: "relu", F.relu_: "relu",
+                 torch.relu_: "relu", F.silu: "silu",
                  torch.tanh: "tanh", torch.sigmoid: "sigmoid"}
     for alias in ("tanh", "sigmoid"):
         if hasattr(F, alias):
             functions[getattr(F, alias)] = alias
-    methods = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid"}
+    methods = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid",
+               "relu_": "relu", "tanh_": "tanh", "sigmoid_": "sigmoid"}
     # The functions with parameters: kind, and (name, default) of each
     # parameter after the input, in PyTorch's order.
     parameterized_functions = {
@@ -504,6 +509,12 @@ def traced_steps(model):
     }
     if hasattr(F, "mish"):
         parameterized_functions[F.mish] = ("mish", [])
+    for name, form in (("elu_", F.elu), ("leaky_relu_", F.leaky_relu),
+                       ("hardtanh_", F.hardtanh), ("selu_", F.selu)):
+        for where in (F, torch):
+            if hasattr(where, name):
+                parameterized_functions[getattr(where, name)] = \
+                    parameterized_functions[form]
     # Each with the position of its dtype argument.
     softmaxes = {F.softmax: ("softmax", 3), F.log_softmax: ("log_softmax", 3),
                  torch.softmax: ("softmax", 2),

@@ -1,7 +1,7 @@
 """Makes the exporter's activation models in DIR: seq.pt, an nn.Sequential
 with each activation module that has parameters (given and default), two
 in a row; traced.py:make, a module whose forward() calls the functional
-forms; x.npy (a batch of 9, with values that reach the activations'
+forms; inplace.py:make, the same in place; x.npy (a batch of 9, with values that reach the activations'
 bends and tails) and PyTorch's outputs seq.npy and traced.npy; and
 bad.py, modules whose parameters tp-mlir cannot take."""
 import os
@@ -76,6 +76,50 @@ exec(TRACED, scope)
 with torch.no_grad():
     y = scope["make"]()(x)
 np.save(os.path.join(out, "traced.npy"), y.numpy().astype(np.float32))
+
+# The in-place forms, functions and modules, compute what the others do.
+INPLACE = '''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class InPlace(nn.Module):
+    def __init__(self):
+        super().__init__()
+        # The same weights in the exporter's process as in this one.
+        torch.manual_seed(12)
+        widths = [6, 7, 5, 7, 6, 5, 7]
+        self.fc = nn.ModuleList(nn.Linear(a, b)
+                                for a, b in zip(widths, widths[1:]))
+        self.out = nn.Linear(7, 3)
+        self.six = nn.ReLU6(inplace=True)
+        self.leaky = nn.LeakyReLU(0.05, inplace=True)
+
+    def forward(self, x):
+        x = F.elu_(self.fc[0](x), 0.7)
+        x = F.leaky_relu_(self.fc[1](x), negative_slope=0.3)
+        x = F.hardtanh_(self.fc[2](x), -2.0, 2.5)
+        x = torch.selu_(self.fc[3](x))
+        x = self.six(self.fc[4](x)).sigmoid_()
+        x = self.leaky(F.relu_(self.fc[5](x)).tanh_())
+        return F.elu(self.out(x), alpha=1.5, inplace=True)
+
+
+def make():
+    model = InPlace().eval()
+    with torch.no_grad():
+        for linear in list(model.fc) + [model.out]:
+            linear.weight.mul_(4.0)
+    return model
+'''
+with open(os.path.join(out, "inplace.py"), "w") as f:
+    f.write(INPLACE)
+scope = {}
+exec(INPLACE, scope)
+with torch.no_grad():
+    y = scope["make"]()(x)
+np.save(os.path.join(out, "inplace.npy"), y.numpy().astype(np.float32))
 
 with open(os.path.join(out, "bad.py"), "w") as f:
     f.write('''
