@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tp-mlir/Driver/Driver.h"
+#include "tp-mlir/Support/DecimalOption.h"
 #include "tp-mlir/Support/Limits.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -83,6 +84,12 @@ int main(int argc, char **argv) {
       argc, argv,
       "tp-compile: partition a tp model and compile it to an "
       "object file and a C header\n");
+  if (std::string error = checkDecimalOptions("tp-compile", argc, argv,
+                                              {&devices, &batch, &memoryLimit});
+      !error.empty()) {
+    llvm::errs() << error << "\n";
+    return 1;
+  }
   if (devices.getNumOccurrences() && (devices < 1 || devices > kMaxDevices)) {
     llvm::errs() << "tp-compile: error: --devices must be from 1 to "
                  << kMaxDevices << ", got " << devices << "\n";

@@ -11,6 +11,7 @@
 
 #include "tp-mlir/Driver/Driver.h"
 #include "tp-mlir/Runtime/RuntimeABI.h"
+#include "tp-mlir/Support/DecimalOption.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -178,6 +179,14 @@ int main(int argc, char **argv) {
       "tp-run: partition a tp model for D devices, run it, and check it\n\n"
       "With no model argument, runs the built-in example chain "
       "(examples/mlp.mlir).\n");
+  if (std::string error = checkDecimalOptions(
+          "tp-run", argc, argv,
+          {&devices, &optLevel, &memoryLimit, &overlapChunks,
+           &matmulVectorLanes, &iterations, &warmup, &seed, &batch});
+      !error.empty()) {
+    llvm::errs() << error << "\n";
+    return 1;
+  }
   // Activations are allocated and freed on every run: keep their memory.
   tp_rt_retain_freed_memory();
   if (calibrate.getNumOccurrences()) {
