@@ -912,15 +912,16 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
                         {{options.objectPath, "object file (-o)"}});
       !message.empty())
     return errors.fail(message);
-  std::string error;
-  std::unique_ptr<llvm::ToolOutputFile> object =
-      openOutputFile(options.objectPath, &error);
-  if (!object)
-    return errors.fail(error);
-  std::unique_ptr<llvm::ToolOutputFile> header =
-      openOutputFile(options.headerPath, &error);
-  if (!header)
-    return errors.fail(error);
+  // Checked here, opened once the object is compiled: a compile that fails
+  // leaves the files of an earlier one as they were.
+  for (auto [path, what] : {std::pair<StringRef, StringRef>{
+                                options.objectPath, "the object file (-o)"},
+                            {options.headerPath, "the header (--header)"},
+                            {options.explainDotPath, "--explain-dot"}})
+    if (!path.empty())
+      if (std::string message = checkOutputWritable(path, what);
+          !message.empty())
+        return errors.fail(message);
 
   if (std::string message = addSourceFile(sourceMgr, options.modelPath);
       !message.empty())
@@ -943,14 +944,22 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
                   !options.plan.profilePath.empty() || options.batchGiven ||
                   options.explain || !options.explainDotPath.empty();
   if (model->isShardProgram() && (options.strategyGiven || planning))
-    return errors.fail("--strategy, --batch, --memory-limit, --profile and "
-                       "--explain plan tp models; a shard program is "
-                       "partitioned by its shard annotations");
+    return errors.fail("--strategy, --batch, --memory-limit, --profile, "
+                       "--explain and --explain-dot plan tp models; a shard "
+                       "program is partitioned by its shard annotations");
   int64_t devices = chooseDevices(options.devices, *model, 1);
   MatmulLowering matmul = resolveMatmulLowering(
       options.matmul, options.target == RuntimeTarget::gpu);
   PlannerOptions plan = options.plan;
   plan.matmul = matmul;
+  if (options.batchGiven &&
+      llvm::none_of(model->getEntry().getArgumentTypes(), [](Type type) {
+        auto tensor = dyn_cast<ShapedType>(type);
+        return tensor && tensor.hasRank() && !tensor.hasStaticShape();
+      }))
+    llvm::errs() << fmt::format("{}: warning: --batch {} is ignored: the "
+                                "model's batch is static\n",
+                                options.toolName, options.plan.batch);
   if (options.explain || !options.explainDotPath.empty())
     if (int code = explainPlan(errors, *model, devices, plan, options.explain,
                                options.explainDotPath))
@@ -985,6 +994,15 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
   if (failed(compiled))
     return errors.failDiagnosed();
 
+  std::string error;
+  std::unique_ptr<llvm::ToolOutputFile> object =
+      openOutputFile(options.objectPath, &error);
+  if (!object)
+    return errors.fail(error);
+  std::unique_ptr<llvm::ToolOutputFile> header =
+      openOutputFile(options.headerPath, &error);
+  if (!header)
+    return errors.fail(error);
   // The header first: when either write fails, neither file is left.
   header->os() << emitCHeader(program->getEntry(), options.modelPath,
                               options.target);

@@ -7,8 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "tp-mlir/Driver/Driver.h"
-#include "tp-mlir/Support/DecimalOption.h"
 #include "tp-mlir/Support/Limits.h"
+#include "tp-mlir/Support/OptionChecks.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/CommandLine.h"
@@ -84,6 +84,13 @@ int main(int argc, char **argv) {
       argc, argv,
       "tp-compile: partition a tp model and compile it to an "
       "object file and a C header\n");
+  if (std::string error =
+          checkFileOptions("tp-compile", {&modelPath, &objectPath, &headerPath,
+                                          &profilePath, &explainDot});
+      !error.empty()) {
+    llvm::errs() << error << "\n";
+    return 1;
+  }
   if (std::string error = checkDecimalOptions("tp-compile", argc, argv,
                                               {&devices, &batch, &memoryLimit});
       !error.empty()) {

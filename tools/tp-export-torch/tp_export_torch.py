@@ -492,6 +492,8 @@ def traced_steps(model):
     for alias in ("tanh", "sigmoid"):
         if hasattr(F, alias):
             functions[getattr(F, alias)] = alias
+        if hasattr(torch, alias + "_"):
+            functions[getattr(torch, alias + "_")] = alias
     methods = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid",
                "relu_": "relu", "tanh_": "tanh", "sigmoid_": "sigmoid"}
     # The functions with parameters: kind, and (name, default) of each

@@ -11,7 +11,7 @@
 
 #include "tp-mlir/Driver/Driver.h"
 #include "tp-mlir/Runtime/RuntimeABI.h"
-#include "tp-mlir/Support/DecimalOption.h"
+#include "tp-mlir/Support/OptionChecks.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -179,6 +179,13 @@ int main(int argc, char **argv) {
       "tp-run: partition a tp model for D devices, run it, and check it\n\n"
       "With no model argument, runs the built-in example chain "
       "(examples/mlp.mlir).\n");
+  if (std::string error = checkFileOptions(
+          "tp-run", {&modelPath, &weightsPath, &inputPath, &outputPath,
+                     &saveWeightsPath, &profilePath, &explainDot, &calibrate});
+      !error.empty()) {
+    llvm::errs() << error << "\n";
+    return 1;
+  }
   if (std::string error = checkDecimalOptions(
           "tp-run", argc, argv,
           {&devices, &optLevel, &memoryLimit, &overlapChunks,

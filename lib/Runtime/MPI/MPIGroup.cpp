@@ -199,7 +199,9 @@ public:
     // MPI_Finalize.
     if (const char *stop = std::getenv("TP_RT_STOP_IN_TRANSFER")) {
       long long stopRank = -1, stopCall = -1;
-      if (std::sscanf(stop, "%lld:%lld", &stopRank, &stopCall) == 2)
+      int end = 0;
+      if (std::sscanf(stop, "%lld:%lld%n", &stopRank, &stopCall, &end) == 2 &&
+          stop[end] == '\0')
         stopInTransfer = {stopRank, stopCall};
     }
     watchdog = std::make_unique<TransferWatchdog>(

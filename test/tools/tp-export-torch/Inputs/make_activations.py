@@ -102,7 +102,7 @@ class InPlace(nn.Module):
         x = F.hardtanh_(self.fc[2](x), -2.0, 2.5)
         x = torch.selu_(self.fc[3](x))
         x = self.six(self.fc[4](x)).sigmoid_()
-        x = self.leaky(F.relu_(self.fc[5](x)).tanh_())
+        x = self.leaky(torch.tanh_(F.relu_(self.fc[5](x))))
         return F.elu(self.out(x), alpha=1.5, inplace=True)
 
 

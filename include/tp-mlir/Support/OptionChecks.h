@@ -1,9 +1,10 @@
-//===- DecimalOption.h - integer options written in decimal -----*- C++ -*-===//
+//===- OptionChecks.h - what llvm::cl lets through in tool options -*- C++
+//-*-===//
 //
-// llvm::cl reads an integer option in the base its prefix names: "010" is
-// eight and "0x10" sixteen. A device count, batch or memory limit written
-// with a leading zero would silently become another number, so the tools
-// check that their integer options are written in decimal digits:
+// Integer options: llvm::cl reads an integer in the base its prefix names:
+// "010" is eight and "0x10" sixteen. A device count, batch or memory limit
+// written with a leading zero would silently become another number, so the
+// tools check that their integer options are written in decimal digits:
 //
 //   tp-run: for the --memory-limit option: '010' is not a whole number
 //   written in decimal digits without a leading zero (LLVM's option parser
@@ -13,16 +14,25 @@
 // check reads the command line beside llvm::cl rather than replacing its
 // parser.
 //
+// File options: llvm::cl takes an empty value (`--weights "$W"` with W
+// unset), which reads as the option left out: random weights, the
+// built-in profile, no output written. A file option given must name a
+// file.
+//
 //===----------------------------------------------------------------------===//
 
-#ifndef TP_MLIR_SUPPORT_DECIMALOPTION_H
-#define TP_MLIR_SUPPORT_DECIMALOPTION_H
+#ifndef TP_MLIR_SUPPORT_OPTIONCHECKS_H
+#define TP_MLIR_SUPPORT_OPTIONCHECKS_H
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/ADT/Twine.h"
+#include "llvm/Support/Allocator.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Error.h"
 
 #include <string>
 
@@ -35,8 +45,16 @@ namespace mlir::tp {
 inline std::string
 checkDecimalOptions(llvm::StringRef tool, int argc, char **argv,
                     llvm::ArrayRef<const llvm::cl::Option *> options) {
+  // As llvm::cl reads them: @file arguments expanded (an error there was
+  // llvm::cl's to report).
+  llvm::BumpPtrAllocator allocator;
+  llvm::SmallVector<const char *> args(argv, argv + argc);
+  llvm::consumeError(
+      llvm::cl::ExpansionContext(allocator, llvm::cl::TokenizeGNUCommandLine)
+          .expandResponseFiles(args));
+  argc = static_cast<int>(args.size());
   for (int i = 1; i < argc; ++i) {
-    llvm::StringRef arg(argv[i]);
+    llvm::StringRef arg(args[i]);
     if (arg == "--")
       break;
     if (!arg.consume_front("-"))
@@ -50,7 +68,7 @@ checkDecimalOptions(llvm::StringRef tool, int argc, char **argv,
     if (!arg.contains('=')) {
       if (i + 1 >= argc)
         continue; // llvm::cl reported the missing value
-      value = argv[++i];
+      value = args[++i];
     }
     llvm::StringRef digits = value;
     digits.consume_front("-");
@@ -66,6 +84,21 @@ checkDecimalOptions(llvm::StringRef tool, int argc, char **argv,
   return "";
 }
 
+/// "" when none of the file `options` was given an empty value; else the
+/// error, for `tool`.
+inline std::string
+checkFileOptions(llvm::StringRef tool,
+                 llvm::ArrayRef<const llvm::cl::opt<std::string> *> options) {
+  for (const llvm::cl::opt<std::string> *option : options)
+    if (option->getNumOccurrences() && option->getValue().empty())
+      return (tool + ": error: " +
+              (option->ArgStr.empty() ? llvm::Twine("the model argument")
+                                      : llvm::Twine("--") + option->ArgStr) +
+              " needs a file name, and was given an empty one")
+          .str();
+  return "";
+}
+
 } // namespace mlir::tp
 
-#endif // TP_MLIR_SUPPORT_DECIMALOPTION_H
+#endif // TP_MLIR_SUPPORT_OPTIONCHECKS_H
