@@ -194,9 +194,6 @@ public:
     MPI_Comm_size(data, &n);
     myRank = r;
     numRanks = n;
-    // The watchdog's thread may not call MPI (MPI_THREAD_FUNNELED): it
-    // exits, and mpirun ends the job for a process that exited without
-    // MPI_Finalize.
     if (const char *stop = std::getenv("TP_RT_STOP_IN_TRANSFER")) {
       long long stopRank = -1, stopCall = -1;
       int end = 0;
@@ -204,6 +201,9 @@ public:
           stop[end] == '\0')
         stopInTransfer = {stopRank, stopCall};
     }
+    // The watchdog's thread may not call MPI (MPI_THREAD_FUNNELED): it
+    // exits, and mpirun ends the job for a process that exited without
+    // MPI_Finalize.
     watchdog = std::make_unique<TransferWatchdog>(
         myRank, timeout, [](const std::string &why) {
           std::fprintf(stderr, "tp runtime: %s; ending the MPI job\n",
