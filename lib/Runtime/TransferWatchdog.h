@@ -38,10 +38,13 @@ public:
   /// The slowest link a transfer is given time for, beyond the timeout.
   static constexpr int64_t kSlowestBytesPerSecond = 10'000'000;
 
+  /// With `holdAfterExpiry`, a transfer that ends after it was reported
+  /// does not return from disarm(): `expire` is ending the process, and the
+  /// rank must not go on as if nothing was said.
   TransferWatchdog(int64_t rank, std::chrono::milliseconds timeout,
-                   Expire expire)
+                   Expire expire, bool holdAfterExpiry = false)
       : rank(rank), timeout(timeout), expire(std::move(expire)),
-        thread([this] { watch(); }) {}
+        holdAfterExpiry(holdAfterExpiry), thread([this] { watch(); }) {}
 
   ~TransferWatchdog() {
     {
@@ -82,8 +85,10 @@ public:
 
   /// The transfer armed last is over.
   void disarm() {
-    std::lock_guard<std::mutex> lock(mutex);
+    std::unique_lock<std::mutex> lock(mutex);
     armed = false;
+    if (holdAfterExpiry && expired)
+      never.wait(lock, [] { return false; });
   }
 
   /// Arms for the lifetime of the scope.
@@ -116,6 +121,7 @@ private:
         continue;
       }
       armed = false;
+      expired = true;
       std::string why =
           "rank " + std::to_string(rank) + " timed out after " +
           std::to_string(currentLimit.count()) + " ms inside the data " +
@@ -130,6 +136,7 @@ private:
   const int64_t rank;
   const std::chrono::milliseconds timeout;
   const Expire expire;
+  const bool holdAfterExpiry;
 
   std::mutex mutex;
   std::condition_variable wake;
@@ -137,6 +144,10 @@ private:
   /// Whether the thread waits for a transfer to be armed.
   bool idle = false;
   bool armed = false;
+  /// Whether a transfer was reported.
+  bool expired = false;
+  /// What disarm() waits on after a report: nothing wakes it.
+  std::condition_variable never;
   CollectiveCall current;
   std::chrono::milliseconds currentLimit{0};
   Clock::time_point deadline;

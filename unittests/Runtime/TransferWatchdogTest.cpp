@@ -1,7 +1,8 @@
 //===- TransferWatchdogTest.cpp - the time limit inside a data transfer ---===//
 //
 // The watchdog calls its `expire` with the reason when a transfer outlives
-// its limit, and never for transfers that end in time, however many.
+// its limit, and never for transfers that end in time, however many; told
+// to, it holds the rank whose transfer it reported.
 //
 //===----------------------------------------------------------------------===//
 
@@ -9,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -85,6 +87,28 @@ TEST(TransferWatchdogTest, TransfersInTimeAreNotReported) {
   watchdog.arm(allReduceCall(), 0);
   EXPECT_TRUE(reports.waitFor(10s));
   watchdog.disarm();
+}
+
+/// What the held thread of HoldsTheRankAfterAReport touches: never freed,
+/// since it never returns, and reachable from here for LeakSanitizer.
+Reports *heldReports;
+TransferWatchdog *heldWatchdog;
+std::atomic<bool> *heldReturned;
+
+TEST(TransferWatchdogTest, HoldsTheRankAfterAReport) {
+  heldReports = new Reports;
+  heldWatchdog =
+      new TransferWatchdog(0, 20ms, heldReports->callback(), /*hold=*/true);
+  heldReturned = new std::atomic<bool>(false);
+  heldWatchdog->arm(allReduceCall(), 0);
+  ASSERT_TRUE(heldReports->waitFor(10s));
+  // The transfer ends after it was reported: the rank goes no further.
+  std::thread([] {
+    heldWatchdog->disarm();
+    *heldReturned = true;
+  }).detach();
+  std::this_thread::sleep_for(200ms);
+  EXPECT_FALSE(*heldReturned);
 }
 
 TEST(TransferWatchdogTest, LargeTransfersAreGivenTimeForTheirBytes) {

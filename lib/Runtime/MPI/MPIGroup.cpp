@@ -205,12 +205,18 @@ public:
     // exits, and mpirun ends the job for a process that exited without
     // MPI_Finalize.
     watchdog = std::make_unique<TransferWatchdog>(
-        myRank, timeout, [](const std::string &why) {
+        myRank, timeout,
+        [](const std::string &why) {
           std::fprintf(stderr, "tp runtime: %s; ending the MPI job\n",
                        why.c_str());
           std::fflush(stderr);
+          // As before MPI_Abort in enter(): mpirun tears the job down at
+          // once when a process exits, and forwards output on its own
+          // schedule; without the pause the line was lost under load.
+          std::this_thread::sleep_for(std::chrono::seconds(1));
           std::_Exit(1);
-        });
+        },
+        /*holdAfterExpiry=*/true);
     inbox.resize(numRanks);
     receives.assign(numRanks, MPI_REQUEST_NULL);
     for (int64_t q = 0; q < numRanks; ++q)
