@@ -218,10 +218,6 @@ int main(int argc, char **argv) {
                    << entry.first << "\n";
       return 1;
     }
-    if (calibrate.empty()) {
-      llvm::errs() << "tp-run: error: --calibrate needs a file name\n";
-      return 1;
-    }
     // The profile is JSON: an existing .mlir file named here is most likely
     // a model that was meant as the run's argument.
     if (llvm::StringRef(calibrate).ends_with(".mlir") &&

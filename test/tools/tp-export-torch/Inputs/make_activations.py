@@ -37,6 +37,19 @@ with torch.no_grad():
 torch.save(seq, os.path.join(out, "seq.pt"))
 np.save(os.path.join(out, "x.npy"), x.numpy().astype(np.float32))
 
+
+def write_model(name, source):
+    """Writes `source` to NAME.py and PyTorch's output of its make() on x to
+    NAME.npy."""
+    with open(os.path.join(out, name + ".py"), "w") as f:
+        f.write(source)
+    scope = {}
+    exec(source, scope)
+    with torch.no_grad():
+        y = scope["make"]()(x)
+    np.save(os.path.join(out, name + ".npy"), y.numpy().astype(np.float32))
+
+
 TRACED = '''
 import torch
 import torch.nn as nn
@@ -69,13 +82,7 @@ class Functional(nn.Module):
 def make():
     return Functional().eval()
 '''
-with open(os.path.join(out, "traced.py"), "w") as f:
-    f.write(TRACED)
-scope = {}
-exec(TRACED, scope)
-with torch.no_grad():
-    y = scope["make"]()(x)
-np.save(os.path.join(out, "traced.npy"), y.numpy().astype(np.float32))
+write_model("traced", TRACED)
 
 # The in-place forms, functions and modules, compute what the others do.
 INPLACE = '''
@@ -113,13 +120,7 @@ def make():
             linear.weight.mul_(4.0)
     return model
 '''
-with open(os.path.join(out, "inplace.py"), "w") as f:
-    f.write(INPLACE)
-scope = {}
-exec(INPLACE, scope)
-with torch.no_grad():
-    y = scope["make"]()(x)
-np.save(os.path.join(out, "inplace.npy"), y.numpy().astype(np.float32))
+write_model("inplace", INPLACE)
 
 with open(os.path.join(out, "bad.py"), "w") as f:
     f.write('''
