@@ -113,18 +113,50 @@ private:
   rt::Executor *executor = nullptr;
 };
 
-/// Whether `a` and `b` name one file: spelled alike once absolute and
-/// without dots, or one existing file (links).
+/// The file `p` names, absolute: a link at `p` followed, dangling or not
+/// (opening it creates its target), and the links of its directory
+/// resolved, so that `L/../a.o` is `a.o` only when `L` is no link.
+static SmallString<256> resolveOutputPath(StringRef p) {
+  SmallString<256> path(p);
+  llvm::sys::fs::make_absolute(path);
+  // A chain of links ends within a few hops, or loops; the kernel gives up
+  // after 40.
+  for (int hop = 0; hop < 40; ++hop) {
+    llvm::sys::fs::file_status status;
+    if (llvm::sys::fs::status(path, status, /*follow=*/false) ||
+        status.type() != llvm::sys::fs::file_type::symlink_file)
+      break;
+    char target[4096];
+    ssize_t length = ::readlink(path.c_str(), target, sizeof(target) - 1);
+    if (length <= 0)
+      break;
+    StringRef link(target, size_t(length));
+    SmallString<256> next;
+    if (!llvm::sys::path::is_absolute(link))
+      next = llvm::sys::path::parent_path(path);
+    llvm::sys::path::append(next, link);
+    path = next;
+  }
+  SmallString<256> real;
+  if (!llvm::sys::fs::real_path(path, real))
+    return real;
+  // Not there yet: its directory's real path and its name.
+  StringRef name = llvm::sys::path::filename(path);
+  if (name != "." && name != ".." &&
+      !llvm::sys::fs::real_path(llvm::sys::path::parent_path(path), real)) {
+    llvm::sys::path::append(real, name);
+    return real;
+  }
+  llvm::sys::path::remove_dots(path, /*remove_dot_dot=*/true);
+  return path;
+}
+
+/// Whether `a` and `b` name one file: one existing file (links), or one
+/// path once links and dots are resolved.
 bool sameFile(StringRef a, StringRef b) {
-  auto absolute = [](StringRef p) {
-    SmallString<256> full(p);
-    llvm::sys::fs::make_absolute(full);
-    llvm::sys::path::remove_dots(full, /*remove_dot_dot=*/true);
-    return full;
-  };
   bool same = false;
-  return absolute(a) == absolute(b) ||
-         (!llvm::sys::fs::equivalent(a, b, same) && same);
+  return (!llvm::sys::fs::equivalent(a, b, same) && same) ||
+         resolveOutputPath(a) == resolveOutputPath(b);
 }
 
 /// "" unless `output` names the same file as one of `inputs`.
@@ -363,6 +395,19 @@ std::string mlir::tp::checkOutputWritable(StringRef path, StringRef what) {
   return "";
 }
 
+/// Reads the --profile file of `plan` before any partitioning, so that a bad
+/// one is the option's error rather than one at the model's first line; 0,
+/// or the tool's exit code.
+static int checkProfile(ErrorReporter &errors, const PlannerOptions &plan) {
+  if (plan.profilePath.empty())
+    return 0;
+  llvm::Expected<plan::MachineProfile> profile =
+      plan::loadProfile(plan.profilePath, plan.matmul);
+  if (!profile)
+    return errors.fail("--profile: " + llvm::toString(profile.takeError()));
+  return 0;
+}
+
 /// Prints the planner's plan of `model` for `devices` under `plan` (--explain)
 /// and writes its graph to `dotPath` (--explain-dot) when not empty; 0, or
 /// the tool's exit code on an error.
@@ -583,13 +628,15 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
         devices, devices == 1 ? "" : "s", executor->size(),
         executor->size() == 1 ? "" : "es", devices));
 
-  // The arguments first: the planner plans for their batch.
+  PlannerOptions plan = options.plan;
+  plan.matmul = matmul;
+  if (int code = checkProfile(errors, plan))
+    return code;
+  // The arguments before the plan: the planner plans for their batch.
   llvm::Expected<ArgumentSource> arguments =
       ArgumentSource::create(*model, options.arguments);
   if (!arguments)
     return errors.fail(llvm::toString(arguments.takeError()));
-  PlannerOptions plan = options.plan;
-  plan.matmul = matmul;
   // A limit per device bounds the process: the transport's own resident
   // memory comes out of it before the model's tensors are planned into it.
   if (uint64_t transport = executor ? executor->transportBytes() : 0;
@@ -952,6 +999,8 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
       options.matmul, options.target == RuntimeTarget::gpu);
   PlannerOptions plan = options.plan;
   plan.matmul = matmul;
+  if (int code = checkProfile(errors, plan))
+    return code;
   if (options.batchGiven &&
       llvm::none_of(model->getEntry().getArgumentTypes(), [](Type type) {
         auto tensor = dyn_cast<ShapedType>(type);
