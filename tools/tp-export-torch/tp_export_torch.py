@@ -46,6 +46,7 @@ values), a module whose forward is not its class's (a subclass that
 overrides it, forward hooks).
 """
 import argparse
+import inspect
 import json
 import math
 import os
@@ -645,13 +646,46 @@ def traced_steps(model):
     if len(inputs) != 1:
         raise ExportError("%s.forward() takes %d inputs; a chain takes one"
                           % (what, len(inputs)))
+    def in_place(node):
+        """Whether a step writes its result over the value it takes
+        (F.relu_, x.tanh_(), inplace=True, a module built with
+        inplace=True)."""
+        if node.op == "call_module":
+            return getattr(model.get_submodule(node.target), "inplace",
+                           False) is True
+        if node.op == "call_method":
+            return node.target.endswith("_")
+        if node.op != "call_function":
+            return False
+        if getattr(node.target, "__name__", "").endswith("_") or \
+                node.kwargs.get("inplace") is True:
+            return True
+        try:
+            bound = inspect.signature(node.target).bind(*node.args,
+                                                        **node.kwargs)
+        except (TypeError, ValueError):
+            return False
+        return bound.arguments.get("inplace") is True
+
+    def view(node):
+        """Whether a step returns its value itself or a view of it."""
+        return node.op == "call_method" and node.target in identities or \
+            node.op == "call_function" and node.target is torch.flatten or \
+            node.op == "call_method" and node.target == "flatten" or \
+            node.op == "call_method" and node.target in reshapes or \
+            node.op == "call_function" and node.target is torch.reshape
+
     current = inputs[0]
+    # The nodes that hold the chain's value: the last step's, and the
+    # values a step in place overwrote with it or views of it (forward()
+    # may call F.relu_(h) and go on with h).
+    holding = {current}
     steps = []
     for node in graph.nodes:
         if node.op in ("placeholder", "get_attr") or is_size(node):
             continue
         if node.op == "output":
-            if node.args[0] is not current:
+            if node.args[0] not in holding:
                 raise ExportError("%s.forward() does not return the last "
                                   "value of its chain (it returns %s)"
                                   % (what, node.args[0]))
@@ -659,7 +693,7 @@ def traced_steps(model):
         label = "'%s'" % node.name
         chained = [n for n in node.all_input_nodes
                    if n.op != "get_attr" and not is_size(n)]
-        if chained != [current]:
+        if len(chained) != 1 or chained[0] not in holding:
             raise ExportError(
                 "%s.forward() is not a chain: %s (%s) takes %s, where a "
                 "step of a chain takes the step before it (%s) and nothing "
@@ -670,7 +704,7 @@ def traced_steps(model):
         # Every step below takes the chain's value first.
         first = node.args[0] if node.args else node.kwargs.get("input")
         fn = node.target if node.op == "call_function" and \
-            first is current else None
+            first in holding else None
         method = node.target if node.op == "call_method" else None
         if node.op == "call_module":
             module = model.get_submodule(node.target)
@@ -754,6 +788,8 @@ def traced_steps(model):
                 "softplus, mish, hardtanh, relu6, hardsigmoid, hardswish, "
                 "softmax and log_softmax" % (what, label, text(node)))
         current = node
+        holding = holding | {node} if in_place(node) or view(node) else \
+            {node}
     return steps
 
 

@@ -1,8 +1,9 @@
 """Makes the exporter's activation models in DIR: seq.pt, an nn.Sequential
 with each activation module that has parameters (given and default), two
 in a row; traced.py:make, a module whose forward() calls the functional
-forms; inplace.py:make, the same in place; x.npy (a batch of 9, with values that reach the activations'
-bends and tails) and PyTorch's outputs seq.npy and traced.npy; and
+forms; inplace.py:make, the same in place; discarded.py:make, in place
+with the results dropped; x.npy (a batch of 9, with values that reach the
+activations' bends and tails) and PyTorch's outputs of each, NAME.npy; and
 bad.py, modules whose parameters tp-mlir cannot take."""
 import os
 import sys
@@ -122,6 +123,49 @@ def make():
 '''
 write_model("inplace", INPLACE)
 
+# The same with the in-place results dropped: forward() goes on with the
+# value each step overwrote, or a view of it.
+DISCARDED = '''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Discarded(nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(13)
+        widths = [6, 7, 5, 7, 6, 6]
+        self.fc = nn.ModuleList(nn.Linear(a, b)
+                                for a, b in zip(widths, widths[1:]))
+        self.out = nn.Linear(6, 3)
+        self.leaky = nn.LeakyReLU(0.05, inplace=True)
+
+    def forward(self, x):
+        h = self.fc[0](x)
+        F.relu_(h)
+        h = self.fc[1](h)
+        self.leaky(h)
+        h.tanh_()
+        h = self.fc[2](h)
+        F.elu(h, 0.7, True)
+        h = self.fc[3](h)
+        v = h.view(-1, 6)
+        torch.sigmoid_(v)
+        h = self.out(self.fc[4](h))
+        F.hardtanh(h, -0.5, 0.5, inplace=True)
+        return h
+
+
+def make():
+    model = Discarded().eval()
+    with torch.no_grad():
+        for linear in list(model.fc) + [model.out]:
+            linear.weight.mul_(4.0)
+    return model
+'''
+write_model("discarded", DISCARDED)
+
 with open(os.path.join(out, "bad.py"), "w") as f:
     f.write('''
 import torch
@@ -149,4 +193,21 @@ class TensorSlope(nn.Module):
 
 def tensor_slope():
     return TensorSlope()
+
+
+class Stale(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 3)
+        self.out = nn.Linear(3, 3)
+
+    def forward(self, x):
+        h = self.fc(x)
+        a = F.relu(h)
+        torch.tanh_(h)
+        return self.out(a)
+
+
+def stale():
+    return Stale()
 ''')
