@@ -53,11 +53,11 @@ MLIR_CAPI_EXPORTED MlirAttribute tpMeshAttrGet(MlirContext ctx,
 MLIR_CAPI_EXPORTED bool tpAttributeIsAMesh(MlirAttribute attr);
 /// The mesh's device count.
 MLIR_CAPI_EXPORTED int64_t tpMeshAttrGetNumDevices(MlirAttribute attr);
-/// The module's tp.mesh, or a null attribute.
+/// The module's tp.mesh, or a null attribute (also for a null module).
 MLIR_CAPI_EXPORTED MlirAttribute tpModuleGetMesh(MlirModule module);
 /// Sets the module's tp.mesh; a null attribute removes it, and one that is
 /// not a mesh is an error (reported to the context's diagnostic handlers)
-/// that leaves the module as it is.
+/// that leaves the module as it is. A null module is left alone.
 MLIR_CAPI_EXPORTED void tpModuleSetMesh(MlirModule module, MlirAttribute mesh);
 
 /// A layer's sharding, for the `sharding` attribute of tp.linear

@@ -41,11 +41,16 @@ int64_t tpMeshAttrGetNumDevices(MlirAttribute attr) {
 }
 
 MlirAttribute tpModuleGetMesh(MlirModule module) {
+  if (mlirModuleIsNull(module))
+    return MlirAttribute{nullptr};
   return wrap(static_cast<Attribute>(
       unwrap(module)->getAttrOfType<MeshAttr>(TPDialect::kMeshAttrName)));
 }
 
 void tpModuleSetMesh(MlirModule module, MlirAttribute mesh) {
+  // A null module has no context to report to.
+  if (mlirModuleIsNull(module))
+    return;
   Operation *op = unwrap(module);
   Attribute attr = unwrap(mesh);
   if (!attr) {

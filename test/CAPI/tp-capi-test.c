@@ -163,6 +163,10 @@ int main(void) {
   tpModuleSetMesh(module, nullAttr);
   printf("a null mesh removes it: %d\n",
          mlirAttributeIsNull(tpModuleGetMesh(module)));
+  MlirModule nullModule = {NULL};
+  tpModuleSetMesh(nullModule, mesh);
+  printf("a null module has no mesh: %d\n",
+         mlirAttributeIsNull(tpModuleGetMesh(nullModule)));
   tpModuleSetMesh(module, mesh);
   MlirModule partitioned =
       mlirModuleCreateParse(ctx, mlirStringRefCreateFromCString(kModel));
