@@ -135,12 +135,23 @@ def mlir_float(value):
     return mantissa + e + exponent
 
 
+def as_float32(value):
+    """`value` rounded to float32, as tp-mlir reads it: inf past its range,
+    0 below its smallest denormal."""
+    try:
+        return struct.unpack("<f", struct.pack("<f", value))[0]
+    except OverflowError:
+        return math.copysign(math.inf, value)
+
+
 def parameterized(kind, names, values, label):
     """The tp activation `kind(v0, v1)` with the parameters `values`
-    (named `names`), which must be finite numbers known at export."""
+    (named `names`), which must be numbers known at export, finite in
+    float32, where tp-mlir computes."""
     if not names:
         return kind
     texts = []
+    rounded = []
     for name, value in zip(names, values):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ExportError("%s: %s is %r, not a number known when the "
@@ -148,13 +159,23 @@ def parameterized(kind, names, values, label):
         if not math.isfinite(value):
             raise ExportError("%s: %s is %r; tp-mlir's %s takes finite "
                               "parameters" % (label, name, value, kind))
+        if not math.isfinite(as_float32(value)):
+            raise ExportError("%s: %s is %r, beyond float32's range (about "
+                              "3.4e38), where tp-mlir computes"
+                              % (label, name, value))
         texts.append(mlir_float(value))
-    if kind == "hardtanh" and not values[0] < values[1]:
-        raise ExportError("%s: min_val (%r) must be below max_val (%r)"
-                          % (label, values[0], values[1]))
-    if kind == "softplus" and not values[0] > 0:
+        rounded.append(as_float32(value))
+    if kind == "hardtanh" and not rounded[0] < rounded[1]:
+        raise ExportError("%s: min_val (%r) must be below max_val (%r)%s"
+                          % (label, values[0], values[1],
+                             " in float32, where they are equal"
+                             if values[0] < values[1] else ""))
+    if kind == "softplus" and not rounded[0] > 0:
         raise ExportError("%s: beta is %r; tp-mlir's softplus takes a "
-                          "positive beta" % (label, values[0]))
+                          "positive beta%s"
+                          % (label, values[0],
+                             ", and float32 rounds this one to 0"
+                             if values[0] > 0 else ""))
     return "%s(%s)" % (kind, ", ".join(texts))
 
 
@@ -1096,6 +1117,22 @@ def check_outputs(args):
         raise ExportError("--name %r is not an identifier (letters, digits "
                           "and underscores, not starting with a digit)"
                           % args.name)
+    # The names that tp-run and tp-compile refuse for an entry (Model::adopt
+    # in lib/Driver/Model.cpp): the symbols of tp-mlir's compiled code and
+    # of the libraries it links.
+    for prefix in ("tp_rt_", "_mlir", "cblas_", "mgpu", "cublas", "nccl"):
+        if args.name.startswith(prefix):
+            raise ExportError("--name %s begins with '%s', which names symbols "
+                              "of tp-mlir's compiled code and of the "
+                              "libraries it links; choose another name"
+                              % (args.name, prefix))
+    if re.fullmatch(r"cu(da)?[A-Z].*", args.name) or args.name in (
+            "malloc", "free", "calloc", "realloc", "aligned_alloc", "memcpy",
+            "memmove", "memset", "abort", "exit", "erff", "expf", "exp2f",
+            "expm1f", "tanhf", "logf", "log1pf", "sqrtf", "powf", "fmaf"):
+        raise ExportError("--name %s is a function of the C library or of "
+                          "CUDA that tp-mlir's compiled code calls; choose "
+                          "another name" % args.name)
     model_file = args.model.rsplit(":", 1)[0] if ":" in args.model and \
         args.model.rsplit(":", 1)[0].endswith(".py") else args.model
     paths = [("-o", args.output), ("--weights", args.weights)]

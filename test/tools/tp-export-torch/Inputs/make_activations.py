@@ -181,6 +181,18 @@ def negative_beta():
     return nn.Sequential(nn.Linear(3, 3), nn.Softplus(beta=-1.0))
 
 
+def huge_slope():
+    return nn.Sequential(nn.Linear(3, 3), nn.LeakyReLU(1e39))
+
+
+def tiny_beta():
+    return nn.Sequential(nn.Linear(3, 3), nn.Softplus(beta=1e-46))
+
+
+def close_bounds():
+    return nn.Sequential(nn.Linear(3, 3), nn.Hardtanh(1.0, 1.00000001))
+
+
 class TensorSlope(nn.Module):
     def __init__(self):
         super().__init__()
