@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/Dialect/Shard/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -50,6 +51,17 @@ struct RefuseUnpartitionableShardProgram
     return "tp-refuse-unpartitionable-shard-program";
   }
   void runOnOperation() override {
+    // Without a grid there is nothing to partition, and propagation would
+    // speak first, of whatever ops the module holds (a tp program's: "the
+    // sharding interface is not implemented").
+    if (getOperation().getOps<shard::GridOp>().empty()) {
+      getOperation().emitError()
+          << "has no shard.grid: there is no shard program to partition "
+             "(tp-shard-to-tp-pipeline takes ops annotated with a "
+             "shard.grid and shard.shard; a tp model goes through "
+             "tp-partition-pipeline)";
+      return signalPassFailure();
+    }
     if (failed(verifyNoTPLayersInShardProgram(getOperation())))
       return signalPassFailure();
     // The pipeline inlines calls first: upstream's sharding propagation
@@ -148,11 +160,19 @@ struct RefuseMissingToolkit
 struct RefuseBadGPUTarget
     : PassWrapper<RefuseBadGPUTarget, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(RefuseBadGPUTarget)
-  RefuseBadGPUTarget(StringRef chip, StringRef features, StringRef format)
-      : chip(chip), features(features), format(format) {}
+  RefuseBadGPUTarget(StringRef chip, StringRef features, StringRef format,
+                     unsigned optLevel)
+      : chip(chip), features(features), format(format), optLevel(optLevel) {}
   StringRef getArgument() const final { return "tp-refuse-bad-gpu-target"; }
   void runOnOperation() override {
     Location loc = getOperation().getLoc();
+    // Otherwise found only by the serialization, after the whole lowering.
+    if (optLevel > 3) {
+      emitError(loc) << "tp-to-gpu-pipeline: opt-level must be 0, 1, 2 or "
+                        "3, got "
+                     << optLevel;
+      return signalPassFailure();
+    }
     if (!llvm::StringSwitch<bool>(format)
              .Cases({"bin", "binary", "fatbin", "fatbinary", "isa", "assembly",
                      "llvm", "offloading"},
@@ -239,6 +259,7 @@ struct RefuseBadGPUTarget
         .Default(0);
   }
   std::string chip, features, format;
+  unsigned optLevel;
 };
 
 /// Stands in for a pipeline nested under another op than a module: its
@@ -457,7 +478,7 @@ void mlir::tp::addTPToGPUPipeline(OpPassManager &pm,
     return;
   pm.addPass(std::make_unique<RefuseNestedTPModules>("tp-to-gpu-pipeline"));
   pm.addPass(std::make_unique<RefuseBadGPUTarget>(
-      options.chip, options.features, options.format));
+      options.chip, options.features, options.format, options.optLevel));
   pm.addPass(std::make_unique<RefuseRowOpsOnGPU>());
   // LLVM IR needs no toolkit; a cubin, PTX or a fatbin do (ptxas, and
   // libdevice for the math functions).

@@ -26,6 +26,7 @@
 // RUN: not tp-opt %s --tp-to-gpu-pipeline="chip=sm_12" 2>&1 | FileCheck %s --check-prefix=CHIP
 // RUN: not tp-opt %s --tp-to-gpu-pipeline="chip=" 2>&1 | FileCheck %s --check-prefix=EMPTYCHIP
 // RUN: not tp-opt %s --tp-to-gpu-pipeline="format=foo" 2>&1 | FileCheck %s --check-prefix=FORMAT
+// RUN: not tp-opt %s --tp-to-gpu-pipeline="opt-level=9" 2>&1 | FileCheck %s --check-prefix=OPTLEVEL
 // RUN: not tp-opt %s --tp-to-gpu-pipeline="features=+ptx9999" 2>&1 | FileCheck %s --check-prefix=FEATURE
 // RUN: not tp-opt %s --tp-to-gpu-pipeline="features=ptx80" 2>&1 | FileCheck %s --check-prefix=UNSIGNED
 // A chip newer than the PTX asked for stopped LLVM's code generator with a
@@ -75,6 +76,8 @@
 // CHIP: error: tp-to-gpu-pipeline: chip 'sm_12' is not a GPU that LLVM's NVPTX target knows (sm_<compute capability>, such as sm_90)
 // EMPTYCHIP: error: tp-to-gpu-pipeline: chip '' is not a GPU that LLVM's NVPTX target knows
 // FORMAT: error: tp-to-gpu-pipeline: format 'foo' is not one of bin, fatbin, isa or llvm
+// OPTLEVEL: error: tp-to-gpu-pipeline: opt-level must be 0, 1, 2 or 3, got 9
+// OPTLEVEL-NOT: gpu.module
 // FEATURE: error: tp-to-gpu-pipeline: feature '+ptx9999' is not +<a feature LLVM's NVPTX target knows>, such as +ptx80
 // UNSIGNED: error: tp-to-gpu-pipeline: feature 'ptx80' is not +<a feature
 // PTX: error: tp-to-gpu-pipeline: chip 'sm_100a' needs PTX 8.6 or later, but features asks for +ptx80; give features=+ptx86 (or features= for the chip's default)
