@@ -787,16 +787,30 @@ LogicalResult Interpreter::runConstant(arith::ConstantOp op) {
       return success();
     });
   auto dense = dyn_cast<DenseElementsAttr>(op.getValue());
+  auto sparse = dyn_cast<SparseElementsAttr>(op.getValue());
+  auto resource = dyn_cast<DenseF32ResourceElementsAttr>(op.getValue());
+  std::optional<ArrayRef<float>> blob =
+      resource ? resource.tryGetAsArrayRef() : std::nullopt;
   auto type = dyn_cast<RankedTensorType>(op.getType());
-  if (!dense || !type || !type.getElementType().isF32())
+  if (!type || !type.getElementType().isF32() ||
+      !(dense || sparse ||
+        (blob && int64_t(blob->size()) == type.getNumElements())))
     return op.emitOpError()
-           << "the reference evaluator supports only dense f32 tensor "
-              "constants, found "
+           << "the reference evaluator supports f32 tensor constants written "
+              "as dense<...>, sparse<...> or dense_resource<...> (with a blob "
+              "of their size), found "
+           << op.getValue().getAbstractAttribute().getName() << " of "
            << op.getType();
   std::vector<float> values;
   values.reserve(type.getNumElements());
-  for (float v : dense.getValues<float>())
-    values.push_back(v);
+  if (dense)
+    for (float v : dense.getValues<float>())
+      values.push_back(v);
+  else if (sparse)
+    for (float v : sparse.getValues<float>())
+      values.push_back(v);
+  else
+    values.assign(blob->begin(), blob->end());
   Tensor t(type.getShape(), std::move(values));
   return perRank([&](int64_t r) { return bind(op.getResult(), r, t); });
 }

@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -292,6 +293,35 @@ LogicalResult mlir::tp::verifyModelFunction(FunctionOpInterface fn) {
       if (!isF32Tensor(type))
         return op.emitOpError()
                << "produces " << type << "; " << kSupportedModel;
+    // Constants are tensors written out (dense, sparse) or as a resource
+    // blob in the file, which the compiled code and the reference read.
+    if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+      Attribute value = constant.getValue();
+      if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
+        if (!resource.getRawHandle().getBlob())
+          return op.emitOpError()
+                 << "takes its value from the resource blob '"
+                 << resource.getRawHandle().getKey()
+                 << "', which the file does not hold (a module printed with "
+                    "its large constants elided); print the module without "
+                    "eliding them";
+        auto type = cast<ShapedType>(resource.getType());
+        uint64_t expected = uint64_t(type.getNumElements()) *
+                            ((type.getElementTypeBitWidth() + 7) / 8);
+        if (resource.getRawHandle().getBlob()->getData().size() != expected)
+          return op.emitOpError()
+                 << "takes its value from the resource blob '"
+                 << resource.getRawHandle().getKey() << "' of "
+                 << resource.getRawHandle().getBlob()->getData().size()
+                 << " bytes, where " << type << " needs " << expected;
+      } else if (!isa<DenseElementsAttr, SparseElementsAttr>(value)) {
+        return op.emitOpError()
+               << "holds a constant written as "
+               << value.getAbstractAttribute().getName()
+               << "; a model's constants are f32 tensors written as "
+                  "dense<...>, sparse<...> or dense_resource<...>";
+      }
+    }
     if (isa<func::ReturnOp>(op))
       for (Type type : op.getOperandTypes())
         if (!isF32Tensor(type))
