@@ -9,6 +9,7 @@
 #include "tp-mlir/IO/SafeTensors.h"
 #include "tp-mlir/Registration/Registration.h"
 #include "tp-mlir/Support/InputGuards.h"
+#include "tp-mlir/Support/OptionChecks.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -17,12 +18,11 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "tp-mlir/Support/StackGuard.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/ToolOutputFile.h"
 
-int main(int argc, char **argv) {
-  // A crash (in an upstream pass, say) prints its stack.
-  llvm::InitLLVM init(argc, argv);
+static int toolMain(int argc, char **argv) {
   mlir::DialectRegistry registry;
   // Every upstream dialect, extension and pass, so that files mixing tp with
   // the linalg/tensor/gpu/LLVM levels of the pipelines can be processed.
@@ -33,6 +33,11 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::tp::registerModelDialects(registry);
   mlir::tp::registerTPPassesAndPipelines();
+  if (std::string error = mlir::tp::checkResponseFiles("tp-opt", argc, argv);
+      !error.empty()) {
+    llvm::errs() << error << "\n";
+    return EXIT_FAILURE;
+  }
   auto [input, output] = mlir::registerAndParseCLIOptions(
       argc, argv, "tp-mlir optimizer driver\n", registry);
   mlir::MlirOptMainConfig config =
@@ -71,4 +76,11 @@ int main(int argc, char **argv) {
     return EXIT_FAILURE;
   out->keep();
   return EXIT_SUCCESS;
+}
+
+int main(int argc, char **argv) {
+  // A crash (in an upstream pass, say) prints its stack.
+  llvm::InitLLVM init(argc, argv);
+  return mlir::tp::runWithStackGuard("tp-opt",
+                                     [&] { return toolMain(argc, argv); });
 }
