@@ -4,7 +4,9 @@
 
 #include "tp-mlir/Pipelines/Pipelines.h"
 
+#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 
 #include <chrono>
@@ -12,12 +14,74 @@
 using namespace mlir;
 using namespace mlir::tp;
 
+/// Gives entry `fn` of a tp model the argument shapes `shapes`, and each
+/// value computed from them the sizes that follow. A model's only dynamic
+/// size is dimension 0, the batch, of its chain's values (Model::load and
+/// verifyModelFunction see to it), which every op takes from its first
+/// operand: tp.linear's x, an activation's or a softmax's input. False
+/// when `fn` is not of that form, or the result does not verify; `fn` may
+/// then be half changed, and is to be dropped.
+static bool specializeShapes(FunctionOpInterface fn,
+                             ArrayRef<SmallVector<int64_t>> shapes) {
+  if (fn.isExternal() || !fn.getFunctionBody().hasOneBlock() ||
+      shapes.size() != fn.getNumArguments())
+    return false;
+  Block &body = fn.getFunctionBody().front();
+  SmallVector<Type> argumentTypes;
+  for (auto [arg, shape] : llvm::zip(body.getArguments(), shapes)) {
+    auto type = dyn_cast<RankedTensorType>(arg.getType());
+    if (!type || type.getRank() != int64_t(shape.size()))
+      return false;
+    for (auto [size, run] : llvm::zip(type.getShape(), shape))
+      if (run < 0 || (!ShapedType::isDynamic(size) && size != run))
+        return false;
+    argumentTypes.push_back(RankedTensorType::get(shape, type.getElementType(),
+                                                  type.getEncoding()));
+  }
+  for (auto [arg, type] : llvm::zip(body.getArguments(), argumentTypes))
+    arg.setType(type);
+  for (Operation &op : body.without_terminator()) {
+    for (OpResult result : op.getResults()) {
+      auto type = dyn_cast<RankedTensorType>(result.getType());
+      if (!type)
+        return false;
+      if (type.hasStaticShape())
+        continue;
+      auto input = op.getNumOperands()
+                       ? dyn_cast<RankedTensorType>(op.getOperand(0).getType())
+                       : RankedTensorType();
+      if (!input || !input.hasStaticShape() || input.getRank() < 1 ||
+          llvm::any_of(type.getShape().drop_front(), ShapedType::isDynamic))
+        return false;
+      SmallVector<int64_t> shape(type.getShape());
+      shape[0] = input.getDimSize(0);
+      result.setType(RankedTensorType::get(shape, type.getElementType(),
+                                           type.getEncoding()));
+    }
+  }
+  fn.setType(FunctionType::get(fn->getContext(), argumentTypes,
+                               body.getTerminator()->getOperandTypes()));
+  // A failure here is a form this function does not know: the dynamic
+  // program runs instead, and says nothing of it.
+  ScopedDiagnosticHandler quiet(fn->getContext(),
+                                [](Diagnostic &) { return success(); });
+  return succeeded(verify(fn));
+}
+
 FailureOr<PartitionedModel>
 PartitionedModel::create(const Model &model, int64_t devices,
                          PartitionStrategy strategy, bool optimizeCollectives,
-                         const PlannerOptions &plan) {
+                         const PlannerOptions &plan,
+                         ArrayRef<SmallVector<int64_t>> runShapes) {
   PartitionedModel program;
   program.module = model.getModule().clone();
+  if (!runShapes.empty() && !model.isShardProgram()) {
+    OwningOpRef<ModuleOp> specialized = model.getModule().clone();
+    FunctionOpInterface entry =
+        lookupEntry(*specialized, model.getEntry().getName());
+    if (entry && specializeShapes(entry, runShapes))
+      program.module = std::move(specialized);
+  }
   PassManager pm(model.getModule().getContext());
   if (model.isShardProgram()) {
     // The shard annotations partition it, for the grid's device count.

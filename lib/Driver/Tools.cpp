@@ -38,6 +38,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <unistd.h>
 
 using namespace mlir;
@@ -282,32 +283,35 @@ describeJob(const DriverOptions &options, const llvm::SourceMgr &sourceMgr,
   // its share (--matmul, --matmul-vector-lanes, --opt-level, --libm-math),
   // which changes only the rounding and may differ between hosts.
   std::string run = fmt::format(
-      "--entry '{}' --devices {} --strategy {} --overlap-chunks {}{} "
+      "--entry '{}' --devices {} --strategy {} --overlap-chunks {}{}{} "
       "--iterations {} --warmup {}{}{}",
       model.getEntry().getName().str(), devices,
       stringifyPartitionStrategy(options.strategy).str(), options.overlapChunks,
+      options.dynamicBatch ? " --dynamic-batch" : "",
       options.tf32 ? " --tf32" : "", options.run.iterations, options.run.warmup,
       options.run.check ? " --check" : "",
       options.run.tolerance
           ? fmt::format(" --tolerance {}", *options.run.tolerance)
           : std::string());
+  // What the job writes and prints: rank 0's process does, so the same
+  // option given to another rank alone would be dropped without a word.
+  std::string outputs;
+  for (auto [flag, value] :
+       {std::pair<StringRef, StringRef>{"--output", options.outputPath},
+        {"--save-weights", options.saveWeightsPath},
+        {"--explain-dot", options.explainDotPath}})
+    if (!value.empty())
+      outputs += fmt::format(" {} '{}'", flag.str(), value.str());
+  for (auto [flag, given] :
+       {std::pair<StringRef, bool>{"--print-output", options.printOutput},
+        {"--print-partitioned", options.printPartitioned},
+        {"--explain", options.explain}})
+    if (given)
+      outputs += " " + flag.str();
+  run += outputs;
   // Before the partitioning, which follows from them: a difference here
   // is named here.
   add("options", run, run);
-  // The plan: under --strategy auto it follows the profile, the memory
-  // limit and the matmul lowering, which may differ between processes; two
-  // plans can make the same collectives over other shards.
-  std::string partitioned;
-  llvm::raw_string_ostream os(partitioned);
-  program.getModule().print(os);
-  std::string splits = "split dimension of each argument:";
-  for (unsigned i = 0; i < model.getNumArguments(); ++i) {
-    ShardAttr shard = program.getShard(i);
-    splits += shard && !shard.isReplicated()
-                  ? " " + std::to_string(*shard.getDim())
-                  : std::string(" -");
-  }
-  add("partitioning", partitioned, splits);
   const ArgumentOptions &args = options.arguments;
   std::string random =
       fmt::format("random from --seed {}, batch {}", args.seed, args.batch);
@@ -330,6 +334,22 @@ describeJob(const DriverOptions &options, const llvm::SourceMgr &sourceMgr,
                       llvm::toString(buffer.takeError())));
     add("input", (*buffer)->getBuffer(), fmt::format("'{}'", args.inputPath));
   }
+  // Last: the program follows from everything above (the batch too, which
+  // tp-run compiles into it), and a difference there is named there. The
+  // plan: under --strategy auto it follows the profile, the memory limit
+  // and the matmul lowering, which may differ between processes; two plans
+  // can make the same collectives over other shards.
+  std::string partitioned;
+  llvm::raw_string_ostream os(partitioned);
+  program.getModule().print(os);
+  std::string splits = "split dimension of each argument:";
+  for (unsigned i = 0; i < model.getNumArguments(); ++i) {
+    ShardAttr shard = program.getShard(i);
+    splits += shard && !shard.isReplicated()
+                  ? " " + std::to_string(*shard.getDim())
+                  : std::string(" -");
+  }
+  add("partitioning", partitioned, splits);
   return fields;
 }
 
@@ -473,6 +493,17 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   std::string error;
   MatmulLowering matmul =
       resolveMatmulLowering(options.matmul, isGPUBackend(options.backend));
+  // Under mpirun -np N, every process of a single-process backend would run
+  // the whole job, print it and write its files.
+  if (options.backend != Backend::mpi && options.backend != Backend::gpu_mpi)
+    for (const char *variable : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+      if (const char *value = std::getenv(variable);
+          value && llvm::StringRef(value) != "1" && *value)
+        return errors.fail(fmt::format(
+            "this process is one of {} that mpirun started ({}={}), and the "
+            "{} backend runs the whole job in each of them; add --backend "
+            "mpi (or gpu-mpi), or run tp-run without mpirun",
+            value, variable, value, stringifyBackend(options.backend).str()));
   if (options.tf32 && !isGPUBackend(options.backend))
     return errors.fail("--tf32 lets cuBLASLt use TF32 tensor cores on the "
                        "gpu and gpu-mpi backends; the " +
@@ -659,14 +690,28 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   plan.batch = !resultShapes.empty() && !resultShapes[0].empty()
                    ? resultShapes[0][0]
                    : options.arguments.batch;
-  // An empty input (batch 0) runs whatever the plan: plan for one row.
+  // Each run passes the same shapes: a dynamic batch compiles as the static
+  // one it is here, unless --dynamic-batch asks for the program tp-compile
+  // makes. An empty input (a dimension of 0) keeps the dynamic program.
+  // A batch below --overlap-chunks keeps it too: its static program would
+  // overlap nothing, where the dynamic one runs the chunks it has.
+  SmallVector<SmallVector<int64_t>> runShapes;
+  if (!options.dynamicBatch && plan.batch >= options.overlapChunks)
+    for (unsigned i = 0; i < model->getNumArguments(); ++i)
+      runShapes.emplace_back(arguments->getFullShape(i));
+  if (llvm::any_of(runShapes, [](ArrayRef<int64_t> shape) {
+        return llvm::is_contained(shape, 0);
+      }))
+    runShapes.clear();
+  // An empty input runs whatever the plan: plan for one row.
   plan.batch = std::max<int64_t>(plan.batch, 1);
   if ((options.explain || !options.explainDotPath.empty()) && reporting)
     if (int code = explainPlan(errors, *model, devices, plan, options.explain,
                                options.explainDotPath))
       return code;
-  FailureOr<PartitionedModel> program = PartitionedModel::create(
-      *model, devices, options.strategy, /*optimizeCollectives=*/true, plan);
+  FailureOr<PartitionedModel> program =
+      PartitionedModel::create(*model, devices, options.strategy,
+                               /*optimizeCollectives=*/true, plan, runShapes);
   if (failed(program))
     return errors.failDiagnosed();
   // The overlap is a rewrite of the SPMD program (tp-overlap-collectives):

@@ -11,6 +11,7 @@
 #include "tp-mlir/Support/OptionChecks.h"
 
 #include "mlir/IR/MLIRContext.h"
+#include "tp-mlir/Support/StackGuard.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 
@@ -77,16 +78,21 @@ static cl::opt<RuntimeTarget>
                     "embedded)"),
            cl::init(RuntimeTarget::host), cl::cat(category));
 
-int main(int argc, char **argv) {
-  llvm::InitLLVM init(argc, argv);
+static int toolMain(int argc, char **argv) {
   cl::HideUnrelatedOptions(category);
-  cl::ParseCommandLineOptions(
-      argc, argv,
-      "tp-compile: partition a tp model and compile it to an "
-      "object file and a C header\n");
+  if (!parseToolOptions("tp-compile", argc, argv,
+                        "tp-compile: partition a tp model and compile it to an "
+                        "object file and a C header\n"))
+    return 1;
   if (std::string error =
           checkFileOptions("tp-compile", {&modelPath, &objectPath, &headerPath,
                                           &profilePath, &explainDot});
+      !error.empty()) {
+    llvm::errs() << error << "\n";
+    return 1;
+  }
+  if (std::string error =
+          checkNonEmptyOptions("tp-compile", {&entryName}, "a function name");
       !error.empty()) {
     llvm::errs() << error << "\n";
     return 1;
@@ -134,4 +140,10 @@ int main(int argc, char **argv) {
   context.loadAllAvailableDialects();
   context.printOpOnDiagnostic(false);
   return compileAheadOfTime(context, options);
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  return mlir::tp::runWithStackGuard("tp-compile",
+                                     [&] { return toolMain(argc, argv); });
 }

@@ -16,6 +16,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/FileUtilities.h"
+#include "tp-mlir/Support/StackGuard.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -163,6 +164,13 @@ static cl::opt<int64_t>
     batch("batch",
           cl::desc("Batch size for a model with a dynamic batch (default 8)"),
           cl::init(8), cl::cat(category));
+static cl::opt<bool> dynamicBatch(
+    "dynamic-batch",
+    cl::desc("Compile a dynamic batch as dynamic, the program tp-compile makes "
+             "for callers of any batch (default: compile for this run's "
+             "batch, whose static shapes let the generated matmul take its "
+             "weights packed ahead)"),
+    cl::init(false), cl::cat(category));
 static cl::opt<bool> printIR("print-partitioned",
                              cl::desc("Print the partitioned (SPMD) module"),
                              cl::init(false), cl::cat(category));
@@ -171,17 +179,23 @@ static cl::opt<bool>
                 cl::desc("Print every output element, not only a summary"),
                 cl::init(false), cl::cat(category));
 
-int main(int argc, char **argv) {
-  llvm::InitLLVM init(argc, argv);
+static int toolMain(int argc, char **argv) {
   cl::HideUnrelatedOptions(category);
-  cl::ParseCommandLineOptions(
-      argc, argv,
-      "tp-run: partition a tp model for D devices, run it, and check it\n\n"
-      "With no model argument, runs the built-in example chain "
-      "(examples/mlp.mlir).\n");
+  if (!parseToolOptions(
+          "tp-run", argc, argv,
+          "tp-run: partition a tp model for D devices, run it, and check it\n\n"
+          "With no model argument, runs the built-in example chain "
+          "(examples/mlp.mlir).\n"))
+    return 1;
   if (std::string error = checkFileOptions(
           "tp-run", {&modelPath, &weightsPath, &inputPath, &outputPath,
                      &saveWeightsPath, &profilePath, &explainDot, &calibrate});
+      !error.empty()) {
+    llvm::errs() << error << "\n";
+    return 1;
+  }
+  if (std::string error =
+          checkNonEmptyOptions("tp-run", {&entryName}, "a function name");
       !error.empty()) {
     llvm::errs() << error << "\n";
     return 1;
@@ -302,6 +316,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   options.overlapChunks = overlapChunks;
+  options.dynamicBatch = dynamicBatch;
   options.approximateMath = !libmMath;
   options.optLevel = optLevel;
   options.tf32 = tf32;
@@ -341,4 +356,10 @@ int main(int argc, char **argv) {
   // form after it helps compiler developers, not users of the tool.
   context.printOpOnDiagnostic(false);
   return runDriver(context, options, kExampleModelName, kExampleModel);
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  return mlir::tp::runWithStackGuard("tp-run",
+                                     [&] { return toolMain(argc, argv); });
 }

@@ -138,11 +138,15 @@ struct PlannerOptions {
 /// The SPMD program of a model for D devices, and its weight manifest.
 class PartitionedModel {
 public:
-  /// Runs the partition pipeline on a copy of `model`'s module.
-  static FailureOr<PartitionedModel> create(const Model &model, int64_t devices,
-                                            PartitionStrategy strategy,
-                                            bool optimizeCollectives = true,
-                                            const PlannerOptions &plan = {});
+  /// Runs the partition pipeline on a copy of `model`'s module. With
+  /// `runShapes`, the shapes of each of the entry's arguments in every run,
+  /// the copy takes them first: a dynamic batch becomes static, and the
+  /// lowering then sees the shapes of a static model (the generated matmul
+  /// takes its weights packed ahead, with no per-call branch on the rows).
+  static FailureOr<PartitionedModel>
+  create(const Model &model, int64_t devices, PartitionStrategy strategy,
+         bool optimizeCollectives = true, const PlannerOptions &plan = {},
+         ArrayRef<SmallVector<int64_t>> runShapes = {});
 
   ModuleOp getModule() const { return module.get(); }
   FunctionOpInterface getEntry() const { return entry; }
@@ -509,6 +513,9 @@ struct DriverOptions {
   std::optional<MatmulLowering> matmul;
   /// See CompileOptions::overlapChunks.
   int64_t overlapChunks = 0;
+  /// Whether a dynamic batch stays dynamic in the compiled program, as in
+  /// tp-compile's; by default the program is compiled for the run's batch.
+  bool dynamicBatch = false;
   /// See CompileOptions::approximateMath.
   bool approximateMath = true;
   /// See CompileOptions::matmulVectorLanes.
