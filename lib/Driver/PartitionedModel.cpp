@@ -76,11 +76,11 @@ PartitionedModel::create(const Model &model, int64_t devices,
   PartitionedModel program;
   program.module = model.getModule().clone();
   if (!runShapes.empty() && !model.isShardProgram()) {
-    OwningOpRef<ModuleOp> specialized = model.getModule().clone();
     FunctionOpInterface entry =
-        lookupEntry(*specialized, model.getEntry().getName());
-    if (entry && specializeShapes(entry, runShapes))
-      program.module = std::move(specialized);
+        lookupEntry(*program.module, model.getEntry().getName());
+    // A copy half changed is dropped for a fresh one.
+    if (!entry || !specializeShapes(entry, runShapes))
+      program.module = model.getModule().clone();
   }
   PassManager pm(model.getModule().getContext());
   if (model.isShardProgram()) {

@@ -56,12 +56,8 @@ void onFault(int signal, siginfo_t *info, void *context) {
   sigaction(signal, &previous, nullptr);
 }
 
-struct Job {
-  llvm::function_ref<int()> body;
-};
-
 void *runJob(void *argument) {
-  auto *job = static_cast<Job *>(argument);
+  auto &body = *static_cast<llvm::function_ref<int()> *>(argument);
   // The handler cannot run on the stack that overflowed.
   static char alternate[1 << 16];
   stack_t stack{};
@@ -76,7 +72,7 @@ void *runJob(void *argument) {
       stackLow.store(reinterpret_cast<uintptr_t>(low));
     pthread_attr_destroy(&attributes);
   }
-  int code = job->body();
+  int code = body();
   stackLow.store(0);
   // The exit handlers run here, on the thread that did the work: MPI's
   // (MPI_Finalize) must run on the thread that initialized it.
@@ -117,7 +113,6 @@ int mlir::tp::runWithStackGuard(llvm::StringRef tool,
   sigaction(SIGSEGV, &action, &previousSegv);
   sigaction(SIGBUS, &action, &previousBus);
 
-  Job job{body};
   pthread_attr_t attributes;
   pthread_t thread;
   // A guard as deep as the handler's window: a frame larger than a page
@@ -125,7 +120,7 @@ int mlir::tp::runWithStackGuard(llvm::StringRef tool,
   bool started = pthread_attr_init(&attributes) == 0 &&
                  pthread_attr_setstacksize(&attributes, kToolStackBytes) == 0 &&
                  pthread_attr_setguardsize(&attributes, kGuardBytes) == 0 &&
-                 pthread_create(&thread, &attributes, runJob, &job) == 0;
+                 pthread_create(&thread, &attributes, runJob, &body) == 0;
   pthread_attr_destroy(&attributes);
   if (!started)
     // No thread of that size: the work runs here, on the usual stack.

@@ -9,9 +9,9 @@
 #include "tp-mlir/Driver/Driver.h"
 #include "tp-mlir/Support/Limits.h"
 #include "tp-mlir/Support/OptionChecks.h"
+#include "tp-mlir/Support/StackGuard.h"
 
 #include "mlir/IR/MLIRContext.h"
-#include "tp-mlir/Support/StackGuard.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 

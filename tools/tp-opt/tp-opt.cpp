@@ -10,6 +10,7 @@
 #include "tp-mlir/Registration/Registration.h"
 #include "tp-mlir/Support/InputGuards.h"
 #include "tp-mlir/Support/OptionChecks.h"
+#include "tp-mlir/Support/StackGuard.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -18,7 +19,6 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
-#include "tp-mlir/Support/StackGuard.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/ToolOutputFile.h"
 

@@ -12,11 +12,11 @@
 #include "tp-mlir/Driver/Driver.h"
 #include "tp-mlir/Runtime/RuntimeABI.h"
 #include "tp-mlir/Support/OptionChecks.h"
+#include "tp-mlir/Support/StackGuard.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/FileUtilities.h"
-#include "tp-mlir/Support/StackGuard.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
