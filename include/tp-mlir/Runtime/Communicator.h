@@ -184,8 +184,16 @@ std::string checkTimeoutEnvironment();
 
 /// What the C entry points that run a body on ranks (tp_rt_run_on_threads
 /// and the others) check before they start any: the body (null is an
-/// error) and checkTimeoutEnvironment(); "" when both are fine.
-std::string checkRunRequest(bool hasBody);
+/// error), the number of ranks (1 to `maxRanks`; `backend` names the ranks
+/// in the message, "threads" say) and checkTimeoutEnvironment(); "" when
+/// all are fine.
+std::string checkRunRequest(bool hasBody, int64_t numRanks, int64_t maxRanks,
+                            const char *backend);
+
+/// How those C entry points return an error: `message` into `error` (at
+/// most `errorSize` bytes, cut and terminated), or to stderr when the
+/// caller passed no buffer, so that the reason is not lost. Returns 1.
+int reportRunError(char *error, size_t errorSize, const std::string &message);
 
 /// The communicator the calling thread's compiled code uses (null when none
 /// is set). Generated code reaches its communicator through this; executors

@@ -47,6 +47,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <tuple>
 
 namespace mlir::tp {
 
@@ -72,7 +73,9 @@ checkDecimalOptions(llvm::StringRef tool, int argc, char **argv,
     if (!arg.consume_front("-"))
       continue;
     arg.consume_front("-");
-    auto [name, value] = arg.split('=');
+    // Not a structured binding: the lambda below captures `name`.
+    llvm::StringRef name, value;
+    std::tie(name, value) = arg.split('=');
     if (llvm::none_of(options, [&](const llvm::cl::Option *option) {
           return option->ArgStr == name;
         }))

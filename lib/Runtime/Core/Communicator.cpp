@@ -2,6 +2,7 @@
 
 #include "tp-mlir/Runtime/Communicator.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -117,8 +118,22 @@ std::string mlir::tp::rt::checkTimeoutEnvironment() {
          "'";
 }
 
-std::string mlir::tp::rt::checkRunRequest(bool hasBody) {
+std::string mlir::tp::rt::checkRunRequest(bool hasBody, int64_t numRanks,
+                                          int64_t maxRanks,
+                                          const char *backend) {
   if (!hasBody)
     return "no body to run on the ranks: the function pointer is null";
+  if (numRanks < 1 || numRanks > maxRanks)
+    return std::to_string(numRanks) + " ranks requested; " + backend +
+           " run 1 to " + std::to_string(maxRanks) + " ranks";
   return checkTimeoutEnvironment();
+}
+
+int mlir::tp::rt::reportRunError(char *error, size_t errorSize,
+                                 const std::string &message) {
+  if (error && errorSize > 0)
+    std::snprintf(error, errorSize, "%s", message.c_str());
+  else
+    std::fprintf(stderr, "%s\n", message.c_str());
+  return 1;
 }

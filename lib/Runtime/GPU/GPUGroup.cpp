@@ -667,27 +667,15 @@ std::unique_ptr<GPUGroup> GPUGroup::create(std::unique_ptr<Executor> host,
 extern "C" int tp_rt_run_on_gpus(int64_t numRanks,
                                  void (*body)(int64_t rank, void *user),
                                  void *user, char *error, size_t errorSize) {
-  std::string message = checkRunRequest(body != nullptr);
-  if (!message.empty()) {
-    std::snprintf(error, errorSize, "tp runtime: %s", message.c_str());
-    return 1;
-  }
-  if (numRanks < 1 || numRanks > kMaxThreadRanks) {
-    std::snprintf(error, errorSize,
-                  "tp runtime: %lld ranks requested; GPU ranks run as 1 to "
-                  "%lld threads",
-                  static_cast<long long>(numRanks),
-                  static_cast<long long>(kMaxThreadRanks));
-    return 1;
-  }
+  std::string message = checkRunRequest(body != nullptr, numRanks,
+                                        kMaxThreadRanks, "GPU ranks (threads)");
+  if (!message.empty())
+    return reportRunError(error, errorSize, "tp runtime: " + message);
   auto group =
       GPUGroup::create(ThreadGroup::create(numRanks), GPUOptions(), message);
-  if (!group) {
-    std::snprintf(error, errorSize, "tp runtime: %s", message.c_str());
-    return 1;
-  }
+  if (!group)
+    return reportRunError(error, errorSize, "tp runtime: " + message);
   if (group->run([&](Communicator &comm) { body(comm.rank(), user); }))
     return 0;
-  std::snprintf(error, errorSize, "%s", group->error().c_str());
-  return 1;
+  return reportRunError(error, errorSize, group->error());
 }

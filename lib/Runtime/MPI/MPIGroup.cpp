@@ -1031,27 +1031,21 @@ extern "C" int tp_rt_run_on_mpi(int64_t numRanks,
   // One group for the process: making one is collective, and a group that
   // is freed while a slow peer's last notice is on its way could pass that
   // notice to the next.
-  if (std::string bad = checkRunRequest(body != nullptr); !bad.empty()) {
-    std::snprintf(error, errorSize, "tp runtime: %s", bad.c_str());
-    return 1;
-  }
+  if (std::string bad =
+          checkRunRequest(body != nullptr, numRanks, INT_MAX, "MPI jobs");
+      !bad.empty())
+    return reportRunError(error, errorSize, "tp runtime: " + bad);
   static std::string message;
   static std::unique_ptr<MPIGroup> group = MPIGroup::create(message);
-  if (!group) {
-    std::snprintf(error, errorSize, "tp runtime: %s", message.c_str());
-    return 1;
-  }
-  if (group->size() != numRanks) {
-    std::snprintf(error, errorSize,
-                  "tp runtime: the model is compiled for %lld ranks, but this "
-                  "MPI job has %lld processes; run it with mpirun -np %lld",
-                  static_cast<long long>(numRanks),
-                  static_cast<long long>(group->size()),
-                  static_cast<long long>(numRanks));
-    return 1;
-  }
+  if (!group)
+    return reportRunError(error, errorSize, "tp runtime: " + message);
+  if (group->size() != numRanks)
+    return reportRunError(
+        error, errorSize,
+        "tp runtime: the model is compiled for " + std::to_string(numRanks) +
+            " ranks, but this MPI job has " + std::to_string(group->size()) +
+            " processes; run it with mpirun -np " + std::to_string(numRanks));
   if (group->run([&](Communicator &comm) { body(comm.rank(), user); }))
     return 0;
-  std::snprintf(error, errorSize, "%s", group->error().c_str());
-  return 1;
+  return reportRunError(error, errorSize, group->error());
 }

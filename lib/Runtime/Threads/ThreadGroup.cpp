@@ -847,20 +847,12 @@ void ThreadGroupImpl::stopWorkers() {
 extern "C" int tp_rt_run_on_threads(int64_t numRanks,
                                     void (*body)(int64_t rank, void *user),
                                     void *user, char *error, size_t errorSize) {
-  if (numRanks < 1 || numRanks > kMaxThreadRanks) {
-    std::snprintf(error, errorSize,
-                  "tp runtime: %lld ranks requested; threads run 1 to %lld",
-                  static_cast<long long>(numRanks),
-                  static_cast<long long>(kMaxThreadRanks));
-    return 1;
-  }
-  if (std::string bad = checkRunRequest(body != nullptr); !bad.empty()) {
-    std::snprintf(error, errorSize, "tp runtime: %s", bad.c_str());
-    return 1;
-  }
+  if (std::string bad = checkRunRequest(body != nullptr, numRanks,
+                                        kMaxThreadRanks, "threads");
+      !bad.empty())
+    return reportRunError(error, errorSize, "tp runtime: " + bad);
   auto group = ThreadGroup::create(numRanks);
   if (group->run([&](Communicator &comm) { body(comm.rank(), user); }))
     return 0;
-  std::snprintf(error, errorSize, "%s", group->error().c_str());
-  return 1;
+  return reportRunError(error, errorSize, group->error());
 }

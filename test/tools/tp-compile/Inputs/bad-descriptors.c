@@ -76,18 +76,23 @@ int main(int argc, char **argv) {
   }
   /* "wide": a job of more ranks than the entry's, each running it whole
      (right only for a one-rank entry, which makes no collective). */
+  /* "noranks": a job of -1 ranks; "noerror": the same with no buffer for
+     the error, which the runtime then prints on stderr. */
+  int bad = !strcmp(mode, "noranks") || !strcmp(mode, "noerror");
   int ranks = !strcmp(mode, "ranks")  ? D + 1
               : !strcmp(mode, "wide") ? D + 2
+              : bad                   ? -1
                                       : D;
   /* "nobody": a null body, which the runtime refuses before any rank. */
   void (*body)(int64_t, void *) = !strcmp(mode, "nobody") ? NULL : run_rank;
+  char *buffer = !strcmp(mode, "noerror") ? NULL : error;
 #ifdef TP_AOT_MPI
-  int failed = tp_rt_run_on_mpi(ranks, body, result, error, sizeof error);
+  int failed = tp_rt_run_on_mpi(ranks, body, result, buffer, sizeof error);
 #else
-  int failed = tp_rt_run_on_threads(ranks, body, result, error, sizeof error);
+  int failed = tp_rt_run_on_threads(ranks, body, result, buffer, sizeof error);
 #endif
   if (failed) {
-    printf("failed: %s\n", error);
+    printf("failed: %s\n", buffer ? error : "(no buffer)");
     return 1;
   }
   for (int r = 0; r < ranks; ++r) {
