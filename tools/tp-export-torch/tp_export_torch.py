@@ -837,6 +837,17 @@ def check_linear_tensors(weight, bias, label):
         if t.is_complex() or not t.is_floating_point():
             raise ExportError("the %s of %s is %s; tp-mlir models "
                               "are real (float32)" % (what, label, t.dtype))
+        if t.dtype != torch.float32:
+            # Written as float32: a finite value past its range would be
+            # written as an infinity.
+            src = t.detach()
+            over = torch.isinf(src.float()) & torch.isfinite(src)
+            if bool(over.any()):
+                raise ExportError("the %s of %s (%s) holds %r, beyond "
+                                  "float32's range (about 3.4e38), where "
+                                  "tp-mlir computes"
+                                  % (what, label, t.dtype,
+                                     src[over].flatten()[0].item()))
     if weight.dim() != 2 or min(weight.shape) < 1:
         raise ExportError("the weight of %s has shape %s; a layer's weight "
                           "is out_features x in_features, each at least 1"
@@ -1109,6 +1120,17 @@ def load_state_dict(model, path):
                           % (path, one_line(e))) from e
 
 
+def same_file(a, b):
+    """Whether paths `a` and `b` name one file: the same path once links are
+    resolved, or two hard links to it."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def check_outputs(args):
     """The function's name is a C identifier (tp-compile declares it in C),
     and neither output is the model or the other output."""
@@ -1136,19 +1158,18 @@ def check_outputs(args):
     model_file = args.model.rsplit(":", 1)[0] if ":" in args.model and \
         args.model.rsplit(":", 1)[0].endswith(".py") else args.model
     paths = [("-o", args.output), ("--weights", args.weights)]
-    if os.path.realpath(args.output) == os.path.realpath(args.weights):
+    if same_file(args.output, args.weights):
         raise ExportError("-o and --weights are both '%s'; give two files"
                           % args.output)
     for option, path in paths:
-        if os.path.realpath(path) == os.path.realpath(model_file):
+        if same_file(path, model_file):
             raise ExportError("%s '%s' is the model being exported; it would "
                               "be overwritten" % (option, path))
-        if args.state_dict and \
-                os.path.realpath(path) == os.path.realpath(args.state_dict):
+        if args.state_dict and same_file(path, args.state_dict):
             raise ExportError("%s '%s' is the --state-dict being read; it "
                               "would be overwritten" % (option, path))
         for script in args.classes:
-            if os.path.realpath(path) == os.path.realpath(script):
+            if same_file(path, script):
                 raise ExportError("%s '%s' is a --classes file; it would be "
                                   "overwritten" % (option, path))
         if os.path.isdir(path):

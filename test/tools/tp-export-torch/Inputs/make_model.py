@@ -39,6 +39,11 @@ torch.save(nn.Sequential(nn.ReLU(), nn.Linear(3, 3)),
            os.path.join(out, "act-first.pt"))
 torch.save(nn.Sequential(nn.Linear(3, 4), nn.Linear(5, 2)),
            os.path.join(out, "widths.pt"))
+# float64 weights: one beyond float32's range.
+wide = nn.Sequential(nn.Linear(3, 2)).double()
+with torch.no_grad():
+    wide[0].weight[1, 2] = 1e300
+torch.save(wide, os.path.join(out, "f64.pt"))
 with open(os.path.join(out, "factory.py"), "w") as f:
     f.write("import torch.nn as nn\n"
             "def make():\n"
