@@ -414,20 +414,9 @@ void CompiledModel::call(void *resultDescriptor,
   callCompiled(function, packed.data());
 }
 
-llvm::Error CompiledModel::writeObjectFile(StringRef path) {
+llvm::Expected<StringRef> CompiledModel::getObjectFile() const {
   if (objectCode.empty())
     return llvm::createStringError(std::errc::invalid_argument,
                                    "the model was not compiled for linking");
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec);
-  if (ec)
-    return llvm::createStringError(ec, "%s", ec.message().c_str());
-  os << StringRef(objectCode.data(), objectCode.size());
-  os.close();
-  if (os.has_error()) {
-    ec = os.error();
-    os.clear_error();
-    return llvm::createStringError(ec, "%s", ec.message().c_str());
-  }
-  return llvm::Error::success();
+  return StringRef(objectCode.data(), objectCode.size());
 }

@@ -30,7 +30,6 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/xxhash.h"
 
@@ -45,16 +44,6 @@ using namespace mlir;
 using namespace mlir::tp;
 
 namespace {
-/// Flushes `os`; why writing failed, or nothing when it did not.
-std::optional<std::string> flushFailure(llvm::raw_fd_ostream &os) {
-  os.flush();
-  if (!os.has_error())
-    return std::nullopt;
-  std::string message = os.error().message();
-  os.clear_error();
-  return message;
-}
-
 /// Prints a tool's errors and, under MPI, tells the other ranks.
 class ErrorReporter {
 public:
@@ -470,16 +459,11 @@ static int explainPlan(ErrorReporter &errors, const Model &model,
     if (explain)
       plan::printExplanation(llvm::outs(), *chain, *profile, best, limit);
   }
-  if (!dotPath.empty()) {
-    std::string error;
-    std::unique_ptr<llvm::ToolOutputFile> dot = openOutputFile(dotPath, &error);
-    if (!dot)
-      return errors.fail(error);
-    plan::printDot(dot->os(), *chain, best);
-    if (std::optional<std::string> message = flushFailure(dot->os()))
-      return errors.fail("could not write '" + dotPath + "': " + *message);
-    dot->keep();
-  }
+  if (!dotPath.empty())
+    if (llvm::Error e = writeFileWhole(dotPath, [&](llvm::raw_ostream &os) {
+          plan::printDot(os, *chain, best);
+        }))
+      return errors.fail(llvm::toString(std::move(e)));
   return 0;
 }
 
@@ -1088,29 +1072,18 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
   if (failed(compiled))
     return errors.failDiagnosed();
 
-  std::string error;
-  std::unique_ptr<llvm::ToolOutputFile> object =
-      openOutputFile(options.objectPath, &error);
+  llvm::Expected<StringRef> object = (*compiled)->getObjectFile();
   if (!object)
-    return errors.fail(error);
-  std::unique_ptr<llvm::ToolOutputFile> header =
-      openOutputFile(options.headerPath, &error);
-  if (!header)
-    return errors.fail(error);
-  // The header first: when either write fails, neither file is left.
-  header->os() << emitCHeader(program->getEntry(), options.modelPath,
-                              options.target);
-  if (std::optional<std::string> message = flushFailure(header->os()))
-    return errors.fail("could not write the header '" + options.headerPath +
-                       "': " + *message);
-  // The object is written by path, so its own stream is closed first.
-  object.reset();
-  if (llvm::Error e = (*compiled)->writeObjectFile(options.objectPath)) {
-    llvm::sys::fs::remove(options.objectPath);
-    return errors.fail("could not write the object file '" +
-                       options.objectPath +
-                       "': " + llvm::toString(std::move(e)));
-  }
-  header->keep();
+    return errors.fail(llvm::toString(object.takeError()));
+  std::string header =
+      emitCHeader(program->getEntry(), options.modelPath, options.target);
+  // Both or neither: a failure leaves each file as it was. A symbolic link
+  // is written through, never replaced.
+  if (llvm::Error e = writeFilesWhole(
+          {FileWriter{options.objectPath,
+                      [&](llvm::raw_ostream &os) { os << *object; }},
+           FileWriter{options.headerPath,
+                      [&](llvm::raw_ostream &os) { os << header; }}}))
+    return errors.fail(llvm::toString(std::move(e)));
   return 0;
 }

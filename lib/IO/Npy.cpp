@@ -19,6 +19,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
+#include <vector>
 
 using namespace mlir::tp;
 
@@ -224,12 +225,17 @@ llvm::Expected<Tensor> mlir::tp::parseNpy(llvm::StringRef bytes,
 llvm::Error
 mlir::tp::writeFileWhole(llvm::StringRef path,
                          llvm::function_ref<void(llvm::raw_ostream &)> write) {
-  auto failed = [&](std::error_code ec) {
+  return writeFilesWhole({FileWriter{path, write}});
+}
+
+llvm::Error mlir::tp::writeFilesWhole(llvm::ArrayRef<FileWriter> files) {
+  auto failed = [&](llvm::StringRef path, std::error_code ec) {
     return llvm::createStringError(ec, "%s: cannot write: %s",
                                    path.str().c_str(), ec.message().c_str());
   };
-  auto finish = [&](llvm::raw_fd_ostream &os, bool close) -> std::error_code {
-    write(os);
+  auto finish = [&](const FileWriter &file, llvm::raw_fd_ostream &os,
+                    bool close) -> std::error_code {
+    file.write(os);
     if (close)
       os.close();
     else
@@ -238,35 +244,71 @@ mlir::tp::writeFileWhole(llvm::StringRef path,
     os.clear_error();
     return ec;
   };
-  // Not followed: a symbolic link (/dev/stdout among them) is written
-  // through, in place, as a device or a pipe is.
-  llvm::sys::fs::file_status status;
-  if (!llvm::sys::fs::status(path, status, /*Follow=*/false) &&
-      status.type() != llvm::sys::fs::file_type::regular_file) {
+  // Where each file's temporary is renamed to: the path, or the regular
+  // file a symbolic link leads to (the link stays); "" for a file written
+  // in place: a device, a pipe, a link to either (/dev/stdout).
+  namespace fs = llvm::sys::fs;
+  std::vector<llvm::SmallString<256>> targets;
+  for (const FileWriter &file : files) {
+    llvm::SmallString<256> &target = targets.emplace_back(file.path);
+    fs::file_status own, followed;
+    if (fs::status(file.path, own, /*Follow=*/false))
+      continue; // a new file
+    if (own.type() == fs::file_type::regular_file)
+      continue;
+    if (own.type() != fs::file_type::symlink_file ||
+        fs::status(file.path, followed) ||
+        followed.type() != fs::file_type::regular_file ||
+        fs::real_path(file.path, target))
+      target.clear();
+  }
+  auto inPlace = [&](size_t i) { return targets[i].empty(); };
+  std::vector<fs::TempFile> temps;
+  auto discard = [&] {
+    for (llvm::sys::fs::TempFile &temp : temps)
+      llvm::consumeError(temp.discard());
+  };
+  std::vector<size_t> kept;
+  unsigned mode = fs::all_read | fs::all_write;
+  for (auto [i, file] : llvm::enumerate(files)) {
+    if (inPlace(i))
+      continue;
+    llvm::Expected<fs::TempFile> temp =
+        fs::TempFile::create(targets[i] + ".partial-%%%%%%", mode);
+    if (!temp) {
+      discard();
+      return failed(file.path, llvm::errorToErrorCode(temp.takeError()));
+    }
+    temps.push_back(std::move(*temp));
+    kept.push_back(i);
+    std::error_code error;
+    {
+      llvm::raw_fd_ostream os(temps.back().FD, /*shouldClose=*/false);
+      error = finish(file, os, /*close=*/false);
+    }
+    if (error) {
+      discard();
+      return failed(file.path, error);
+    }
+  }
+  for (auto [i, file] : llvm::enumerate(files)) {
+    if (!inPlace(i))
+      continue;
     std::error_code ec;
-    llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
-    if (ec)
-      return failed(ec);
-    if (std::error_code error = finish(os, /*close=*/true))
-      return failed(error);
-    return llvm::Error::success();
+    llvm::raw_fd_ostream os(file.path, ec, fs::OF_None);
+    if (!ec)
+      ec = finish(file, os, /*close=*/true);
+    if (ec) {
+      discard();
+      return failed(file.path, ec);
+    }
   }
-  unsigned mode = llvm::sys::fs::all_read | llvm::sys::fs::all_write;
-  llvm::Expected<llvm::sys::fs::TempFile> temp =
-      llvm::sys::fs::TempFile::create(path + ".partial-%%%%%%", mode);
-  if (!temp)
-    return failed(llvm::errorToErrorCode(temp.takeError()));
-  std::error_code error;
-  {
-    llvm::raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
-    error = finish(os, /*close=*/false);
-  }
-  if (error) {
-    llvm::consumeError(temp->discard());
-    return failed(error);
-  }
-  if (llvm::Error e = temp->keep(path))
-    return failed(llvm::errorToErrorCode(std::move(e)));
+  for (auto [temp, i] : llvm::zip_equal(temps, kept))
+    if (llvm::Error e = temp.keep(targets[i])) {
+      std::error_code ec = llvm::errorToErrorCode(std::move(e));
+      discard();
+      return failed(files[i].path, ec);
+    }
   return llvm::Error::success();
 }
 

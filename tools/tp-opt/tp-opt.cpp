@@ -2,7 +2,8 @@
 //
 // mlir-opt with tp registered, and one guard in front: the input must be a
 // regular file (or stdin) whose brackets nest at most kMaxNestingDepth deep,
-// so that no input hangs reading or overflows the parser's stack.
+// so that no input hangs reading or overflows the parser's stack. The
+// output is written only when the run succeeds.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,7 +21,6 @@
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/ToolOutputFile.h"
 
 static int toolMain(int argc, char **argv) {
   mlir::DialectRegistry registry;
@@ -66,15 +66,28 @@ static int toolMain(int argc, char **argv) {
                  << "\n";
     return EXIT_FAILURE;
   }
-  auto out = mlir::openOutputFile(output, &error);
-  if (!out) {
-    llvm::errs() << "tp-opt: error: " << error << "\n";
+  // The output is held until the passes succeed, then written whole: a
+  // failure leaves an earlier file as it was (the input itself, when -o
+  // names it), and a symbolic link stays a link.
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (mlir::failed(mlir::MlirOptMain(os, std::move(buffer), registry, config)))
+    return EXIT_FAILURE;
+  if (output == "-") {
+    llvm::outs() << text;
+    llvm::outs().flush();
+    if (!llvm::outs().has_error())
+      return EXIT_SUCCESS;
+    error = llvm::outs().error().message();
+    llvm::outs().clear_error();
+    llvm::errs() << "tp-opt: error: cannot write the output: " << error << "\n";
     return EXIT_FAILURE;
   }
-  if (mlir::failed(
-          mlir::MlirOptMain(out->os(), std::move(buffer), registry, config)))
+  if (llvm::Error e = mlir::tp::writeFileWhole(
+          output, [&](llvm::raw_ostream &file) { file << text; })) {
+    llvm::errs() << "tp-opt: error: " << llvm::toString(std::move(e)) << "\n";
     return EXIT_FAILURE;
-  out->keep();
+  }
   return EXIT_SUCCESS;
 }
 

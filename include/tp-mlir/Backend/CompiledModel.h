@@ -93,9 +93,9 @@ public:
   virtual FailureOr<Tensor> takeResult(RankState &state,
                                        std::string &error) const = 0;
 
-  /// Writes the compiled code as an object file (compiled for linking).
-  /// Fails, saying why, when the file cannot be written.
-  llvm::Error writeObjectFile(StringRef path);
+  /// The compiled code as an object file's bytes (compiled for linking);
+  /// an error when the model was compiled to run here instead.
+  llvm::Expected<StringRef> getObjectFile() const;
 
 protected:
   CompiledModel();
@@ -107,7 +107,7 @@ protected:
     /// The runtime's C functions that compiled code calls.
     std::vector<rt::RuntimeSymbol> symbols;
     /// Emit a position-independent object file that an application links
-    /// (writeObjectFile) instead of JIT-compiling: nothing is loaded or run
+    /// (getObjectFile) instead of JIT-compiling: nothing is loaded or run
     /// here, so no GPU is needed to compile for one.
     bool forLinking = false;
     unsigned optLevel = kDefaultOptLevel;

@@ -15,6 +15,7 @@
 
 #include "tp-mlir/Evaluator/Tensor.h"
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
@@ -106,12 +107,26 @@ llvm::Error writeNpy(llvm::StringRef path, const Tensor &t);
 
 /// Writes the file `path` with `write`: into a temporary file beside it,
 /// renamed over `path` once whole, so that a run that fails or is killed
-/// midway leaves no partial file behind; a path that exists and is not a
-/// regular file (a device such as /dev/full, a pipe, a symbolic link such
-/// as /dev/stdout) is written in place, through it.
+/// midway leaves no partial file behind. A symbolic link to a regular file
+/// stays a link: the file it leads to is replaced so. A path that exists
+/// and is not a regular file or a link to one (a device such as /dev/full,
+/// a pipe, /dev/stdout) is written in place, through it.
 /// Errors read "PATH: cannot write: WHY".
 llvm::Error writeFileWhole(llvm::StringRef path,
                            llvm::function_ref<void(llvm::raw_ostream &)> write);
+
+/// One file for writeFilesWhole: its path and what writes it.
+struct FileWriter {
+  llvm::StringRef path;
+  llvm::function_ref<void(llvm::raw_ostream &)> write;
+};
+
+/// writeFileWhole for files that belong together (an object and its
+/// header): every file that is written through a temporary is written
+/// first, then those written in place, and the temporaries are renamed
+/// only when all of them succeeded, so that a failure leaves each regular
+/// file as it was. The first error is returned.
+llvm::Error writeFilesWhole(llvm::ArrayRef<FileWriter> files);
 
 } // namespace mlir::tp
 
