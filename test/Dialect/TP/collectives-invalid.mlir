@@ -172,6 +172,14 @@ func.func @manifest_cover(%w: tensor<?x8xf32> {tp.shard = #tp.shard<shape = [10,
 
 // -----
 
+// Tests that a manifest is not split along a dynamic extent.
+// expected-error@+1 {{expected a fixed extent along the split dim 0, found ?}}
+func.func @manifest_dynamic_split(%w: tensor<?x8xf32> {tp.shard = #tp.shard<shape = [?, 8], dim = 0, offsets = [0, 4], sizes = [4, 4]>}) {
+  return
+}
+
+// -----
+
 // Tests that manifest slices are contiguous.
 // expected-error@+1 {{expected slices in rank order without gaps: offset of rank 1 should be 4, found 5}}
 func.func @manifest_gap(%w: tensor<?x8xf32> {tp.shard = #tp.shard<shape = [10, 8], dim = 0, offsets = [0, 5, 7], sizes = [4, 3, 3]>}) {

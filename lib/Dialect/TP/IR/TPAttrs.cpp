@@ -19,6 +19,10 @@ using namespace mlir::tp;
 
 #include "tp-mlir/Dialect/TP/IR/TPEnums.cpp.inc"
 
+static ParseResult parseShardShape(AsmParser &parser,
+                                   SmallVector<int64_t> &shape);
+static void printShardShape(AsmPrinter &printer, ArrayRef<int64_t> shape);
+
 #define GET_ATTRDEF_CLASSES
 #include "tp-mlir/Dialect/TP/IR/TPAttrs.cpp.inc"
 
@@ -60,11 +64,16 @@ LogicalResult ShardAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                 std::optional<int64_t> dim,
                                 ArrayRef<int64_t> offsets,
                                 ArrayRef<int64_t> sizes) {
-  for (int64_t extent : shape)
+  SmallVector<int64_t> fixed;
+  for (int64_t extent : shape) {
+    if (ShapedType::isDynamic(extent))
+      continue;
     if (extent < 1)
       return emitError() << "expected a positive full shape, found extent "
                          << extent;
-  if (!getCheckedNumElements(shape))
+    fixed.push_back(extent);
+  }
+  if (!getCheckedNumElements(fixed))
     return emitError() << "expected a full shape of at most "
                        << kMaxTensorElements << " elements (tp-mlir's limit)";
   if (!dim) {
@@ -75,6 +84,9 @@ LogicalResult ShardAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (*dim < 0 || *dim >= static_cast<int64_t>(shape.size()))
     return emitError() << "expected dim in [0, " << shape.size() << "), found "
                        << *dim;
+  if (ShapedType::isDynamic(shape[*dim]))
+    return emitError() << "expected a fixed extent along the split dim " << *dim
+                       << ", found ?";
   if (offsets.size() != sizes.size() || offsets.empty())
     return emitError() << "expected one offset and one size per rank, found "
                        << offsets.size() << " offsets and " << sizes.size()
@@ -114,6 +126,27 @@ LogicalResult ShardAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                 << size << " for rank " << rank;
   }
   return success();
+}
+
+/// The full shape of a tp.shard: extents, `?` for a dynamic one.
+static ParseResult parseShardShape(AsmParser &parser,
+                                   SmallVector<int64_t> &shape) {
+  return parser.parseCommaSeparatedList([&]() -> ParseResult {
+    if (succeeded(parser.parseOptionalQuestion())) {
+      shape.push_back(ShapedType::kDynamic);
+      return success();
+    }
+    return parser.parseInteger(shape.emplace_back());
+  });
+}
+
+static void printShardShape(AsmPrinter &printer, ArrayRef<int64_t> shape) {
+  llvm::interleaveComma(shape, printer, [&](int64_t extent) {
+    if (ShapedType::isDynamic(extent))
+      printer << "?";
+    else
+      printer << extent;
+  });
 }
 
 SmallVector<int64_t> ShardAttr::getLocalShape(int64_t rank) const {

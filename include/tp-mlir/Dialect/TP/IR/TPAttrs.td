@@ -42,7 +42,9 @@ def TP_ShardAttr : TP_Attr<"Shard", "shard"> {
   let summary = "how a checkpoint tensor is sliced across the ranks";
   let description = [{
     The weight sharding manifest of one argument of a partitioned function.
-    `shape` is the full checkpoint tensor's shape. When `dim` is present the
+    `shape` is the full checkpoint tensor's shape; an extent it does not fix
+    (a dynamic batch) is written `?`, and is never the split one. When `dim`
+    is present the
     tensor is split along it, and rank r holds the slice
     `[offsets[r], offsets[r] + sizes[r])`; otherwise every rank holds the
     whole tensor (replicated). A loader reads only the slice of its rank, so
@@ -73,7 +75,7 @@ def TP_ShardAttr : TP_Attr<"Shard", "shard"> {
     OptionalArrayRefParameter<"int64_t", "slice size per rank">:$sizes
   );
   let assemblyFormat = [{
-    `<` `shape` `=` `[` $shape `]`
+    `<` `shape` `=` `[` custom<ShardShape>($shape) `]`
     (`,` `dim` `=` $dim^ `,` `offsets` `=` `[` $offsets `]`
      `,` `sizes` `=` `[` $sizes `]`)? `>`
   }];
