@@ -44,6 +44,14 @@ using namespace mlir;
 using namespace mlir::tp;
 
 namespace {
+/// Whether an argument of these types has a dynamic dimension (a batch).
+bool hasDynamicArgument(TypeRange types) {
+  return llvm::any_of(types, [](Type type) {
+    auto tensor = dyn_cast<ShapedType>(type);
+    return tensor && tensor.hasRank() && !tensor.hasStaticShape();
+  });
+}
+
 /// Prints a tool's errors and, under MPI, tells the other ranks.
 class ErrorReporter {
 public:
@@ -361,6 +369,16 @@ llvm::Error saveWeights(const Model &model, const ArgumentSource &arguments,
 }
 } // namespace
 
+std::string mlir::tp::checkNotUnderMpirun(StringRef what, StringRef remedy) {
+  for (const char *variable : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+    if (const char *value = std::getenv(variable);
+        value && *value && llvm::StringRef(value) != "1")
+      return fmt::format("this process is one of {} that mpirun started "
+                         "({}={}), and {} in each of them; {}",
+                         value, variable, value, what.str(), remedy.str());
+  return "";
+}
+
 std::string mlir::tp::checkRunMemory(const ArgumentSource &arguments,
                                      const PartitionedModel &program,
                                      ArrayRef<int64_t> localRanks) {
@@ -480,14 +498,12 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   // Under mpirun -np N, every process of a single-process backend would run
   // the whole job, print it and write its files.
   if (options.backend != Backend::mpi && options.backend != Backend::gpu_mpi)
-    for (const char *variable : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
-      if (const char *value = std::getenv(variable);
-          value && llvm::StringRef(value) != "1" && *value)
-        return errors.fail(fmt::format(
-            "this process is one of {} that mpirun started ({}={}), and the "
-            "{} backend runs the whole job in each of them; add --backend "
-            "mpi (or gpu-mpi), or run tp-run without mpirun",
-            value, variable, value, stringifyBackend(options.backend).str()));
+    if (std::string error = checkNotUnderMpirun(
+            "the " + stringifyBackend(options.backend).str() +
+                " backend runs the whole job",
+            "add --backend mpi (or gpu-mpi), or run tp-run without mpirun");
+        !error.empty())
+      return errors.fail(error);
   if (options.tf32 && !isGPUBackend(options.backend))
     return errors.fail("--tf32 lets cuBLASLt use TF32 tensor cores on the "
                        "gpu and gpu-mpi backends; the " +
@@ -497,6 +513,10 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
     return errors.fail("--tf32 lets cuBLASLt use TF32 tensor cores; with "
                        "--matmul codegen the GPU's matmuls are generated "
                        "kernels in FP32 (leave out one of them)");
+  if (options.dynamicBatch && options.backend == Backend::evaluator)
+    return errors.fail("--dynamic-batch keeps the compiled program's batch "
+                       "dynamic; the evaluator backend compiles nothing (use "
+                       "threads or mpi)");
   if (options.overlapChunks && options.backend == Backend::evaluator)
     return errors.fail("--overlap-chunks changes compiled code; the "
                        "evaluator backend compiles nothing (use threads or "
@@ -717,6 +737,11 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
   if (options.printPartitioned && reporting)
     program->getModule().print(llvm::outs());
 
+  if (options.dynamicBatch && reporting &&
+      !hasDynamicArgument(model->getEntry().getArgumentTypes()))
+    llvm::errs() << fmt::format("{}: warning: --dynamic-batch is ignored: "
+                                "the model's batch is static\n",
+                                options.toolName);
   if (options.batchGiven && reporting && !arguments->usesBatch())
     llvm::errs() << fmt::format("{}: warning: --batch {} is ignored: {}\n",
                                 options.toolName, options.arguments.batch,
@@ -1031,10 +1056,7 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
   if (int code = checkProfile(errors, plan))
     return code;
   if (options.batchGiven &&
-      llvm::none_of(model->getEntry().getArgumentTypes(), [](Type type) {
-        auto tensor = dyn_cast<ShapedType>(type);
-        return tensor && tensor.hasRank() && !tensor.hasStaticShape();
-      }))
+      !hasDynamicArgument(model->getEntry().getArgumentTypes()))
     llvm::errs() << fmt::format("{}: warning: --batch {} is ignored: the "
                                 "model's batch is static\n",
                                 options.toolName, options.plan.batch);

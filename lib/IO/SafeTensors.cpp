@@ -99,6 +99,9 @@ SafeTensorsFile::fromBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
                 "torch; from safetensors.torch import save_file; "
                 "save_file({k: v.contiguous() for k, v in "
                 "torch.load('model.pt').items()}, 'model.safetensors')\"");
+  if (!framed && bytes.starts_with("\x93NUMPY"))
+    return fail("this is a NumPy array (.npy), not a safetensors file of "
+                "weights; an input batch goes to --input");
   if (bytes.size() < 8)
     return fail("truncated: " + llvm::Twine(bytes.size()) +
                 " bytes, too short for the 8-byte header length");

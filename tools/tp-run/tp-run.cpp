@@ -219,6 +219,15 @@ static int toolMain(int argc, char **argv) {
                    << modelPath << "'\n";
       return 1;
     }
+    // Processes that mpirun started would each measure the machine while
+    // the others load it, and all write the one profile.
+    if (std::string error = checkNotUnderMpirun(
+            "--calibrate measures the machine",
+            "run tp-run --calibrate without mpirun, once per machine");
+        !error.empty()) {
+      llvm::errs() << "tp-run: error: " << error << "\n";
+      return 1;
+    }
     for (const auto &entry : cl::getRegisteredOptions()) {
       cl::Option *option = entry.second;
       if (!option->getNumOccurrences() ||

@@ -552,6 +552,11 @@ std::string checkRunMemory(const ArgumentSource &arguments,
                            const PartitionedModel &program,
                            ArrayRef<int64_t> localRanks);
 
+/// "" unless this process is one of several that mpirun started (Open MPI's
+/// OMPI_COMM_WORLD_SIZE, or PMI_SIZE, above 1); then why `what` (the job, a
+/// calibration) must not run in each of them, ending with `remedy`.
+std::string checkNotUnderMpirun(StringRef what, StringRef remedy);
+
 /// "" when `path` can be written (a file that exists and is writable, or a
 /// new file in a writable directory), else why not, with `what` (the
 /// option) in the message. Nothing is opened or truncated.

@@ -281,6 +281,22 @@ func.func @matmul_codegen_not_unit(%src: tensor<4x8x16xf32>, %dst: tensor<64x8xf
 
 // -----
 
+// Tests that checkpoint names are valid UTF-8.
+// expected-error@+1 {{expected 'tp.name' of argument #1 to be valid UTF-8, as the names in a safetensors file are}}
+func.func @name_not_utf8(%x: tensor<2x4xf32>, %w: tensor<5x4xf32> {tp.name = "bad\FFutf"}) {
+  return
+}
+
+// -----
+
+// Tests that no checkpoint name is safetensors' metadata key.
+// expected-error@+1 {{'tp.name' of argument #1 is "__metadata__", the key a safetensors file keeps for its metadata; choose another name}}
+func.func @name_metadata(%x: tensor<2x4xf32>, %w: tensor<5x4xf32> {tp.name = "__metadata__"}) {
+  return
+}
+
+// -----
+
 // Tests that checkpoint names are strings.
 // expected-error@+1 {{expected 'tp.name' of argument #1 to be a non-empty string, found 3 : i64}}
 func.func @name_not_string(%x: tensor<2x4xf32>, %w: tensor<5x4xf32> {tp.name = 3}) {

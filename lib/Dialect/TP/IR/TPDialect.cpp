@@ -7,6 +7,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/JSON.h"
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -226,6 +227,19 @@ LogicalResult TPDialect::verifyRegionArgAttribute(Operation *op,
     return op->emitError() << "expected '" << kNameAttrName << "' of argument #"
                            << argIndex << " to be a non-empty string, found "
                            << attr.getValue();
+  // A safetensors file names its tensors in a JSON header, and keeps one
+  // key for its own metadata.
+  if (!llvm::json::isUTF8(name.getValue()))
+    return op->emitError() << "expected '" << kNameAttrName << "' of argument #"
+                           << argIndex
+                           << " to be valid UTF-8, as the names in a "
+                              "safetensors file are";
+  if (name.getValue() == "__metadata__")
+    return op->emitError() << "'" << kNameAttrName << "' of argument #"
+                           << argIndex
+                           << " is \"__metadata__\", the key a safetensors "
+                              "file keeps for its metadata; choose another "
+                              "name";
   // Checkpoint names identify tensors in a weights file, so they must be
   // unique within a function.
   return fn ? verifyUniqueNames(fn, argIndex) : success();
