@@ -133,13 +133,15 @@ static llvm::Error measureEpilogues(plan::MachineProfile &p, int64_t ranks,
   const int64_t rows = 2048, n = 1024, k = 8, iterations = 10;
   // The compute seconds per iteration of the layer with `activation` (none:
   // without bias or activation), the fastest of three runs like the GEMMs.
-  auto measure =
-      [&](std::optional<ActivationKind> activation) -> llvm::Expected<double> {
+  // With `softmax`: the layer without bias or activation, then tp.softmax.
+  auto measure = [&](std::optional<ActivationKind> activation,
+                     bool softmax = false) -> llvm::Expected<double> {
     diagnostics.clear();
     std::string name =
         activation ? stringifyActivationKind(*activation).str() : "identity";
     std::string what =
         activation ? "the " + name + " epilogue"
+        : softmax  ? std::string("a softmax after the layer")
                    : std::string("the layer without bias or activation");
     auto fail = [&](const std::string &why) {
       return llvm::createStringError(
@@ -162,10 +164,14 @@ static llvm::Error measureEpilogues(plan::MachineProfile &p, int64_t ranks,
         "    %y = tp.linear %x, %w{5}{3} sharding(batch)\n"
         "        : tensor<?x{2}xf32>, tensor<{1}x{2}xf32>{6}\n"
         "        -> tensor<?x{1}xf32>\n"
-        "    return %y : tensor<?x{1}xf32>\n"
+        "{7}"
+        "    return {8} : tensor<?x{1}xf32>\n"
         "  }}\n"
         "}}\n",
-        ranks, n, k, act, biasArg, bias, biasType);
+        ranks, n, k, act, biasArg, bias, biasType,
+        softmax ? fmt::format("    %r = tp.softmax %y : tensor<?x{}xf32>\n", n)
+                : std::string(),
+        softmax ? "%r" : "%y");
     llvm::SourceMgr sourceMgr;
     sourceMgr.AddNewSourceBuffer(
         llvm::MemoryBuffer::getMemBufferCopy(text, "epilogue.mlir"),
@@ -229,6 +235,13 @@ static llvm::Error measureEpilogues(plan::MachineProfile &p, int64_t ranks,
                        stringifyActivationKind(activation).str(),
                        1e9 * p.epilogueSecondsPerElement[kind]);
   }
+  llvm::Expected<double> softmax = measure(std::nullopt, /*softmax=*/true);
+  if (!softmax)
+    return softmax.takeError();
+  p.rowOpSecondsPerElement =
+      std::max(*softmax - *bare, 0.1 * *softmax) / double(rows * n);
+  log << fmt::format("  softmax: {:.2f} ns per element\n",
+                     1e9 * p.rowOpSecondsPerElement);
   return llvm::Error::success();
 }
 
@@ -670,6 +683,8 @@ medianProfile(const std::vector<plan::MachineProfile> &rounds) {
     p.epilogueSecondsPerElement[k] = median([k](const plan::MachineProfile &r) {
       return r.epilogueSecondsPerElement[k];
     });
+  p.rowOpSecondsPerElement = median(
+      [](const plan::MachineProfile &r) { return r.rowOpSecondsPerElement; });
   medianPoints(p.gemmStream,
                [](const plan::MachineProfile &r) -> const Points & {
                  return r.gemmStream;

@@ -403,9 +403,9 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
           *root, "the profile",
           {"source", "matmul", "gemm", "gemm_rows", "gemm_width", "gemm_stream",
            "gemm_single_row", "gemm_bytes_per_second",
-           "epilogue_seconds_per_element", "collective_latency_seconds",
-           "collective_bytes_per_second", "collective_bandwidth",
-           "output_blocks", "blas_workspace"}))
+           "epilogue_seconds_per_element", "row_op_seconds_per_element",
+           "collective_latency_seconds", "collective_bytes_per_second",
+           "collective_bandwidth", "output_blocks", "blas_workspace"}))
     return fail(*bad);
   MachineProfile p;
   // Every figure is a measurement: positive, and far from the ends of the
@@ -422,6 +422,12 @@ llvm::Expected<MachineProfile> MachineProfile::fromJSON(llvm::StringRef text) {
     out = *v;
     return llvm::Error::success();
   };
+  // A profile from before the figure was measured prices row-wise ops at
+  // the built-in one.
+  if (root->get("row_op_seconds_per_element"))
+    if (llvm::Error e =
+            positive("row_op_seconds_per_element", p.rowOpSecondsPerElement))
+      return std::move(e);
   const llvm::json::Object *epilogue =
       root->getObject("epilogue_seconds_per_element");
   if (!epilogue)
@@ -618,6 +624,7 @@ std::string MachineProfile::toJSON() const {
                epilogueSecondsPerElement[k];
          return o;
        }()},
+      {"row_op_seconds_per_element", rowOpSecondsPerElement},
       {"collective_latency_seconds", collectiveLatency},
       {"collective_bytes_per_second", collectiveBytesPerSecond}};
   if (matmul)
@@ -929,6 +936,17 @@ uint64_t addTransition(const Chain &c, const MachineProfile &p, size_t i,
   cost.communication = collectiveSeconds(p, op, bytes, c.devices);
   if (from == Layout::PartialSum)
     cost.compute += deferredSeconds(c, p, i, op, next);
+  // The row-wise ops run on a shard of the rows where the batch is split
+  // before or after (tp-optimize-collectives moves them across its gathers
+  // and slices), else on every row, on each rank.
+  if (c.layers[i].rowOps) {
+    bool batchRows = from == Layout::BatchSplit ||
+                     (c.devices > 1 && next && *next == ShardingKind::batch);
+    double rows =
+        batchRows ? double(largestShard(c.batch, c.devices)) : double(c.batch);
+    cost.compute += c.layers[i].rowOps * p.rowOpSecondsPerElement * rows *
+                    double(c.layers[i].out);
+  }
   return result ? result : local;
 }
 
@@ -1619,8 +1637,10 @@ llvm::Expected<Chain> mlir::tp::plan::extractChain(FunctionOpInterface fn,
     // unused, and one off the chain takes nothing from the last layer.
     if (isa<SoftmaxOp, LogSoftmaxOp>(op)) {
       if (current && throughOpsBetweenLayers(op.getOperand(0)) == current &&
-          !op.use_empty())
+          !op.use_empty()) {
         chain.layers.back().wholeOutput = true;
+        ++chain.layers.back().rowOps;
+      }
       continue;
     }
     // Constants are weights, biases or an input written into the model.

@@ -75,6 +75,7 @@ MachineProfile randomProfile(std::mt19937_64 &rng) {
                                                     1 + int64_t(rng() % 4096)};
   for (double &e : p.epilogueSecondsPerElement)
     e = 1e-10 * (1 + 100 * unit(rng));
+  p.rowOpSecondsPerElement = 1e-9 * (0.5 + 20 * unit(rng));
   p.collectiveLatency = 1e-7 * (1 + 1000 * unit(rng));
   p.collectiveBytesPerSecond = 1e8 * (1 + 1000 * unit(rng));
   // Some collectives priced by size.
@@ -108,6 +109,7 @@ Chain randomChain(std::mt19937_64 &rng) {
     if (rng() % 6 == 0)
       l.fixed = kAll[rng() % kNumChoices];
     l.wholeOutput = rng() % 7 == 0;
+    l.rowOps = l.wholeOutput ? 1 + rng() % 2 : 0;
     c.layers.push_back(l);
   }
   return c;
@@ -391,6 +393,30 @@ TEST(PlannerTest, BatchSplitWinsForNarrowLayersAtLargeBatch) {
     EXPECT_EQ(k, ShardingKind::batch);
 }
 
+TEST(PlannerTest, WideSoftmaxRunsOnAShardOfTheRows) {
+  // 256 -> 8192 then a softmax at batch 2048: a row split gathers the
+  // output and runs the softmax on every row on each rank; a batch split
+  // runs it on half of them, which outweighs its weights' streaming.
+  Chain c;
+  c.devices = 2;
+  c.batch = 2048;
+  c.layers.push_back({256, 8192});
+  c.layers[0].wholeOutput = true;
+  c.layers[0].rowOps = 1;
+  MachineProfile p = MachineProfile::builtinDefault(MatmulLowering::blas);
+  llvm::Expected<Plan> plan = planChain(c, p);
+  ASSERT_TRUE(static_cast<bool>(plan));
+  EXPECT_EQ(plan->choices[0], ShardingKind::batch);
+  Plan row = evaluate(c, p, {ShardingKind::row});
+  // The softmax's share: every row on a row split, half on a batch split.
+  c.layers[0].rowOps = 0;
+  double elements = 2048.0 * 8192;
+  EXPECT_NEAR(row.seconds - evaluate(c, p, {ShardingKind::row}).seconds,
+              elements * p.rowOpSecondsPerElement, 1e-9);
+  EXPECT_NEAR(plan->seconds - evaluate(c, p, {ShardingKind::batch}).seconds,
+              elements / 2 * p.rowOpSecondsPerElement, 1e-9);
+}
+
 TEST(PlannerTest, TensorParallelismWinsForWideLayersAtSmallBatch) {
   Chain c;
   c.devices = 2;
@@ -566,6 +592,7 @@ TEST(PlannerTest, ProfilesRoundTripAndBadOnesAreErrors) {
   ASSERT_TRUE(static_cast<bool>(back));
   EXPECT_EQ(back->gemm.size(), p.gemm.size());
   EXPECT_DOUBLE_EQ(back->collectiveLatency, p.collectiveLatency);
+  EXPECT_DOUBLE_EQ(back->rowOpSecondsPerElement, p.rowOpSecondsPerElement);
   EXPECT_DOUBLE_EQ(back->gemmSeconds(100, 100, 100),
                    p.gemmSeconds(100, 100, 100));
   ASSERT_TRUE(back->blasWorkspace.has_value());

@@ -112,6 +112,13 @@ struct MachineProfile {
   /// element), seconds per element, by ActivationKind: transcendental
   /// activations cost several times a relu.
   std::array<double, kNumActivationKinds> epilogueSecondsPerElement{};
+  /// A row-wise op (tp.softmax, tp.log_softmax), seconds per element of
+  /// the rows it runs on: every row whole on each rank after a gather or a
+  /// reduction, a shard of the rows under a batch split. Read from a
+  /// profile when it has the figure, else the built-in one.
+  double rowOpSecondsPerElement = kBuiltinRowOpSecondsPerElement;
+  /// The development machine's figure (docs/planner.md).
+  static constexpr double kBuiltinRowOpSecondsPerElement = 7.9e-9;
   /// Collectives, alpha-beta: the latency of one step and the bandwidth of
   /// one rank's link.
   double collectiveLatency = 0;
@@ -210,6 +217,8 @@ struct Layer {
   /// carried into a column layer; the output is made whole first, as at
   /// the end of the chain.
   bool wholeOutput = false;
+  /// How many such ops follow it (each priced per element).
+  unsigned rowOps = 0;
   /// A split fixed by hand; the planner keeps it.
   std::optional<ShardingKind> fixed;
   /// A name for reports (the layer's source location).
