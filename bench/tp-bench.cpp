@@ -24,6 +24,7 @@
 #include "tp-mlir/Driver/Driver.h"
 #include "tp-mlir/Runtime/RuntimeABI.h"
 #include "tp-mlir/Runtime/ThreadGroup.h"
+#include "tp-mlir/Support/Limits.h"
 #ifdef TP_ENABLE_MPI
 #include "tp-mlir/Runtime/MPIGroup.h"
 #endif
@@ -785,7 +786,17 @@ int main(int argc, char **argv) {
     gemm(context);
   } else if (what == "chain" && argc == 4 &&
              std::string(argv[2]) == "--threads") {
-    chains(context, std::atoi(argv[3]));
+    // One rank per thread: the threads runtime's bound.
+    int threads = 0;
+    if (llvm::StringRef(argv[3]).getAsInteger(10, threads) || threads < 1 ||
+        threads > kMaxThreadRanks) {
+      fmt::print(stderr,
+                 "tp-bench: --threads takes a whole number from 1 to {}, "
+                 "got '{}'\n",
+                 kMaxThreadRanks, argv[3]);
+      return 1;
+    }
+    chains(context, threads);
   } else if (what == "ratios") {
     ratios(context);
   } else if (what == "collectives") {
