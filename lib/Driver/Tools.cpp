@@ -1099,8 +1099,8 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
     return errors.fail(llvm::toString(object.takeError()));
   std::string header =
       emitCHeader(program->getEntry(), options.modelPath, options.target);
-  // Both or neither: a failure leaves each file as it was. A symbolic link
-  // is written through, never replaced.
+  // Both or neither: a failed write leaves each regular file as it was
+  // (writeFilesWhole). A symbolic link stays a link.
   if (llvm::Error e = writeFilesWhole(
           {FileWriter{options.objectPath,
                       [&](llvm::raw_ostream &os) { os << *object; }},

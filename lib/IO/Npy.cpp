@@ -16,9 +16,12 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
+#include <optional>
+#include <unistd.h>
 #include <vector>
 
 using namespace mlir::tp;
@@ -222,6 +225,62 @@ llvm::Expected<Tensor> mlir::tp::parseNpy(llvm::StringRef bytes,
   return t;
 }
 
+namespace {
+/// How writeFilesWhole writes one file.
+struct WriteTarget {
+  enum Kind {
+    /// Through a temporary renamed over `path`.
+    rename,
+    /// In place, truncated: "-" (standard output), a device, a pipe.
+    truncate,
+    /// In place, appended to: a link through /dev or /proc (/dev/stdout),
+    /// which leads to whatever the shell redirected it to. Truncating would
+    /// empty a file redirected with >>, and what the tool printed before.
+    append,
+  } kind;
+  llvm::SmallString<256> path;
+};
+} // namespace
+
+/// The WriteTarget of `path`. A new or regular file is renamed over; an
+/// ordinary symbolic link (a dangling one too) stays a link, and the file
+/// it leads to is renamed over.
+static WriteTarget getWriteTarget(llvm::StringRef path) {
+  namespace fs = llvm::sys::fs;
+  namespace sp = llvm::sys::path;
+  WriteTarget inPlace{WriteTarget::truncate, llvm::SmallString<256>(path)};
+  if (path == "-")
+    return inPlace;
+  llvm::SmallString<256> current(path);
+  for (int hop = 0; hop < 40; ++hop) {
+    fs::file_status status;
+    if (fs::status(current, status, /*Follow=*/false) ||
+        status.type() == fs::file_type::regular_file)
+      return {WriteTarget::rename, current};
+    if (status.type() != fs::file_type::symlink_file)
+      return inPlace;
+    llvm::SmallString<256> absolute(current);
+    if (fs::make_absolute(absolute))
+      return inPlace;
+    sp::remove_dots(absolute, /*remove_dot_dot=*/true);
+    if (absolute.starts_with("/dev/") || absolute.starts_with("/proc/"))
+      return {WriteTarget::append, llvm::SmallString<256>(path)};
+    char link[4096];
+    ssize_t n = ::readlink(current.c_str(), link, sizeof link);
+    if (n <= 0 || n == static_cast<ssize_t>(sizeof link))
+      return inPlace;
+    llvm::StringRef target(link, static_cast<size_t>(n));
+    if (sp::is_absolute(target)) {
+      current = target;
+    } else {
+      llvm::SmallString<256> next(sp::parent_path(current));
+      sp::append(next, target);
+      current = next;
+    }
+  }
+  return inPlace; // a loop of links: opening it reports the error
+}
+
 llvm::Error
 mlir::tp::writeFileWhole(llvm::StringRef path,
                          llvm::function_ref<void(llvm::raw_ostream &)> write) {
@@ -244,43 +303,38 @@ llvm::Error mlir::tp::writeFilesWhole(llvm::ArrayRef<FileWriter> files) {
     os.clear_error();
     return ec;
   };
-  // Where each file's temporary is renamed to: the path, or the regular
-  // file a symbolic link leads to (the link stays); "" for a file written
-  // in place: a device, a pipe, a link to either (/dev/stdout).
   namespace fs = llvm::sys::fs;
-  std::vector<llvm::SmallString<256>> targets;
-  for (const FileWriter &file : files) {
-    llvm::SmallString<256> &target = targets.emplace_back(file.path);
-    fs::file_status own, followed;
-    if (fs::status(file.path, own, /*Follow=*/false))
-      continue; // a new file
-    if (own.type() == fs::file_type::regular_file)
-      continue;
-    if (own.type() != fs::file_type::symlink_file ||
-        fs::status(file.path, followed) ||
-        followed.type() != fs::file_type::regular_file ||
-        fs::real_path(file.path, target))
-      target.clear();
-  }
-  auto inPlace = [&](size_t i) { return targets[i].empty(); };
+  std::vector<WriteTarget> targets;
+  for (const FileWriter &file : files)
+    targets.push_back(getWriteTarget(file.path));
+  auto inPlace = [&](size_t i) {
+    return targets[i].kind != WriteTarget::rename;
+  };
   std::vector<fs::TempFile> temps;
   auto discard = [&] {
     for (llvm::sys::fs::TempFile &temp : temps)
       llvm::consumeError(temp.discard());
   };
-  std::vector<size_t> kept;
+  std::vector<size_t> renamed; // the file of each temporary
   unsigned mode = fs::all_read | fs::all_write;
   for (auto [i, file] : llvm::enumerate(files)) {
     if (inPlace(i))
       continue;
     llvm::Expected<fs::TempFile> temp =
-        fs::TempFile::create(targets[i] + ".partial-%%%%%%", mode);
+        fs::TempFile::create(targets[i].path + ".partial-%%%%%%", mode);
     if (!temp) {
+      std::error_code ec = llvm::errorToErrorCode(temp.takeError());
+      // A file this user may write in a directory it may not: in place.
+      if (ec == std::errc::permission_denied ||
+          ec == std::errc::read_only_file_system) {
+        targets[i].kind = WriteTarget::truncate;
+        continue;
+      }
       discard();
-      return failed(file.path, llvm::errorToErrorCode(temp.takeError()));
+      return failed(file.path, ec);
     }
     temps.push_back(std::move(*temp));
-    kept.push_back(i);
+    renamed.push_back(i);
     std::error_code error;
     {
       llvm::raw_fd_ostream os(temps.back().FD, /*shouldClose=*/false);
@@ -291,11 +345,15 @@ llvm::Error mlir::tp::writeFilesWhole(llvm::ArrayRef<FileWriter> files) {
       return failed(file.path, error);
     }
   }
+  // What the tool printed comes first on a redirected standard output.
+  llvm::outs().flush();
   for (auto [i, file] : llvm::enumerate(files)) {
     if (!inPlace(i))
       continue;
     std::error_code ec;
-    llvm::raw_fd_ostream os(file.path, ec, fs::OF_None);
+    llvm::raw_fd_ostream os(
+        file.path, ec,
+        targets[i].kind == WriteTarget::append ? fs::OF_Append : fs::OF_None);
     if (!ec)
       ec = finish(file, os, /*close=*/true);
     if (ec) {
@@ -303,8 +361,8 @@ llvm::Error mlir::tp::writeFilesWhole(llvm::ArrayRef<FileWriter> files) {
       return failed(file.path, ec);
     }
   }
-  for (auto [temp, i] : llvm::zip_equal(temps, kept))
-    if (llvm::Error e = temp.keep(targets[i])) {
+  for (auto [temp, i] : llvm::zip_equal(temps, renamed))
+    if (llvm::Error e = temp.keep(targets[i].path)) {
       std::error_code ec = llvm::errorToErrorCode(std::move(e));
       discard();
       return failed(files[i].path, ec);

@@ -940,8 +940,9 @@ uint64_t addTransition(const Chain &c, const MachineProfile &p, size_t i,
   // before or after (tp-optimize-collectives moves them across its gathers
   // and slices), else on every row, on each rank.
   if (c.layers[i].rowOps) {
-    bool batchRows = from == Layout::BatchSplit ||
-                     (c.devices > 1 && next && *next == ShardingKind::batch);
+    bool batchRows = c.layers[i].rowOpsMovable &&
+                     (from == Layout::BatchSplit ||
+                      (c.devices > 1 && next && *next == ShardingKind::batch));
     double rows =
         batchRows ? double(largestShard(c.batch, c.devices)) : double(c.batch);
     cost.compute += c.layers[i].rowOps * p.rowOpSecondsPerElement * rows *
@@ -1640,6 +1641,10 @@ llvm::Expected<Chain> mlir::tp::plan::extractChain(FunctionOpInterface fn,
           !op.use_empty()) {
         chain.layers.back().wholeOutput = true;
         ++chain.layers.back().rowOps;
+        // tp-optimize-collectives moves it across a gather or slice of the
+        // batch only where that value has no other user.
+        if (!op.getOperand(0).hasOneUse() || !op.getResult(0).hasOneUse())
+          chain.layers.back().rowOpsMovable = false;
       }
       continue;
     }

@@ -107,10 +107,11 @@ llvm::Error writeNpy(llvm::StringRef path, const Tensor &t);
 
 /// Writes the file `path` with `write`: into a temporary file beside it,
 /// renamed over `path` once whole, so that a run that fails or is killed
-/// midway leaves no partial file behind. A symbolic link to a regular file
-/// stays a link: the file it leads to is replaced so. A path that exists
-/// and is not a regular file or a link to one (a device such as /dev/full,
-/// a pipe, /dev/stdout) is written in place, through it.
+/// midway leaves no partial file behind. A symbolic link stays a link: the
+/// file it leads to is replaced so. Written in place, through it: "-"
+/// (standard output), a device such as /dev/full, a pipe, a link through
+/// /dev or /proc (/dev/stdout, whatever it was redirected to), and a file
+/// whose directory this user may not write.
 /// Errors read "PATH: cannot write: WHY".
 llvm::Error writeFileWhole(llvm::StringRef path,
                            llvm::function_ref<void(llvm::raw_ostream &)> write);
@@ -124,8 +125,9 @@ struct FileWriter {
 /// writeFileWhole for files that belong together (an object and its
 /// header): every file that is written through a temporary is written
 /// first, then those written in place, and the temporaries are renamed
-/// only when all of them succeeded, so that a failure leaves each regular
-/// file as it was. The first error is returned.
+/// only when all of those succeeded, so that a failure before the renames
+/// leaves each renamed file as it was (what was written in place stays
+/// written). The first error is returned.
 llvm::Error writeFilesWhole(llvm::ArrayRef<FileWriter> files);
 
 } // namespace mlir::tp

@@ -217,8 +217,11 @@ struct Layer {
   /// carried into a column layer; the output is made whole first, as at
   /// the end of the chain.
   bool wholeOutput = false;
-  /// How many such ops follow it (each priced per element).
+  /// How many such ops follow it (each priced per element), and whether
+  /// they run on a shard of the rows under a batch split (each is the one
+  /// user of its operand, and has one user; else on every row).
   unsigned rowOps = 0;
+  bool rowOpsMovable = true;
   /// A split fixed by hand; the planner keeps it.
   std::optional<ShardingKind> fixed;
   /// A name for reports (the layer's source location).

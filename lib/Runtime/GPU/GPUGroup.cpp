@@ -667,8 +667,8 @@ std::unique_ptr<GPUGroup> GPUGroup::create(std::unique_ptr<Executor> host,
 extern "C" int tp_rt_run_on_gpus(int64_t numRanks,
                                  void (*body)(int64_t rank, void *user),
                                  void *user, char *error, size_t errorSize) {
-  std::string message = checkRunRequest(body != nullptr, numRanks,
-                                        kMaxThreadRanks, "GPU ranks (threads)");
+  std::string message =
+      checkRunRequest(body != nullptr, numRanks, kMaxThreadRanks, "GPU jobs");
   if (!message.empty())
     return reportRunError(error, errorSize, "tp runtime: " + message);
   auto group =

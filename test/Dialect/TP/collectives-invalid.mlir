@@ -172,6 +172,14 @@ func.func @manifest_cover(%w: tensor<?x8xf32> {tp.shard = #tp.shard<shape = [10,
 
 // -----
 
+// Tests that only `?` writes a dynamic extent.
+// expected-error@+1 {{expected a positive full shape, found extent -9223372036854775808}}
+func.func @manifest_min_extent(%w: tensor<?x8xf32> {tp.shard = #tp.shard<shape = [-9223372036854775808, 8]>}) {
+  return
+}
+
+// -----
+
 // Tests that a manifest is not split along a dynamic extent.
 // expected-error@+1 {{expected a fixed extent along the split dim 0, found ?}}
 func.func @manifest_dynamic_split(%w: tensor<?x8xf32> {tp.shard = #tp.shard<shape = [?, 8], dim = 0, offsets = [0, 4], sizes = [4, 4]>}) {

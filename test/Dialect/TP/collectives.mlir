@@ -59,9 +59,11 @@ module attributes {tp.mesh = #tp.mesh<shape = [3]>} {
 // CHECK-LABEL: func @manifest_dynamic
 // CHECK-SAME: tp.shard = #tp.shard<shape = [?, 16], dim = 1, offsets = [0, 8], sizes = [8, 8]>
 // CHECK-SAME: tp.shard = #tp.shard<shape = [?, 8]>
+// CHECK-SAME: tp.shard = #tp.shard<shape = []>
 module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
   func.func @manifest_dynamic(%a: tensor<?x8xf32> {tp.shard = #tp.shard<shape = [?, 16], dim = 1, offsets = [0, 8], sizes = [8, 8]>},
-                              %x: tensor<?x8xf32> {tp.shard = #tp.shard<shape = [?, 8]>}) attributes {tp.spmd} {
+                              %x: tensor<?x8xf32> {tp.shard = #tp.shard<shape = [?, 8]>},
+                              %s: tensor<f32> {tp.shard = #tp.shard<shape = []>}) attributes {tp.spmd} {
     return
   }
 }

@@ -131,22 +131,33 @@ LogicalResult ShardAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 /// The full shape of a tp.shard: extents, `?` for a dynamic one.
 static ParseResult parseShardShape(AsmParser &parser,
                                    SmallVector<int64_t> &shape) {
-  return parser.parseCommaSeparatedList([&]() -> ParseResult {
-    if (succeeded(parser.parseOptionalQuestion())) {
-      shape.push_back(ShapedType::kDynamic);
-      return success();
-    }
-    return parser.parseInteger(shape.emplace_back());
-  });
+  return parser.parseCommaSeparatedList(
+      AsmParser::Delimiter::Square, [&]() -> ParseResult {
+        if (succeeded(parser.parseOptionalQuestion())) {
+          shape.push_back(ShapedType::kDynamic);
+          return success();
+        }
+        SMLoc loc = parser.getCurrentLocation();
+        if (parser.parseInteger(shape.emplace_back()))
+          return failure();
+        // Only `?` is dynamic.
+        if (ShapedType::isDynamic(shape.back()))
+          return parser.emitError(loc)
+                 << "expected a positive full shape, found extent "
+                 << shape.back();
+        return success();
+      });
 }
 
 static void printShardShape(AsmPrinter &printer, ArrayRef<int64_t> shape) {
+  printer << "[";
   llvm::interleaveComma(shape, printer, [&](int64_t extent) {
     if (ShapedType::isDynamic(extent))
       printer << "?";
     else
       printer << extent;
   });
+  printer << "]";
 }
 
 SmallVector<int64_t> ShardAttr::getLocalShape(int64_t rank) const {

@@ -75,7 +75,7 @@ def TP_ShardAttr : TP_Attr<"Shard", "shard"> {
     OptionalArrayRefParameter<"int64_t", "slice size per rank">:$sizes
   );
   let assemblyFormat = [{
-    `<` `shape` `=` `[` custom<ShardShape>($shape) `]`
+    `<` `shape` `=` custom<ShardShape>($shape)
     (`,` `dim` `=` $dim^ `,` `offsets` `=` `[` $offsets `]`
      `,` `sizes` `=` `[` $sizes `]`)? `>`
   }];
