@@ -1013,8 +1013,9 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
                         {{options.objectPath, "object file (-o)"}});
       !message.empty())
     return errors.fail(message);
-  // Checked here, opened once the object is compiled: a compile that fails
-  // leaves the files of an earlier one as they were.
+  // Checked here, written once the object is compiled: a compile that fails
+  // leaves the files of an earlier one as they were. (--explain-dot is
+  // written by the plan, before compiling.)
   for (auto [path, what] : {std::pair<StringRef, StringRef>{
                                 options.objectPath, "the object file (-o)"},
                             {options.headerPath, "the header (--header)"},

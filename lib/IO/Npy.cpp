@@ -312,7 +312,7 @@ llvm::Error mlir::tp::writeFilesWhole(llvm::ArrayRef<FileWriter> files) {
   };
   std::vector<fs::TempFile> temps;
   auto discard = [&] {
-    for (llvm::sys::fs::TempFile &temp : temps)
+    for (fs::TempFile &temp : temps)
       llvm::consumeError(temp.discard());
   };
   std::vector<size_t> renamed; // the file of each temporary

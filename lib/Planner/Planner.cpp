@@ -916,7 +916,7 @@ uint64_t addTransition(const Chain &c, const MachineProfile &p, size_t i,
   // has them (tp-optimize-collectives moves the op across the batch's
   // gathers and slices); a split of the features, or partial sums, that a
   // column layer would keep split are made whole first, as at the end.
-  if (c.layers[i].wholeOutput && next && *next == ShardingKind::column &&
+  if (c.layers[i].wholeOutput() && next && *next == ShardingKind::column &&
       (from == Layout::FeatureSplit || from == Layout::PartialSum))
     next = std::nullopt;
   // On one device no layout needs moving: the partitioned program has no
@@ -926,7 +926,7 @@ uint64_t addTransition(const Chain &c, const MachineProfile &p, size_t i,
   uint64_t result = collectiveResultBytes(c, i, op, next);
   // A row-wise op (softmax) writes a fresh tensor the size of the rows it
   // reads, the collective's result or the local output, while they live.
-  uint64_t rowOp = c.layers[i].wholeOutput ? (result ? result : local) : 0;
+  uint64_t rowOp = c.layers[i].wholeOutput() ? (result ? result : local) : 0;
   cost.activationBytes =
       inBytes + local +
       std::max(result + rowOp, matmulScratchBytes(c, i, choice));
@@ -1639,7 +1639,6 @@ llvm::Expected<Chain> mlir::tp::plan::extractChain(FunctionOpInterface fn,
     if (isa<SoftmaxOp, LogSoftmaxOp>(op)) {
       if (current && throughOpsBetweenLayers(op.getOperand(0)) == current &&
           !op.use_empty()) {
-        chain.layers.back().wholeOutput = true;
         ++chain.layers.back().rowOps;
         // tp-optimize-collectives moves it across a gather or slice of the
         // batch only where that value has no other user.

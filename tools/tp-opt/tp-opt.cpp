@@ -73,16 +73,6 @@ static int toolMain(int argc, char **argv) {
   llvm::raw_string_ostream os(text);
   if (mlir::failed(mlir::MlirOptMain(os, std::move(buffer), registry, config)))
     return EXIT_FAILURE;
-  if (output == "-") {
-    llvm::outs() << text;
-    llvm::outs().flush();
-    if (!llvm::outs().has_error())
-      return EXIT_SUCCESS;
-    error = llvm::outs().error().message();
-    llvm::outs().clear_error();
-    llvm::errs() << "tp-opt: error: cannot write the output: " << error << "\n";
-    return EXIT_FAILURE;
-  }
   if (llvm::Error e = mlir::tp::writeFileWhole(
           output, [&](llvm::raw_ostream &file) { file << text; })) {
     llvm::errs() << "tp-opt: error: " << llvm::toString(std::move(e)) << "\n";

@@ -108,8 +108,7 @@ Chain randomChain(std::mt19937_64 &rng) {
       l.separate.push_back(ActivationKind(rng() % kNumActivationKinds));
     if (rng() % 6 == 0)
       l.fixed = kAll[rng() % kNumChoices];
-    l.wholeOutput = rng() % 7 == 0;
-    l.rowOps = l.wholeOutput ? 1 + rng() % 2 : 0;
+    l.rowOps = rng() % 7 == 0 ? 1 + rng() % 2 : 0;
     c.layers.push_back(l);
   }
   return c;
@@ -348,7 +347,7 @@ TEST(PlannerTest, CollectivesFollowThePartitioner) {
   // of the batch, which holds whole rows, goes on as it would.
   Plan rr = evaluate(c, p, {K::row, K::row, K::row});
   Plan bb = evaluate(c, p, {K::batch, K::batch, K::batch});
-  c.layers[0].wholeOutput = true;
+  c.layers[0].rowOps = 1;
   // The softmax's output is live beside the rows it reads: the gathered
   // output of a row layer, a batch split's own rows.
   EXPECT_EQ(evaluate(c, p, {K::row, K::row, K::row}).layers[0].activationBytes,
@@ -374,7 +373,7 @@ TEST(PlannerTest, CollectivesFollowThePartitioner) {
   EXPECT_EQ(
       evaluate(c, p, {K::batch, K::column, K::batch}).layers[0].collective,
       "all_to_all");
-  c.layers[0].wholeOutput = false;
+  c.layers[0].rowOps = 0;
   c.devices = 1;
   EXPECT_EQ(evaluate(c, p, {K::row, K::row, K::row}).layers[0].communication,
             0);
@@ -401,7 +400,6 @@ TEST(PlannerTest, WideSoftmaxRunsOnAShardOfTheRows) {
   c.devices = 2;
   c.batch = 2048;
   c.layers.push_back({256, 8192});
-  c.layers[0].wholeOutput = true;
   c.layers[0].rowOps = 1;
   MachineProfile p = MachineProfile::builtinDefault(MatmulLowering::blas);
   llvm::Expected<Plan> plan = planChain(c, p);

@@ -212,16 +212,16 @@ struct Layer {
   /// before the next one.
   ActivationKind activation = ActivationKind::identity;
   std::vector<ActivationKind> separate;
-  /// A row-wise op (tp.softmax, tp.log_softmax) follows the layer: it
-  /// needs whole rows, so a split of the features (or partial sums) is not
-  /// carried into a column layer; the output is made whole first, as at
-  /// the end of the chain.
-  bool wholeOutput = false;
-  /// How many such ops follow it (each priced per element), and whether
-  /// they run on a shard of the rows under a batch split (each is the one
-  /// user of its operand, and has one user; else on every row).
+  /// The row-wise ops (tp.softmax, tp.log_softmax) that follow the layer,
+  /// each priced per element, and whether they run on a shard of the rows
+  /// under a batch split (each is the one user of its operand, and has one
+  /// user; else on every row).
   unsigned rowOps = 0;
   bool rowOpsMovable = true;
+  /// Whether a row-wise op follows: it needs whole rows, so a split of the
+  /// features (or partial sums) is not carried into a column layer; the
+  /// output is made whole first, as at the end of the chain.
+  bool wholeOutput() const { return rowOps > 0; }
   /// A split fixed by hand; the planner keeps it.
   std::optional<ShardingKind> fixed;
   /// A name for reports (the layer's source location).
