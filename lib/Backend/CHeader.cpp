@@ -125,10 +125,10 @@ std::string mlir::tp::emitCHeader(FunctionOpInterface fn, StringRef source,
         "   zeroed. Link the object with libTPMLIRRuntimeGPU.a,\n"
         "   libTPMLIRRuntimeThreads.a, libTPMLIRRuntimeCore.a, the CUDA\n"
         "   runtime, cuBLASLt and NCCL, libstdc++, libm and pthreads. */\n"
-        "#ifndef TP_MODEL_{4}_H\n#define TP_MODEL_{4}_H\n\n"
+        "#ifndef TP_MODEL_{3}_H\n#define TP_MODEL_{3}_H\n\n"
         "#include <stddef.h>\n#include <stdint.h>\n\n"
         "#ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n",
-        entry, commentText(source), devices, lower, upper);
+        entry, commentText(source), devices, lower);
   else
     h += fmt::format(
         "/* {0}.h: the model @{0} of {1}, compiled ahead of time by "
@@ -146,10 +146,10 @@ std::string mlir::tp::emitCHeader(FunctionOpInterface fn, StringRef source,
         "   libTPMLIRRuntimeThreads.a (or libTPMLIRRuntimeMPI.a and MPI),\n"
         "   libTPMLIRRuntimeBLAS.a, libTPMLIRRuntimeCore.a, OpenBLAS,\n"
         "   libstdc++, libm and pthreads. */\n"
-        "#ifndef TP_MODEL_{4}_H\n#define TP_MODEL_{4}_H\n\n"
+        "#ifndef TP_MODEL_{3}_H\n#define TP_MODEL_{3}_H\n\n"
         "#include <stddef.h>\n#include <stdint.h>\n\n"
         "#ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n",
-        entry, commentText(source), devices, lower, upper);
+        entry, commentText(source), devices, lower);
   // MLIR's C-interface memref descriptors: 1-D and 2-D, which every
   // header declares, and any other rank the entry takes or returns, each
   // once however many headers a program includes. A 0-D descriptor has no
@@ -199,9 +199,16 @@ std::string mlir::tp::emitCHeader(FunctionOpInterface fn, StringRef source,
         "                           int64_t count);\n"
         "void tp_rt_gpu_free(void *device);\n"
         "#endif\n\n";
-  h += fmt::format("#define TP_{0}_NUM_DEVICES {1}\n#define TP_{0}_NUM_ARGS "
-                   "{2}\n\n",
-                   upper, devices, fn.getNumArguments());
+  // The guard above is the entry's own name, so that the headers of @mlp
+  // and @Mlp both declare their entries; their macros, in upper case,
+  // would collide, and the second header says so instead of redefining
+  // them.
+  h += fmt::format(
+      "#ifdef TP_{0}_NUM_DEVICES\n#error \"TP_{0}_NUM_DEVICES is already "
+      "defined, by the header of another entry whose name differs from "
+      "{1} only in case: rename one of the entries\"\n#endif\n"
+      "#define TP_{0}_NUM_DEVICES {2}\n#define TP_{0}_NUM_ARGS {3}\n\n",
+      upper, entry, devices, fn.getNumArguments());
   h += fmt::format(
       "/* How argument i of rank r is cut from the full tensor: along\n"
       "   split_dim (-1: not split, every rank gets it whole), the slice\n"
