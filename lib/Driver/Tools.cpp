@@ -436,11 +436,11 @@ static int checkProfile(ErrorReporter &errors, const PlannerOptions &plan) {
 }
 
 /// Prints the planner's plan of `model` for `devices` under `plan` (--explain)
-/// and writes its graph to `dotPath` (--explain-dot) when not empty; 0, or
-/// the tool's exit code on an error.
+/// and, with `dot`, draws its graph there (--explain-dot); 0, or the tool's
+/// exit code on an error.
 static int explainPlan(ErrorReporter &errors, const Model &model,
                        int64_t devices, const PlannerOptions &plan,
-                       bool explain, const std::string &dotPath) {
+                       bool explain, std::string *dot) {
   llvm::Expected<plan::MachineProfile> profile =
       plan::loadProfile(plan.profilePath, plan.matmul);
   if (!profile)
@@ -477,11 +477,10 @@ static int explainPlan(ErrorReporter &errors, const Model &model,
     if (explain)
       plan::printExplanation(llvm::outs(), *chain, *profile, best, limit);
   }
-  if (!dotPath.empty())
-    if (llvm::Error e = writeFileWhole(dotPath, [&](llvm::raw_ostream &os) {
-          plan::printDot(os, *chain, best);
-        }))
-      return errors.fail(llvm::toString(std::move(e)));
+  if (dot) {
+    llvm::raw_string_ostream os(*dot);
+    plan::printDot(os, *chain, best);
+  }
   return 0;
 }
 
@@ -709,10 +708,17 @@ int mlir::tp::runDriver(MLIRContext &context, const DriverOptions &options,
     runShapes.clear();
   // An empty input runs whatever the plan: plan for one row.
   plan.batch = std::max<int64_t>(plan.batch, 1);
-  if ((options.explain || !options.explainDotPath.empty()) && reporting)
+  if ((options.explain || !options.explainDotPath.empty()) && reporting) {
+    std::string dot;
     if (int code = explainPlan(errors, *model, devices, plan, options.explain,
-                               options.explainDotPath))
+                               options.explainDotPath.empty() ? nullptr : &dot))
       return code;
+    if (!options.explainDotPath.empty())
+      if (llvm::Error e =
+              writeFileWhole(options.explainDotPath,
+                             [&](llvm::raw_ostream &os) { os << dot; }))
+        return errors.fail(llvm::toString(std::move(e)));
+  }
   FailureOr<PartitionedModel> program =
       PartitionedModel::create(*model, devices, options.strategy,
                                /*optimizeCollectives=*/true, plan, runShapes);
@@ -1014,8 +1020,7 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
       !message.empty())
     return errors.fail(message);
   // Checked here, written once the object is compiled: a compile that fails
-  // leaves the files of an earlier one as they were. (--explain-dot is
-  // written by the plan, before compiling.)
+  // leaves the files of an earlier one as they were, --explain-dot's too.
   for (auto [path, what] : {std::pair<StringRef, StringRef>{
                                 options.objectPath, "the object file (-o)"},
                             {options.headerPath, "the header (--header)"},
@@ -1061,9 +1066,10 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
     llvm::errs() << fmt::format("{}: warning: --batch {} is ignored: the "
                                 "model's batch is static\n",
                                 options.toolName, options.plan.batch);
+  std::string dot;
   if (options.explain || !options.explainDotPath.empty())
     if (int code = explainPlan(errors, *model, devices, plan, options.explain,
-                               options.explainDotPath))
+                               options.explainDotPath.empty() ? nullptr : &dot))
       return code;
   FailureOr<PartitionedModel> program = PartitionedModel::create(
       *model, devices, options.strategy, /*optimizeCollectives=*/true, plan);
@@ -1100,13 +1106,18 @@ int mlir::tp::compileAheadOfTime(MLIRContext &context,
     return errors.fail(llvm::toString(object.takeError()));
   std::string header =
       emitCHeader(program->getEntry(), options.modelPath, options.target);
-  // Both or neither: a failed write leaves each regular file as it was
+  // All or none: a failed write leaves each regular file as it was
   // (writeFilesWhole). A symbolic link stays a link.
-  if (llvm::Error e = writeFilesWhole(
-          {FileWriter{options.objectPath,
-                      [&](llvm::raw_ostream &os) { os << *object; }},
-           FileWriter{options.headerPath,
-                      [&](llvm::raw_ostream &os) { os << header; }}}))
+  // (FileWriter refers to its callback: the lambdas are named.)
+  auto writeObject = [&](llvm::raw_ostream &os) { os << *object; };
+  auto writeHeader = [&](llvm::raw_ostream &os) { os << header; };
+  auto writeDot = [&](llvm::raw_ostream &os) { os << dot; };
+  SmallVector<FileWriter, 3> outputs = {
+      FileWriter{options.objectPath, writeObject},
+      FileWriter{options.headerPath, writeHeader}};
+  if (!options.explainDotPath.empty())
+    outputs.push_back(FileWriter{options.explainDotPath, writeDot});
+  if (llvm::Error e = writeFilesWhole(outputs))
     return errors.fail(llvm::toString(std::move(e)));
   return 0;
 }
