@@ -86,8 +86,9 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
 // -----
 
 // Tests softmax over the features of each row, with a dynamic batch: the
-// row maxima (from -inf), the sums of exp(x - max) in f64 (from 0), then
-// each element's exp(x - max) / sum, the sum rounded to f32 once.
+// row maxima (from -inf); one pass that writes each exp(x - max) and sums
+// them in f64 (from 0, reassociable so that LLVM vectorizes it); the sum
+// rounded to f32 once a row; then each exp divided by it, in place.
 // CHECK-LABEL: func.func @softmax
 // CHECK-SAME: (%[[X:.*]]: tensor<?x8xf32>)
 // CHECK: %[[B:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x8xf32>
@@ -95,22 +96,23 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
 // CHECK: %[[MAXINIT:.*]] = linalg.fill ins(%[[NEGINF]] : f32) outs(%{{.*}} : tensor<?xf32>)
 // CHECK: %[[MAX:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<?x8xf32>) outs(%[[MAXINIT]] : tensor<?xf32>)
 // CHECK: arith.maximumf
+// CHECK: %[[EXPS:.*]] = tensor.empty(%[[B]]) : tensor<?x8xf32>
 // CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f64
 // CHECK: %[[SUMINIT:.*]] = linalg.fill ins(%[[ZERO]] : f64) outs(%{{.*}} : tensor<?xf64>)
-// CHECK: %[[SUM:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[X]], %[[MAX]] : tensor<?x8xf32>, tensor<?xf32>) outs(%[[SUMINIT]] : tensor<?xf64>)
-// CHECK: ^bb0(%{{.*}}: f32, %{{.*}}: f32, %[[ACC:.*]]: f64):
+// CHECK: %[[SUM:.*]]:2 = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[X]], %[[MAX]] : tensor<?x8xf32>, tensor<?xf32>) outs(%[[EXPS]], %[[SUMINIT]] : tensor<?x8xf32>, tensor<?xf64>)
+// CHECK: ^bb0(%{{.*}}: f32, %{{.*}}: f32, %{{.*}}: f32, %[[ACC:.*]]: f64):
 // CHECK: %[[SHIFT:.*]] = arith.subf
 // CHECK: %[[E:.*]] = math.exp %[[SHIFT]] : f32
 // CHECK: %[[WIDE:.*]] = arith.extf %[[E]] : f32 to f64
-// CHECK: arith.addf %[[ACC]], %[[WIDE]] : f64
-// CHECK: %[[OUT:.*]] = tensor.empty(%[[B]]) : tensor<?x8xf32>
-// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]} ins(%[[X]], %[[MAX]], %[[SUM]] : tensor<?x8xf32>, tensor<?xf32>, tensor<?xf64>) outs(%[[OUT]] : tensor<?x8xf32>)
-// CHECK: ^bb0(%[[XV:.*]]: f32, %[[MV:.*]]: f32, %[[SV:.*]]: f64, %{{.*}}: f32):
-// CHECK: %[[D:.*]] = arith.subf %[[XV]], %[[MV]]
-// CHECK: %[[EV:.*]] = math.exp %[[D]]
-// CHECK: %[[S32:.*]] = arith.truncf %[[SV]] : f64 to f32
-// CHECK: %[[Q:.*]] = arith.divf %[[EV]], %[[S32]]
+// CHECK: %[[ACC2:.*]] = arith.addf %[[ACC]], %[[WIDE]] fastmath<reassoc> : f64
+// CHECK: linalg.yield %[[E]], %[[ACC2]] : f32, f64
+// CHECK: %[[S32:.*]] = linalg.generic {{.*}}iterator_types = ["parallel"]} ins(%[[SUM]]#1 : tensor<?xf64>) outs(%{{.*}} : tensor<?xf32>)
+// CHECK: arith.truncf %{{.*}} : f64 to f32
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]} ins(%[[S32]] : tensor<?xf32>) outs(%[[SUM]]#0 : tensor<?x8xf32>)
+// CHECK: ^bb0(%[[SV:.*]]: f32, %[[EV:.*]]: f32):
+// CHECK: %[[Q:.*]] = arith.divf %[[EV]], %[[SV]]
 // CHECK: linalg.yield %[[Q]]
+// CHECK-NOT: math.exp
 // CHECK-NOT: tp.softmax
 func.func @softmax(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
   %0 = tp.softmax %x : tensor<?x8xf32>

@@ -118,7 +118,7 @@ struct MachineProfile {
   /// profile when it has the figure, else the built-in one.
   double rowOpSecondsPerElement = kBuiltinRowOpSecondsPerElement;
   /// The development machine's figure (docs/planner.md).
-  static constexpr double kBuiltinRowOpSecondsPerElement = 7.9e-9;
+  static constexpr double kBuiltinRowOpSecondsPerElement = 1.9e-9;
   /// Collectives, alpha-beta: the latency of one step and the bandwidth of
   /// one rank's link.
   double collectiveLatency = 0;

@@ -230,8 +230,12 @@ struct ActivationToLinalg : OpConversionPattern<ActivationOp> {
 };
 
 /// tp.softmax and tp.log_softmax: the maximum of each row, the sum of
-/// exp(x - max) in f64, then each element (for the log, log of the sum
-/// first, once a row).
+/// exp(x - max) in f64, then each element. Softmax writes exp(x - max) in
+/// the pass that sums it and divides in place after, so that exp runs once
+/// an element; log_softmax takes log of the sum once a row and subtracts.
+/// The sum's additions may be reassociated, which lets LLVM vectorize the
+/// row (its lanes each sum a part in f64; the order changes the f64 sum by
+/// far less than its rounding to f32).
 template <typename OpT> struct SoftmaxToLinalg : OpConversionPattern<OpT> {
   using OpConversionPattern<OpT>::OpConversionPattern;
   using OpAdaptor = typename OpConversionPattern<OpT>::OpAdaptor;
@@ -257,8 +261,11 @@ template <typename OpT> struct SoftmaxToLinalg : OpConversionPattern<OpT> {
     };
     AffineMap elem = AffineMap::getMultiDimIdentityMap(2, ctx);
     AffineMap row = AffineMap::get(2, 0, rewriter.getAffineDimExpr(0), ctx);
+    AffineMap rowOnly = AffineMap::getMultiDimIdentityMap(1, ctx);
     SmallVector<utils::IteratorType> reduce = {utils::IteratorType::parallel,
                                                utils::IteratorType::reduction};
+    SmallVector<utils::IteratorType> parallel = {utils::IteratorType::parallel,
+                                                 utils::IteratorType::parallel};
     Value max =
         linalg::GenericOp::create(
             rewriter, loc, rowType, ValueRange{x},
@@ -270,59 +277,71 @@ template <typename OpT> struct SoftmaxToLinalg : OpConversionPattern<OpT> {
                                           b, l, args[0], args[1])});
             })
             .getResult(0);
-    // The sum in f64, rounded to f32 once where it is used: a sum of many
-    // near-equal terms in f32 drifts by up to n ulps, past any bound a
-    // check could set for a row of 10^6 logits.
-    Value sumInit = filledRow(sumType, 0.0);
-    Value sum =
+    // The sum in f64, rounded to f32 once a row: a sum of many near-equal
+    // terms in f32 drifts by up to n ulps, past any bound a check could set
+    // for a row of 10^6 logits. Softmax also keeps each exp(x - max) in its
+    // result, which the division below overwrites.
+    Value empty = tensor::EmptyOp::create(rewriter, loc, type, batch);
+    SmallVector<Type> sumResults;
+    SmallVector<Value> sumInits;
+    SmallVector<AffineMap> sumMaps = {elem, row};
+    if (!log) {
+      sumResults.push_back(type);
+      sumInits.push_back(empty);
+      sumMaps.push_back(elem);
+    }
+    sumResults.push_back(sumType);
+    sumInits.push_back(filledRow(sumType, 0.0));
+    sumMaps.push_back(row);
+    auto sumPass = linalg::GenericOp::create(
+        rewriter, loc, sumResults, ValueRange{x, max}, sumInits, sumMaps,
+        reduce, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value e = math::ExpOp::create(
+              b, l, arith::SubFOp::create(b, l, args[0], args[1]));
+          Value wide = arith::ExtFOp::create(b, l, f64, e);
+          Value sum = arith::AddFOp::create(b, l, args.back(), wide,
+                                            arith::FastMathFlags::reassoc);
+          if (log)
+            linalg::YieldOp::create(b, l, ValueRange{sum});
+          else
+            linalg::YieldOp::create(b, l, ValueRange{e, sum});
+        });
+    // Once a row: the sum in f32, or its log.
+    Value rowSum =
         linalg::GenericOp::create(
-            rewriter, loc, sumType, ValueRange{x, max}, ValueRange{sumInit},
-            ArrayRef<AffineMap>{elem, row, row}, reduce,
+            rewriter, loc, rowType, ValueRange{sumPass.getResults().back()},
+            ValueRange{tensor::EmptyOp::create(rewriter, loc, rowType, batch)},
+            ArrayRef<AffineMap>{rowOnly, rowOnly},
+            {utils::IteratorType::parallel},
             [&](OpBuilder &b, Location l, ValueRange args) {
-              Value e = math::ExpOp::create(
-                  b, l, arith::SubFOp::create(b, l, args[0], args[1]));
-              Value wide = arith::ExtFOp::create(b, l, f64, e);
-              linalg::YieldOp::create(
-                  b, l, ValueRange{arith::AddFOp::create(b, l, args[2], wide)});
+              Value narrow = arith::TruncFOp::create(b, l, f32, args[0]);
+              if (log)
+                narrow = math::LogOp::create(b, l, narrow);
+              linalg::YieldOp::create(b, l, ValueRange{narrow});
             })
             .getResult(0);
-    AffineMap rowOnly = AffineMap::getMultiDimIdentityMap(1, ctx);
-    auto narrow = [&](OpBuilder &b, Location l, Value v) -> Value {
-      return arith::TruncFOp::create(b, l, f32, v);
-    };
-    if (log)
-      sum = linalg::GenericOp::create(
-                rewriter, loc, rowType, ValueRange{sum},
-                ValueRange{
-                    tensor::EmptyOp::create(rewriter, loc, rowType, batch)},
-                ArrayRef<AffineMap>{rowOnly, rowOnly},
-                {utils::IteratorType::parallel},
-                [&](OpBuilder &b, Location l, ValueRange args) {
-                  linalg::YieldOp::create(b, l,
-                                          ValueRange{math::LogOp::create(
-                                              b, l, narrow(b, l, args[0]))});
-                })
-                .getResult(0);
-    Value empty = tensor::EmptyOp::create(rewriter, loc, type, batch);
-    auto result = linalg::GenericOp::create(
-        rewriter, loc, type, ValueRange{x, max, sum}, ValueRange{empty},
-        ArrayRef<AffineMap>{elem, row, row, elem},
-        {utils::IteratorType::parallel, utils::IteratorType::parallel},
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          Value shifted = arith::SubFOp::create(b, l, args[0], args[1]);
-          if (log) {
+    linalg::GenericOp result;
+    if (log) {
+      result = linalg::GenericOp::create(
+          rewriter, loc, type, ValueRange{x, max, rowSum}, ValueRange{empty},
+          ArrayRef<AffineMap>{elem, row, row, elem}, parallel,
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            Value shifted = arith::SubFOp::create(b, l, args[0], args[1]);
             linalg::YieldOp::create(
                 b, l,
                 ValueRange{arith::SubFOp::create(b, l, shifted, args[2])});
-            return;
-          }
-          // One statement each: the order of a call's arguments is
-          // unspecified, and the IR would differ between compilers.
-          Value e = math::ExpOp::create(b, l, shifted);
-          Value sum = narrow(b, l, args[2]);
-          linalg::YieldOp::create(
-              b, l, ValueRange{arith::DivFOp::create(b, l, e, sum)});
-        });
+          });
+    } else {
+      // In place: the exponentials are the division's output operand.
+      result = linalg::GenericOp::create(
+          rewriter, loc, type, ValueRange{rowSum},
+          ValueRange{sumPass.getResult(0)}, ArrayRef<AffineMap>{row, elem},
+          parallel, [&](OpBuilder &b, Location l, ValueRange args) {
+            linalg::YieldOp::create(
+                b, l,
+                ValueRange{arith::DivFOp::create(b, l, args[1], args[0])});
+          });
+    }
     rewriter.replaceOp(op, result.getResult(0));
     return success();
   }
