@@ -111,8 +111,9 @@ Value mlir::tp::buildActivation(OpBuilder &b, Location loc,
   case ActivationKind::hardsigmoid:
     return arith::DivFOp::create(b, loc, shiftedRelu6(), constant(6.0));
   case ActivationKind::hardswish:
-    // Multiplied before the division, as PyTorch computes it.
-    return arith::DivFOp::create(b, loc, mul(x, shiftedRelu6()), constant(6.0));
+    // x * hardsigmoid(x): PyTorch's x * relu6(x + 3) / 6 multiplies first,
+    // and overflows to inf for x past 5.7e37, where the value is x.
+    return mul(x, arith::DivFOp::create(b, loc, shiftedRelu6(), constant(6.0)));
   }
   llvm_unreachable("unknown activation kind");
 }

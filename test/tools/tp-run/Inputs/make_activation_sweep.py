@@ -4,7 +4,7 @@ one feature, its weights, and an input that sweeps x over the f32 range
 where the activation's compiled approximation works: both signs, from
 1e-30 to 1e4, 200 values per decade, with the clamping points of the
 polynomial approximations (tanh saturates near 8, exp near 88) and
-their neighbours. all.txt and libm.txt list the models' names, for the
+their neighbours, then each power of ten up to f32's largest value. all.txt and libm.txt list the models' names, for the
 test's loops. tp-run --check then compares every element with the
 reference's double-precision result, within each element's f32 bound.
 
@@ -48,6 +48,10 @@ def main():
     for edge in (7.90531110763549805, 7.99881172180175781, 8.0, 9.0, 15.0, 16.0, 87.0, 88.0,
                  88.3762626647949, 89.0, 103.0, 104.0):
         xs += [edge, -edge, edge * (1 + 2 ** -23), -edge * (1 - 2 ** -23)]
+    # Far out, where an intermediate product can overflow f32 though the
+    # value does not (hardswish multiplied x by 6 first: inf past 5.7e37).
+    for big in [10.0 ** e for e in range(5, 39)] + [3e38, 3.4028234663852886e38]:
+        xs += [big, -big]
     npy(os.path.join(out, "x.npy"), [len(xs), 1], xs)
     safetensors(os.path.join(out, "w.safetensors"),
                 [("w", "F32", [1, 1], [1.0]), ("b", "F32", [1], [0.0])])
