@@ -1418,14 +1418,31 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
       bool packs = llvm::any_of(
           evaluate(c, p, smallest.choices).layers,
           [](const LayerCost &cost) { return cost.workspaceBytes > 0; });
+      // The splits written by hand bound the smallest plan too: name them.
+      std::string fixed;
+      int64_t numFixed = 0;
+      for (const Layer &layer : c.layers) {
+        if (!layer.fixed)
+          continue;
+        if (++numFixed <= 3)
+          fixed += fmt::format("{}{} {}", numFixed > 1 ? ", " : "", layer.name,
+                               stringifyShardingKind(*layer.fixed).str());
+      }
+      if (numFixed > 3)
+        fixed += fmt::format(" and {} more", numFixed - 3);
+      if (numFixed)
+        fixed =
+            fmt::format("; with the split{} written on {} kept: {}",
+                        numFixed > 1 ? "s" : "",
+                        numFixed > 1 ? "these layers" : "this layer", fixed);
       return llvm::createStringError(
           std::errc::invalid_argument,
           "no plan fits the memory limit of %s per device: the smallest "
           "needs %s (weight shards, the input%s the live activations%s at "
-          "batch %lld)",
+          "batch %lld%s)",
           limit.c_str(), needed.c_str(), packs ? "," : " and",
           packs ? " and sgemm's packing buffer" : "",
-          static_cast<long long>(c.batch));
+          static_cast<long long>(c.batch), fixed.c_str());
     }
     TimeTables tables = timeTables(c, p);
     // The best of the plans that trade time for weight bytes at many rates
