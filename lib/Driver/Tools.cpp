@@ -398,30 +398,6 @@ std::string mlir::tp::checkRunMemory(const ArgumentSource &arguments,
       have / 1073741824.0);
 }
 
-// Checked before the work, so that a run does not end by failing to save
-// what it computed.
-std::string mlir::tp::checkOutputWritable(StringRef path, StringRef what) {
-  namespace fs = llvm::sys::fs;
-  if (fs::is_directory(path))
-    return fmt::format("{} '{}' is a directory", what.str(), path.str());
-  if (fs::exists(path)) {
-    if (fs::access(path, fs::AccessMode::Write))
-      return fmt::format("{} '{}' is not writable", what.str(), path.str());
-    return "";
-  }
-  SmallString<128> dir(path);
-  llvm::sys::path::remove_filename(dir);
-  if (dir.empty())
-    dir = ".";
-  if (!fs::is_directory(dir))
-    return fmt::format("{} '{}': the directory '{}' does not exist", what.str(),
-                       path.str(), dir.str().str());
-  if (fs::access(dir, fs::AccessMode::Write))
-    return fmt::format("{} '{}': the directory '{}' is not writable",
-                       what.str(), path.str(), dir.str().str());
-  return "";
-}
-
 /// Reads the --profile file of `plan` before any partitioning, so that a bad
 /// one is the option's error rather than one at the model's first line; 0,
 /// or the tool's exit code.

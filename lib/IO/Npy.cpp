@@ -281,6 +281,26 @@ static WriteTarget getWriteTarget(llvm::StringRef path) {
   return inPlace; // a loop of links: opening it reports the error
 }
 
+std::string mlir::tp::checkOutputWritable(llvm::StringRef path,
+                                          llvm::StringRef what) {
+  namespace fs = llvm::sys::fs;
+  std::string named = (what + " '" + path + "'").str();
+  if (fs::is_directory(path))
+    return named + " is a directory";
+  if (fs::exists(path))
+    return fs::access(path, fs::AccessMode::Write) ? named + " is not writable"
+                                                   : "";
+  llvm::SmallString<128> dir(path);
+  llvm::sys::path::remove_filename(dir);
+  if (dir.empty())
+    dir = ".";
+  if (!fs::is_directory(dir))
+    return (named + ": the directory '" + dir + "' does not exist").str();
+  if (fs::access(dir, fs::AccessMode::Write))
+    return (named + ": the directory '" + dir + "' is not writable").str();
+  return "";
+}
+
 llvm::Error
 mlir::tp::writeFileWhole(llvm::StringRef path,
                          llvm::function_ref<void(llvm::raw_ostream &)> write) {

@@ -557,11 +557,6 @@ std::string checkRunMemory(const ArgumentSource &arguments,
 /// calibration) must not run in each of them, ending with `remedy`.
 std::string checkNotUnderMpirun(StringRef what, StringRef remedy);
 
-/// "" when `path` can be written (a file that exists and is writable, or a
-/// new file in a writable directory), else why not, with `what` (the
-/// option) in the message. Nothing is opened or truncated.
-std::string checkOutputWritable(StringRef path, StringRef what);
-
 /// Runs the model of `options.modelPath` (or, without one, `builtinText`,
 /// named `builtinName`) as `options` say and prints the report (from the
 /// process of rank 0 only, under MPI). Errors and diagnostics are printed
