@@ -180,7 +180,14 @@ def parameterized(kind, names, values, label):
 
 
 def activation_kind(module):
+    """The activation of a torch.nn activation module (or of a subclass of
+    one with the same name); None for anything else, a class of the user's
+    that only shares a name with torch's (its forward is traced)."""
+    import torch.nn as nn
     name = type(module).__name__
+    base = getattr(nn, name, None)
+    if not (isinstance(base, type) and isinstance(module, base)):
+        return None
     if name in PARAMETERIZED:
         kind, names = PARAMETERIZED[name]
         return parameterized(kind, names,
@@ -409,6 +416,21 @@ def add_activation(steps, act):
         steps.append(("activation", act))
 
 
+def check_no_softmax_before(steps, label):
+    """Refuses a flatten or reshape after a softmax: there the input may
+    have more than 2 dims, and PyTorch normalized over one of them, where
+    the exported chain would normalize each flattened row."""
+    for step in steps:
+        if isinstance(step, tuple) and step[0] == "softmax":
+            raise ExportError(
+                "%s flattens or reshapes a value after a %s: on an input of "
+                "more than 2 dims the %s normalized over one of its dims, "
+                "which a chain of (batch, features) values cannot express "
+                "(it would normalize each flattened row); on a 2-D input "
+                "the reshape changes nothing: remove it"
+                % (label, step[1], step[1]))
+
+
 def check_flatten(start_dim, end_dim, label):
     if (start_dim, end_dim) != (1, -1):
         raise ExportError("%s flattens dims %d..%d; only a 2-D input's "
@@ -443,6 +465,7 @@ def module_step(steps, name, module, label):
         check_plain(module, getattr(nn, kind), label)
         if kind == "Flatten":
             check_flatten(module.start_dim, module.end_dim, "module " + label)
+            check_no_softmax_before(steps, "module " + label)
         return
     raise ExportError("module %s is not supported: tp-mlir chains hold %s"
                       % (label, SUPPORTED))
@@ -714,6 +737,13 @@ def traced_steps(model):
         label = "'%s'" % node.name
         chained = [n for n in node.all_input_nodes
                    if n.op != "get_attr" and not is_size(n)]
+        if not chained:
+            raise ExportError(
+                "%s.forward() computes %s (%s) from the model's tensors "
+                "alone; a layer takes the tensors the model holds as they "
+                "are (store a weight as F.linear takes it, out x in, rather "
+                "than transposing or reshaping it in forward())"
+                % (what, label, text(node)))
         if len(chained) != 1 or chained[0] not in holding:
             raise ExportError(
                 "%s.forward() is not a chain: %s (%s) takes %s, where a "
@@ -785,7 +815,9 @@ def traced_steps(model):
         elif fn is torch.flatten or method == "flatten":
             check_flatten(arg(node, 1, "start_dim", 0),
                           arg(node, 2, "end_dim", -1), label)
+            check_no_softmax_before(steps, "%s (%s)" % (label, text(node)))
         elif method in reshapes or fn is torch.reshape:
+            check_no_softmax_before(steps, "%s (%s)" % (label, text(node)))
             shape = new_shape(node)
             if not keeps_2d(shape):
                 raise ExportError(
@@ -1009,6 +1041,16 @@ def import_classes(path):
             SCRIPT_CLASSES.setdefault(key, value)
 
 
+def unwrapped(obj):
+    """The model an nn.DataParallel (or DistributedDataParallel) wraps;
+    anything else as it is."""
+    import torch
+    if isinstance(obj, (torch.nn.DataParallel,
+                        torch.nn.parallel.DistributedDataParallel)):
+        return obj.module
+    return obj
+
+
 def load_model(spec):
     import torch
     if ":" in spec and spec.rsplit(":", 1)[0].endswith(".py"):
@@ -1024,17 +1066,46 @@ def load_model(spec):
                 raise ExportError("%s:%s() failed (%s: %s)"
                                   % (path, attr, type(e).__name__,
                                      one_line(e))) from e
-        return obj
-    obj = torch_load(spec, "", weights_only=False)
-    if isinstance(obj, (torch.nn.DataParallel,
-                        torch.nn.parallel.DistributedDataParallel)):
-        obj = obj.module  # the model it wraps
+        return unwrapped(obj)
+    obj = unwrapped(torch_load(spec, "", weights_only=False))
     if isinstance(obj, dict):
         raise ExportError(
             "%s holds a state_dict, which has no layer order or activations; "
             "save the module itself (torch.save(model, path)), or pass "
             "FILE.py:NAME" % spec)
     return obj
+
+
+class NotWeights(Exception):
+    """A class that weights_pickle's unpickler does not make."""
+
+
+def weights_pickle():
+    """A pickle module whose unpickler makes only the classes that
+    torch.load's weights_only mode allows (tensors, storages, OrderedDict,
+    dtypes) and reads every plain value, floats included; None where this
+    torch does not list those classes."""
+    import pickle
+    import types
+    try:
+        from torch._weights_only_unpickler import _get_allowed_globals
+        allowed = _get_allowed_globals()
+    except (ImportError, AttributeError):
+        return None
+
+    class Unpickler(pickle.Unpickler):
+        def find_class(self, module, name):
+            key = "%s.%s" % (module, name)
+            if key in allowed:
+                return allowed[key]
+            raise NotWeights(key)
+
+    restricted = types.ModuleType("tp_weights_pickle")
+    restricted.__dict__.update(
+        {k: v for k, v in pickle.__dict__.items() if not k.startswith("__")})
+    restricted.Unpickler = Unpickler
+    restricted.load = lambda f, **kw: Unpickler(f, **kw).load()
+    return restricted
 
 
 def torch_load(path, what, weights_only):
@@ -1055,7 +1126,32 @@ def torch_load(path, what, weights_only):
     scripts.__dict__.update(SCRIPT_CLASSES)
     sys.modules["__main__"] = scripts
     try:
-        return torch.load(path, **options)
+        try:
+            return torch.load(path, **options)
+        except pickle.UnpicklingError as e:
+            restricted = weights_pickle()
+            if not (weights_only and restricted and
+                    "Weights only load failed" in str(e)):
+                raise
+            # torch 1.13's weights-only unpickler refuses every float (a
+            # training checkpoint's loss, its optimizer's lr): read it
+            # again with an unpickler that makes the same classes only.
+            # torch.load unpickles with torch.serialization's `pickle`
+            # (Debian's 1.13 ignores pickle_module without weights_only).
+            import torch.serialization as serialization
+            options["weights_only"] = False
+            saved = serialization.pickle
+            serialization.pickle = restricted
+            try:
+                return torch.load(path, **options)
+            finally:
+                serialization.pickle = saved
+    except NotWeights as e:
+        raise ExportError(
+            "cannot load %s%s: it holds an object of the class %s, not only "
+            "tensors and plain values (a whole module saved with "
+            "torch.save(model)?); save model.state_dict() instead"
+            % (what, path, e)) from e
     except pickle.UnpicklingError as e:
         if weights_only and "Weights only load failed" in str(e):
             raise ExportError(

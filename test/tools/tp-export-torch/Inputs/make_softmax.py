@@ -114,6 +114,19 @@ def implicit():
 
 def over_batch_module():
     return nn.Sequential(nn.Linear(64, 8), nn.LogSoftmax(dim=0))
+
+
+def softmax_flatten_module():
+    return nn.Sequential(nn.Softmax(dim=-1), nn.Flatten(), nn.Linear(64, 2))
+
+
+class SoftmaxThenView(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(64, 2)
+
+    def forward(self, x):
+        return self.fc(F.softmax(x, dim=1).view(x.size(0), -1))
 '''
 with open(os.path.join(out, "softmax.py"), "w") as f:
     f.write(SOURCE)
@@ -135,6 +148,16 @@ for _ in range(20):
     loss.backward()
     optimizer.step()
 torch.save(classifier, os.path.join(out, "classifier.pt"))
+# A training checkpoint as the tutorials write it: the epoch, the loss and
+# the optimizer's state (its lr and momentum are floats) beside the model's.
+torch.save({"epoch": 20, "model_state_dict": classifier.state_dict(),
+            "optimizer_state_dict": optimizer.state_dict(),
+            "loss": float(loss)}, os.path.join(out, "checkpoint.pt"))
+with open(os.path.join(out, "classifier.py"), "w") as f:
+    f.write("import torch.nn as nn\n"
+            "def classifier():\n"
+            "    return nn.Sequential(nn.Linear(64, 20), nn.ReLU(),\n"
+            "                         nn.Linear(20, 10), nn.LogSoftmax(dim=1))\n")
 
 models = {"classifier": classifier}
 for name in ("MNISTStyle", "Probs", "Mid", "Big"):

@@ -307,6 +307,47 @@ branch = eval_branch().eval()  # noqa: F821
 with torch.no_grad():
     np.save(os.path.join(out, "branch.npy"),
             branch(x4).numpy().astype(np.float32))
+# A class of the user's that shares torch's name (its forward is traced,
+# not read as torch's LeakyReLU), a FILE.py:NAME that returns an
+# nn.DataParallel, and a weight transposed in forward().
+NAMED = '''import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LeakyReLU(nn.Module):
+    def forward(self, x):
+        return F.leaky_relu(x, 0.1)
+
+
+class Transposed(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(4, 3))
+
+    def forward(self, x):
+        return F.linear(x, self.w.t())
+
+
+def own_leaky():
+    torch.manual_seed(3)
+    return nn.Sequential(nn.Linear(4, 5), LeakyReLU(), nn.Linear(5, 2))
+
+
+def wrapped():
+    torch.manual_seed(3)
+    return nn.DataParallel(nn.Sequential(nn.Linear(4, 5), nn.ReLU(),
+                                         nn.Linear(5, 2)))
+'''
+with open(os.path.join(out, "named.py"), "w") as f:
+    f.write(NAMED)
+named = {}
+exec(compile(NAMED, "named.py", "exec"), named)
+with torch.no_grad():
+    np.save(os.path.join(out, "own_leaky.npy"),
+            named["own_leaky"]()(x4).numpy().astype(np.float32))
+    np.save(os.path.join(out, "wrapped.npy"),
+            named["wrapped"]().module(x4).numpy().astype(np.float32))
 torch.save(torch.nn.Linear(3, 3).state_dict(),
            os.path.join(out, "other-state.pt"))
 with open(os.path.join(out, "damaged.pt"), "wb") as f:
