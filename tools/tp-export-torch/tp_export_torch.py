@@ -737,7 +737,8 @@ def traced_steps(model):
         label = "'%s'" % node.name
         chained = [n for n in node.all_input_nodes
                    if n.op != "get_attr" and not is_size(n)]
-        if not chained:
+        if not chained and any(n.op == "get_attr"
+                               for n in node.all_input_nodes):
             raise ExportError(
                 "%s.forward() computes %s (%s) from the model's tensors "
                 "alone; a layer takes the tensors the model holds as they "
@@ -1083,15 +1084,32 @@ class NotWeights(Exception):
 def weights_pickle():
     """A pickle module whose unpickler makes only the classes that
     torch.load's weights_only mode allows (tensors, storages, OrderedDict,
-    dtypes) and reads every plain value, floats included; None where this
-    torch does not list those classes."""
+    dtypes), sets, complex numbers, bytes and NumPy scalars, and reads
+    every other plain value (numbers, strings, lists, tuples, dicts);
+    None where this torch does not list its classes."""
+    import codecs
     import pickle
     import types
     try:
         from torch._weights_only_unpickler import _get_allowed_globals
-        allowed = _get_allowed_globals()
+        allowed = dict(_get_allowed_globals())
     except (ImportError, AttributeError):
         return None
+    # Protocol 2 names builtins __builtin__; bytes pickle through
+    # _codecs.encode; a NumPy scalar (a loss logged as np.float64) through
+    # its multiarray.scalar and dtype.
+    for module in ("builtins", "__builtin__"):
+        for kind in (set, frozenset, complex, bytearray):
+            allowed["%s.%s" % (module, kind.__name__)] = kind
+    allowed["_codecs.encode"] = codecs.encode
+    try:
+        import numpy
+        from numpy.core.multiarray import scalar
+        for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
+            allowed[module + ".scalar"] = scalar
+        allowed["numpy.dtype"] = numpy.dtype
+    except ImportError:
+        pass
 
     class Unpickler(pickle.Unpickler):
         def find_class(self, module, name):
@@ -1148,10 +1166,10 @@ def torch_load(path, what, weights_only):
                 serialization.pickle = saved
     except NotWeights as e:
         raise ExportError(
-            "cannot load %s%s: it holds an object of the class %s, not only "
-            "tensors and plain values (a whole module saved with "
-            "torch.save(model)?); save model.state_dict() instead"
-            % (what, path, e)) from e
+            "cannot load %s%s: it holds an object of the class %s, and a "
+            "state_dict is read with tensors, NumPy scalars and plain "
+            "values only (if it is a whole module, save "
+            "model.state_dict() instead)" % (what, path, e)) from e
     except pickle.UnpicklingError as e:
         if weights_only and "Weights only load failed" in str(e):
             raise ExportError(

@@ -150,9 +150,12 @@ for _ in range(20):
 torch.save(classifier, os.path.join(out, "classifier.pt"))
 # A training checkpoint as the tutorials write it: the epoch, the loss and
 # the optimizer's state (its lr and momentum are floats) beside the model's.
+# A loss logged as a NumPy scalar, a set and bytes are read too.
 torch.save({"epoch": 20, "model_state_dict": classifier.state_dict(),
             "optimizer_state_dict": optimizer.state_dict(),
-            "loss": float(loss)}, os.path.join(out, "checkpoint.pt"))
+            "loss": float(loss), "best": np.float64(loss.item()),
+            "seen": {"train", "val"}, "note": b"sgd"},
+           os.path.join(out, "checkpoint.pt"))
 with open(os.path.join(out, "classifier.py"), "w") as f:
     f.write("import torch.nn as nn\n"
             "def classifier():\n"
