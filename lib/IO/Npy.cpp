@@ -284,6 +284,8 @@ static WriteTarget getWriteTarget(llvm::StringRef path) {
 std::string mlir::tp::checkOutputWritable(llvm::StringRef path,
                                           llvm::StringRef what) {
   namespace fs = llvm::sys::fs;
+  if (path == "-") // standard output, as writeFileWhole takes it
+    return "";
   std::string named = (what + " '" + path + "'").str();
   if (fs::is_directory(path))
     return named + " is a directory";

@@ -67,12 +67,11 @@ static int toolMain(int argc, char **argv) {
     return EXIT_FAILURE;
   }
   // An output that cannot be written is the error, before the passes run.
-  if (output != "-")
-    if (std::string why = mlir::tp::checkOutputWritable(output, "-o");
-        !why.empty()) {
-      llvm::errs() << "tp-opt: error: " << why << "\n";
-      return EXIT_FAILURE;
-    }
+  if (std::string why = mlir::tp::checkOutputWritable(output, "-o");
+      !why.empty()) {
+    llvm::errs() << "tp-opt: error: " << why << "\n";
+    return EXIT_FAILURE;
+  }
   // The output is held until the passes succeed, then written whole: a
   // failure leaves an earlier file as it was (the input itself, when -o
   // names it), and a symbolic link stays a link.

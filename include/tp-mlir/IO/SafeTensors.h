@@ -116,11 +116,11 @@ llvm::Error writeNpy(llvm::StringRef path, const Tensor &t);
 llvm::Error writeFileWhole(llvm::StringRef path,
                            llvm::function_ref<void(llvm::raw_ostream &)> write);
 
-/// "" when `path` can be written (a file that exists and is writable, or a
-/// new file in a writable directory), else why not, with `what` (the
-/// option) in the message. Nothing is opened or truncated: tools check
-/// their outputs before the work, so that a run does not end by failing to
-/// save what it computed.
+/// "" when `path` can be written ("-", standard output; a file that exists
+/// and is writable; or a new file in a writable directory), else why not, with
+/// `what` (the option) in the message. Nothing is opened or truncated: tools
+/// check their outputs before the work, so that a run does not end by failing
+/// to save what it computed.
 std::string checkOutputWritable(llvm::StringRef path, llvm::StringRef what);
 
 /// One file for writeFilesWhole: its path and what writes it.
