@@ -947,7 +947,10 @@ void startFromFill(linalg::FillOp fill, RewriterBase &rewriter) {
         return read.first.getVectorType().getElementType() != scalar.getType();
       }))
     return;
-  for (auto &[read, firstOf] : reads) {
+  for (auto &entry : reads) {
+    // Named, not a structured binding: a lambda below captures it.
+    vector::TransferReadOp read = entry.first;
+    ArrayRef<scf::ForOp> firstOf = entry.second;
     rewriter.setInsertionPoint(read);
     Location loc = read.getLoc();
     VectorType type = read.getVectorType();
