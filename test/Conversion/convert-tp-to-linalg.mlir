@@ -85,34 +85,53 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
 
 // -----
 
-// Tests softmax over the features of each row, with a dynamic batch: the
-// row maxima (from -inf); one pass that writes each exp(x - max) and sums
-// them in f64 (from 0, reassociable so that LLVM vectorizes it); the sum
-// rounded to f32 once a row; then each exp divided by it, in place.
+// Tests softmax over the features of each row, with a dynamic batch: 256
+// rows of 8 a step (about 2,048 elements; the last step the rows left),
+// into a fresh result (the input is never written): each row's maximum
+// (from -inf); exp(x - max) into the result's rows; their sum in f64
+// (from 0, reassociable so that LLVM vectorizes it), rounded to f32; then
+// each exp divided by it, in place. The rows' scalars are allocated once,
+// outside the loop.
 // CHECK-LABEL: func.func @softmax
 // CHECK-SAME: (%[[X:.*]]: tensor<?x8xf32>)
-// CHECK: %[[B:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x8xf32>
+// CHECK-DAG: %[[MAXBUF:.*]] = tensor.empty() : tensor<256xf32>
+// CHECK-DAG: %[[SUMBUF:.*]] = tensor.empty() : tensor<256xf64>
+// CHECK-DAG: %[[STEP:.*]] = arith.constant 256 : index
+// CHECK-DAG: %[[B:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x8xf32>
+// CHECK: %[[RESULT:.*]] = tensor.empty(%[[B]]) : tensor<?x8xf32>
+// CHECK: %[[LOOP:.*]] = scf.for %[[I:.*]] = %{{.*}} to %[[B]] step %[[STEP]] iter_args(%[[ACC:.*]] = %[[RESULT]]) -> (tensor<?x8xf32>)
+// CHECK: %[[LEFT:.*]] = arith.subi %[[B]], %[[I]]
+// CHECK: %[[N:.*]] = arith.minsi %[[LEFT]], %[[STEP]]
+// CHECK: %[[ROWS:.*]] = tensor.extract_slice %[[X]][%[[I]], 0] [%[[N]], 8] [1, 1] : tensor<?x8xf32> to tensor<?x8xf32>
+// CHECK: %[[OUT:.*]] = tensor.extract_slice %[[ACC]][%[[I]], 0] [%[[N]], 8] [1, 1] : tensor<?x8xf32> to tensor<?x8xf32>
+// CHECK: %[[MAXS:.*]] = tensor.extract_slice %[[MAXBUF]][0] [%[[N]]] [1] : tensor<256xf32> to tensor<?xf32>
+// CHECK: %[[SUMS:.*]] = tensor.extract_slice %[[SUMBUF]][0] [%[[N]]] [1] : tensor<256xf64> to tensor<?xf64>
 // CHECK: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
-// CHECK: %[[MAXINIT:.*]] = linalg.fill ins(%[[NEGINF]] : f32) outs(%{{.*}} : tensor<?xf32>)
-// CHECK: %[[MAX:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<?x8xf32>) outs(%[[MAXINIT]] : tensor<?xf32>)
+// CHECK: %[[MAXINIT:.*]] = linalg.fill ins(%[[NEGINF]] : f32) outs(%[[MAXS]] : tensor<?xf32>)
+// CHECK: %[[MAX:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[ROWS]] : tensor<?x8xf32>) outs(%[[MAXINIT]] : tensor<?xf32>)
 // CHECK: arith.maximumf
-// CHECK: %[[EXPS:.*]] = tensor.empty(%[[B]]) : tensor<?x8xf32>
-// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f64
-// CHECK: %[[SUMINIT:.*]] = linalg.fill ins(%[[ZERO]] : f64) outs(%{{.*}} : tensor<?xf64>)
-// CHECK: %[[SUM:.*]]:2 = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[X]], %[[MAX]] : tensor<?x8xf32>, tensor<?xf32>) outs(%[[EXPS]], %[[SUMINIT]] : tensor<?x8xf32>, tensor<?xf64>)
-// CHECK: ^bb0(%{{.*}}: f32, %{{.*}}: f32, %{{.*}}: f32, %[[ACC:.*]]: f64):
-// CHECK: %[[SHIFT:.*]] = arith.subf
+// CHECK: %[[EXPS:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]} ins(%[[ROWS]], %[[MAX]] : tensor<?x8xf32>, tensor<?xf32>) outs(%[[OUT]] : tensor<?x8xf32>)
+// CHECK: ^bb0(%[[XV:.*]]: f32, %[[MV:.*]]: f32, %{{.*}}: f32):
+// CHECK: %[[SHIFT:.*]] = arith.subf %[[XV]], %[[MV]]
 // CHECK: %[[E:.*]] = math.exp %[[SHIFT]] : f32
-// CHECK: %[[WIDE:.*]] = arith.extf %[[E]] : f32 to f64
-// CHECK: %[[ACC2:.*]] = arith.addf %[[ACC]], %[[WIDE]] fastmath<reassoc> : f64
-// CHECK: linalg.yield %[[E]], %[[ACC2]] : f32, f64
+// CHECK: linalg.yield %[[E]]
+// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f64
+// CHECK: %[[SUMINIT:.*]] = linalg.fill ins(%[[ZERO]] : f64) outs(%[[SUMS]] : tensor<?xf64>)
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[EXPS]] : tensor<?x8xf32>) outs(%[[SUMINIT]] : tensor<?xf64>)
+// CHECK: ^bb0(%[[EV0:.*]]: f32, %[[SACC:.*]]: f64):
+// CHECK: %[[WIDE:.*]] = arith.extf %[[EV0]] : f32 to f64
+// CHECK: %[[SACC2:.*]] = arith.addf %[[SACC]], %[[WIDE]] fastmath<reassoc> : f64
+// CHECK: linalg.yield %[[SACC2]] : f64
 // CHECK-NOT: math.exp
-// CHECK: %[[S32:.*]] = linalg.generic {{.*}}iterator_types = ["parallel"]} ins(%[[SUM]]#1 : tensor<?xf64>) outs(%{{.*}} : tensor<?xf32>)
+// CHECK: %[[S32:.*]] = linalg.generic {{.*}}iterator_types = ["parallel"]} ins(%[[SUM]] : tensor<?xf64>) outs(%{{.*}} : tensor<?xf32>)
 // CHECK: arith.truncf %{{.*}} : f64 to f32
-// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]} ins(%[[S32]] : tensor<?xf32>) outs(%[[SUM]]#0 : tensor<?x8xf32>)
+// CHECK: %[[Q:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]} ins(%[[S32]] : tensor<?xf32>) outs(%[[EXPS]] : tensor<?x8xf32>)
 // CHECK: ^bb0(%[[SV:.*]]: f32, %[[EV:.*]]: f32):
-// CHECK: %[[Q:.*]] = arith.divf %[[EV]], %[[SV]]
-// CHECK: linalg.yield %[[Q]]
+// CHECK: %[[QV:.*]] = arith.divf %[[EV]], %[[SV]]
+// CHECK: linalg.yield %[[QV]]
+// CHECK: %[[NEXT:.*]] = tensor.insert_slice %[[Q]] into %[[ACC]][%[[I]], 0] [%[[N]], 8] [1, 1]
+// CHECK: scf.yield %[[NEXT]]
+// CHECK: return %[[LOOP]]
 // CHECK-NOT: tp.softmax
 func.func @softmax(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
   %0 = tp.softmax %x : tensor<?x8xf32>
@@ -121,22 +140,34 @@ func.func @softmax(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
 
 // -----
 
-// Tests log-softmax: the log of each row's sum, rounded to f32, is taken
-// once a row, and each element is (x - max) - log(sum).
+// Tests log-softmax: all 3 rows in one step, into a fresh result; exp(x -
+// max) goes to a scratch block (allocated once), the log of each row's
+// sum, rounded to f32, is taken once a row, and each element is
+// (x - max) - log(sum).
 // CHECK-LABEL: func.func @log_softmax
-// CHECK: %[[MAX:.*]] = linalg.generic {{.*}}["parallel", "reduction"]
-// CHECK: %[[SUM:.*]] = linalg.generic {{.*}}["parallel", "reduction"]
-// CHECK-SAME: outs(%{{.*}} : tensor<3xf64>)
+// CHECK-SAME: (%[[X:.*]]: tensor<3x5xf32>)
+// CHECK-DAG: %[[SCRATCH:.*]] = tensor.empty() : tensor<409x5xf32>
+// CHECK: %[[RESULT:.*]] = tensor.empty() : tensor<3x5xf32>
+// CHECK: scf.for %[[I:.*]] = %{{.*}} iter_args(%[[ACC:.*]] = %[[RESULT]]) -> (tensor<3x5xf32>)
+// CHECK: %[[N:.*]] = arith.minsi
+// CHECK: %[[ROWS:.*]] = tensor.extract_slice %[[X]][%[[I]], 0] [%[[N]], 5] [1, 1]
+// CHECK: %[[OUT:.*]] = tensor.extract_slice %[[ACC]][%[[I]], 0] [%[[N]], 5] [1, 1]
+// CHECK: %[[EXPBUF:.*]] = tensor.extract_slice %[[SCRATCH]][0, 0] [%[[N]], 5] [1, 1] : tensor<409x5xf32> to tensor<?x5xf32>
+// CHECK: %[[MAX:.*]] = linalg.generic {{.*}}["parallel", "reduction"]} ins(%[[ROWS]] : tensor<?x5xf32>)
+// CHECK: %[[EXPS:.*]] = linalg.generic {{.*}}["parallel", "parallel"]} ins(%[[ROWS]], %[[MAX]] : tensor<?x5xf32>, tensor<?xf32>) outs(%[[EXPBUF]] : tensor<?x5xf32>)
+// CHECK: math.exp
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}}["parallel", "reduction"]} ins(%[[EXPS]] : tensor<?x5xf32>)
+// CHECK-SAME: outs(%{{.*}} : tensor<?xf64>)
 // CHECK: arith.addf %{{.*}}, %{{.*}} fastmath<reassoc> : f64
-// CHECK: %[[LOG:.*]] = linalg.generic {{.*}}iterator_types = ["parallel"]} ins(%[[SUM]] : tensor<3xf64>) outs(%{{.*}} : tensor<3xf32>)
+// CHECK: %[[LOG:.*]] = linalg.generic {{.*}}iterator_types = ["parallel"]} ins(%[[SUM]] : tensor<?xf64>) outs(%{{.*}} : tensor<?xf32>)
 // CHECK: %[[T:.*]] = arith.truncf %{{.*}} : f64 to f32
 // CHECK: math.log %[[T]] : f32
-// CHECK: linalg.generic {{.*}}ins(%{{.*}}, %[[MAX]], %[[LOG]] : tensor<3x5xf32>, tensor<3xf32>, tensor<3xf32>)
+// CHECK: linalg.generic {{.*}}ins(%[[ROWS]], %[[MAX]], %[[LOG]] : tensor<?x5xf32>, tensor<?xf32>, tensor<?xf32>) outs(%[[OUT]] : tensor<?x5xf32>)
 // CHECK: ^bb0(%[[XV:.*]]: f32, %[[MV:.*]]: f32, %[[LV:.*]]: f32, %{{.*}}: f32):
 // CHECK: %[[D:.*]] = arith.subf %[[XV]], %[[MV]]
 // CHECK: %[[R:.*]] = arith.subf %[[D]], %[[LV]]
 // CHECK: linalg.yield %[[R]]
-// CHECK-NOT: math.exp %[[D]]
+// CHECK-NOT: math.exp
 func.func @log_softmax(%x: tensor<3x5xf32>) -> tensor<3x5xf32> {
   %0 = tp.log_softmax %x : tensor<3x5xf32>
   return %0 : tensor<3x5xf32>

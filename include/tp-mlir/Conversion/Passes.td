@@ -33,7 +33,8 @@ def ConvertTPToLinalg : Pass<"convert-tp-to-linalg"> {
   }];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
-    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect"
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect"
   ];
 }
 
@@ -336,7 +337,8 @@ def ConvertShardToTP : Pass<"convert-shard-to-tp", "::mlir::ModuleOp"> {
     `configureShardToTPConversionTarget`.
   }];
   let dependentDialects = [
-    "::mlir::tp::TPDialect", "::mlir::arith::ArithDialect"
+    "::mlir::tp::TPDialect", "::mlir::arith::ArithDialect",
+    "::mlir::tensor::TensorDialect"
   ];
 }
 

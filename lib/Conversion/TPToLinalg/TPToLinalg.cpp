@@ -3,9 +3,11 @@
 #include "tp-mlir/Conversion/Passes.h"
 #include "tp-mlir/Dialect/TP/IR/TPOps.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include <algorithm>
 #include <cmath>
 #include <type_traits>
 
@@ -230,13 +232,18 @@ struct ActivationToLinalg : OpConversionPattern<ActivationOp> {
   }
 };
 
-/// tp.softmax and tp.log_softmax: the maximum of each row, the sum of
-/// exp(x - max) in f64, then each element. Softmax writes exp(x - max) in
-/// the pass that sums it and divides in place after, so that exp runs once
-/// an element; log_softmax takes log of the sum once a row and subtracts.
-/// The sum's additions may be reassociated, which lets LLVM vectorize the
-/// row (its lanes each sum a part in f64; the order changes the f64 sum by
-/// far less than its rounding to f32).
+/// tp.softmax and tp.log_softmax, a few rows at a time (an scf.for over
+/// the rows, into a fresh result: the input may have other users, or be
+/// the caller's), so that the rows stay in L1 across their passes: the maximum,
+/// exp(x - max), their sum in f64, then each element. The exponentials are a
+/// pass of their own, in f32, and the sum another: in one pass, the f64 sum set
+/// LLVM's vector width to 4 lanes for the exp too. Softmax keeps each exp(x -
+/// max) in its result and divides it in place; log_softmax keeps them in a
+/// scratch row and subtracts the log of the sum. The sum's additions may be
+/// reassociated, which lets LLVM vectorize it (its lanes each sum a part in
+/// f64; the order changes the f64 sum by far less than its rounding to f32).
+constexpr int64_t kSoftmaxStepElements = 2048;
+
 template <typename OpT> struct SoftmaxToLinalg : OpConversionPattern<OpT> {
   using OpConversionPattern<OpT>::OpConversionPattern;
   using OpAdaptor = typename OpConversionPattern<OpT>::OpAdaptor;
@@ -245,106 +252,162 @@ template <typename OpT> struct SoftmaxToLinalg : OpConversionPattern<OpT> {
                   ConversionPatternRewriter &rewriter) const override {
     constexpr bool log = std::is_same_v<OpT, LogSoftmaxOp>;
     Location loc = op.getLoc();
-    MLIRContext *ctx = op.getContext();
     Value x = adaptor.getInput();
     auto type = cast<RankedTensorType>(op.getType());
+    if (type.isDynamicDim(1))
+      return rewriter.notifyMatchFailure(op, "features must be static");
+    int64_t n = type.getDimSize(1);
     FloatType f32 = rewriter.getF32Type(), f64 = rewriter.getF64Type();
+    // Rows a step: about 2,048 elements (8 KiB), so that a step stays in
+    // L1 across its passes, and narrow rows are not a loop of their own
+    // each. Below the width that fills a step, the last step takes the
+    // rows left (a dynamic size).
+    int64_t step =
+        std::clamp<int64_t>(kSoftmaxStepElements / std::max<int64_t>(n, 1), 1,
+                            kSoftmaxStepElements);
+    // What a step needs besides its rows, allocated once outside the loop:
+    // each row's maximum, its sum, the sum in f32 (or its log), and for
+    // log_softmax the exponentials.
+    auto empty = [&](ArrayRef<int64_t> shape, Type element) {
+      return tensor::EmptyOp::create(
+          rewriter, loc, RankedTensorType::get(shape, element), ValueRange{});
+    };
+    RowScratch whole{empty({step}, f32), empty({step}, f64), empty({step}, f32),
+                     log ? Value(empty({step, n}, f32)) : Value()};
+    Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value cStep = arith::ConstantIndexOp::create(rewriter, loc, step);
+    Value rows = dimOf(rewriter, loc, x, 0);
     SmallVector<Value> batch;
     if (type.isDynamicDim(0))
-      batch.push_back(dimOf(rewriter, loc, x, 0));
-    auto rowType = RankedTensorType::get({type.getDimSize(0)}, f32);
-    auto sumType = RankedTensorType::get({type.getDimSize(0)}, f64);
-    auto filledRow = [&](RankedTensorType rowOf, double v) {
-      Value init = tensor::EmptyOp::create(rewriter, loc, rowOf, batch);
+      batch.push_back(rows);
+    Value result = tensor::EmptyOp::create(rewriter, loc, type, batch);
+    auto loop = scf::ForOp::create(
+        rewriter, loc, c0, rows, cStep, ValueRange{result},
+        [&](OpBuilder &b, Location l, Value i, ValueRange carried) {
+          // The rows of this step: `step`, or those left.
+          OpFoldResult count = b.getIndexAttr(1);
+          int64_t staticCount = 1;
+          if (step > 1) {
+            Value left = arith::SubIOp::create(b, l, rows, i);
+            count = arith::MinSIOp::create(b, l, left, cStep).getResult();
+            staticCount = ShapedType::kDynamic;
+          }
+          auto tileType = RankedTensorType::get({staticCount, n}, f32);
+          SmallVector<OpFoldResult> offsets = {i, b.getIndexAttr(0)};
+          SmallVector<OpFoldResult> sizes = {count, b.getIndexAttr(n)};
+          SmallVector<OpFoldResult> strides = {b.getIndexAttr(1),
+                                               b.getIndexAttr(1)};
+          Value in = tensor::ExtractSliceOp::create(b, l, tileType, x, offsets,
+                                                    sizes, strides);
+          Value out = tensor::ExtractSliceOp::create(b, l, tileType, carried[0],
+                                                     offsets, sizes, strides);
+          // The scratch's first `count` rows.
+          auto first = [&](Value t) -> Value {
+            if (!t || step == 1)
+              return t;
+            auto tType = cast<RankedTensorType>(t.getType());
+            SmallVector<int64_t> shape(tType.getShape());
+            shape[0] = ShapedType::kDynamic;
+            SmallVector<OpFoldResult> o(tType.getRank(), b.getIndexAttr(0)), sz,
+                st(tType.getRank(), b.getIndexAttr(1));
+            sz.push_back(count);
+            for (int64_t d = 1; d < tType.getRank(); ++d)
+              sz.push_back(b.getIndexAttr(tType.getDimSize(d)));
+            return tensor::ExtractSliceOp::create(b, l, tType.clone(shape), t,
+                                                  o, sz, st);
+          };
+          RowScratch scratch{first(whole.max), first(whole.sum),
+                             first(whole.rowSum), first(whole.exps)};
+          Value done = softmaxRows(b, l, in, out, scratch);
+          Value next = tensor::InsertSliceOp::create(b, l, done, carried[0],
+                                                     offsets, sizes, strides);
+          scf::YieldOp::create(b, l, next);
+        });
+    rewriter.replaceOp(op, loop.getResult(0));
+    return success();
+  }
+
+  struct RowScratch {
+    Value max, sum, rowSum, exps;
+  };
+
+  /// Softmax or log_softmax of `row` (rows x n) into `out`. What is
+  /// written and read again is read as the output operand: an input
+  /// operand on the same buffer as an output would be copied first.
+  static Value softmaxRows(OpBuilder &b, Location loc, Value row, Value out,
+                           const RowScratch &scratch) {
+    constexpr bool log = std::is_same_v<OpT, LogSoftmaxOp>;
+    MLIRContext *ctx = b.getContext();
+    auto type = cast<RankedTensorType>(row.getType());
+    FloatType f32 = b.getF32Type(), f64 = b.getF64Type();
+    auto filled = [&](Value init, double v) {
+      auto of = cast<RankedTensorType>(init.getType());
       Value c = arith::ConstantOp::create(
-          rewriter, loc, rewriter.getFloatAttr(rowOf.getElementType(), v));
-      return linalg::FillOp::create(rewriter, loc, c, init).getResult(0);
+          b, loc, b.getFloatAttr(of.getElementType(), v));
+      return linalg::FillOp::create(b, loc, c, init).getResult(0);
     };
     AffineMap elem = AffineMap::getMultiDimIdentityMap(2, ctx);
-    AffineMap row = AffineMap::get(2, 0, rewriter.getAffineDimExpr(0), ctx);
-    AffineMap rowOnly = AffineMap::getMultiDimIdentityMap(1, ctx);
+    AffineMap one = AffineMap::get(2, 0, b.getAffineDimExpr(0), ctx);
+    AffineMap oneOnly = AffineMap::getMultiDimIdentityMap(1, ctx);
     SmallVector<utils::IteratorType> reduce = {utils::IteratorType::parallel,
                                                utils::IteratorType::reduction};
     SmallVector<utils::IteratorType> parallel = {utils::IteratorType::parallel,
                                                  utils::IteratorType::parallel};
-    Value max =
-        linalg::GenericOp::create(
-            rewriter, loc, rowType, ValueRange{x},
-            ValueRange{filledRow(rowType, -INFINITY)},
-            ArrayRef<AffineMap>{elem, row}, reduce,
-            [&](OpBuilder &b, Location l, ValueRange args) {
-              linalg::YieldOp::create(b, l,
-                                      ValueRange{arith::MaximumFOp::create(
-                                          b, l, args[0], args[1])});
-            })
-            .getResult(0);
+    auto generic =
+        [&](TypeRange results, ValueRange ins, ValueRange outs,
+            ArrayRef<AffineMap> maps, ArrayRef<utils::IteratorType> iterators,
+            function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+          return linalg::GenericOp::create(
+                     b, loc, results, ins, outs, maps, iterators,
+                     [&](OpBuilder &nb, Location l, ValueRange args) {
+                       linalg::YieldOp::create(nb, l,
+                                               ValueRange{body(nb, l, args)});
+                     })
+              .getResult(0);
+        };
+    Value max = generic(
+        scratch.max.getType(), row, filled(scratch.max, -INFINITY), {elem, one},
+        reduce, [](OpBuilder &nb, Location l, ValueRange args) {
+          return arith::MaximumFOp::create(nb, l, args[0], args[1]);
+        });
+    // exp(x - max): into the result's row for softmax, into the scratch row
+    // for log_softmax.
+    Value exps = generic(
+        type, ValueRange{row, max}, log ? scratch.exps : out, {elem, one, elem},
+        parallel, [](OpBuilder &nb, Location l, ValueRange args) {
+          return math::ExpOp::create(
+              nb, l, arith::SubFOp::create(nb, l, args[0], args[1]));
+        });
     // The sum in f64, rounded to f32 once a row: a sum of many near-equal
     // terms in f32 drifts by up to n ulps, past any bound a check could set
-    // for a row of 10^6 logits. Softmax also keeps each exp(x - max) in its
-    // result, which the division below overwrites.
-    Value empty = tensor::EmptyOp::create(rewriter, loc, type, batch);
-    SmallVector<Type> sumResults;
-    SmallVector<Value> sumInits;
-    SmallVector<AffineMap> sumMaps = {elem, row};
-    if (!log) {
-      sumResults.push_back(type);
-      sumInits.push_back(empty);
-      sumMaps.push_back(elem);
-    }
-    sumResults.push_back(sumType);
-    sumInits.push_back(filledRow(sumType, 0.0));
-    sumMaps.push_back(row);
-    auto sumPass = linalg::GenericOp::create(
-        rewriter, loc, sumResults, ValueRange{x, max}, sumInits, sumMaps,
-        reduce, [&](OpBuilder &b, Location l, ValueRange args) {
-          Value e = math::ExpOp::create(
-              b, l, arith::SubFOp::create(b, l, args[0], args[1]));
-          Value wide = arith::ExtFOp::create(b, l, f64, e);
-          Value sum = arith::AddFOp::create(b, l, args.back(), wide,
-                                            arith::FastMathFlags::reassoc);
-          if (log)
-            linalg::YieldOp::create(b, l, ValueRange{sum});
-          else
-            linalg::YieldOp::create(b, l, ValueRange{e, sum});
+    // for a row of 10^6 logits.
+    Value sum = generic(
+        scratch.sum.getType(), exps, filled(scratch.sum, 0.0), {elem, one},
+        reduce, [&](OpBuilder &nb, Location l, ValueRange args) {
+          Value wide = arith::ExtFOp::create(nb, l, f64, args[0]);
+          return arith::AddFOp::create(nb, l, args[1], wide,
+                                       arith::FastMathFlags::reassoc);
         });
-    // Once a row: the sum in f32, or its log.
-    Value rowSum =
-        linalg::GenericOp::create(
-            rewriter, loc, rowType, ValueRange{sumPass.getResults().back()},
-            ValueRange{tensor::EmptyOp::create(rewriter, loc, rowType, batch)},
-            ArrayRef<AffineMap>{rowOnly, rowOnly},
-            {utils::IteratorType::parallel},
-            [&](OpBuilder &b, Location l, ValueRange args) {
-              Value narrow = arith::TruncFOp::create(b, l, f32, args[0]);
-              if (log)
-                narrow = math::LogOp::create(b, l, narrow);
-              linalg::YieldOp::create(b, l, ValueRange{narrow});
-            })
-            .getResult(0);
-    linalg::GenericOp result;
-    if (log) {
-      result = linalg::GenericOp::create(
-          rewriter, loc, type, ValueRange{x, max, rowSum}, ValueRange{empty},
-          ArrayRef<AffineMap>{elem, row, row, elem}, parallel,
-          [&](OpBuilder &b, Location l, ValueRange args) {
-            Value shifted = arith::SubFOp::create(b, l, args[0], args[1]);
-            linalg::YieldOp::create(
-                b, l,
-                ValueRange{arith::SubFOp::create(b, l, shifted, args[2])});
+    Value rowSum = generic(scratch.rowSum.getType(), sum, scratch.rowSum,
+                           {oneOnly, oneOnly}, utils::IteratorType::parallel,
+                           [&](OpBuilder &nb, Location l, ValueRange args) {
+                             Value narrow =
+                                 arith::TruncFOp::create(nb, l, f32, args[0]);
+                             if (log)
+                               narrow = math::LogOp::create(nb, l, narrow);
+                             return narrow;
+                           });
+    if (log)
+      return generic(
+          type, ValueRange{row, max, rowSum}, out, {elem, one, one, elem},
+          parallel, [](OpBuilder &nb, Location l, ValueRange args) {
+            Value shifted = arith::SubFOp::create(nb, l, args[0], args[1]);
+            return arith::SubFOp::create(nb, l, shifted, args[2]);
           });
-    } else {
-      // In place: the exponentials are the division's output operand.
-      result = linalg::GenericOp::create(
-          rewriter, loc, type, ValueRange{rowSum},
-          ValueRange{sumPass.getResult(0)}, ArrayRef<AffineMap>{row, elem},
-          parallel, [&](OpBuilder &b, Location l, ValueRange args) {
-            linalg::YieldOp::create(
-                b, l,
-                ValueRange{arith::DivFOp::create(b, l, args[1], args[0])});
-          });
-    }
-    rewriter.replaceOp(op, result.getResult(0));
-    return success();
+    return generic(type, rowSum, exps, {one, elem}, parallel,
+                   [](OpBuilder &nb, Location l, ValueRange args) {
+                     return arith::DivFOp::create(nb, l, args[1], args[0]);
+                   });
   }
 };
 
