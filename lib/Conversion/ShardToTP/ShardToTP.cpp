@@ -18,6 +18,7 @@
 #include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -88,8 +89,18 @@ FailureOr<shard::GridOp> getOnlyGridOp(ModuleOp module) {
   return grid;
 }
 
-/// The balanced shard sizes of `extent` over `numDevices`, for messages.
+/// The balanced shard sizes of `extent` over `numDevices`, for messages:
+/// each rank's up to 8 ranks, else how many get which size.
 std::string balancedSizes(int64_t extent, int64_t numDevices) {
+  if (numDevices > 8) {
+    int64_t larger = extent % numDevices, size = extent / numDevices;
+    std::string out = std::to_string(numDevices - larger) + " ranks get " +
+                      std::to_string(size);
+    if (larger)
+      out = std::to_string(larger) + " ranks get " + std::to_string(size + 1) +
+            " and " + out;
+    return out;
+  }
   std::string out = "[";
   for (int64_t r = 0; r < numDevices; ++r)
     out +=
@@ -160,7 +171,11 @@ FailureOr<shard::ShardOp> getArgumentAnnotation(BlockArgument arg) {
            << "argument #" << arg.getArgNumber()
            << " must have exactly one use, a shard.shard that gives its "
               "sharding (as sharding-propagation leaves it): shard-partition "
-              "reads the argument's local type from it";
+              "reads the argument's local type from it; "
+           << (arg.use_empty() ? "it has none"
+                               : "annotate the argument once, with "
+                                 "shard.shard ... annotate_for_users, and use "
+                                 "that value everywhere");
   return cast<shard::ShardOp>(*arg.getUsers().begin());
 }
 
@@ -300,6 +315,7 @@ LogicalResult checkPartitionable(FunctionOpInterface fn) {
       continue;
     if (failed(sinkCapturedConstants(linalgOp)))
       return failure();
+    Operation *first = nullptr;
     for (unsigned i = 0; i < linalgOp.getNumDpsInits(); ++i) {
       SmallVector<Operation *> combiners;
       Value reduced =
@@ -313,6 +329,20 @@ LogicalResult checkPartitionable(FunctionOpInterface fn) {
                   "minimumf: shard-partition in LLVM 22 cannot partition "
                   "it, and tp's collectives reduce by sum, product, max or "
                   "min";
+      // shard-partition takes the first result's combiner for every
+      // result's all-reduce: a max summed across devices, silently.
+      Operation *combiner = combiners.front();
+      if (!first)
+        first = combiner;
+      else if (combiner->getName() != first->getName())
+        return op.emitOpError()
+               << "splits a reduction loop whose results are combined "
+                  "differently (result #0 by "
+               << first->getName() << ", result #" << i << " by "
+               << combiner->getName()
+               << "): shard-partition in LLVM 22 all-reduces every result "
+                  "with the first one's kind, a wrong result; compute them "
+                  "in separate linalg ops";
     }
   }
   return success();
@@ -588,7 +618,14 @@ struct ConvertCollective : OpConversionPattern<SrcOp> {
   matchAndRewrite(SrcOp op, typename SrcOp::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Value input = adaptor.getInput();
-    if (op.getGridAxes().empty() && input.getType() == op.getType()) {
+    // Over no grid axis only the type may change (a static size for a
+    // dynamic one, or the reverse): a cast.
+    if (op.getGridAxes().empty()) {
+      if (!tensor::CastOp::areCastCompatible(input.getType(), op.getType()))
+        return rewriter.notifyMatchFailure(op, "over no axis, not a cast");
+      if (input.getType() != op.getType())
+        input =
+            tensor::CastOp::create(rewriter, op.getLoc(), op.getType(), input);
       rewriter.replaceOp(op, input);
       return success();
     }
@@ -711,9 +748,15 @@ void mlir::tp::populateShardToTPConversionPatterns(RewritePatternSet &patterns,
   patterns.add<ConvertCollective<shard::AllReduceOp>>(
       context, [=](shard::AllReduceOp op, Value in, OpBuilder &b) -> Value {
         ReductionKindAttr kind = reduction(op.getReduction());
-        if (!kind || in.getType() != op.getType())
+        if (!kind)
           return Value();
-        return AllReduceOp::create(b, op.getLoc(), op.getType(), kind, in);
+        // tp.all_reduce keeps its operand's type; a result that differs
+        // in which sizes are static is a cast after it.
+        Value reduced =
+            AllReduceOp::create(b, op.getLoc(), in.getType(), kind, in);
+        if (reduced.getType() == op.getType())
+          return reduced;
+        return tensor::CastOp::create(b, op.getLoc(), op.getType(), reduced);
       });
   patterns.add<ConvertCollective<shard::ReduceScatterOp>>(
       context, [=](shard::ReduceScatterOp op, Value in, OpBuilder &b) -> Value {
@@ -747,6 +790,9 @@ void mlir::tp::populateShardToTPConversionPatterns(RewritePatternSet &patterns,
 void mlir::tp::configureShardToTPConversionTarget(ConversionTarget &target) {
   target.addIllegalDialect<shard::ShardDialect>();
   target.addLegalDialect<TPDialect, arith::ArithDialect>();
+  // What a collective over no axis, or one whose result differs from its
+  // operand in which sizes are static, becomes around the tp op.
+  target.addLegalOp<tensor::CastOp>();
 }
 
 LogicalResult mlir::tp::verifyNoTPLayersInShardProgram(ModuleOp module) {

@@ -42,3 +42,20 @@ func.func @no_axes(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %s = shard.all_reduce %x on @grid grid_axes = [] : tensor<4x8xf32> -> tensor<4x8xf32>
   return %s : tensor<4x8xf32>
 }
+
+// -----
+
+// An all-reduce whose result is dynamic where its operand is static: the
+// tp op keeps its operand's type, and a cast gives the result's. A gather
+// over no grid axis that only changes the type is a cast.
+// CHECK-LABEL: func.func @casts
+// CHECK: %[[R:.*]] = tp.all_reduce sum %arg0 : tensor<4xf32>
+// CHECK: tensor.cast %[[R]] : tensor<4xf32> to tensor<?xf32>
+// CHECK: tensor.cast %arg1 : tensor<4x8xf32> to tensor<?x8xf32>
+// CHECK-NOT: tp.all_gather
+shard.grid @grid(shape = 2)
+func.func @casts(%x: tensor<4xf32>, %y: tensor<4x8xf32>) -> (tensor<?xf32>, tensor<?x8xf32>) {
+  %r = shard.all_reduce %x on @grid grid_axes = [0] : tensor<4xf32> -> tensor<?xf32>
+  %g = shard.all_gather %y on @grid grid_axes = [] gather_axis = 1 : tensor<4x8xf32> -> tensor<?x8xf32>
+  return %r, %g : tensor<?xf32>, tensor<?x8xf32>
+}

@@ -35,6 +35,17 @@ func.func @uneven(%w: tensor<10x6xf32>) -> tensor<10x6xf32> {
 
 // -----
 
+// On a large grid the balanced sizes are counted, not listed.
+shard.grid @grid(shape = 16)
+func.func @uneven_large(%w: tensor<20x6xf32>) -> tensor<20x6xf32> {
+  %s = shard.sharding @grid split_axes = [[0]] : !shard.sharding
+  // expected-error @below {{splits dim 0 of 'tensor<20x6xf32>' (20) over 16 devices, which does not divide it: shard-partition in LLVM 22 would give every device 1 and drop the remaining 4 (tp's balanced rule gives 4 ranks get 2 and 12 ranks get 1)}}
+  %a = shard.shard %w to %s annotate_for_users : tensor<20x6xf32>
+  return %a : tensor<20x6xf32>
+}
+
+// -----
+
 shard.grid @grid(shape = 2)
 func.func @offsets(%w: tensor<10x6xf32>) -> tensor<10x6xf32> {
   %s = shard.sharding @grid split_axes = [[0]] sharded_dims_offsets = [0, 5, 10] : !shard.sharding
@@ -66,7 +77,7 @@ func.func @dynamic(%x: tensor<?x6xf32>) -> tensor<?x6xf32> {
 // -----
 
 shard.grid @grid(shape = 2)
-// expected-error @below {{argument #0 must have exactly one use, a shard.shard that gives its sharding}}
+// expected-error @below {{argument #0 must have exactly one use, a shard.shard that gives its sharding (as sharding-propagation leaves it): shard-partition reads the argument's local type from it; annotate the argument once, with shard.shard ... annotate_for_users, and use that value everywhere}}
 func.func @two_uses(%x: tensor<4x6xf32>) -> (tensor<4x6xf32>, tensor<4x6xf32>) {
   %s = shard.sharding @grid split_axes = [[]] : !shard.sharding
   %a = shard.shard %x to %s annotate_for_users : tensor<4x6xf32>

@@ -46,6 +46,31 @@ func.func @subtract(%w: tensor<4x8xf32> {tp.name = "w"}) -> tensor<4xf32> {
 
 // -----
 
+// A split reduction with two results, one summed and one the maximum:
+// shard-partition would all-reduce both with the first one's kind.
+shard.grid @grid(shape = 2)
+func.func @two_combiners(%w: tensor<4x8xf32> {tp.name = "w"}) -> tensor<4xf32> {
+  %cols = shard.sharding @grid split_axes = [[], [0]] : !shard.sharding
+  %whole = shard.sharding @grid split_axes = [[]] : !shard.sharding
+  %ws = shard.shard %w to %cols annotate_for_users : tensor<4x8xf32>
+  %zero = arith.constant dense<0.0> : tensor<4xf32>
+  %low = arith.constant dense<-3.0e38> : tensor<4xf32>
+  %e = tensor.empty() : tensor<4xf32>
+  // expected-error @below {{splits a reduction loop whose results are combined differently (result #0 by arith.addf, result #1 by arith.maximumf): shard-partition in LLVM 22 all-reduces every result with the first one's kind, a wrong result; compute them in separate linalg ops}}
+  %r:2 = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>, affine_map<(i, j) -> (i)>], iterator_types = ["parallel", "reduction"]}
+      ins(%ws : tensor<4x8xf32>) outs(%zero, %low : tensor<4xf32>, tensor<4xf32>) {
+  ^bb0(%a: f32, %o: f32, %p: f32):
+    %s = arith.addf %o, %a : f32
+    %m = arith.maximumf %p, %a : f32
+    linalg.yield %s, %m : f32, f32
+  } -> (tensor<4xf32>, tensor<4xf32>)
+  %t = linalg.add ins(%r#0, %r#1 : tensor<4xf32>, tensor<4xf32>) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  %y = shard.shard %t to %whole annotate_for_users : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
 // A constant that is not a splat, which propagation splits.
 shard.grid @grid(shape = 2)
 func.func @constant(%w: tensor<2x4xf32> {tp.name = "w"}) -> tensor<2x4xf32> {
