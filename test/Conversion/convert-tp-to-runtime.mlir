@@ -56,6 +56,24 @@ module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
 
 // -----
 
+// Tests that a slice whose result is static where the operand is dynamic,
+// or the reverse, in a dimension it does not split, is cast to the
+// result's type.
+// CHECK-LABEL: func.func @mixed
+// CHECK: %[[S1:.*]] = tensor.extract_slice %arg0[0, %{{.*}}] [4, 4] [1, 1] : tensor<4x8xf32> to tensor<4x4xf32>
+// CHECK: tensor.cast %[[S1]] : tensor<4x4xf32> to tensor<?x4xf32>
+// CHECK: %[[S2:.*]] = tensor.extract_slice %arg1[0, %{{.*}}] [%{{.*}}, 4] [1, 1] : tensor<?x8xf32> to tensor<?x4xf32>
+// CHECK: tensor.cast %[[S2]] : tensor<?x4xf32> to tensor<4x4xf32>
+module attributes {tp.mesh = #tp.mesh<shape = [2]>} {
+  func.func @mixed(%a: tensor<4x8xf32>, %b: tensor<?x8xf32>) -> (tensor<?x4xf32>, tensor<4x4xf32>) attributes {tp.spmd} {
+    %s = tp.all_slice %a along 1 : tensor<4x8xf32> -> tensor<?x4xf32>
+    %t = tp.all_slice %b along 1 : tensor<?x8xf32> -> tensor<4x4xf32>
+    return %s, %t : tensor<?x4xf32>, tensor<4x4xf32>
+  }
+}
+
+// -----
+
 // Tests the batch split's collectives over 3 devices: the sized gather
 // allocates the full batch it is given, and all_to_all allocates the full
 // batch by rows and its balanced share of the features, then calls the

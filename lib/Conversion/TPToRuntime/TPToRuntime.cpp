@@ -179,8 +179,14 @@ struct AllSliceToExtractSlice : OpConversionPattern<AllSliceOp> {
                           ? OpFoldResult(extentOf(rewriter, loc, input, d))
                           : rewriter.getIndexAttr(inputType.getDimSize(d)));
     }
-    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
-        op, op.getType(), input, offsets, sizes, strides);
+    // The slice's type follows the operand's static sizes; the verifier
+    // lets the result have a static size where the operand has a dynamic
+    // one, or the reverse, so a cast gives the result's type.
+    Value slice = tensor::ExtractSliceOp::create(rewriter, loc, input, offsets,
+                                                 sizes, strides);
+    if (slice.getType() != op.getType())
+      slice = tensor::CastOp::create(rewriter, loc, op.getType(), slice);
+    rewriter.replaceOp(op, slice);
     return success();
   }
 };
