@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -952,7 +953,7 @@ uint64_t addTransition(const Chain &c, const MachineProfile &p, size_t i,
 }
 
 bool allowed(const Layer &l, ShardingKind k) {
-  return !l.fixed || *l.fixed == k;
+  return (!l.fixed || *l.fixed == k) && (l.allowedKinds & Layer::bit(k));
 }
 
 constexpr ShardingKind kChoices[] = {ShardingKind::row, ShardingKind::column,
@@ -1381,9 +1382,10 @@ llvm::Error tooManyPartialPlans(const Chain &c, size_t layer) {
 }
 } // namespace
 
-llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
-                                               const MachineProfile &p,
-                                               uint64_t memoryLimit) {
+/// The plan of least predicted time, each layer's split chosen on its own
+/// (planChain adds the ties between layers).
+static llvm::Expected<Plan> planUntied(const Chain &c, const MachineProfile &p,
+                                       uint64_t memoryLimit) {
   if (c.layers.empty())
     return llvm::createStringError(std::errc::invalid_argument,
                                    "the chain has no layers to plan");
@@ -1473,6 +1475,117 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
   return plan;
 }
 
+llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
+                                               const MachineProfile &p,
+                                               uint64_t memoryLimit) {
+  // Each group of layers sharing an argument takes one class of splits of
+  // it: a weight split along dim 0 (row), dim 1 (column) or kept whole
+  // (replicated, batch); a bias split (row) or kept whole (the rest).
+  using K = ShardingKind;
+  const unsigned row = Layer::bit(K::row), column = Layer::bit(K::column),
+                 whole = Layer::bit(K::replicated) | Layer::bit(K::batch);
+  struct Group {
+    const std::vector<size_t> *layers;
+    std::vector<unsigned> classes;
+  };
+  std::vector<Group> groups;
+  auto addGroups = [&](const std::vector<std::vector<size_t>> &tied,
+                       std::vector<unsigned> classes) {
+    for (const std::vector<size_t> &layers : tied) {
+      Group g{&layers, {}};
+      // The classes that every layer of the group can take: a split fixed
+      // by hand decides it. None (two fixed splits that disagree) leaves
+      // the group to the partitioner, which says so at the layers.
+      for (unsigned cls : classes)
+        if (llvm::all_of(layers, [&](size_t i) {
+              const Layer &l = c.layers[i];
+              return (l.allowedKinds & cls) &&
+                     (!l.fixed || (cls & Layer::bit(*l.fixed)));
+            }))
+          g.classes.push_back(cls);
+      if (!g.classes.empty())
+        groups.push_back(std::move(g));
+    }
+  };
+  if (c.devices > 1) {
+    addGroups(c.tiedWeights, {row, column, whole});
+    addGroups(c.tiedBiases, {row, column | whole});
+  }
+  if (groups.empty())
+    return planUntied(c, p, memoryLimit);
+  // The plan with each group held to classes[choice[g]], or none where a
+  // layer is left no split (a weight class and a bias class that exclude
+  // each other).
+  std::optional<llvm::Error> firstError;
+  auto planWith = [&](llvm::ArrayRef<size_t> choice,
+                      size_t numChosen) -> std::optional<Plan> {
+    Chain held = c;
+    for (size_t g = 0; g < numChosen; ++g)
+      for (size_t i : *groups[g].layers)
+        held.layers[i].allowedKinds &= groups[g].classes[choice[g]];
+    if (llvm::any_of(held.layers,
+                     [](const Layer &l) { return l.allowedKinds == 0; }))
+      return std::nullopt;
+    llvm::Expected<Plan> plan = planUntied(held, p, memoryLimit);
+    if (plan)
+      return std::move(*plan);
+    if (!firstError)
+      firstError = plan.takeError();
+    else
+      llvm::consumeError(plan.takeError());
+    return std::nullopt;
+  };
+  auto better = [](const std::optional<Plan> &a, const std::optional<Plan> &b) {
+    return a && (!b || a->seconds < b->seconds);
+  };
+  std::vector<size_t> choice(groups.size(), 0);
+  std::optional<Plan> best;
+  uint64_t combinations = 1;
+  for (const Group &g : groups)
+    combinations = std::min<uint64_t>(combinations * g.classes.size(), 1000);
+  if (combinations <= 81) {
+    // Every combination of the groups' classes.
+    while (true) {
+      std::optional<Plan> plan = planWith(choice, groups.size());
+      if (better(plan, best))
+        best = std::move(plan);
+      size_t g = 0;
+      while (g < groups.size() && ++choice[g] == groups[g].classes.size())
+        choice[g++] = 0;
+      if (g == groups.size())
+        break;
+    }
+  } else {
+    // One group at a time, the groups before it held to their choices and
+    // those after it free; the last step holds every group.
+    for (size_t g = 0; g < groups.size(); ++g) {
+      std::optional<Plan> bestHere;
+      size_t bestClass = 0;
+      for (size_t k = 0; k < groups[g].classes.size(); ++k) {
+        choice[g] = k;
+        std::optional<Plan> plan = planWith(choice, g + 1);
+        if (better(plan, bestHere)) {
+          bestHere = std::move(plan);
+          bestClass = k;
+        }
+      }
+      choice[g] = bestClass;
+      if (g + 1 == groups.size())
+        best = std::move(bestHere);
+    }
+  }
+  if (best) {
+    if (firstError)
+      llvm::consumeError(std::move(*firstError));
+    return std::move(*best);
+  }
+  // No combination fits the limit: its error says why. With none priced
+  // at all, the groups' own splits conflict, which the partitioner reports.
+  if (firstError)
+    return std::move(*firstError);
+  return planUntied(c, p, memoryLimit);
+}
+
 std::vector<std::optional<Plan>>
 mlir::tp::plan::runnersUp(const Chain &c, const MachineProfile &p,
                           const Plan &best, uint64_t memoryLimit,
@@ -1480,7 +1593,11 @@ mlir::tp::plan::runnersUp(const Chain &c, const MachineProfile &p,
   std::vector<std::optional<Plan>> result(c.layers.size());
   if (unsearched)
     unsearched->assign(c.layers.size(), false);
-  if (memoryLimit == 0 && !c.layers.empty())
+  // The tables price each layer's choice on its own; layers tied by a
+  // shared argument are searched as planChain does.
+  bool tied =
+      c.devices > 1 && (!c.tiedWeights.empty() || !c.tiedBiases.empty());
+  if (memoryLimit == 0 && !c.layers.empty() && !tied)
     return fastestThroughEachChoice(c, p, best);
   for (size_t i = 0; i < c.layers.size(); ++i) {
     if (c.layers[i].fixed)
@@ -1595,6 +1712,53 @@ static Value throughOpsBetweenLayers(Value value) {
   return value;
 }
 
+/// What the partitioner requires of arguments that layers split (it
+/// refuses a plan that breaks it): the layers sharing one argument as their
+/// weight, or as their bias, split it alike (Chain::tiedWeights,
+/// tiedBiases), and an argument that anything else also reads (a layer's
+/// input, any other op) is kept whole by every layer (Layer::allowedKinds).
+/// A split fixed by hand that breaks it is left for the partitioner to
+/// report at the layers.
+static void tieArguments(FunctionOpInterface fn, Chain &chain) {
+  if (chain.devices <= 1)
+    return;
+  Block &entry = fn.getFunctionBody().front();
+  llvm::MapVector<BlockArgument, std::vector<size_t>> weights, biases;
+  size_t index = 0;
+  for (LinearOp linear : entry.getOps<LinearOp>()) {
+    for (auto [value, users] : {std::pair{linear.getWeight(), &weights},
+                                std::pair{linear.getBias(), &biases}}) {
+      auto arg = dyn_cast_or_null<BlockArgument>(value);
+      if (arg && arg.getOwner() == &entry)
+        (*users)[arg].push_back(index);
+    }
+    ++index;
+  }
+  auto readOtherwise = [](BlockArgument arg) {
+    return llvm::any_of(arg.getUses(), [](OpOperand &use) {
+      auto user = dyn_cast<LinearOp>(use.getOwner());
+      return !user || use.get() == user.getInput();
+    });
+  };
+  unsigned whole =
+      Layer::bit(ShardingKind::replicated) | Layer::bit(ShardingKind::batch);
+  for (auto [users, keep, tied] :
+       {std::tuple{&weights, whole, &chain.tiedWeights},
+        std::tuple{&biases, Layer::kAllKinds & ~Layer::bit(ShardingKind::row),
+                   &chain.tiedBiases}}) {
+    for (auto &[arg, layers] : *users) {
+      if (readOtherwise(arg))
+        for (size_t i : layers) {
+          Layer &l = chain.layers[i];
+          if (!l.fixed || (keep & Layer::bit(*l.fixed)))
+            l.allowedKinds &= keep;
+        }
+      if (layers.size() > 1)
+        tied->push_back(layers);
+    }
+  }
+}
+
 llvm::Expected<Chain> mlir::tp::plan::extractChain(FunctionOpInterface fn,
                                                    int64_t devices,
                                                    int64_t batch,
@@ -1671,6 +1835,7 @@ llvm::Expected<Chain> mlir::tp::plan::extractChain(FunctionOpInterface fn,
                      "tp.softmax and tp.log_softmax; found '" +
                          op.getName().getStringRef().str() + "'");
   }
+  tieArguments(fn, chain);
   // Byte counts stay far from overflow when every activation is a tensor
   // tp-mlir could hold.
   for (const Layer &l : chain.layers)

@@ -224,6 +224,14 @@ struct Layer {
   bool wholeOutput() const { return rowOps > 0; }
   /// A split fixed by hand; the planner keeps it.
   std::optional<ShardingKind> fixed;
+  /// The splits the layer may take, a bit (1 << kind) each: a weight
+  /// argument that something other than a layer's weight also reads must
+  /// stay whole (replicated or batch), and a bias so read cannot take row.
+  unsigned allowedKinds = kAllKinds;
+  static constexpr unsigned kAllKinds = 0xF;
+  static constexpr unsigned bit(ShardingKind k) {
+    return 1u << static_cast<unsigned>(k);
+  }
   /// A name for reports (the layer's source location).
   std::string name;
 };
@@ -240,6 +248,11 @@ struct Chain {
   /// blas, which allocates nothing, for a chain built by hand; the passes
   /// and tools set the lowering they compile with (auto by default).
   MatmulLowering matmul = MatmulLowering::blas;
+  /// Layers that share one weight argument (tiedWeights) or one bias
+  /// argument (tiedBiases), by index: one checkpoint tensor can be split
+  /// only one way, so each group takes one split of it (row, column or
+  /// none for a weight; row or none for a bias).
+  std::vector<std::vector<size_t>> tiedWeights, tiedBiases;
 };
 
 /// What one layer costs in a plan: its local compute (GEMM, bias and
