@@ -1513,10 +1513,17 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
   }
   if (groups.empty())
     return planUntied(c, p, memoryLimit);
+  // The errors of the combinations that found no plan, kept as code and
+  // message: a search that stopped at its size (result_out_of_range) is
+  // reported before any "no plan fits", as planUntied does.
+  struct Failure {
+    std::error_code code;
+    std::string message;
+  };
+  std::optional<Failure> overflow, noFit;
   // The plan with each group held to classes[choice[g]], or none where a
   // layer is left no split (a weight class and a bias class that exclude
   // each other).
-  std::optional<llvm::Error> firstError;
   auto planWith = [&](llvm::ArrayRef<size_t> choice,
                       size_t numChosen) -> std::optional<Plan> {
     Chain held = c;
@@ -1529,14 +1536,28 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
     llvm::Expected<Plan> plan = planUntied(held, p, memoryLimit);
     if (plan)
       return std::move(*plan);
-    if (!firstError)
-      firstError = plan.takeError();
-    else
-      llvm::consumeError(plan.takeError());
+    llvm::handleAllErrors(plan.takeError(), [&](const llvm::ErrorInfoBase &e) {
+      Failure failure{e.convertToErrorCode(), e.message()};
+      std::optional<Failure> &slot =
+          failure.code == std::make_error_code(std::errc::result_out_of_range)
+              ? overflow
+              : noFit;
+      if (!slot)
+        slot = std::move(failure);
+    });
     return std::nullopt;
   };
   auto better = [](const std::optional<Plan> &a, const std::optional<Plan> &b) {
     return a && (!b || a->seconds < b->seconds);
+  };
+  // A class that keeps the argument whole (for a bias, anything but row):
+  // such classes of every group leave each layer replicated and batch, so
+  // together they always leave a layer a split.
+  auto wholeClass = [&](const Group &g) -> size_t {
+    for (size_t k = 0; k < g.classes.size(); ++k)
+      if (g.classes[k] & Layer::bit(ShardingKind::replicated))
+        return k;
+    return 0;
   };
   std::vector<size_t> choice(groups.size(), 0);
   std::optional<Plan> best;
@@ -1557,10 +1578,12 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
     }
   } else {
     // One group at a time, the groups before it held to their choices and
-    // those after it free; the last step holds every group.
+    // those after it free; the last step holds every group. A group that
+    // no class of fits beside the earlier choices (a shared bias whose
+    // layers' weights went row and column) keeps its argument whole.
     for (size_t g = 0; g < groups.size(); ++g) {
       std::optional<Plan> bestHere;
-      size_t bestClass = 0;
+      size_t bestClass = wholeClass(groups[g]);
       for (size_t k = 0; k < groups[g].classes.size(); ++k) {
         choice[g] = k;
         std::optional<Plan> plan = planWith(choice, g + 1);
@@ -1573,16 +1596,22 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
       if (g + 1 == groups.size())
         best = std::move(bestHere);
     }
+    if (!best) {
+      for (size_t g = 0; g < groups.size(); ++g)
+        choice[g] = wholeClass(groups[g]);
+      best = planWith(choice, groups.size());
+    }
   }
-  if (best) {
-    if (firstError)
-      llvm::consumeError(std::move(*firstError));
+  if (overflow)
+    return llvm::createStringError(overflow->code, "%s",
+                                   overflow->message.c_str());
+  if (best)
     return std::move(*best);
-  }
   // No combination fits the limit: its error says why. With none priced
-  // at all, the groups' own splits conflict, which the partitioner reports.
-  if (firstError)
-    return std::move(*firstError);
+  // at all, splits written by hand conflict, which the partitioner reports
+  // at the layers.
+  if (noFit)
+    return llvm::createStringError(noFit->code, "%s", noFit->message.c_str());
   return planUntied(c, p, memoryLimit);
 }
 

@@ -90,15 +90,19 @@ FailureOr<shard::GridOp> getOnlyGridOp(ModuleOp module) {
 }
 
 /// The balanced shard sizes of `extent` over `numDevices`, for messages:
-/// each rank's up to 8 ranks, else how many get which size.
+/// each rank's up to 8 ranks ("[3, 3, 2, 2]"), else how many ranks get
+/// which size ("2 to each of 4 ranks and 1 to each of 12 ranks").
 std::string balancedSizes(int64_t extent, int64_t numDevices) {
   if (numDevices > 8) {
+    auto to = [](int64_t size, int64_t ranks) {
+      return std::to_string(size) +
+             (ranks == 1 ? " to 1 rank"
+                         : " to each of " + std::to_string(ranks) + " ranks");
+    };
     int64_t larger = extent % numDevices, size = extent / numDevices;
-    std::string out = std::to_string(numDevices - larger) + " ranks get " +
-                      std::to_string(size);
+    std::string out = to(size, numDevices - larger);
     if (larger)
-      out = std::to_string(larger) + " ranks get " + std::to_string(size + 1) +
-            " and " + out;
+      out = to(size + 1, larger) + " and " + out;
     return out;
   }
   std::string out = "[";

@@ -39,7 +39,7 @@ func.func @uneven(%w: tensor<10x6xf32>) -> tensor<10x6xf32> {
 shard.grid @grid(shape = 16)
 func.func @uneven_large(%w: tensor<20x6xf32>) -> tensor<20x6xf32> {
   %s = shard.sharding @grid split_axes = [[0]] : !shard.sharding
-  // expected-error @below {{splits dim 0 of 'tensor<20x6xf32>' (20) over 16 devices, which does not divide it: shard-partition in LLVM 22 would give every device 1 and drop the remaining 4 (tp's balanced rule gives 4 ranks get 2 and 12 ranks get 1)}}
+  // expected-error @below {{splits dim 0 of 'tensor<20x6xf32>' (20) over 16 devices, which does not divide it: shard-partition in LLVM 22 would give every device 1 and drop the remaining 4 (tp's balanced rule gives 2 to each of 4 ranks and 1 to each of 12 ranks)}}
   %a = shard.shard %w to %s annotate_for_users : tensor<20x6xf32>
   return %a : tensor<20x6xf32>
 }
