@@ -2,6 +2,7 @@
 
 #include "tp-mlir/Planner/Planner.h"
 #include "tp-mlir/Dialect/TP/IR/TPPackedWeights.h"
+#include "tp-mlir/Dialect/TP/IR/TPSharding.h"
 
 #include "tp-mlir/Support/BalancedSplit.h"
 #include "tp-mlir/Support/InputGuards.h"
@@ -961,6 +962,39 @@ constexpr ShardingKind kChoices[] = {ShardingKind::row, ShardingKind::column,
                                      ShardingKind::batch};
 } // namespace
 
+/// What a layer's split does to one of its arguments: getWeightSplitDim or
+/// getBiasSplitDim, tp-partition's rules.
+using SplitDimFn = std::optional<int64_t> (*)(ShardingKind);
+
+/// The classes of splits that split an argument alike, a mask of kinds
+/// (Layer::bit) each, in kChoices order: layers that share the argument may
+/// mix the kinds of one class, and no others.
+static std::vector<unsigned> splitClasses(SplitDimFn splitDim) {
+  std::vector<std::pair<std::optional<int64_t>, unsigned>> classes;
+  for (ShardingKind k : kChoices) {
+    std::optional<int64_t> dim = splitDim(k);
+    auto it =
+        llvm::find_if(classes, [&](const auto &c) { return c.first == dim; });
+    if (it == classes.end())
+      classes.push_back({dim, Layer::bit(k)});
+    else
+      it->second |= Layer::bit(k);
+  }
+  std::vector<unsigned> masks;
+  for (const auto &c : classes)
+    masks.push_back(c.second);
+  return masks;
+}
+
+/// The kinds (Layer::bit) that keep an argument whole.
+static unsigned wholeKinds(SplitDimFn splitDim) {
+  unsigned mask = 0;
+  for (ShardingKind k : kChoices)
+    if (!splitDim(k))
+      mask |= Layer::bit(k);
+  return mask;
+}
+
 Plan mlir::tp::plan::evaluate(const Chain &c, const MachineProfile &p,
                               llvm::ArrayRef<ShardingKind> choices) {
   Plan plan;
@@ -1479,11 +1513,9 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
                                                const MachineProfile &p,
                                                uint64_t memoryLimit) {
   // Each group of layers sharing an argument takes one class of splits of
-  // it: a weight split along dim 0 (row), dim 1 (column) or kept whole
-  // (replicated, batch); a bias split (row) or kept whole (the rest).
-  using K = ShardingKind;
-  const unsigned row = Layer::bit(K::row), column = Layer::bit(K::column),
-                 whole = Layer::bit(K::replicated) | Layer::bit(K::batch);
+  // it (splitClasses): a weight split along dim 0 (row), dim 1 (column) or
+  // kept whole (replicated, batch); a bias split (row) or kept whole (the
+  // rest).
   struct Group {
     const std::vector<size_t> *layers;
     std::vector<unsigned> classes;
@@ -1507,9 +1539,13 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
         groups.push_back(std::move(g));
     }
   };
+  // Shared biases first: the one-group-at-a-time search below then holds
+  // each bias to a class before the weights of its layers are chosen, so
+  // those cannot go row on one layer and column on another and leave the
+  // bias no class.
   if (c.devices > 1) {
-    addGroups(c.tiedWeights, {row, column, whole});
-    addGroups(c.tiedBiases, {row, column | whole});
+    addGroups(c.tiedBiases, splitClasses(getBiasSplitDim));
+    addGroups(c.tiedWeights, splitClasses(getWeightSplitDim));
   }
   if (groups.empty())
     return planUntied(c, p, memoryLimit);
@@ -1578,9 +1614,10 @@ llvm::Expected<Plan> mlir::tp::plan::planChain(const Chain &c,
     }
   } else {
     // One group at a time, the groups before it held to their choices and
-    // those after it free; the last step holds every group. A group that
-    // no class of fits beside the earlier choices (a shared bias whose
-    // layers' weights went row and column) keeps its argument whole.
+    // those after it free; the last step holds every group. Where no class
+    // of a group fits beside the earlier choices (a weight shared by layers
+    // whose shared biases went row and not row), every shared argument is
+    // kept whole.
     for (size_t g = 0; g < groups.size(); ++g) {
       std::optional<Plan> bestHere;
       size_t bestClass = wholeClass(groups[g]);
@@ -1763,20 +1800,11 @@ static void tieArguments(FunctionOpInterface fn, Chain &chain) {
     }
     ++index;
   }
-  auto readOtherwise = [](BlockArgument arg) {
-    return llvm::any_of(arg.getUses(), [](OpOperand &use) {
-      auto user = dyn_cast<LinearOp>(use.getOwner());
-      return !user || use.get() == user.getInput();
-    });
-  };
-  unsigned whole =
-      Layer::bit(ShardingKind::replicated) | Layer::bit(ShardingKind::batch);
   for (auto [users, keep, tied] :
-       {std::tuple{&weights, whole, &chain.tiedWeights},
-        std::tuple{&biases, Layer::kAllKinds & ~Layer::bit(ShardingKind::row),
-                   &chain.tiedBiases}}) {
+       {std::tuple{&weights, wholeKinds(getWeightSplitDim), &chain.tiedWeights},
+        std::tuple{&biases, wholeKinds(getBiasSplitDim), &chain.tiedBiases}}) {
     for (auto &[arg, layers] : *users) {
-      if (readOtherwise(arg))
+      if (findNonParameterUse(arg))
         for (size_t i : layers) {
           Layer &l = chain.layers[i];
           if (!l.fixed || (keep & Layer::bit(*l.fixed)))

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tp-mlir/Planner/Planner.h"
+#include "tp-mlir/Dialect/TP/IR/TPSharding.h"
 
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
@@ -246,6 +247,97 @@ TEST(PlannerTest, DynamicProgramEqualsExhaustiveEnumeration) {
   EXPECT_GT(feasible, 300);
   EXPECT_GT(infeasible, 5);
   EXPECT_GT(limited, 300);
+}
+
+/// Whether `choices` split each shared weight and each shared bias one way,
+/// as tp-partition requires.
+bool honoursTies(const Chain &c, const std::vector<ShardingKind> &choices) {
+  auto alike = [&](const std::vector<std::vector<size_t>> &groups,
+                   std::optional<int64_t> (*splitDim)(ShardingKind)) {
+    for (const std::vector<size_t> &group : groups)
+      for (size_t i : group)
+        if (splitDim(choices[i]) != splitDim(choices[group.front()]))
+          return false;
+    return true;
+  };
+  return alike(c.tiedWeights, getWeightSplitDim) &&
+         alike(c.tiedBiases, getBiasSplitDim);
+}
+
+TEST(PlannerTest, SharedArgumentsTakeOneSplit) {
+  // Square layers whose weights and biases are drawn from a few arguments.
+  // Up to 81 combinations of the groups' splits, the planner tries each:
+  // its plan is the fastest of those that honour the ties. Beyond, it
+  // holds one group at a time: its plan honours them.
+  std::mt19937_64 rng(20261207);
+  int enumerated = 0, heldOneAtATime = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    Chain c;
+    c.devices = 2 + int64_t(rng() % 7);
+    c.batch = 1 + int64_t(rng() % 2048);
+    c.matmul = MatmulLowering(rng() % 3);
+    size_t n = 2 + rng() % 7;
+    int64_t width = 1 + int64_t(rng() % 2048);
+    size_t weights = 1 + rng() % n, biases = 1 + rng() % n;
+    if (trial % 2) {
+      // Pairs of layers, most of them tied, to reach past 81.
+      weights = (n + 1) / 2;
+      biases = 1 + rng() % 3;
+    }
+    std::vector<std::vector<size_t>> byWeight(weights), byBias(biases);
+    for (size_t i = 0; i < n; ++i) {
+      Layer l;
+      l.in = l.out = width;
+      l.activation = ActivationKind(rng() % kNumActivationKinds);
+      c.layers.push_back(l);
+      byWeight[trial % 2 ? i / 2 : rng() % weights].push_back(i);
+      byBias[rng() % biases].push_back(i);
+    }
+    uint64_t combinations = 1;
+    for (auto [groups, tied, classes] :
+         {std::tuple{&byWeight, &c.tiedWeights, 3},
+          std::tuple{&byBias, &c.tiedBiases, 2}})
+      for (std::vector<size_t> &group : *groups)
+        if (group.size() > 1) {
+          tied->push_back(group);
+          combinations *= classes;
+        }
+    MachineProfile p = randomProfile(rng);
+    llvm::Expected<Plan> found = planChain(c, p);
+    ASSERT_TRUE(static_cast<bool>(found))
+        << "trial " << trial << ": " << llvm::toString(found.takeError());
+    EXPECT_TRUE(honoursTies(c, found->choices)) << "trial " << trial;
+    EXPECT_NEAR(evaluate(c, p, found->choices).seconds, found->seconds,
+                1e-12 * found->seconds + 1e-15);
+    if (combinations > 81) {
+      ++heldOneAtATime;
+      continue;
+    }
+    ++enumerated;
+    // Every assignment that honours the ties, priced.
+    std::optional<double> fastest;
+    std::vector<int> digit(n, 0);
+    std::vector<ShardingKind> choices(n);
+    while (true) {
+      for (size_t i = 0; i < n; ++i)
+        choices[i] = kAll[digit[i]];
+      if (honoursTies(c, choices)) {
+        double seconds = evaluate(c, p, choices).seconds;
+        if (!fastest || seconds < *fastest)
+          fastest = seconds;
+      }
+      size_t i = 0;
+      while (i < n && ++digit[i] == kNumChoices)
+        digit[i++] = 0;
+      if (i == n)
+        break;
+    }
+    ASSERT_TRUE(fastest);
+    EXPECT_NEAR(found->seconds, *fastest, 1e-9 * *fastest + 1e-15)
+        << "trial " << trial;
+  }
+  EXPECT_GT(enumerated, 150);
+  EXPECT_GT(heldOneAtATime, 50);
 }
 
 /// A chain of `layers` layers of random widths 1 to 512 at D = 3, batch 64.

@@ -1,10 +1,37 @@
 //===- TPSharding.cpp - shards in IR types --------------------------------===//
 
 #include "tp-mlir/Dialect/TP/IR/TPSharding.h"
+#include "tp-mlir/Dialect/TP/IR/TPOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
 using namespace mlir;
+
+std::optional<int64_t> mlir::tp::getWeightSplitDim(ShardingKind kind) {
+  switch (kind) {
+  case ShardingKind::row:
+    return 0;
+  case ShardingKind::column:
+    return 1;
+  case ShardingKind::replicated:
+  case ShardingKind::batch:
+    return std::nullopt;
+  }
+  llvm_unreachable("unknown sharding");
+}
+
+std::optional<int64_t> mlir::tp::getBiasSplitDim(ShardingKind kind) {
+  return kind == ShardingKind::row ? std::optional<int64_t>(0) : std::nullopt;
+}
+
+OpOperand *mlir::tp::findNonParameterUse(BlockArgument arg) {
+  for (OpOperand &use : arg.getUses()) {
+    auto user = dyn_cast<LinearOp>(use.getOwner());
+    if (!user || use.get() == user.getInput())
+      return &use;
+  }
+  return nullptr;
+}
 
 int64_t mlir::tp::getLocalDimSize(int64_t size, int64_t numDevices) {
   if (ShapedType::isDynamic(size) || size % numDevices != 0)

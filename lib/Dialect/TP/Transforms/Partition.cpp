@@ -32,26 +32,6 @@ namespace mlir::tp {
 using namespace mlir;
 using namespace mlir::tp;
 
-/// The dimension of W split by a layer sharding, if any.
-static std::optional<int64_t> weightSplitDim(ShardingKind kind) {
-  switch (kind) {
-  case ShardingKind::row:
-    return 0;
-  case ShardingKind::column:
-    return 1;
-  case ShardingKind::replicated:
-  case ShardingKind::batch:
-    return std::nullopt;
-  }
-  llvm_unreachable("unknown sharding");
-}
-
-/// The dimension of b split by a layer sharding, if any: a column layer adds
-/// its whole bias once, after the reduction.
-static std::optional<int64_t> biasSplitDim(ShardingKind kind) {
-  return kind == ShardingKind::row ? std::optional<int64_t>(0) : std::nullopt;
-}
-
 /// What a layer does with `object` (an argument): "splits argument #1
 /// along dim 0", "keeps it whole (replicated)".
 static std::string describeSplit(std::optional<int64_t> dim,
@@ -95,8 +75,8 @@ private:
     for (LinearOp op : layers) {
       ShardingKind kind = *op.getSharding();
       std::pair<Value, std::optional<int64_t>> operands[] = {
-          {op.getWeight(), weightSplitDim(kind)},
-          {op.getBias(), biasSplitDim(kind)}};
+          {op.getWeight(), getWeightSplitDim(kind)},
+          {op.getBias(), getBiasSplitDim(kind)}};
       for (auto [value, dim] : operands) {
         auto arg = dyn_cast_or_null<BlockArgument>(value);
         if (!arg || arg.getOwner() != &fn.getFunctionBody().front())
@@ -124,14 +104,11 @@ private:
     for (auto &[arg, split] : argSplits) {
       if (!split.dim || numDevices == 1)
         continue;
-      for (OpOperand &use : arg.getUses()) {
-        auto user = dyn_cast<LinearOp>(use.getOwner());
-        if (!user || use.get() == user.getInput())
-          return use.getOwner()->emitOpError()
-                 << "uses argument #" << arg.getArgNumber()
-                 << ", which is split along dim " << *split.dim
-                 << " as a layer's weight; use a separate argument";
-      }
+      if (OpOperand *use = findNonParameterUse(arg))
+        return use->getOwner()->emitOpError()
+               << "uses argument #" << arg.getArgNumber()
+               << ", which is split along dim " << *split.dim
+               << " as a layer's weight; use a separate argument";
     }
     return success();
   }
@@ -166,8 +143,8 @@ private:
     RankedTensorType resultType = op.getType();
     auto act = op.getActivationAttr();
     auto params = op.getActivationParamsAttr();
-    Value weight = localPart(op.getWeight(), weightSplitDim(kind), loc);
-    Value bias = localPart(op.getBias(), biasSplitDim(kind), loc);
+    Value weight = localPart(op.getWeight(), getWeightSplitDim(kind), loc);
+    Value bias = localPart(op.getBias(), getBiasSplitDim(kind), loc);
     auto identity =
         ActivationKindAttr::get(op.getContext(), ActivationKind::identity);
     Value result;

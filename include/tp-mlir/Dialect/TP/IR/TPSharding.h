@@ -2,7 +2,8 @@
 //
 // The balanced split rule (Support/BalancedSplit.h) applied to tensor types:
 // a local dimension is static (S / D) when D divides S and dynamic
-// otherwise.
+// otherwise. And what a layer's sharding splits of its weight and bias
+// arguments: tp-partition applies it, and the planner plans by it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +21,20 @@
 #include <optional>
 
 namespace mlir::tp {
+
+/// The dimension of a layer's weight W (out x in features) that `kind`
+/// splits: 0 (row), 1 (column), none (replicated, batch).
+std::optional<int64_t> getWeightSplitDim(ShardingKind kind);
+
+/// The dimension of a layer's bias that `kind` splits: 0 (row), else none;
+/// a column layer adds its whole bias once, after the reduction.
+std::optional<int64_t> getBiasSplitDim(ShardingKind kind);
+
+/// The first use of the function argument `arg` other than as a
+/// tp.linear's weight or bias (as a layer's input, by any other op, by a
+/// return), or null. Layers may split their weight and bias arguments only
+/// where there is none, since every user receives the shard.
+OpOperand *findNonParameterUse(BlockArgument arg);
 
 /// The local extent of a dimension of `size` in IR: size / D when D divides
 /// it, dynamic otherwise (also when `size` is dynamic).
