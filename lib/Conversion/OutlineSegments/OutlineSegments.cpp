@@ -289,8 +289,9 @@ struct OutlineSegments
     builder.setInsertionPointToStart(body);
     // The pointer in slot `index` of `args`.
     auto slot = [&](unsigned index) {
-      auto address = LLVM::GEPOp::create(builder, loc, pointer, pointer, args,
-                                         ArrayRef<LLVM::GEPArg>{index});
+      auto address = LLVM::GEPOp::create(
+          builder, loc, pointer, pointer, args,
+          ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(index)});
       auto load = LLVM::LoadOp::create(builder, loc, pointer, address);
       cloned.insert(address);
       cloned.insert(load);
@@ -331,8 +332,9 @@ struct OutlineSegments
     auto arrayType = LLVM::LLVMArrayType::get(pointer, slots);
     Value array = LLVM::AllocaOp::create(builder, loc, pointer, arrayType, one);
     for (unsigned i = 0; i < slots; ++i) {
-      auto address = LLVM::GEPOp::create(builder, loc, pointer, pointer, array,
-                                         ArrayRef<LLVM::GEPArg>{i});
+      auto address =
+          LLVM::GEPOp::create(builder, loc, pointer, pointer, array,
+                              ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
       LLVM::StoreOp::create(builder, loc, entry->getArgument(i), address);
     }
     func::CallOp::create(builder, loc, top, ValueRange{array});

@@ -211,9 +211,6 @@ void mlir::tp::rt::setCurrentProfile(Profile *profile) {
   currentProfile = profile;
 }
 
-extern "C" {
-int64_t tp_rt_rank() { return requireCommunicator("tp.rank").rank(); }
-
 namespace {
 std::string formatList(const int64_t *values, int64_t count) {
   std::string text = "[";
@@ -328,6 +325,9 @@ std::string checkEntry(Communicator *comm, const int64_t *spec,
   return {};
 }
 } // namespace
+
+extern "C" {
+int64_t tp_rt_rank() { return requireCommunicator("tp.rank").rank(); }
 
 int32_t tp_rt_check_entry(const char *entry, const int64_t *spec,
                           const char *names, void **descriptors) {
