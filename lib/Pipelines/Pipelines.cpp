@@ -17,7 +17,9 @@
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "mlir/Dialect/Shard/Interfaces/ShardingInterface.h"
 #include "mlir/Dialect/Shard/Transforms/Passes.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -81,6 +83,34 @@ struct RefuseUnpartitionableShardProgram
           return WalkResult::interrupt();
         });
     if (calls.wasInterrupted())
+      return signalPassFailure();
+    // Propagation visits the ops of each function's body and stops at the
+    // first without its sharding interface, in its words and twice (once
+    // each way it traverses). Each such op is named here once, with what
+    // to write instead.
+    bool refused = false;
+    for (auto fn : getOperation().getOps<func::FuncOp>())
+      for (Block &block : fn.getBody())
+        for (Operation &op : block) {
+          if (isa<shard::ShardingInterface, shard::ShardOp, shard::ShardingOp,
+                  shard::GetShardingOp>(op) ||
+              op.hasTrait<OpTrait::IsTerminator>() ||
+              op.hasTrait<OpTrait::ConstantLike>())
+            continue;
+          InFlightDiagnostic diag = op.emitOpError();
+          diag << "has no sharding rule: upstream's sharding propagation "
+                  "takes only ops with its sharding interface (linalg ops, "
+                  "tensor.empty, constants and the shard ops)";
+          if (isa<tensor::DimOp>(op))
+            diag << "; a size cannot be read in a shard program: take the "
+                    "result's init tensor as an argument (as a dynamic batch "
+                    "needs), or give static shapes";
+          else
+            diag << "; write the computation as a linalg op (linalg.generic, "
+                    "or a named one such as linalg.add)";
+          refused = true;
+        }
+    if (refused)
       signalPassFailure();
   }
 };
