@@ -403,6 +403,8 @@ struct PrepareShardForTP
         continue;
       if (arg.use_empty())
         annotateReplicated(arg, fn, gridName);
+      else if (!arg.hasOneUse())
+        mergeAnnotations(arg, fn, gridName);
       FailureOr<shard::ShardOp> annotation = getArgumentAnnotation(arg);
       if (failed(annotation))
         return failure();
@@ -418,16 +420,57 @@ struct PrepareShardForTP
     return success();
   }
 
-  /// `value` annotated for its users as replicated on `grid`.
+  /// `value` annotated as replicated on `grid`, for its users or as its
+  /// own sharding.
   static Value createReplicated(OpBuilder &builder, Location loc, Value value,
-                                StringRef grid) {
+                                StringRef grid, bool forUsers = true) {
     MLIRContext *context = builder.getContext();
     auto whole = shard::ShardingOp::create(
         builder, loc,
         shard::Sharding::get(FlatSymbolRefAttr::get(context, grid),
                              {shard::GridAxesAttr::get(context, {})}));
     return shard::ShardOp::create(builder, loc, value, whole.getResult(),
-                                  /*annotate_for_users=*/true);
+                                  forUsers);
+  }
+
+  /// An argument that several ops read (a residual's input, a weight
+  /// used twice) has an annotation for each from propagation, and
+  /// shard-partition takes its local type from its one use. Annotations
+  /// that agree become one; where they differ, the argument is annotated
+  /// replicated (it is loaded whole) and each of them takes its slice of
+  /// that. Anything else that reads it directly is left to
+  /// getArgumentAnnotation's message.
+  static void mergeAnnotations(BlockArgument arg, FunctionOpInterface fn,
+                               StringRef gridName) {
+    SmallVector<shard::ShardOp> annotations;
+    for (Operation *user : arg.getUsers()) {
+      auto annotation = dyn_cast<shard::ShardOp>(user);
+      if (!annotation || annotation->getBlock() != arg.getOwner() ||
+          !annotation.getSharding().getDefiningOp<shard::ShardingOp>())
+        return;
+      annotations.push_back(annotation);
+    }
+    llvm::sort(annotations, [](shard::ShardOp a, shard::ShardOp b) {
+      return a->isBeforeInBlock(b);
+    });
+    shard::ShardOp first = annotations.front();
+    shard::Sharding sharding(first.getSharding());
+    bool agree = llvm::all_of(annotations, [&](shard::ShardOp a) {
+      return a.getAnnotateForUsers() == first.getAnnotateForUsers() &&
+             shard::Sharding(a.getSharding()) == sharding;
+    });
+    if (agree) {
+      for (shard::ShardOp other : llvm::drop_begin(annotations)) {
+        other.getResult().replaceAllUsesWith(first.getResult());
+        other.erase();
+      }
+      return;
+    }
+    OpBuilder builder = OpBuilder::atBlockBegin(arg.getOwner());
+    Value own = createReplicated(builder, fn.getLoc(), arg, gridName,
+                                 /*forUsers=*/false);
+    for (shard::ShardOp annotation : annotations)
+      annotation.getSrcMutable().set(own);
   }
 
   /// An unused argument is loaded whole; shard-partition needs it

@@ -81,7 +81,8 @@ shard.grid @grid(shape = 2)
 func.func @two_uses(%x: tensor<4x6xf32>) -> (tensor<4x6xf32>, tensor<4x6xf32>) {
   %s = shard.sharding @grid split_axes = [[]] : !shard.sharding
   %a = shard.shard %x to %s annotate_for_users : tensor<4x6xf32>
-  %b = shard.shard %x to %s annotate_for_users : tensor<4x6xf32>
+  %e = tensor.empty() : tensor<4x6xf32>
+  %b = linalg.add ins(%a, %x : tensor<4x6xf32>, tensor<4x6xf32>) outs(%e : tensor<4x6xf32>) -> tensor<4x6xf32>
   return %a, %b : tensor<4x6xf32>, tensor<4x6xf32>
 }
 

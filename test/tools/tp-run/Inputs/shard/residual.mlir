@@ -1,0 +1,15 @@
+// A residual: the input feeds the matmul and the add after it, so
+// propagation annotates it twice; the two annotations agree and become one.
+shard.grid @grid(shape = 2)
+func.func @f(%x: tensor<4x8xf32>, %w: tensor<8x8xf32> {tp.name = "w"}) -> tensor<4x8xf32> {
+  %cols = shard.sharding @grid split_axes = [[], [0]] : !shard.sharding
+  %whole = shard.sharding @grid split_axes = [[]] : !shard.sharding
+  %ws = shard.shard %w to %cols annotate_for_users : tensor<8x8xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x8xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %m = linalg.matmul ins(%x, %ws : tensor<4x8xf32>, tensor<8x8xf32>) outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %a = linalg.add ins(%m, %x : tensor<4x8xf32>, tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %y = shard.shard %a to %whole annotate_for_users : tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
