@@ -676,6 +676,15 @@ struct ConvertCollective : OpConversionPattern<SrcOp> {
       rewriter.replaceOp(op, input);
       return success();
     }
+    // Of a tensor.empty (an init tensor that propagation split, as when a
+    // fill and an elementwise op share one) there is nothing to move.
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (input.getDefiningOp<tensor::EmptyOp>() && type &&
+        type.hasStaticShape()) {
+      rewriter.replaceOpWithNewOp<tensor::EmptyOp>(op, type.getShape(),
+                                                   type.getElementType());
+      return success();
+    }
     Value result = build(op, input, rewriter);
     if (!result)
       return rewriter.notifyMatchFailure(op, "tp has no counterpart");
@@ -839,7 +848,7 @@ void mlir::tp::configureShardToTPConversionTarget(ConversionTarget &target) {
   target.addLegalDialect<TPDialect, arith::ArithDialect>();
   // What a collective over no axis, or one whose result differs from its
   // operand in which sizes are static, becomes around the tp op.
-  target.addLegalOp<tensor::CastOp>();
+  target.addLegalOp<tensor::CastOp, tensor::EmptyOp>();
 }
 
 LogicalResult mlir::tp::verifyNoTPLayersInShardProgram(ModuleOp module) {

@@ -59,3 +59,22 @@ func.func @casts(%x: tensor<4xf32>, %y: tensor<4x8xf32>) -> (tensor<?xf32>, tens
   %g = shard.all_gather %y on @grid grid_axes = [] gather_axis = 1 : tensor<4x8xf32> -> tensor<?x8xf32>
   return %r, %g : tensor<?xf32>, tensor<?x8xf32>
 }
+
+// -----
+
+// A collective of a tensor.empty (an init tensor propagation split) moves
+// nothing: it becomes a tensor.empty of its result type. A dynamic result
+// keeps the collective.
+// CHECK-LABEL: func.func @empty
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<4x8xf32>
+// CHECK-NEXT: %[[D:.*]] = tensor.empty(%arg0) : tensor<?x4xf32>
+// CHECK-NEXT: %[[G:.*]] = tp.all_gather %[[D]] along 1 : tensor<?x4xf32> -> tensor<?x8xf32>
+// CHECK-NEXT: return %[[E]], %[[G]]
+shard.grid @grid(shape = 2)
+func.func @empty(%n: index) -> (tensor<4x8xf32>, tensor<?x8xf32>) {
+  %e = tensor.empty() : tensor<4x4xf32>
+  %g = shard.all_gather %e on @grid grid_axes = [0] gather_axis = 1 : tensor<4x4xf32> -> tensor<4x8xf32>
+  %d = tensor.empty(%n) : tensor<?x4xf32>
+  %h = shard.all_gather %d on @grid grid_axes = [0] gather_axis = 1 : tensor<?x4xf32> -> tensor<?x8xf32>
+  return %g, %h : tensor<4x8xf32>, tensor<?x8xf32>
+}
