@@ -404,7 +404,7 @@ struct PrepareShardForTP
       if (arg.use_empty())
         annotateReplicated(arg, fn, gridName);
       else if (!arg.hasOneUse())
-        mergeAnnotations(arg, fn, gridName);
+        mergeAnnotations(arg);
       FailureOr<shard::ShardOp> annotation = getArgumentAnnotation(arg);
       if (failed(annotation))
         return failure();
@@ -420,28 +420,28 @@ struct PrepareShardForTP
     return success();
   }
 
-  /// `value` annotated as replicated on `grid`, for its users or as its
-  /// own sharding.
+  /// `value` annotated for its users as replicated on `grid`.
   static Value createReplicated(OpBuilder &builder, Location loc, Value value,
-                                StringRef grid, bool forUsers = true) {
+                                StringRef grid) {
     MLIRContext *context = builder.getContext();
     auto whole = shard::ShardingOp::create(
         builder, loc,
         shard::Sharding::get(FlatSymbolRefAttr::get(context, grid),
                              {shard::GridAxesAttr::get(context, {})}));
     return shard::ShardOp::create(builder, loc, value, whole.getResult(),
-                                  forUsers);
+                                  /*annotate_for_users=*/true);
   }
 
   /// An argument that several ops read (a residual's input, a weight
   /// used twice) has an annotation for each from propagation, and
-  /// shard-partition takes its local type from its one use. Annotations
-  /// that agree become one; where they differ, the argument is annotated
-  /// replicated (it is loaded whole) and each of them takes its slice of
-  /// that. Anything else that reads it directly is left to
+  /// shard-partition takes its local type from its one use. As upstream's
+  /// canonicalization folds duplicate annotations (FoldDuplicateShardOp),
+  /// the first in the block stays the argument's, a later one with the
+  /// same sharding is replaced by it, and one with another sharding takes
+  /// the first's result, from which shard-partition reshards it. Anything
+  /// else that reads the argument directly is left to
   /// getArgumentAnnotation's message.
-  static void mergeAnnotations(BlockArgument arg, FunctionOpInterface fn,
-                               StringRef gridName) {
+  static void mergeAnnotations(BlockArgument arg) {
     SmallVector<shard::ShardOp> annotations;
     for (Operation *user : arg.getUsers()) {
       auto annotation = dyn_cast<shard::ShardOp>(user);
@@ -455,22 +455,14 @@ struct PrepareShardForTP
     });
     shard::ShardOp first = annotations.front();
     shard::Sharding sharding(first.getSharding());
-    bool agree = llvm::all_of(annotations, [&](shard::ShardOp a) {
-      return a.getAnnotateForUsers() == first.getAnnotateForUsers() &&
-             shard::Sharding(a.getSharding()) == sharding;
-    });
-    if (agree) {
-      for (shard::ShardOp other : llvm::drop_begin(annotations)) {
+    for (shard::ShardOp other : llvm::drop_begin(annotations)) {
+      if (shard::Sharding(other.getSharding()) == sharding) {
         other.getResult().replaceAllUsesWith(first.getResult());
         other.erase();
+      } else {
+        other.getSrcMutable().set(first.getResult());
       }
-      return;
     }
-    OpBuilder builder = OpBuilder::atBlockBegin(arg.getOwner());
-    Value own = createReplicated(builder, fn.getLoc(), arg, gridName,
-                                 /*forUsers=*/false);
-    for (shard::ShardOp annotation : annotations)
-      annotation.getSrcMutable().set(own);
   }
 
   /// An unused argument is loaded whole; shard-partition needs it
@@ -681,8 +673,8 @@ struct ConvertCollective : OpConversionPattern<SrcOp> {
     auto type = dyn_cast<RankedTensorType>(op.getType());
     if (input.getDefiningOp<tensor::EmptyOp>() && type &&
         type.hasStaticShape()) {
-      rewriter.replaceOpWithNewOp<tensor::EmptyOp>(op, type.getShape(),
-                                                   type.getElementType());
+      rewriter.replaceOpWithNewOp<tensor::EmptyOp>(
+          op, type.getShape(), type.getElementType(), type.getEncoding());
       return success();
     }
     Value result = build(op, input, rewriter);

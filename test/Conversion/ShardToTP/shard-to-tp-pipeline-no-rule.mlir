@@ -10,7 +10,7 @@ func.func @dim(%x: tensor<?x8xf32>, %w: tensor<8x16xf32> {tp.name = "w"}) -> ten
   %ws = shard.shard %w to %cols annotate_for_users : tensor<8x16xf32>
   %zero = arith.constant 0.0 : f32
   %c0 = arith.constant 0 : index
-  // expected-error @below {{'tensor.dim' op has no sharding rule: upstream's sharding propagation takes only ops with its sharding interface (linalg ops, tensor.empty, constants and the shard ops); a size cannot be read in a shard program: take the result's init tensor as an argument (as a dynamic batch needs), or give static shapes}}
+  // expected-error @below {{'tensor.dim' op has no sharding rule: upstream's sharding propagation takes only ops with its sharding interface (linalg and tosa ops, tensor.empty and tensor.splat, constants and the shard ops); a size cannot be read in a shard program: take the result's init tensor as an argument (as a dynamic batch needs), or give static shapes}}
   %n = tensor.dim %x, %c0 : tensor<?x8xf32>
   %e = tensor.empty(%n) : tensor<?x16xf32>
   %z = linalg.fill ins(%zero : f32) outs(%e : tensor<?x16xf32>) -> tensor<?x16xf32>
@@ -28,7 +28,7 @@ func.func @elementwise(%x: tensor<4x8xf32>, %w: tensor<8x16xf32> {tp.name = "w"}
   %whole = shard.sharding @grid split_axes = [[]] : !shard.sharding
   %ws = shard.shard %w to %cols annotate_for_users : tensor<8x16xf32>
   %zero = arith.constant 0.0 : f32
-  // expected-error @below {{'arith.addf' op has no sharding rule: upstream's sharding propagation takes only ops with its sharding interface (linalg ops, tensor.empty, constants and the shard ops); write the computation as a linalg op (linalg.generic, or a named one such as linalg.add)}}
+  // expected-error @below {{'arith.addf' op has no sharding rule: upstream's sharding propagation takes only ops with its sharding interface (linalg and tosa ops, tensor.empty and tensor.splat, constants and the shard ops); write the computation as a linalg op (linalg.generic, or a named one such as linalg.add)}}
   %init = arith.addf %zero, %s : f32
   %e = tensor.empty() : tensor<4x16xf32>
   %z = linalg.fill ins(%init : f32) outs(%e : tensor<4x16xf32>) -> tensor<4x16xf32>

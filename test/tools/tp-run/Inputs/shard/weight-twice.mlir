@@ -1,6 +1,7 @@
 // One weight read by two matmuls, split by columns for the first and whole
-// for the second: the argument is annotated whole, each use takes its
-// slice of it.
+// for the second: the second annotation is chained onto the first (by the
+// inliner's canonicalization, before tp-prepare-shard sees it), so the
+// weight is loaded split and gathered for the second matmul.
 shard.grid @grid(shape = 2)
 func.func @f(%x: tensor<4x8xf32>, %w: tensor<8x8xf32> {tp.name = "w"}) -> tensor<4x8xf32> {
   %cols = shard.sharding @grid split_axes = [[], [0]] : !shard.sharding
