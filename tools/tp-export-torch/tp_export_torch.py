@@ -33,8 +33,10 @@ are dropped. Any other module has its forward() traced with torch.fx, and
 every step of the trace must take the step before it and nothing else:
 an nn.Linear or F.linear of tensors the model holds, an activation as a
 module, a function (F.relu, torch.tanh, ...) or a tensor method
-(x.sigmoid()), a dropout, or a reshape that keeps a 2-D value
-(x.view(x.size(0), -1), x.view(-1, n), flatten(1)). Each linear layer
+(x.sigmoid()), a dropout, a move to a device or to float32 (x.to(device),
+x.float()), or a reshape that keeps a 2-D value (x.view(x.size(0), -1),
+x.view(-1, n), flatten(1)). Arguments of forward() after the input that
+have defaults are traced at them. Each linear layer
 becomes a tp.linear whose activation is the one that follows it; the
 weight and bias arguments carry tp.name values equal to the model's
 state_dict keys, and the safetensors file holds them under those keys, in
@@ -43,7 +45,8 @@ shared activation, a Linear applied twice) is exported at each. Anything
 else is an error that names it: another module or operation, a value used
 twice (a residual), a forward() torch.fx cannot trace (control flow on
 values), a module whose forward is not its class's (a subclass that
-overrides it, forward hooks).
+overrides it, forward hooks other than pruning, weight_norm and
+spectral_norm, which are made permanent in a copy).
 """
 import argparse
 import inspect
@@ -242,11 +245,15 @@ def check_runs_as_written(module, label):
         raise ExportError("module %s has its forward replaced on the "
                           "instance; tp-export-torch exports what its class "
                           "computes, so it would not be this model" % label)
-    if module._forward_hooks or module._forward_pre_hooks:
-        raise ExportError("module %s has forward hooks, which the exported "
-                          "model would not run (weight_norm and "
-                          "spectral_norm are hooks: remove them first, "
-                          "torch.nn.utils.remove_weight_norm)" % label)
+    hooks = list(module._forward_pre_hooks.values()) + \
+        list(module._forward_hooks.values())
+    if hooks:
+        raise ExportError("module %s has a forward hook (%s), which the "
+                          "exported model would not run (pruning, "
+                          "weight_norm and spectral_norm hooks are made "
+                          "permanent on export; other hooks are not)"
+                          % (label, getattr(hooks[0], "__qualname__",
+                                            type(hooks[0]).__name__)))
 
 
 def check_plain(module, base, label):
@@ -467,6 +474,13 @@ def module_step(steps, name, module, label):
             check_flatten(module.start_dim, module.end_dim, "module " + label)
             check_no_softmax_before(steps, "module " + label)
         return
+    where = type(module).__module__
+    if "quantized" in where.split("."):
+        raise ExportError("module %s is a quantized layer (%s.%s); tp-mlir "
+                          "computes in float32: export the model as it was "
+                          "before quantization" % (label, where, kind))
+    if not where.startswith("torch.nn.") and hasattr(nn, kind):
+        label = "%s, of %s, not torch.nn's" % (label, where)
     raise ExportError("module %s is not supported: tp-mlir chains hold %s"
                       % (label, SUPPORTED))
 
@@ -510,18 +524,36 @@ def traced_steps(model):
     reshape that keeps a 2-D input as it is (view(-1, n), view(x.size(0),
     -1), flatten(1)); the sizes such a reshape reads are not steps."""
     import operator
+    import re
     import torch
     import torch.fx
     import torch.nn.functional as F
     for name, module in model.named_modules():
+        # Parameter containers are never called: forward() reads their
+        # tensors (self.ws[0]), which the trace shows as get_attr.
+        if isinstance(module, (torch.nn.ParameterList,
+                               torch.nn.ParameterDict)):
+            continue
         check_runs_as_written(module, "'%s' (%s)" % (name or "<root>",
                                                     type(module).__name__))
     what = type(model).__name__
     # export() runs this in eval mode: branches on self.training take the
     # eval side, and F.dropout(x, p, self.training) is a dropout that is
     # off.
+    # Parameters of forward() after the input that have defaults (a flag,
+    # an optional tensor) are traced at them, as model(x) calls it.
+    defaults = {}
     try:
-        graph = torch.fx.symbolic_trace(model).graph
+        parameters = list(inspect.signature(model.forward).parameters.values())
+    except (TypeError, ValueError):
+        parameters = []
+    for p in parameters[1:]:
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and \
+                p.default is not p.empty:
+            defaults[p.name] = p.default
+    try:
+        graph = torch.fx.symbolic_trace(
+            model, concrete_args=defaults or None).graph
     except Exception as e:
         raise ExportError(
             "the model is a %s, not an nn.Sequential, and torch.fx cannot "
@@ -573,7 +605,11 @@ def traced_steps(model):
         if hasattr(special, alias):
             softmaxes[getattr(special, alias)] = (alias, 2)
     reshapes = {"view", "reshape"}
-    identities = {"contiguous"}
+    # Each leaves a float32 CPU value as it is (tp-mlir computes in
+    # float32, as it reads a float64 model).
+    identities = {"contiguous", "float", "double", "cpu", "cuda", "detach",
+                  "clone"}
+    kept_dtypes = (torch.float32, torch.float64)
 
     def text(node):
         """The node as the call forward() makes, cut at 100 characters."""
@@ -616,6 +652,38 @@ def traced_steps(model):
             (u.op == "call_method" and u.target in reshapes) or
             (u.op == "call_function" and u.target is torch.reshape) or
             is_size(u) for u in node.users)
+
+    def is_placement(node):
+        """A tensor's device or dtype (self.fc.weight.device), read only
+        by .to() calls."""
+        return isinstance(node, torch.fx.Node) and \
+            node.op == "call_function" and node.target is getattr and \
+            node.args[1] in ("device", "dtype") and \
+            all(u.op == "call_method" and u.target == "to"
+                for u in node.users)
+
+    def move(node):
+        """Whether x.to(...) only moves the value (a device, a dtype of
+        kept_dtypes, copy or non_blocking), which leaves it as it is."""
+        for v in list(node.args[1:]) + list(node.kwargs.values()):
+            if isinstance(v, torch.fx.Node):
+                if not is_placement(v):
+                    return False
+                if v.args[1] == "dtype":
+                    owner = v.args[0]
+                    value = model
+                    if owner.op != "get_attr":
+                        return False
+                    for part in owner.target.split("."):
+                        value = getattr(value, part)
+                    if value.dtype not in kept_dtypes:
+                        return False
+            elif isinstance(v, torch.dtype):
+                if v not in kept_dtypes:
+                    return False
+            elif not isinstance(v, (str, torch.device, bool, type(None))):
+                return False
+        return True
 
     def tensor(node, role, label):
         """The name (its state_dict key, for a parameter or a persistent
@@ -686,7 +754,21 @@ def traced_steps(model):
         return (shape[0] == -1 or is_batch(shape[0])) and \
             (shape[1] == -1 or (isinstance(shape[1], int) and shape[1] > 0))
 
-    inputs = [n for n in graph.nodes if n.op == "placeholder"]
+    # A parameter traced at its default is a placeholder that only the
+    # trace's checks of that value read.
+    specialized = set()
+    for n in graph.nodes:
+        if n.op == "placeholder" and re.sub(r"_\d+$", "", n.target) in \
+                defaults:
+            pending = [n]
+            while pending:
+                m = pending.pop()
+                specialized.add(m)
+                pending.extend(u for u in m.users if u not in specialized)
+    if any(m.op in ("call_module", "output") for m in specialized):
+        specialized = set()
+    inputs = [n for n in graph.nodes if n.op == "placeholder" and
+              n not in specialized]
     if len(inputs) != 1:
         raise ExportError("%s.forward() takes %d inputs; a chain takes one"
                           % (what, len(inputs)))
@@ -714,6 +796,7 @@ def traced_steps(model):
     def view(node):
         """Whether a step returns its value itself or a view of it."""
         return node.op == "call_method" and node.target in identities or \
+            node.op == "call_method" and node.target == "to" or \
             node.op == "call_function" and node.target is torch.flatten or \
             node.op == "call_method" and node.target == "flatten" or \
             node.op == "call_method" and node.target in reshapes or \
@@ -726,7 +809,8 @@ def traced_steps(model):
     holding = {current}
     steps = []
     for node in graph.nodes:
-        if node.op in ("placeholder", "get_attr") or is_size(node):
+        if node.op in ("placeholder", "get_attr") or is_size(node) or \
+                is_placement(node) or node in specialized:
             continue
         if node.op == "output":
             if node.args[0] not in holding:
@@ -736,7 +820,8 @@ def traced_steps(model):
             break
         label = "'%s'" % node.name
         chained = [n for n in node.all_input_nodes
-                   if n.op != "get_attr" and not is_size(n)]
+                   if n.op != "get_attr" and not is_size(n) and
+                   not is_placement(n)]
         if not chained and any(n.op == "get_attr"
                                for n in node.all_input_nodes):
             raise ExportError(
@@ -806,6 +891,13 @@ def traced_steps(model):
                     "training=self.training" % (what, label, text(node), on))
         elif method in identities:
             pass
+        elif method == "to":
+            if not move(node):
+                raise ExportError(
+                    "%s.forward() computes %s (%s), which converts the "
+                    "chain's value; tp-mlir computes in float32, so only a "
+                    "move to a device or to float32 or float64 can be "
+                    "exported" % (what, label, text(node)))
         elif fn is F.linear:
             where = "linear " + label
             wname, weight = tensor(arg(node, 1, "weight", None), "weight",
@@ -933,6 +1025,7 @@ def export(model, mlir_path, weights_path, name="model"):
     if not isinstance(model, torch.nn.Module):
         raise ExportError("the model is an object of type %s, not a "
                           "torch.nn.Module" % type(model).__name__)
+    model = with_weights_made_permanent(model)
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
     try:
@@ -941,6 +1034,35 @@ def export(model, mlir_path, weights_path, name="model"):
     finally:
         for m, training in modes:
             m.training = training
+
+
+def with_weights_made_permanent(model):
+    """`model`, or a copy of it where each pruning, weight_norm and
+    spectral_norm (the hook forms) is made permanent: each is a forward
+    pre-hook that computes a weight from others before every call
+    (weight_orig * weight_mask, g * v / |v|, weight_orig / sigma), and the
+    copy holds the weight it computes at inference."""
+    import copy
+    import torch
+    import torch.nn.utils.prune as prune
+    from torch.nn.utils.spectral_norm import SpectralNorm
+    from torch.nn.utils.weight_norm import WeightNorm
+    kinds = (prune.BasePruningMethod, WeightNorm, SpectralNorm)
+    if not any(isinstance(h, kinds) for m in model.modules()
+               for h in m._forward_pre_hooks.values()):
+        return model
+    model = copy.deepcopy(model)
+    model.eval()
+    with torch.no_grad():
+        for m in model.modules():
+            for hook in list(m._forward_pre_hooks.values()):
+                if isinstance(hook, prune.BasePruningMethod):
+                    prune.remove(m, hook._tensor_name)
+                elif isinstance(hook, WeightNorm):
+                    torch.nn.utils.remove_weight_norm(m, hook.name)
+                elif isinstance(hook, SpectralNorm):
+                    torch.nn.utils.remove_spectral_norm(m, hook.name)
+    return model
 
 
 def export_at_inference(model, mlir_path, weights_path, name):
@@ -1070,6 +1192,17 @@ def load_model(spec):
         return unwrapped(obj)
     obj = unwrapped(torch_load(spec, "", weights_only=False))
     if isinstance(obj, dict):
+        # A checkpoint that holds the module as one of its entries
+        # ({"model": model, "epoch": 3}).
+        modules = [k for k, v in obj.items()
+                   if isinstance(v, torch.nn.Module)]
+        if len(modules) == 1:
+            return unwrapped(obj[modules[0]])
+        if modules:
+            raise ExportError("%s holds a dict with several modules (%s); "
+                              "save the model alone (torch.save(model, "
+                              "path))" % (spec, ", ".join(map(repr,
+                                                               modules))))
         raise ExportError(
             "%s holds a state_dict, which has no layer order or activations; "
             "save the module itself (torch.save(model, path)), or pass "
@@ -1224,9 +1357,23 @@ def load_state_dict(model, path):
         raise ExportError("the state_dict %s has keys that are not "
                           "strings; a state_dict maps names to tensors"
                           % path)
-    if state and not any(k in own for k in state) and \
-            all(k.startswith("module.") for k in state):
-        state = {k[len("module."):]: v for k, v in state.items()}
+    # nn.DataParallel saves every key under "module.", torch.compile
+    # under "_orig_mod.", a training framework's wrapper under its
+    # attribute ("model."); AveragedModel adds "n_averaged" beside
+    # "module.". A prefix that every key the model does not have shares
+    # is dropped, and keys beside it only if the rest then match exactly.
+    for _ in range(3):
+        if not state or any(k in own for k in state):
+            break
+        heads = {k.split(".", 1)[0] for k in state if "." in k}
+        if len(heads) != 1:
+            break
+        head = heads.pop() + "."
+        inner = {k[len(head):]: v for k, v in state.items()
+                 if k.startswith(head)}
+        if len(inner) != len(state) and set(inner) != set(own):
+            break
+        state = inner
     try:
         model.load_state_dict(state, strict=True)
     except Exception as e:
