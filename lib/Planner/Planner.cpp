@@ -368,6 +368,12 @@ double MachineProfile::gemmSeconds(int64_t m, int64_t n, int64_t k) const {
   double widthRate = !gemmWidth.empty() && width < gemmWidth.back().at
                          ? interpolate(gemmWidth, width)
                          : rate;
+  // Below the narrowest point the rate falls with the width: the register
+  // tile's lanes go unused and the time is reading the wider operand, so
+  // a layer of 4 out-features costs what one of the narrowest point's
+  // does (a row split of it saves nothing; a batch split halves it).
+  if (!gemmWidth.empty() && width < gemmWidth.front().at)
+    widthRate *= width / gemmWidth.front().at;
   return flops / std::min({rate, rowsRate, widthRate}) + streamSeconds(m, n, k);
 }
 

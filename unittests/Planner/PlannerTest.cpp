@@ -484,6 +484,28 @@ TEST(PlannerTest, BatchSplitWinsForNarrowLayersAtLargeBatch) {
     EXPECT_EQ(k, ShardingKind::batch);
 }
 
+TEST(PlannerTest, LayersNarrowerThanTheWidthPointsSplitTheBatch) {
+  // 1024 -> 4 -> 1024 at batch 2048: below the narrowest width measured
+  // (8), a GEMM's time is reading its x, not its FLOPs (W's streaming, a
+  // few KiB, differs). A row split of the 4-wide layer leaves each rank
+  // all of x, a batch split half of it.
+  MachineProfile p = MachineProfile::builtinDefault(MatmulLowering::blas);
+  ASSERT_FALSE(p.gemmWidth.empty());
+  EXPECT_NEAR(p.gemmSeconds(2048, 2, 1024), p.gemmSeconds(2048, 4, 1024),
+              0.001 * p.gemmSeconds(2048, 4, 1024));
+  EXPECT_NEAR(p.gemmSeconds(2048, 4, 1024), p.gemmSeconds(2048, 8, 1024),
+              0.001 * p.gemmSeconds(2048, 8, 1024));
+  EXPECT_LT(p.gemmSeconds(1024, 4, 1024), p.gemmSeconds(2048, 2, 1024) * 0.6);
+  Chain c;
+  c.devices = 2;
+  c.batch = 2048;
+  c.layers.push_back({1024, 4});
+  c.layers.push_back({4, 1024});
+  llvm::Expected<Plan> plan = planChain(c, p);
+  ASSERT_TRUE(static_cast<bool>(plan));
+  EXPECT_EQ(plan->choices[0], ShardingKind::batch);
+}
+
 TEST(PlannerTest, WideSoftmaxRunsOnAShardOfTheRows) {
   // 256 -> 8192 then a softmax at batch 2048: a row split gathers the
   // output and runs the softmax on every row on each rank; a batch split

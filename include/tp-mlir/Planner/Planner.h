@@ -91,8 +91,9 @@ struct MachineProfile {
   /// measured, holds the rate at several widths w of a w x w weight against
   /// 2048 rows, looked up at the smaller of a GEMM's n and k when that is
   /// below the widest point: a narrow layer runs far below a square GEMM of
-  /// its FLOPs, however many rows it has. The compute takes the slowest of
-  /// these rates.
+  /// its FLOPs, however many rows it has; below the narrowest point the
+  /// rate falls in proportion to the width (the time stays that point's).
+  /// The compute takes the slowest of these rates.
   std::vector<RatePoint> gemm, gemmRows, gemmWidth;
   /// The rate of `points` at `x`, as above.
   static double interpolate(const std::vector<RatePoint> &points, double x);
