@@ -802,6 +802,26 @@ def traced_steps(model):
             node.op == "call_method" and node.target in reshapes or \
             node.op == "call_function" and node.target is torch.reshape
 
+    # SiLU written out, x * torch.sigmoid(x) (a Swish): the sigmoid is
+    # no step of its own, and the product is the activation.
+    def is_sigmoid(node):
+        return node.op == "call_function" and node.target in (
+            torch.sigmoid, getattr(F, "sigmoid", None)) or \
+            node.op == "call_method" and node.target == "sigmoid"
+    swish_sigmoids, swishes = set(), {}
+    for node in graph.nodes:
+        if not is_sigmoid(node) or len(node.users) != 1 or \
+                len(node.args) != 1 or node.kwargs:
+            continue
+        product = next(iter(node.users))
+        if (product.op == "call_function" and
+                product.target in (operator.mul, torch.mul) or
+                product.op == "call_method" and product.target == "mul") \
+                and not product.kwargs and len(product.args) == 2 and \
+                set(product.args) == {node, node.args[0]}:
+            swish_sigmoids.add(node)
+            swishes[product] = node.args[0]
+
     current = inputs[0]
     # The nodes that hold the chain's value: the last step's, and the
     # values a step in place overwrote with it or views of it (forward()
@@ -810,7 +830,12 @@ def traced_steps(model):
     steps = []
     for node in graph.nodes:
         if node.op in ("placeholder", "get_attr") or is_size(node) or \
-                is_placement(node) or node in specialized:
+                is_placement(node) or node in specialized or \
+                node in swish_sigmoids:
+            continue
+        if node in swishes and swishes[node] in holding:
+            add_activation(steps, "silu")
+            current, holding = node, {node}
             continue
         if node.op == "output":
             if node.args[0] not in holding:

@@ -3,8 +3,9 @@ code leaves them, each trained a few steps, with x.npy (a batch of 5) and
 NAME.npy (PyTorch's output at inference):
   - models.py: a chain over nn.ParameterList and nn.ParameterDict tensors,
     a forward() with optional arguments, one that moves its input (.to of
-    a device, of a weight's device, .float(), .cpu()), one that converts it
-    to float16, and the factories below;
+    a device, of a weight's device, .float(), .cpu()), one with SiLU
+    written out (x * torch.sigmoid(x)), one that converts its input to
+    float16, and the factories below;
   - pruned.pt (torch.nn.utils.prune, hooks kept), normed.pt (weight_norm),
     saved whole;
   - dict-module.pt: {"model": module, "epoch": 3};
@@ -69,6 +70,19 @@ class Moved(nn.Module):
         return self.b(x.cpu().to(torch.float32))
 
 
+class Swished(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(6, 5)
+        self.b = nn.Linear(5, 3)
+
+    def forward(self, x):
+        h = self.a(x)
+        h = h * torch.sigmoid(h)
+        h = self.b(h)
+        return h.mul(h.sigmoid())
+
+
 class Halved(nn.Module):
     def __init__(self):
         super().__init__()
@@ -102,7 +116,7 @@ def train(model):
         return model(x).numpy().astype(np.float32)
 
 
-for name in ("Listed", "Optional", "Moved"):
+for name in ("Listed", "Optional", "Moved", "Swished"):
     model = models[name]()
     y = train(model)
     torch.save(model.state_dict(), os.path.join(out, name + ".pt"))
