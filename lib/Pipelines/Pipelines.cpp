@@ -99,9 +99,9 @@ struct RefuseUnpartitionableShardProgram
             continue;
           InFlightDiagnostic diag = op.emitOpError();
           diag << "has no sharding rule: upstream's sharding propagation "
-                  "takes only ops with its sharding interface (linalg and tosa "
-                  "ops, "
-                  "tensor.empty and tensor.splat, constants and the shard ops)";
+                  "takes only ops with its sharding interface (linalg and "
+                  "tosa ops, tensor.empty and tensor.splat, constants and "
+                  "the shard ops)";
           if (isa<tensor::DimOp>(op))
             diag << "; a size cannot be read in a shard program: take the "
                     "result's init tensor as an argument (as a dynamic batch "

@@ -537,9 +537,6 @@ def traced_steps(model):
         check_runs_as_written(module, "'%s' (%s)" % (name or "<root>",
                                                     type(module).__name__))
     what = type(model).__name__
-    # export() runs this in eval mode: branches on self.training take the
-    # eval side, and F.dropout(x, p, self.training) is a dropout that is
-    # off.
     # Parameters of forward() after the input that have defaults (a flag,
     # an optional tensor) are traced at them, as model(x) calls it.
     defaults = {}
@@ -551,6 +548,9 @@ def traced_steps(model):
         if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and \
                 p.default is not p.empty:
             defaults[p.name] = p.default
+    # export() runs this in eval mode: branches on self.training take the
+    # eval side, and F.dropout(x, p, self.training) is a dropout that is
+    # off.
     try:
         graph = torch.fx.symbolic_trace(
             model, concrete_args=defaults or None).graph
@@ -671,12 +671,8 @@ def traced_steps(model):
                     return False
                 if v.args[1] == "dtype":
                     owner = v.args[0]
-                    value = model
-                    if owner.op != "get_attr":
-                        return False
-                    for part in owner.target.split("."):
-                        value = getattr(value, part)
-                    if value.dtype not in kept_dtypes:
+                    if owner.op != "get_attr" or \
+                            held(owner).dtype not in kept_dtypes:
                         return False
             elif isinstance(v, torch.dtype):
                 if v not in kept_dtypes:
@@ -684,6 +680,13 @@ def traced_steps(model):
             elif not isinstance(v, (str, torch.device, bool, type(None))):
                 return False
         return True
+
+    def held(node):
+        """What the model holds at a get_attr node's path."""
+        value = model
+        for part in node.target.split("."):
+            value = getattr(value, part)
+        return value
 
     def tensor(node, role, label):
         """The name (its state_dict key, for a parameter or a persistent
@@ -694,9 +697,7 @@ def traced_steps(model):
             raise ExportError("%s.forward() passes %s a %s computed in "
                               "forward(); only tensors the model holds can "
                               "be exported" % (what, label, role))
-        value = model
-        for part in node.target.split("."):
-            value = getattr(value, part)
+        value = held(node)
         if not isinstance(value, torch.Tensor):
             raise ExportError("%s.forward() passes %s a %s '%s' that is a "
                               "%s, not a tensor" % (what, label, role,

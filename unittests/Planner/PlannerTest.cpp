@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <random>
 
@@ -115,8 +116,11 @@ Chain randomChain(std::mt19937_64 &rng) {
   return c;
 }
 
-/// Every assignment's plan, honouring fixed layers.
-std::vector<Plan> everyPlan(const Chain &c, const MachineProfile &p) {
+/// Every assignment's plan, honouring fixed layers and, where given,
+/// `keep`.
+std::vector<Plan> everyPlan(
+    const Chain &c, const MachineProfile &p,
+    const std::function<bool(const std::vector<ShardingKind> &)> &keep = {}) {
   size_t n = c.layers.size();
   std::vector<Plan> plans;
   std::vector<int> digit(n, 0);
@@ -128,7 +132,7 @@ std::vector<Plan> everyPlan(const Chain &c, const MachineProfile &p) {
       if (c.layers[i].fixed && *c.layers[i].fixed != choices[i])
         ok = false;
     }
-    if (ok)
+    if (ok && (!keep || keep(choices)))
       plans.push_back(evaluate(c, p, choices));
     size_t i = 0;
     while (i < n && ++digit[i] == kNumChoices)
@@ -316,22 +320,12 @@ TEST(PlannerTest, SharedArgumentsTakeOneSplit) {
     ++enumerated;
     // Every assignment that honours the ties, priced.
     std::optional<double> fastest;
-    std::vector<int> digit(n, 0);
-    std::vector<ShardingKind> choices(n);
-    while (true) {
-      for (size_t i = 0; i < n; ++i)
-        choices[i] = kAll[digit[i]];
-      if (honoursTies(c, choices)) {
-        double seconds = evaluate(c, p, choices).seconds;
-        if (!fastest || seconds < *fastest)
-          fastest = seconds;
-      }
-      size_t i = 0;
-      while (i < n && ++digit[i] == kNumChoices)
-        digit[i++] = 0;
-      if (i == n)
-        break;
-    }
+    for (const Plan &plan :
+         everyPlan(c, p, [&](const std::vector<ShardingKind> &choices) {
+           return honoursTies(c, choices);
+         }))
+      if (!fastest || plan.seconds < *fastest)
+        fastest = plan.seconds;
     ASSERT_TRUE(fastest);
     EXPECT_NEAR(found->seconds, *fastest, 1e-9 * *fastest + 1e-15)
         << "trial " << trial;
